@@ -1,0 +1,252 @@
+/* circuits.c — the configured circuits as metrics.
+ *
+ * On start and on every reload the whole set of series is rebuilt from the
+ * config: series that still exist are found again (metrics_series_get
+ * returns the same series for the same labels), new ones are created, and
+ * only then are the ones no longer configured removed, so that a scrape
+ * during a reload never sees a circuit vanish and come back. */
+#include "circuits.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+
+enum fam_id {
+	F_CIRCUIT_INFO,
+	F_BANDWIDTH,
+	F_LINK_INFO,
+	F_PEERING_INFO,
+	F_PREFIX_LIMIT,
+	F_NEIGHBOR_INFO,
+	F_CIRCUITS,
+	F_COUNT,
+};
+
+struct tracked {
+	struct metrics_family *fam;
+	struct metrics_series *s;
+};
+
+/* A set of series, grown as the config is walked. */
+struct series_set {
+	struct tracked *v;
+	size_t n, cap;
+};
+
+struct circuits {
+	struct metrics_family *fam[F_COUNT];
+	struct series_set live; /* what the last apply published */
+};
+
+static const char *const l_circuit_info[] = {"circuit", "provider", "tier", "data_plan",
+					     "bandwidth", "billing_plan", "location"};
+static const char *const l_circuit[] = {"circuit"};
+static const char *const l_link[] = {"circuit", "link", "interface", "s_tag"};
+static const char *const l_peering_info[] = {"circuit", "link", "peering", "vlan", "local_asn"};
+static const char *const l_peering[] = {"circuit", "link", "peering"};
+static const char *const l_neighbor[] = {"circuit", "link", "peering", "neighbor", "peer_asn"};
+
+static const struct metrics_family_def defs[F_COUNT] = {
+	[F_CIRCUIT_INFO] = {METRICS_INFO, "circuitwatch_circuit_info",
+			    "A configured circuit: provider, SKU tier and data plan, bandwidth, "
+			    "billing plan and location.",
+			    NULL, 7, l_circuit_info, 0, NULL},
+	[F_BANDWIDTH] = {METRICS_GAUGE, "circuitwatch_circuit_bandwidth_bytes_per_second",
+			 "Provisioned bandwidth of the circuit, per link, in bytes per second.",
+			 NULL, 1, l_circuit, 0, NULL},
+	[F_LINK_INFO] = {METRICS_INFO, "circuitwatch_link_info",
+			 "A configured link of a circuit (primary or secondary) with its "
+			 "interface and QinQ S-tag (empty when none).",
+			 NULL, 4, l_link, 0, NULL},
+	[F_PEERING_INFO] = {METRICS_INFO, "circuitwatch_peering_info",
+			    "A configured peering on a link with its VLAN (the C-tag under an "
+			    "S-tag; empty when untagged) and local ASN.",
+			    NULL, 5, l_peering_info, 0, NULL},
+	[F_PREFIX_LIMIT] = {METRICS_GAUGE, "circuitwatch_peering_prefix_limit",
+			    "Prefixes the provider accepts from us on this peering before it drops "
+			    "the session (configured or the provider's documented default).",
+			    NULL, 3, l_peering, 0, NULL},
+	[F_NEIGHBOR_INFO] = {METRICS_INFO, "circuitwatch_bgp_neighbor_info",
+			     "A configured BGP neighbour of a peering and its ASN.",
+			     NULL, 5, l_neighbor, 0, NULL},
+	[F_CIRCUITS] = {METRICS_GAUGE, "circuitwatch_circuits",
+			"Number of circuits in the running configuration.", NULL, 0, NULL, 0, NULL},
+};
+
+static int set_add(struct series_set *set, struct metrics_family *fam, struct metrics_series *s)
+{
+	if (s == NULL)
+		return -1;
+	if (set->n == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		struct tracked *v = realloc(set->v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -1;
+		set->v = v;
+		set->cap = cap;
+	}
+	set->v[set->n++] = (struct tracked){fam, s};
+	return 0;
+}
+
+static int cmp_tracked(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct tracked *)a)->s;
+	uintptr_t y = (uintptr_t)((const struct tracked *)b)->s;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Publishes one series with value v and records it in set. */
+static int publish(struct circuits *c, struct series_set *set, enum fam_id f,
+		   const char *const *labels, double v)
+{
+	struct metrics_series *s = metrics_series_get(c->fam[f], labels);
+
+	if (set_add(set, c->fam[f], s) != 0)
+		return -1;
+	if (defs[f].type == METRICS_GAUGE)
+		metrics_gauge_set(s, v);
+	return 0;
+}
+
+static void u32_text(char *buf, size_t n, uint32_t v)
+{
+	if (v == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, n, "%u", v);
+}
+
+static int publish_peering(struct circuits *c, struct series_set *set, const char *id,
+			   const char *link, const struct cfg_peering *p)
+{
+	const char *type = cfg_peering_type_name(p->type);
+	char vlan[8], lasn[16];
+	int rc = 0;
+
+	u32_text(vlan, sizeof(vlan), p->vlan);
+	u32_text(lasn, sizeof(lasn), p->local_asn);
+	const char *info[] = {id, link, type, vlan, lasn};
+	const char *key[] = {id, link, type};
+
+	rc |= publish(c, set, F_PEERING_INFO, info, 1);
+	if (p->prefix_limit > 0)
+		rc |= publish(c, set, F_PREFIX_LIMIT, key, (double)p->prefix_limit);
+	for (size_t i = 0; i < p->nneighbors; i++) {
+		char asn[16];
+
+		u32_text(asn, sizeof(asn), p->neighbors[i].asn);
+		const char *nb[] = {id, link, type, p->neighbors[i].address, asn};
+
+		rc |= publish(c, set, F_NEIGHBOR_INFO, nb, 1);
+	}
+	return rc;
+}
+
+static int publish_circuit(struct circuits *c, struct series_set *set,
+			   const struct cfg_circuit *ci)
+{
+	const char *info[] = {ci->id, cfg_provider_name(ci->provider), ci->tier,
+			      cfg_data_plan_name(ci->data_plan), ci->bandwidth_text,
+			      ci->billing_plan ? ci->billing_plan : "",
+			      ci->location ? ci->location : ""};
+	const char *id[] = {ci->id};
+	int rc = 0;
+
+	rc |= publish(c, set, F_CIRCUIT_INFO, info, 1);
+	rc |= publish(c, set, F_BANDWIDTH, id, (double)ci->bandwidth_bps / 8.0);
+	for (int r = 0; r < CFG_LINK_COUNT; r++) {
+		const struct cfg_link *l = &ci->links[r];
+		const char *role = cfg_link_role_name((enum cfg_link_role)r);
+		char stag[8];
+
+		if (!l->present)
+			continue;
+		u32_text(stag, sizeof(stag), l->s_tag);
+		const char *li[] = {ci->id, role, l->interface ? l->interface : "", stag};
+
+		rc |= publish(c, set, F_LINK_INFO, li, 1);
+		for (size_t p = 0; p < l->npeerings; p++)
+			rc |= publish_peering(c, set, ci->id, role, &l->peerings[p]);
+	}
+	return rc;
+}
+
+/* Rebuilds every series from cfg, then drops those no longer configured. */
+static int apply(struct circuits *c, const struct cfg_config *cfg, struct log *lg)
+{
+	struct series_set next = {0};
+	int rc = 0;
+
+	for (size_t i = 0; i < cfg->ncircuits; i++)
+		rc |= publish_circuit(c, &next, &cfg->circuits[i]);
+	rc |= publish(c, &next, F_CIRCUITS, NULL, (double)cfg->ncircuits);
+	if (rc != 0)
+		log_error(lg, "some circuit metrics could not be published (series cap or memory)");
+	qsort(next.v, next.n, sizeof(*next.v), cmp_tracked);
+	for (size_t i = 0; i < c->live.n; i++) {
+		if (bsearch(&c->live.v[i], next.v, next.n, sizeof(*next.v), cmp_tracked) == NULL)
+			metrics_series_remove(c->live.v[i].fam, c->live.v[i].s);
+	}
+	free(c->live.v);
+	c->live = next;
+	return rc;
+}
+
+static int circuits_start(struct cw_ctx *ctx, void **state)
+{
+	struct circuits *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return -1;
+	for (int f = 0; f < F_COUNT; f++) {
+		c->fam[f] = metrics_family_new(ctx->reg, &defs[f]);
+		if (c->fam[f] == NULL) {
+			log_error(ctx->log, "cannot register metric family", "family", defs[f].name);
+			free(c);
+			return -1;
+		}
+	}
+	char n[24];
+
+	(void)apply(c, ctx->cfg, ctx->log);
+	snprintf(n, sizeof(n), "%zu", ctx->cfg->ncircuits);
+	log_info(ctx->log, "circuits loaded", "count", n);
+	*state = c;
+	return 0;
+}
+
+static void circuits_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
+{
+	char was[24], now[24];
+
+	snprintf(was, sizeof(was), "%zu", old->ncircuits);
+	snprintf(now, sizeof(now), "%zu", ctx->cfg->ncircuits);
+	(void)apply(state, ctx->cfg, ctx->log);
+	log_info(ctx->log, "circuits reloaded", "before", was, "after", now);
+}
+
+static void circuits_stop(struct cw_ctx *ctx, void *state)
+{
+	struct circuits *c = state;
+
+	(void)ctx;
+	if (c == NULL)
+		return;
+	free(c->live.v);
+	free(c);
+}
+
+const struct cw_module circuits_module = {
+	.name = "circuits",
+	.start = circuits_start,
+	.reload = circuits_reload,
+	.stop = circuits_stop,
+};

@@ -1,0 +1,2080 @@
+/* config.c — the YAML configuration: read, parse, validate with locations.
+ *
+ * Three small stages:
+ *  1. libyaml's event API builds a private node tree (struct node). Anchors
+ *     and aliases are refused where they appear, so nothing is ever expanded
+ *     (no billion laughs); nesting is capped at MAX_DEPTH; keys must be
+ *     scalars; one document per file.
+ *  2. A table-driven walker maps the tree onto the public structs of
+ *     config.h. A section is a table of fields {key, type, flags, offsets,
+ *     limits}; a type is a parse and a free function. Fields are visited in
+ *     table order, not document order, so a section's check() — run after its
+ *     keys, for the rules that span fields — can rely on earlier fields
+ *     (provider and sku before links) and read its ancestors through the
+ *     frame chain.
+ *  3. Uniqueness (circuit ids, neighbour addresses, peering types and VLANs
+ *     per link) is collected while walking and reported at the end after a
+ *     sort, so a large file stays O(n log n).
+ * Errors are collected (up to CFG_MAX_ERRORS), sorted by position, then
+ * appended to the caller's list. On any error the half-built config is freed
+ * through the same tables (cfg_free): there is one free path.
+ *
+ * Adding a section (bmp, capture, ...): a struct in config.h, a field table
+ * and a DEFINE_SECTION here, and one FIELD_SECTION or FIELD_LIST line in the
+ * parent's table. Nothing else changes.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#define MAX_DEPTH 64            /* YAML nesting; the schema needs 8 */
+#define PATH_LEN 256            /* schema paths are short: keys come from tables */
+#define SHOW_MAX 64             /* bytes of a bad value quoted in a message */
+#define QUOTE_LEN (SHOW_MAX * 4 + 8)
+#define MSG_LEN 1024
+#define STRING_MAX 4096         /* longest free-form string value */
+#define BANDWIDTH_MAX_BPS 400000000000ull /* 400 Gbps */
+#define ASN_TRANS 23456u        /* RFC 6793 §9: AS_TRANS is a placeholder, never a peer */
+#define ASN_MICROSOFT 12076u
+#define ER_PREMIUM_PRIVATE_LIMIT 10000u /* ExpressRoute Premium: private peering */
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define BIT(i) ((uint64_t)1 << (i))
+
+/* ---- names ---------------------------------------------------------- */
+
+static const char *const log_level_names[] = {
+	[CFG_LOG_DEBUG] = "debug", [CFG_LOG_INFO] = "info",
+	[CFG_LOG_WARN] = "warn",   [CFG_LOG_ERROR] = "error", NULL,
+};
+static const char *const log_format_names[] = {
+	[CFG_LOG_LOGFMT] = "logfmt", [CFG_LOG_JSON] = "json", NULL,
+};
+static const char *const provider_names[] = {
+	[CFG_PROVIDER_EXPRESSROUTE] = "expressroute",
+	[CFG_PROVIDER_DIRECTCONNECT] = "directconnect",
+	[CFG_PROVIDER_INTERCONNECT] = "interconnect", NULL,
+};
+static const char *const data_plan_names[] = {
+	[CFG_PLAN_METERED] = "metered", [CFG_PLAN_UNLIMITED] = "unlimited", NULL,
+};
+static const char *const peering_type_names[] = {
+	[CFG_PEERING_PRIVATE] = "private", [CFG_PEERING_MICROSOFT] = "microsoft",
+	[CFG_PEERING_PUBLIC] = "public",   [CFG_PEERING_TRANSIT] = "transit", NULL,
+};
+static const char *const link_role_names[] = {
+	[CFG_LINK_PRIMARY] = "primary", [CFG_LINK_SECONDARY] = "secondary", NULL,
+};
+
+/* Enums are stored through a 32-bit write (store_uint). */
+_Static_assert(sizeof(enum cfg_provider) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_log_level) == sizeof(uint32_t), "enum width");
+
+static const char *enum_name(const char *const *names, size_t n, unsigned v)
+{
+	return v < n && names[v] ? names[v] : "unknown";
+}
+
+const char *cfg_provider_name(enum cfg_provider p)
+{
+	return enum_name(provider_names, ARRAY_LEN(provider_names) - 1, p);
+}
+
+const char *cfg_data_plan_name(enum cfg_data_plan p)
+{
+	return enum_name(data_plan_names, ARRAY_LEN(data_plan_names) - 1, p);
+}
+
+const char *cfg_peering_type_name(enum cfg_peering_type t)
+{
+	return enum_name(peering_type_names, ARRAY_LEN(peering_type_names) - 1, t);
+}
+
+const char *cfg_link_role_name(enum cfg_link_role r)
+{
+	return enum_name(link_role_names, ARRAY_LEN(link_role_names) - 1, r);
+}
+
+const char *cfg_log_level_name(enum cfg_log_level l)
+{
+	return enum_name(log_level_names, ARRAY_LEN(log_level_names) - 1, l);
+}
+
+/* Per-provider rules: which SKUs and peerings exist, what is defaulted. */
+struct provider_rules {
+	const char *const *tiers;  /* allowed sku.tier values, NULL-terminated */
+	const char *default_tier;
+	bool metered_only;         /* no unlimited data plan */
+	uint32_t default_asn;      /* the provider routers' ASN; 0: must be given */
+	unsigned peering_types;    /* 1u << enum cfg_peering_type, allowed ones */
+	uint32_t prefix_limit[4];  /* default per peering type; 0 = unknown */
+};
+
+static const char *const er_tiers[] = {"local", "standard", "premium", NULL};
+static const char *const dc_tiers[] = {"dedicated", "hosted", NULL};
+static const char *const ic_tiers[] = {"dedicated", "partner", NULL};
+
+static const struct provider_rules rules[] = {
+	[CFG_PROVIDER_EXPRESSROUTE] = {
+		er_tiers, "standard", false, ASN_MICROSOFT,
+		1u << CFG_PEERING_PRIVATE | 1u << CFG_PEERING_MICROSOFT,
+		{[CFG_PEERING_PRIVATE] = 4000, [CFG_PEERING_MICROSOFT] = 200},
+	},
+	[CFG_PROVIDER_DIRECTCONNECT] = {
+		dc_tiers, "dedicated", true, 0,
+		1u << CFG_PEERING_PRIVATE | 1u << CFG_PEERING_PUBLIC |
+			1u << CFG_PEERING_TRANSIT,
+		{[CFG_PEERING_PRIVATE] = 100, [CFG_PEERING_PUBLIC] = 1000,
+		 [CFG_PEERING_TRANSIT] = 100},
+	},
+	[CFG_PROVIDER_INTERCONNECT] = {
+		ic_tiers, "dedicated", true, 0, 1u << CFG_PEERING_PRIVATE, {0},
+	},
+};
+
+/* ---- the node tree -------------------------------------------------- */
+
+enum node_kind { N_SCALAR, N_MAP, N_SEQ, N_BAD /* alias: already reported */ };
+
+struct loc {
+	unsigned line, column; /* 1-based; line 0 = the file as a whole */
+};
+
+struct node {
+	enum node_kind kind;
+	bool plain;          /* plain scalar style (not quoted, not a block) */
+	bool dup;            /* a key already present earlier in its mapping */
+	struct loc loc;
+	char *s;             /* scalar bytes, NUL-terminated (may hold NULs) */
+	size_t len;
+	struct node **v;     /* SEQ: items; MAP: key, value, key, value, ... */
+	size_t n, cap;
+};
+
+static void node_free(struct node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		node_free(n->v[i]); /* depth is capped at MAX_DEPTH */
+	free(n->v);
+	free(n->s);
+	free(n);
+}
+
+/* YAML 1.1 null, which only a plain scalar can be. */
+static bool is_null(const struct node *n)
+{
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+
+	if (n->kind != N_SCALAR || !n->plain)
+		return false;
+	for (size_t i = 0; i < ARRAY_LEN(nulls); i++)
+		if (n->len == strlen(nulls[i]) && memcmp(n->s, nulls[i], n->len) == 0)
+			return true;
+	return false;
+}
+
+static bool scalar_is(const struct node *n, const char *s, size_t len)
+{
+	return n->kind == N_SCALAR && n->len == len && memcmp(n->s, s, len) == 0;
+}
+
+/* ---- errors --------------------------------------------------------- */
+
+struct werr {
+	struct loc loc;
+	size_t seq;          /* keeps the sort stable */
+	char *message;
+};
+
+struct uniq {                /* one value that must be unique in its scope */
+	unsigned char *key;  /* kind NUL scope NUL value */
+	size_t klen;
+	char *desc;          /* e.g. circuit id "er-ams-1" */
+	char *path;          /* where this occurrence is */
+	struct loc loc;
+	size_t seq;
+};
+
+struct walk;
+static void record(struct walk *w, struct loc loc, const char *msg);
+
+struct walk {
+	const char *file;
+	struct werr *errs;   /* recorded, at most CFG_MAX_ERRORS - 1 */
+	size_t nerrs;
+	size_t count;        /* errors found, recorded or not */
+	bool full;           /* too many: stop recording (and walking) */
+	bool oom;
+	char path[PATH_LEN]; /* key path of the node being walked */
+	size_t plen;
+	struct uniq *uniq;
+	size_t nuniq, uniqcap;
+};
+
+__attribute__((format(printf, 3, 0)))
+static void verr(struct walk *w, struct loc loc, const char *fmt, va_list ap)
+{
+	char msg[MSG_LEN];
+
+	w->count++;
+	if (w->full)
+		return;
+	if (w->nerrs >= CFG_MAX_ERRORS - 1) { /* the last slot says so */
+		w->full = true;
+		return;
+	}
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	record(w, loc, msg);
+}
+
+/* Appends one message, without the cap (verr applies it). */
+static void record(struct walk *w, struct loc loc, const char *msg)
+{
+	struct werr *v;
+	char *m;
+
+	v = realloc(w->errs, (w->nerrs + 1) * sizeof *v);
+	if (!v)
+		goto oom;
+	w->errs = v;
+	m = strdup(msg);
+	if (!m)
+		goto oom;
+	v[w->nerrs] = (struct werr){loc, w->nerrs, m};
+	w->nerrs++;
+	return;
+oom:
+	w->oom = true;
+	w->full = true;
+}
+
+__attribute__((format(printf, 3, 4)))
+static void err_at(struct walk *w, struct loc loc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(w, loc, fmt, ap);
+	va_end(ap);
+}
+
+/* "PATH: message" for the value at the current path. */
+__attribute__((format(printf, 3, 4)))
+static void err_here(struct walk *w, struct loc loc, const char *fmt, ...)
+{
+	char msg[MSG_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	err_at(w, loc, "%s: %s", w->plen ? w->path : "top level", msg);
+}
+
+static int oom(struct walk *w, struct loc loc)
+{
+	err_at(w, loc, "out of memory");
+	w->oom = true;
+	return -1;
+}
+
+/* "in PATH" or "at top level", for messages about a mapping's keys. */
+static const char *where(const struct walk *w, char *buf, size_t size)
+{
+	if (!w->plen)
+		return "at top level";
+	snprintf(buf, size, "in %s", w->path);
+	return buf;
+}
+
+/* A value quoted for a message: escaped, cut at SHOW_MAX bytes. */
+static const char *quote(const char *s, size_t len, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (size_t i = 0; i < len && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == SHOW_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f) {
+			buf[o++] = (char)c;
+		} else {
+			snprintf(buf + o, size - o, "\\x%02x", c);
+			o += 4;
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static const char *describe(const struct node *n, char *buf, size_t size)
+{
+	if (n->kind == N_MAP)
+		return "a mapping";
+	if (n->kind == N_SEQ)
+		return "a list";
+	if (is_null(n))
+		return "null";
+	return quote(n->s, n->len, buf, size);
+}
+
+static void bad_value(struct walk *w, const struct node *n, const char *expect)
+{
+	char got[QUOTE_LEN];
+
+	err_here(w, n->loc, "expected %s, got %s", expect, describe(n, got, sizeof got));
+}
+
+/* ---- paths ---------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3)))
+static size_t path_push(struct walk *w, const char *fmt, ...)
+{
+	size_t mark = w->plen;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(w->path + w->plen, sizeof w->path - w->plen, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		w->plen += (size_t)r < sizeof w->path - w->plen ? (size_t)r
+								 : sizeof w->path - 1 - w->plen;
+	return mark;
+}
+
+static size_t path_key(struct walk *w, const char *key)
+{
+	return path_push(w, w->plen ? ".%s" : "%s", key);
+}
+
+static void path_pop(struct walk *w, size_t mark)
+{
+	w->plen = mark;
+	w->path[mark] = '\0';
+}
+
+/* ---- stage 1: events to tree ---------------------------------------- */
+
+struct builder {
+	struct walk *w;
+	struct node *stack[MAX_DEPTH]; /* open containers, not yet attached */
+	size_t depth;
+	struct node *root;
+	unsigned docs;
+};
+
+static unsigned clamp_u(size_t v)
+{
+	return v < UINT32_MAX - 1 ? (unsigned)v : UINT32_MAX - 1;
+}
+
+static struct loc mark_loc(yaml_mark_t m)
+{
+	return (struct loc){clamp_u(m.line) + 1, clamp_u(m.column) + 1};
+}
+
+/* libyaml reports reader errors (bad UTF-8, control characters) by offset. */
+static struct loc offset_loc(const char *buf, size_t len, size_t offset)
+{
+	struct loc l = {1, 1};
+
+	for (size_t i = 0; i < offset && i < len; i++) {
+		if (buf[i] == '\n') {
+			l.line++;
+			l.column = 1;
+		} else {
+			l.column++;
+		}
+	}
+	return l;
+}
+
+static void syntax_error(struct walk *w, const yaml_parser_t *p, const char *buf,
+			 size_t len)
+{
+	const char *problem = p->problem ? p->problem : "unknown problem";
+
+	if (p->error == YAML_MEMORY_ERROR) {
+		oom(w, (struct loc){0, 0});
+	} else if (p->error == YAML_READER_ERROR) {
+		struct loc l = offset_loc(buf, len, p->problem_offset);
+
+		if (p->problem_value != -1)
+			err_at(w, l, "YAML syntax error: %s (0x%02X)", problem,
+			       (unsigned)p->problem_value);
+		else
+			err_at(w, l, "YAML syntax error: %s", problem);
+	} else if (p->context) {
+		err_at(w, mark_loc(p->problem_mark), "YAML syntax error: %s (%s at line %u)",
+		       problem, p->context, mark_loc(p->context_mark).line);
+	} else {
+		err_at(w, mark_loc(p->problem_mark), "YAML syntax error: %s", problem);
+	}
+}
+
+static struct node *node_new(enum node_kind kind, yaml_mark_t m)
+{
+	struct node *n = calloc(1, sizeof *n);
+
+	if (n) {
+		n->kind = kind;
+		n->loc = mark_loc(m);
+	}
+	return n;
+}
+
+/* Takes n (NULL means out of memory) and hangs it under the open container. */
+static int attach(struct builder *b, struct node *n, yaml_mark_t m)
+{
+	struct node *p;
+
+	if (!n)
+		return oom(b->w, mark_loc(m));
+	if (b->depth == 0) {
+		node_free(b->root); /* only one document is read */
+		b->root = n;
+		return 0;
+	}
+	p = b->stack[b->depth - 1];
+	if (p->kind == N_MAP && p->n % 2 == 0 && (n->kind == N_MAP || n->kind == N_SEQ))
+		err_at(b->w, n->loc, "a mapping key must be a scalar, not %s",
+		       n->kind == N_MAP ? "a mapping" : "a list");
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 4;
+		struct node **v = realloc(p->v, cap * sizeof *v);
+
+		if (!v) {
+			node_free(n);
+			return oom(b->w, mark_loc(m));
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	p->v[p->n++] = n;
+	return 0;
+}
+
+static bool valid_id(const char *s, size_t len);
+
+/* An anchor name for a message: as written when tame, quoted otherwise. */
+static const char *anchor_name(const yaml_char_t *anchor, char *buf, size_t size)
+{
+	const char *a = anchor ? (const char *)anchor : "";
+	size_t len = strlen(a);
+
+	if (len && len <= SHOW_MAX && valid_id(a, len))
+		return a;
+	return quote(a, len, buf, size);
+}
+
+static void refuse_anchor(struct builder *b, const yaml_char_t *anchor, yaml_mark_t m)
+{
+	char q[QUOTE_LEN];
+
+	if (anchor)
+		err_at(b->w, mark_loc(m), "anchor &%s: anchors and aliases are not supported",
+		       anchor_name(anchor, q, sizeof q));
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *ev)
+{
+	struct node *n = node_new(N_SCALAR, ev->start_mark);
+	size_t len = ev->data.scalar.length;
+
+	refuse_anchor(b, ev->data.scalar.anchor, ev->start_mark);
+	if (n) {
+		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		n->s = malloc(len + 1);
+		if (!n->s) {
+			node_free(n);
+			n = NULL;
+		} else {
+			memcpy(n->s, ev->data.scalar.value, len);
+			n->s[len] = '\0';
+			n->len = len;
+		}
+	}
+	return attach(b, n, ev->start_mark);
+}
+
+static int on_start(struct builder *b, const yaml_event_t *ev, enum node_kind kind,
+		    const yaml_char_t *anchor)
+{
+	struct node *n;
+
+	refuse_anchor(b, anchor, ev->start_mark);
+	if (b->depth == MAX_DEPTH) {
+		err_at(b->w, mark_loc(ev->start_mark),
+		       "nesting deeper than %d levels is not supported", MAX_DEPTH);
+		return -1;
+	}
+	n = node_new(kind, ev->start_mark);
+	if (!n)
+		return oom(b->w, mark_loc(ev->start_mark));
+	b->stack[b->depth++] = n;
+	return 0;
+}
+
+static int on_end(struct builder *b, const yaml_event_t *ev)
+{
+	if (b->depth == 0)
+		return -1; /* libyaml never does this */
+	b->depth--;
+	return attach(b, b->stack[b->depth], ev->start_mark);
+}
+
+static int on_alias(struct builder *b, const yaml_event_t *ev)
+{
+	char q[QUOTE_LEN];
+
+	err_at(b->w, mark_loc(ev->start_mark), "alias *%s: aliases are not supported",
+	       anchor_name(ev->data.alias.anchor, q, sizeof q));
+	return attach(b, node_new(N_BAD, ev->start_mark), ev->start_mark);
+}
+
+/* Returns 0 to go on, 1 when done, -1 on a fatal error. */
+static int on_event(struct builder *b, const yaml_event_t *ev)
+{
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		return 1;
+	case YAML_DOCUMENT_START_EVENT:
+		if (b->docs++ == 0)
+			return 0;
+		err_at(b->w, mark_loc(ev->start_mark),
+		       "a config file holds one YAML document; this is a second one");
+		return 1;
+	case YAML_ALIAS_EVENT:
+		return on_alias(b, ev);
+	case YAML_SCALAR_EVENT:
+		return on_scalar(b, ev);
+	case YAML_SEQUENCE_START_EVENT:
+		return on_start(b, ev, N_SEQ, ev->data.sequence_start.anchor);
+	case YAML_MAPPING_START_EVENT:
+		return on_start(b, ev, N_MAP, ev->data.mapping_start.anchor);
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT:
+		return on_end(b, ev);
+	default:
+		return 0;
+	}
+}
+
+/* Parses buf into *root (NULL for an empty stream or document). Returns -1
+ * when the tree cannot be trusted (syntax error, nesting, memory). */
+static int load_tree(struct walk *w, const char *buf, size_t len, struct node **root)
+{
+	struct builder b = {.w = w};
+	yaml_parser_t p;
+	int rc = 0;
+
+	*root = NULL;
+	if (!yaml_parser_initialize(&p))
+		return oom(w, (struct loc){0, 0});
+	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
+	for (;;) {
+		yaml_event_t ev;
+		int r;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			syntax_error(w, &p, buf, len);
+			rc = -1;
+			break;
+		}
+		r = on_event(&b, &ev);
+		yaml_event_delete(&ev);
+		if (r) {
+			rc = r < 0 ? -1 : 0;
+			break;
+		}
+	}
+	yaml_parser_delete(&p);
+	while (b.depth)
+		node_free(b.stack[--b.depth]);
+	if (rc < 0)
+		node_free(b.root);
+	else
+		*root = b.root;
+	return rc;
+}
+
+/* ---- stage 2: the schema walker ------------------------------------- */
+
+struct frame;
+struct field;
+
+struct ftype {
+	/* obj is the section's object; n is NULL only for an absent section
+	 * walked as empty (F_DEFAULT_EMPTY). Returns 0 or -1. */
+	int (*parse)(struct walk *w, struct frame *fr, const struct field *f,
+		     struct node *n, void *obj);
+	void (*free)(const struct field *f, void *obj);
+};
+
+enum {
+	F_REQUIRED = 1,      /* missing key is an error */
+	F_DEFAULT_EMPTY = 2, /* sections: absent is walked as {} (defaults, checks) */
+};
+
+struct field {
+	const char *key;
+	const struct ftype *type;
+	unsigned flags;
+	size_t off;                        /* destination in the object */
+	size_t off2;                       /* second one: count, port, text */
+	size_t width;                      /* integer destination size */
+	uint64_t min, max;                 /* value range, length, list items */
+	const char *const *names;          /* enum names, index = value */
+	const struct section *sub;         /* sections and lists */
+	bool (*valid)(const char *s, size_t len); /* extra string rule */
+	const char *expect;                /* what a string must look like */
+};
+
+struct section {
+	const struct field *fields;
+	size_t nfields;                    /* at most 64 (given/ok bit masks) */
+	size_t size;                       /* object size, for list elements */
+	void (*init)(void *obj);           /* static defaults, before the keys */
+	void (*check)(struct walk *w, struct frame *fr); /* rules across fields */
+};
+
+#define DEFINE_SECTION(name, fields, T, initf, checkf)                            \
+	_Static_assert(ARRAY_LEN(fields) <= 64, #fields ": at most 64 keys");     \
+	static const struct section name = {fields, ARRAY_LEN(fields), sizeof(T), \
+					    initf, checkf}
+
+/* One mapping being walked; parents stay reachable for cross-field rules. */
+struct frame {
+	const struct frame *parent;
+	const struct section *sec;
+	void *obj;
+	struct node *map;                  /* NULL: absent or null */
+	struct loc loc;                    /* of the mapping, or where it would be */
+	size_t plen;                       /* length of its path */
+	uint64_t given;                    /* bit i: fields[i] present */
+	uint64_t ok;                       /* bit i: fields[i] present and valid */
+};
+
+static struct node *map_get(const struct node *map, const char *key)
+{
+	size_t len = strlen(key);
+
+	if (!map)
+		return NULL;
+	for (size_t i = 0; i + 1 < map->n; i += 2)
+		if (!map->v[i]->dup && scalar_is(map->v[i], key, len))
+			return map->v[i + 1];
+	return NULL;
+}
+
+static int field_index(const struct section *sec, const char *key, size_t len)
+{
+	for (size_t i = 0; i < sec->nfields; i++)
+		if (strlen(sec->fields[i].key) == len && memcmp(sec->fields[i].key, key, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+static bool fr_bit(const struct frame *fr, uint64_t mask, const char *key)
+{
+	int i = field_index(fr->sec, key, strlen(key));
+
+	return i >= 0 && (mask & BIT(i));
+}
+
+static bool fr_given(const struct frame *fr, const char *key)
+{
+	return fr_bit(fr, fr->given, key);
+}
+
+static bool fr_ok(const struct frame *fr, const char *key)
+{
+	return fr_bit(fr, fr->ok, key);
+}
+
+static const struct frame *fr_up(const struct frame *fr, const struct section *sec)
+{
+	while (fr && fr->sec != sec)
+		fr = fr->parent;
+	return fr;
+}
+
+/* An error about key in fr, at its value (or the mapping when absent). */
+__attribute__((format(printf, 4, 5)))
+static void err_key(struct walk *w, const struct frame *fr, const char *key,
+		    const char *fmt, ...)
+{
+	const struct node *n = map_get(fr->map, key);
+	char msg[MSG_LEN];
+	size_t mark;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	path_pop(w, fr->plen);
+	mark = path_key(w, key);
+	err_here(w, n ? n->loc : fr->loc, "%s", msg);
+	path_pop(w, mark);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	const struct node *x = *(const struct node *const *)a;
+	const struct node *y = *(const struct node *const *)b;
+	int c;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	c = memcmp(x->s, y->s, x->len);
+	if (c)
+		return c;
+	if (x->loc.line != y->loc.line)
+		return x->loc.line < y->loc.line ? -1 : 1;
+	return x->loc.column < y->loc.column ? -1 : x->loc.column > y->loc.column;
+}
+
+/* Marks and reports every key repeated in map (sorting: big maps stay cheap). */
+static void mark_dup_keys(struct walk *w, struct node *map)
+{
+	size_t nkeys = 0, pairs = map->n / 2;
+	struct node **keys;
+	char q[QUOTE_LEN], in[PATH_LEN + 8];
+
+	if (pairs < 2)
+		return;
+	keys = malloc(pairs * sizeof *keys);
+	if (!keys) {
+		oom(w, map->loc);
+		return;
+	}
+	for (size_t i = 0; i < pairs; i++)
+		if (map->v[2 * i]->kind == N_SCALAR)
+			keys[nkeys++] = map->v[2 * i];
+	qsort(keys, nkeys, sizeof *keys, cmp_keys);
+	for (size_t i = 1; i < nkeys; i++) {
+		size_t first = i - 1;
+
+		while (first > 0 && keys[first]->dup)
+			first--;
+		if (keys[i]->len != keys[first]->len ||
+		    memcmp(keys[i]->s, keys[first]->s, keys[i]->len) != 0)
+			continue;
+		keys[i]->dup = true;
+		err_at(w, keys[i]->loc, "duplicate key %s %s (first at line %u)",
+		       quote(keys[i]->s, keys[i]->len, q, sizeof q), where(w, in, sizeof in),
+		       keys[first]->loc.line);
+	}
+	free(keys);
+}
+
+static void check_keys(struct walk *w, const struct frame *fr)
+{
+	const struct section *sec = fr->sec;
+	char q[QUOTE_LEN], in[PATH_LEN + 8], expect[512];
+	size_t o = 0;
+
+	mark_dup_keys(w, fr->map);
+	for (size_t i = 0; i < sec->nfields && o < sizeof expect; i++) {
+		int r = snprintf(expect + o, sizeof expect - o, "%s%s", i ? ", " : "",
+				 sec->fields[i].key);
+		o += r > 0 ? (size_t)r : 0;
+	}
+	for (size_t i = 0; i + 1 < fr->map->n; i += 2) {
+		const struct node *k = fr->map->v[i];
+
+		if (k->kind != N_SCALAR || field_index(sec, k->s, k->len) >= 0)
+			continue; /* non-scalar keys were reported while parsing */
+		err_at(w, k->loc, "unknown key %s %s (expected one of: %s)",
+		       quote(k->s, k->len, q, sizeof q), where(w, in, sizeof in), expect);
+	}
+}
+
+static void walk_fields(struct walk *w, struct frame *fr)
+{
+	char in[PATH_LEN + 8];
+
+	for (size_t i = 0; i < fr->sec->nfields && !w->full; i++) {
+		const struct field *f = &fr->sec->fields[i];
+		struct node *n = map_get(fr->map, f->key);
+		size_t before = w->count, mark;
+		int r;
+
+		if (!n && (f->flags & F_REQUIRED)) {
+			err_at(w, fr->loc, "missing required key \"%s\" %s", f->key,
+			       where(w, in, sizeof in));
+			continue;
+		}
+		if (!n && !(f->flags & F_DEFAULT_EMPTY))
+			continue;
+		if (n)
+			fr->given |= BIT(i);
+		mark = path_key(w, f->key);
+		r = f->type->parse(w, fr, f, n, fr->obj);
+		path_pop(w, mark);
+		if (r == 0 && w->count == before)
+			fr->ok |= BIT(i);
+	}
+}
+
+/* Walks n (a mapping, null, or NULL for absent) as section sec into obj. */
+static int walk_section(struct walk *w, const struct frame *parent,
+			const struct section *sec, void *obj, struct node *n,
+			struct loc loc)
+{
+	struct frame fr = {.parent = parent, .sec = sec, .obj = obj, .loc = loc,
+			   .plen = w->plen};
+	size_t before = w->count;
+
+	if (n) {
+		if (n->kind == N_BAD)
+			return -1;
+		if (n->kind != N_MAP && !is_null(n)) {
+			bad_value(w, n, "a mapping");
+			return -1;
+		}
+		fr.loc = n->loc;
+		fr.map = n->kind == N_MAP ? n : NULL;
+	}
+	if (sec->init)
+		sec->init(obj);
+	if (fr.map)
+		check_keys(w, &fr);
+	walk_fields(w, &fr);
+	if (sec->check && !w->full) {
+		path_pop(w, fr.plen);
+		sec->check(w, &fr);
+	}
+	return w->count == before ? 0 : -1;
+}
+
+static void free_section(const struct section *sec, void *obj)
+{
+	for (size_t i = 0; i < sec->nfields; i++)
+		if (sec->fields[i].type->free)
+			sec->fields[i].type->free(&sec->fields[i], obj);
+}
+
+/* ---- stage 3: uniqueness -------------------------------------------- */
+
+/* Records fr.key's value val as one that must be unique among values of
+ * the same kind under the scope path (its first scope_len bytes). */
+static void uniq_add(struct walk *w, const struct frame *fr, const char *key,
+		     size_t scope_len, const char *kind, const void *val, size_t vlen,
+		     const char *desc)
+{
+	const struct node *n = map_get(fr->map, key);
+	size_t klen = strlen(kind) + 1 + scope_len + 1 + vlen, mark;
+	struct uniq *u;
+
+	if (w->nuniq == w->uniqcap) {
+		size_t cap = w->uniqcap ? w->uniqcap * 2 : 16;
+
+		u = realloc(w->uniq, cap * sizeof *u);
+		if (!u) {
+			oom(w, fr->loc);
+			return;
+		}
+		w->uniq = u;
+		w->uniqcap = cap;
+	}
+	u = &w->uniq[w->nuniq];
+	*u = (struct uniq){.klen = klen, .loc = n ? n->loc : fr->loc, .seq = w->nuniq};
+	u->key = malloc(klen);
+	u->desc = strdup(desc);
+	path_pop(w, fr->plen);
+	mark = path_key(w, key);
+	u->path = strdup(w->path);
+	path_pop(w, mark);
+	if (!u->key || !u->desc || !u->path) {
+		free(u->key);
+		free(u->desc);
+		free(u->path);
+		oom(w, fr->loc);
+		return;
+	}
+	memcpy(u->key, kind, strlen(kind) + 1);
+	memcpy(u->key + strlen(kind) + 1, w->path, scope_len);
+	u->key[strlen(kind) + 1 + scope_len] = '\0';
+	memcpy(u->key + strlen(kind) + 2 + scope_len, val, vlen);
+	w->nuniq++;
+}
+
+static int uniq_same(const struct uniq *x, const struct uniq *y)
+{
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c)
+		return c;
+	return x->klen < y->klen ? -1 : x->klen > y->klen;
+}
+
+static int cmp_uniq(const void *a, const void *b)
+{
+	const struct uniq *x = a, *y = b;
+	int c = uniq_same(x, y);
+
+	if (c)
+		return c;
+	if (x->loc.line != y->loc.line)
+		return x->loc.line < y->loc.line ? -1 : 1;
+	if (x->loc.column != y->loc.column)
+		return x->loc.column < y->loc.column ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void uniq_report(struct walk *w)
+{
+	if (w->nuniq)
+		qsort(w->uniq, w->nuniq, sizeof *w->uniq, cmp_uniq);
+	for (size_t i = 0, first = 0; i < w->nuniq; i++) {
+		const struct uniq *u = &w->uniq[i], *f;
+		bool here;
+
+		if (i == 0 || uniq_same(u, &w->uniq[first]) != 0) {
+			first = i;
+			continue;
+		}
+		f = &w->uniq[first];
+		here = strcmp(u->path, f->path) == 0;
+		err_at(w, u->loc, "%s: duplicate %s (first at line %u%s%s)", u->path, u->desc,
+		       f->loc.line, here ? "" : ", ", here ? "" : f->path);
+	}
+}
+
+/* ---- scalar syntax -------------------------------------------------- */
+
+/* Decimal only: no sign, no spaces, no leading zero, no 0x, no exponent. */
+static bool parse_dec(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned d = (unsigned char)s[i] - (unsigned)'0';
+
+		if (d > 9 || v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_duration(const char *s, size_t len, uint64_t *secs)
+{
+	uint64_t mult = 1, v;
+
+	if (len && s[len - 1] == 's') {
+		len--;
+	} else if (len && s[len - 1] == 'm') {
+		mult = 60;
+		len--;
+	}
+	if (!parse_dec(s, len, &v) || v > UINT64_MAX / mult)
+		return false;
+	*secs = v * mult;
+	return true;
+}
+
+enum bw_result { BW_OK, BW_SYNTAX, BW_RANGE, BW_PRECISION };
+
+static const struct {
+	const char *name;
+	uint64_t mult;
+	unsigned decimals; /* fraction digits that still give whole bits */
+} bw_units[] = {
+	{"Gbps", 1000000000, 9}, {"Mbps", 1000000, 6}, {"kbps", 1000, 3}, {"bps", 1, 0},
+};
+
+static size_t count_digits(const char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && s[i] >= '0' && s[i] <= '9')
+		i++;
+	return i;
+}
+
+/* NUMBER[.FRACTION][ ]UNIT with a decimal unit (bps, kbps, Mbps, Gbps). */
+static enum bw_result parse_bandwidth(const char *s, size_t len, uint64_t *bps)
+{
+	size_t ni = count_digits(s, len), nf = 0, i;
+	uint64_t whole, frac = 0, mult = 0, scale = 1;
+	unsigned decimals = 0;
+
+	if (!parse_dec(s, ni, &whole))
+		return BW_SYNTAX;
+	i = ni;
+	if (i < len && s[i] == '.') {
+		nf = count_digits(s + i + 1, len - i - 1);
+		if (nf == 0)
+			return BW_SYNTAX;
+		for (size_t k = 0; k < nf && k < 9; k++) {
+			frac = frac * 10 + (uint64_t)(s[i + 1 + k] - '0');
+			scale *= 10;
+		}
+		i += 1 + nf;
+	}
+	if (i < len && s[i] == ' ')
+		i++;
+	for (size_t u = 0; u < ARRAY_LEN(bw_units); u++) {
+		if (len - i == strlen(bw_units[u].name) &&
+		    strncasecmp(s + i, bw_units[u].name, len - i) == 0) {
+			mult = bw_units[u].mult;
+			decimals = bw_units[u].decimals;
+		}
+	}
+	if (!mult)
+		return BW_SYNTAX;
+	if (nf > decimals)
+		return BW_PRECISION;
+	if (whole > BANDWIDTH_MAX_BPS / mult)
+		return BW_RANGE;
+	*bps = whole * mult + frac * (mult / scale);
+	return *bps == 0 || *bps > BANDWIDTH_MAX_BPS ? BW_RANGE : BW_OK;
+}
+
+/* The largest unit that is at least 1 and exact with up to 3 decimals. */
+static void format_bandwidth(uint64_t bps, char *buf, size_t size)
+{
+	for (size_t u = 0; u < ARRAY_LEN(bw_units); u++) {
+		uint64_t mult = bw_units[u].mult, milli = mult >= 1000 ? mult / 1000 : 1;
+		unsigned frac;
+		char digits[12];
+		int k;
+
+		if (bps < mult && mult > 1)
+			continue;
+		if (bps % milli)
+			continue;
+		frac = (unsigned)((bps % mult) / milli);
+		if (!frac || mult == 1) {
+			snprintf(buf, size, "%" PRIu64 "%s", bps / mult, bw_units[u].name);
+			return;
+		}
+		snprintf(digits, sizeof digits, "%03u", frac);
+		for (k = 2; k > 0 && digits[k] == '0'; k--)
+			digits[k] = '\0';
+		snprintf(buf, size, "%" PRIu64 ".%s%s", bps / mult, digits, bw_units[u].name);
+		return;
+	}
+}
+
+static bool valid_id(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* What Linux accepts as a new interface name (dev_valid_name()). */
+static bool valid_ifname(const char *s, size_t len)
+{
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f || c == '/' || c == ':')
+			return false;
+	}
+	return true;
+}
+
+static bool valid_hostname(const char *s, size_t len)
+{
+	if (len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int name_index(const char *const *names, const char *s, size_t len)
+{
+	for (int i = 0; names[i]; i++)
+		if (strlen(names[i]) == len && memcmp(names[i], s, len) == 0)
+			return i;
+	return -1;
+}
+
+static void join_names(const char *const *names, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; names[i] && o < size; i++) {
+		int r = snprintf(buf + o, size - o, "%s%s", i ? ", " : "", names[i]);
+
+		o += r > 0 ? (size_t)r : 0;
+	}
+}
+
+/* ---- field types ---------------------------------------------------- */
+
+static void *at(void *obj, size_t off)
+{
+	return (char *)obj + off;
+}
+
+static void store_uint(void *dst, size_t width, uint64_t v)
+{
+	uint8_t u8 = (uint8_t)v;
+	uint16_t u16 = (uint16_t)v;
+	uint32_t u32 = (uint32_t)v;
+
+	switch (width) {
+	case 1: memcpy(dst, &u8, 1); break;
+	case 2: memcpy(dst, &u16, 2); break;
+	case 4: memcpy(dst, &u32, 4); break;
+	default: memcpy(dst, &v, 8); break;
+	}
+}
+
+/* True when n is a non-null scalar; otherwise says what was expected. */
+static bool want_scalar(struct walk *w, const struct node *n, const char *expect)
+{
+	if (n->kind == N_BAD)
+		return false;
+	if (n->kind == N_SCALAR && !is_null(n))
+		return true;
+	bad_value(w, n, expect);
+	return false;
+}
+
+static int p_string(struct walk *w, struct frame *fr, const struct field *f,
+		    struct node *n, void *obj)
+{
+	const char *expect = f->expect ? f->expect : "a non-empty string";
+	char *s;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (memchr(n->s, '\0', n->len) || n->len < f->min || n->len > f->max ||
+	    (f->valid && !f->valid(n->s, n->len))) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	s = strdup(n->s);
+	if (!s)
+		return oom(w, n->loc);
+	*(char **)at(obj, f->off) = s;
+	return 0;
+}
+
+static void f_string(const struct field *f, void *obj)
+{
+	char **s = at(obj, f->off);
+
+	free(*s);
+	*s = NULL;
+}
+
+static int p_uint(struct walk *w, struct frame *fr, const struct field *f,
+		  struct node *n, void *obj)
+{
+	char expect[64];
+	uint64_t v;
+
+	(void)fr;
+	snprintf(expect, sizeof expect, "an integer %" PRIu64 "..%" PRIu64, f->min, f->max);
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (!parse_dec(n->s, n->len, &v) || v < f->min || v > f->max) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	store_uint(at(obj, f->off), f->width, v);
+	return 0;
+}
+
+static int p_asn(struct walk *w, struct frame *fr, const struct field *f,
+		 struct node *n, void *obj)
+{
+	const char *expect = "an AS number 1..4294967295 other than 23456 (AS_TRANS)";
+	uint64_t v;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (!parse_dec(n->s, n->len, &v) || v < 1 || v > UINT32_MAX || v == ASN_TRANS) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	store_uint(at(obj, f->off), f->width, v);
+	return 0;
+}
+
+static int p_bool(struct walk *w, struct frame *fr, const struct field *f,
+		  struct node *n, void *obj)
+{
+	(void)fr;
+	if (!want_scalar(w, n, "true or false"))
+		return -1;
+	if (!scalar_is(n, "true", 4) && !scalar_is(n, "false", 5)) {
+		bad_value(w, n, "true or false");
+		return -1;
+	}
+	*(bool *)at(obj, f->off) = n->len == 4;
+	return 0;
+}
+
+static int p_enum(struct walk *w, struct frame *fr, const struct field *f,
+		  struct node *n, void *obj)
+{
+	char expect[256] = "one of ";
+	int i;
+
+	(void)fr;
+	join_names(f->names, expect + 7, sizeof expect - 7);
+	if (!want_scalar(w, n, expect))
+		return -1;
+	i = name_index(f->names, n->s, n->len);
+	if (i < 0) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	store_uint(at(obj, f->off), f->width, (uint64_t)i);
+	return 0;
+}
+
+static int p_duration(struct walk *w, struct frame *fr, const struct field *f,
+		      struct node *n, void *obj)
+{
+	char expect[96];
+	uint64_t v;
+
+	(void)fr;
+	snprintf(expect, sizeof expect,
+		 "a duration of %" PRIu64 "..%" PRIu64 " seconds such as 10s, 5m or 30",
+		 f->min, f->max);
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (!parse_duration(n->s, n->len, &v) || v < f->min || v > f->max) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	store_uint(at(obj, f->off), f->width, v);
+	return 0;
+}
+
+/* off: uint64_t bits per second; off2: char * normalised text. */
+static int p_bandwidth(struct walk *w, struct frame *fr, const struct field *f,
+		       struct node *n, void *obj)
+{
+	const char *expect = "a bandwidth such as 50Mbps, 1Gbps or 1.5Gbps";
+	char q[QUOTE_LEN], text[32], *t;
+	uint64_t bps = 0;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	switch (parse_bandwidth(n->s, n->len, &bps)) {
+	case BW_OK:
+		break;
+	case BW_RANGE:
+		err_here(w, n->loc, "expected a bandwidth more than 0 and at most 400Gbps, got %s",
+			 quote(n->s, n->len, q, sizeof q));
+		return -1;
+	case BW_PRECISION:
+		err_here(w, n->loc, "%s is not a whole number of bits per second",
+			 quote(n->s, n->len, q, sizeof q));
+		return -1;
+	default:
+		bad_value(w, n, expect);
+		return -1;
+	}
+	format_bandwidth(bps, text, sizeof text);
+	t = strdup(text);
+	if (!t)
+		return oom(w, n->loc);
+	*(uint64_t *)at(obj, f->off) = bps;
+	*(char **)at(obj, f->off2) = t;
+	return 0;
+}
+
+static void f_bandwidth(const struct field *f, void *obj)
+{
+	char **s = at(obj, f->off2);
+
+	free(*s);
+	*s = NULL;
+}
+
+/* Splits "HOST:PORT", "[IPV6]:PORT" or ":PORT"; host is not resolved. */
+static bool split_listen(const char *s, size_t len, const char **host, size_t *hlen,
+			 uint64_t *port)
+{
+	const char *rest;
+
+	if (memchr(s, '\0', len))
+		return false;
+	if (len && s[0] == '[') {
+		const char *close = memchr(s, ']', len);
+		char addr[INET6_ADDRSTRLEN];
+		unsigned char bin[16];
+
+		if (!close || close == s + 1 || (size_t)(close - s - 1) >= sizeof addr)
+			return false;
+		*host = s + 1;
+		*hlen = (size_t)(close - s - 1);
+		memcpy(addr, *host, *hlen);
+		addr[*hlen] = '\0';
+		if (inet_pton(AF_INET6, addr, bin) != 1)
+			return false;
+		rest = close + 1;
+	} else {
+		rest = memrchr(s, ':', len);
+		if (!rest)
+			return false;
+		*host = s;
+		*hlen = (size_t)(rest - s);
+		if (memchr(s, ':', *hlen) || !valid_hostname(s, *hlen))
+			return false; /* an IPv6 address needs brackets */
+	}
+	if (rest >= s + len || *rest != ':')
+		return false;
+	rest++;
+	return parse_dec(rest, (size_t)(s + len - rest), port) && *port >= 1 && *port <= 65535;
+}
+
+/* off: char * host (NULL = all addresses); off2: uint16_t port. */
+static int p_listen(struct walk *w, struct frame *fr, const struct field *f,
+		    struct node *n, void *obj)
+{
+	const char *expect = "HOST:PORT, [IPV6]:PORT or :PORT with a port 1..65535";
+	const char *host = NULL;
+	size_t hlen = 0;
+	uint64_t port = 0;
+	char *h = NULL;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (!split_listen(n->s, n->len, &host, &hlen, &port)) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	if (hlen) {
+		h = strndup(host, hlen);
+		if (!h)
+			return oom(w, n->loc);
+	}
+	*(char **)at(obj, f->off) = h;
+	*(uint16_t *)at(obj, f->off2) = (uint16_t)port;
+	return 0;
+}
+
+static void f_listen(const struct field *f, void *obj)
+{
+	f_string(f, obj);
+}
+
+static bool valid_username(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f || c == ':')
+			return false; /* RFC 7617 §2: the user-id cannot contain ':' */
+	}
+	return true;
+}
+
+/* One user: the value must be a crypt(3) hash. Never echoes the value. */
+static int check_user(struct walk *w, const struct node *k, const struct node *v)
+{
+	char q[QUOTE_LEN];
+
+	quote(k->s, k->len, q, sizeof q);
+	if (!valid_username(k->s, k->len)) {
+		err_here(w, k->loc, "user name %s must be non-empty, without ':' or control characters", q);
+		return -1;
+	}
+	if (v->kind == N_BAD)
+		return -1;
+	if (v->kind != N_SCALAR || is_null(v)) {
+		err_here(w, v->loc, "user %s: expected a crypt(3) password hash, got %s", q,
+			 v->kind == N_MAP ? "a mapping" : v->kind == N_SEQ ? "a list" : "null");
+		return -1;
+	}
+	if (v->len == 0 || v->s[0] != '$' || memchr(v->s, '\0', v->len)) {
+		err_here(w, v->loc,
+			 "user %s: store a hash, not a password; make one with: mkpasswd -m bcrypt", q);
+		return -1;
+	}
+	return 0;
+}
+
+/* A free-form mapping user -> hash. off: array; off2: size_t count. */
+static int p_users(struct walk *w, struct frame *fr, const struct field *f,
+		   struct node *n, void *obj)
+{
+	struct cfg_basic_auth_user *u;
+	size_t pairs, *count = at(obj, f->off2);
+	int rc = 0;
+
+	(void)fr;
+	if (n->kind == N_BAD)
+		return -1;
+	if (n->kind != N_MAP && !is_null(n)) {
+		bad_value(w, n, "a mapping of user name to password hash");
+		return -1;
+	}
+	pairs = n->kind == N_MAP ? n->n / 2 : 0;
+	if (pairs < f->min) {
+		err_here(w, n->loc, "needs at least one user");
+		return -1;
+	}
+	mark_dup_keys(w, n);
+	u = calloc(pairs, sizeof *u);
+	if (!u)
+		return oom(w, n->loc);
+	*(struct cfg_basic_auth_user **)at(obj, f->off) = u;
+	for (size_t i = 0; i < pairs; i++) {
+		const struct node *k = n->v[2 * i], *v = n->v[2 * i + 1];
+
+		if (k->kind != N_SCALAR || k->dup || check_user(w, k, v) < 0) {
+			rc = -1;
+			continue;
+		}
+		u[*count].username = strdup(k->s);
+		u[*count].password_hash = strdup(v->s);
+		if (!u[(*count)++].password_hash || !u[*count - 1].username)
+			return oom(w, k->loc); /* counted: f_users frees both */
+	}
+	return rc;
+}
+
+static void f_users(const struct field *f, void *obj)
+{
+	struct cfg_basic_auth_user **u = at(obj, f->off);
+	size_t *count = at(obj, f->off2);
+
+	for (size_t i = 0; *u && i < *count; i++) {
+		free((*u)[i].username);
+		free((*u)[i].password_hash);
+	}
+	free(*u);
+	*u = NULL;
+	*count = 0;
+}
+
+static int p_section(struct walk *w, struct frame *fr, const struct field *f,
+		     struct node *n, void *obj)
+{
+	return walk_section(w, fr, f->sub, at(obj, f->off), n, fr->loc);
+}
+
+static void f_section(const struct field *f, void *obj)
+{
+	free_section(f->sub, at(obj, f->off));
+}
+
+/* off: element array; off2: size_t count; sub: element section. */
+static int p_list(struct walk *w, struct frame *fr, const struct field *f,
+		  struct node *n, void *obj)
+{
+	size_t count = 0, size = f->sub->size;
+	char *arr;
+	int rc = 0;
+
+	if (n->kind == N_BAD)
+		return -1;
+	if (n->kind == N_SEQ)
+		count = n->n;
+	else if (!is_null(n)) {
+		bad_value(w, n, "a list");
+		return -1;
+	}
+	if (count < f->min) {
+		if (f->min == 1)
+			err_here(w, n->loc, "needs at least one item");
+		else
+			err_here(w, n->loc, "needs at least %" PRIu64 " items", f->min);
+		return -1;
+	}
+	if (count == 0)
+		return 0;
+	arr = calloc(count, size);
+	if (!arr)
+		return oom(w, n->loc);
+	*(void **)at(obj, f->off) = arr;
+	*(size_t *)at(obj, f->off2) = count;
+	for (size_t i = 0; i < count && !w->full; i++) {
+		size_t mark = path_push(w, "[%zu]", i);
+
+		if (walk_section(w, fr, f->sub, arr + i * size, n->v[i], n->v[i]->loc) < 0)
+			rc = -1;
+		path_pop(w, mark);
+	}
+	return rc;
+}
+
+static void f_list(const struct field *f, void *obj)
+{
+	char **arr = at(obj, f->off);
+	size_t *count = at(obj, f->off2);
+
+	for (size_t i = 0; *arr && i < *count; i++)
+		free_section(f->sub, *arr + i * f->sub->size);
+	free(*arr);
+	*arr = NULL;
+	*count = 0;
+}
+
+static const struct ftype t_string = {p_string, f_string};
+static const struct ftype t_uint = {p_uint, NULL};
+static const struct ftype t_asn = {p_asn, NULL};
+static const struct ftype t_bool = {p_bool, NULL};
+static const struct ftype t_enum = {p_enum, NULL};
+static const struct ftype t_duration = {p_duration, NULL};
+static const struct ftype t_bandwidth = {p_bandwidth, f_bandwidth};
+static const struct ftype t_listen = {p_listen, f_listen};
+static const struct ftype t_users = {p_users, f_users};
+static const struct ftype t_section = {p_section, f_section};
+static const struct ftype t_list = {p_list, f_list};
+
+#define M_SIZE(T, m) sizeof(((T *)0)->m)
+#define FIELD_STRING(T, k, m, fl) \
+	{.key = k, .type = &t_string, .flags = fl, .off = offsetof(T, m), .min = 1, .max = STRING_MAX}
+#define FIELD_TEXT(T, k, m, fl, lo, hi, fn, exp)                                          \
+	{.key = k, .type = &t_string, .flags = fl, .off = offsetof(T, m), .min = lo, .max = hi, \
+	 .valid = fn, .expect = exp}
+#define FIELD_INT(ty, T, k, m, fl, lo, hi) \
+	{.key = k, .type = &ty, .flags = fl, .off = offsetof(T, m), .width = M_SIZE(T, m), \
+	 .min = lo, .max = hi}
+#define FIELD_UINT(T, k, m, fl, lo, hi) FIELD_INT(t_uint, T, k, m, fl, lo, hi)
+#define FIELD_DURATION(T, k, m, fl, lo, hi) FIELD_INT(t_duration, T, k, m, fl, lo, hi)
+#define FIELD_ASN(T, k, m, fl) FIELD_INT(t_asn, T, k, m, fl, 1, UINT32_MAX)
+#define FIELD_BOOL(T, k, m, fl) FIELD_INT(t_bool, T, k, m, fl, 0, 1)
+#define FIELD_ENUM(T, k, m, fl, nm) \
+	{.key = k, .type = &t_enum, .flags = fl, .off = offsetof(T, m), .width = M_SIZE(T, m), \
+	 .names = nm}
+#define FIELD_PAIR(ty, T, k, m1, m2, fl, lo) \
+	{.key = k, .type = &ty, .flags = fl, .off = offsetof(T, m1), .off2 = offsetof(T, m2), \
+	 .min = lo}
+#define FIELD_SECTION(T, k, m, fl, sec) \
+	{.key = k, .type = &t_section, .flags = fl, .off = offsetof(T, m), .sub = &sec}
+/* A mapping whose keys fill the parent's own object (sku, links, tls). */
+#define FIELD_INLINE(k, fl, sec) {.key = k, .type = &t_section, .flags = fl, .sub = &sec}
+#define FIELD_LIST(T, k, arr, cnt, fl, lo, sec)                                       \
+	{.key = k, .type = &t_list, .flags = fl, .off = offsetof(T, arr),                \
+	 .off2 = offsetof(T, cnt), .min = lo, .sub = &sec}
+
+/* ---- cross-field rules ---------------------------------------------- */
+
+static const struct section sec_circuit, sec_link;
+
+static void check_address(struct walk *w, struct frame *fr, struct cfg_neighbor *nb)
+{
+	unsigned char a[16] = {0}, key[17];
+	char text[INET6_ADDRSTRLEN], desc[96], q[QUOTE_LEN], *canon;
+	int family = AF_INET;
+
+	if (inet_pton(AF_INET, nb->address, a) != 1) {
+		family = AF_INET6;
+		if (inet_pton(AF_INET6, nb->address, a) != 1) {
+			err_key(w, fr, "address", "expected an IPv4 or IPv6 address, got %s",
+				quote(nb->address, strlen(nb->address), q, sizeof q));
+			return;
+		}
+	}
+	if (!inet_ntop(family, a, text, sizeof text) || !(canon = strdup(text))) {
+		oom(w, fr->loc);
+		return;
+	}
+	free(nb->address);
+	nb->address = canon;
+	nb->family = family;
+	memcpy(nb->addr, a, sizeof a);
+	key[0] = (unsigned char)family;
+	memcpy(key + 1, a, sizeof a);
+	snprintf(desc, sizeof desc, "neighbor address %s", text);
+	uniq_add(w, fr, "address", 0, "neighbor", key, sizeof key, desc);
+}
+
+static void check_neighbor(struct walk *w, struct frame *fr)
+{
+	struct cfg_neighbor *nb = fr->obj;
+	const struct frame *cf = fr_up(fr, &sec_circuit);
+	char in[PATH_LEN + 8];
+
+	if (fr_ok(fr, "address"))
+		check_address(w, fr, nb);
+	if (fr_given(fr, "asn") || !cf || !fr_ok(cf, "provider"))
+		return;
+	nb->asn = rules[((const struct cfg_circuit *)cf->obj)->provider].default_asn;
+	if (!nb->asn)
+		err_at(w, fr->loc,
+		       "missing required key \"asn\" %s (only expressroute neighbors default to %u)",
+		       where(w, in, sizeof in), ASN_MICROSOFT);
+}
+
+static uint32_t default_prefix_limit(const struct cfg_circuit *c, enum cfg_peering_type t)
+{
+	if (c->provider == CFG_PROVIDER_EXPRESSROUTE && t == CFG_PEERING_PRIVATE &&
+	    c->tier && strcmp(c->tier, "premium") == 0)
+		return ER_PREMIUM_PRIVATE_LIMIT;
+	return rules[c->provider].prefix_limit[t];
+}
+
+static void check_peering_type(struct walk *w, struct frame *fr, const struct frame *lf,
+			       const struct frame *cf)
+{
+	struct cfg_peering *p = fr->obj;
+	const struct cfg_circuit *c = cf->obj;
+	const char *name = peering_type_names[p->type];
+	char desc[64], allowed[64];
+	unsigned char t = (unsigned char)p->type;
+
+	if (fr_ok(cf, "provider")) {
+		const struct provider_rules *r = &rules[c->provider];
+
+		if (!(r->peering_types & (1u << p->type))) {
+			allowed[0] = '\0';
+			for (unsigned i = 0; peering_type_names[i]; i++)
+				if (r->peering_types & (1u << i))
+					snprintf(allowed + strlen(allowed), sizeof allowed - strlen(allowed),
+						 "%s%s", allowed[0] ? ", " : "", peering_type_names[i]);
+			err_key(w, fr, "type", "\"%s\" peering is not available on %s (allowed: %s)",
+				name, provider_names[c->provider], allowed);
+		}
+		if (!fr_given(fr, "prefix_limit"))
+			p->prefix_limit = default_prefix_limit(c, p->type);
+	}
+	snprintf(desc, sizeof desc, "peering type \"%s\" on this link", name);
+	uniq_add(w, fr, "type", lf->plen, "peering type", &t, 1, desc);
+}
+
+static void check_peering(struct walk *w, struct frame *fr)
+{
+	const struct cfg_peering *p = fr->obj;
+	const struct frame *lf = fr_up(fr, &sec_link), *cf = fr_up(fr, &sec_circuit);
+	char desc[64];
+
+	if (!lf || !cf)
+		return;
+	if (fr_ok(fr, "type"))
+		check_peering_type(w, fr, lf, cf);
+	if (fr_given(fr, "vlan") && !fr_given(lf, "interface"))
+		err_key(w, fr, "vlan", "a VLAN tag needs the link's interface");
+	if (fr_ok(fr, "vlan")) {
+		unsigned char v[2] = {(unsigned char)(p->vlan >> 8), (unsigned char)p->vlan};
+
+		snprintf(desc, sizeof desc, "VLAN %u on this link", (unsigned)p->vlan);
+		uniq_add(w, fr, "vlan", lf->plen, "vlan", v, sizeof v, desc);
+	}
+	if (fr_ok(lf, "s_tag") && !fr_given(fr, "vlan"))
+		err_here(w, fr->loc, "a peering on a link with s_tag needs a vlan (its C-tag)");
+}
+
+static void check_link(struct walk *w, struct frame *fr)
+{
+	struct cfg_link *l = fr->obj;
+
+	l->present = true;
+	if (fr_given(fr, "s_tag") && !fr_given(fr, "interface"))
+		err_key(w, fr, "s_tag", "an S-tag needs the link's interface");
+}
+
+/* sku is walked even when absent: it sets the provider's defaults. */
+static void check_sku(struct walk *w, struct frame *fr)
+{
+	struct cfg_circuit *c = fr->obj;
+	const struct provider_rules *r;
+	char names[64], q[QUOTE_LEN];
+	bool local;
+
+	if (!fr->parent || !fr_ok(fr->parent, "provider"))
+		return;
+	r = &rules[c->provider];
+	if (!fr_given(fr, "tier")) {
+		c->tier = strdup(r->default_tier);
+		if (!c->tier)
+			oom(w, fr->loc);
+	} else if (fr_ok(fr, "tier") && name_index(r->tiers, c->tier, strlen(c->tier)) < 0) {
+		join_names(r->tiers, names, sizeof names);
+		err_key(w, fr, "tier", "expected one of %s for %s, got %s", names,
+			provider_names[c->provider], quote(c->tier, strlen(c->tier), q, sizeof q));
+	}
+	local = c->provider == CFG_PROVIDER_EXPRESSROUTE && c->tier && strcmp(c->tier, "local") == 0;
+	if (!fr_given(fr, "data_plan"))
+		c->data_plan = local ? CFG_PLAN_UNLIMITED : CFG_PLAN_METERED;
+	else if (!fr_ok(fr, "data_plan"))
+		return;
+	else if (local && c->data_plan == CFG_PLAN_METERED)
+		err_key(w, fr, "data_plan",
+			"\"metered\" is not available with tier local (Local includes egress; use unlimited)");
+	else if (r->metered_only && c->data_plan == CFG_PLAN_UNLIMITED)
+		err_key(w, fr, "data_plan", "\"unlimited\" is not available on %s (only metered)",
+			provider_names[c->provider]);
+}
+
+static void check_circuit(struct walk *w, struct frame *fr)
+{
+	const struct cfg_circuit *c = fr->obj;
+	char desc[CFG_ID_MAX + 32];
+
+	if (fr_ok(fr, "id")) {
+		snprintf(desc, sizeof desc, "circuit id \"%s\"", c->id);
+		uniq_add(w, fr, "id", 0, "circuit id", c->id, strlen(c->id), desc);
+	}
+}
+
+static void init_log(void *obj)
+{
+	struct cfg_log *l = obj;
+
+	l->level = CFG_LOG_INFO;
+	l->format = CFG_LOG_LOGFMT;
+}
+
+static void init_prometheus(void *obj)
+{
+	struct cfg_prometheus *p = obj;
+
+	p->enabled = true;
+	p->listen_port = 10179;
+	p->max_connections = 64;
+	p->timeout_s = 10;
+}
+
+/* ---- the schema ----------------------------------------------------- */
+
+static const struct field neighbor_fields[] = {
+	FIELD_STRING(struct cfg_neighbor, "address", address, F_REQUIRED),
+	FIELD_ASN(struct cfg_neighbor, "asn", asn, 0),
+};
+DEFINE_SECTION(sec_neighbor, neighbor_fields, struct cfg_neighbor, NULL, check_neighbor);
+
+static const struct field peering_fields[] = {
+	FIELD_ENUM(struct cfg_peering, "type", type, F_REQUIRED, peering_type_names),
+	FIELD_UINT(struct cfg_peering, "vlan", vlan, 0, 1, 4094),
+	FIELD_ASN(struct cfg_peering, "local_asn", local_asn, 0),
+	FIELD_UINT(struct cfg_peering, "prefix_limit", prefix_limit, 0, 0, 10000000),
+	FIELD_LIST(struct cfg_peering, "neighbors", neighbors, nneighbors, F_REQUIRED, 1,
+		   sec_neighbor),
+};
+DEFINE_SECTION(sec_peering, peering_fields, struct cfg_peering, NULL, check_peering);
+
+static const struct field link_fields[] = {
+	FIELD_TEXT(struct cfg_link, "interface", interface, 0, 1, 15, valid_ifname,
+		   "an interface name of 1..15 characters without '/', ':' or whitespace"),
+	FIELD_UINT(struct cfg_link, "s_tag", s_tag, 0, 1, 4094),
+	FIELD_LIST(struct cfg_link, "peerings", peerings, npeerings, F_REQUIRED, 1, sec_peering),
+};
+DEFINE_SECTION(sec_link, link_fields, struct cfg_link, NULL, check_link);
+
+static const struct field links_fields[] = {
+	FIELD_SECTION(struct cfg_circuit, "primary", links[CFG_LINK_PRIMARY], F_REQUIRED, sec_link),
+	FIELD_SECTION(struct cfg_circuit, "secondary", links[CFG_LINK_SECONDARY], 0, sec_link),
+};
+DEFINE_SECTION(sec_links, links_fields, struct cfg_circuit, NULL, NULL);
+
+static const struct field sku_fields[] = {
+	FIELD_STRING(struct cfg_circuit, "tier", tier, 0),
+	FIELD_ENUM(struct cfg_circuit, "data_plan", data_plan, 0, data_plan_names),
+};
+DEFINE_SECTION(sec_sku, sku_fields, struct cfg_circuit, NULL, check_sku);
+
+static const struct field circuit_fields[] = {
+	FIELD_TEXT(struct cfg_circuit, "id", id, F_REQUIRED, 1, CFG_ID_MAX, valid_id,
+		   "an id of 1..64 characters from A-Z a-z 0-9 . _ -"),
+	FIELD_ENUM(struct cfg_circuit, "provider", provider, F_REQUIRED, provider_names),
+	FIELD_STRING(struct cfg_circuit, "location", location, 0),
+	FIELD_INLINE("sku", F_DEFAULT_EMPTY, sec_sku),
+	FIELD_PAIR(t_bandwidth, struct cfg_circuit, "bandwidth", bandwidth_bps, bandwidth_text,
+		   F_REQUIRED, 0),
+	FIELD_STRING(struct cfg_circuit, "billing_plan", billing_plan, 0),
+	FIELD_INLINE("links", F_REQUIRED, sec_links),
+};
+DEFINE_SECTION(sec_circuit, circuit_fields, struct cfg_circuit, NULL, check_circuit);
+
+static const struct field log_fields[] = {
+	FIELD_ENUM(struct cfg_log, "level", level, 0, log_level_names),
+	FIELD_ENUM(struct cfg_log, "format", format, 0, log_format_names),
+};
+DEFINE_SECTION(sec_log, log_fields, struct cfg_log, init_log, NULL);
+
+static const struct field tls_fields[] = {
+	FIELD_STRING(struct cfg_prometheus, "cert_file", tls_cert_file, F_REQUIRED),
+	FIELD_STRING(struct cfg_prometheus, "key_file", tls_key_file, F_REQUIRED),
+};
+DEFINE_SECTION(sec_tls, tls_fields, struct cfg_prometheus, NULL, NULL);
+
+static const struct field basic_auth_fields[] = {
+	FIELD_PAIR(t_users, struct cfg_prometheus, "users", users, nusers, F_REQUIRED, 1),
+};
+DEFINE_SECTION(sec_basic_auth, basic_auth_fields, struct cfg_prometheus, NULL, NULL);
+
+static const struct field prometheus_fields[] = {
+	FIELD_BOOL(struct cfg_prometheus, "enabled", enabled, 0),
+	FIELD_PAIR(t_listen, struct cfg_prometheus, "listen", listen_host, listen_port, 0, 0),
+	FIELD_INLINE("tls", 0, sec_tls),
+	FIELD_INLINE("basic_auth", 0, sec_basic_auth),
+	FIELD_UINT(struct cfg_prometheus, "max_connections", max_connections, 0, 1, 10000),
+	FIELD_DURATION(struct cfg_prometheus, "timeout", timeout_s, 0, 1, 3600),
+};
+DEFINE_SECTION(sec_prometheus, prometheus_fields, struct cfg_prometheus, init_prometheus,
+	       NULL);
+
+static const struct field root_fields[] = {
+	FIELD_SECTION(struct cfg_config, "log", log, F_DEFAULT_EMPTY, sec_log),
+	FIELD_SECTION(struct cfg_config, "prometheus", prometheus, F_DEFAULT_EMPTY,
+		      sec_prometheus),
+	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
+};
+DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);
+
+/* ---- public API ----------------------------------------------------- */
+
+void cfg_free(struct cfg_config *cfg)
+{
+	if (!cfg)
+		return;
+	free_section(&sec_root, cfg);
+	free(cfg->path);
+	free(cfg);
+}
+
+static int cmp_werr(const void *a, const void *b)
+{
+	const struct werr *x = a, *y = b;
+
+	if (x->loc.line != y->loc.line)
+		return x->loc.line < y->loc.line ? -1 : 1;
+	if (x->loc.column != y->loc.column)
+		return x->loc.column < y->loc.column ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Moves the sorted errors to the caller's list. */
+static void export_errors(struct walk *w, struct cfg_errors *errs)
+{
+	if (w->nerrs)
+		qsort(w->errs, w->nerrs, sizeof *w->errs, cmp_werr);
+	if (w->oom) {
+		record(w, (struct loc){0, 0}, "out of memory; some errors may be missing");
+	} else if (w->full) { /* the slot kept for this note */
+		char msg[64];
+
+		snprintf(msg, sizeof msg, "too many errors; stopped after %d", CFG_MAX_ERRORS - 1);
+		record(w, (struct loc){0, 0}, msg);
+	}
+	for (size_t i = 0; i < w->nerrs; i++) {
+		struct cfg_error *v = errs ? realloc(errs->v, (errs->n + 1) * sizeof *v) : NULL;
+		char *file = v ? strdup(w->file) : NULL;
+
+		if (!file) {
+			if (v)
+				errs->v = v;
+			free(w->errs[i].message);
+			continue;
+		}
+		errs->v = v;
+		v[errs->n++] = (struct cfg_error){file, w->errs[i].loc.line,
+						 w->errs[i].loc.column, w->errs[i].message};
+	}
+	free(w->errs);
+	w->errs = NULL;
+	w->nerrs = 0;
+}
+
+static void walk_clean(struct walk *w)
+{
+	for (size_t i = 0; i < w->nuniq; i++) {
+		free(w->uniq[i].key);
+		free(w->uniq[i].desc);
+		free(w->uniq[i].path);
+	}
+	free(w->uniq);
+	for (size_t i = 0; i < w->nerrs; i++)
+		free(w->errs[i].message);
+	free(w->errs);
+}
+
+static struct cfg_config *parse(struct walk *w, const char *buf, size_t len)
+{
+	struct node *root = NULL;
+	struct cfg_config *cfg;
+
+	if (len > CFG_MAX_FILE_BYTES) {
+		err_at(w, (struct loc){0, 0}, "file is too large (%zu bytes; the limit is %u)", len,
+		       CFG_MAX_FILE_BYTES);
+		return NULL;
+	}
+	if (load_tree(w, buf ? buf : "", buf ? len : 0, &root) < 0)
+		return NULL;
+	cfg = calloc(1, sizeof *cfg);
+	if (cfg)
+		cfg->path = strdup(w->file);
+	if (!cfg || !cfg->path) {
+		oom(w, (struct loc){0, 0});
+	} else {
+		walk_section(w, NULL, &sec_root, cfg, root, (struct loc){1, 1});
+		uniq_report(w);
+	}
+	node_free(root);
+	return cfg;
+}
+
+/* Ends a load: on any error nothing half-built escapes. */
+static int finish(struct walk *w, struct cfg_config *cfg, struct cfg_config **out,
+		  struct cfg_errors *errs)
+{
+	int rc = 0;
+
+	if (w->count > 0 || w->oom || !cfg) {
+		cfg_free(cfg);
+		cfg = NULL;
+		rc = -1;
+	}
+	export_errors(w, errs);
+	walk_clean(w);
+	if (out)
+		*out = cfg;
+	else
+		cfg_free(cfg);
+	return rc;
+}
+
+int cfg_load_buffer(const char *name, const char *buf, size_t len,
+		    struct cfg_config **out, struct cfg_errors *errs)
+{
+	struct walk w = {.file = name ? name : "<buffer>"};
+
+	return finish(&w, parse(&w, buf, len), out, errs);
+}
+
+/* Reads at most CFG_MAX_FILE_BYTES + 1 bytes: enough to know it is too many. */
+static char *read_file(struct walk *w, const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	size_t cap = 0, n = 0;
+	char *buf = NULL;
+	struct stat st;
+
+	if (!fp) {
+		err_at(w, (struct loc){0, 0}, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (uintmax_t)st.st_size > CFG_MAX_FILE_BYTES) {
+		err_at(w, (struct loc){0, 0}, "file is too large (%jd bytes; the limit is %u)",
+		       (intmax_t)st.st_size, CFG_MAX_FILE_BYTES);
+		goto fail;
+	}
+	for (;;) {
+		if (n == cap) {
+			char *b;
+
+			cap = cap ? cap * 2 : 64 * 1024;
+			if (cap > CFG_MAX_FILE_BYTES + 1)
+				cap = CFG_MAX_FILE_BYTES + 1;
+			b = realloc(buf, cap);
+			if (!b) {
+				oom(w, (struct loc){0, 0});
+				goto fail;
+			}
+			buf = b;
+		}
+		n += fread(buf + n, 1, cap - n, fp);
+		if (ferror(fp)) {
+			err_at(w, (struct loc){0, 0}, "cannot read: %s", strerror(errno));
+			goto fail;
+		}
+		if (feof(fp))
+			break;
+		if (n > CFG_MAX_FILE_BYTES) {
+			err_at(w, (struct loc){0, 0}, "file is too large (more than %u bytes)",
+			       CFG_MAX_FILE_BYTES);
+			goto fail;
+		}
+	}
+	fclose(fp);
+	*len = n;
+	return buf;
+fail:
+	free(buf);
+	fclose(fp);
+	return NULL;
+}
+
+int cfg_load_file(const char *path, struct cfg_config **out, struct cfg_errors *errs)
+{
+	struct walk w = {.file = path ? path : "<config>"};
+	struct cfg_config *cfg = NULL;
+	size_t len = 0;
+	char *buf = path ? read_file(&w, path, &len) : NULL;
+
+	if (!path)
+		err_at(&w, (struct loc){0, 0}, "no config file given");
+	if (buf)
+		cfg = parse(&w, buf, len);
+	free(buf);
+	return finish(&w, cfg, out, errs);
+}
+
+void cfg_errors_print(const struct cfg_errors *errs, FILE *fp)
+{
+	for (size_t i = 0; errs && i < errs->n; i++) {
+		const struct cfg_error *e = &errs->v[i];
+		const char *file = e->file ? e->file : "<config>";
+		const char *msg = e->message ? e->message : "";
+
+		if (e->line == 0)
+			fprintf(fp, "%s: %s\n", file, msg);
+		else
+			fprintf(fp, "%s:%u:%u: %s\n", file, e->line, e->column, msg);
+	}
+}
+
+void cfg_errors_clean(struct cfg_errors *errs)
+{
+	if (!errs)
+		return;
+	for (size_t i = 0; i < errs->n; i++) {
+		free(errs->v[i].file);
+		free(errs->v[i].message);
+	}
+	free(errs->v);
+	errs->v = NULL;
+	errs->n = 0;
+}

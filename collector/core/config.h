@@ -1,0 +1,141 @@
+/* config.h — the YAML configuration: parsing, validation with locations,
+ * and the immutable config object that the daemon swaps whole on reload.
+ *
+ * Ownership: cfg_load_* return a config owned by the caller (cfg_free).
+ * Every string inside is owned by the config. Errors go into a cfg_errors
+ * list owned by the caller (cfg_errors_clean).
+ */
+#ifndef CW_CONFIG_H
+#define CW_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_MAX_FILE_BYTES (4u * 1024u * 1024u) /* refuse larger config files */
+#define CFG_MAX_ERRORS 100                      /* stop collecting after this */
+#define CFG_ID_MAX 64                           /* circuit id length */
+
+enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
+enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
+
+enum cfg_provider {
+	CFG_PROVIDER_EXPRESSROUTE,
+	CFG_PROVIDER_DIRECTCONNECT,
+	CFG_PROVIDER_INTERCONNECT,
+};
+
+enum cfg_data_plan { CFG_PLAN_METERED, CFG_PLAN_UNLIMITED };
+
+enum cfg_peering_type {
+	CFG_PEERING_PRIVATE,   /* all providers */
+	CFG_PEERING_MICROSOFT, /* expressroute only */
+	CFG_PEERING_PUBLIC,    /* directconnect public VIF */
+	CFG_PEERING_TRANSIT,   /* directconnect transit VIF */
+};
+
+enum cfg_link_role { CFG_LINK_PRIMARY, CFG_LINK_SECONDARY, CFG_LINK_COUNT };
+
+struct cfg_neighbor {
+	char *address;        /* canonical text form (inet_ntop) */
+	int family;           /* AF_INET or AF_INET6 */
+	uint8_t addr[16];     /* network order; first 4 bytes for IPv4 */
+	uint32_t asn;         /* provider ASN; expressroute default 12076 */
+};
+
+struct cfg_peering {
+	enum cfg_peering_type type;
+	uint16_t vlan;         /* 802.1Q tag, or the C-tag under the link's S-tag; 0 = untagged */
+	uint32_t local_asn;    /* customer ASN; 0 = not given */
+	uint32_t prefix_limit; /* provider's limit on what we advertise; 0 = unknown */
+	size_t nneighbors;
+	struct cfg_neighbor *neighbors;
+};
+
+struct cfg_link {
+	bool present;          /* secondary may be absent */
+	char *interface;       /* NULL when not given */
+	uint16_t s_tag;        /* QinQ outer tag (ExpressRoute Direct); 0 = none */
+	size_t npeerings;
+	struct cfg_peering *peerings;
+};
+
+struct cfg_circuit {
+	char *id;                   /* [A-Za-z0-9._-]{1,64}, unique */
+	enum cfg_provider provider;
+	char *tier;                 /* expressroute: local|standard|premium;
+	                             * directconnect: dedicated|hosted;
+	                             * interconnect: dedicated|partner */
+	enum cfg_data_plan data_plan;
+	uint64_t bandwidth_bps;     /* bits per second, > 0 */
+	char *bandwidth_text;       /* as written, normalised, e.g. "1Gbps" */
+	char *billing_plan;         /* name of a billing plan; NULL when not given */
+	char *location;             /* peering location; NULL when not given */
+	struct cfg_link links[CFG_LINK_COUNT];
+};
+
+struct cfg_log {
+	enum cfg_log_level level;   /* default info */
+	enum cfg_log_format format; /* default logfmt */
+};
+
+struct cfg_basic_auth_user {
+	char *username;
+	char *password_hash;        /* crypt(3) hash, e.g. bcrypt "$2b$..." */
+};
+
+struct cfg_prometheus {
+	bool enabled;               /* default true */
+	char *listen_host;          /* NULL = all addresses (dual stack) */
+	uint16_t listen_port;       /* default 10179 */
+	char *tls_cert_file;        /* both or neither */
+	char *tls_key_file;
+	size_t nusers;              /* basic auth when > 0 */
+	struct cfg_basic_auth_user *users;
+	unsigned max_connections;   /* default 64 */
+	unsigned timeout_s;         /* per connection; default 10 */
+};
+
+struct cfg_config {
+	char *path;                 /* file it came from ("<buffer>" otherwise) */
+	struct cfg_log log;
+	struct cfg_prometheus prometheus;
+	size_t ncircuits;
+	struct cfg_circuit *circuits;
+};
+
+struct cfg_error {
+	char *file;
+	unsigned line;              /* 1-based; 0 when unknown (file unreadable) */
+	unsigned column;            /* 1-based */
+	char *message;
+};
+
+struct cfg_errors {
+	size_t n;
+	struct cfg_error *v;
+};
+
+/* Parses and validates a file. Returns 0 and sets *out, or -1 with every
+ * error found (up to CFG_MAX_ERRORS) appended to errs and *out NULL. */
+int cfg_load_file(const char *path, struct cfg_config **out,
+		  struct cfg_errors *errs) __attribute__((warn_unused_result));
+/* Same over a buffer; name is used as the file name in errors. */
+int cfg_load_buffer(const char *name, const char *buf, size_t len,
+		    struct cfg_config **out, struct cfg_errors *errs)
+	__attribute__((warn_unused_result));
+void cfg_free(struct cfg_config *cfg); /* takes NULL */
+
+/* Writes each error as "FILE:LINE:COLUMN: message\n". */
+void cfg_errors_print(const struct cfg_errors *errs, FILE *fp);
+void cfg_errors_clean(struct cfg_errors *errs);
+
+/* Names used in metrics labels and logs (static strings). */
+const char *cfg_provider_name(enum cfg_provider p);
+const char *cfg_data_plan_name(enum cfg_data_plan p);
+const char *cfg_peering_type_name(enum cfg_peering_type t);
+const char *cfg_link_role_name(enum cfg_link_role r);
+const char *cfg_log_level_name(enum cfg_log_level l);
+
+#endif

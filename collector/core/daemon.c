@@ -1,0 +1,271 @@
+/* daemon.c — the loop thread: loads the config, starts the modules, and
+ * turns signals into shutdown (SIGINT, SIGTERM) and reload (SIGHUP). */
+#include "daemon.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <uv.h>
+
+#include "circuits.h"
+#include "config.h"
+#include "metrics.h"
+#include "module.h"
+#include "prometheus.h"
+
+/* Start order; stopped in reverse. Sources and exporters join here. */
+static const struct cw_module *const modules[] = {
+	&circuits_module,
+	&expo_http_module,
+};
+#define NMODULES (sizeof(modules) / sizeof(modules[0]))
+
+struct self_metrics {
+	struct metrics_family *build, *start, *reload_ok, *reload_ts, *reloads;
+	struct metrics_series *reload_ok_s, *reload_ts_s, *reloads_ok_s, *reloads_fail_s;
+};
+
+struct daemon {
+	struct cw_ctx ctx;
+	uv_loop_t loop;
+	uv_signal_t sig_int, sig_term, sig_hup;
+	const struct daemon_opts *opts;
+	struct cfg_config *cfg;         /* owned; ctx.cfg points here */
+	void *state[NMODULES];
+	size_t nstarted;
+	struct self_metrics self;
+};
+
+static double wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static struct metrics_family *family(struct metrics_registry *reg, enum metrics_type type,
+				     const char *name, const char *help, size_t nlabels,
+				     const char *const *labels)
+{
+	struct metrics_family_def def = {
+		.type = type, .name = name, .help = help,
+		.nlabels = nlabels, .label_names = labels,
+	};
+
+	return metrics_family_new(reg, &def);
+}
+
+static int self_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
+{
+	static const char *const build_labels[] = {"version", "libuv"};
+	static const char *const result_label[] = {"result"};
+	const char *build_values[] = {CW_VERSION, uv_version_string()};
+	const char *ok[] = {"success"}, *fail[] = {"failure"};
+
+	m->build = family(reg, METRICS_INFO, "circuitwatch_build_info",
+			  "Version of circuitwatch and of the event loop library it runs on.", 2,
+			  build_labels);
+	m->start = family(reg, METRICS_GAUGE, "circuitwatch_start_time_seconds",
+			  "Time the daemon started, in seconds since the Unix epoch.", 0, NULL);
+	m->reload_ok = family(reg, METRICS_GAUGE, "circuitwatch_config_last_reload_successful",
+			      "1 when the last configuration load or reload succeeded, 0 when it failed.",
+			      0, NULL);
+	m->reload_ts = family(reg, METRICS_GAUGE,
+			      "circuitwatch_config_last_reload_success_timestamp_seconds",
+			      "Time of the last successful configuration load or reload.", 0, NULL);
+	m->reloads = family(reg, METRICS_COUNTER, "circuitwatch_config_reloads_total",
+			    "Configuration reloads (SIGHUP) by result.", 1, result_label);
+	if (m->build == NULL || m->start == NULL || m->reload_ok == NULL ||
+	    m->reload_ts == NULL || m->reloads == NULL)
+		return -1;
+	struct metrics_series *b = metrics_series_get(m->build, build_values);
+	struct metrics_series *st = metrics_series_get(m->start, NULL);
+
+	m->reload_ok_s = metrics_series_get(m->reload_ok, NULL);
+	m->reload_ts_s = metrics_series_get(m->reload_ts, NULL);
+	m->reloads_ok_s = metrics_series_get(m->reloads, ok);
+	m->reloads_fail_s = metrics_series_get(m->reloads, fail);
+	if (b == NULL || st == NULL || m->reload_ok_s == NULL || m->reload_ts_s == NULL ||
+	    m->reloads_ok_s == NULL || m->reloads_fail_s == NULL)
+		return -1;
+	metrics_gauge_set(st, wall_now());
+	metrics_gauge_set(m->reload_ok_s, 1);
+	metrics_gauge_set(m->reload_ts_s, wall_now());
+	return 0;
+}
+
+static void apply_log_config(struct daemon *d)
+{
+	const struct daemon_opts *o = d->opts;
+	enum log_level lvl = o->log_level >= 0 ? (enum log_level)o->log_level
+					       : (enum log_level)d->cfg->log.level;
+	enum log_format fmt = o->log_format >= 0 ? (enum log_format)o->log_format
+						 : (enum log_format)d->cfg->log.format;
+
+	log_configure(d->ctx.log, lvl, fmt);
+}
+
+/* Logs each config error as its own event (the daemon keeps running). */
+static void log_cfg_errors(struct log *lg, const struct cfg_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++) {
+		char line[16], col[16];
+
+		snprintf(line, sizeof(line), "%u", errs->v[i].line);
+		snprintf(col, sizeof(col), "%u", errs->v[i].column);
+		log_error(lg, "config error", "file", errs->v[i].file, "line", line, "column", col,
+			  "error", errs->v[i].message);
+	}
+}
+
+static void reload(struct daemon *d)
+{
+	struct cfg_errors errs = {0};
+	struct cfg_config *next = NULL, *old = d->cfg;
+
+	log_info(d->ctx.log, "reloading configuration", "file", d->opts->config_path);
+	if (cfg_load_file(d->opts->config_path, &next, &errs) != 0) {
+		log_cfg_errors(d->ctx.log, &errs);
+		log_error(d->ctx.log, "reload failed; keeping the running configuration",
+			  "file", d->opts->config_path);
+		cfg_errors_clean(&errs);
+		metrics_gauge_set(d->self.reload_ok_s, 0);
+		metrics_counter_add(d->self.reloads_fail_s, 1);
+		return;
+	}
+	d->cfg = next;
+	d->ctx.cfg = next;
+	apply_log_config(d);
+	for (size_t i = 0; i < d->nstarted; i++)
+		if (modules[i]->reload != NULL)
+			modules[i]->reload(&d->ctx, d->state[i], old);
+	cfg_free(old);
+	metrics_gauge_set(d->self.reload_ok_s, 1);
+	metrics_gauge_set(d->self.reload_ts_s, wall_now());
+	metrics_counter_add(d->self.reloads_ok_s, 1);
+	log_info(d->ctx.log, "configuration reloaded", "file", d->opts->config_path);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (signum == SIGHUP) {
+		reload(d);
+		return;
+	}
+	log_info(d->ctx.log, "shutting down", "signal", signum == SIGINT ? "SIGINT" : "SIGTERM");
+	uv_stop(&d->loop);
+}
+
+static int signals_start(struct daemon *d)
+{
+	uv_signal_t *hs[] = {&d->sig_int, &d->sig_term, &d->sig_hup};
+	const int nums[] = {SIGINT, SIGTERM, SIGHUP};
+
+	for (size_t i = 0; i < 3; i++) {
+		if (uv_signal_init(&d->loop, hs[i]) != 0)
+			return -1;
+		hs[i]->data = d;
+		if (uv_signal_start(hs[i], on_signal, nums[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void stop_modules(struct daemon *d)
+{
+	while (d->nstarted > 0) {
+		d->nstarted--;
+		modules[d->nstarted]->stop(&d->ctx, d->state[d->nstarted]);
+	}
+}
+
+static int start_modules(struct daemon *d)
+{
+	for (size_t i = 0; i < NMODULES; i++) {
+		if (modules[i]->start(&d->ctx, &d->state[i]) != 0) {
+			log_error(d->ctx.log, "module failed to start", "module", modules[i]->name);
+			return -1;
+		}
+		d->nstarted = i + 1;
+	}
+	return 0;
+}
+
+static void close_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+/* Closes every handle left on the loop and lets the loop finish them. */
+static void loop_clean(uv_loop_t *loop)
+{
+	uv_walk(loop, close_cb, NULL);
+	while (uv_run(loop, UV_RUN_DEFAULT) != 0)
+		;
+	if (uv_loop_close(loop) != 0)
+		fprintf(stderr, "circuitwatch: event loop did not close cleanly\n");
+}
+
+static int load_initial(struct daemon *d)
+{
+	struct cfg_errors errs = {0};
+
+	if (cfg_load_file(d->opts->config_path, &d->cfg, &errs) != 0) {
+		cfg_errors_print(&errs, stderr);
+		cfg_errors_clean(&errs);
+		return -1;
+	}
+	d->ctx.cfg = d->cfg;
+	return 0;
+}
+
+int daemon_run(const struct daemon_opts *opts, struct log *lg)
+{
+	struct daemon *d = calloc(1, sizeof(*d));
+	int rc = 1;
+
+	if (d == NULL)
+		return 1;
+	d->opts = opts;
+	d->ctx.log = lg;
+	atomic_init(&d->ctx.ready, false);
+	if (load_initial(d) != 0) {
+		log_error(lg, "invalid configuration; not starting", "file", opts->config_path);
+		free(d);
+		return 2;
+	}
+	apply_log_config(d);
+	/* a peer closing its socket must not kill the daemon */
+	signal(SIGPIPE, SIG_IGN);
+	d->ctx.reg = metrics_registry_new();
+	if (d->ctx.reg == NULL || self_metrics_init(&d->self, d->ctx.reg) != 0 ||
+	    uv_loop_init(&d->loop) != 0) {
+		log_error(lg, "out of memory at start");
+		goto out_noloop;
+	}
+	d->ctx.loop = &d->loop;
+	if (signals_start(d) != 0 || start_modules(d) != 0)
+		goto out;
+	atomic_store(&d->ctx.ready, true);
+	log_info(lg, "circuitwatch started", "version", CW_VERSION, "config", opts->config_path);
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	rc = 0;
+out:
+	atomic_store(&d->ctx.ready, false);
+	stop_modules(d);
+	loop_clean(&d->loop);
+out_noloop:
+	metrics_registry_free(d->ctx.reg);
+	cfg_free(d->cfg);
+	free(d);
+	if (rc == 0)
+		log_info(lg, "stopped");
+	return rc;
+}

@@ -1,0 +1,42 @@
+/* module.h — the plug-in interface of sources and exporters.
+ *
+ * The daemon owns one loop thread, the current config and the metrics
+ * registry; each module gets them through cw_ctx. A module keeps its own
+ * state (returned by start, handed back to reload and stop). Adding a
+ * source or exporter is adding one cw_module to the daemon's table; the
+ * loop itself does not change.
+ */
+#ifndef CW_MODULE_H
+#define CW_MODULE_H
+
+#include <stdatomic.h>
+
+struct uv_loop_s;
+struct cfg_config;
+struct metrics_registry;
+struct log;
+
+struct cw_ctx {
+	struct uv_loop_s *loop;        /* the loop thread's libuv loop */
+	const struct cfg_config *cfg;  /* current config, swapped whole on reload;
+	                                * read it on the loop thread only */
+	struct metrics_registry *reg;  /* thread-safe */
+	struct log *log;               /* thread-safe */
+	atomic_bool ready;             /* true once every module has started */
+};
+
+struct cw_module {
+	const char *name;
+	/* Starts the module with ctx->cfg (a module whose section is switched
+	 * off starts as a no-op). Returns 0 and sets *state (owned by the
+	 * module), or -1 after logging why: the daemon then stops. */
+	int (*start)(struct cw_ctx *ctx, void **state);
+	/* Called on the loop thread after ctx->cfg was replaced; old is the
+	 * previous config, valid during the call. Applies what can change
+	 * live and logs, at warn, each setting it could not apply. */
+	void (*reload)(struct cw_ctx *ctx, void *state, const struct cfg_config *old);
+	/* Stops and frees state. */
+	void (*stop)(struct cw_ctx *ctx, void *state);
+};
+
+#endif

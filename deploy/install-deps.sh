@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency of circuitwatch from Debian 12
+# packages. Idempotent: when everything is present it installs nothing and
+# says so in one line. Works as root or through sudo.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkgconf git
+  libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev
+  libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
+  libjansson-dev libmnl-dev uthash-dev
+  # unit tests, sanitizers, fuzzing
+  libcmocka-dev clang libclang-rt-14-dev
+  # integration tests: promtool and the Prometheus server, an HTTP client,
+  # TLS material, JSON checks, process tools
+  prometheus curl openssl python3 procps iproute2
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  SUDO=(sudo)
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"

@@ -1,0 +1,64 @@
+/* fuzz_config.c — libFuzzer target for the YAML config parser.
+ *
+ * Feeds arbitrary bytes to cfg_load_buffer() and checks the contract on
+ * every input: either a config and no new error, or no config and at least
+ * one error; every error has a file and a message; a config obeys the
+ * invariants that the rest of the daemon relies on. Everything is freed.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_circuit(const struct cfg_circuit *c)
+{
+	if (!c->id || !*c->id || strlen(c->id) > CFG_ID_MAX || !c->tier || !c->bandwidth_text ||
+	    c->bandwidth_bps == 0 || !c->links[CFG_LINK_PRIMARY].present)
+		abort();
+	for (int r = 0; r < CFG_LINK_COUNT; r++) {
+		const struct cfg_link *l = &c->links[r];
+
+		if (l->present ? l->npeerings == 0
+			       : l->npeerings || l->peerings || l->interface || l->s_tag)
+			abort();
+		for (size_t p = 0; p < l->npeerings; p++) {
+			const struct cfg_peering *pe = &l->peerings[p];
+
+			if (pe->nneighbors == 0 || pe->vlan > 4094 || (pe->vlan && !l->interface) ||
+			    (l->s_tag && !pe->vlan))
+				abort();
+			for (size_t n = 0; n < pe->nneighbors; n++) {
+				const struct cfg_neighbor *nb = &pe->neighbors[n];
+
+				if (!nb->address || nb->asn == 0 ||
+				    (nb->family != AF_INET && nb->family != AF_INET6))
+					abort();
+			}
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	int rc = cfg_load_buffer("fuzz.yaml", (const char *)data, size, &cfg, &errs);
+
+	if (rc == 0 && (!cfg || errs.n != 0))
+		abort();
+	if (rc != 0 && (rc != -1 || cfg || errs.n == 0 || errs.n > CFG_MAX_ERRORS))
+		abort();
+	for (size_t i = 0; i < errs.n; i++)
+		if (!errs.v[i].file || !errs.v[i].message)
+			abort();
+	for (size_t i = 0; cfg && i < cfg->ncircuits; i++)
+		check_circuit(&cfg->circuits[i]);
+	cfg_free(cfg);
+	cfg_errors_clean(&errs);
+	return 0;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The command line: version, help, check-config, exit codes, bad config,
+# port in use, JSON logs, clean shutdown.
+source "$(dirname "$0")/lib.sh"
+need curl; need python3
+
+out=$("$CW_BIN" --version); rc=$?
+check "--version exits 0 and names the version" test "$rc" = 0 -a "${out#circuitwatch }" != "$out"
+out=$("$CW_BIN" --help); rc=$?
+check "--help lists the commands" grep -q "check-config FILE" <<<"$out"
+"$CW_BIN" frobnicate 2>/dev/null; rc=$?
+check "unknown command exits 2" test "$rc" = 2
+"$CW_BIN" --log-level loud run 2>/dev/null; rc=$?
+check "bad --log-level exits 2" test "$rc" = 2
+
+out=$("$CW_BIN" check-config "$CW_SOURCE_DIR/deploy/examples/demo.yaml"); rc=$?
+check "check-config accepts the demo config" test "$rc" = 0
+check "check-config counts the demo circuits" grep -q "valid (3 circuits)" <<<"$out"
+out=$("$CW_BIN" check-config "$CW_SOURCE_DIR/deploy/examples/circuitwatch.yaml"); rc=$?
+check "check-config accepts the reference example" test "$rc" = 0
+
+cat > "$WORK/bad.yaml" <<'YAML'
+circuits:
+  - id: a
+    provider: expressroute
+    bandwidth: 0Mbps
+    links:
+      primary:
+        peerings:
+          - type: private
+            vlan: 100
+            neighbors: [{address: 198.18.0.1}]
+  - id: a
+    provider: expressroute
+    bandwidth: 1Gbps
+    links:
+      primary:
+        interface: eth0
+        peerings: [{type: private, neighbors: [{address: 198.18.0.5}]}]
+YAML
+"$CW_BIN" check-config "$WORK/bad.yaml" 2>"$WORK/err"; rc=$?
+check "check-config rejects a bad config with exit 2" test "$rc" = 2
+check "every error line is FILE:LINE:COLUMN: message" \
+  python3 -c '
+import re,sys
+lines=open(sys.argv[1]).read().splitlines()
+assert len(lines) >= 3, lines
+assert all(re.match(re.escape(sys.argv[2]) + r":\d+:\d+: \S", l) for l in lines), lines
+' "$WORK/err" "$WORK/bad.yaml"
+check "bandwidth 0 reported at line 4" grep -q "bad.yaml:4:" "$WORK/err"
+check "vlan without interface reported at line 9" grep -q "bad.yaml:9:" "$WORK/err"
+check "duplicate id reported at line 11" grep -q "bad.yaml:11:" "$WORK/err"
+"$CW_BIN" check-config "$WORK/missing.yaml" 2>"$WORK/err"; rc=$?
+check "check-config of a missing file exits 2" test "$rc" = 2
+check "missing file error names the file" grep -q "missing.yaml" "$WORK/err"
+
+# run with an invalid config: exit 2, nothing listens
+port=$(free_port)
+sed "s/^circuits:/prometheus: {listen: \"127.0.0.1:$port\"}\ncircuits:/" "$WORK/bad.yaml" > "$WORK/bad-run.yaml"
+"$CW_BIN" run --config "$WORK/bad-run.yaml" 2>"$WORK/err" & pid=$!
+wait_exit "$pid" 10; rc=$RC
+check "run with an invalid config exits 2 without starting" test "$rc" = 2
+check "run prints the config errors with locations" grep -q "bad-run.yaml:5:" "$WORK/err"
+
+# port in use: one clear error naming the port, exit 1
+port=$(free_port)
+demo_config "$WORK/demo.yaml" "$port"
+start_cw "$WORK/first.log" run --config "$WORK/demo.yaml"
+first=$CW_PID
+check "first instance becomes ready" wait_http "http://127.0.0.1:$port/-/ready"
+"$CW_BIN" run --config "$WORK/demo.yaml" 2>"$WORK/second.log" & pid=$!
+wait_exit "$pid" 10; rc=$RC
+check "second instance on the same port exits 1" test "$rc" = 1
+check "the error names the port and the cause" \
+  grep -q "cannot listen.*port=$port.*Address already in use" "$WORK/second.log"
+kill -INT "$first"
+wait_exit "$first" 10; rc=$RC
+check "SIGINT stops the daemon with exit 0" test "$rc" = 0
+
+# JSON logs: every line a JSON object with ts, level, msg
+port=$(free_port)
+demo_config "$WORK/demo.yaml" "$port"
+start_cw "$WORK/json.log" --log-format json run --config "$WORK/demo.yaml"
+wait_http "http://127.0.0.1:$port/-/ready"
+kill -TERM "$CW_PID"
+wait_exit "$CW_PID" 10; rc=$RC
+check "SIGTERM stops the daemon with exit 0" test "$rc" = 0
+check "--log-format json writes only JSON lines with ts, level, msg" python3 -c '
+import json,sys
+lines=open(sys.argv[1]).read().splitlines()
+assert len(lines) >= 3, lines
+for l in lines:
+    o=json.loads(l)
+    assert {"ts","level","msg"} <= o.keys(), l
+assert any(json.loads(l)["msg"] == "stopped" for l in lines)
+' "$WORK/json.log"
+finish
