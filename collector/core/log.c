@@ -81,40 +81,9 @@ static void puts_(struct line *l, const char *s)
 	put(l, s, strlen(s));
 }
 
-static void put_logfmt_value(struct line *l, const char *v)
-{
-	bool quote = (*v == '\0');
-	const char *p;
-
-	for (p = v; *p != '\0' && !quote; p++)
-		if ((unsigned char)*p <= ' ' || *p == '=' || *p == '"' || *p == 0x7f)
-			quote = true;
-	if (!quote) {
-		puts_(l, v);
-		return;
-	}
-	put(l, "\"", 1);
-	for (p = v; *p != '\0'; p++) {
-		unsigned char c = (unsigned char)*p;
-		char esc[8];
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(l, esc, 2);
-		} else if (c == '\n') {
-			put(l, "\\n", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\x%02x", c);
-			puts_(l, esc);
-		} else {
-			put(l, p, 1);
-		}
-	}
-	put(l, "\"", 1);
-}
-
-static void put_json_string(struct line *l, const char *v)
+/* Writes v in double quotes, escaping quote, backslash and newline, and
+ * other control characters as \u00HH (JSON) or \xHH (logfmt). */
+static void put_quoted(struct line *l, const char *v, bool json)
 {
 	put(l, "\"", 1);
 	for (const char *p = v; *p != '\0'; p++) {
@@ -128,13 +97,36 @@ static void put_json_string(struct line *l, const char *v)
 		} else if (c == '\n') {
 			put(l, "\\n", 2);
 		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			if (json)
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+			else
+				snprintf(esc, sizeof(esc), "\\x%02x", c);
 			puts_(l, esc);
 		} else {
 			put(l, p, 1);
 		}
 	}
 	put(l, "\"", 1);
+}
+
+static void put_logfmt_value(struct line *l, const char *v)
+{
+	bool quote = (*v == '\0');
+	const char *p;
+
+	for (p = v; *p != '\0' && !quote; p++)
+		if ((unsigned char)*p <= ' ' || *p == '=' || *p == '"' || *p == 0x7f)
+			quote = true;
+	if (!quote) {
+		puts_(l, v);
+		return;
+	}
+	put_quoted(l, v, false);
+}
+
+static void put_json_string(struct line *l, const char *v)
+{
+	put_quoted(l, v, true);
 }
 
 static void put_field_raw(struct line *l, enum log_format fmt, bool first,

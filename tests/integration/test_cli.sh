@@ -19,6 +19,21 @@ check "check-config counts the demo circuits" grep -q "valid (3 circuits)" <<<"$
 out=$("$CW_BIN" check-config "$CW_SOURCE_DIR/deploy/examples/circuitwatch.yaml"); rc=$?
 check "check-config accepts the reference example" test "$rc" = 0
 
+# the configuration snippets in the README stay valid
+python3 - "$CW_SOURCE_DIR/README.md" "$WORK" <<'PY'
+import re,sys
+blocks=re.findall(r"```yaml\n(.*?)```", open(sys.argv[1]).read(), re.S)
+for i,b in enumerate(blocks):
+    open(f"{sys.argv[2]}/readme-{i}.yaml","w").write(b)
+print(len(blocks))
+PY
+n=0
+for f in "$WORK"/readme-*.yaml; do
+  "$CW_BIN" check-config "$f" >/dev/null || { bad "README snippet $f is not a valid config"; cat "$f"; }
+  n=$((n + 1))
+done
+check "README has YAML snippets and all of them are valid configs ($n)" test "$n" -ge 1
+
 cat > "$WORK/bad.yaml" <<'YAML'
 circuits:
   - id: a
