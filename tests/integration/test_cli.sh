@@ -109,4 +109,15 @@ for l in lines:
     assert {"ts","level","msg"} <= o.keys(), l
 assert any(json.loads(l)["msg"] == "stopped" for l in lines)
 ' "$WORK/json.log"
+# a switched-off exporter: the daemon runs, nothing listens
+port=$(free_port)
+demo_config "$WORK/off.yaml" "$port"
+sed -i 's/^prometheus:$/prometheus:\n  enabled: false/' "$WORK/off.yaml"
+start_cw "$WORK/off.log" run --config "$WORK/off.yaml"
+check "daemon with prometheus.enabled=false starts" until_true 10 grep -q "circuitwatch started" "$WORK/off.log"
+check "the switched-off exporter says so" grep -q "prometheus exporter disabled" "$WORK/off.log"
+check "nothing listens on the exporter port" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/-/healthy")" = 000
+kill -TERM "$CW_PID"
+wait_exit "$CW_PID" 10; rc=$RC
+check "and stops cleanly" test "$rc" = 0
 finish
