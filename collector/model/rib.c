@@ -1,0 +1,525 @@
+/* rib.c — open-addressing route tables and interned attribute sets.
+ *
+ * Both the route tables and the attribute index use linear probing with
+ * backward-shift deletion (no tombstones, so a table that churns for
+ * months does not slow down). A route slot is its key bytes followed by
+ * the 32-bit attribute id; id 0 marks an empty slot. */
+#include "rib.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_CAP 16u
+
+/* key: address bytes, prefix length, path id */
+#define KEY4_LEN 9u
+#define KEY6_LEN 21u
+#define STRIDE4 16u
+#define STRIDE6 28u
+
+struct attr_set {
+	uint64_t hash;
+	uint32_t refcnt;  /* 0: the id is free */
+	uint32_t len;
+	uint8_t *bytes;
+};
+
+struct rib_table {
+	uint8_t family;
+	uint8_t keylen;
+	uint8_t stride;
+	uint8_t *slots;     /* cap * stride bytes */
+	size_t cap;         /* power of two */
+	size_t count;
+	struct rib_table *prev, *next; /* in the rib's live or released list */
+	size_t gc_pos;                 /* while released: next slot to release */
+};
+
+struct rib {
+	struct attr_set *sets;  /* by id; sets[0] unused */
+	uint32_t nsets;         /* ids handed out so far (+1) */
+	uint32_t sets_cap;
+	uint32_t *free_ids;
+	uint32_t nfree, free_cap;
+	uint32_t *index;        /* open addressing over ids, 0 = empty */
+	size_t index_cap;
+	size_t alive;           /* distinct sets alive */
+	size_t attr_bytes;      /* bytes of all set payloads */
+	size_t table_bytes;     /* slots of every table, released ones included */
+	struct rib_table *live;     /* tables in use */
+	struct rib_table *released; /* tables whose routes rib_gc() releases */
+};
+
+/* 64-bit hash of a short byte string: 8-byte words through a
+ * multiply-xorshift mix (keys are 9..21 bytes, attribute sets longer). */
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0x100000001b3ull);
+	uint64_t w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = mix(h ^ w);
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	return mix(h ^ w ^ 0x5bd1e995u);
+}
+
+/* Backward-shift deletion: may the entry at j, whose home slot is k, move
+ * into the hole at i? Only when its home does not lie in (i, j]. */
+static bool may_fill_hole(size_t i, size_t j, size_t k)
+{
+	if (i <= j)
+		return k <= i || k > j;
+	return k <= i && k > j;
+}
+
+/* ---- attribute sets ---- */
+
+struct rib *rib_new(void)
+{
+	struct rib *rib = calloc(1, sizeof(*rib));
+
+	if (rib == NULL)
+		return NULL;
+	rib->index_cap = MIN_CAP;
+	rib->index = calloc(rib->index_cap, sizeof(*rib->index));
+	rib->sets_cap = MIN_CAP;
+	rib->sets = calloc(rib->sets_cap, sizeof(*rib->sets));
+	rib->nsets = 1;
+	if (rib->index == NULL || rib->sets == NULL) {
+		rib_free(rib);
+		return NULL;
+	}
+	return rib;
+}
+
+static void table_free(struct rib *rib, struct rib_table *t)
+{
+	rib->table_bytes -= t->cap * t->stride;
+	free(t->slots);
+	free(t);
+}
+
+void rib_free(struct rib *rib)
+{
+	if (rib == NULL)
+		return;
+	struct rib_table *lists[] = {rib->live, rib->released};
+
+	for (size_t l = 0; l < 2; l++) {
+		while (lists[l] != NULL) {
+			struct rib_table *t = lists[l];
+
+			lists[l] = t->next;
+			table_free(rib, t);
+		}
+	}
+	for (uint32_t id = 1; id < rib->nsets; id++)
+		free(rib->sets[id].bytes);
+	free(rib->sets);
+	free(rib->free_ids);
+	free(rib->index);
+	free(rib);
+}
+
+static int index_grow(struct rib *rib)
+{
+	size_t cap = rib->index_cap * 2, mask = cap - 1;
+	uint32_t *idx = calloc(cap, sizeof(*idx));
+
+	if (idx == NULL)
+		return -1;
+	for (size_t i = 0; i < rib->index_cap; i++) {
+		uint32_t id = rib->index[i];
+		size_t j;
+
+		if (id == 0)
+			continue;
+		for (j = rib->sets[id].hash & mask; idx[j] != 0; j = (j + 1) & mask)
+			;
+		idx[j] = id;
+	}
+	free(rib->index);
+	rib->index = idx;
+	rib->index_cap = cap;
+	return 0;
+}
+
+static uint32_t new_id(struct rib *rib)
+{
+	if (rib->nfree > 0)
+		return rib->free_ids[--rib->nfree];
+	if (rib->nsets == UINT32_MAX)
+		return 0;
+	if (rib->nsets == rib->sets_cap) {
+		uint32_t cap = rib->sets_cap > UINT32_MAX / 2 ? UINT32_MAX : rib->sets_cap * 2;
+		struct attr_set *s = realloc(rib->sets, (size_t)cap * sizeof(*s));
+
+		if (s == NULL)
+			return 0;
+		rib->sets = s;
+		rib->sets_cap = cap;
+	}
+	return rib->nsets++;
+}
+
+rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
+{
+	uint64_t h;
+	size_t mask, i;
+	uint32_t id;
+	uint8_t *copy;
+
+	if (len == 0 || len > RIB_MAX_ATTR_BYTES)
+		return 0;
+	h = hash_bytes(bytes, len);
+	mask = rib->index_cap - 1;
+	for (i = h & mask; (id = rib->index[i]) != 0; i = (i + 1) & mask) {
+		const struct attr_set *s = &rib->sets[id];
+
+		if (s->hash == h && s->len == len && memcmp(s->bytes, bytes, len) == 0) {
+			rib->sets[id].refcnt++;
+			return id;
+		}
+	}
+	if ((rib->alive + 1) * 4 > rib->index_cap * 3) {
+		if (index_grow(rib) != 0)
+			return 0;
+		mask = rib->index_cap - 1;
+		for (i = h & mask; rib->index[i] != 0; i = (i + 1) & mask)
+			;
+	}
+	copy = malloc(len);
+	if (copy == NULL)
+		return 0;
+	id = new_id(rib);
+	if (id == 0) {
+		free(copy);
+		return 0;
+	}
+	memcpy(copy, bytes, len);
+	rib->sets[id] = (struct attr_set){h, 1, (uint32_t)len, copy};
+	rib->index[i] = id;
+	rib->alive++;
+	rib->attr_bytes += len;
+	return id;
+}
+
+void rib_attrs_ref(struct rib *rib, rib_attr_id id)
+{
+	rib->sets[id].refcnt++;
+}
+
+static void index_remove(struct rib *rib, uint32_t id)
+{
+	size_t mask = rib->index_cap - 1, i, j;
+
+	for (i = rib->sets[id].hash & mask; rib->index[i] != id; i = (i + 1) & mask)
+		;
+	for (j = (i + 1) & mask; rib->index[j] != 0; j = (j + 1) & mask) {
+		size_t k = rib->sets[rib->index[j]].hash & mask;
+
+		if (may_fill_hole(i, j, k)) {
+			rib->index[i] = rib->index[j];
+			i = j;
+		}
+	}
+	rib->index[i] = 0;
+}
+
+void rib_attrs_unref(struct rib *rib, rib_attr_id id)
+{
+	struct attr_set *s;
+
+	if (id == 0)
+		return;
+	s = &rib->sets[id];
+	if (--s->refcnt > 0)
+		return;
+	index_remove(rib, id);
+	rib->attr_bytes -= s->len;
+	rib->alive--;
+	free(s->bytes);
+	s->bytes = NULL;
+	s->len = 0;
+	if (rib->nfree == rib->free_cap) {
+		uint32_t cap = rib->free_cap ? rib->free_cap * 2 : 64;
+		uint32_t *f = realloc(rib->free_ids, (size_t)cap * sizeof(*f));
+
+		if (f == NULL)
+			return; /* the id is leaked for reuse, not the memory */
+		rib->free_ids = f;
+		rib->free_cap = cap;
+	}
+	rib->free_ids[rib->nfree++] = id;
+}
+
+const uint8_t *rib_attrs_bytes(const struct rib *rib, rib_attr_id id, size_t *len)
+{
+	*len = rib->sets[id].len;
+	return rib->sets[id].bytes;
+}
+
+size_t rib_attrs_count(const struct rib *rib)
+{
+	return rib->alive;
+}
+
+/* ---- route tables ---- */
+
+static uint32_t slot_attr(const struct rib_table *t, size_t i)
+{
+	uint32_t a;
+
+	memcpy(&a, t->slots + i * t->stride + t->stride - 4, 4);
+	return a;
+}
+
+static void slot_set_attr(struct rib_table *t, size_t i, uint32_t a)
+{
+	memcpy(t->slots + i * t->stride + t->stride - 4, &a, 4);
+}
+
+static void make_key(const struct rib_table *t, const struct rib_prefix *p, uint8_t *key)
+{
+	size_t alen = t->family == 4 ? 4 : 16;
+
+	memcpy(key, p->addr, alen);
+	key[alen] = p->len;
+	memcpy(key + alen + 1, &p->path_id, 4);
+}
+
+struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
+{
+	struct rib_table *t;
+
+	if (family != 4 && family != 6)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return NULL;
+	t->family = family;
+	t->keylen = family == 4 ? KEY4_LEN : KEY6_LEN;
+	t->stride = family == 4 ? STRIDE4 : STRIDE6;
+	t->cap = MIN_CAP;
+	t->slots = calloc(t->cap, t->stride);
+	if (t->slots == NULL) {
+		free(t);
+		return NULL;
+	}
+	rib->table_bytes += t->cap * t->stride;
+	t->next = rib->live;
+	if (rib->live != NULL)
+		rib->live->prev = t;
+	rib->live = t;
+	return t;
+}
+
+/* Finds the slot holding key, or the empty slot where it would go. */
+static size_t find(const struct rib_table *t, const uint8_t *key, uint64_t h, bool *found)
+{
+	size_t mask = t->cap - 1, i;
+
+	for (i = h & mask; slot_attr(t, i) != 0; i = (i + 1) & mask) {
+		if (memcmp(t->slots + i * t->stride, key, t->keylen) == 0) {
+			*found = true;
+			return i;
+		}
+	}
+	*found = false;
+	return i;
+}
+
+static int table_grow(struct rib *rib, struct rib_table *t)
+{
+	size_t cap = t->cap * 2, mask = cap - 1;
+	uint8_t *slots = calloc(cap, t->stride);
+
+	if (slots == NULL)
+		return -1;
+	for (size_t i = 0; i < t->cap; i++) {
+		const uint8_t *src = t->slots + i * t->stride;
+		size_t j;
+
+		if (slot_attr(t, i) == 0)
+			continue;
+		j = hash_bytes(src, t->keylen) & mask;
+		while (memcmp(slots + j * t->stride + t->stride - 4, "\0\0\0\0", 4) != 0)
+			j = (j + 1) & mask;
+		memcpy(slots + j * t->stride, src, t->stride);
+	}
+	rib->table_bytes += cap * t->stride - t->cap * t->stride;
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+	return 0;
+}
+
+enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct rib_prefix *p,
+			     rib_attr_id attrs)
+{
+	uint8_t key[KEY6_LEN];
+	uint64_t h;
+	uint32_t old;
+	bool found;
+	size_t i;
+
+	make_key(t, p, key);
+	h = hash_bytes(key, t->keylen);
+	i = find(t, key, h, &found);
+	if (found) {
+		old = slot_attr(t, i);
+		if (old == attrs)
+			return RIB_UNCHANGED;
+		rib_attrs_ref(rib, attrs);
+		slot_set_attr(t, i, attrs);
+		rib_attrs_unref(rib, old);
+		return RIB_REPLACED;
+	}
+	if (t->count >= RIB_MAX_ROUTES_PER_TABLE)
+		return RIB_FULL;
+	if ((t->count + 1) * 4 > t->cap * 3) {
+		if (table_grow(rib, t) != 0)
+			return RIB_FULL;
+		i = find(t, key, h, &found);
+	}
+	memcpy(t->slots + i * t->stride, key, t->keylen);
+	slot_set_attr(t, i, attrs);
+	rib_attrs_ref(rib, attrs);
+	t->count++;
+	return RIB_ADDED;
+}
+
+static void table_remove_at(struct rib_table *t, size_t i)
+{
+	size_t mask = t->cap - 1, j;
+
+	for (j = (i + 1) & mask; slot_attr(t, j) != 0; j = (j + 1) & mask) {
+		size_t k = hash_bytes(t->slots + j * t->stride, t->keylen) & mask;
+
+		if (may_fill_hole(i, j, k)) {
+			memcpy(t->slots + i * t->stride, t->slots + j * t->stride, t->stride);
+			i = j;
+		}
+	}
+	memset(t->slots + i * t->stride, 0, t->stride);
+	t->count--;
+}
+
+enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t, const struct rib_prefix *p)
+{
+	uint8_t key[KEY6_LEN];
+	bool found;
+	size_t i;
+	uint32_t old;
+
+	make_key(t, p, key);
+	i = find(t, key, hash_bytes(key, t->keylen), &found);
+	if (!found)
+		return RIB_ABSENT;
+	old = slot_attr(t, i);
+	table_remove_at(t, i);
+	rib_attrs_unref(rib, old);
+	return RIB_REMOVED;
+}
+
+rib_attr_id rib_lookup(const struct rib_table *t, const struct rib_prefix *p)
+{
+	uint8_t key[KEY6_LEN];
+	bool found;
+	size_t i;
+
+	make_key(t, p, key);
+	i = find(t, key, hash_bytes(key, t->keylen), &found);
+	return found ? slot_attr(t, i) : 0;
+}
+
+size_t rib_table_count(const struct rib_table *t)
+{
+	return t->count;
+}
+
+int rib_table_walk(const struct rib_table *t,
+		   int (*fn)(const struct rib_prefix *p, rib_attr_id attrs, void *arg), void *arg)
+{
+	size_t alen = t->family == 4 ? 4 : 16;
+
+	for (size_t i = 0; i < t->cap; i++) {
+		const uint8_t *s = t->slots + i * t->stride;
+		struct rib_prefix p = {.family = t->family};
+		uint32_t a = slot_attr(t, i);
+		int rc;
+
+		if (a == 0)
+			continue;
+		memcpy(p.addr, s, alen);
+		p.len = s[alen];
+		memcpy(&p.path_id, s + alen + 1, 4);
+		rc = fn(&p, a, arg);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+void rib_table_release(struct rib *rib, struct rib_table *t)
+{
+	if (t == NULL)
+		return;
+	if (t->prev != NULL)
+		t->prev->next = t->next;
+	else
+		rib->live = t->next;
+	if (t->next != NULL)
+		t->next->prev = t->prev;
+	t->prev = NULL;
+	t->gc_pos = 0;
+	t->next = rib->released;
+	rib->released = t;
+}
+
+size_t rib_gc(struct rib *rib, size_t budget)
+{
+	size_t left = 0;
+
+	while (rib->released != NULL && budget > 0) {
+		struct rib_table *t = rib->released;
+
+		for (; t->gc_pos < t->cap && budget > 0; t->gc_pos++, budget--) {
+			uint32_t a = slot_attr(t, t->gc_pos);
+
+			if (a != 0) {
+				rib_attrs_unref(rib, a);
+				t->count--;
+			}
+		}
+		if (t->gc_pos < t->cap)
+			break;
+		rib->released = t->next;
+		table_free(rib, t);
+	}
+	for (struct rib_table *t = rib->released; t != NULL; t = t->next)
+		left += t->count;
+	return left;
+}
+
+size_t rib_memory(const struct rib *rib)
+{
+	return sizeof(*rib) + rib->table_bytes + rib->attr_bytes +
+	       (size_t)rib->sets_cap * sizeof(*rib->sets) + rib->index_cap * sizeof(*rib->index) +
+	       (size_t)rib->free_cap * sizeof(*rib->free_ids);
+}
