@@ -1,10 +1,9 @@
 /* circuits.c — the configured circuits as metrics.
  *
  * On start and on every reload the whole set of series is rebuilt from the
- * config: series that still exist are found again (metrics_series_get
- * returns the same series for the same labels), new ones are created, and
- * only then are the ones no longer configured removed, so that a scrape
- * during a reload never sees a circuit vanish and come back. */
+ * config as one metrics group round: series that still exist are found
+ * again, new ones are created, and the sweep then removes the ones no
+ * longer configured. */
 #include "circuits.h"
 
 #include <stdint.h>
@@ -27,20 +26,9 @@ enum fam_id {
 	F_COUNT,
 };
 
-struct tracked {
-	struct metrics_family *fam;
-	struct metrics_series *s;
-};
-
-/* A set of series, grown as the config is walked. */
-struct series_set {
-	struct tracked *v;
-	size_t n, cap;
-};
-
 struct circuits {
 	struct metrics_family *fam[F_COUNT];
-	struct series_set live; /* what the last apply published */
+	struct metrics_group *group; /* what the last apply published */
 };
 
 static const char *const l_circuit_info[] = {"circuit", "provider", "tier", "data_plan",
@@ -78,38 +66,12 @@ static const struct metrics_family_def defs[F_COUNT] = {
 			"Number of circuits in the running configuration.", NULL, 0, NULL, 0, NULL},
 };
 
-static int set_add(struct series_set *set, struct metrics_family *fam, struct metrics_series *s)
+/* Publishes one series with value v in this round. */
+static int publish(struct circuits *c, enum fam_id f, const char *const *labels, double v)
 {
+	struct metrics_series *s = metrics_group_series(c->group, c->fam[f], labels);
+
 	if (s == NULL)
-		return -1;
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct tracked *v = realloc(set->v, cap * sizeof(*v));
-
-		if (v == NULL)
-			return -1;
-		set->v = v;
-		set->cap = cap;
-	}
-	set->v[set->n++] = (struct tracked){fam, s};
-	return 0;
-}
-
-static int cmp_tracked(const void *a, const void *b)
-{
-	uintptr_t x = (uintptr_t)((const struct tracked *)a)->s;
-	uintptr_t y = (uintptr_t)((const struct tracked *)b)->s;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Publishes one series with value v and records it in set. */
-static int publish(struct circuits *c, struct series_set *set, enum fam_id f,
-		   const char *const *labels, double v)
-{
-	struct metrics_series *s = metrics_series_get(c->fam[f], labels);
-
-	if (set_add(set, c->fam[f], s) != 0)
 		return -1;
 	if (defs[f].type == METRICS_GAUGE)
 		metrics_gauge_set(s, v);
@@ -124,7 +86,7 @@ static void u32_text(char *buf, size_t n, uint32_t v)
 		snprintf(buf, n, "%u", v);
 }
 
-static int publish_peering(struct circuits *c, struct series_set *set, const char *id,
+static int publish_peering(struct circuits *c, const char *id,
 			   const char *link, const struct cfg_peering *p)
 {
 	const char *type = cfg_peering_type_name(p->type);
@@ -136,22 +98,21 @@ static int publish_peering(struct circuits *c, struct series_set *set, const cha
 	const char *info[] = {id, link, type, vlan, lasn};
 	const char *key[] = {id, link, type};
 
-	rc |= publish(c, set, F_PEERING_INFO, info, 1);
+	rc |= publish(c, F_PEERING_INFO, info, 1);
 	if (p->prefix_limit > 0)
-		rc |= publish(c, set, F_PREFIX_LIMIT, key, (double)p->prefix_limit);
+		rc |= publish(c, F_PREFIX_LIMIT, key, (double)p->prefix_limit);
 	for (size_t i = 0; i < p->nneighbors; i++) {
 		char asn[16];
 
 		u32_text(asn, sizeof(asn), p->neighbors[i].asn);
 		const char *nb[] = {id, link, type, p->neighbors[i].address, asn};
 
-		rc |= publish(c, set, F_NEIGHBOR_INFO, nb, 1);
+		rc |= publish(c, F_NEIGHBOR_INFO, nb, 1);
 	}
 	return rc;
 }
 
-static int publish_circuit(struct circuits *c, struct series_set *set,
-			   const struct cfg_circuit *ci)
+static int publish_circuit(struct circuits *c, const struct cfg_circuit *ci)
 {
 	const char *info[] = {ci->id, cfg_provider_name(ci->provider), ci->tier,
 			      cfg_data_plan_name(ci->data_plan), ci->bandwidth_text,
@@ -160,8 +121,8 @@ static int publish_circuit(struct circuits *c, struct series_set *set,
 	const char *id[] = {ci->id};
 	int rc = 0;
 
-	rc |= publish(c, set, F_CIRCUIT_INFO, info, 1);
-	rc |= publish(c, set, F_BANDWIDTH, id, (double)ci->bandwidth_bps / 8.0);
+	rc |= publish(c, F_CIRCUIT_INFO, info, 1);
+	rc |= publish(c, F_BANDWIDTH, id, (double)ci->bandwidth_bps / 8.0);
 	for (int r = 0; r < CFG_LINK_COUNT; r++) {
 		const struct cfg_link *l = &ci->links[r];
 		const char *role = cfg_link_role_name((enum cfg_link_role)r);
@@ -172,9 +133,9 @@ static int publish_circuit(struct circuits *c, struct series_set *set,
 		u32_text(stag, sizeof(stag), l->s_tag);
 		const char *li[] = {ci->id, role, l->interface ? l->interface : "", stag};
 
-		rc |= publish(c, set, F_LINK_INFO, li, 1);
+		rc |= publish(c, F_LINK_INFO, li, 1);
 		for (size_t p = 0; p < l->npeerings; p++)
-			rc |= publish_peering(c, set, ci->id, role, &l->peerings[p]);
+			rc |= publish_peering(c, ci->id, role, &l->peerings[p]);
 	}
 	return rc;
 }
@@ -182,21 +143,13 @@ static int publish_circuit(struct circuits *c, struct series_set *set,
 /* Rebuilds every series from cfg, then drops those no longer configured. */
 static int apply(struct circuits *c, const struct cfg_config *cfg, struct log *lg)
 {
-	struct series_set next = {0};
 	int rc = 0;
 
 	for (size_t i = 0; i < cfg->ncircuits; i++)
-		rc |= publish_circuit(c, &next, &cfg->circuits[i]);
-	rc |= publish(c, &next, F_CIRCUITS, NULL, (double)cfg->ncircuits);
-	if (rc != 0)
+		rc |= publish_circuit(c, &cfg->circuits[i]);
+	rc |= publish(c, F_CIRCUITS, NULL, (double)cfg->ncircuits);
+	if (metrics_group_sweep(c->group) < 0 || rc != 0)
 		log_error(lg, "some circuit metrics could not be published (series cap or memory)");
-	qsort(next.v, next.n, sizeof(*next.v), cmp_tracked);
-	for (size_t i = 0; i < c->live.n; i++) {
-		if (bsearch(&c->live.v[i], next.v, next.n, sizeof(*next.v), cmp_tracked) == NULL)
-			metrics_series_remove(c->live.v[i].fam, c->live.v[i].s);
-	}
-	free(c->live.v);
-	c->live = next;
 	return rc;
 }
 
@@ -206,10 +159,16 @@ static int circuits_start(struct cw_ctx *ctx, void **state)
 
 	if (c == NULL)
 		return -1;
+	c->group = metrics_group_new();
+	if (c->group == NULL) {
+		free(c);
+		return -1;
+	}
 	for (int f = 0; f < F_COUNT; f++) {
 		c->fam[f] = metrics_family_new(ctx->reg, &defs[f]);
 		if (c->fam[f] == NULL) {
 			log_error(ctx->log, "cannot register metric family", "family", defs[f].name);
+			metrics_group_free(c->group);
 			free(c);
 			return -1;
 		}
@@ -240,7 +199,7 @@ static void circuits_stop(struct cw_ctx *ctx, void *state)
 	(void)ctx;
 	if (c == NULL)
 		return;
-	free(c->live.v);
+	metrics_group_free(c->group);
 	free(c);
 }
 

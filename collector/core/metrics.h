@@ -134,4 +134,26 @@ struct metrics_snapshot *metrics_snapshot_take(struct metrics_registry *reg)
 void metrics_snapshot_free(struct metrics_registry *reg,
 			   struct metrics_snapshot *snap); /* takes NULL */
 
+/* ---- groups: publish a whole set of series, drop what went away ----
+ *
+ * A publisher that rebuilds its series from its own state (the configured
+ * circuits, the BGP peers) adds every series of a round to a group and
+ * then sweeps: series of the previous round that were not added again
+ * are removed. New series are created before old ones go, so a scrape in
+ * between never sees a series vanish and come back. Ownership: the
+ * caller owns the group; the series stay the registry's. */
+struct metrics_group;
+
+struct metrics_group *metrics_group_new(void);
+void metrics_group_free(struct metrics_group *g); /* takes NULL; removes nothing */
+/* metrics_series_get() plus membership in this round; NULL as there. */
+struct metrics_series *metrics_group_series(struct metrics_group *g,
+					    struct metrics_family *fam,
+					    const char *const *label_values)
+	__attribute__((warn_unused_result));
+/* Ends the round: removes the previous round's series not added in this
+ * one. Returns the number removed, or -1 when memory ran out while adding
+ * (then nothing is removed, so nothing published is lost). */
+int metrics_group_sweep(struct metrics_group *g);
+
 #endif

@@ -705,6 +705,51 @@ static void test_concurrent_snapshots(void **state)
 	metrics_registry_free(reg);
 }
 
+
+/* Number of series a snapshot shows in its first family. */
+static size_t first_family_series(struct metrics_registry *reg)
+{
+	struct metrics_snapshot *snap = metrics_snapshot_take(reg);
+	size_t n;
+
+	assert_non_null(snap);
+	assert_int_equal(snap->nfamilies, 1);
+	n = snap->families[0].nseries;
+	metrics_snapshot_free(reg, snap);
+	return n;
+}
+
+static void test_group_sweep(void **state)
+{
+	static const char *const names[] = {"peer"};
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *f = fam_new(reg, METRICS_GAUGE, "g_peers", 1, names);
+	struct metrics_group *g = metrics_group_new();
+	const char *a[] = {"a"}, *b[] = {"b"}, *c[] = {"c"};
+	struct metrics_series *sa, *sa2;
+	(void)state;
+
+	assert_non_null(g);
+	sa = metrics_group_series(g, f, a);
+	assert_non_null(metrics_group_series(g, f, b));
+	sa2 = metrics_group_series(g, f, a); /* twice in one round */
+	assert_ptr_equal(sa, sa2);
+	assert_int_equal(metrics_group_sweep(g), 0);
+	assert_int_equal(first_family_series(reg), 2);
+	/* next round: a stays, b goes, c comes */
+	assert_ptr_equal(metrics_group_series(g, f, a), sa);
+	assert_non_null(metrics_group_series(g, f, c));
+	assert_int_equal(metrics_group_sweep(g), 1);
+	assert_int_equal(first_family_series(reg), 2);
+	/* an empty round removes everything, each series once */
+	assert_int_equal(metrics_group_sweep(g), 2);
+	assert_int_equal(first_family_series(reg), 0);
+	assert_int_equal(metrics_group_sweep(g), 0);
+	metrics_group_free(g);
+	metrics_group_free(NULL);
+	metrics_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_remove_while_snapshot),
 		cmocka_unit_test(test_registry_free_with_deferred),
 		cmocka_unit_test(test_concurrent_snapshots),
+		cmocka_unit_test(test_group_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
