@@ -19,9 +19,11 @@
  * appended to the caller's list. On any error the half-built config is freed
  * through the same tables (cfg_free): there is one free path.
  *
- * Adding a section (bmp, capture, ...): a struct in config.h, a field table
+ * Adding a section (capture, ...): a struct in config.h, a field table
  * and a DEFINE_SECTION here, and one FIELD_SECTION or FIELD_LIST line in the
- * parent's table. Nothing else changes.
+ * parent's table. Nothing else changes. A new kind of value is one ftype
+ * (parse, free) and a FIELD_ macro; t_prefixes (lists of IP prefixes, for
+ * bmp.allow and peering watch lists) is the model for a list of scalars.
  */
 #include "config.h"
 
@@ -45,6 +47,14 @@
 #define ASN_TRANS 23456u        /* RFC 6793 §9: AS_TRANS is a placeholder, never a peer */
 #define ASN_MICROSOFT 12076u
 #define ER_PREMIUM_PRIVATE_LIMIT 10000u /* ExpressRoute Premium: private peering */
+#define BMP_PORT 1790           /* pmacct's BMP port: routers pointed at it need no change */
+#define BMP_MESSAGE_DEFAULT (16u * 1024u * 1024u)
+/* RFC 7854 §4.1: a BMP message length is 32 bits, and RFC 8654 lets the BGP
+ * message inside one reach 65,535 bytes on its own. */
+#define BMP_MESSAGE_MIN 65536u
+#define BMP_MESSAGE_MAX (1024u * 1024u * 1024u)
+#define BMP_ROUTERS_DEFAULT 256u
+#define PREFIX_TEXT (INET6_ADDRSTRLEN + 4) /* "ADDRESS/LEN" */
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BIT(i) ((uint64_t)1 << (i))
@@ -1123,6 +1133,68 @@ static bool valid_hostname(const char *s, size_t len)
 	return true;
 }
 
+enum pfx_result { PFX_OK, PFX_SYNTAX, PFX_LENGTH, PFX_HOST_BITS };
+
+static unsigned prefix_bits(int family)
+{
+	return family == AF_INET ? 32 : family == AF_INET6 ? 128 : 0;
+}
+
+/* Clears the host bits of p (those beyond len); true when any was set. */
+static bool prefix_mask(struct cfg_prefix *p)
+{
+	bool host = false;
+
+	for (unsigned i = 0; i < sizeof p->addr; i++) {
+		unsigned keep = p->len >= 8 * (i + 1) ? 8 : p->len > 8 * i ? p->len - 8 * i : 0;
+		uint8_t m = (uint8_t)(0xff00u >> keep);
+
+		host |= (p->addr[i] & ~m) != 0;
+		p->addr[i] &= m;
+	}
+	return host;
+}
+
+/* ADDRESS/LENGTH, or a bare ADDRESS meaning /32 or /128. On PFX_LENGTH
+ * p->family is set; on PFX_HOST_BITS *p holds the address as written. */
+static enum pfx_result parse_prefix(const char *s, size_t len, struct cfg_prefix *p)
+{
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash ? (size_t)(slash - s) : len;
+	char addr[INET6_ADDRSTRLEN];
+	struct cfg_prefix tmp;
+	uint64_t plen;
+
+	memset(p, 0, sizeof *p);
+	if (alen == 0 || alen >= sizeof addr || memchr(s, '\0', len))
+		return PFX_SYNTAX;
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	p->family = AF_INET;
+	if (inet_pton(AF_INET, addr, p->addr) != 1) {
+		p->family = AF_INET6;
+		if (inet_pton(AF_INET6, addr, p->addr) != 1)
+			return PFX_SYNTAX;
+	}
+	plen = prefix_bits(p->family);
+	if (slash && !parse_dec(slash + 1, len - alen - 1, &plen))
+		return PFX_SYNTAX;
+	if (plen > prefix_bits(p->family))
+		return PFX_LENGTH;
+	p->len = (uint8_t)plen;
+	tmp = *p;
+	return prefix_mask(&tmp) ? PFX_HOST_BITS : PFX_OK;
+}
+
+static void format_prefix(const struct cfg_prefix *p, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(p->family, p->addr, a, sizeof a))
+		snprintf(a, sizeof a, "?");
+	snprintf(buf, size, "%s/%u", a, (unsigned)p->len);
+}
+
 static int name_index(const char *const *names, const char *s, size_t len)
 {
 	for (int i = 0; names[i]; i++)
@@ -1496,6 +1568,138 @@ static void f_users(const struct field *f, void *obj)
 	*count = 0;
 }
 
+/* One item of a prefix list, with where it was for the duplicate check. */
+struct prefix_at {
+	struct cfg_prefix p;
+	struct loc loc;
+	size_t index;
+};
+
+static int cmp_prefix_at(const void *a, const void *b)
+{
+	const struct prefix_at *x = a, *y = b;
+	int c;
+
+	if (x->p.family != y->p.family)
+		return x->p.family < y->p.family ? -1 : 1;
+	if (x->p.len != y->p.len)
+		return x->p.len < y->p.len ? -1 : 1;
+	c = memcmp(x->p.addr, y->p.addr, sizeof x->p.addr);
+	if (c)
+		return c;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorts v (n > 0) and reports each repeat at the later item. */
+static void report_dup_prefixes(struct walk *w, struct prefix_at *v, size_t n)
+{
+	char text[PREFIX_TEXT];
+
+	qsort(v, n, sizeof *v, cmp_prefix_at);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (v[i].p.family != v[first].p.family || v[i].p.len != v[first].p.len ||
+		    memcmp(v[i].p.addr, v[first].p.addr, sizeof v[i].p.addr) != 0) {
+			first = i;
+			continue;
+		}
+		format_prefix(&v[i].p, text, sizeof text);
+		err_at(w, v[i].loc, "%s[%zu]: duplicate prefix %s (first at line %u, %s[%zu])",
+		       w->path, v[i].index, text, v[first].loc.line, w->path, v[first].index);
+	}
+}
+
+/* One prefix; the path names the item. */
+static int prefix_item(struct walk *w, const struct node *n, struct cfg_prefix *p)
+{
+	const char *expect = "an IP prefix such as 198.18.0.0/15 or 2001:db8::/32";
+	char q[QUOTE_LEN], given[PREFIX_TEXT], fixed[PREFIX_TEXT];
+
+	if (!want_scalar(w, n, expect))
+		return -1;
+	switch (parse_prefix(n->s, n->len, p)) {
+	case PFX_OK:
+		return 0;
+	case PFX_LENGTH:
+		err_here(w, n->loc, "expected a prefix length 0..%u for %s, got %s",
+			 prefix_bits(p->family), p->family == AF_INET ? "IPv4" : "IPv6",
+			 quote(n->s, n->len, q, sizeof q));
+		return -1;
+	case PFX_HOST_BITS:
+		format_prefix(p, given, sizeof given);
+		prefix_mask(p);
+		format_prefix(p, fixed, sizeof fixed);
+		err_here(w, n->loc, "%s: host bits set; did you mean %s?", given, fixed);
+		return -1;
+	default:
+		bad_value(w, n, expect);
+		return -1;
+	}
+}
+
+/* A list of IP prefixes (scalars). off: struct cfg_prefix * in document
+ * order; off2: size_t count; min, max: items. Repeats are errors. */
+static int p_prefixes(struct walk *w, struct frame *fr, const struct field *f,
+		      struct node *n, void *obj)
+{
+	struct prefix_at *v;
+	struct cfg_prefix *arr;
+	size_t count = 0, nv = 0;
+	int rc = 0;
+
+	(void)fr;
+	if (n->kind == N_BAD)
+		return -1;
+	if (n->kind == N_SEQ)
+		count = n->n;
+	else if (!is_null(n)) {
+		bad_value(w, n, "a list of IP prefixes");
+		return -1;
+	}
+	if (count < f->min || count > f->max) {
+		err_here(w, n->loc, "expected %" PRIu64 "..%" PRIu64 " prefixes, got %zu", f->min,
+			 f->max, count);
+		return -1;
+	}
+	if (count == 0)
+		return 0;
+	v = calloc(count, sizeof *v);
+	if (!v)
+		return oom(w, n->loc);
+	for (size_t i = 0; i < count && !w->full; i++) {
+		size_t mark = path_push(w, "[%zu]", i);
+
+		if (prefix_item(w, n->v[i], &v[nv].p) == 0) {
+			v[nv].loc = n->v[i]->loc;
+			v[nv++].index = i;
+		} else {
+			rc = -1;
+		}
+		path_pop(w, mark);
+	}
+	arr = nv ? malloc(nv * sizeof *arr) : NULL;
+	if (nv && !arr) {
+		free(v);
+		return oom(w, n->loc);
+	}
+	for (size_t i = 0; i < nv; i++)
+		arr[i] = v[i].p;
+	*(struct cfg_prefix **)at(obj, f->off) = arr;
+	*(size_t *)at(obj, f->off2) = nv;
+	if (nv)
+		report_dup_prefixes(w, v, nv);
+	free(v);
+	return rc;
+}
+
+static void f_prefixes(const struct field *f, void *obj)
+{
+	struct cfg_prefix **arr = at(obj, f->off);
+
+	free(*arr);
+	*arr = NULL;
+	*(size_t *)at(obj, f->off2) = 0;
+}
+
 static int p_section(struct walk *w, struct frame *fr, const struct field *f,
 		     struct node *n, void *obj)
 {
@@ -1570,6 +1774,7 @@ static const struct ftype t_listen = {p_listen, f_listen};
 static const struct ftype t_users = {p_users, f_users};
 static const struct ftype t_section = {p_section, f_section};
 static const struct ftype t_list = {p_list, f_list};
+static const struct ftype t_prefixes = {p_prefixes, f_prefixes};
 
 #define M_SIZE(T, m) sizeof(((T *)0)->m)
 #define FIELD_STRING(T, k, m, fl) \
@@ -1594,6 +1799,9 @@ static const struct ftype t_list = {p_list, f_list};
 	{.key = k, .type = &t_section, .flags = fl, .off = offsetof(T, m), .sub = &sec}
 /* A mapping whose keys fill the parent's own object (sku, links, tls). */
 #define FIELD_INLINE(k, fl, sec) {.key = k, .type = &t_section, .flags = fl, .sub = &sec}
+#define FIELD_PREFIXES(T, k, arr, cnt, fl, lo, hi)                                  \
+	{.key = k, .type = &t_prefixes, .flags = fl, .off = offsetof(T, arr),            \
+	 .off2 = offsetof(T, cnt), .min = lo, .max = hi}
 #define FIELD_LIST(T, k, arr, cnt, fl, lo, sec)                                       \
 	{.key = k, .type = &t_list, .flags = fl, .off = offsetof(T, arr),                \
 	 .off2 = offsetof(T, cnt), .min = lo, .sub = &sec}
@@ -1705,6 +1913,27 @@ static void check_peering(struct walk *w, struct frame *fr)
 		err_here(w, fr->loc, "a peering on a link with s_tag needs a vlan (its C-tag)");
 }
 
+/* A router given as an address is kept in inet_ntop form, the form the BMP
+ * side has for a session's source; anything else is taken as a sysName. */
+static void canon_router(struct walk *w, struct frame *fr, struct cfg_link *l)
+{
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN], *canon;
+	int family = AF_INET;
+
+	if (inet_pton(AF_INET, l->router, a) != 1) {
+		family = AF_INET6;
+		if (inet_pton(AF_INET6, l->router, a) != 1)
+			return;
+	}
+	if (!inet_ntop(family, a, text, sizeof text) || !(canon = strdup(text))) {
+		oom(w, fr->loc);
+		return;
+	}
+	free(l->router);
+	l->router = canon;
+}
+
 static void check_link(struct walk *w, struct frame *fr)
 {
 	struct cfg_link *l = fr->obj;
@@ -1712,6 +1941,8 @@ static void check_link(struct walk *w, struct frame *fr)
 	l->present = true;
 	if (fr_given(fr, "s_tag") && !fr_given(fr, "interface"))
 		err_key(w, fr, "s_tag", "an S-tag needs the link's interface");
+	if (fr_ok(fr, "router"))
+		canon_router(w, fr, l);
 }
 
 /* sku is walked even when absent: it sets the provider's defaults. */
@@ -1776,6 +2007,46 @@ static void init_prometheus(void *obj)
 	p->timeout_s = 10;
 }
 
+static void init_bmp(void *obj)
+{
+	struct cfg_bmp *b = obj;
+
+	b->enabled = true;
+	b->listen_port = BMP_PORT;
+	b->max_message_size = BMP_MESSAGE_DEFAULT;
+	b->max_routers = BMP_ROUTERS_DEFAULT;
+}
+
+/* Two listeners on one port would fail at bind(); say so when checking.
+ * prometheus is walked before bmp (table order). */
+static void check_bmp(struct walk *w, struct frame *fr)
+{
+	const struct cfg_bmp *b = fr->obj;
+	const struct cfg_prometheus *p;
+	const struct node *n;
+
+	if (!fr->parent || !fr_ok(fr->parent, "prometheus") ||
+	    (fr_given(fr, "listen") && !fr_ok(fr, "listen")) ||
+	    (fr_given(fr, "enabled") && !fr_ok(fr, "enabled")))
+		return;
+	p = &((const struct cfg_config *)fr->parent->obj)->prometheus;
+	if (!b->enabled || !p->enabled || b->listen_port != p->listen_port)
+		return;
+	if (b->listen_host && p->listen_host && strcmp(b->listen_host, p->listen_host) != 0)
+		return;
+	if (fr_given(fr, "listen")) {
+		err_key(w, fr, "listen",
+			"port %u is already used by prometheus.listen; give one of them another port",
+			(unsigned)b->listen_port);
+		return;
+	}
+	/* bmp.listen is the default, so prometheus.listen was given: point there */
+	n = map_get(map_get(fr->parent->map, "prometheus"), "listen");
+	err_at(w, n ? n->loc : fr->loc,
+	       "prometheus.listen: port %u is already used by bmp.listen (its default); "
+	       "give one of them another port", (unsigned)p->listen_port);
+}
+
 /* ---- the schema ----------------------------------------------------- */
 
 static const struct field neighbor_fields[] = {
@@ -1791,6 +2062,7 @@ static const struct field peering_fields[] = {
 	FIELD_UINT(struct cfg_peering, "prefix_limit", prefix_limit, 0, 0, 10000000),
 	FIELD_LIST(struct cfg_peering, "neighbors", neighbors, nneighbors, F_REQUIRED, 1,
 		   sec_neighbor),
+	FIELD_PREFIXES(struct cfg_peering, "watch", watch, nwatch, 0, 0, CFG_WATCH_MAX),
 };
 DEFINE_SECTION(sec_peering, peering_fields, struct cfg_peering, NULL, check_peering);
 
@@ -1798,6 +2070,8 @@ static const struct field link_fields[] = {
 	FIELD_TEXT(struct cfg_link, "interface", interface, 0, 1, 15, valid_ifname,
 		   "an interface name of 1..15 characters without '/', ':' or whitespace"),
 	FIELD_UINT(struct cfg_link, "s_tag", s_tag, 0, 1, 4094),
+	FIELD_TEXT(struct cfg_link, "router", router, 0, 1, CFG_ROUTER_MAX, NULL,
+		   "a router address or BMP sysName of 1..255 characters"),
 	FIELD_LIST(struct cfg_link, "peerings", peerings, npeerings, F_REQUIRED, 1, sec_peering),
 };
 DEFINE_SECTION(sec_link, link_fields, struct cfg_link, NULL, check_link);
@@ -1855,15 +2129,39 @@ static const struct field prometheus_fields[] = {
 DEFINE_SECTION(sec_prometheus, prometheus_fields, struct cfg_prometheus, init_prometheus,
 	       NULL);
 
+static const struct field bmp_fields[] = {
+	FIELD_BOOL(struct cfg_bmp, "enabled", enabled, 0),
+	FIELD_PAIR(t_listen, struct cfg_bmp, "listen", listen_host, listen_port, 0, 0),
+	FIELD_PREFIXES(struct cfg_bmp, "allow", allow, nallow, 0, 0, CFG_ALLOW_MAX),
+	FIELD_UINT(struct cfg_bmp, "max_message_size", max_message_size, 0, BMP_MESSAGE_MIN,
+		   BMP_MESSAGE_MAX),
+	FIELD_UINT(struct cfg_bmp, "max_routers", max_routers, 0, 1, 65535),
+};
+DEFINE_SECTION(sec_bmp, bmp_fields, struct cfg_bmp, init_bmp, check_bmp);
+
 static const struct field root_fields[] = {
 	FIELD_SECTION(struct cfg_config, "log", log, F_DEFAULT_EMPTY, sec_log),
 	FIELD_SECTION(struct cfg_config, "prometheus", prometheus, F_DEFAULT_EMPTY,
 		      sec_prometheus),
+	FIELD_SECTION(struct cfg_config, "bmp", bmp, F_DEFAULT_EMPTY, sec_bmp),
 	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
 };
 DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);
 
 /* ---- public API ----------------------------------------------------- */
+
+bool cfg_prefix_contains(const struct cfg_prefix *p, int family, const uint8_t *addr)
+{
+	unsigned bits = prefix_bits(family), full, rest;
+
+	if (!p || !addr || !bits || p->family != family || p->len > bits)
+		return false;
+	full = p->len / 8u;
+	rest = p->len % 8u;
+	if (memcmp(p->addr, addr, full) != 0)
+		return false;
+	return rest == 0 || ((p->addr[full] ^ addr[full]) & (uint8_t)(0xff00u >> rest)) == 0;
+}
 
 void cfg_free(struct cfg_config *cfg)
 {

@@ -16,6 +16,9 @@
 #define CFG_MAX_FILE_BYTES (4u * 1024u * 1024u) /* refuse larger config files */
 #define CFG_MAX_ERRORS 100                      /* stop collecting after this */
 #define CFG_ID_MAX 64                           /* circuit id length */
+#define CFG_ROUTER_MAX 255                      /* link router: address or sysName */
+#define CFG_WATCH_MAX 1000                      /* watched prefixes per peering */
+#define CFG_ALLOW_MAX 65535                     /* bmp.allow entries (one per router) */
 
 enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
@@ -44,6 +47,13 @@ struct cfg_neighbor {
 	uint32_t asn;         /* provider ASN; expressroute default 12076 */
 };
 
+/* An IP prefix; host bits beyond len are zero (the parser refuses others). */
+struct cfg_prefix {
+	int family;           /* AF_INET or AF_INET6 */
+	uint8_t addr[16];     /* network order; first 4 bytes for IPv4 */
+	uint8_t len;          /* 0..32 (IPv4) or 0..128 (IPv6) */
+};
+
 struct cfg_peering {
 	enum cfg_peering_type type;
 	uint16_t vlan;         /* 802.1Q tag, or the C-tag under the link's S-tag; 0 = untagged */
@@ -51,12 +61,16 @@ struct cfg_peering {
 	uint32_t prefix_limit; /* provider's limit on what we advertise; 0 = unknown */
 	size_t nneighbors;
 	struct cfg_neighbor *neighbors;
+	size_t nwatch;         /* watched prefixes, presence tracked per peer: */
+	struct cfg_prefix *watch; /* unique, at most CFG_WATCH_MAX; NULL when none */
 };
 
 struct cfg_link {
 	bool present;          /* secondary may be absent */
 	char *interface;       /* NULL when not given */
 	uint16_t s_tag;        /* QinQ outer tag (ExpressRoute Direct); 0 = none */
+	char *router;          /* BMP router serving this link: its address (canonical
+	                        * inet_ntop text) or its BMP sysName; NULL when not given */
 	size_t npeerings;
 	struct cfg_peering *peerings;
 };
@@ -97,10 +111,21 @@ struct cfg_prometheus {
 	unsigned timeout_s;         /* per connection; default 10 */
 };
 
+struct cfg_bmp {
+	bool enabled;               /* default true */
+	char *listen_host;          /* NULL = all addresses (dual stack) */
+	uint16_t listen_port;       /* default 1790 (pmacct's BMP port) */
+	size_t nallow;              /* 0 = every source address may connect */
+	struct cfg_prefix *allow;   /* router source addresses allowed; unique */
+	uint32_t max_message_size;  /* bytes, 65536..1073741824; default 16 MiB */
+	unsigned max_routers;       /* concurrent BMP sessions, 1..65535; default 256 */
+};
+
 struct cfg_config {
 	char *path;                 /* file it came from ("<buffer>" otherwise) */
 	struct cfg_log log;
 	struct cfg_prometheus prometheus;
+	struct cfg_bmp bmp;
 	size_t ncircuits;
 	struct cfg_circuit *circuits;
 };
@@ -130,6 +155,12 @@ void cfg_free(struct cfg_config *cfg); /* takes NULL */
 /* Writes each error as "FILE:LINE:COLUMN: message\n". */
 void cfg_errors_print(const struct cfg_errors *errs, FILE *fp);
 void cfg_errors_clean(struct cfg_errors *errs);
+
+/* True when addr (4 bytes for AF_INET, 16 for AF_INET6, network order) lies
+ * in p. A family other than p's never matches: callers turn an IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d from a dual-stack accept()) into AF_INET
+ * first. False for a NULL p or addr. */
+bool cfg_prefix_contains(const struct cfg_prefix *p, int family, const uint8_t *addr);
 
 /* Names used in metrics labels and logs (static strings). */
 const char *cfg_provider_name(enum cfg_provider p);

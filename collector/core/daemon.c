@@ -9,17 +9,25 @@
 #include <time.h>
 #include <uv.h>
 
+#include "bmp_collector.h"
 #include "circuits.h"
 #include "config.h"
 #include "metrics.h"
+#include "model.h"
 #include "module.h"
 #include "prometheus.h"
 
 /* Start order; stopped in reverse. Sources and exporters join here. */
 static const struct cw_module *const modules[] = {
 	&circuits_module,
+	&bmp_collector_module,
 	&expo_http_module,
 };
+
+/* The model is published this often, and released routes of peers that
+ * went down are freed in bounded steps on the same timer. */
+#define HOUSEKEEPING_MS 100
+#define PUBLISH_EVERY 10 /* housekeeping ticks: once a second */
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
 struct self_metrics {
@@ -31,6 +39,8 @@ struct daemon {
 	struct cw_ctx ctx;
 	uv_loop_t loop;
 	uv_signal_t sig_int, sig_term, sig_hup;
+	uv_timer_t housekeeping;
+	unsigned ticks;
 	const struct daemon_opts *opts;
 	struct cfg_config *cfg;         /* owned; ctx.cfg points here */
 	void *state[NMODULES];
@@ -138,6 +148,7 @@ static void reload(struct daemon *d)
 	}
 	d->cfg = next;
 	d->ctx.cfg = next;
+	model_apply_config(d->ctx.model, next);
 	apply_log_config(d);
 	for (size_t i = 0; i < d->nstarted; i++)
 		if (modules[i]->reload != NULL)
@@ -174,6 +185,23 @@ static int signals_start(struct daemon *d)
 			return -1;
 	}
 	return 0;
+}
+
+static void on_housekeeping(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	(void)model_gc(d->ctx.model);
+	if (++d->ticks % PUBLISH_EVERY == 0)
+		model_publish(d->ctx.model);
+}
+
+static int housekeeping_start(struct daemon *d)
+{
+	if (uv_timer_init(&d->loop, &d->housekeeping) != 0)
+		return -1;
+	d->housekeeping.data = d;
+	return uv_timer_start(&d->housekeeping, on_housekeeping, HOUSEKEEPING_MS, HOUSEKEEPING_MS);
 }
 
 static void stop_modules(struct daemon *d)
@@ -245,14 +273,17 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	/* a peer closing its socket must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
 	d->ctx.reg = metrics_registry_new();
-	if (d->ctx.reg == NULL || self_metrics_init(&d->self, d->ctx.reg) != 0 ||
+	d->ctx.model = d->ctx.reg ? model_new(d->ctx.reg) : NULL;
+	if (d->ctx.model == NULL || self_metrics_init(&d->self, d->ctx.reg) != 0 ||
 	    uv_loop_init(&d->loop) != 0) {
 		log_error(lg, "out of memory at start");
 		goto out_noloop;
 	}
 	d->ctx.loop = &d->loop;
-	if (signals_start(d) != 0 || start_modules(d) != 0)
+	model_apply_config(d->ctx.model, d->cfg);
+	if (signals_start(d) != 0 || housekeeping_start(d) != 0 || start_modules(d) != 0)
 		goto out;
+	model_publish(d->ctx.model);
 	atomic_store(&d->ctx.ready, true);
 	log_info(lg, "circuitwatch started", "version", CW_VERSION, "config", opts->config_path);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -262,6 +293,7 @@ out:
 	stop_modules(d);
 	loop_clean(&d->loop);
 out_noloop:
+	model_free(d->ctx.model);
 	metrics_registry_free(d->ctx.reg);
 	cfg_free(d->cfg);
 	free(d);

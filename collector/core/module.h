@@ -14,6 +14,7 @@
 struct uv_loop_s;
 struct cfg_config;
 struct metrics_registry;
+struct model;
 struct log;
 
 struct cw_ctx {
@@ -21,6 +22,7 @@ struct cw_ctx {
 	const struct cfg_config *cfg;  /* current config, swapped whole on reload;
 	                                * read it on the loop thread only */
 	struct metrics_registry *reg;  /* thread-safe */
+	struct model *model;           /* routers, peers, RIBs; loop thread only */
 	struct log *log;               /* thread-safe */
 	atomic_bool ready;             /* true once every module has started */
 };

@@ -40,9 +40,12 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 PY
 }
 
-# The demo config listening on 127.0.0.1:$2, written to $1.
+# The demo config with the exporter on 127.0.0.1:$2 and BMP on
+# 127.0.0.1:$3 (a free port when not given), written to $1.
 demo_config() {
-  sed "s/listen: \"127.0.0.1:10179\"/listen: \"127.0.0.1:$2\"/" \
+  local bmp=${3:-$(free_port)}
+  sed -e "s/listen: \"127.0.0.1:10179\"/listen: \"127.0.0.1:$2\"/" \
+      -e "s/listen: \"127.0.0.1:1790\"/listen: \"127.0.0.1:$bmp\"/" \
     "$CW_SOURCE_DIR/deploy/examples/demo.yaml" > "$1"
 }
 

@@ -71,11 +71,11 @@ check "missing file error names the file" grep -q "missing.yaml" "$WORK/err"
 
 # run with an invalid config: exit 2, nothing listens
 port=$(free_port)
-sed "s/^circuits:/prometheus: {listen: \"127.0.0.1:$port\"}\ncircuits:/" "$WORK/bad.yaml" > "$WORK/bad-run.yaml"
+sed "s/^circuits:/prometheus: {listen: \"127.0.0.1:$port\"}\nbmp: {enabled: false}\ncircuits:/" "$WORK/bad.yaml" > "$WORK/bad-run.yaml"
 "$CW_BIN" run --config "$WORK/bad-run.yaml" 2>"$WORK/err" & pid=$!
 wait_exit "$pid" 10; rc=$RC
 check "run with an invalid config exits 2 without starting" test "$rc" = 2
-check "run prints the config errors with locations" grep -q "bad-run.yaml:5:" "$WORK/err"
+check "run prints the config errors with locations" grep -q "bad-run.yaml:6:" "$WORK/err"
 
 # port in use: one clear error naming the port, exit 1
 port=$(free_port)
@@ -83,7 +83,8 @@ demo_config "$WORK/demo.yaml" "$port"
 start_cw "$WORK/first.log" run --config "$WORK/demo.yaml"
 first=$CW_PID
 check "first instance becomes ready" wait_http "http://127.0.0.1:$port/-/ready"
-"$CW_BIN" run --config "$WORK/demo.yaml" 2>"$WORK/second.log" & pid=$!
+demo_config "$WORK/demo2.yaml" "$port"   # same exporter port, its own BMP port
+"$CW_BIN" run --config "$WORK/demo2.yaml" 2>"$WORK/second.log" & pid=$!
 wait_exit "$pid" 10; rc=$RC
 check "second instance on the same port exits 1" test "$rc" = 1
 check "the error names the port and the cause" \

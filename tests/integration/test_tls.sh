@@ -11,6 +11,7 @@ hash=$(openssl passwd -6 's3cret pass')
 port=$(free_port)
 base="https://127.0.0.1:$port"
 cat > "$WORK/cw.yaml" <<YAML
+bmp: {enabled: false}
 prometheus:
   listen: "127.0.0.1:$port"
   tls: {cert_file: "$WORK/cert.pem", key_file: "$WORK/key.pem"}

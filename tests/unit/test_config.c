@@ -73,6 +73,11 @@ static char *cat3(const char *a, const char *b, const char *c)
 #define C_NEIGHBORS "            neighbors:\n"       /* key 13 */
 #define C_ADDR(x) "              - address: " x "\n" /* key 17, value 26 */
 #define C_ASN(x) "                asn: " x "\n"      /* value 22 */
+#define C_ROUTER(x) "        router: " x "\n"         /* value 17 */
+#define C_WATCH "            watch:\n"               /* key 13 */
+#define C_WITEM(x) "              - " x "\n"         /* value 17 */
+#define B_ALLOW "bmp:\n  allow:\n"                   /* lines 1-2 */
+#define B_ITEM(x) "    - " x "\n"                    /* value 7 */
 
 /* Nine lines: a valid ExpressRoute circuit. */
 #define ER_CIRCUIT(id, addr)                                                   \
@@ -87,6 +92,14 @@ static char *cat3(const char *a, const char *b, const char *c)
 	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY \
 	C_IFACE("eth1") C_PEERINGS C_TYPE("private") C_VLAN(vlan) C_NEIGHBORS      \
 	C_ADDR("198.18.0.2")
+/* Eleven lines: a router on line 7. */
+#define ROUTER_CIRCUIT(r)                                                          \
+	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY \
+	C_ROUTER(r) C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2")
+/* Eleven lines and more: watch items from line 12 on. */
+#define WATCH_CIRCUIT(items)                                                         \
+	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY   \
+	C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2") C_WATCH items
 #define BW_CIRCUIT(bw)                                                    \
 	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW(bw) C_LINKS C_PRIMARY \
 	C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2")
@@ -138,7 +151,7 @@ static const struct err_case err_cases[] = {
 
 	/* unknown keys at every level */
 	{"unknown key: top", "logging: {}\n", 1, 1,
-	 "unknown key \"logging\" at top level (expected one of: log, prometheus, circuits)", 1},
+	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, circuits)", 1},
 	{"unknown key: log", "log:\n  lvl: debug\n", 2, 3,
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
@@ -161,12 +174,12 @@ static const struct err_case err_cases[] = {
 	{"unknown key: link",
 	 L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY
 	 "        mtu: 9000\n" C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2"),
-	 7, 9, "unknown key \"mtu\" in circuits[0].links.primary (expected one of: interface, s_tag, peerings)", 1},
+	 7, 9, "unknown key \"mtu\" in circuits[0].links.primary (expected one of: interface, s_tag, router, peerings)", 1},
 	{"unknown key: peering",
 	 L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY C_PEERINGS
 	 C_TYPE("private") "            vlna: 200\n" C_NEIGHBORS C_ADDR("198.18.0.2"),
 	 9, 13, "unknown key \"vlna\" in circuits[0].links.primary.peerings[0] (expected one of: "
-	 "type, vlan, local_asn, prefix_limit, neighbors)", 1},
+	 "type, vlan, local_asn, prefix_limit, neighbors, watch)", 1},
 	{"unknown key: neighbor", L_CIRCUITS ER_CIRCUIT("c1", "198.18.0.2") "                port: 179\n",
 	 11, 17, "unknown key \"port\" in circuits[0].links.primary.peerings[0].neighbors[0] "
 	 "(expected one of: address, asn)", 1},
@@ -429,6 +442,113 @@ static const struct err_case err_cases[] = {
 	{"listen: bad IPv6", "prometheus:\n  listen: \"[::zz]:9100\"\n", 2, 11, "got \"[::zz]:9100\"", 1},
 	{"listen: no colon after bracket", "prometheus:\n  listen: \"[::1]9100\"\n", 2, 11,
 	 "got \"[::1]9100\"", 1},
+
+	/* bmp */
+	{"unknown key: bmp", "bmp:\n  port: 1790\n", 2, 3,
+	 "unknown key \"port\" in bmp (expected one of: enabled, listen, allow, max_message_size, "
+	 "max_routers)", 1},
+	{"bmp: enabled yes", "bmp:\n  enabled: yes\n", 2, 12,
+	 "bmp.enabled: expected true or false, got \"yes\"", 1},
+	{"bmp: listen port 0", "bmp:\n  listen: \":0\"\n", 2, 11,
+	 "bmp.listen: expected HOST:PORT, [IPV6]:PORT or :PORT with a port 1..65535, got \":0\"", 1},
+	{"bmp: max_message_size 65535", "bmp:\n  max_message_size: 65535\n", 2, 21,
+	 "bmp.max_message_size: expected an integer 65536..1073741824, got \"65535\"", 1},
+	{"bmp: max_message_size 1 GiB + 1", "bmp:\n  max_message_size: 1073741825\n", 2, 21,
+	 "bmp.max_message_size: expected an integer 65536..1073741824, got \"1073741825\"", 1},
+	{"bmp: max_message_size 2^32", "bmp:\n  max_message_size: 4294967296\n", 2, 21,
+	 "got \"4294967296\"", 1},
+	{"bmp: max_routers 0", "bmp:\n  max_routers: 0\n", 2, 16,
+	 "bmp.max_routers: expected an integer 1..65535, got \"0\"", 1},
+	{"bmp: max_routers 65536", "bmp:\n  max_routers: 65536\n", 2, 16, "got \"65536\"", 1},
+	{"bmp: listen clashes with prometheus", "bmp:\n  listen: \":10179\"\n", 2, 11,
+	 "bmp.listen: port 10179 is already used by prometheus.listen; give one of them another "
+	 "port", 1},
+	{"bmp: same host and port as prometheus",
+	 "prometheus: {listen: \"198.18.0.1:9100\"}\nbmp: {listen: \"198.18.0.1:9100\"}\n", 2, 15,
+	 "bmp.listen: port 9100 is already used by prometheus.listen", 1},
+	{"bmp: default port clashes with prometheus", "prometheus:\n  listen: \":1790\"\n", 2, 11,
+	 "prometheus.listen: port 1790 is already used by bmp.listen (its default); give one of them "
+	 "another port", 1},
+	{"bmp: allow a scalar", "bmp:\n  allow: 198.18.0.0/15\n", 2, 10,
+	 "bmp.allow: expected a list of IP prefixes, got \"198.18.0.0/15\"", 1},
+	{"bmp: allow a mapping", "bmp:\n  allow: {a: 1}\n", 2, 10,
+	 "bmp.allow: expected a list of IP prefixes, got a mapping", 1},
+
+	/* IP prefixes (bmp.allow and watch lists share one type) */
+	{"prefix: junk", B_ALLOW B_ITEM("198.18.0.0/15") B_ITEM("junk"), 4, 7,
+	 "bmp.allow[1]: expected an IP prefix such as 198.18.0.0/15 or 2001:db8::/32, got \"junk\"", 1},
+	{"prefix: bad address", B_ALLOW B_ITEM("198.18.0.256/32"), 3, 7, "got \"198.18.0.256/32\"", 1},
+	{"prefix: short IPv4", B_ALLOW B_ITEM("198.18/15"), 3, 7, "got \"198.18/15\"", 1},
+	{"prefix: no length", B_ALLOW B_ITEM("198.18.0.0/"), 3, 7, "got \"198.18.0.0/\"", 1},
+	{"prefix: no address", B_ALLOW B_ITEM("/15"), 3, 7, "got \"/15\"", 1},
+	{"prefix: leading zero length", B_ALLOW B_ITEM("198.18.0.0/015"), 3, 7,
+	 "got \"198.18.0.0/015\"", 1},
+	{"prefix: negative length", B_ALLOW B_ITEM("198.18.0.0/-1"), 3, 7, "got \"198.18.0.0/-1\"", 1},
+	{"prefix: space", B_ALLOW B_ITEM("\"198.18.0.0 /15\""), 3, 7, "got \"198.18.0.0 /15\"", 1},
+	{"prefix: two slashes", B_ALLOW B_ITEM("198.18.0.0/15/16"), 3, 7, "got \"198.18.0.0/15/16\"", 1},
+	{"prefix: zone", B_ALLOW B_ITEM("\"fe80::%eth0/64\""), 3, 7, "got \"fe80::%eth0/64\"", 1},
+	{"prefix: NUL", B_ALLOW B_ITEM("\"198.18.0.0\\0/15\""), 3, 7,
+	 "got \"198.18.0.0\\x00/15\"", 1},
+	{"prefix: null item", B_ALLOW B_ITEM("~"), 3, 7,
+	 "bmp.allow[0]: expected an IP prefix such as 198.18.0.0/15 or 2001:db8::/32, got null", 1},
+	{"prefix: mapping item", B_ALLOW B_ITEM("{prefix: 198.18.0.0/15}"), 3, 7, "got a mapping", 1},
+	{"prefix: IPv4 /33", B_ALLOW B_ITEM("198.18.0.0/33"), 3, 7,
+	 "bmp.allow[0]: expected a prefix length 0..32 for IPv4, got \"198.18.0.0/33\"", 1},
+	{"prefix: IPv6 /129", B_ALLOW B_ITEM("\"2001:db8::/129\""), 3, 7,
+	 "bmp.allow[0]: expected a prefix length 0..128 for IPv6, got \"2001:db8::/129\"", 1},
+	{"prefix: huge length", B_ALLOW B_ITEM("198.18.0.0/99999999999999999999999"), 3, 7,
+	 "expected an IP prefix", 1},
+	{"prefix: IPv4 host bits", B_ALLOW B_ITEM("198.18.0.1/15"), 3, 7,
+	 "bmp.allow[0]: 198.18.0.1/15: host bits set; did you mean 198.18.0.0/15?", 1},
+	{"prefix: IPv4 host bits, /31", B_ALLOW B_ITEM("198.18.0.3/31"), 3, 7,
+	 "198.18.0.3/31: host bits set; did you mean 198.18.0.2/31?", 1},
+	{"prefix: IPv4 host bits, /0", B_ALLOW B_ITEM("198.18.0.0/0"), 3, 7,
+	 "198.18.0.0/0: host bits set; did you mean 0.0.0.0/0?", 1},
+	{"prefix: IPv6 host bits", B_ALLOW B_ITEM("\"2001:DB8::1/32\""), 3, 7,
+	 "bmp.allow[0]: 2001:db8::1/32: host bits set; did you mean 2001:db8::/32?", 1},
+	{"prefix: IPv6 host bits, /127", B_ALLOW B_ITEM("\"2001:db8::1/127\""), 3, 7,
+	 "2001:db8::1/127: host bits set; did you mean 2001:db8::/127?", 1},
+	{"prefix: every bad item reported",
+	 B_ALLOW B_ITEM("junk") B_ITEM("198.18.0.0/15") B_ITEM("198.18.0.1/15") B_ITEM("198.18.0.0/33"),
+	 6, 7, "bmp.allow[3]: expected a prefix length 0..32", 3},
+	{"prefix: duplicate",
+	 B_ALLOW B_ITEM("198.18.0.0/15") B_ITEM("\"2001:db8::/32\"") B_ITEM("198.18.0.0/15"), 5, 7,
+	 "bmp.allow[2]: duplicate prefix 198.18.0.0/15 (first at line 3, bmp.allow[0])", 1},
+	{"prefix: duplicate, spelled differently",
+	 B_ALLOW B_ITEM("198.18.0.1") B_ITEM("\"2001:db8::/32\"") B_ITEM("198.18.0.1/32")
+	 B_ITEM("\"2001:DB8:0::/32\""), 6, 7,
+	 "bmp.allow[3]: duplicate prefix 2001:db8::/32 (first at line 4, bmp.allow[1])", 2},
+	{"prefix: flow list", "bmp: {allow: [198.18.0.0/15, 198.19.0.1/16]}\n", 1, 30,
+	 "bmp.allow[1]: 198.19.0.1/16: host bits set; did you mean 198.19.0.0/16?", 1},
+	{"watch: host bits", WATCH_CIRCUIT(C_WITEM("198.18.0.0/16") C_WITEM("198.18.1.0/16")), 13, 17,
+	 "circuits[0].links.primary.peerings[0].watch[1]: 198.18.1.0/16: host bits set; did you "
+	 "mean 198.18.0.0/16?", 1},
+	{"watch: IPv6 /129", WATCH_CIRCUIT(C_WITEM("\"2001:db8::/129\"")), 12, 17,
+	 "circuits[0].links.primary.peerings[0].watch[0]: expected a prefix length 0..128 for IPv6", 1},
+	{"watch: duplicate", WATCH_CIRCUIT(C_WITEM("0.0.0.0/0") C_WITEM("0.0.0.0/0")), 13, 17,
+	 "watch[1]: duplicate prefix 0.0.0.0/0 (first at line 12, circuits[0].links.primary."
+	 "peerings[0].watch[0])", 1},
+	{"watch: a scalar", L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS
+	 C_PRIMARY C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2")
+	 "            watch: 198.18.0.0/15\n", 11, 20,
+	 "circuits[0].links.primary.peerings[0].watch: expected a list of IP prefixes, got "
+	 "\"198.18.0.0/15\"", 1},
+
+	/* link router */
+	{"router: empty", ROUTER_CIRCUIT("\"\""), 7, 17,
+	 "circuits[0].links.primary.router: expected a router address or BMP sysName of 1..255 "
+	 "characters, got \"\"", 1},
+	{"router: null", ROUTER_CIRCUIT("~"), 7, 17,
+	 "circuits[0].links.primary.router: expected a router address or BMP sysName of 1..255 "
+	 "characters, got null", 1},
+	{"router: a list", ROUTER_CIRCUIT("[198.18.0.1]"), 7, 17, "got a list", 1},
+	{"router: 256 characters",
+	 ROUTER_CIRCUIT("r123456789012345678901234567890123456789012345678901234567890123"
+			"456789012345678901234567890123456789012345678901234567890123456"
+			"456789012345678901234567890123456789012345678901234567890123456"
+			"456789012345678901234567890123456789012345678901234567890123456789"),
+	 7, 17, "expected a router address or BMP sysName of 1..255 characters, got \"r1234", 1},
+	{"router: NUL", ROUTER_CIRCUIT("\"edge\\0\""), 7, 17, "got \"edge\\x00\"", 1},
 };
 
 static void run_err_case(void **state)
@@ -474,6 +594,15 @@ static const char full_yaml[] =
 	"      bob: \"$y$j9T$salt$hash\"\n"
 	"  max_connections: 128\n"
 	"  timeout: 2m\n"
+	"bmp:\n"
+	"  enabled: false\n"
+	"  listen: \"[2001:db8::1]:11019\"\n"
+	"  allow:\n"
+	"    - 198.18.0.0/15\n"
+	"    - \"2001:DB8::/32\"\n"
+	"    - 198.19.255.1\n"
+	"  max_message_size: 1073741824\n"
+	"  max_routers: 65535\n"
 	"circuits:\n"
 	"  - id: er-ams-1\n"
 	"    provider: expressroute\n"
@@ -486,6 +615,7 @@ static const char full_yaml[] =
 	"    links:\n"
 	"      primary:\n"
 	"        interface: eth1\n"
+	"        router: \"2001:DB8:0::fe\"\n"
 	"        peerings:\n"
 	"          - type: private\n"
 	"            vlan: 200\n"
@@ -493,6 +623,11 @@ static const char full_yaml[] =
 	"            neighbors:\n"
 	"              - address: 198.18.1.2\n"
 	"              - address: \"2001:DB8:1::2\"\n"
+	"            watch:\n"
+	"              - 0.0.0.0/0\n"
+	"              - 198.18.128.0/17\n"
+	"              - \"2001:db8:1::/48\"\n"
+	"              - 198.18.1.1\n"
 	"          - type: microsoft\n"
 	"            vlan: \"201\"\n"
 	"            local_asn: 65010\n"
@@ -502,6 +637,7 @@ static const char full_yaml[] =
 	"      secondary:\n"
 	"        interface: eth2\n"
 	"        s_tag: 300\n"
+	"        router: edge-ams-2 (MX204, rack 12)\n"
 	"        peerings:\n"
 	"          - type: private\n"
 	"            vlan: 200\n"
@@ -536,6 +672,7 @@ static void test_full_config(void **state)
 {
 	struct cfg_config *cfg = load_ok(full_yaml);
 	const struct cfg_prometheus *p = &cfg->prometheus;
+	const struct cfg_bmp *b = &cfg->bmp;
 	const struct cfg_circuit *er, *dx, *gc;
 	const struct cfg_link *l;
 	const struct cfg_peering *pe;
@@ -557,6 +694,22 @@ static void test_full_config(void **state)
 	assert_string_equal(p->users[1].password_hash, "$y$j9T$salt$hash");
 	assert_int_equal(p->max_connections, 128);
 	assert_int_equal(p->timeout_s, 120);
+	assert_false(b->enabled);
+	assert_string_equal(b->listen_host, "2001:db8::1");
+	assert_int_equal(b->listen_port, 11019);
+	assert_int_equal(b->nallow, 3);
+	assert_int_equal(b->allow[0].family, AF_INET);
+	assert_int_equal(b->allow[0].len, 15);
+	assert_memory_equal(b->allow[0].addr, "\xc6\x12\x00\x00", 4);
+	assert_int_equal(b->allow[1].family, AF_INET6);
+	assert_int_equal(b->allow[1].len, 32);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::", v6), 1);
+	assert_memory_equal(b->allow[1].addr, v6, 16);
+	assert_int_equal(b->allow[2].family, AF_INET);
+	assert_int_equal(b->allow[2].len, 32); /* a bare address is a host prefix */
+	assert_memory_equal(b->allow[2].addr, "\xc6\x13\xff\x01", 4);
+	assert_int_equal(b->max_message_size, 1073741824u);
+	assert_int_equal(b->max_routers, 65535);
 	assert_int_equal(cfg->ncircuits, 3);
 
 	er = &cfg->circuits[0];
@@ -588,13 +741,29 @@ static void test_full_config(void **state)
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::2", v6), 1);
 	assert_memory_equal(pe->neighbors[1].addr, v6, 16);
 	assert_int_equal(pe->neighbors[1].asn, 12076);
+	assert_string_equal(l->router, "2001:db8::fe"); /* an address: canonical */
+	assert_int_equal(pe->nwatch, 4);
+	assert_int_equal(pe->watch[0].family, AF_INET); /* document order */
+	assert_int_equal(pe->watch[0].len, 0);
+	assert_memory_equal(pe->watch[0].addr, "\0\0\0\0", 4);
+	assert_int_equal(pe->watch[1].len, 17);
+	assert_memory_equal(pe->watch[1].addr, "\xc6\x12\x80\x00", 4);
+	assert_int_equal(pe->watch[2].family, AF_INET6);
+	assert_int_equal(pe->watch[2].len, 48);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::", v6), 1);
+	assert_memory_equal(pe->watch[2].addr, v6, 16);
+	assert_int_equal(pe->watch[3].len, 32);
+	assert_memory_equal(pe->watch[3].addr, "\xc6\x12\x01\x01", 4);
 	pe = &l->peerings[1];
 	assert_int_equal(pe->type, CFG_PEERING_MICROSOFT);
 	assert_int_equal(pe->vlan, 201); /* a quoted integer is accepted */
 	assert_int_equal(pe->prefix_limit, 150);
 	assert_string_equal(pe->neighbors[0].address, "198.18.2.2");
+	assert_int_equal(pe->nwatch, 0);
+	assert_null(pe->watch);
 	l = &er->links[CFG_LINK_SECONDARY];
 	assert_true(l->present);
+	assert_string_equal(l->router, "edge-ams-2 (MX204, rack 12)"); /* a sysName: as written */
 	assert_string_equal(l->interface, "eth2");
 	assert_int_equal(l->s_tag, 300);
 	assert_int_equal(l->npeerings, 1);
@@ -615,8 +784,10 @@ static void test_full_config(void **state)
 	assert_null(dx->links[CFG_LINK_SECONDARY].interface);
 	assert_int_equal(dx->links[CFG_LINK_SECONDARY].npeerings, 0);
 	assert_null(dx->links[CFG_LINK_SECONDARY].peerings);
+	assert_null(dx->links[CFG_LINK_SECONDARY].router);
 	l = &dx->links[CFG_LINK_PRIMARY];
 	assert_null(l->interface);
+	assert_null(l->router);
 	assert_int_equal(l->npeerings, 2);
 	assert_int_equal(l->peerings[0].type, CFG_PEERING_TRANSIT);
 	assert_int_equal(l->peerings[0].vlan, 0);
@@ -653,6 +824,13 @@ static void assert_defaults(const struct cfg_config *cfg)
 	assert_null(cfg->prometheus.users);
 	assert_int_equal(cfg->prometheus.max_connections, 64);
 	assert_int_equal(cfg->prometheus.timeout_s, 10);
+	assert_true(cfg->bmp.enabled);
+	assert_null(cfg->bmp.listen_host);
+	assert_int_equal(cfg->bmp.listen_port, 1790);
+	assert_int_equal(cfg->bmp.nallow, 0);
+	assert_null(cfg->bmp.allow);
+	assert_int_equal(cfg->bmp.max_message_size, 16777216u);
+	assert_int_equal(cfg->bmp.max_routers, 256);
 	assert_int_equal(cfg->ncircuits, 0);
 	assert_null(cfg->circuits);
 }
@@ -662,6 +840,7 @@ static void test_defaults(void **state)
 	static const char *const empties[] = {
 		"", "\n", "# only a comment\n", "---\n", "--- ~\n", "~\n", "null\n", "{}\n",
 		"log:\nprometheus:\ncircuits:\n", "log: {}\nprometheus: {}\ncircuits: []\n",
+		"bmp:\n", "bmp: {}\n", "bmp: {allow: []}\n", "bmp:\n  allow:\n", "bmp:\n  allow: ~\n",
 		"\xef\xbb\xbf", /* a UTF-8 byte order mark alone */
 	};
 
@@ -858,6 +1037,228 @@ static void test_qinq(void **state)
 	cfg_free(cfg);
 }
 
+/* ---- bmp, routers, prefixes ---------------------------------------- */
+
+static void test_prefix_forms(void **state)
+{
+	static const struct {
+		const char *in, *addr;
+		int family;
+		unsigned len;
+	} cases[] = {
+		{"198.18.0.0/15", "198.18.0.0", AF_INET, 15},
+		{"\"198.18.0.0/15\"", "198.18.0.0", AF_INET, 15},
+		{"198.18.0.1", "198.18.0.1", AF_INET, 32},
+		{"198.18.0.1/32", "198.18.0.1", AF_INET, 32},
+		{"0.0.0.0/0", "0.0.0.0", AF_INET, 0},
+		{"198.18.0.2/31", "198.18.0.2", AF_INET, 31},
+		{"128.0.0.0/1", "128.0.0.0", AF_INET, 1},
+		{"\"2001:db8::/32\"", "2001:db8::", AF_INET6, 32},
+		{"\"2001:DB8:0:0::/32\"", "2001:db8::", AF_INET6, 32},
+		{"\"2001:db8::1\"", "2001:db8::1", AF_INET6, 128},
+		{"\"2001:db8::1/128\"", "2001:db8::1", AF_INET6, 128},
+		{"\"::/0\"", "::", AF_INET6, 0},
+		{"\"2001:db8::/127\"", "2001:db8::", AF_INET6, 127},
+		{"\"2001:db8:ff80::/41\"", "2001:db8:ff80::", AF_INET6, 41},
+		{"\"::ffff:198.18.0.0/111\"", "::ffff:198.18.0.0", AF_INET6, 111},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *yaml = cat3("bmp:\n  allow:\n    - ", cases[i].in, "\n");
+		struct cfg_config *cfg = load_ok(yaml);
+		uint8_t want[16] = {0};
+
+		assert_int_equal(inet_pton(cases[i].family, cases[i].addr, want), 1);
+		assert_int_equal(cfg->bmp.nallow, 1);
+		assert_int_equal(cfg->bmp.allow[0].family, cases[i].family);
+		assert_int_equal(cfg->bmp.allow[0].len, cases[i].len);
+		assert_memory_equal(cfg->bmp.allow[0].addr, want, 16);
+		cfg_free(cfg);
+		free(yaml);
+	}
+}
+
+static void test_router_forms(void **state)
+{
+	static const struct {
+		const char *in, *stored;
+	} cases[] = {
+		{"198.18.0.1", "198.18.0.1"},
+		{"\"2001:DB8:0::1\"", "2001:db8::1"},
+		{"\"2001:db8::c612:1\"", "2001:db8::c612:1"},
+		{"edge-ams-1", "edge-ams-1"},
+		{"edge-ams-1.example.net", "edge-ams-1.example.net"},
+		{"\"PE1 Amsterdam\"", "PE1 Amsterdam"},
+		{"198.18.0.1.example.net", "198.18.0.1.example.net"},
+		{"x", "x"},
+	};
+	char long_name[CFG_ROUTER_MAX + 1];
+
+	(void)state;
+	memset(long_name, 'r', CFG_ROUTER_MAX); /* the longest accepted */
+	long_name[CFG_ROUTER_MAX] = '\0';
+	for (size_t i = 0; i <= ARRAY_LEN(cases); i++) {
+		const char *in = i < ARRAY_LEN(cases) ? cases[i].in : long_name;
+		const char *stored = i < ARRAY_LEN(cases) ? cases[i].stored : long_name;
+		char *yaml = cat3(L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS
+				  C_PRIMARY "        router: ", in,
+				  "\n" C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2"));
+		struct cfg_config *cfg = load_ok(yaml);
+
+		assert_string_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].router, stored);
+		cfg_free(cfg);
+		free(yaml);
+	}
+}
+
+/* watch: at most CFG_WATCH_MAX prefixes per peering. */
+static void test_watch_limit(void **state)
+{
+	size_t size = (CFG_WATCH_MAX + 1) * 40 + 512, o;
+	char *yaml = malloc(size);
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+
+	(void)state;
+	assert_non_null(yaml);
+	o = (size_t)snprintf(yaml, size, "%s",
+			     L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS
+			     C_PRIMARY C_PEERINGS C_TYPE("private") C_NEIGHBORS
+			     C_ADDR("198.18.0.2") C_WATCH);
+	for (unsigned i = 0; i < CFG_WATCH_MAX; i++)
+		o += (size_t)snprintf(yaml + o, size - o, "              - 198.%u.%u.0/24\n",
+				      18 + i / 256, i % 256);
+	cfg = load_ok(yaml);
+	assert_int_equal(cfg->circuits[0].links[0].peerings[0].nwatch, CFG_WATCH_MAX);
+	assert_int_equal(cfg->circuits[0].links[0].peerings[0].watch[CFG_WATCH_MAX - 1].len, 24);
+	cfg_free(cfg);
+
+	snprintf(yaml + o, size - o, "              - 198.19.255.0/24\n");
+	assert_int_equal(load(yaml, &cfg, &errs), -1);
+	assert_null(cfg);
+	if (errs.n != 1)
+		cfg_errors_print(&errs, stderr);
+	assert_int_equal(errs.n, 1);
+	assert_int_equal(errs.v[0].line, 12); /* the list's first item */
+	assert_int_equal(errs.v[0].column, 15);
+	assert_string_equal(errs.v[0].message, "circuits[0].links.primary.peerings[0].watch: "
+					       "expected 0..1000 prefixes, got 1001");
+	cfg_errors_clean(&errs);
+	free(yaml);
+}
+
+/* One port for both listeners only when they cannot collide. */
+static void test_bmp_listen_no_clash(void **state)
+{
+	static const char *const ok[] = {
+		"prometheus: {listen: \"198.18.0.1:1790\"}\nbmp: {listen: \"198.18.0.2:1790\"}\n",
+		"prometheus: {listen: \":1790\"}\nbmp: {enabled: false}\n",
+		"prometheus: {listen: \":1790\", enabled: false}\n",
+		"prometheus: {listen: \":1791\"}\n",
+		"bmp: {listen: \"[2001:db8::1]:10179\", enabled: false}\n",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(ok); i++)
+		cfg_free(load_ok(ok[i]));
+}
+
+static void test_prefix_contains(void **state)
+{
+	static const struct {
+		const char *prefix; /* "ADDRESS/LEN" */
+		const char *addr;
+		bool in;
+	} cases[] = {
+		{"198.18.0.0/15", "198.18.0.0", true},
+		{"198.18.0.0/15", "198.19.255.255", true},
+		{"198.18.0.0/15", "198.17.255.255", false},
+		{"198.18.0.0/15", "198.20.0.0", false},
+		{"198.18.0.0/16", "198.19.0.0", false},
+		{"198.18.0.1/32", "198.18.0.1", true},
+		{"198.18.0.1/32", "198.18.0.0", false},
+		{"198.18.0.1/32", "198.18.0.3", false},
+		{"198.18.0.0/31", "198.18.0.1", true},
+		{"198.18.0.0/31", "198.18.0.2", false},
+		{"0.0.0.0/0", "0.0.0.0", true},
+		{"0.0.0.0/0", "255.255.255.255", true},
+		{"128.0.0.0/1", "127.255.255.255", false},
+		{"128.0.0.0/1", "128.0.0.0", true},
+		{"198.18.128.0/17", "198.18.127.255", false},
+		{"198.18.128.0/17", "198.18.128.0", true},
+		{"198.18.128.0/17", "198.18.255.255", true},
+		{"2001:db8::/32", "2001:db8::", true},
+		{"2001:db8::/32", "2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", true},
+		{"2001:db8::/32", "2001:db9::", false},
+		{"2001:db8::/32", "2001:db7:ffff:ffff:ffff:ffff:ffff:ffff", false},
+		{"2001:db8::1/128", "2001:db8::1", true},
+		{"2001:db8::1/128", "2001:db8::", false},
+		{"2001:db8::1/128", "2001:db8::3", false},
+		{"2001:db8::/127", "2001:db8::1", true},
+		{"2001:db8::/127", "2001:db8::2", false},
+		{"2001:db8:ff80::/41", "2001:db8:ff80::", true},
+		{"2001:db8:ff80::/41", "2001:db8:ffff:ffff::1", true},
+		{"2001:db8:ff80::/41", "2001:db8:ff7f:ffff::1", false},
+		{"::/0", "::", true},
+		{"::/0", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", true},
+		{"::/0", "2001:db8::1", true},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct cfg_prefix p = {0};
+		char text[64], *slash;
+		uint8_t a[16] = {0};
+		int family = strchr(cases[i].prefix, ':') ? AF_INET6 : AF_INET;
+
+		snprintf(text, sizeof text, "%s", cases[i].prefix);
+		slash = strchr(text, '/');
+		assert_non_null(slash);
+		*slash = '\0';
+		p.family = family;
+		p.len = (uint8_t)atoi(slash + 1);
+		assert_int_equal(inet_pton(family, text, p.addr), 1);
+		assert_int_equal(inet_pton(family, cases[i].addr, a), 1);
+		if (cfg_prefix_contains(&p, family, a) != cases[i].in)
+			fprintf(stderr, "case %s in %s: want %d\n", cases[i].addr, cases[i].prefix,
+				cases[i].in);
+		assert_int_equal(cfg_prefix_contains(&p, family, a), cases[i].in);
+	}
+}
+
+/* Family mismatch, bad arguments, and prefixes straight from the parser. */
+static void test_prefix_contains_edges(void **state)
+{
+	struct cfg_prefix all4 = {.family = AF_INET, .len = 0};
+	struct cfg_prefix all6 = {.family = AF_INET6, .len = 0};
+	struct cfg_prefix bad = {.family = AF_INET, .len = 33};
+	struct cfg_config *cfg;
+	uint8_t v4[16] = {198, 18, 0, 1}, v6[16], mapped[16];
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", v6), 1);
+	assert_int_equal(inet_pton(AF_INET6, "::ffff:198.18.0.1", mapped), 1);
+	assert_true(cfg_prefix_contains(&all4, AF_INET, v4));
+	assert_false(cfg_prefix_contains(&all4, AF_INET6, v6));    /* /0 is per family */
+	assert_false(cfg_prefix_contains(&all4, AF_INET6, mapped)); /* callers unmap */
+	assert_true(cfg_prefix_contains(&all6, AF_INET6, v6));
+	assert_false(cfg_prefix_contains(&all6, AF_INET, v4));
+	assert_false(cfg_prefix_contains(&all4, AF_UNSPEC, v4));
+	assert_false(cfg_prefix_contains(&bad, AF_INET, v4));
+	assert_false(cfg_prefix_contains(NULL, AF_INET, v4));
+	assert_false(cfg_prefix_contains(&all4, AF_INET, NULL));
+
+	cfg = load_ok("bmp:\n  allow: [198.18.0.0/15, \"2001:db8::/32\", \"::ffff:198.18.0.0/111\"]\n");
+	assert_true(cfg_prefix_contains(&cfg->bmp.allow[0], AF_INET, v4));
+	assert_false(cfg_prefix_contains(&cfg->bmp.allow[0], AF_INET6, v6));
+	assert_true(cfg_prefix_contains(&cfg->bmp.allow[1], AF_INET6, v6));
+	assert_false(cfg_prefix_contains(&cfg->bmp.allow[1], AF_INET, v4));
+	assert_true(cfg_prefix_contains(&cfg->bmp.allow[2], AF_INET6, mapped));
+	assert_false(cfg_prefix_contains(&cfg->bmp.allow[2], AF_INET, v4));
+	cfg_free(cfg);
+}
+
 /* ---- several errors, the cap, printing ------------------------------ */
 
 static void test_all_errors_reported(void **state)
@@ -966,7 +1367,7 @@ static void test_errors_print(void **state)
 	assert_int_equal(cfg_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "<buffer>:1:1: unknown key \"x\" at top level (expected one of: log, "
-			       "prometheus, circuits)\n");
+			       "prometheus, bmp, circuits)\n");
 	free(s);
 	cfg_errors_clean(&errs);
 }
@@ -1131,6 +1532,13 @@ static void test_example_file(void **state)
 	assert_true(cfg->circuits[0].links[CFG_LINK_SECONDARY].present);
 	assert_int_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].npeerings, 2);
 	assert_int_equal(cfg->circuits[0].links[CFG_LINK_SECONDARY].npeerings, 2);
+	assert_true(cfg->bmp.enabled);
+	assert_int_equal(cfg->bmp.listen_port, 1790);
+	assert_int_equal(cfg->bmp.nallow, 2);
+	assert_int_equal(cfg->bmp.max_message_size, 16777216u);
+	assert_string_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].router, "198.18.0.1");
+	assert_string_equal(cfg->circuits[0].links[CFG_LINK_SECONDARY].router, "edge-ams-2");
+	assert_int_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].peerings[0].nwatch, 2);
 	assert_true(cfg->circuits[1].links[CFG_LINK_PRIMARY].s_tag > 0);
 	assert_int_equal(cfg->circuits[2].provider, CFG_PROVIDER_DIRECTCONNECT);
 	cfg_free(cfg);
@@ -1170,6 +1578,12 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_provider_defaults),
 	cmocka_unit_test(test_explicit_prefix_limit_zero),
 	cmocka_unit_test(test_qinq),
+	cmocka_unit_test(test_prefix_forms),
+	cmocka_unit_test(test_router_forms),
+	cmocka_unit_test(test_watch_limit),
+	cmocka_unit_test(test_bmp_listen_no_clash),
+	cmocka_unit_test(test_prefix_contains),
+	cmocka_unit_test(test_prefix_contains_edges),
 	cmocka_unit_test(test_all_errors_reported),
 	cmocka_unit_test(test_errors_appended),
 	cmocka_unit_test(test_error_cap),

@@ -1,0 +1,762 @@
+/* model.c — routers, peers, RIB views, counters and their metrics. */
+#include "model.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "config.h"
+#include "metrics.h"
+
+#define TEXT_MAX 256 /* sysName / sysDescr kept for labels */
+
+struct named_count {
+	const char *name; /* static string, compared by pointer */
+	uint64_t n;
+};
+
+struct notif_count {
+	uint8_t code, subcode;
+	uint64_t n;
+};
+
+struct stat_value {
+	uint16_t type, afi;
+	uint8_t safi;
+	bool gauge;
+	const char *name;
+	uint64_t value;
+};
+
+/* The hash key of a peer: fixed bytes, zero padding included. */
+struct peer_hkey {
+	uint64_t distinguisher;
+	uint8_t addr[16];
+	uint8_t peer_type;
+	uint8_t family;
+	uint8_t pad[6];
+};
+
+struct model_peer {
+	UT_hash_handle hh;
+	struct peer_hkey hkey;
+	struct model_router *router;
+	uint32_t asn, bgp_id;
+	bool up;
+	double last_change;
+	uint64_t state_changes;
+	struct rib_table *tables[MODEL_VIEW_COUNT][MODEL_AF_COUNT];
+	bool seen[MODEL_VIEW_COUNT][MODEL_AF_COUNT]; /* a view that ever had data */
+	bool eor[MODEL_VIEW_COUNT][MODEL_AF_COUNT];
+	uint64_t updates, announced, withdrawn, implicit;
+	struct named_count errors[MODEL_MAX_REASONS];
+	size_t nerrors;
+	struct notif_count notifs[MODEL_MAX_NOTIFICATIONS];
+	size_t nnotifs;
+	struct stat_value stats[MODEL_MAX_STATS];
+	size_t nstats;
+	/* mapping to the config, refreshed by model_apply_config */
+	const struct cfg_circuit *circuit;
+	int link;
+	const struct cfg_peering *peering;
+	char addr_text[48], asn_text[12], rd_text[32];
+	void *aux;
+	void (*aux_free)(void *);
+};
+
+struct model_router {
+	char *source, *address;
+	bool connected;
+	uint64_t connects;
+	char sys_name[TEXT_MAX], sys_descr[TEXT_MAX];
+	struct named_count msgs[16];
+	size_t nmsgs;
+	struct named_count errors[MODEL_MAX_REASONS];
+	size_t nerrors;
+	struct model_peer *peers; /* uthash */
+	size_t npeers;
+};
+
+enum fam {
+	F_ROUTER_UP,
+	F_ROUTER_INFO,
+	F_ROUTER_CONNECTS,
+	F_ROUTER_MSGS,
+	F_ROUTER_ERRORS,
+	F_UP,
+	F_CHANGES,
+	F_LAST_CHANGE,
+	F_PREFIXES,
+	F_EOR,
+	F_UPDATES,
+	F_ANNOUNCED,
+	F_WITHDRAWN,
+	F_IMPLICIT,
+	F_NOTIFS,
+	F_ERRORS,
+	F_STAT_COUNTER,
+	F_STAT_GAUGE,
+	F_LIMIT,
+	F_HEADROOM,
+	F_COUNT
+};
+
+struct model {
+	struct rib *rib;
+	struct metrics_registry *reg;
+	struct metrics_family *fam[F_COUNT];
+	struct metrics_group *group;
+	const struct cfg_config *cfg;
+	struct model_router **routers;
+	size_t nrouters, routers_cap;
+};
+
+static const char *const view_names[MODEL_VIEW_COUNT] = {
+	"adj-rib-in-pre", "adj-rib-in-post", "adj-rib-out-pre", "adj-rib-out-post", "loc-rib"};
+static const char *const af_names[MODEL_AF_COUNT] = {"ipv4-unicast", "ipv6-unicast"};
+
+const char *model_view_name(enum model_view v)
+{
+	return v < MODEL_VIEW_COUNT ? view_names[v] : "unknown";
+}
+
+const char *model_af_name(enum model_af af)
+{
+	return af < MODEL_AF_COUNT ? af_names[af] : "unknown";
+}
+
+/* ---- metric families ---- */
+
+#define PEER_LABELS "source", "router", "peer", "peer_as", "rd", "circuit", "link", "peering"
+#define NPEER 8
+static const char *const l_router[] = {"router"};
+static const char *const l_router_info[] = {"router", "sys_name", "sys_descr"};
+static const char *const l_router_type[] = {"router", "type"};
+static const char *const l_router_reason[] = {"router", "reason"};
+static const char *const l_peer[] = {PEER_LABELS};
+static const char *const l_peer_view[] = {PEER_LABELS, "afi_safi", "view"};
+static const char *const l_peer_notif[] = {PEER_LABELS, "code", "subcode"};
+static const char *const l_peer_reason[] = {PEER_LABELS, "reason"};
+static const char *const l_peer_stat[] = {PEER_LABELS, "stat"};
+static const char *const l_peer_stat_af[] = {PEER_LABELS, "stat", "afi_safi"};
+
+#define DEF(t, n, h, nl, l) {t, n, h, NULL, nl, l, 0, NULL}
+static const struct metrics_family_def defs[F_COUNT] = {
+	[F_ROUTER_UP] = DEF(METRICS_GAUGE, "circuitwatch_bmp_router_up",
+			    "1 while the router's BMP session is connected.", 1, l_router),
+	[F_ROUTER_INFO] = DEF(METRICS_INFO, "circuitwatch_bmp_router_info",
+			      "sysName and sysDescr a router sent in its BMP Initiation.", 3,
+			      l_router_info),
+	[F_ROUTER_CONNECTS] = DEF(METRICS_COUNTER, "circuitwatch_bmp_router_connections_total",
+				  "BMP sessions the router opened.", 1, l_router),
+	[F_ROUTER_MSGS] = DEF(METRICS_COUNTER, "circuitwatch_bmp_messages_total",
+			      "BMP messages received, by message type.", 2, l_router_type),
+	[F_ROUTER_ERRORS] = DEF(METRICS_COUNTER, "circuitwatch_bmp_parse_errors_total",
+				"Anomalies in BMP messages from the router, by reason.", 2,
+				l_router_reason),
+	[F_UP] = DEF(METRICS_GAUGE, "circuitwatch_bgp_session_up",
+		     "1 while the BGP session is established (as its router reports it).", NPEER,
+		     l_peer),
+	[F_CHANGES] = DEF(METRICS_COUNTER, "circuitwatch_bgp_session_state_changes_total",
+			  "Times the BGP session went up or down.", NPEER, l_peer),
+	[F_LAST_CHANGE] = DEF(METRICS_GAUGE,
+			      "circuitwatch_bgp_session_last_change_timestamp_seconds",
+			      "When the BGP session last went up or down (Unix time).", NPEER, l_peer),
+	[F_PREFIXES] = DEF(METRICS_GAUGE, "circuitwatch_bgp_prefixes",
+			   "Prefixes (paths, with ADD-PATH) in a RIB view of the session.", NPEER + 2,
+			   l_peer_view),
+	[F_EOR] = DEF(METRICS_GAUGE, "circuitwatch_bgp_end_of_rib",
+		      "1 once End-of-RIB was seen for the view since the session came up.",
+		      NPEER + 2, l_peer_view),
+	[F_UPDATES] = DEF(METRICS_COUNTER, "circuitwatch_bgp_updates_received_total",
+			  "BGP UPDATE messages received for the session.", NPEER, l_peer),
+	[F_ANNOUNCED] = DEF(METRICS_COUNTER, "circuitwatch_bgp_prefixes_announced_total",
+			    "Prefix announcements received (new and replacing).", NPEER, l_peer),
+	[F_WITHDRAWN] = DEF(METRICS_COUNTER, "circuitwatch_bgp_prefixes_withdrawn_total",
+			    "Prefix withdrawals received.", NPEER, l_peer),
+	[F_IMPLICIT] = DEF(METRICS_COUNTER, "circuitwatch_bgp_implicit_withdrawals_total",
+			   "Announcements that replaced a route with other attributes.", NPEER,
+			   l_peer),
+	[F_NOTIFS] = DEF(METRICS_COUNTER, "circuitwatch_bgp_notifications_total",
+			 "BGP NOTIFICATIONs that ended the session, by code and subcode.",
+			 NPEER + 2, l_peer_notif),
+	[F_ERRORS] = DEF(METRICS_COUNTER, "circuitwatch_bgp_parse_errors_total",
+			 "Malformed BGP input on the session, by reason (RFC 7606 handling).",
+			 NPEER + 1, l_peer_reason),
+	[F_STAT_COUNTER] = DEF(METRICS_COUNTER, "circuitwatch_bmp_stats_counter_total",
+			       "BMP Statistics Report counters, as the router reports them.",
+			       NPEER + 1, l_peer_stat),
+	[F_STAT_GAUGE] = DEF(METRICS_GAUGE, "circuitwatch_bmp_stats_gauge",
+			     "BMP Statistics Report gauges, as the router reports them (afi_safi "
+			     "empty when not per AFI/SAFI).",
+			     NPEER + 2, l_peer_stat_af),
+	[F_LIMIT] = DEF(METRICS_GAUGE, "circuitwatch_bgp_prefix_limit",
+			"The provider's prefix limit for what we advertise on the peering of this "
+			"session.",
+			NPEER, l_peer),
+	[F_HEADROOM] = DEF(METRICS_GAUGE, "circuitwatch_bgp_prefix_limit_headroom",
+			   "Prefixes we may still advertise before the provider's limit (limit "
+			   "minus the Adj-RIB-Out), when the router reports its Adj-RIB-Out.",
+			   NPEER, l_peer),
+};
+
+struct model *model_new(struct metrics_registry *reg)
+{
+	struct model *m = calloc(1, sizeof(*m));
+
+	if (m == NULL)
+		return NULL;
+	m->reg = reg;
+	m->rib = rib_new();
+	m->group = metrics_group_new();
+	if (m->rib == NULL || m->group == NULL)
+		goto fail;
+	for (int f = 0; f < F_COUNT; f++) {
+		m->fam[f] = metrics_family_new(reg, &defs[f]);
+		if (m->fam[f] == NULL)
+			goto fail;
+	}
+	return m;
+fail:
+	model_free(m);
+	return NULL;
+}
+
+static void peer_free(struct model *m, struct model_peer *p)
+{
+	for (int v = 0; v < MODEL_VIEW_COUNT; v++)
+		for (int a = 0; a < MODEL_AF_COUNT; a++)
+			rib_table_release(m->rib, p->tables[v][a]);
+	if (p->aux_free != NULL)
+		p->aux_free(p->aux);
+	free(p);
+}
+
+void model_free(struct model *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->nrouters; i++) {
+		struct model_router *r = m->routers[i];
+		struct model_peer *p, *tmp;
+
+		HASH_ITER(hh, r->peers, p, tmp) {
+			HASH_DEL(r->peers, p);
+			peer_free(m, p);
+		}
+		free(r->source);
+		free(r->address);
+		free(r);
+	}
+	free(m->routers);
+	metrics_group_free(m->group);
+	rib_free(m->rib);
+	free(m);
+}
+
+/* ---- mapping peers to circuits ---- */
+
+static bool router_matches(const struct model_router *r, const char *want)
+{
+	return want == NULL || strcmp(want, r->address) == 0 || strcmp(want, r->sys_name) == 0;
+}
+
+/* Finds the configured neighbour this peer is: same address and ASN, on a
+ * link whose router (when given) is this router. */
+static void map_peer(const struct cfg_config *cfg, struct model_peer *p)
+{
+	p->circuit = NULL;
+	p->peering = NULL;
+	p->link = -1;
+	if (cfg == NULL)
+		return;
+	for (size_t c = 0; c < cfg->ncircuits; c++) {
+		const struct cfg_circuit *ci = &cfg->circuits[c];
+
+		for (int l = 0; l < CFG_LINK_COUNT; l++) {
+			const struct cfg_link *lk = &ci->links[l];
+
+			if (!lk->present || !router_matches(p->router, lk->router))
+				continue;
+			for (size_t q = 0; q < lk->npeerings; q++) {
+				const struct cfg_peering *pe = &lk->peerings[q];
+
+				for (size_t n = 0; n < pe->nneighbors; n++) {
+					const struct cfg_neighbor *nb = &pe->neighbors[n];
+					size_t alen = nb->family == AF_INET ? 4 : 16;
+
+					if ((nb->family == AF_INET ? 4 : 6) != p->hkey.family ||
+					    memcmp(nb->addr, p->hkey.addr, alen) != 0 || nb->asn != p->asn)
+						continue;
+					p->circuit = ci;
+					p->link = l;
+					p->peering = pe;
+					return;
+				}
+			}
+		}
+	}
+}
+
+static void map_router(const struct cfg_config *cfg, struct model_router *r)
+{
+	struct model_peer *p, *tmp;
+
+	HASH_ITER(hh, r->peers, p, tmp) map_peer(cfg, p);
+}
+
+void model_apply_config(struct model *m, const struct cfg_config *cfg)
+{
+	m->cfg = cfg;
+	for (size_t i = 0; i < m->nrouters; i++)
+		map_router(cfg, m->routers[i]);
+}
+
+/* ---- routers ---- */
+
+struct model_router *model_router_get(struct model *m, const char *source, const char *address)
+{
+	struct model_router *r;
+
+	for (size_t i = 0; i < m->nrouters; i++) {
+		r = m->routers[i];
+		if (strcmp(r->source, source) == 0 && strcmp(r->address, address) == 0)
+			return r;
+	}
+	if (m->nrouters >= MODEL_MAX_ROUTERS)
+		return NULL;
+	if (m->nrouters == m->routers_cap) {
+		size_t cap = m->routers_cap ? m->routers_cap * 2 : 8;
+		struct model_router **v = realloc(m->routers, cap * sizeof(*v));
+
+		if (v == NULL)
+			return NULL;
+		m->routers = v;
+		m->routers_cap = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return NULL;
+	r->source = strdup(source);
+	r->address = strdup(address);
+	if (r->source == NULL || r->address == NULL) {
+		free(r->source);
+		free(r->address);
+		free(r);
+		return NULL;
+	}
+	m->routers[m->nrouters++] = r;
+	return r;
+}
+
+void model_router_connected(struct model *m, struct model_router *r, double now)
+{
+	(void)m;
+	(void)now;
+	r->connected = true;
+	r->connects++;
+}
+
+void model_router_disconnected(struct model *m, struct model_router *r, double now)
+{
+	struct model_peer *p, *tmp;
+
+	r->connected = false;
+	HASH_ITER(hh, r->peers, p, tmp) model_peer_down(m, p, now, "router-disconnected", -1, 0);
+}
+
+static void copy_text(char *dst, const char *src, size_t len)
+{
+	size_t n = len < TEXT_MAX - 1 ? len : TEXT_MAX - 1;
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void model_router_set_info(struct model_router *r, const char *sys_name, size_t name_len,
+			   const char *sys_descr, size_t descr_len)
+{
+	if (sys_name != NULL)
+		copy_text(r->sys_name, sys_name, name_len);
+	if (sys_descr != NULL)
+		copy_text(r->sys_descr, sys_descr, descr_len);
+}
+
+/* Counts name in a small table; a name that does not fit goes to the last
+ * slot's count under "other" so that nothing counted is lost. */
+static void count_name(struct named_count *v, size_t *n, size_t cap, const char *name)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (v[i].name == name) {
+			v[i].n++;
+			return;
+		}
+	}
+	if (*n < cap) {
+		v[*n].name = name;
+		v[*n].n = 1;
+		(*n)++;
+		return;
+	}
+	v[cap - 1].name = "other";
+	v[cap - 1].n++;
+}
+
+void model_router_count_msg(struct model_router *r, const char *type)
+{
+	count_name(r->msgs, &r->nmsgs, sizeof(r->msgs) / sizeof(r->msgs[0]), type);
+}
+
+void model_router_count_error(struct model_router *r, const char *reason)
+{
+	count_name(r->errors, &r->nerrors, MODEL_MAX_REASONS, reason);
+}
+
+/* ---- peers ---- */
+
+static void format_rd(uint64_t rd, char *out, size_t n)
+{
+	unsigned type = (unsigned)(rd >> 48);
+	uint64_t v = rd & 0xffffffffffffull;
+
+	if (rd == 0)
+		out[0] = '\0';
+	else if (type == 0) /* RFC 4364 §4.2: 2-octet ASN : 4-octet number */
+		snprintf(out, n, "%u:%u", (unsigned)(v >> 32), (unsigned)(v & 0xffffffffu));
+	else if (type == 1) /* IPv4 address : 2-octet number */
+		snprintf(out, n, "%u.%u.%u.%u:%u", (unsigned)(v >> 40) & 255,
+			 (unsigned)(v >> 32) & 255, (unsigned)(v >> 24) & 255,
+			 (unsigned)(v >> 16) & 255, (unsigned)(v & 0xffff));
+	else if (type == 2) /* 4-octet ASN : 2-octet number */
+		snprintf(out, n, "%u:%u", (unsigned)(v >> 16), (unsigned)(v & 0xffff));
+	else
+		snprintf(out, n, "0x%016llx", (unsigned long long)rd);
+}
+
+struct model_peer *model_peer_get(struct model *m, struct model_router *r,
+				  const struct model_peer_key *key, uint32_t asn, uint32_t bgp_id)
+{
+	struct peer_hkey hk;
+	struct model_peer *p;
+
+	memset(&hk, 0, sizeof(hk));
+	hk.distinguisher = key->distinguisher;
+	hk.peer_type = key->peer_type;
+	hk.family = key->family;
+	memcpy(hk.addr, key->addr, key->family == 4 ? 4 : 16);
+	HASH_FIND(hh, r->peers, &hk, sizeof(hk), p);
+	if (p != NULL) {
+		if (p->asn != asn) {
+			/* the same address with another AS is the same session re-homed */
+			p->asn = asn;
+			snprintf(p->asn_text, sizeof(p->asn_text), "%u", asn);
+			map_peer(m->cfg, p);
+		}
+		p->bgp_id = bgp_id;
+		return p;
+	}
+	if (r->npeers >= MODEL_MAX_PEERS_PER_ROUTER)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return NULL;
+	p->hkey = hk;
+	p->router = r;
+	p->asn = asn;
+	p->bgp_id = bgp_id;
+	p->link = -1;
+	inet_ntop(key->family == 4 ? AF_INET : AF_INET6, hk.addr, p->addr_text,
+		  sizeof(p->addr_text));
+	snprintf(p->asn_text, sizeof(p->asn_text), "%u", asn);
+	format_rd(hk.distinguisher, p->rd_text, sizeof(p->rd_text));
+	map_peer(m->cfg, p);
+	HASH_ADD(hh, r->peers, hkey, sizeof(hk), p);
+	r->npeers++;
+	return p;
+}
+
+void *model_peer_aux(struct model_peer *p)
+{
+	return p->aux;
+}
+
+void model_peer_set_aux(struct model_peer *p, void *aux, void (*free_fn)(void *))
+{
+	if (p->aux_free != NULL && p->aux != aux)
+		p->aux_free(p->aux);
+	p->aux = aux;
+	p->aux_free = free_fn;
+}
+
+bool model_peer_is_up(const struct model_peer *p)
+{
+	return p->up;
+}
+
+static void clear_views(struct model *m, struct model_peer *p)
+{
+	for (int v = 0; v < MODEL_VIEW_COUNT; v++) {
+		for (int a = 0; a < MODEL_AF_COUNT; a++) {
+			rib_table_release(m->rib, p->tables[v][a]);
+			p->tables[v][a] = NULL;
+			p->eor[v][a] = false;
+		}
+	}
+}
+
+void model_peer_up(struct model *m, struct model_peer *p, double now)
+{
+	if (p->up) {
+		/* a second Peer Up without a Peer Down: the session restarted */
+		clear_views(m, p);
+	} else {
+		p->state_changes++;
+	}
+	p->up = true;
+	p->last_change = now;
+}
+
+void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
+		     int notif_code, int notif_subcode)
+{
+	(void)reason;
+	clear_views(m, p);
+	if (notif_code >= 0) {
+		size_t i;
+
+		for (i = 0; i < p->nnotifs; i++)
+			if (p->notifs[i].code == notif_code && p->notifs[i].subcode == notif_subcode)
+				break;
+		if (i == p->nnotifs && p->nnotifs < MODEL_MAX_NOTIFICATIONS)
+			p->notifs[p->nnotifs++] =
+				(struct notif_count){(uint8_t)notif_code, (uint8_t)notif_subcode, 0};
+		if (i < p->nnotifs)
+			p->notifs[i].n++;
+	}
+	if (p->up) {
+		p->state_changes++;
+		p->last_change = now;
+	}
+	p->up = false;
+}
+
+void model_peer_count_error(struct model_peer *p, const char *reason)
+{
+	count_name(p->errors, &p->nerrors, MODEL_MAX_REASONS, reason);
+}
+
+void model_peer_count_update(struct model_peer *p)
+{
+	p->updates++;
+}
+
+void model_peer_stat(struct model_peer *p, uint16_t type, const char *name, uint16_t afi,
+		     uint8_t safi, uint64_t value, bool gauge)
+{
+	size_t i;
+
+	for (i = 0; i < p->nstats; i++) {
+		struct stat_value *s = &p->stats[i];
+
+		if (s->type == type && s->afi == afi && s->safi == safi)
+			break;
+	}
+	if (i == p->nstats) {
+		if (p->nstats == MODEL_MAX_STATS)
+			return;
+		p->nstats++;
+	}
+	p->stats[i] = (struct stat_value){type, afi, safi, gauge, name, value};
+}
+
+/* ---- routes ---- */
+
+rib_attr_id model_attrs_intern(struct model *m, const uint8_t *bytes, size_t len)
+{
+	return rib_attrs_intern(m->rib, bytes, len);
+}
+
+void model_attrs_unref(struct model *m, rib_attr_id id)
+{
+	rib_attrs_unref(m->rib, id);
+}
+
+enum rib_change model_route(struct model *m, struct model_peer *p, enum model_view view,
+			    enum model_af af, const struct rib_prefix *prefix, rib_attr_id attrs)
+{
+	struct rib_table **t = &p->tables[view][af];
+	enum rib_change c;
+
+	if (attrs == 0) {
+		p->withdrawn++;
+		return *t == NULL ? RIB_ABSENT : rib_withdraw(m->rib, *t, prefix);
+	}
+	p->announced++;
+	if (*t == NULL) {
+		*t = rib_table_new(m->rib, prefix->family);
+		if (*t == NULL)
+			return RIB_FULL;
+	}
+	p->seen[view][af] = true;
+	c = rib_announce(m->rib, *t, prefix, attrs);
+	if (c == RIB_REPLACED)
+		p->implicit++;
+	return c;
+}
+
+void model_end_of_rib(struct model_peer *p, enum model_view view, enum model_af af)
+{
+	p->eor[view][af] = true;
+	p->seen[view][af] = true;
+}
+
+size_t model_prefix_count(const struct model_peer *p, enum model_view view, enum model_af af)
+{
+	return p->tables[view][af] ? rib_table_count(p->tables[view][af]) : 0;
+}
+
+rib_attr_id model_lookup(const struct model_peer *p, enum model_view view, enum model_af af,
+			 const struct rib_prefix *prefix)
+{
+	return p->tables[view][af] ? rib_lookup(p->tables[view][af], prefix) : 0;
+}
+
+size_t model_gc(struct model *m)
+{
+	return rib_gc(m->rib, MODEL_GC_BUDGET);
+}
+
+/* ---- publishing ---- */
+
+static void put(struct model *m, enum fam f, const char *const *labels, double v)
+{
+	struct metrics_series *s = metrics_group_series(m->group, m->fam[f], labels);
+
+	if (s == NULL)
+		return;
+	if (defs[f].type == METRICS_COUNTER)
+		metrics_counter_set(s, v);
+	else if (defs[f].type == METRICS_GAUGE)
+		metrics_gauge_set(s, v);
+}
+
+static void publish_router(struct model *m, const struct model_router *r)
+{
+	const char *l[] = {r->address};
+	const char *info[] = {r->address, r->sys_name, r->sys_descr};
+
+	put(m, F_ROUTER_UP, l, r->connected);
+	put(m, F_ROUTER_INFO, info, 1);
+	put(m, F_ROUTER_CONNECTS, l, (double)r->connects);
+	for (size_t i = 0; i < r->nmsgs; i++) {
+		const char *lt[] = {r->address, r->msgs[i].name};
+
+		put(m, F_ROUTER_MSGS, lt, (double)r->msgs[i].n);
+	}
+	for (size_t i = 0; i < r->nerrors; i++) {
+		const char *lr[] = {r->address, r->errors[i].name};
+
+		put(m, F_ROUTER_ERRORS, lr, (double)r->errors[i].n);
+	}
+}
+
+/* The peer labels followed by up to two more. */
+#define WITH(base, ...) {base[0], base[1], base[2], base[3], base[4], base[5], base[6], base[7], __VA_ARGS__}
+
+static void publish_views(struct model *m, const struct model_peer *p, const char *const *pl)
+{
+	for (int v = 0; v < MODEL_VIEW_COUNT; v++) {
+		for (int a = 0; a < MODEL_AF_COUNT; a++) {
+			const char *l[] = WITH(pl, af_names[a], view_names[v]);
+
+			if (!p->seen[v][a])
+				continue;
+			put(m, F_PREFIXES, l, (double)model_prefix_count(p, (enum model_view)v,
+								       (enum model_af)a));
+			put(m, F_EOR, l, p->eor[v][a]);
+		}
+	}
+}
+
+static void publish_limit(struct model *m, const struct model_peer *p, const char *const *pl)
+{
+	size_t out = 0;
+	bool have_out = false;
+
+	if (p->peering == NULL || p->peering->prefix_limit == 0)
+		return;
+	put(m, F_LIMIT, pl, p->peering->prefix_limit);
+	/* what the provider counts is what we advertise: the Adj-RIB-Out */
+	for (int v = MODEL_VIEW_ADJ_OUT_POST; v >= MODEL_VIEW_ADJ_OUT_PRE; v--) {
+		if (have_out)
+			break;
+		for (int a = 0; a < MODEL_AF_COUNT; a++) {
+			if (p->seen[v][a]) {
+				have_out = true;
+				out += model_prefix_count(p, (enum model_view)v, (enum model_af)a);
+			}
+		}
+	}
+	if (have_out)
+		put(m, F_HEADROOM, pl, (double)p->peering->prefix_limit - (double)out);
+}
+
+static void publish_peer(struct model *m, const struct model_peer *p)
+{
+	const char *pl[NPEER] = {
+		p->router->source, p->router->address, p->addr_text, p->asn_text, p->rd_text,
+		p->circuit ? p->circuit->id : "",
+		p->link >= 0 ? cfg_link_role_name((enum cfg_link_role)p->link) : "",
+		p->peering ? cfg_peering_type_name(p->peering->type) : ""};
+
+	put(m, F_UP, pl, p->up);
+	put(m, F_CHANGES, pl, (double)p->state_changes);
+	put(m, F_LAST_CHANGE, pl, p->last_change);
+	put(m, F_UPDATES, pl, (double)p->updates);
+	put(m, F_ANNOUNCED, pl, (double)p->announced);
+	put(m, F_WITHDRAWN, pl, (double)p->withdrawn);
+	put(m, F_IMPLICIT, pl, (double)p->implicit);
+	publish_views(m, p, pl);
+	publish_limit(m, p, pl);
+	for (size_t i = 0; i < p->nnotifs; i++) {
+		char code[4], sub[4];
+		const char *l[] = WITH(pl, code, sub);
+
+		snprintf(code, sizeof(code), "%u", p->notifs[i].code);
+		snprintf(sub, sizeof(sub), "%u", p->notifs[i].subcode);
+		put(m, F_NOTIFS, l, (double)p->notifs[i].n);
+	}
+	for (size_t i = 0; i < p->nerrors; i++) {
+		const char *l[] = WITH(pl, p->errors[i].name);
+
+		put(m, F_ERRORS, l, (double)p->errors[i].n);
+	}
+	for (size_t i = 0; i < p->nstats; i++) {
+		const struct stat_value *s = &p->stats[i];
+		char af[16] = "";
+
+		if (s->afi != 0)
+			snprintf(af, sizeof(af), "%u/%u", s->afi, s->safi);
+		const char *lg[] = WITH(pl, s->name, af);
+		const char *lc[] = WITH(pl, s->name);
+
+		if (s->gauge)
+			put(m, F_STAT_GAUGE, lg, (double)s->value);
+		else
+			put(m, F_STAT_COUNTER, lc, (double)s->value);
+	}
+}
+
+void model_publish(struct model *m)
+{
+	for (size_t i = 0; i < m->nrouters; i++) {
+		const struct model_router *r = m->routers[i];
+		const struct model_peer *p, *tmp;
+
+		publish_router(m, r);
+		HASH_ITER(hh, r->peers, p, tmp) publish_peer(m, p);
+	}
+	(void)metrics_group_sweep(m->group);
+}

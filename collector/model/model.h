@@ -1,0 +1,120 @@
+/* model.h — what circuitwatch knows about BGP: routers that report to us
+ * (over BMP, later from the wire), the BGP peers each router has, their
+ * RIB views per AFI/SAFI, counters, and the mapping of each peer to a
+ * configured circuit, link and peering. Published as metrics by
+ * model_publish().
+ *
+ * Routers and peers are never forgotten while the daemon runs: a router
+ * that disconnects keeps its peers (down, with zero prefixes) so that their
+ * series stay, with up=0, until it reconnects and resends.
+ *
+ * Ownership: the model owns routers, peers and the RIB. One owner thread
+ * (the loop); the metrics registry is the only thing other threads see.
+ */
+#ifndef CW_MODEL_H
+#define CW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rib.h"
+
+#define MODEL_MAX_ROUTERS 65535
+#define MODEL_MAX_PEERS_PER_ROUTER 4096
+#define MODEL_MAX_REASONS 48      /* distinct error reasons counted per peer/router */
+#define MODEL_MAX_NOTIFICATIONS 32 /* distinct (code, subcode) counted per peer */
+#define MODEL_MAX_STATS 64        /* distinct statistics (type, afi, safi) per peer */
+#define MODEL_GC_BUDGET 65536     /* route slots released per model_gc() call */
+
+struct cfg_config;
+struct metrics_registry;
+struct model;
+struct model_router;
+struct model_peer;
+
+enum model_view {
+	MODEL_VIEW_ADJ_IN_PRE,
+	MODEL_VIEW_ADJ_IN_POST,
+	MODEL_VIEW_ADJ_OUT_PRE,
+	MODEL_VIEW_ADJ_OUT_POST,
+	MODEL_VIEW_LOC_RIB,
+	MODEL_VIEW_COUNT,
+};
+
+enum model_af { MODEL_AF_IPV4_UNICAST, MODEL_AF_IPV6_UNICAST, MODEL_AF_COUNT };
+
+/* Identity of a peer as a router reports it (BMP per-peer header). */
+struct model_peer_key {
+	uint8_t peer_type;      /* BMP peer type: global, RD, local, Loc-RIB */
+	uint64_t distinguisher; /* route distinguisher, 0 for the global instance */
+	uint8_t family;         /* 4 or 6 */
+	uint8_t addr[16];       /* IPv4 in the first 4 bytes */
+};
+
+/* Returns a new model publishing into reg (not owned), or NULL. */
+struct model *model_new(struct metrics_registry *reg);
+void model_free(struct model *m); /* takes NULL */
+
+/* Maps every peer (now and later) to the circuits of cfg, which must stay
+ * valid until the next call or model_free. */
+void model_apply_config(struct model *m, const struct cfg_config *cfg);
+
+/* The router of this source ("bmp") and address, created when new; NULL at
+ * MODEL_MAX_ROUTERS or on allocation failure. */
+struct model_router *model_router_get(struct model *m, const char *source, const char *address);
+void model_router_connected(struct model *m, struct model_router *r, double now);
+/* Every peer of the router goes down (reason "router-disconnected"). */
+void model_router_disconnected(struct model *m, struct model_router *r, double now);
+void model_router_set_info(struct model_router *r, const char *sys_name, size_t name_len,
+			   const char *sys_descr, size_t descr_len);
+/* Counters of the router: messages by type name, errors by reason name.
+ * Names must be static strings (compared by pointer). */
+void model_router_count_msg(struct model_router *r, const char *type);
+void model_router_count_error(struct model_router *r, const char *reason);
+
+/* The peer with this key, created (down) when new; NULL at the cap. */
+struct model_peer *model_peer_get(struct model *m, struct model_router *r,
+				  const struct model_peer_key *key, uint32_t asn, uint32_t bgp_id);
+/* Source-specific state kept with the peer (decode context of its BGP
+ * messages); freed with free_fn when the model goes. */
+void *model_peer_aux(struct model_peer *p);
+void model_peer_set_aux(struct model_peer *p, void *aux, void (*free_fn)(void *));
+bool model_peer_is_up(const struct model_peer *p);
+void model_peer_up(struct model *m, struct model_peer *p, double now);
+/* Down: every RIB view is emptied (released incrementally). reason is a
+ * static string; notif_code < 0 when no NOTIFICATION came with it. */
+void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
+		     int notif_code, int notif_subcode);
+void model_peer_count_error(struct model_peer *p, const char *reason);
+void model_peer_count_update(struct model_peer *p);
+/* A statistics report value: kept as the latest value per (type, afi, safi).
+ * name is a static string. */
+void model_peer_stat(struct model_peer *p, uint16_t type, const char *name, uint16_t afi,
+		     uint8_t safi, uint64_t value, bool gauge);
+
+/* Attribute sets (shared by all routes of all peers). */
+rib_attr_id model_attrs_intern(struct model *m, const uint8_t *bytes, size_t len);
+void model_attrs_unref(struct model *m, rib_attr_id id);
+
+/* Announces (attrs != 0) or withdraws (attrs == 0) one route. Returns what
+ * changed, and counts it: announcements, implicit withdraws, withdrawals. */
+enum rib_change model_route(struct model *m, struct model_peer *p, enum model_view view,
+			    enum model_af af, const struct rib_prefix *prefix, rib_attr_id attrs);
+void model_end_of_rib(struct model_peer *p, enum model_view view, enum model_af af);
+size_t model_prefix_count(const struct model_peer *p, enum model_view view, enum model_af af);
+/* Attribute set of a route in a view, or 0. */
+rib_attr_id model_lookup(const struct model_peer *p, enum model_view view, enum model_af af,
+			 const struct rib_prefix *prefix);
+
+/* Releases routes of peers that went down; call from an idle/timer. Returns
+ * routes still to release. */
+size_t model_gc(struct model *m);
+
+/* Writes every router and peer series into the registry. */
+void model_publish(struct model *m);
+
+const char *model_view_name(enum model_view v);
+const char *model_af_name(enum model_af af);
+
+#endif

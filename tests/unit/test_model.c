@@ -1,0 +1,284 @@
+/* test_model.c — routers, peers, views, mapping to circuits, metrics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "expo.h"
+#include "metrics.h"
+#include "model.h"
+
+static const char yaml[] =
+	"circuits:\n"
+	"  - id: er-1\n"
+	"    provider: expressroute\n"
+	"    sku: {tier: premium}\n"
+	"    bandwidth: 1Gbps\n"
+	"    links:\n"
+	"      primary:\n"
+	"        router: 198.18.0.1\n"
+	"        peerings:\n"
+	"          - type: private\n"
+	"            neighbors: [{address: 198.18.1.2}]\n"
+	"      secondary:\n"
+	"        router: edge-2\n"
+	"        peerings:\n"
+	"          - type: private\n"
+	"            neighbors: [{address: 198.18.1.6}]\n";
+
+struct fx {
+	struct metrics_registry *reg;
+	struct cfg_config *cfg;
+	struct model *m;
+	struct expo_buf out;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cfg_errors errs = {0};
+
+	assert_non_null(f);
+	f->reg = metrics_registry_new();
+	assert_int_equal(cfg_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, &errs), 0);
+	f->m = model_new(f->reg);
+	assert_non_null(f->m);
+	model_apply_config(f->m, f->cfg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	model_free(f->m);
+	cfg_free(f->cfg);
+	expo_buf_clean(&f->out);
+	metrics_registry_free(f->reg);
+	free(f);
+	return 0;
+}
+
+/* Publishes and renders the text exposition into f->out. */
+static const char *scrape(struct fx *f)
+{
+	struct metrics_snapshot *snap;
+
+	model_publish(f->m);
+	snap = metrics_snapshot_take(f->reg);
+	assert_non_null(snap);
+	f->out.len = 0;
+	assert_int_equal(expo_render(snap, EXPO_TEXT, &f->out), 0);
+	metrics_snapshot_free(f->reg, snap);
+	return f->out.data;
+}
+
+static void assert_line(struct fx *f, const char *line)
+{
+	const char *text = scrape(f);
+	char *want = malloc(strlen(line) + 3);
+
+	assert_non_null(want);
+	sprintf(want, "\n%s\n", line);
+	if (strstr(text, want) == NULL)
+		fail_msg("missing line: %s\n--- exposition ---\n%s", line, text);
+	free(want);
+}
+
+static void assert_no(struct fx *f, const char *needle)
+{
+	if (strstr(scrape(f), needle) != NULL)
+		fail_msg("unexpected: %s", needle);
+}
+
+static struct model_peer_key key4(uint8_t a, uint8_t b, uint8_t c, uint8_t d)
+{
+	struct model_peer_key k = {.family = 4, .addr = {a, b, c, d}};
+
+	return k;
+}
+
+static struct rib_prefix pfx(uint8_t third)
+{
+	struct rib_prefix p = {.family = 4, .len = 24, .addr = {203, 0, third, 0}};
+
+	return p;
+}
+
+#define PEER1 "source=\"bmp\",router=\"198.18.0.1\",peer=\"198.18.1.2\",peer_as=\"12076\",rd=\"\",circuit=\"er-1\",link=\"primary\",peering=\"private\""
+
+static void test_peer_maps_to_circuit_and_counts(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_peer_key k = key4(198, 18, 1, 2);
+	struct model_peer *p;
+	const uint8_t attrs[] = {0x40, 1, 1, 0};
+	rib_attr_id a;
+
+	model_router_connected(f->m, r, 100);
+	p = model_peer_get(f->m, r, &k, 12076, 1);
+	assert_non_null(p);
+	assert_ptr_equal(model_peer_get(f->m, r, &k, 12076, 1), p);
+	model_peer_up(f->m, p, 101);
+	a = model_attrs_intern(f->m, attrs, sizeof(attrs));
+	for (uint8_t i = 0; i < 10; i++) {
+		struct rib_prefix x = pfx(i);
+
+		assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST, &x,
+					     a),
+				 RIB_ADDED);
+	}
+	struct rib_prefix x = pfx(3);
+
+	assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST, &x, 0),
+			 RIB_REMOVED);
+	model_attrs_unref(f->m, a);
+	model_peer_count_update(p);
+	assert_int_equal(model_prefix_count(p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 9);
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 1");
+	assert_line(f, "circuitwatch_bgp_prefixes{" PEER1
+		       ",afi_safi=\"ipv4-unicast\",view=\"adj-rib-in-pre\"} 9");
+	assert_line(f, "circuitwatch_bgp_prefixes_withdrawn_total{" PEER1 "} 1");
+	assert_line(f, "circuitwatch_bgp_prefixes_announced_total{" PEER1 "} 10");
+	assert_line(f, "circuitwatch_bgp_session_state_changes_total{" PEER1 "} 1");
+	assert_line(f, "circuitwatch_bgp_prefix_limit{" PEER1 "} 10000");
+	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1\"} 1");
+	/* no Adj-RIB-Out reported: headroom unknown, not invented */
+	assert_no(f, "circuitwatch_bgp_prefix_limit_headroom{");
+	/* views never reported are not published */
+	assert_no(f, "view=\"loc-rib\"");
+}
+
+static void test_down_clears_and_router_loss(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_peer_key k = key4(198, 18, 1, 2);
+	struct model_peer *p = model_peer_get(f->m, r, &k, 12076, 1);
+	const uint8_t attrs[] = {1};
+	rib_attr_id a = model_attrs_intern(f->m, attrs, 1);
+	struct rib_prefix x = pfx(1);
+
+	model_router_connected(f->m, r, 1);
+	model_peer_up(f->m, p, 2);
+	assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_POST, MODEL_AF_IPV4_UNICAST, &x, a),
+			 RIB_ADDED);
+	model_attrs_unref(f->m, a);
+	model_peer_down(f->m, p, 3, "remote-notification", 6, 2);
+	assert_false(model_peer_is_up(p));
+	assert_int_equal(model_prefix_count(p, MODEL_VIEW_ADJ_IN_POST, MODEL_AF_IPV4_UNICAST), 0);
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 0");
+	assert_line(f, "circuitwatch_bgp_prefixes{" PEER1
+		       ",afi_safi=\"ipv4-unicast\",view=\"adj-rib-in-post\"} 0");
+	assert_line(f, "circuitwatch_bgp_notifications_total{" PEER1 ",code=\"6\",subcode=\"2\"} 1");
+	assert_line(f, "circuitwatch_bgp_session_state_changes_total{" PEER1 "} 2");
+	assert_line(f, "circuitwatch_bgp_session_last_change_timestamp_seconds{" PEER1 "} 3");
+	while (model_gc(f->m) > 0)
+		;
+	/* up again, then the router goes away: the peer goes down, series stay */
+	model_peer_up(f->m, p, 4);
+	model_router_disconnected(f->m, r, 5);
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 0");
+	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1\"} 0");
+	assert_line(f, "circuitwatch_bgp_session_state_changes_total{" PEER1 "} 4");
+}
+
+static void test_mapping_needs_router_and_asn(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *other = model_router_get(f->m, "bmp", "198.18.0.99");
+	struct model_router *edge2 = model_router_get(f->m, "bmp", "198.18.0.2");
+	struct model_peer_key k1 = key4(198, 18, 1, 2), k2 = key4(198, 18, 1, 6);
+
+	/* right neighbour, wrong router: not mapped, still tracked */
+	model_peer_up(f->m, model_peer_get(f->m, other, &k1, 12076, 1), 1);
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"bmp\",router=\"198.18.0.99\","
+		       "peer=\"198.18.1.2\",peer_as=\"12076\",rd=\"\",circuit=\"\",link=\"\","
+		       "peering=\"\"} 1");
+	/* a link's router may be named by sysName */
+	model_router_set_info(edge2, "edge-2", 6, "FRRouting 8.4", 13);
+	model_peer_up(f->m, model_peer_get(f->m, edge2, &k2, 12076, 2), 1);
+	model_apply_config(f->m, f->cfg);
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"bmp\",router=\"198.18.0.2\","
+		       "peer=\"198.18.1.6\",peer_as=\"12076\",rd=\"\",circuit=\"er-1\","
+		       "link=\"secondary\",peering=\"private\"} 1");
+	assert_line(f, "circuitwatch_bmp_router_info{router=\"198.18.0.2\",sys_name=\"edge-2\","
+		       "sys_descr=\"FRRouting 8.4\"} 1");
+	/* the same address with another ASN is not the configured neighbour */
+	model_peer_get(f->m, edge2, &k2, 65099, 2);
+	assert_no(f, "peer_as=\"12076\",rd=\"\",circuit=\"er-1\",link=\"secondary\"");
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"bmp\",router=\"198.18.0.2\","
+		       "peer=\"198.18.1.6\",peer_as=\"65099\",rd=\"\",circuit=\"\",link=\"\","
+		       "peering=\"\"} 1");
+}
+
+static void test_counters_stats_and_headroom(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_peer_key k = key4(198, 18, 1, 2);
+	struct model_peer *p = model_peer_get(f->m, r, &k, 12076, 1);
+	const uint8_t attrs[] = {2};
+	rib_attr_id a = model_attrs_intern(f->m, attrs, 1);
+	static const char reason[] = "attr_length";
+
+	model_peer_up(f->m, p, 1);
+	for (uint8_t i = 0; i < 3; i++) {
+		struct rib_prefix x = pfx(i);
+
+		(void)model_route(f->m, p, MODEL_VIEW_ADJ_OUT_POST, MODEL_AF_IPV4_UNICAST, &x, a);
+	}
+	model_attrs_unref(f->m, a);
+	model_end_of_rib(p, MODEL_VIEW_ADJ_OUT_POST, MODEL_AF_IPV4_UNICAST);
+	model_peer_count_error(p, reason);
+	model_peer_count_error(p, reason);
+	model_router_count_msg(r, "route-monitoring");
+	model_peer_stat(p, 7, "adj_rib_in_routes", 0, 0, 1234, true);
+	model_peer_stat(p, 9, "adj_rib_in_routes_afi_safi", 2, 1, 55, true);
+	model_peer_stat(p, 0, "rejected_prefixes", 0, 0, 9, false);
+	model_peer_stat(p, 0, "rejected_prefixes", 0, 0, 11, false); /* latest wins */
+	assert_line(f, "circuitwatch_bgp_prefix_limit_headroom{" PEER1 "} 9997");
+	assert_line(f, "circuitwatch_bgp_end_of_rib{" PEER1
+		       ",afi_safi=\"ipv4-unicast\",view=\"adj-rib-out-post\"} 1");
+	assert_line(f, "circuitwatch_bgp_parse_errors_total{" PEER1 ",reason=\"attr_length\"} 2");
+	assert_line(f, "circuitwatch_bmp_messages_total{router=\"198.18.0.1\",type=\"route-monitoring\"} 1");
+	assert_line(f, "circuitwatch_bmp_stats_gauge{" PEER1 ",stat=\"adj_rib_in_routes\",afi_safi=\"\"} 1234");
+	assert_line(f, "circuitwatch_bmp_stats_gauge{" PEER1
+		       ",stat=\"adj_rib_in_routes_afi_safi\",afi_safi=\"2/1\"} 55");
+	assert_line(f, "circuitwatch_bmp_stats_counter_total{" PEER1 ",stat=\"rejected_prefixes\"} 11");
+}
+
+static void test_rd_label(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_peer_key k = key4(198, 18, 9, 9);
+
+	k.peer_type = 1;
+	k.distinguisher = (uint64_t)65000 << 32 | 7; /* type 0: 65000:7 */
+	model_peer_up(f->m, model_peer_get(f->m, r, &k, 65010, 3), 1);
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"bmp\",router=\"198.18.0.1\","
+		       "peer=\"198.18.9.9\",peer_as=\"65010\",rd=\"65000:7\",circuit=\"\",link=\"\","
+		       "peering=\"\"} 1");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_peer_maps_to_circuit_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_down_clears_and_router_loss, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mapping_needs_router_and_asn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_counters_stats_and_headroom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rd_label, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
