@@ -15,6 +15,8 @@ PACKAGES=(
   # integration tests: promtool and the Prometheus server, an HTTP client,
   # TLS material, JSON checks, process tools
   prometheus curl openssl python3 procps iproute2
+  # real routers for the BMP integration test
+  frr gobgpd
 )
 
 missing=()
