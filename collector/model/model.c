@@ -100,6 +100,7 @@ enum fam {
 	F_STAT_GAUGE,
 	F_LIMIT,
 	F_HEADROOM,
+	F_WATCHED,
 	F_COUNT
 };
 
@@ -141,6 +142,7 @@ static const char *const l_peer_notif[] = {PEER_LABELS, "code", "subcode"};
 static const char *const l_peer_reason[] = {PEER_LABELS, "reason"};
 static const char *const l_peer_stat[] = {PEER_LABELS, "stat"};
 static const char *const l_peer_stat_af[] = {PEER_LABELS, "stat", "afi_safi"};
+static const char *const l_peer_prefix[] = {PEER_LABELS, "prefix"};
 
 #define DEF(t, n, h, nl, l) {t, n, h, NULL, nl, l, 0, NULL}
 static const struct metrics_family_def defs[F_COUNT] = {
@@ -200,6 +202,10 @@ static const struct metrics_family_def defs[F_COUNT] = {
 			   "Prefixes we may still advertise before the provider's limit (limit "
 			   "minus the Adj-RIB-Out), when the router reports its Adj-RIB-Out.",
 			   NPEER, l_peer),
+	[F_WATCHED] = DEF(METRICS_GAUGE, "circuitwatch_bgp_watched_prefix_present",
+			  "1 while a watched prefix (peerings[].watch) is received on the session, "
+			  "0 while it is not.",
+			  NPEER + 1, l_peer_prefix),
 };
 
 struct model *model_new(struct metrics_registry *reg)
@@ -703,6 +709,35 @@ static void publish_limit(struct model *m, const struct model_peer *p, const cha
 		put(m, F_HEADROOM, pl, (double)p->peering->prefix_limit - (double)out);
 }
 
+/* The received view a watched prefix is looked up in: post-policy when the
+ * router reports it, else pre-policy, else the Loc-RIB. */
+static enum model_view received_view(const struct model_peer *p, enum model_af af)
+{
+	if (p->seen[MODEL_VIEW_ADJ_IN_POST][af])
+		return MODEL_VIEW_ADJ_IN_POST;
+	if (p->seen[MODEL_VIEW_ADJ_IN_PRE][af])
+		return MODEL_VIEW_ADJ_IN_PRE;
+	return MODEL_VIEW_LOC_RIB;
+}
+
+static void publish_watched(struct model *m, const struct model_peer *p, const char *const *pl)
+{
+	if (p->peering == NULL)
+		return;
+	for (size_t i = 0; i < p->peering->nwatch; i++) {
+		const struct cfg_prefix *w = &p->peering->watch[i];
+		struct rib_prefix rp = {.family = w->family == AF_INET ? 4 : 6, .len = w->len};
+		enum model_af af = rp.family == 4 ? MODEL_AF_IPV4_UNICAST : MODEL_AF_IPV6_UNICAST;
+		char text[INET6_ADDRSTRLEN + 4], addr[INET6_ADDRSTRLEN];
+		const char *l[] = WITH(pl, text);
+
+		memcpy(rp.addr, w->addr, sizeof(rp.addr));
+		inet_ntop(w->family, w->addr, addr, sizeof(addr));
+		snprintf(text, sizeof(text), "%s/%u", addr, w->len);
+		put(m, F_WATCHED, l, model_lookup(p, received_view(p, af), af, &rp) != 0);
+	}
+}
+
 static void publish_peer(struct model *m, const struct model_peer *p)
 {
 	const char *pl[NPEER] = {
@@ -720,6 +755,7 @@ static void publish_peer(struct model *m, const struct model_peer *p)
 	put(m, F_IMPLICIT, pl, (double)p->implicit);
 	publish_views(m, p, pl);
 	publish_limit(m, p, pl);
+	publish_watched(m, p, pl);
 	for (size_t i = 0; i < p->nnotifs; i++) {
 		char code[4], sub[4];
 		const char *l[] = WITH(pl, code, sub);

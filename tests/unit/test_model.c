@@ -25,6 +25,7 @@ static const char yaml[] =
 	"        router: 198.18.0.1\n"
 	"        peerings:\n"
 	"          - type: private\n"
+	"            watch: [203.0.1.0/24, 203.0.200.0/24]\n"
 	"            neighbors: [{address: 198.18.1.2}]\n"
 	"      secondary:\n"
 	"        router: edge-2\n"
@@ -151,6 +152,8 @@ static void test_peer_maps_to_circuit_and_counts(void **state)
 	assert_line(f, "circuitwatch_bgp_session_state_changes_total{" PEER1 "} 1");
 	assert_line(f, "circuitwatch_bgp_prefix_limit{" PEER1 "} 10000");
 	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1\"} 1");
+	assert_line(f, "circuitwatch_bgp_watched_prefix_present{" PEER1 ",prefix=\"203.0.1.0/24\"} 1");
+	assert_line(f, "circuitwatch_bgp_watched_prefix_present{" PEER1 ",prefix=\"203.0.200.0/24\"} 0");
 	/* no Adj-RIB-Out reported: headroom unknown, not invented */
 	assert_no(f, "circuitwatch_bgp_prefix_limit_headroom{");
 	/* views never reported are not published */
@@ -172,7 +175,9 @@ static void test_down_clears_and_router_loss(void **state)
 	assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_POST, MODEL_AF_IPV4_UNICAST, &x, a),
 			 RIB_ADDED);
 	model_attrs_unref(f->m, a);
+	assert_line(f, "circuitwatch_bgp_watched_prefix_present{" PEER1 ",prefix=\"203.0.1.0/24\"} 1");
 	model_peer_down(f->m, p, 3, "remote-notification", 6, 2);
+	assert_line(f, "circuitwatch_bgp_watched_prefix_present{" PEER1 ",prefix=\"203.0.1.0/24\"} 0");
 	assert_false(model_peer_is_up(p));
 	assert_int_equal(model_prefix_count(p, MODEL_VIEW_ADJ_IN_POST, MODEL_AF_IPV4_UNICAST), 0);
 	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 0");
