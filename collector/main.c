@@ -1,6 +1,8 @@
-/* main.c — the command line: run (the default), check-config, --version,
- * --help. The only file that knows every module. */
+/* main.c — the command line: run (the default), check-config, decode,
+ * --version, --help. The only file that knows every module. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +10,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "decode.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/circuitwatch/circuitwatch.yaml"
@@ -25,6 +28,11 @@ static void usage(FILE *fp)
 		"                         FILE defaults to " DEFAULT_CONFIG "\n"
 		"  check-config FILE      validate FILE; exit 0 when valid, 2 with\n"
 		"                         FILE:LINE:COLUMN: message per error\n"
+		"  decode [--format bmp|bgp] FILE|-\n"
+		"                         print each BMP (default) or BGP message of a\n"
+		"                         raw byte stream as one JSON object per line;\n"
+		"                         exit 0, 1 when the framing was lost or the\n"
+		"                         input ended inside a message, 2 on errors\n"
 		"\n"
 		"global options (before or after the command):\n"
 		"  -c, --config FILE      configuration file for run\n"
@@ -40,6 +48,8 @@ struct cli {
 	const char *command;
 	const char *config;
 	const char *check_file;
+	const char *decode_file;
+	const char *decode_format;
 	struct daemon_opts opts;
 };
 
@@ -50,6 +60,7 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 		{"config", required_argument, NULL, 'c'},
 		{"log-format", required_argument, NULL, 'F'},
 		{"log-level", required_argument, NULL, 'L'},
+		{"format", required_argument, NULL, 'f'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -78,6 +89,9 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 				return 3;
 			}
 			cli->opts.log_level = (int)lvl;
+			break;
+		case 'f':
+			cli->decode_format = optarg;
 			break;
 		case 'V':
 			printf("circuitwatch %s\n", CW_VERSION);
@@ -109,12 +123,23 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		}
 		cli->check_file = argv[optind++];
 	}
+	if (cli->command != NULL && strcmp(cli->command, "decode") == 0) {
+		if (optind >= argc) {
+			fprintf(stderr, "circuitwatch: decode needs a FILE (or - for stdin)\n");
+			return 3;
+		}
+		cli->decode_file = argv[optind++];
+	}
+	if (cli->decode_format != NULL && cli->decode_file == NULL) {
+		fprintf(stderr, "circuitwatch: --format is an option of decode\n");
+		return 3;
+	}
 	if (optind < argc) {
 		fprintf(stderr, "circuitwatch: unexpected argument '%s'\n", argv[optind]);
 		return 3;
 	}
 	if (cli->command != NULL && strcmp(cli->command, "run") != 0 &&
-	    strcmp(cli->command, "check-config") != 0) {
+	    strcmp(cli->command, "check-config") != 0 && strcmp(cli->command, "decode") != 0) {
 		fprintf(stderr, "circuitwatch: unknown command '%s' (try --help)\n", cli->command);
 		return 3;
 	}
@@ -136,6 +161,32 @@ static int check_config(const char *path)
 	return 0;
 }
 
+/* decode: exit 0 when the whole input decoded, 1 when the framing was
+ * lost or the input ended inside a message, 2 on usage or I/O errors. */
+static int decode(const char *path, const char *format)
+{
+	bool bgp = format != NULL && strcmp(format, "bgp") == 0;
+	FILE *in = stdin;
+	int rc;
+
+	if (format != NULL && !bgp && strcmp(format, "bmp") != 0) {
+		fprintf(stderr, "circuitwatch: --format must be bmp or bgp\n");
+		return 2;
+	}
+	if (strcmp(path, "-") != 0 && (in = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "circuitwatch: %s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	rc = bgp ? decode_bgp_stream(in, stdout, NULL) : decode_bmp_stream(in, stdout, NULL);
+	if (in != stdin)
+		fclose(in);
+	if (rc == -2)
+		fprintf(stderr, "circuitwatch: %s: read or write error\n", path);
+	else if (rc == -1)
+		fprintf(stderr, "circuitwatch: %s: stopped: see the error line\n", path);
+	return rc == 0 ? 0 : rc == -1 ? 1 : 2;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli = {.opts = {.log_level = -1, .log_format = -1}};
@@ -146,6 +197,8 @@ int main(int argc, char **argv)
 		return rc - 1;
 	if (cli.check_file != NULL)
 		return check_config(cli.check_file);
+	if (cli.decode_file != NULL)
+		return decode(cli.decode_file, cli.decode_format);
 	cli.opts.config_path = cli.config ? cli.config : DEFAULT_CONFIG;
 	lg = log_new(STDERR_FILENO,
 		     cli.opts.log_level >= 0 ? (enum log_level)cli.opts.log_level : LOG_LVL_INFO,

@@ -1,11 +1,33 @@
 #!/usr/bin/env bash
 # Installs the dependencies, builds circuitwatch and runs it on the demo
-# configuration: http://localhost:10179/metrics shows the demo circuits.
+# configuration: http://localhost:10179/metrics shows the demo circuits and,
+# from a BMP stream our own generator writes (tests/tools/gen_bmp_table),
+# the BGP sessions of their ExpressRoute private peering with a few thousand
+# routes, as a router streaming BMP to 127.0.0.1:1790 would show them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 deploy/install-deps.sh
 cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
+bin=build/release
+data=$(mktemp -d /tmp/circuitwatch-demo.XXXXXX)
+trap 'pkill -f -- "$data" 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$data"' EXIT
+
+# Microsoft's edges (AS 12076) on the primary and secondary link of er-ams-prod
+"$bin/tests/gen_bmp_table" --ipv4 3000 --ipv6 500 --sets 400 --peer-as 12076 \
+  --peer-addr 198.18.10.2 -o "$data/primary.bmp" >/dev/null
+"$bin/tests/gen_bmp_table" --ipv4 3000 --ipv6 500 --sets 400 --peer-as 12076 --seed 2 \
+  --peer-addr 198.18.10.6 -o "$data/secondary.bmp" >/dev/null
+
+"$bin/collector/circuitwatch" run --config deploy/examples/demo.yaml &
+daemon=$!
+# the demo router: connects once the daemon listens and stays connected
+for _ in $(seq 1 50); do
+  "$bin/tests/bmp_replay" --hold 86400 127.0.0.1 1790 "$data/primary.bmp" "$data/secondary.bmp" \
+    >/dev/null 2>&1 && break
+  kill -0 "$daemon" 2>/dev/null || break
+  sleep 0.2
+done &
 echo "circuitwatch: open http://localhost:10179/metrics (Ctrl-C stops)"
-exec build/release/circuitwatch run --config deploy/examples/demo.yaml
+wait "$daemon"

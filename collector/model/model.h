@@ -25,7 +25,7 @@
 #define MODEL_MAX_REASONS 48      /* distinct error reasons counted per peer/router */
 #define MODEL_MAX_NOTIFICATIONS 32 /* distinct (code, subcode) counted per peer */
 #define MODEL_MAX_STATS 64        /* distinct statistics (type, afi, safi) per peer */
-#define MODEL_GC_BUDGET 65536     /* route slots released per model_gc() call */
+#define MODEL_GC_BUDGET 32768     /* route slots released per model_gc() call: ~3 ms */
 
 struct cfg_config;
 struct metrics_registry;

@@ -13,7 +13,7 @@
 
 #include "rib.h"
 
-#define GC_BUDGET 65536
+#define GC_BUDGET 32768 /* as MODEL_GC_BUDGET: what the daemon releases per 100 ms tick */
 
 static double now(void)
 {
