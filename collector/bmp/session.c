@@ -222,7 +222,7 @@ static size_t attr_key(struct bmp_session *s, const struct bgp_update *u)
 			u->large_communities.len);
 	for (size_t i = 0; i < u->n_unknown; i++)
 		key_put(&k, u->unknown[i].type, u->unknown[i].data, u->unknown[i].len);
-	return k.overflow ? 0 : (k.len > 0 ? k.len : 0);
+	return k.overflow ? 0 : k.len;
 }
 
 static void to_rib_prefix(const struct bgp_prefix *b, struct rib_prefix *r)
