@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The BMP listener's limits over real TCP: the allowlist, bmp.max_routers,
+# The BMP listener over real TCP, IPv4 and IPv6: the allowlist, bmp.max_routers,
 # bmp.max_message_size, an unsupported BMP version, a message split into
 # single bytes, and a router that disconnects.
 source "$(dirname "$0")/lib.sh"
@@ -10,7 +10,7 @@ bport=$(free_port)
 base="http://127.0.0.1:$port"
 cat > "$WORK/cw.yaml" <<YAML
 prometheus: {listen: "127.0.0.1:$port"}
-bmp: {listen: "127.0.0.1:$bport", allow: ["127.0.0.1/32"], max_routers: 1, max_message_size: 65536}
+bmp: {listen: ":$bport", allow: ["127.0.0.1/32", "::1/128"], max_routers: 1, max_message_size: 65536}
 YAML
 start_cw "$WORK/cw.log" run --config "$WORK/cw.yaml"
 check "daemon ready" wait_http "$base/-/ready"
@@ -24,7 +24,8 @@ src = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"
 def bmp(t, body): return struct.pack("!BIB", 3, 6 + len(body), t) + body
 def tlv(t, v): return struct.pack("!HH", t, len(v)) + v
 init = bmp(4, tlv(2, b"lab-edge") + tlv(1, b"scripted router"))
-s = socket.socket(); s.bind((src, 0)); s.connect(("127.0.0.1", port))
+fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+s = socket.socket(fam); s.bind((src, 0)); s.connect((src if fam == socket.AF_INET6 else "127.0.0.1", port))
 if action == "bytewise":      # one message, one byte per write
     for b in init:
         s.send(bytes([b])); time.sleep(0.002)
@@ -51,6 +52,9 @@ router_info() { curl -s "$base/metrics" | grep -q '^circuitwatch_bmp_router_info
 router bytewise
 check "a message written one byte at a time is decoded" until_true 5 router_info
 check "router gone after the script closed" until_true 5 sh -c "curl -s '$base/metrics' | grep -q '^circuitwatch_bmp_router_up{router=\"127.0.0.1\"} 0$'"
+
+router bytewise ::1
+check "IPv6 on the same dual-stack listener" until_true 5 sh -c "curl -s '$base/metrics' | grep -q '^circuitwatch_bmp_router_info{router=\"::1\",sys_name=\"lab-edge\"'"
 
 out=$(router refused 127.0.0.2)
 check "a source outside bmp.allow is closed at once" test "$out" = closed
