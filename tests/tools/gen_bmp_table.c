@@ -41,8 +41,9 @@
 
 #include "bgp.h"
 #include "bmp.h"
+#include "wire_build.h"
 
-#define MSG_CAP 8192u	      /* one BMP message: header + per-peer header + UPDATE */
+#define MSG_CAP 8192u	      /* initial buffer: a BMP message (headers + UPDATE) fits */
 #define UPDATE_MAX 4096u      /* RFC 4271 §4.1: no extended messages negotiated */
 #define LOCAL_AS 65001u
 #define LOCAL_ID 0xc612ff01u  /* 198.18.255.1 */
@@ -66,48 +67,6 @@ struct counts {
 	unsigned long pfx4, pfx6, eor4, eor6, updates, errors;
 };
 
-/* ---- output buffer ---- */
-
-struct buf {
-	uint8_t p[MSG_CAP];
-	size_t len;
-};
-
-static void put_u8(struct buf *b, unsigned v)
-{
-	b->p[b->len++] = (uint8_t)v;
-}
-
-static void put_u16(struct buf *b, unsigned v)
-{
-	put_u8(b, v >> 8);
-	put_u8(b, v);
-}
-
-static void put_u32(struct buf *b, uint32_t v)
-{
-	put_u16(b, v >> 16);
-	put_u16(b, v & 0xffffu);
-}
-
-static void put_bytes(struct buf *b, const void *v, size_t n)
-{
-	memcpy(b->p + b->len, v, n);
-	b->len += n;
-}
-
-static void patch_u16(struct buf *b, size_t at, size_t v)
-{
-	b->p[at] = (uint8_t)(v >> 8);
-	b->p[at + 1] = (uint8_t)v;
-}
-
-static void patch_u32(struct buf *b, size_t at, size_t v)
-{
-	patch_u16(b, at, v >> 16);
-	patch_u16(b, at + 2, v & 0xffffu);
-}
-
 /* ---- deterministic randomness (splitmix64) ---- */
 
 static uint64_t mix(uint64_t x)
@@ -126,18 +85,11 @@ static uint64_t rnd(uint64_t *s)
 
 /* ---- BMP and BGP framing ---- */
 
-static size_t bmp_begin(struct buf *b, enum bmp_msg_type type)
+/* Each BMP message is built alone in g->msg, then written out by emit(). */
+static size_t msg_begin(struct wb *b, enum bmp_msg_type type)
 {
-	b->len = 0;
-	put_u8(b, BMP_VERSION);
-	put_u32(b, 0); /* length, patched by bmp_end */
-	put_u8(b, type);
-	return 0;
-}
-
-static void bmp_end(struct buf *b)
-{
-	patch_u32(b, 1, b->len);
+	wb_reset(b);
+	return wb_bmp_begin(b, type);
 }
 
 /* Peer identities: set once from the command line (this file is a tool's
@@ -157,128 +109,111 @@ static uint32_t peer_as(unsigned peer)
 }
 
 /* RFC 7854 §4.2: global instance peer, IPv4 address, pre-policy Adj-RIB-In. */
-static void put_peer_hdr(struct buf *b, unsigned peer, uint32_t ts)
+static void put_peer_hdr(struct wb *b, unsigned peer, uint32_t ts)
 {
 	static const uint8_t zero[12];
 
-	put_u8(b, BMP_PEER_GLOBAL);
-	put_u8(b, 0);	  /* flags: V=0 L=0 A=0 O=0 */
-	put_u32(b, 0);	  /* distinguisher */
-	put_u32(b, 0);
-	put_bytes(b, zero, 12);
-	put_u32(b, peer_addr(peer));
-	put_u32(b, peer_as(peer));
-	put_u32(b, peer_addr(peer)); /* BGP ID */
-	put_u32(b, ts);
-	put_u32(b, 0);
+	wb_put8(b, BMP_PEER_GLOBAL);
+	wb_put8(b, 0);	  /* flags: V=0 L=0 A=0 O=0 */
+	wb_put32(b, 0);	  /* distinguisher */
+	wb_put32(b, 0);
+	wb_put_mem(b, zero, 12);
+	wb_put32(b, peer_addr(peer));
+	wb_put32(b, peer_as(peer));
+	wb_put32(b, peer_addr(peer)); /* BGP ID */
+	wb_put32(b, ts);
+	wb_put32(b, 0);
 }
 
-static size_t bgp_begin(struct buf *b, enum bgp_msg_type type)
+static void put_cap_mp(struct wb *b, unsigned afi)
 {
-	size_t at = b->len;
-
-	for (int i = 0; i < BGP_MARKER_LEN; i++)
-		put_u8(b, 0xff);
-	put_u16(b, 0);
-	put_u8(b, type);
-	return at;
-}
-
-static void bgp_end(struct buf *b, size_t at)
-{
-	patch_u16(b, at + BGP_MARKER_LEN, b->len - at);
-}
-
-static void put_cap_mp(struct buf *b, unsigned afi)
-{
-	put_u8(b, BGP_CAP_MP);
-	put_u8(b, 4);
-	put_u16(b, afi);
-	put_u8(b, 0);
-	put_u8(b, BGP_SAFI_UNICAST);
+	wb_put8(b, BGP_CAP_MP);
+	wb_put8(b, 4);
+	wb_put16(b, afi);
+	wb_put8(b, 0);
+	wb_put8(b, BGP_SAFI_UNICAST);
 }
 
 /* An OPEN as FRR and most routers send it: capabilities in one optional
  * parameter (RFC 5492). */
-static void put_open(struct buf *b, uint32_t as, uint32_t id, const char *host)
+static void put_open(struct wb *b, uint32_t as, uint32_t id, const char *host)
 {
-	size_t at = bgp_begin(b, BGP_MSG_OPEN), params, caps;
+	size_t at = wb_bgp_begin(b, BGP_MSG_OPEN), params, caps;
 	size_t hl = strlen(host);
 
-	put_u8(b, 4);
-	put_u16(b, as > 0xffffu ? BGP_AS_TRANS : as);
-	put_u16(b, 180);
-	put_u32(b, id);
+	wb_put8(b, 4);
+	wb_put16(b, as > 0xffffu ? BGP_AS_TRANS : as);
+	wb_put16(b, 180);
+	wb_put32(b, id);
 	params = b->len;
-	put_u8(b, 0); /* optional parameters length */
-	put_u8(b, 2); /* capabilities */
+	wb_put8(b, 0); /* optional parameters length */
+	wb_put8(b, 2); /* capabilities */
 	caps = b->len;
-	put_u8(b, 0);
+	wb_put8(b, 0);
 	put_cap_mp(b, BGP_AFI_IPV4);
 	put_cap_mp(b, BGP_AFI_IPV6);
-	put_u8(b, BGP_CAP_ROUTE_REFRESH);
-	put_u8(b, 0);
-	put_u8(b, BGP_CAP_ENHANCED_RR);
-	put_u8(b, 0);
-	put_u8(b, BGP_CAP_AS4);
-	put_u8(b, 4);
-	put_u32(b, as);
-	put_u8(b, BGP_CAP_FQDN);
-	put_u8(b, (unsigned)(hl + 2));
-	put_u8(b, (unsigned)hl);
-	put_bytes(b, host, hl);
-	put_u8(b, 0); /* no domain name */
+	wb_put8(b, BGP_CAP_ROUTE_REFRESH);
+	wb_put8(b, 0);
+	wb_put8(b, BGP_CAP_ENHANCED_RR);
+	wb_put8(b, 0);
+	wb_put8(b, BGP_CAP_AS4);
+	wb_put8(b, 4);
+	wb_put32(b, as);
+	wb_put8(b, BGP_CAP_FQDN);
+	wb_put8(b, (unsigned)(hl + 2));
+	wb_put8(b, (unsigned)hl);
+	wb_put_mem(b, host, hl);
+	wb_put8(b, 0); /* no domain name */
 	b->p[caps] = (uint8_t)(b->len - caps - 1);
 	b->p[params] = (uint8_t)(b->len - params - 1);
-	bgp_end(b, at);
+	wb_bgp_end(b, at);
 }
 
-static void msg_initiation(struct buf *b)
+static void msg_initiation(struct wb *b)
 {
 	static const char descr[] = "circuitwatch gen_bmp_table (synthetic full table)";
 	static const char name[] = "bench-edge1";
+	size_t at = msg_begin(b, BMP_MSG_INITIATION);
 
-	bmp_begin(b, BMP_MSG_INITIATION);
-	put_u16(b, BMP_INIT_SYSDESCR);
-	put_u16(b, sizeof(descr) - 1);
-	put_bytes(b, descr, sizeof(descr) - 1);
-	put_u16(b, BMP_INIT_SYSNAME);
-	put_u16(b, sizeof(name) - 1);
-	put_bytes(b, name, sizeof(name) - 1);
-	bmp_end(b);
+	wb_put16(b, BMP_INIT_SYSDESCR);
+	wb_put16(b, sizeof(descr) - 1);
+	wb_put_mem(b, descr, sizeof(descr) - 1);
+	wb_put16(b, BMP_INIT_SYSNAME);
+	wb_put16(b, sizeof(name) - 1);
+	wb_put_mem(b, name, sizeof(name) - 1);
+	wb_bmp_end(b, at);
 }
 
 /* RFC 7854 §4.10 */
-static void msg_peer_up(struct buf *b, unsigned peer)
+static void msg_peer_up(struct wb *b, unsigned peer)
 {
 	static const uint8_t zero[12];
 	char host[32];
+	size_t at = msg_begin(b, BMP_MSG_PEER_UP);
 
-	bmp_begin(b, BMP_MSG_PEER_UP);
 	put_peer_hdr(b, peer, TS_BASE);
-	put_bytes(b, zero, 12);
-	put_u32(b, peer_addr(peer) - 1u); /* local address, same /31 */
-	put_u16(b, 179);
-	put_u16(b, 40000u + peer % 20000u);
+	wb_put_mem(b, zero, 12);
+	wb_put32(b, peer_addr(peer) - 1u); /* local address, same /31 */
+	wb_put16(b, 179);
+	wb_put16(b, 40000u + peer % 20000u);
 	put_open(b, LOCAL_AS, LOCAL_ID, "bench-edge1");		/* sent by the router */
 	snprintf(host, sizeof(host), "transit-%u", peer);
 	put_open(b, peer_as(peer), peer_addr(peer), host);	/* received from the peer */
-	bmp_end(b);
+	wb_bmp_end(b, at);
 }
 
 /* RFC 7854 §4.9: reason 1, a Cease / Administrative Shutdown NOTIFICATION. */
-static void msg_peer_down(struct buf *b, unsigned peer)
+static void msg_peer_down(struct wb *b, unsigned peer)
 {
-	size_t at;
+	size_t at = msg_begin(b, BMP_MSG_PEER_DOWN), nat;
 
-	bmp_begin(b, BMP_MSG_PEER_DOWN);
 	put_peer_hdr(b, peer, TS_BASE + 3600u);
-	put_u8(b, BMP_DOWN_LOCAL_NOTIFICATION);
-	at = bgp_begin(b, BGP_MSG_NOTIFICATION);
-	put_u8(b, 6);
-	put_u8(b, 2);
-	bgp_end(b, at);
-	bmp_end(b);
+	wb_put8(b, BMP_DOWN_LOCAL_NOTIFICATION);
+	nat = wb_bgp_begin(b, BGP_MSG_NOTIFICATION);
+	wb_put8(b, 6);
+	wb_put8(b, 2);
+	wb_bgp_end(b, nat);
+	wb_bmp_end(b, at);
 }
 
 /* ---- attribute sets ---- */
@@ -298,21 +233,21 @@ static uint32_t pool_as(uint64_t h, unsigned tier)
 			  : 13000u + (uint32_t)(h % AS_POOL_STUB) % 50000u;
 }
 
-static void put_attr_hdr(struct buf *b, unsigned flags, unsigned type, size_t len)
+static void put_attr_hdr(struct wb *b, unsigned flags, unsigned type, size_t len)
 {
 	if (len > 255) {
-		put_u8(b, flags | BGP_ATTR_FLAG_EXTENDED);
-		put_u8(b, type);
-		put_u16(b, (unsigned)len);
+		wb_put8(b, flags | BGP_ATTR_FLAG_EXTENDED);
+		wb_put8(b, type);
+		wb_put16(b, (unsigned)len);
 	} else {
-		put_u8(b, flags);
-		put_u8(b, type);
-		put_u8(b, (unsigned)len);
+		wb_put8(b, flags);
+		wb_put8(b, type);
+		wb_put8(b, (unsigned)len);
 	}
 }
 
 /* AS_PATH: one AS_SEQUENCE of 2..8 4-octet ASNs, the peer first. */
-static void put_as_path(struct buf *b, unsigned peer, uint64_t h)
+static void put_as_path(struct wb *b, unsigned peer, uint64_t h)
 {
 	static const unsigned len_pick[16] = {2, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 7, 7, 8};
 	uint32_t path[8];
@@ -325,13 +260,13 @@ static void put_as_path(struct buf *b, unsigned peer, uint64_t h)
 	if (n > 3 && (h >> 20) % 8 == 0)
 		path[n - 2] = path[n - 1]; /* prepending */
 	put_attr_hdr(b, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_AS_PATH, 2 + 4 * (size_t)n);
-	put_u8(b, BGP_AS_SEQUENCE);
-	put_u8(b, n);
+	wb_put8(b, BGP_AS_SEQUENCE);
+	wb_put8(b, n);
 	for (unsigned i = 0; i < n; i++)
-		put_u32(b, path[i]);
+		wb_put32(b, path[i]);
 }
 
-static void put_communities(struct buf *b, unsigned peer, uint64_t h)
+static void put_communities(struct wb *b, unsigned peer, uint64_t h)
 {
 	unsigned n = (unsigned)(h % 7);
 	uint64_t s = h ^ 0xc0ffeeull;
@@ -343,12 +278,12 @@ static void put_communities(struct buf *b, unsigned peer, uint64_t h)
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t r = rnd(&s);
 
-		put_u16(b, i == 0 ? peer_as(peer) & 0xffffu : pool_as(r, 1) & 0xffffu);
-		put_u16(b, (unsigned)(r >> 32) % 4000u);
+		wb_put16(b, i == 0 ? peer_as(peer) & 0xffffu : pool_as(r, 1) & 0xffffu);
+		wb_put16(b, (unsigned)(r >> 32) % 4000u);
 	}
 }
 
-static void put_large_communities(struct buf *b, unsigned peer, uint64_t h)
+static void put_large_communities(struct wb *b, unsigned peer, uint64_t h)
 {
 	unsigned n = 1 + (unsigned)((h >> 12) % 3);
 
@@ -357,36 +292,36 @@ static void put_large_communities(struct buf *b, unsigned peer, uint64_t h)
 	put_attr_hdr(b, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE,
 		     BGP_ATTR_LARGE_COMMUNITY, 12 * (size_t)n);
 	for (unsigned i = 0; i < n; i++) {
-		put_u32(b, peer_as(peer));
-		put_u32(b, 1u + i);
-		put_u32(b, (uint32_t)((h >> (24 + i)) % 1000u));
+		wb_put32(b, peer_as(peer));
+		wb_put32(b, 1u + i);
+		wb_put32(b, (uint32_t)((h >> (24 + i)) % 1000u));
 	}
 }
 
 /* Path attributes of set `set` for `peer` (family 4: NEXT_HOP; 6: the
  * MP_REACH_NLRI is added by the caller, last). Attributes in type order. */
-static void put_attrs(struct buf *b, unsigned peer, unsigned set, uint64_t seed, unsigned family)
+static void put_attrs(struct wb *b, unsigned peer, unsigned set, uint64_t seed, unsigned family)
 {
 	uint64_t h = mix(seed ^ mix((uint64_t)set * 1000003u + peer));
 	unsigned o = (unsigned)(h % 10);
 
 	put_attr_hdr(b, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_ORIGIN, 1);
-	put_u8(b, o < 8 ? 0 : (o < 9 ? 2 : 1));
+	wb_put8(b, o < 8 ? 0 : (o < 9 ? 2 : 1));
 	put_as_path(b, peer, mix(h));
 	if (family == 4) {
 		put_attr_hdr(b, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_NEXT_HOP, 4);
-		put_u32(b, peer_addr(peer));
+		wb_put32(b, peer_addr(peer));
 	}
 	if ((h >> 28) % 3 == 0) {
 		put_attr_hdr(b, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MED, 4);
-		put_u32(b, (uint32_t)((h >> 32) % 20u) * 10u);
+		wb_put32(b, (uint32_t)((h >> 32) % 20u) * 10u);
 	}
 	if ((h >> 36) % 40 == 0) {
 		put_attr_hdr(b, BGP_ATTR_FLAG_TRANSITIVE, BGP_ATTR_ATOMIC_AGGREGATE, 0);
 		put_attr_hdr(b, BGP_ATTR_FLAG_OPTIONAL | BGP_ATTR_FLAG_TRANSITIVE,
 			     BGP_ATTR_AGGREGATOR, 8);
-		put_u32(b, pool_as(h >> 40, 2));
-		put_u32(b, 0x0a000001u + (uint32_t)((h >> 44) % 250u));
+		wb_put32(b, pool_as(h >> 40, 2));
+		wb_put32(b, 0x0a000001u + (uint32_t)((h >> 44) % 250u));
 	}
 	put_communities(b, peer, mix(h + 1));
 	put_large_communities(b, peer, mix(h + 2));
@@ -516,10 +451,10 @@ static void pfx_next(struct pfx_gen *g, struct pfx *out)
 		queue_more_specifics(g, a, len);
 }
 
-static void put_prefix(struct buf *b, const struct pfx *p)
+static void put_prefix(struct wb *b, const struct pfx *p)
 {
-	put_u8(b, p->len);
-	put_bytes(b, p->addr, (p->len + 7u) / 8u);
+	wb_put8(b, p->len);
+	wb_put_mem(b, p->addr, (p->len + 7u) / 8u);
 }
 
 /* ---- the table ---- */
@@ -527,8 +462,8 @@ static void put_prefix(struct buf *b, const struct pfx *p)
 struct gen {
 	const struct opts *o;
 	FILE *fp;
-	struct buf msg;
-	struct buf attrs; /* the current run's attributes, reused per UPDATE */
+	struct wb msg;
+	struct wb attrs; /* the current run's attributes, reused per UPDATE */
 	uint8_t *set_used; /* distinct sets actually drawn, per family */
 	unsigned long distinct, messages, updates;
 	unsigned long long bytes;
@@ -556,16 +491,15 @@ static unsigned draw_set(const struct opts *o, uint64_t *rng)
 static int emit_update(struct gen *g, unsigned peer, unsigned family, const struct pfx *v,
 		       unsigned n)
 {
-	struct buf *b = &g->msg;
-	size_t at, attr_len_at, mp_at;
+	struct wb *b = &g->msg;
+	size_t mat = msg_begin(b, BMP_MSG_ROUTE_MONITORING), at, attr_len_at, mp_at;
 
-	bmp_begin(b, BMP_MSG_ROUTE_MONITORING);
 	put_peer_hdr(b, peer, g->ts + (uint32_t)(g->updates / 50000u));
-	at = bgp_begin(b, BGP_MSG_UPDATE);
-	put_u16(b, 0); /* withdrawn routes length */
+	at = wb_bgp_begin(b, BGP_MSG_UPDATE);
+	wb_put16(b, 0); /* withdrawn routes length */
 	attr_len_at = b->len;
-	put_u16(b, 0);
-	put_bytes(b, g->attrs.p, g->attrs.len);
+	wb_put16(b, 0);
+	wb_put_mem(b, g->attrs.p, g->attrs.len);
 	if (family == 6) {
 		/* RFC 4760 §3; RFC 2545 §3: global and link-local next hop */
 		size_t nlri = 0;
@@ -574,29 +508,29 @@ static int emit_update(struct gen *g, unsigned peer, unsigned family, const stru
 			nlri += 1u + (v[i].len + 7u) / 8u;
 		put_attr_hdr(b, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MP_REACH_NLRI, 5 + 32 + nlri);
 		mp_at = b->len;
-		put_u16(b, BGP_AFI_IPV6);
-		put_u8(b, BGP_SAFI_UNICAST);
-		put_u8(b, 32);
-		put_u32(b, 0x20010db8u);
-		put_u32(b, 0xffff0000u);
-		put_u32(b, 0);
-		put_u32(b, peer_addr(peer));
-		put_u32(b, 0xfe800000u);
-		put_u32(b, 0);
-		put_u32(b, 0x020000ffu);
-		put_u32(b, 0xfe000000u | (peer & 0xffffu));
-		put_u8(b, 0); /* reserved */
+		wb_put16(b, BGP_AFI_IPV6);
+		wb_put8(b, BGP_SAFI_UNICAST);
+		wb_put8(b, 32);
+		wb_put32(b, 0x20010db8u);
+		wb_put32(b, 0xffff0000u);
+		wb_put32(b, 0);
+		wb_put32(b, peer_addr(peer));
+		wb_put32(b, 0xfe800000u);
+		wb_put32(b, 0);
+		wb_put32(b, 0x020000ffu);
+		wb_put32(b, 0xfe000000u | (peer & 0xffffu));
+		wb_put8(b, 0); /* reserved */
 		for (unsigned i = 0; i < n; i++)
 			put_prefix(b, &v[i]);
 		(void)mp_at;
-		patch_u16(b, attr_len_at, b->len - attr_len_at - 2);
+		wb_set16(b, attr_len_at, b->len - attr_len_at - 2);
 	} else {
-		patch_u16(b, attr_len_at, b->len - attr_len_at - 2);
+		wb_set16(b, attr_len_at, b->len - attr_len_at - 2);
 		for (unsigned i = 0; i < n; i++)
 			put_prefix(b, &v[i]);
 	}
-	bgp_end(b, at);
-	bmp_end(b);
+	wb_bgp_end(b, at);
+	wb_bmp_end(b, mat);
 	g->updates++;
 	return emit(g);
 }
@@ -605,23 +539,22 @@ static int emit_update(struct gen *g, unsigned peer, unsigned family, const stru
  * MP_UNREACH_NLRI. */
 static int emit_eor(struct gen *g, unsigned peer, unsigned family)
 {
-	struct buf *b = &g->msg;
-	size_t at;
+	struct wb *b = &g->msg;
+	size_t mat = msg_begin(b, BMP_MSG_ROUTE_MONITORING), at;
 
-	bmp_begin(b, BMP_MSG_ROUTE_MONITORING);
 	put_peer_hdr(b, peer, g->ts + (uint32_t)(g->updates / 50000u));
-	at = bgp_begin(b, BGP_MSG_UPDATE);
-	put_u16(b, 0);
+	at = wb_bgp_begin(b, BGP_MSG_UPDATE);
+	wb_put16(b, 0);
 	if (family == 4) {
-		put_u16(b, 0);
+		wb_put16(b, 0);
 	} else {
-		put_u16(b, 6);
+		wb_put16(b, 6);
 		put_attr_hdr(b, BGP_ATTR_FLAG_OPTIONAL, BGP_ATTR_MP_UNREACH_NLRI, 3);
-		put_u16(b, BGP_AFI_IPV6);
-		put_u8(b, BGP_SAFI_UNICAST);
+		wb_put16(b, BGP_AFI_IPV6);
+		wb_put8(b, BGP_SAFI_UNICAST);
 	}
-	bgp_end(b, at);
-	bmp_end(b);
+	wb_bgp_end(b, at);
+	wb_bmp_end(b, mat);
 	return emit(g);
 }
 
@@ -651,7 +584,7 @@ static int gen_family(struct gen *g, unsigned peer, unsigned family, unsigned lo
 			g->set_used[slot] = 1;
 			g->distinct++;
 		}
-		g->attrs.len = 0;
+		wb_reset(&g->attrs);
 		put_attrs(&g->attrs, peer, set, o->seed, family);
 		if (run > n - done)
 			run = n - done;
@@ -684,6 +617,8 @@ static int generate(const struct opts *o)
 		return -1;
 	g->o = o;
 	g->ts = TS_BASE + 1u;
+	wb_init(&g->msg, MSG_CAP);
+	wb_init(&g->attrs, MSG_CAP);
 	g->set_used = calloc((size_t)o->sets * 2, 1);
 	g->fp = fopen(o->out, "wb");
 	if (g->set_used == NULL || g->fp == NULL) {
@@ -727,6 +662,8 @@ out:
 	if (g->fp != NULL)
 		fclose(g->fp);
 	free(g->set_used);
+	wb_free(&g->attrs);
+	wb_free(&g->msg);
 	free(g);
 	return rc;
 }

@@ -1,7 +1,8 @@
 /* test_bmp.c — the BMP v3 codec: framing, every message type, the
  * per-peer header, statistics entries of every size, lying lengths,
  * broken OPENs and truncation at every byte. Vectors are built byte by
- * byte with the helpers below; each case states the decode it expects. */
+ * byte with tests/tools/wire_build.h; each case states the decode it
+ * expects. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,90 +13,18 @@
 
 #include "bmp.h"
 
-/* ---- byte builder --------------------------------------------------- */
+/* buffers go through cmocka's allocator so a missing wb_free fails the test */
+#define WB_REALLOC test_realloc
+#define WB_FREE test_free
+#include "wire_build.h"
 
-struct buf {
-	uint8_t *d;
-	size_t n, cap;
-};
+/* ---- vector pieces ---------------------------------------------------- */
 
-static void b_init(struct buf *b, size_t cap)
+static void put_str_tlv(struct wb *b, unsigned type, const char *s)
 {
-	b->d = test_malloc(cap);
-	b->n = 0;
-	b->cap = cap;
-}
-
-static void b_free(struct buf *b)
-{
-	test_free(b->d);
-}
-
-static void put8(struct buf *b, unsigned v)
-{
-	assert_true(b->n < b->cap);
-	b->d[b->n++] = (uint8_t)v;
-}
-
-static void put16(struct buf *b, unsigned v)
-{
-	put8(b, v >> 8 & 0xff);
-	put8(b, v & 0xff);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b, v & 0xffff);
-}
-
-static void put64(struct buf *b, uint64_t v)
-{
-	put32(b, (uint32_t)(v >> 32));
-	put32(b, (uint32_t)v);
-}
-
-static void putmem(struct buf *b, const void *p, size_t n)
-{
-	assert_true(b->cap - b->n >= n);
-	memcpy(b->d + b->n, p, n);
-	b->n += n;
-}
-
-static void putfill(struct buf *b, unsigned v, size_t n)
-{
-	while (n--)
-		put8(b, v);
-}
-
-static void put_str_tlv(struct buf *b, unsigned type, const char *s)
-{
-	put16(b, type);
-	put16(b, (unsigned)strlen(s));
-	putmem(b, s, strlen(s));
-}
-
-static size_t msg_begin(struct buf *b, unsigned type)
-{
-	size_t at = b->n;
-
-	put8(b, 3);
-	put32(b, 0);
-	put8(b, type);
-	return at;
-}
-
-static void set32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void msg_end(struct buf *b, size_t at)
-{
-	set32(b->d + at + 1, (uint32_t)(b->n - at));
+	wb_put16(b, type);
+	wb_put16(b, (unsigned)strlen(s));
+	wb_put_mem(b, s, strlen(s));
 }
 
 struct peer_spec {
@@ -116,39 +45,39 @@ static const struct peer_spec peer4 = {
 	.usec = 123456,
 };
 
-static void put_peer(struct buf *b, const struct peer_spec *p)
+static void put_peer(struct wb *b, const struct peer_spec *p)
 {
-	put8(b, p->type);
-	put8(b, p->flags);
-	put64(b, p->dist);
-	putmem(b, p->addr, 16);
-	put32(b, p->as);
-	put32(b, p->bgp_id);
-	put32(b, p->sec);
-	put32(b, p->usec);
+	wb_put8(b, p->type);
+	wb_put8(b, p->flags);
+	wb_put64(b, p->dist);
+	wb_put_mem(b, p->addr, 16);
+	wb_put32(b, p->as);
+	wb_put32(b, p->bgp_id);
+	wb_put32(b, p->sec);
+	wb_put32(b, p->usec);
 }
 
 /* A BGP message: marker, length, type, then body_len bytes of body. */
-static void put_bgp(struct buf *b, unsigned type, size_t body_len)
+static void put_bgp(struct wb *b, unsigned type, size_t body_len)
 {
-	putfill(b, 0xff, 16);
-	put16(b, (unsigned)(19 + body_len));
-	put8(b, type);
+	size_t at = wb_bgp_begin(b, type);
+
 	for (size_t i = 0; i < body_len; i++)
-		put8(b, (unsigned)(0x40 + i) & 0xff);
+		wb_put8(b, (unsigned)(0x40 + i) & 0xff);
+	wb_bgp_end(b, at);
 }
 
 /* A minimal OPEN: version 4, AS, hold time, BGP ID, no parameters. */
-static void put_open(struct buf *b, unsigned as)
+static void put_open(struct wb *b, unsigned as)
 {
-	putfill(b, 0xff, 16);
-	put16(b, 29);
-	put8(b, 1);
-	put8(b, 4);
-	put16(b, as);
-	put16(b, 90);
-	put32(b, 0x0a000002);
-	put8(b, 0);
+	wb_put_fill(b, 0xff, 16);
+	wb_put16(b, 29);
+	wb_put8(b, 1);
+	wb_put8(b, 4);
+	wb_put16(b, as);
+	wb_put16(b, 90);
+	wb_put32(b, 0x0a000002);
+	wb_put8(b, 0);
 }
 
 /* ---- checks shared by the cases --------------------------------------- */
@@ -247,112 +176,112 @@ static bool has(const struct bmp_msg *m, enum bmp_error e)
 
 /* ---- valid vectors (also used by the truncation test) --------------- */
 
-static void build_initiation(struct buf *b)
+static void build_initiation(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_INITIATION);
+	size_t at = wb_bmp_begin(b, BMP_MSG_INITIATION);
 
 	put_str_tlv(b, BMP_INIT_SYSDESCR, "FRRouting 8.4.4");
 	put_str_tlv(b, BMP_INIT_SYSNAME, "edge1");
 	put_str_tlv(b, BMP_INIT_STRING, "hello");
-	msg_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void build_termination(struct buf *b)
+static void build_termination(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_TERMINATION);
+	size_t at = wb_bmp_begin(b, BMP_MSG_TERMINATION);
 
 	put_str_tlv(b, BMP_TERM_STRING, "bye");
-	put16(b, BMP_TERM_REASON);
-	put16(b, 2);
-	put16(b, BMP_TERM_REDUNDANT);
-	msg_end(b, at);
+	wb_put16(b, BMP_TERM_REASON);
+	wb_put16(b, 2);
+	wb_put16(b, BMP_TERM_REDUNDANT);
+	wb_bmp_end(b, at);
 }
 
-static void build_route_mon(struct buf *b)
+static void build_route_mon(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_ROUTE_MONITORING);
+	size_t at = wb_bmp_begin(b, BMP_MSG_ROUTE_MONITORING);
 
 	put_peer(b, &peer4);
 	put_bgp(b, BMP_BGP_UPDATE, 12);
-	msg_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void build_stats(struct buf *b)
+static void build_stats(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_STATISTICS_REPORT);
+	size_t at = wb_bmp_begin(b, BMP_MSG_STATISTICS_REPORT);
 
 	put_peer(b, &peer4);
-	put32(b, 3);
-	put16(b, 0);
-	put16(b, 4);
-	put32(b, 17);
-	put16(b, 7);
-	put16(b, 8);
-	put64(b, 900000);
-	put16(b, 9);
-	put16(b, 11);
-	put16(b, 2);
-	put8(b, 1);
-	put64(b, 42);
-	msg_end(b, at);
+	wb_put32(b, 3);
+	wb_put16(b, 0);
+	wb_put16(b, 4);
+	wb_put32(b, 17);
+	wb_put16(b, 7);
+	wb_put16(b, 8);
+	wb_put64(b, 900000);
+	wb_put16(b, 9);
+	wb_put16(b, 11);
+	wb_put16(b, 2);
+	wb_put8(b, 1);
+	wb_put64(b, 42);
+	wb_bmp_end(b, at);
 }
 
-static void build_peer_up(struct buf *b)
+static void build_peer_up(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_PEER_UP);
+	size_t at = wb_bmp_begin(b, BMP_MSG_PEER_UP);
 	static const uint8_t local[16] = {[12] = 192, [13] = 0, [14] = 2, [15] = 254};
 
 	put_peer(b, &peer4);
-	putmem(b, local, 16);
-	put16(b, 179);
-	put16(b, 40001);
+	wb_put_mem(b, local, 16);
+	wb_put16(b, 179);
+	wb_put16(b, 40001);
 	put_open(b, 65000);
 	put_open(b, 65001);
 	put_str_tlv(b, BMP_PEER_TLV_VRF_TABLE_NAME, "blue");
 	put_str_tlv(b, BMP_PEER_TLV_ADMIN_LABEL, "er-primary");
-	msg_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void build_peer_down_notif(struct buf *b)
+static void build_peer_down_notif(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_PEER_DOWN);
+	size_t at = wb_bmp_begin(b, BMP_MSG_PEER_DOWN);
 
 	put_peer(b, &peer4);
-	put8(b, BMP_DOWN_REMOTE_NOTIFICATION);
+	wb_put8(b, BMP_DOWN_REMOTE_NOTIFICATION);
 	put_bgp(b, BMP_BGP_NOTIFICATION, 2);
-	msg_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void build_peer_down_tlv(struct buf *b)
+static void build_peer_down_tlv(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_PEER_DOWN);
+	size_t at = wb_bmp_begin(b, BMP_MSG_PEER_DOWN);
 	struct peer_spec p = peer4;
 
 	p.type = BMP_PEER_LOC_RIB;
 	memset(p.addr, 0, sizeof(p.addr));
 	put_peer(b, &p);
-	put8(b, BMP_DOWN_LOCAL_TLV);
+	wb_put8(b, BMP_DOWN_LOCAL_TLV);
 	put_str_tlv(b, BMP_PEER_TLV_VRF_TABLE_NAME, "global");
-	msg_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void build_mirror(struct buf *b)
+static void build_mirror(struct wb *b)
 {
-	size_t at = msg_begin(b, BMP_MSG_ROUTE_MIRRORING);
+	size_t at = wb_bmp_begin(b, BMP_MSG_ROUTE_MIRRORING);
 
 	put_peer(b, &peer4);
-	put16(b, BMP_MIRROR_BGP_MSG);
-	put16(b, 19 + 4);
+	wb_put16(b, BMP_MIRROR_BGP_MSG);
+	wb_put16(b, 19 + 4);
 	put_bgp(b, BMP_BGP_UPDATE, 4);
-	put16(b, BMP_MIRROR_INFO);
-	put16(b, 2);
-	put16(b, BMP_MIRROR_MSGS_LOST);
-	msg_end(b, at);
+	wb_put16(b, BMP_MIRROR_INFO);
+	wb_put16(b, 2);
+	wb_put16(b, BMP_MIRROR_MSGS_LOST);
+	wb_bmp_end(b, at);
 }
 
 static const struct {
 	const char *name;
-	void (*build)(struct buf *b);
+	void (*build)(struct wb *b);
 	uint8_t type;
 } valid_msgs[] = {
 	{"initiation", build_initiation, BMP_MSG_INITIATION},
@@ -371,18 +300,18 @@ static const struct {
 
 static void test_frame_every_split(void **state)
 {
-	struct buf b;
+	struct wb b;
 	size_t len1, total, msg_len;
 	enum bmp_error why;
 	(void)state;
 
-	b_init(&b, 4096);
+	wb_init(&b, 4096);
 	build_initiation(&b);
-	len1 = b.n;
+	len1 = b.len;
 	build_route_mon(&b);
-	total = b.n;
+	total = b.len;
 	for (size_t k = 0; k <= total; k++) {
-		enum bmp_frame_status st = bmp_frame(b.d, k, 0, &msg_len, &why);
+		enum bmp_frame_status st = bmp_frame(b.p, k, 0, &msg_len, &why);
 
 		assert_int_equal(why, BMP_OK);
 		if (k < len1) {
@@ -395,12 +324,12 @@ static void test_frame_every_split(void **state)
 		if (k < len1)
 			continue;
 		/* the rest of the stream, starting at the second message */
-		st = bmp_frame(b.d + len1, k - len1, 0, &msg_len, &why);
+		st = bmp_frame(b.p + len1, k - len1, 0, &msg_len, &why);
 		assert_int_equal(st, k == total ? BMP_FRAME_COMPLETE : BMP_FRAME_NEED_MORE);
 		if (k - len1 >= 5)
 			assert_int_equal(msg_len, total - len1);
 	}
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_frame_versions_rejected(void **state)
@@ -443,38 +372,38 @@ static void test_frame_lengths(void **state)
 		assert_int_equal(m.error, BMP_ERR_LENGTH_SHORT);
 	}
 	/* 70,000 bytes: fine under the default cap, refused under 65,535 */
-	set32(hdr + 1, 70000);
+	wb_store32(hdr + 1, 70000);
 	assert_int_equal(bmp_frame(hdr, 6, 0, &msg_len, &why), BMP_FRAME_NEED_MORE);
 	assert_int_equal(msg_len, 70000);
 	assert_int_equal(bmp_frame(hdr, 6, 65535, &msg_len, &why), BMP_FRAME_ERROR);
 	assert_int_equal(why, BMP_ERR_LENGTH_LONG);
 	assert_int_equal(bmp_frame(hdr, 6, 70000, &msg_len, &why), BMP_FRAME_NEED_MORE);
-	set32(hdr + 1, BMP_DEFAULT_MAX_MSG + 1);
+	wb_store32(hdr + 1, BMP_DEFAULT_MAX_MSG + 1);
 	assert_int_equal(bmp_frame(hdr, 6, 0, &msg_len, NULL), BMP_FRAME_ERROR);
 	/* a reason pointer is optional */
-	set32(hdr + 1, 6);
+	wb_store32(hdr + 1, 6);
 	assert_int_equal(bmp_frame(hdr, 6, 0, &msg_len, NULL), BMP_FRAME_COMPLETE);
 }
 
 static void test_unknown_type_skipped(void **state)
 {
-	struct buf b;
+	struct wb b;
 	size_t at, off = 0, msg_len, n = 0, unknown = 0;
 	struct bmp_msg m;
 	(void)state;
 
-	b_init(&b, 4096);
-	at = msg_begin(&b, 42);
-	putfill(&b, 0xee, 10);
-	msg_end(&b, at);
+	wb_init(&b, 4096);
+	at = wb_bmp_begin(&b, 42);
+	wb_put_fill(&b, 0xee, 10);
+	wb_bmp_end(&b, at);
 	build_initiation(&b);
-	at = msg_begin(&b, 255);
-	msg_end(&b, at);
+	at = wb_bmp_begin(&b, 255);
+	wb_bmp_end(&b, at);
 	build_termination(&b);
-	while (off < b.n) {
-		assert_int_equal(bmp_frame(b.d + off, b.n - off, 0, &msg_len, NULL),
+	while (off < b.len) {
+		assert_int_equal(bmp_frame(b.p + off, b.len - off, 0, &msg_len, NULL),
 				 BMP_FRAME_COMPLETE);
-		if (decode_exact(b.d + off, msg_len, &m) < 0) {
+		if (decode_exact(b.p + off, msg_len, &m) < 0) {
 			assert_int_equal(m.error, BMP_ERR_UNKNOWN_TYPE);
 			assert_int_equal(m.errors, 1u << BMP_ERR_UNKNOWN_TYPE);
 			assert_string_equal(bmp_msg_type_name(m.type), "unknown");
@@ -485,37 +414,37 @@ static void test_unknown_type_skipped(void **state)
 	}
 	assert_int_equal(n, 4);
 	assert_int_equal(unknown, 2);
-	assert_int_equal(bmp_decode(b.d, 16, &m), -1);
+	assert_int_equal(bmp_decode(b.p, 16, &m), -1);
 	assert_int_equal(m.u.unknown.len, 10);
-	assert_ptr_equal(m.u.unknown.data, b.d + 6);
-	b_free(&b);
+	assert_ptr_equal(m.u.unknown.data, b.p + 6);
+	wb_free(&b);
 }
 
 /* ---- common header ---------------------------------------------------- */
 
 static void test_decode_length_mismatch(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t len;
 	(void)state;
 
-	b_init(&b, 4096);
+	wb_init(&b, 4096);
 	build_initiation(&b);
-	len = b.n;
-	putfill(&b, 0, 5);
+	len = b.len;
+	wb_put_fill(&b, 0, 5);
 	/* more bytes than the header says: flagged, the message still decodes */
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.error, BMP_ERR_LENGTH_MISMATCH);
 	assert_int_equal(m.u.init.tlvs.n, 3);
 	/* fewer: flagged, nothing decoded */
-	assert_int_equal(decode_exact(b.d, len - 1, &m), -1);
+	assert_int_equal(decode_exact(b.p, len - 1, &m), -1);
 	assert_int_equal(m.error, BMP_ERR_LENGTH_MISMATCH);
 	assert_int_equal(m.u.init.tlvs.n, 0);
-	assert_int_equal(decode_exact(b.d, 3, &m), -1);
+	assert_int_equal(decode_exact(b.p, 3, &m), -1);
 	assert_int_equal(m.error, BMP_ERR_TRUNCATED);
-	assert_int_equal(decode_exact(b.d, 0, &m), -1);
-	b_free(&b);
+	assert_int_equal(decode_exact(b.p, 0, &m), -1);
+	wb_free(&b);
 }
 
 /* ---- per-peer header ------------------------------------------------- */
@@ -542,7 +471,7 @@ static void test_peer_header(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct peer_spec p = peer4;
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		size_t at;
 
@@ -551,12 +480,12 @@ static void test_peer_header(void **state)
 		p.dist = 0x0001fde800000064ull; /* RD 65000:100 */
 		if (cases[i].v)
 			memcpy(p.addr, v6, 16);
-		b_init(&b, 256);
-		at = msg_begin(&b, BMP_MSG_ROUTE_MONITORING);
+		wb_init(&b, 256);
+		at = wb_bmp_begin(&b, BMP_MSG_ROUTE_MONITORING);
 		put_peer(&b, &p);
 		put_bgp(&b, BMP_BGP_UPDATE, 4);
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), 0);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), 0);
 		assert_true(m.has_peer);
 		assert_int_equal(m.peer.type, cases[i].type);
 		assert_int_equal(m.peer.flags, cases[i].flags);
@@ -576,28 +505,28 @@ static void test_peer_header(void **state)
 		assert_int_equal(m.peer.bgp_id, 0x0a000001);
 		assert_int_equal(m.peer.ts_sec, 1700000000);
 		assert_int_equal(m.peer.ts_usec, 123456);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
 static void test_peer_header_truncated(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	(void)state;
 
 	for (size_t cut = 0; cut < BMP_PEER_HDR_LEN; cut++) {
 		size_t at;
 
-		b_init(&b, 256);
-		at = msg_begin(&b, BMP_MSG_STATISTICS_REPORT);
+		wb_init(&b, 256);
+		at = wb_bmp_begin(&b, BMP_MSG_STATISTICS_REPORT);
 		put_peer(&b, &peer4);
-		b.n -= BMP_PEER_HDR_LEN - cut;
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+		b.len -= BMP_PEER_HDR_LEN - cut;
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 		assert_int_equal(m.error, BMP_ERR_PEER_HEADER);
 		assert_false(m.has_peer);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
@@ -605,13 +534,13 @@ static void test_peer_header_truncated(void **state)
 
 static void test_initiation(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	(void)state;
 
-	b_init(&b, 4096);
+	wb_init(&b, 4096);
 	build_initiation(&b);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
 	assert_int_equal(m.type, BMP_MSG_INITIATION);
 	assert_false(m.has_peer);
 	assert_string_equal(bmp_msg_type_name(m.type), "initiation");
@@ -624,8 +553,8 @@ static void test_initiation(void **state)
 	assert_memory_equal(m.u.init.sys_descr.data, "FRRouting 8.4.4", 15);
 	assert_int_equal(m.u.init.sys_name.len, 5);
 	assert_memory_equal(m.u.init.sys_name.data, "edge1", 5);
-	assert_int_equal(m.u.init.tlvs.area.len, b.n - 6);
-	b_free(&b);
+	assert_int_equal(m.u.init.tlvs.area.len, b.len - 6);
+	wb_free(&b);
 }
 
 static void test_termination_reasons(void **state)
@@ -641,48 +570,48 @@ static void test_termination_reasons(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		size_t at;
 
-		b_init(&b, 256);
-		at = msg_begin(&b, BMP_MSG_TERMINATION);
-		put16(&b, BMP_TERM_REASON);
-		put16(&b, 2);
-		put16(&b, cases[i].reason);
+		wb_init(&b, 256);
+		at = wb_bmp_begin(&b, BMP_MSG_TERMINATION);
+		wb_put16(&b, BMP_TERM_REASON);
+		wb_put16(&b, 2);
+		wb_put16(&b, cases[i].reason);
 		put_str_tlv(&b, BMP_TERM_STRING, "maintenance");
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), 0);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), 0);
 		assert_true(m.u.term.has_reason);
 		assert_int_equal(m.u.term.reason, cases[i].reason);
 		assert_string_equal(bmp_term_reason_name(m.u.term.reason), cases[i].name);
 		assert_int_equal(m.u.term.tlvs.n, 2);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
 static void test_termination_bad_reason_size(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at;
 	(void)state;
 
-	b_init(&b, 256);
-	at = msg_begin(&b, BMP_MSG_TERMINATION);
-	put16(&b, BMP_TERM_REASON);
-	put16(&b, 3);
-	put8(&b, 0);
-	put16(&b, 1);
+	wb_init(&b, 256);
+	at = wb_bmp_begin(&b, BMP_MSG_TERMINATION);
+	wb_put16(&b, BMP_TERM_REASON);
+	wb_put16(&b, 3);
+	wb_put8(&b, 0);
+	wb_put16(&b, 1);
 	put_str_tlv(&b, BMP_TERM_STRING, "x");
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.error, BMP_ERR_TLV_VALUE);
 	assert_false(m.u.term.has_reason);
 	/* the next TLV is still found at its place */
 	assert_int_equal(m.u.term.tlvs.n, 2);
 	assert_int_equal(m.u.term.tlvs.v[1].type, BMP_TERM_STRING);
-	b_free(&b);
+	wb_free(&b);
 }
 
 /* A TLV whose length runs past the message, or a cut TLV header, in
@@ -696,34 +625,34 @@ static void test_lying_tlv_lengths(void **state)
 
 	for (size_t t = 0; t < sizeof(types); t++) {
 		for (int variant = 0; variant < 4; variant++) {
-			struct buf b;
+			struct wb b;
 			struct bmp_msg m;
 			const struct bmp_tlv_list *l;
 			size_t at;
 
-			b_init(&b, 512);
-			at = msg_begin(&b, types[t]);
+			wb_init(&b, 512);
+			at = wb_bmp_begin(&b, types[t]);
 			if (types[t] == BMP_MSG_PEER_UP) {
 				put_peer(&b, &peer4);
-				putfill(&b, 0, 20);
+				wb_put_fill(&b, 0, 20);
 				put_open(&b, 1);
 				put_open(&b, 2);
 			} else if (types[t] == BMP_MSG_ROUTE_MIRRORING) {
 				put_peer(&b, &peer4);
 			} else if (types[t] == BMP_MSG_PEER_DOWN) {
 				put_peer(&b, &peer4);
-				put8(&b, BMP_DOWN_LOCAL_TLV);
+				wb_put8(&b, BMP_DOWN_LOCAL_TLV);
 			}
 			put_str_tlv(&b, 0, "ok"); /* mirroring: BGP TLV of 2 bytes */
 			if (variant == 0) {	  /* value longer than what is left */
-				put16(&b, 0);
-				put16(&b, 100);
-				putmem(&b, "short", 5);
+				wb_put16(&b, 0);
+				wb_put16(&b, 100);
+				wb_put_mem(&b, "short", 5);
 			} else { /* header cut after 1..3 bytes */
-				putfill(&b, 0, (size_t)variant);
+				wb_put_fill(&b, 0, (size_t)variant);
 			}
-			msg_end(&b, at);
-			assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+			wb_bmp_end(&b, at);
+			assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 			assert_true(has(&m, BMP_ERR_TLV_LENGTH));
 			l = types[t] == BMP_MSG_INITIATION    ? &m.u.init.tlvs
 			    : types[t] == BMP_MSG_TERMINATION ? &m.u.term.tlvs
@@ -734,31 +663,31 @@ static void test_lying_tlv_lengths(void **state)
 			assert_int_equal(l->n, 1);
 			assert_int_equal(l->v[0].len, 2);
 			assert_int_equal(l->area.len, 6);
-			b_free(&b);
+			wb_free(&b);
 		}
 	}
 }
 
 static void test_tlv_overflow(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at;
 	(void)state;
 
-	b_init(&b, 4096);
-	at = msg_begin(&b, BMP_MSG_INITIATION);
+	wb_init(&b, 4096);
+	at = wb_bmp_begin(&b, BMP_MSG_INITIATION);
 	for (int i = 0; i < BMP_MAX_TLVS + 3; i++)
 		put_str_tlv(&b, BMP_INIT_STRING, "s");
 	put_str_tlv(&b, BMP_INIT_SYSNAME, "late");
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.errors, 1u << BMP_ERR_TLV_OVERFLOW);
 	assert_int_equal(m.u.init.tlvs.n, BMP_MAX_TLVS);
 	assert_int_equal(m.u.init.tlvs.total, BMP_MAX_TLVS + 4);
 	/* convenience fields still see TLVs past the cap */
 	assert_int_equal(m.u.init.sys_name.len, 4);
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_tlv_iterator(void **state)
@@ -790,76 +719,76 @@ static void test_tlv_iterator(void **state)
 
 static void test_big_message(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at, msg_len;
 	enum bmp_error why;
 	(void)state;
 
-	b_init(&b, 200000);
-	at = msg_begin(&b, BMP_MSG_INITIATION);
+	wb_init(&b, 200000);
+	at = wb_bmp_begin(&b, BMP_MSG_INITIATION);
 	for (int i = 0; i < 2; i++) {
-		put16(&b, BMP_INIT_STRING);
-		put16(&b, 60000);
-		putfill(&b, 'a' + (unsigned)i, 60000);
+		wb_put16(&b, BMP_INIT_STRING);
+		wb_put16(&b, 60000);
+		wb_put_fill(&b, 'a' + (unsigned)i, 60000);
 	}
 	put_str_tlv(&b, BMP_INIT_SYSNAME, "big");
-	msg_end(&b, at);
-	assert_true(b.n > 65535);
-	assert_int_equal(bmp_frame(b.d, b.n, 0, &msg_len, &why), BMP_FRAME_COMPLETE);
-	assert_int_equal(msg_len, b.n);
-	assert_int_equal(bmp_frame(b.d, b.n - 1, 0, &msg_len, &why), BMP_FRAME_NEED_MORE);
-	assert_int_equal(msg_len, b.n);
-	assert_int_equal(bmp_frame(b.d, b.n, 65535, &msg_len, &why), BMP_FRAME_ERROR);
+	wb_bmp_end(&b, at);
+	assert_true(b.len > 65535);
+	assert_int_equal(bmp_frame(b.p, b.len, 0, &msg_len, &why), BMP_FRAME_COMPLETE);
+	assert_int_equal(msg_len, b.len);
+	assert_int_equal(bmp_frame(b.p, b.len - 1, 0, &msg_len, &why), BMP_FRAME_NEED_MORE);
+	assert_int_equal(msg_len, b.len);
+	assert_int_equal(bmp_frame(b.p, b.len, 65535, &msg_len, &why), BMP_FRAME_ERROR);
 	assert_int_equal(why, BMP_ERR_LENGTH_LONG);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
-	assert_int_equal(m.length, b.n);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
+	assert_int_equal(m.length, b.len);
 	assert_int_equal(m.u.init.tlvs.n, 3);
 	assert_int_equal(m.u.init.tlvs.v[1].value[59999], 'b');
 	assert_int_equal(m.u.init.sys_name.len, 3);
-	b_free(&b);
+	wb_free(&b);
 
 	/* and a statistics report past 64 KiB: 6,000 entries of 11 bytes */
-	b_init(&b, 200000);
-	at = msg_begin(&b, BMP_MSG_STATISTICS_REPORT);
+	wb_init(&b, 200000);
+	at = wb_bmp_begin(&b, BMP_MSG_STATISTICS_REPORT);
 	put_peer(&b, &peer4);
-	put32(&b, 6000);
+	wb_put32(&b, 6000);
 	for (uint32_t i = 0; i < 6000; i++) {
-		put16(&b, 9);
-		put16(&b, 11);
-		put16(&b, 1);
-		put8(&b, 1);
-		put64(&b, i);
+		wb_put16(&b, 9);
+		wb_put16(&b, 11);
+		wb_put16(&b, 1);
+		wb_put8(&b, 1);
+		wb_put64(&b, i);
 	}
-	msg_end(&b, at);
-	assert_true(b.n > 65535);
-	assert_int_equal(bmp_frame(b.d, b.n, 0, &msg_len, &why), BMP_FRAME_COMPLETE);
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	wb_bmp_end(&b, at);
+	assert_true(b.len > 65535);
+	assert_int_equal(bmp_frame(b.p, b.len, 0, &msg_len, &why), BMP_FRAME_COMPLETE);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.errors, 1u << BMP_ERR_STAT_OVERFLOW);
 	assert_int_equal(m.u.stats.total, 6000);
 	assert_int_equal(m.u.stats.n, BMP_MAX_STATS);
 	assert_true(m.u.stats.v[BMP_MAX_STATS - 1].value == BMP_MAX_STATS - 1);
-	b_free(&b);
+	wb_free(&b);
 }
 
 /* ---- Route Monitoring ---------------------------------------------- */
 
 static void test_route_monitoring(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	(void)state;
 
-	b_init(&b, 512);
+	wb_init(&b, 512);
 	build_route_mon(&b);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
-	assert_int_equal(bmp_decode(b.d, b.n, &m), 0);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
+	assert_int_equal(bmp_decode(b.p, b.len, &m), 0);
 	assert_string_equal(bmp_msg_type_name(m.type), "route-monitoring");
 	assert_int_equal(m.u.rm.update.status, BMP_PDU_OK);
 	assert_int_equal(m.u.rm.update.type, BMP_BGP_UPDATE);
-	assert_ptr_equal(m.u.rm.update.data, b.d + 6 + 42);
+	assert_ptr_equal(m.u.rm.update.data, b.p + 6 + 42);
 	assert_int_equal(m.u.rm.update.len, 19 + 12);
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_route_monitoring_errors(void **state)
@@ -882,52 +811,52 @@ static void test_route_monitoring_errors(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		size_t at, pdu_at;
 
-		b_init(&b, 512);
-		at = msg_begin(&b, BMP_MSG_ROUTE_MONITORING);
+		wb_init(&b, 512);
+		at = wb_bmp_begin(&b, BMP_MSG_ROUTE_MONITORING);
 		put_peer(&b, &peer4);
-		pdu_at = b.n;
+		pdu_at = b.len;
 		switch (cases[i].shape) {
 		case WRONG_TYPE:
 			put_bgp(&b, 4, 0); /* KEEPALIVE */
 			break;
 		case TRAILING:
 			put_bgp(&b, BMP_BGP_UPDATE, 4);
-			putfill(&b, 0, 3);
+			wb_put_fill(&b, 0, 3);
 			break;
 		case MISSING:
 			break;
 		case BAD_MARKER:
 			put_bgp(&b, BMP_BGP_UPDATE, 4);
-			b.d[pdu_at + 7] = 0xfe;
+			b.p[pdu_at + 7] = 0xfe;
 			break;
 		case BAD_LENGTH:
 			put_bgp(&b, BMP_BGP_UPDATE, 4);
-			b.d[pdu_at + 17] = 18;
+			b.p[pdu_at + 17] = 18;
 			break;
 		case TOO_LONG:
 			put_bgp(&b, BMP_BGP_UPDATE, 4);
-			b.d[pdu_at + 17] = 24;
+			b.p[pdu_at + 17] = 24;
 			break;
 		case SHORT_HDR:
-			putfill(&b, 0xff, 17);
+			wb_put_fill(&b, 0xff, 17);
 			break;
 		}
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 		assert_int_equal(m.error, cases[i].err);
 		assert_int_equal(m.errors, 1u << cases[i].err);
 		assert_int_equal(m.u.rm.update.status, cases[i].st);
 		assert_true(m.has_peer);
-		assert_int_equal(bmp_decode(b.d, b.n, &m), -1);
+		assert_int_equal(bmp_decode(b.p, b.len, &m), -1);
 		if (cases[i].pdu_returned)
-			assert_ptr_equal(m.u.rm.update.data, b.d + pdu_at);
+			assert_ptr_equal(m.u.rm.update.data, b.p + pdu_at);
 		else
 			assert_null(m.u.rm.update.data);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
@@ -935,38 +864,38 @@ static void test_route_monitoring_errors(void **state)
 
 static void test_stats_every_known_type(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at;
 	(void)state;
 
-	b_init(&b, 4096);
-	at = msg_begin(&b, BMP_MSG_STATISTICS_REPORT);
+	wb_init(&b, 4096);
+	at = wb_bmp_begin(&b, BMP_MSG_STATISTICS_REPORT);
 	put_peer(&b, &peer4);
-	put32(&b, BMP_STAT_LAST_KNOWN + 1);
+	wb_put32(&b, BMP_STAT_LAST_KNOWN + 1);
 	for (unsigned t = 0; t <= BMP_STAT_LAST_KNOWN; t++) {
-		put16(&b, t);
+		wb_put16(&b, t);
 		switch (bmp_stat_type_kind((uint16_t)t)) {
 		case BMP_STAT_KIND_COUNTER32:
-			put16(&b, 4);
-			put32(&b, 1000 + t);
+			wb_put16(&b, 4);
+			wb_put32(&b, 1000 + t);
 			break;
 		case BMP_STAT_KIND_GAUGE64:
-			put16(&b, 8);
-			put64(&b, 0x100000000ull + t);
+			wb_put16(&b, 8);
+			wb_put64(&b, 0x100000000ull + t);
 			break;
 		case BMP_STAT_KIND_AFI_SAFI_GAUGE64:
-			put16(&b, 11);
-			put16(&b, 2);
-			put8(&b, 128);
-			put64(&b, 0x200000000ull + t);
+			wb_put16(&b, 11);
+			wb_put16(&b, 2);
+			wb_put8(&b, 128);
+			wb_put64(&b, 0x200000000ull + t);
 			break;
 		case BMP_STAT_KIND_UNKNOWN:
 			fail_msg("type %u not in the registry table", t);
 		}
 	}
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
 	assert_int_equal(m.u.stats.n, BMP_STAT_LAST_KNOWN + 1);
 	for (unsigned t = 0; t <= BMP_STAT_LAST_KNOWN; t++) {
 		const struct bmp_stat *s = &m.u.stats.v[t];
@@ -999,7 +928,7 @@ static void test_stats_every_known_type(void **state)
 	assert_string_equal(bmp_stat_type_name(0), "rejected_prefixes");
 	assert_string_equal(bmp_stat_type_name(7), "adj_rib_in_routes");
 	assert_string_equal(bmp_stat_type_name(65535), "unknown");
-	b_free(&b);
+	wb_free(&b);
 }
 
 /* THE TRAP: entries of 4, 8, 11 and odd sizes, in any order, each skipped
@@ -1023,32 +952,32 @@ static void test_stats_sizes_never_shift(void **state)
 		{501, 3, BMP_STAT_VAL_RAW, true, 0},  /* unknown type, odd size */
 		{0, 4, BMP_STAT_VAL_U32, false, 4242},
 	};
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at, n = sizeof(want) / sizeof(want[0]);
 	(void)state;
 
-	b_init(&b, 1024);
-	at = msg_begin(&b, BMP_MSG_STATISTICS_REPORT);
+	wb_init(&b, 1024);
+	at = wb_bmp_begin(&b, BMP_MSG_STATISTICS_REPORT);
 	put_peer(&b, &peer4);
-	put32(&b, (uint32_t)n);
+	wb_put32(&b, (uint32_t)n);
 	for (size_t i = 0; i < n; i++) {
-		put16(&b, want[i].type);
-		put16(&b, want[i].len);
+		wb_put16(&b, want[i].type);
+		wb_put16(&b, want[i].len);
 		if (want[i].vk == BMP_STAT_VAL_U32) {
-			put32(&b, (uint32_t)want[i].value);
+			wb_put32(&b, (uint32_t)want[i].value);
 		} else if (want[i].vk == BMP_STAT_VAL_U64) {
-			put64(&b, want[i].value);
+			wb_put64(&b, want[i].value);
 		} else if (want[i].vk == BMP_STAT_VAL_AFI_SAFI_U64) {
-			put16(&b, 1);
-			put8(&b, 1);
-			put64(&b, want[i].value);
+			wb_put16(&b, 1);
+			wb_put8(&b, 1);
+			wb_put64(&b, want[i].value);
 		} else {
-			putfill(&b, 0xaa, want[i].len);
+			wb_put_fill(&b, 0xaa, want[i].len);
 		}
 	}
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.errors, 1u << BMP_ERR_STAT_SIZE);
 	assert_string_equal(bmp_error_reason_name(m.error), "unexpected_size");
 	assert_int_equal(m.u.stats.count, n);
@@ -1067,7 +996,7 @@ static void test_stats_sizes_never_shift(void **state)
 	}
 	assert_int_equal(m.u.stats.v[2].afi, 1);
 	assert_int_equal(m.u.stats.v[2].safi, 1);
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_stats_count_mismatch(void **state)
@@ -1089,26 +1018,26 @@ static void test_stats_count_mismatch(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		size_t at;
 
-		b_init(&b, 512);
-		at = msg_begin(&b, BMP_MSG_STATISTICS_REPORT);
+		wb_init(&b, 512);
+		at = wb_bmp_begin(&b, BMP_MSG_STATISTICS_REPORT);
 		put_peer(&b, &peer4);
-		put32(&b, cases[i].count);
+		wb_put32(&b, cases[i].count);
 		for (unsigned e = 0; e < cases[i].entries; e++) {
-			put16(&b, 0);
-			put16(&b, cases[i].lie && e == 1 ? 200 : 4);
-			put32(&b, e + 1);
+			wb_put16(&b, 0);
+			wb_put16(&b, cases[i].lie && e == 1 ? 200 : 4);
+			wb_put32(&b, e + 1);
 		}
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), cases[i].err == BMP_OK ? 0 : -1);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), cases[i].err == BMP_OK ? 0 : -1);
 		assert_int_equal(m.error, cases[i].err);
 		assert_int_equal(m.u.stats.n, cases[i].decoded);
 		for (size_t e = 0; e < m.u.stats.n; e++)
 			assert_true(m.u.stats.v[e].value == e + 1);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
@@ -1116,15 +1045,15 @@ static void test_stats_count_mismatch(void **state)
 
 static void test_peer_up(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	const size_t open_at = 6 + 42 + 20;
 	(void)state;
 
-	b_init(&b, 1024);
+	wb_init(&b, 1024);
 	build_peer_up(&b);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
-	assert_int_equal(bmp_decode(b.d, b.n, &m), 0);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
+	assert_int_equal(bmp_decode(b.p, b.len, &m), 0);
 	assert_string_equal(bmp_msg_type_name(m.type), "peer-up");
 	assert_int_equal(m.u.up.local_addr[12], 192);
 	assert_int_equal(m.u.up.local_addr[15], 254);
@@ -1132,10 +1061,10 @@ static void test_peer_up(void **state)
 	assert_int_equal(m.u.up.remote_port, 40001);
 	assert_int_equal(m.u.up.sent_open.status, BMP_PDU_OK);
 	assert_int_equal(m.u.up.sent_open.type, BMP_BGP_OPEN);
-	assert_ptr_equal(m.u.up.sent_open.data, b.d + open_at);
+	assert_ptr_equal(m.u.up.sent_open.data, b.p + open_at);
 	assert_int_equal(m.u.up.sent_open.len, 29);
 	assert_int_equal(m.u.up.recv_open.status, BMP_PDU_OK);
-	assert_ptr_equal(m.u.up.recv_open.data, b.d + open_at + 29);
+	assert_ptr_equal(m.u.up.recv_open.data, b.p + open_at + 29);
 	/* sent is the router's (AS 65000), received the peer's (65001) */
 	assert_int_equal(m.u.up.sent_open.data[20] << 8 | m.u.up.sent_open.data[21], 65000);
 	assert_int_equal(m.u.up.recv_open.data[20] << 8 | m.u.up.recv_open.data[21], 65001);
@@ -1144,12 +1073,12 @@ static void test_peer_up(void **state)
 	assert_memory_equal(m.u.up.vrf_table_name.data, "blue", 4);
 	assert_int_equal(m.u.up.admin_label.len, 10);
 	assert_memory_equal(m.u.up.admin_label.data, "er-primary", 10);
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_peer_up_ipv6(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	struct peer_spec p = peer4;
 	static const uint8_t local[16] = {0xfe, 0x80, [15] = 0x02};
@@ -1161,21 +1090,21 @@ static void test_peer_up_ipv6(void **state)
 	p.addr[0] = 0xfe;
 	p.addr[1] = 0x80;
 	p.addr[15] = 0x01;
-	b_init(&b, 512);
-	at = msg_begin(&b, BMP_MSG_PEER_UP);
+	wb_init(&b, 512);
+	at = wb_bmp_begin(&b, BMP_MSG_PEER_UP);
 	put_peer(&b, &p);
-	putmem(&b, local, 16);
-	put16(&b, 50000);
-	put16(&b, 179);
+	wb_put_mem(&b, local, 16);
+	wb_put16(&b, 50000);
+	wb_put16(&b, 179);
 	put_open(&b, 1);
 	put_open(&b, 2);
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
 	assert_true(m.peer.ipv6);
 	assert_memory_equal(m.peer.addr, p.addr, 16);
 	assert_memory_equal(m.u.up.local_addr, local, 16);
 	assert_int_equal(m.u.up.tlvs.n, 0);
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_peer_up_broken_opens(void **state)
@@ -1210,19 +1139,19 @@ static void test_peer_up_broken_opens(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		size_t at, open_at;
 
-		b_init(&b, 512);
-		at = msg_begin(&b, BMP_MSG_PEER_UP);
+		wb_init(&b, 512);
+		at = wb_bmp_begin(&b, BMP_MSG_PEER_UP);
 		put_peer(&b, &peer4);
-		putfill(&b, 0, cases[i].shape == PORTS_CUT ? 9 : 16);
+		wb_put_fill(&b, 0, cases[i].shape == PORTS_CUT ? 9 : 16);
 		if (cases[i].shape != PORTS_CUT) {
-			put16(&b, 179);
-			put16(&b, 1234);
+			wb_put16(&b, 179);
+			wb_put16(&b, 1234);
 		}
-		open_at = b.n;
+		open_at = b.len;
 		switch (cases[i].shape) {
 		case NONE:
 			break;
@@ -1230,12 +1159,12 @@ static void test_peer_up_broken_opens(void **state)
 			put_open(&b, 1);
 			break;
 		case SENT_SHORT:
-			putfill(&b, 0xff, 10);
+			wb_put_fill(&b, 0xff, 10);
 			break;
 		case RECV_LONG:
 			put_open(&b, 1);
 			put_open(&b, 2);
-			b.d[open_at + 29 + 17] = 60;
+			b.p[open_at + 29 + 17] = 60;
 			break;
 		case SENT_KA:
 			put_bgp(&b, 4, 0);
@@ -1249,26 +1178,26 @@ static void test_peer_up_broken_opens(void **state)
 			break;
 		case SENT_MARKER:
 			put_open(&b, 1);
-			b.d[open_at] = 0;
+			b.p[open_at] = 0;
 			put_open(&b, 2);
 			break;
 		case RECV_LEN18:
 			put_open(&b, 1);
 			put_open(&b, 2);
-			b.d[open_at + 29 + 17] = 18;
+			b.p[open_at + 29 + 17] = 18;
 			break;
 		case PORTS_CUT:
 			break;
 		}
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 		assert_int_equal(m.error, cases[i].err);
 		assert_int_equal(m.errors, 1u << cases[i].err);
 		assert_int_equal(m.u.up.sent_open.status, cases[i].sent);
 		assert_int_equal(m.u.up.recv_open.status, cases[i].recv);
 		assert_int_equal(m.u.up.tlvs.n, cases[i].tlvs);
 		assert_true(m.has_peer);
-		b_free(&b);
+		wb_free(&b);
 	}
 	assert_string_equal(bmp_pdu_status_name(BMP_PDU_WRONG_TYPE), "wrong-type");
 	assert_string_equal(bmp_pdu_status_name(BMP_PDU_MISSING), "missing");
@@ -1305,16 +1234,16 @@ static void test_peer_down_every_reason(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		const struct bmp_peer_down *d = &m.u.down;
 		size_t at, data_at;
 
-		b_init(&b, 512);
-		at = msg_begin(&b, BMP_MSG_PEER_DOWN);
+		wb_init(&b, 512);
+		at = wb_bmp_begin(&b, BMP_MSG_PEER_DOWN);
 		put_peer(&b, &peer4);
-		put8(&b, cases[i].reason);
-		data_at = b.n;
+		wb_put8(&b, cases[i].reason);
+		data_at = b.len;
 		switch (cases[i].extra) {
 		case NOTHING:
 			break;
@@ -1323,37 +1252,37 @@ static void test_peer_down_every_reason(void **state)
 			break;
 		case JUNK_AFTER_NOTIF:
 			put_bgp(&b, BMP_BGP_NOTIFICATION, 2);
-			put8(&b, 0);
+			wb_put8(&b, 0);
 			break;
 		case KEEPALIVE:
 			put_bgp(&b, 4, 0);
 			break;
 		case FSM:
-			put16(&b, 0x1234);
+			wb_put16(&b, 0x1234);
 			break;
 		case FSM_CUT:
-			put8(&b, 0x12);
+			wb_put8(&b, 0x12);
 			break;
 		case TLVS:
 			put_str_tlv(&b, BMP_PEER_TLV_VRF_TABLE_NAME, "vrf-red");
 			break;
 		case JUNK:
-			putfill(&b, 0x55, 5);
+			wb_put_fill(&b, 0x55, 5);
 			break;
 		}
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), cases[i].err == BMP_OK ? 0 : -1);
-		assert_int_equal(bmp_decode(b.d, b.n, &m), cases[i].err == BMP_OK ? 0 : -1);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), cases[i].err == BMP_OK ? 0 : -1);
+		assert_int_equal(bmp_decode(b.p, b.len, &m), cases[i].err == BMP_OK ? 0 : -1);
 		assert_int_equal(m.error, cases[i].err);
 		assert_int_equal(d->reason, cases[i].reason);
 		assert_string_equal(bmp_peer_down_reason_name(d->reason), cases[i].name);
-		assert_int_equal(d->data.len, b.n - data_at);
+		assert_int_equal(d->data.len, b.len - data_at);
 		if (d->data.len)
-			assert_ptr_equal(d->data.data, b.d + data_at);
+			assert_ptr_equal(d->data.data, b.p + data_at);
 		if (cases[i].extra == NOTIF) {
 			assert_int_equal(d->notification.status, BMP_PDU_OK);
 			assert_int_equal(d->notification.type, BMP_BGP_NOTIFICATION);
-			assert_ptr_equal(d->notification.data, b.d + data_at);
+			assert_ptr_equal(d->notification.data, b.p + data_at);
 			assert_int_equal(d->notification.len, 21);
 		}
 		assert_int_equal(d->has_fsm_event, cases[i].extra == FSM);
@@ -1366,48 +1295,48 @@ static void test_peer_down_every_reason(void **state)
 		}
 		if (cases[i].extra == KEEPALIVE)
 			assert_int_equal(d->notification.status, BMP_PDU_WRONG_TYPE);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
 static void test_peer_down_reason_missing(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at;
 	(void)state;
 
-	b_init(&b, 256);
-	at = msg_begin(&b, BMP_MSG_PEER_DOWN);
+	wb_init(&b, 256);
+	at = wb_bmp_begin(&b, BMP_MSG_PEER_DOWN);
 	put_peer(&b, &peer4);
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.error, BMP_ERR_TRUNCATED);
-	b_free(&b);
+	wb_free(&b);
 }
 
 /* ---- Route Mirroring ------------------------------------------------- */
 
 static void test_route_mirroring(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	(void)state;
 
-	b_init(&b, 512);
+	wb_init(&b, 512);
 	build_mirror(&b);
-	assert_int_equal(decode_exact(b.d, b.n, &m), 0);
-	assert_int_equal(bmp_decode(b.d, b.n, &m), 0);
+	assert_int_equal(decode_exact(b.p, b.len, &m), 0);
+	assert_int_equal(bmp_decode(b.p, b.len, &m), 0);
 	assert_string_equal(bmp_msg_type_name(m.type), "route-mirroring");
 	assert_int_equal(m.u.mirror.n_bgp, 1);
 	assert_int_equal(m.u.mirror.bgp.status, BMP_PDU_OK);
 	assert_int_equal(m.u.mirror.bgp.type, BMP_BGP_UPDATE);
 	assert_int_equal(m.u.mirror.bgp.len, 23);
-	assert_ptr_equal(m.u.mirror.bgp.data, b.d + 6 + 42 + 4);
+	assert_ptr_equal(m.u.mirror.bgp.data, b.p + 6 + 42 + 4);
 	assert_true(m.u.mirror.has_info);
 	assert_int_equal(m.u.mirror.info_code, BMP_MIRROR_MSGS_LOST);
 	assert_int_equal(m.u.mirror.tlvs.n, 2);
-	b_free(&b);
+	wb_free(&b);
 }
 
 static void test_route_mirroring_errors(void **state)
@@ -1425,54 +1354,54 @@ static void test_route_mirroring_errors(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 		uint8_t pdu[64];
 		size_t at;
 
-		b_init(&b, 512);
-		at = msg_begin(&b, BMP_MSG_ROUTE_MIRRORING);
+		wb_init(&b, 512);
+		at = wb_bmp_begin(&b, BMP_MSG_ROUTE_MIRRORING);
 		put_peer(&b, &peer4);
-		put16(&b, BMP_MIRROR_BGP_MSG);
-		put16(&b, cases[i].tlv_len);
+		wb_put16(&b, BMP_MIRROR_BGP_MSG);
+		wb_put16(&b, cases[i].tlv_len);
 		/* the TLV holds the first tlv_len bytes of a PDU whose
 		 * length field says bgp_len (zero padded) */
 		memset(pdu, 0, sizeof(pdu));
 		memset(pdu, 0xff, 16);
 		pdu[17] = (uint8_t)cases[i].bgp_len;
 		pdu[18] = BMP_BGP_UPDATE;
-		putmem(&b, pdu, cases[i].tlv_len);
-		put16(&b, BMP_MIRROR_INFO);
-		put16(&b, 2);
-		put16(&b, BMP_MIRROR_ERRORED_PDU);
-		msg_end(&b, at);
-		assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+		wb_put_mem(&b, pdu, cases[i].tlv_len);
+		wb_put16(&b, BMP_MIRROR_INFO);
+		wb_put16(&b, 2);
+		wb_put16(&b, BMP_MIRROR_ERRORED_PDU);
+		wb_bmp_end(&b, at);
+		assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 		assert_int_equal(m.errors, 1u << cases[i].err);
 		/* the information TLV after it is still decoded */
 		assert_true(m.u.mirror.has_info);
 		assert_int_equal(m.u.mirror.info_code, BMP_MIRROR_ERRORED_PDU);
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 
 static void test_route_mirroring_bad_info(void **state)
 {
-	struct buf b;
+	struct wb b;
 	struct bmp_msg m;
 	size_t at;
 	(void)state;
 
-	b_init(&b, 512);
-	at = msg_begin(&b, BMP_MSG_ROUTE_MIRRORING);
+	wb_init(&b, 512);
+	at = wb_bmp_begin(&b, BMP_MSG_ROUTE_MIRRORING);
 	put_peer(&b, &peer4);
-	put16(&b, BMP_MIRROR_INFO);
-	put16(&b, 1);
-	put8(&b, 1);
-	msg_end(&b, at);
-	assert_int_equal(decode_exact(b.d, b.n, &m), -1);
+	wb_put16(&b, BMP_MIRROR_INFO);
+	wb_put16(&b, 1);
+	wb_put8(&b, 1);
+	wb_bmp_end(&b, at);
+	assert_int_equal(decode_exact(b.p, b.len, &m), -1);
 	assert_int_equal(m.error, BMP_ERR_TLV_VALUE);
 	assert_false(m.u.mirror.has_info);
-	b_free(&b);
+	wb_free(&b);
 }
 
 /* ---- truncation at every byte --------------------------------------- */
@@ -1482,18 +1411,18 @@ static void test_truncation_every_byte(void **state)
 	(void)state;
 
 	for (size_t i = 0; i < N_VALID; i++) {
-		struct buf b;
+		struct wb b;
 		struct bmp_msg m;
 
-		b_init(&b, 1024);
+		wb_init(&b, 1024);
 		valid_msgs[i].build(&b);
-		assert_int_equal(decode_exact(b.d, b.n, &m), 0);
+		assert_int_equal(decode_exact(b.p, b.len, &m), 0);
 		assert_int_equal(m.type, valid_msgs[i].type);
-		for (size_t k = 0; k < b.n; k++) {
+		for (size_t k = 0; k < b.len; k++) {
 			uint8_t *cut = test_malloc(k ? k : 1);
 			size_t msg_len;
 
-			memcpy(cut, b.d, k);
+			memcpy(cut, b.p, k);
 			/* (a) the header still claims the full length */
 			assert_int_equal(decode_exact(cut, k, &m), -1);
 			assert_true(has(&m, k < 6 ? BMP_ERR_TRUNCATED : BMP_ERR_LENGTH_MISMATCH));
@@ -1501,7 +1430,7 @@ static void test_truncation_every_byte(void **state)
 			/* (b) the header is patched to the cut, so the body
 			 * parsers see the truncation themselves */
 			if (k >= 6) {
-				set32(cut + 1, (uint32_t)k);
+				wb_store32(cut + 1, (uint32_t)k);
 				if (decode_exact(cut, k, &m) == 0)
 					/* only TLV lists can end cleanly early */
 					assert_true(m.type == BMP_MSG_INITIATION ||
@@ -1513,7 +1442,7 @@ static void test_truncation_every_byte(void **state)
 			}
 			test_free(cut);
 		}
-		b_free(&b);
+		wb_free(&b);
 	}
 }
 

@@ -12,97 +12,39 @@
 #include <cmocka.h>
 
 #include "decode.h"
-
-/* ---- byte builder --------------------------------------------------- */
-
-struct buf {
-	uint8_t d[4096];
-	size_t n;
-};
-
-static void put8(struct buf *b, unsigned v)
-{
-	assert_true(b->n < sizeof(b->d));
-	b->d[b->n++] = (uint8_t)v;
-}
-
-static void put16(struct buf *b, unsigned v)
-{
-	put8(b, v >> 8 & 0xff);
-	put8(b, v & 0xff);
-}
-
-static void put32(struct buf *b, uint32_t v)
-{
-	put16(b, v >> 16);
-	put16(b, v & 0xffff);
-}
-
-static void putmem(struct buf *b, const void *p, size_t n)
-{
-	assert_true(sizeof(b->d) - b->n >= n);
-	memcpy(b->d + b->n, p, n);
-	b->n += n;
-}
-
-static void set16(struct buf *b, size_t at, size_t v)
-{
-	b->d[at] = (uint8_t)(v >> 8);
-	b->d[at + 1] = (uint8_t)v;
-}
-
-static void set32(struct buf *b, size_t at, size_t v)
-{
-	set16(b, at, v >> 16);
-	set16(b, at + 2, v & 0xffff);
-}
-
-/* BGP header; returns where the message starts (bgp_end fills length). */
-static size_t bgp_begin(struct buf *b, unsigned type)
-{
-	size_t at = b->n;
-
-	for (int i = 0; i < 16; i++)
-		put8(b, 0xff);
-	put16(b, 0);
-	put8(b, type);
-	return at;
-}
-
-static void bgp_end(struct buf *b, size_t at)
-{
-	set16(b, at + 16, b->n - at);
-}
+#include "wire_build.h"
 
 /* OPEN, AS 65001 (4-octet capability), ADD-PATH IPv4 unicast with the
  * given send/receive value (0: no ADD-PATH capability). */
-static void open_msg(struct buf *b, uint32_t bgp_id, unsigned addpath_sr)
+static void open_msg(struct wb *b, uint32_t bgp_id, unsigned addpath_sr)
 {
-	size_t at = bgp_begin(b, 1), plen;
+	size_t at = wb_bgp_begin(b, 1), plen;
 
-	put8(b, 4);
-	put16(b, 65001);
-	put16(b, 180);
-	put32(b, bgp_id);
-	plen = b->n;
-	put8(b, 0);
-	put8(b, 2); /* capabilities parameter */
-	put8(b, addpath_sr ? 20 : 14);
-	put8(b, 1), put8(b, 4), put16(b, 1), put8(b, 0), put8(b, 1); /* MP IPv4 unicast */
-	put8(b, 65), put8(b, 4), put32(b, 65001);		      /* 4-octet AS */
-	put8(b, 2), put8(b, 0);					      /* route refresh */
+	wb_put8(b, 4);
+	wb_put16(b, 65001);
+	wb_put16(b, 180);
+	wb_put32(b, bgp_id);
+	plen = b->len;
+	wb_put8(b, 0);
+	wb_put8(b, 2); /* capabilities parameter */
+	wb_put8(b, addpath_sr ? 20 : 14);
+	/* MP IPv4 unicast */
+	wb_put8(b, 1), wb_put8(b, 4), wb_put16(b, 1), wb_put8(b, 0), wb_put8(b, 1);
+	wb_put8(b, 65), wb_put8(b, 4), wb_put32(b, 65001); /* 4-octet AS */
+	wb_put8(b, 2), wb_put8(b, 0);			   /* route refresh */
 	if (addpath_sr)
-		put8(b, 69), put8(b, 4), put16(b, 1), put8(b, 1), put8(b, addpath_sr);
-	b->d[plen] = (uint8_t)(b->n - plen - 1);
-	bgp_end(b, at);
+		wb_put8(b, 69), wb_put8(b, 4), wb_put16(b, 1), wb_put8(b, 1),
+			wb_put8(b, addpath_sr);
+	b->p[plen] = (uint8_t)(b->len - plen - 1);
+	wb_bgp_end(b, at);
 }
 
-static void attr(struct buf *b, unsigned flags, unsigned type, const uint8_t *v, size_t n)
+static void attr(struct wb *b, unsigned flags, unsigned type, const uint8_t *v, size_t n)
 {
-	put8(b, flags);
-	put8(b, type);
-	put8(b, (unsigned)n);
-	putmem(b, v, n);
+	wb_put8(b, flags);
+	wb_put8(b, type);
+	wb_put8(b, (unsigned)n);
+	wb_put_mem(b, v, n);
 }
 
 static const uint8_t origin_igp[] = {0};
@@ -110,76 +52,68 @@ static const uint8_t as_path_65001[] = {2, 1, 0, 0, 0xfd, 0xe9}; /* AS_SEQUENCE 
 static const uint8_t next_hop[] = {192, 0, 2, 1};
 
 /* UPDATE announcing 10.0.0.0/24 with ADD-PATH path id 1 on the wire. */
-static void update_addpath(struct buf *b)
+static void update_addpath(struct wb *b)
 {
-	size_t at = bgp_begin(b, 2), alen;
+	size_t at = wb_bgp_begin(b, 2), alen;
 
-	put16(b, 0);
-	alen = b->n;
-	put16(b, 0);
+	wb_put16(b, 0);
+	alen = b->len;
+	wb_put16(b, 0);
 	attr(b, 0x40, 1, origin_igp, sizeof(origin_igp));
 	attr(b, 0x40, 2, as_path_65001, sizeof(as_path_65001));
 	attr(b, 0x40, 3, next_hop, sizeof(next_hop));
-	set16(b, alen, b->n - alen - 2);
-	put32(b, 1), put8(b, 24), put8(b, 10), put8(b, 0), put8(b, 0);
-	bgp_end(b, at);
+	wb_set16(b, alen, b->len - alen - 2);
+	wb_put32(b, 1), wb_put8(b, 24), wb_put8(b, 10), wb_put8(b, 0), wb_put8(b, 0);
+	wb_bgp_end(b, at);
 }
 
-/* BMP common header + per-peer header for peer 192.0.2.2 AS 65002. */
-static size_t bmp_begin(struct buf *b, unsigned type, unsigned flags)
+/* BMP common header + per-peer header for peer 192.0.2.2 AS 65002;
+ * wb_bmp_end closes it. */
+static size_t bmp_begin(struct wb *b, unsigned type, unsigned flags)
 {
-	size_t at = b->n;
+	size_t at = wb_bmp_begin(b, type);
 
-	put8(b, 3);
-	put32(b, 0);
-	put8(b, type);
-	put8(b, 0);	/* global instance */
-	put8(b, flags);
-	put32(b, 0), put32(b, 0); /* distinguisher */
+	wb_put8(b, 0);	/* global instance */
+	wb_put8(b, flags);
+	wb_put32(b, 0), wb_put32(b, 0); /* distinguisher */
 	for (int i = 0; i < 12; i++)
-		put8(b, 0);
-	put8(b, 192), put8(b, 0), put8(b, 2), put8(b, 2);
-	put32(b, 65002);
-	put32(b, 0xc0000202);
-	put32(b, 1700000000), put32(b, 250000);
+		wb_put8(b, 0);
+	wb_put8(b, 192), wb_put8(b, 0), wb_put8(b, 2), wb_put8(b, 2);
+	wb_put32(b, 65002);
+	wb_put32(b, 0xc0000202);
+	wb_put32(b, 1700000000), wb_put32(b, 250000);
 	return at;
-}
-
-static void bmp_end(struct buf *b, size_t at)
-{
-	set32(b, at + 1, b->n - at);
 }
 
 /* Peer Up whose OPENs advertise ADD-PATH IPv4 unicast: the router
  * (sent OPEN) can receive (1), its peer (received OPEN) can send (2). */
-static void peer_up(struct buf *b)
+static void peer_up(struct wb *b)
 {
 	size_t at = bmp_begin(b, 3, 0);
 
 	for (int i = 0; i < 12; i++)
-		put8(b, 0);
-	put8(b, 192), put8(b, 0), put8(b, 2), put8(b, 1);
-	put16(b, 179), put16(b, 40000);
+		wb_put8(b, 0);
+	wb_put8(b, 192), wb_put8(b, 0), wb_put8(b, 2), wb_put8(b, 1);
+	wb_put16(b, 179), wb_put16(b, 40000);
 	open_msg(b, 0xc0000201, 1);
 	open_msg(b, 0xc0000202, 2);
-	bmp_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void route_monitoring(struct buf *b, unsigned flags)
+static void route_monitoring(struct wb *b, unsigned flags)
 {
 	size_t at = bmp_begin(b, 0, flags);
 
 	update_addpath(b);
-	bmp_end(b, at);
+	wb_bmp_end(b, at);
 }
 
-static void initiation(struct buf *b)
+static void initiation(struct wb *b)
 {
-	size_t at = b->n;
+	size_t at = wb_bmp_begin(b, 4);
 
-	put8(b, 3), put32(b, 0), put8(b, 4);
-	put16(b, 2), put16(b, 3), putmem(b, "rt1", 3);
-	bmp_end(b, at);
+	wb_put16(b, 2), wb_put16(b, 3), wb_put_mem(b, "rt1", 3);
+	wb_bmp_end(b, at);
 }
 
 /* ---- JSON helpers ------------------------------------------------------ */
@@ -227,14 +161,14 @@ static void test_update_ipv6_mp_reach(void **state)
 	static const uint8_t mp_unreach[] = {0, 2, 1, 48, 0x20, 0x01, 0x0d, 0xb8, 0, 2};
 	static const uint8_t comms[] = {0xfd, 0xe8, 0, 1};
 	static const uint8_t large[] = {0, 0, 0xfd, 0xe8, 0, 0, 0, 1, 0, 0, 0, 2};
-	struct buf b = {.n = 0};
-	size_t at = bgp_begin(&b, 2), alen;
+	struct wb b = {0};
+	size_t at = wb_bgp_begin(&b, 2), alen;
 	json_t *j;
 
 	(void)state;
-	put16(&b, 0);
-	alen = b.n;
-	put16(&b, 0);
+	wb_put16(&b, 0);
+	alen = b.len;
+	wb_put16(&b, 0);
 	attr(&b, 0x40, 1, origin_igp, sizeof(origin_igp));
 	attr(&b, 0x40, 2, as_path_65001, sizeof(as_path_65001));
 	attr(&b, 0x40, 3, next_hop, sizeof(next_hop));
@@ -242,11 +176,11 @@ static void test_update_ipv6_mp_reach(void **state)
 	attr(&b, 0xc0, 32, large, sizeof(large));
 	attr(&b, 0x80, 14, mp_reach, sizeof(mp_reach));
 	attr(&b, 0x80, 15, mp_unreach, sizeof(mp_unreach));
-	set16(&b, alen, b.n - alen - 2);
-	put8(&b, 16), put8(&b, 10), put8(&b, 1);
-	bgp_end(&b, at);
+	wb_set16(&b, alen, b.len - alen - 2);
+	wb_put8(&b, 16), wb_put8(&b, 10), wb_put8(&b, 1);
+	wb_bgp_end(&b, at);
 
-	j = decode_bgp_message(b.d, b.n, NULL);
+	j = decode_bgp_message(b.p, b.len, NULL);
 	assert_string_equal(str_at(j, "type"), "UPDATE");
 	assert_json(json_object_get(j, "announced"),
 		    "[\"10.1.0.0/16\",\"2001:db8::/32\",\"2001:db8:1::/48\"]");
@@ -267,6 +201,7 @@ static void test_update_ipv6_mp_reach(void **state)
 	assert_null(json_object_get(j, "error"));
 	assert_false(decode_has_error(j));
 	json_decref(j);
+	wb_free(&b);
 }
 
 /* A VPNv4 MP_REACH (SAFI 128) is kept opaque: one {afi,safi,bytes}. */
@@ -275,69 +210,71 @@ static void test_update_opaque_afi_safi(void **state)
 	static const uint8_t mp_reach[] = {0, 1, 128, 12, 0, 0, 0, 0, 0, 0, 0, 0, 10, 0, 0, 1,
 					   0, 112, 0, 0, 0x11, 0, 0, 0xfd, 0xe8, 0, 0, 0, 1,
 					   10, 2, 0};
-	struct buf b = {.n = 0};
-	size_t at = bgp_begin(&b, 2), alen;
+	struct wb b = {0};
+	size_t at = wb_bgp_begin(&b, 2), alen;
 	json_t *j;
 
 	(void)state;
-	put16(&b, 0);
-	alen = b.n;
-	put16(&b, 0);
+	wb_put16(&b, 0);
+	alen = b.len;
+	wb_put16(&b, 0);
 	attr(&b, 0x40, 1, origin_igp, sizeof(origin_igp));
 	attr(&b, 0x40, 2, as_path_65001, sizeof(as_path_65001));
 	attr(&b, 0x80, 14, mp_reach, sizeof(mp_reach));
-	set16(&b, alen, b.n - alen - 2);
-	bgp_end(&b, at);
+	wb_set16(&b, alen, b.len - alen - 2);
+	wb_bgp_end(&b, at);
 
-	j = decode_bgp_message(b.d, b.n, NULL);
+	j = decode_bgp_message(b.p, b.len, NULL);
 	assert_json(json_object_get(j, "announced"), "[{\"afi\":1,\"safi\":128,\"bytes\":15}]");
 	assert_json(json_object_get(json_object_get(j, "attrs"), "mp_reach"),
 		    "{\"afi\":1,\"safi\":128,\"next_hop\":\"00000000000000000a000001\"}");
 	json_decref(j);
+	wb_free(&b);
 }
 
 static void test_update_eor_and_attr_error(void **state)
 {
 	static const uint8_t bad_origin[] = {0, 0}; /* ORIGIN length 2: RFC 7606 §7.1 */
-	struct buf b = {.n = 0};
-	size_t at = bgp_begin(&b, 2), alen;
+	struct wb b = {0};
+	size_t at = wb_bgp_begin(&b, 2), alen;
 	json_t *j;
 
 	(void)state;
-	put16(&b, 0), put16(&b, 0);
-	bgp_end(&b, at);
-	j = decode_bgp_message(b.d, b.n, NULL);
+	wb_put16(&b, 0), wb_put16(&b, 0);
+	wb_bgp_end(&b, at);
+	j = decode_bgp_message(b.p, b.len, NULL);
 	assert_json(json_object_get(j, "eor"), "{\"afi\":1,\"safi\":1}");
 	json_decref(j);
 
-	b.n = 0;
-	at = bgp_begin(&b, 2);
-	put16(&b, 0);
-	alen = b.n;
-	put16(&b, 0);
+	wb_reset(&b);
+	at = wb_bgp_begin(&b, 2);
+	wb_put16(&b, 0);
+	alen = b.len;
+	wb_put16(&b, 0);
 	attr(&b, 0x40, 1, bad_origin, sizeof(bad_origin));
 	attr(&b, 0x40, 2, as_path_65001, sizeof(as_path_65001));
 	attr(&b, 0x40, 3, next_hop, sizeof(next_hop));
-	set16(&b, alen, b.n - alen - 2);
-	put8(&b, 8), put8(&b, 10);
-	bgp_end(&b, at);
-	j = decode_bgp_message(b.d, b.n, NULL);
+	wb_set16(&b, alen, b.len - alen - 2);
+	wb_put8(&b, 8), wb_put8(&b, 10);
+	wb_bgp_end(&b, at);
+	j = decode_bgp_message(b.p, b.len, NULL);
 	assert_string_equal(str_at(j, "outcome"), "treat_as_withdraw");
 	assert_string_equal(str_at(j, "error"), "attr_length");
 	assert_json(json_object_get(j, "announced"), "[\"10.0.0.0/8\"]");
 	assert_true(decode_has_error(j));
 	json_decref(j);
+	wb_free(&b);
 }
 
 static void test_open_and_notification(void **state)
 {
-	struct buf b = {.n = 0};
+	struct wb b = {0};
 	size_t at;
 	json_t *j;
 
 	(void)state;
 	open_msg(&b, 0xc0000201, 3);
-	j = decode_bgp_message(b.d, b.n, NULL);
+	j = decode_bgp_message(b.p, b.len, NULL);
 	assert_string_equal(str_at(j, "type"), "OPEN");
 	assert_string_equal(str_at(j, "bgp_id"), "192.0.2.1");
 	assert_int_equal(json_integer_value(json_object_get(j, "as")), 65001);
@@ -345,16 +282,17 @@ static void test_open_and_notification(void **state)
 		    "[{\"afi\":1,\"safi\":1,\"send_receive\":\"both\"}]");
 	json_decref(j);
 
-	b.n = 0;
-	at = bgp_begin(&b, 3);
-	put8(&b, 6), put8(&b, 2), put8(&b, 3), putmem(&b, "bye", 3);
-	bgp_end(&b, at);
-	j = decode_bgp_message(b.d, b.n, NULL);
+	wb_reset(&b);
+	at = wb_bgp_begin(&b, 3);
+	wb_put8(&b, 6), wb_put8(&b, 2), wb_put8(&b, 3), wb_put_mem(&b, "bye", 3);
+	wb_bgp_end(&b, at);
+	j = decode_bgp_message(b.p, b.len, NULL);
 	assert_string_equal(str_at(j, "type"), "NOTIFICATION");
 	assert_string_equal(str_at(j, "code_name"), "Cease");
 	assert_string_equal(str_at(j, "subcode_name"), "Administrative Shutdown");
 	assert_string_equal(str_at(j, "shutdown_communication"), "bye");
 	json_decref(j);
+	wb_free(&b);
 }
 
 /* ---- BMP messages ------------------------------------------------------ */
@@ -366,13 +304,13 @@ static void test_open_and_notification(void **state)
 static void test_peer_up_addpath_changes_route_monitoring(void **state)
 {
 	struct decode_bmp *d = decode_bmp_new();
-	struct buf b = {.n = 0};
+	struct wb b = {0};
 	json_t *j;
 
 	(void)state;
 	assert_non_null(d);
 	route_monitoring(&b, 0);
-	j = decode_bmp_message(d, b.d, b.n);
+	j = decode_bmp_message(d, b.p, b.len);
 	assert_string_equal(str_at(j, "type"), "route-monitoring");
 	assert_string_equal(str_at(j, "decode_context"), "default");
 	/* without ADD-PATH the path id's bytes read as five prefixes */
@@ -380,9 +318,9 @@ static void test_peer_up_addpath_changes_route_monitoring(void **state)
 			 5);
 	json_decref(j);
 
-	b.n = 0;
+	wb_reset(&b);
 	peer_up(&b);
-	j = decode_bmp_message(d, b.d, b.n);
+	j = decode_bmp_message(d, b.p, b.len);
 	assert_string_equal(str_at(j, "type"), "peer-up");
 	assert_string_equal(str_at(j, "peer.address"), "192.0.2.2");
 	assert_string_equal(str_at(j, "peer.timestamp"), "2023-11-14T22:13:20.250000Z");
@@ -391,9 +329,9 @@ static void test_peer_up_addpath_changes_route_monitoring(void **state)
 	assert_string_equal(str_at(j, "received_open.bgp_id"), "192.0.2.2");
 	json_decref(j);
 
-	b.n = 0;
+	wb_reset(&b);
 	route_monitoring(&b, 0);
-	j = decode_bmp_message(d, b.d, b.n);
+	j = decode_bmp_message(d, b.p, b.len);
 	assert_string_equal(str_at(j, "decode_context"), "peer-up");
 	assert_json(json_object_get(json_object_get(j, "bgp"), "announced"),
 		    "[\"10.0.0.0/24#1\"]");
@@ -401,43 +339,44 @@ static void test_peer_up_addpath_changes_route_monitoring(void **state)
 		    "{\"v\":false,\"l\":false,\"a\":false,\"o\":false}");
 	json_decref(j);
 
-	b.n = 0;
+	wb_reset(&b);
 	route_monitoring(&b, 0x10); /* Adj-RIB-Out: the router sends, peer cannot receive */
-	j = decode_bmp_message(d, b.d, b.n);
+	j = decode_bmp_message(d, b.p, b.len);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "bgp"), "announced")),
 			 5);
 	json_decref(j);
 	decode_bmp_free(d);
+	wb_free(&b);
 }
 
 static void test_peer_down_and_stats(void **state)
 {
 	struct decode_bmp *d = decode_bmp_new();
-	struct buf b = {.n = 0};
+	struct wb b = {0};
 	size_t at, nat;
 	json_t *j;
 
 	(void)state;
 	at = bmp_begin(&b, 2, 0);
-	put8(&b, 3); /* remote notification */
-	nat = bgp_begin(&b, 3);
-	put8(&b, 4), put8(&b, 0);
-	bgp_end(&b, nat);
-	bmp_end(&b, at);
-	j = decode_bmp_message(d, b.d, b.n);
+	wb_put8(&b, 3); /* remote notification */
+	nat = wb_bgp_begin(&b, 3);
+	wb_put8(&b, 4), wb_put8(&b, 0);
+	wb_bgp_end(&b, nat);
+	wb_bmp_end(&b, at);
+	j = decode_bmp_message(d, b.p, b.len);
 	assert_string_equal(str_at(j, "reason"), "remote-notification");
 	assert_string_equal(str_at(j, "notification.code_name"), "Hold Timer Expired");
 	json_decref(j);
 
-	b.n = 0;
+	wb_reset(&b);
 	at = bmp_begin(&b, 1, 0);
-	put32(&b, 3);
-	put16(&b, 0), put16(&b, 4), put32(&b, 7); /* a 32-bit counter */
-	put16(&b, 9), put16(&b, 11), put16(&b, 2), put8(&b, 1);
-	put32(&b, 0), put32(&b, 42);		  /* a per-AFI/SAFI gauge */
-	put16(&b, 1), put16(&b, 2), put16(&b, 5); /* a counter of the wrong size */
-	bmp_end(&b, at);
-	j = decode_bmp_message(d, b.d, b.n);
+	wb_put32(&b, 3);
+	wb_put16(&b, 0), wb_put16(&b, 4), wb_put32(&b, 7); /* a 32-bit counter */
+	wb_put16(&b, 9), wb_put16(&b, 11), wb_put16(&b, 2), wb_put8(&b, 1);
+	wb_put32(&b, 0), wb_put32(&b, 42);		  /* a per-AFI/SAFI gauge */
+	wb_put16(&b, 1), wb_put16(&b, 2), wb_put16(&b, 5); /* a counter of the wrong size */
+	wb_bmp_end(&b, at);
+	j = decode_bmp_message(d, b.p, b.len);
 	assert_json(json_object_get(j, "stats"),
 		    "[{\"type\":0,\"name\":\"rejected_prefixes\",\"value\":7},"
 		    "{\"type\":9,\"name\":\"adj_rib_in_routes_per_afi_safi\",\"afi\":2,"
@@ -447,6 +386,7 @@ static void test_peer_down_and_stats(void **state)
 	assert_string_equal(str_at(j, "error"), "unexpected_size");
 	json_decref(j);
 	decode_bmp_free(d);
+	wb_free(&b);
 }
 
 /* ---- stream drivers ---------------------------------------------------- */
@@ -482,7 +422,7 @@ static json_t *last_line(const char *out)
 
 static void test_stream_truncated(void **state)
 {
-	struct buf b = {.n = 0};
+	struct wb b = {0};
 	struct decode_stats st;
 	char *out = NULL;
 	json_t *j;
@@ -490,7 +430,7 @@ static void test_stream_truncated(void **state)
 	(void)state;
 	initiation(&b);
 	peer_up(&b);
-	assert_int_equal(run_stream(decode_bmp_stream, b.d, b.n - 10, &out, &st), -1);
+	assert_int_equal(run_stream(decode_bmp_stream, b.p, b.len - 10, &out, &st), -1);
 	assert_int_equal(st.messages, 1);
 	assert_true(st.truncated);
 	assert_false(st.framing_lost);
@@ -499,11 +439,12 @@ static void test_stream_truncated(void **state)
 	assert_int_equal(json_integer_value(json_object_get(j, "offset")), 13);
 	json_decref(j);
 	free(out);
+	wb_free(&b);
 }
 
 static void test_stream_bmp_framing_lost(void **state)
 {
-	struct buf b = {.n = 0};
+	struct wb b = {0};
 	struct decode_stats st;
 	char *out = NULL;
 	json_t *j;
@@ -511,8 +452,8 @@ static void test_stream_bmp_framing_lost(void **state)
 	(void)state;
 	initiation(&b);
 	initiation(&b);
-	b.d[13] = 4; /* the second message claims BMP version 4 */
-	assert_int_equal(run_stream(decode_bmp_stream, b.d, b.n, &out, &st), -1);
+	b.p[13] = 4; /* the second message claims BMP version 4 */
+	assert_int_equal(run_stream(decode_bmp_stream, b.p, b.len, &out, &st), -1);
 	assert_int_equal(st.messages, 1);
 	assert_true(st.framing_lost);
 	j = last_line(out);
@@ -520,26 +461,28 @@ static void test_stream_bmp_framing_lost(void **state)
 	assert_string_equal(str_at(j, "reason"), "unsupported_version");
 	json_decref(j);
 	free(out);
+	wb_free(&b);
 }
 
 /* A malformed UPDATE is reported and the stream goes on; an OPEN in the
  * stream switches ADD-PATH on for the sender's later UPDATEs. */
 static void test_stream_bgp(void **state)
 {
-	struct buf b = {.n = 0};
+	struct wb b = {0};
 	struct decode_stats st;
 	size_t at;
 	char *out = NULL;
 	json_t *j;
 
 	(void)state;
-	at = bgp_begin(&b, 2);
-	put16(&b, 0), put16(&b, 0), put8(&b, 33), put32(&b, 0), put8(&b, 0); /* /33 */
-	bgp_end(&b, at);
+	at = wb_bgp_begin(&b, 2);
+	wb_put16(&b, 0), wb_put16(&b, 0);
+	wb_put8(&b, 33), wb_put32(&b, 0), wb_put8(&b, 0); /* a /33 */
+	wb_bgp_end(&b, at);
 	open_msg(&b, 0xc0000201, 2);
 	update_addpath(&b);
-	bgp_end(&b, bgp_begin(&b, 4));
-	assert_int_equal(run_stream(decode_bgp_stream, b.d, b.n, &out, &st), 0);
+	wb_bgp_end(&b, wb_bgp_begin(&b, 4));
+	assert_int_equal(run_stream(decode_bgp_stream, b.p, b.len, &out, &st), 0);
 	assert_int_equal(st.messages, 4);
 	assert_int_equal(st.errors, 1);
 	/* missing_mandatory comes first; the /33 is named too */
@@ -550,12 +493,13 @@ static void test_stream_bgp(void **state)
 	json_decref(j);
 	free(out);
 
-	b.d[0] = 0; /* bad marker: framing lost at once */
-	assert_int_equal(run_stream(decode_bgp_stream, b.d, b.n, &out, &st), -1);
+	b.p[0] = 0; /* bad marker: framing lost at once */
+	assert_int_equal(run_stream(decode_bgp_stream, b.p, b.len, &out, &st), -1);
 	assert_true(st.framing_lost);
 	assert_int_equal(st.messages, 0);
 	assert_non_null(strstr(out, "\"reason\":\"marker\""));
 	free(out);
+	wb_free(&b);
 }
 
 int main(void)

@@ -13,186 +13,119 @@
 #include "metrics.h"
 #include "model.h"
 #include "session.h"
+#include "wire_build.h"
 
-/* ---- a tiny encoder for test streams ---- */
-
-struct buf {
-	uint8_t b[65536];
-	size_t n;
-};
-
-static void u8(struct buf *b, unsigned v)
-{
-	b->b[b->n++] = (uint8_t)v;
-}
-
-static void u16(struct buf *b, unsigned v)
-{
-	u8(b, v >> 8);
-	u8(b, v);
-}
-
-static void u32(struct buf *b, uint32_t v)
-{
-	u16(b, v >> 16);
-	u16(b, v & 0xffff);
-}
-
-static void bytes(struct buf *b, const void *p, size_t n)
-{
-	memcpy(b->b + b->n, p, n);
-	b->n += n;
-}
-
-static void patch16(struct buf *b, size_t at, size_t v)
-{
-	b->b[at] = (uint8_t)(v >> 8);
-	b->b[at + 1] = (uint8_t)v;
-}
-
-static void patch32(struct buf *b, size_t at, size_t v)
-{
-	patch16(b, at, v >> 16);
-	patch16(b, at + 2, v & 0xffff);
-}
-
-/* BMP common header; returns where the length goes. */
-static size_t bmp_begin(struct buf *b, unsigned type)
-{
-	size_t at = b->n + 1;
-
-	u8(b, 3);
-	u32(b, 0);
-	u8(b, type);
-	return at;
-}
-
-static void bmp_end(struct buf *b, size_t at)
-{
-	patch32(b, at, b->n - (at - 1));
-}
+/* ---- test streams (built with tests/tools/wire_build.h) ---- */
 
 /* Per-peer header for IPv4 peer 198.18.1.2 AS 65002; flags as given. */
-static void peer_hdr(struct buf *b, unsigned flags)
+static void peer_hdr(struct wb *b, unsigned flags)
 {
 	static const uint8_t addr[16] = {[12] = 198, [13] = 18, [14] = 1, [15] = 2};
 
-	u8(b, 0);
-	u8(b, flags);
-	u32(b, 0);
-	u32(b, 0);
-	bytes(b, addr, 16);
-	u32(b, 65002);
-	u32(b, 0xc6120102);
-	u32(b, 1700000000);
-	u32(b, 0);
-}
-
-static size_t bgp_begin(struct buf *b, unsigned type)
-{
-	size_t at;
-
-	for (int i = 0; i < 16; i++)
-		u8(b, 0xff);
-	at = b->n;
-	u16(b, 0);
-	u8(b, type);
-	return at;
-}
-
-static void bgp_end(struct buf *b, size_t at)
-{
-	patch16(b, at, b->n - (at - 16));
+	wb_put8(b, 0);
+	wb_put8(b, flags);
+	wb_put32(b, 0);
+	wb_put32(b, 0);
+	wb_put_mem(b, addr, 16);
+	wb_put32(b, 65002);
+	wb_put32(b, 0xc6120102);
+	wb_put32(b, 1700000000);
+	wb_put32(b, 0);
 }
 
 /* OPEN with MP IPv4 unicast, 4-octet AS, and ADD-PATH IPv4 unicast with
  * the given send/receive value (0: no ADD-PATH capability). */
-static void open_msg(struct buf *b, uint32_t as, unsigned addpath)
+static void open_msg(struct wb *b, uint32_t as, unsigned addpath)
 {
-	size_t at = bgp_begin(b, 1), plen;
+	size_t at = wb_bgp_begin(b, 1), plen;
 
-	u8(b, 4);
-	u16(b, 23456);
-	u16(b, 90);
-	u32(b, as);
-	plen = b->n;
-	u8(b, 0);
-	u8(b, 2); /* capabilities parameter */
-	u8(b, addpath ? 18 : 12);
-	u8(b, 1), u8(b, 4), u16(b, 1), u8(b, 0), u8(b, 1);   /* MP IPv4 unicast */
-	u8(b, 65), u8(b, 4), u32(b, as);                     /* 4-octet AS */
+	wb_put8(b, 4);
+	wb_put16(b, 23456);
+	wb_put16(b, 90);
+	wb_put32(b, as);
+	plen = b->len;
+	wb_put8(b, 0);
+	wb_put8(b, 2); /* capabilities parameter */
+	wb_put8(b, addpath ? 18 : 12);
+	/* MP IPv4 unicast */
+	wb_put8(b, 1), wb_put8(b, 4), wb_put16(b, 1), wb_put8(b, 0), wb_put8(b, 1);
+	wb_put8(b, 65), wb_put8(b, 4), wb_put32(b, as); /* 4-octet AS */
 	if (addpath)
-		u8(b, 69), u8(b, 4), u16(b, 1), u8(b, 1), u8(b, addpath);
-	b->b[plen] = (uint8_t)(b->n - plen - 1);
-	bgp_end(b, at);
+		wb_put8(b, 69), wb_put8(b, 4), wb_put16(b, 1), wb_put8(b, 1), wb_put8(b, addpath);
+	b->p[plen] = (uint8_t)(b->len - plen - 1);
+	wb_bgp_end(b, at);
 }
 
-static void peer_up(struct buf *b, unsigned sent_addpath, unsigned recv_addpath)
+static void peer_up(struct wb *b, unsigned sent_addpath, unsigned recv_addpath)
 {
-	size_t at = bmp_begin(b, 3);
+	size_t at = wb_bmp_begin(b, 3);
 	static const uint8_t local[16] = {[12] = 198, [13] = 18, [14] = 1, [15] = 1};
 
 	peer_hdr(b, 0);
-	bytes(b, local, 16);
-	u16(b, 179);
-	u16(b, 40000);
+	wb_put_mem(b, local, 16);
+	wb_put16(b, 179);
+	wb_put16(b, 40000);
 	open_msg(b, 65001, sent_addpath); /* the router's */
 	open_msg(b, 65002, recv_addpath); /* the peer's */
-	bmp_end(b, at);
+	wb_bmp_end(b, at);
 }
 
 /* Route Monitoring of one UPDATE announcing n /24s from 203.0.x.0 (path
  * ids 1..n when addpath), or withdrawing them when withdraw. */
-static void route_mon(struct buf *b, unsigned n, bool addpath, bool withdraw, unsigned flags)
+static void route_mon(struct wb *b, unsigned n, bool addpath, bool withdraw, unsigned flags)
 {
-	size_t at = bmp_begin(b, 0), bat, wl, al;
+	size_t at = wb_bmp_begin(b, 0), bat, wl, al;
 
 	peer_hdr(b, flags);
-	bat = bgp_begin(b, 2);
-	wl = b->n;
-	u16(b, 0);
+	bat = wb_bgp_begin(b, 2);
+	wl = b->len;
+	wb_put16(b, 0);
 	for (unsigned i = 0; withdraw && i < n; i++) {
 		if (addpath)
-			u32(b, i + 1);
-		u8(b, 24), u8(b, 203), u8(b, 0), u8(b, i);
+			wb_put32(b, i + 1);
+		wb_put8(b, 24), wb_put8(b, 203), wb_put8(b, 0), wb_put8(b, i);
 	}
-	patch16(b, wl, b->n - wl - 2);
-	al = b->n;
-	u16(b, 0);
+	wb_set16(b, wl, b->len - wl - 2);
+	al = b->len;
+	wb_put16(b, 0);
 	if (!withdraw) {
-		u8(b, 0x40), u8(b, 1), u8(b, 1), u8(b, 0);                     /* ORIGIN IGP */
-		u8(b, 0x40), u8(b, 2), u8(b, 6), u8(b, 2), u8(b, 1), u32(b, 65002); /* AS_PATH */
-		u8(b, 0x40), u8(b, 3), u8(b, 4), u32(b, 0xc6120102);          /* NEXT_HOP */
+		/* ORIGIN IGP */
+		wb_put8(b, 0x40), wb_put8(b, 1), wb_put8(b, 1), wb_put8(b, 0);
+		/* AS_PATH: AS_SEQUENCE 65002 */
+		wb_put8(b, 0x40), wb_put8(b, 2), wb_put8(b, 6);
+		wb_put8(b, 2), wb_put8(b, 1), wb_put32(b, 65002);
+		/* NEXT_HOP */
+		wb_put8(b, 0x40), wb_put8(b, 3), wb_put8(b, 4), wb_put32(b, 0xc6120102);
 	}
-	patch16(b, al, b->n - al - 2);
+	wb_set16(b, al, b->len - al - 2);
 	for (unsigned i = 0; !withdraw && i < n; i++) {
 		if (addpath)
-			u32(b, i + 1);
-		u8(b, 24), u8(b, 203), u8(b, 0), u8(b, i);
+			wb_put32(b, i + 1);
+		wb_put8(b, 24), wb_put8(b, 203), wb_put8(b, 0), wb_put8(b, i);
 	}
-	bgp_end(b, bat);
-	bmp_end(b, at);
+	wb_bgp_end(b, bat);
+	wb_bmp_end(b, at);
 }
 
-static void peer_down_notification(struct buf *b)
+static void peer_down_notification(struct wb *b)
 {
-	size_t at = bmp_begin(b, 2), nat;
+	size_t at = wb_bmp_begin(b, 2), nat;
 
 	peer_hdr(b, 0);
-	u8(b, 1); /* local system closed, NOTIFICATION follows */
-	nat = bgp_begin(b, 3);
-	u8(b, 6), u8(b, 2); /* Cease / Administrative Shutdown */
-	bgp_end(b, nat);
-	bmp_end(b, at);
+	wb_put8(b, 1); /* local system closed, NOTIFICATION follows */
+	nat = wb_bgp_begin(b, 3);
+	wb_put8(b, 6), wb_put8(b, 2); /* Cease / Administrative Shutdown */
+	wb_bgp_end(b, nat);
+	wb_bmp_end(b, at);
 }
 
-static void initiation(struct buf *b)
+static void initiation(struct wb *b)
 {
-	size_t at = bmp_begin(b, 4);
+	size_t at = wb_bmp_begin(b, 4);
 
-	u16(b, 2), u16(b, 5), bytes(b, "edge1", 5);
-	u16(b, 1), u16(b, 3), bytes(b, "FRR", 3);
-	bmp_end(b, at);
+	wb_put16(b, 2), wb_put16(b, 5), wb_put_mem(b, "edge1", 5);
+	wb_put16(b, 1), wb_put16(b, 3), wb_put_mem(b, "FRR", 3);
+	wb_bmp_end(b, at);
 }
 
 /* ---- fixture ---- */
@@ -203,7 +136,7 @@ struct fx {
 	struct model_router *r;
 	struct bmp_session *s;
 	struct model_peer *p;
-	struct buf in;
+	struct wb in;
 };
 
 static int setup(void **state)
@@ -226,6 +159,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	wb_free(&f->in);
 	bmp_session_free(f->s);
 	model_free(f->m);
 	metrics_registry_free(f->reg);
@@ -237,16 +171,16 @@ static int teardown(void **state)
  * unconsumed bytes like the listener does. Returns the last status. */
 static int feed(struct fx *f, size_t chunk)
 {
-	uint8_t *pending = malloc(f->in.n);
+	uint8_t *pending = malloc(f->in.len);
 	size_t have = 0, off = 0;
 	int status = 0;
 
 	assert_non_null(pending);
-	while (off < f->in.n && status == 0) {
-		size_t n = f->in.n - off < chunk ? f->in.n - off : chunk;
+	while (off < f->in.len && status == 0) {
+		size_t n = f->in.len - off < chunk ? f->in.len - off : chunk;
 		size_t used;
 
-		memcpy(pending + have, f->in.b + off, n);
+		memcpy(pending + have, f->in.p + off, n);
 		have += n;
 		off += n;
 		used = bmp_session_feed(f->s, pending, have, 1u << 20, 1.0, &status);
@@ -329,10 +263,10 @@ static void test_peer_down_and_termination(void **state)
 	route_mon(&f->in, 6, false, false, 0);
 	peer_down_notification(&f->in);
 	{
-		size_t at = bmp_begin(&f->in, 5); /* Termination, reason admin close */
+		size_t at = wb_bmp_begin(&f->in, 5); /* Termination, reason admin close */
 
-		u16(&f->in, 1), u16(&f->in, 2), u16(&f->in, 0);
-		bmp_end(&f->in, at);
+		wb_put16(&f->in, 1), wb_put16(&f->in, 2), wb_put16(&f->in, 0);
+		wb_bmp_end(&f->in, at);
 	}
 	route_mon(&f->in, 1, false, false, 0); /* after Termination: not read */
 	assert_int_equal(feed(f, 33), 1);
@@ -345,9 +279,9 @@ static void test_framing_lost(void **state)
 	struct fx *f = *state;
 
 	peer_up(&f->in, 0, 0);
-	u8(&f->in, 1); /* a BMP v1 header: cannot be resynchronised */
-	u32(&f->in, 0);
-	u8(&f->in, 0);
+	wb_put8(&f->in, 1); /* a BMP v1 header: cannot be resynchronised */
+	wb_put32(&f->in, 0);
+	wb_put8(&f->in, 0);
 	assert_int_equal(feed(f, 4096), -1);
 	assert_true(model_peer_is_up(f->p)); /* what came before was applied */
 }
@@ -360,16 +294,16 @@ static void test_malformed_update_keeps_session(void **state)
 	peer_up(&f->in, 0, 0);
 	route_mon(&f->in, 2, false, false, 0);
 	/* an UPDATE whose NLRI claims a /33: counted, skipped, stream goes on */
-	at = bmp_begin(&f->in, 0);
+	at = wb_bmp_begin(&f->in, 0);
 	peer_hdr(&f->in, 0);
 	{
-		size_t bat = bgp_begin(&f->in, 2);
+		size_t bat = wb_bgp_begin(&f->in, 2);
 
-		u16(&f->in, 0), u16(&f->in, 0);
-		u8(&f->in, 33), u32(&f->in, 0xcb000100), u8(&f->in, 0);
-		bgp_end(&f->in, bat);
+		wb_put16(&f->in, 0), wb_put16(&f->in, 0);
+		wb_put8(&f->in, 33), wb_put32(&f->in, 0xcb000100), wb_put8(&f->in, 0);
+		wb_bgp_end(&f->in, bat);
 	}
-	bmp_end(&f->in, at);
+	wb_bmp_end(&f->in, at);
 	route_mon(&f->in, 4, false, false, 0);
 	assert_int_equal(feed(f, 4096), 0);
 	assert_true(model_peer_is_up(f->p));
