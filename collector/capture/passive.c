@@ -1,0 +1,168 @@
+/* passive.c — the inferred BGP session state machine. */
+#include "passive.h"
+
+#include <string.h>
+
+void cap_passive_init(struct cap_passive *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->state = CAP_PASSIVE_CONNECTED;
+	s->notif_code = -1;
+	s->notif_side = -1;
+	bgp_ctx_init(&s->ctx[0]);
+	bgp_ctx_init(&s->ctx[1]);
+}
+
+const char *cap_passive_state_name(enum cap_passive_state st)
+{
+	static const char *const names[] = {"connected", "open-one", "open-both", "established",
+					    "down"};
+
+	return (unsigned)st < sizeof(names) / sizeof(names[0]) ? names[st] : "unknown";
+}
+
+/* Both OPENs known: the hold time and how each side's UPDATEs decode. */
+static void negotiate(struct cap_passive *s)
+{
+	uint16_t a = s->side[0].hold_time, b = s->side[1].hold_time;
+
+	/* RFC 4271 §4.2: the smaller of the two; 0 on either side means none */
+	s->hold_time = a < b ? a : b;
+	for (int i = 0; i < 2; i++)
+		bgp_negotiate(&s->side[1 - i].open, &s->side[i].open, &s->ctx[i]);
+}
+
+static enum cap_passive_state go_down(struct cap_passive *s, const char *why, double now)
+{
+	if (s->state == CAP_PASSIVE_ESTABLISHED)
+		s->state_changes++;
+	s->down_reason = why;
+	s->down_at = now;
+	return CAP_PASSIVE_DOWN;
+}
+
+static enum cap_passive_state go_established(struct cap_passive *s, double now)
+{
+	s->state_changes++;
+	s->established_at = now;
+	return CAP_PASSIVE_ESTABLISHED;
+}
+
+enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive_event ev,
+					 int dir, double now)
+{
+	enum cap_passive_state st = s->state;
+	bool both = s->side[0].open_seen && s->side[1].open_seen;
+
+	(void)dir;
+	if (st == CAP_PASSIVE_DOWN)
+		return st; /* a new TCP connection is a new session */
+	switch (ev) {
+	case CAP_EV_NOTIFICATION:
+		st = go_down(s, "notification", now);
+		break;
+	case CAP_EV_FIN:
+		st = go_down(s, "fin", now);
+		break;
+	case CAP_EV_RST:
+		st = go_down(s, "rst", now);
+		break;
+	case CAP_EV_OPEN:
+		if (st != CAP_PASSIVE_ESTABLISHED)
+			st = both ? CAP_PASSIVE_OPEN_BOTH : CAP_PASSIVE_OPEN_ONE;
+		if (both)
+			negotiate(s);
+		break;
+	case CAP_EV_KEEPALIVE:
+	case CAP_EV_UPDATE:
+	case CAP_EV_ROUTE_REFRESH:
+		/* RFC 4271 §8.2.2: OpenConfirm → Established on KEEPALIVE. With no
+		 * OPEN at all the capture began mid-session: it is established. */
+		if (st == CAP_PASSIVE_OPEN_BOTH ||
+		    (st == CAP_PASSIVE_CONNECTED && !s->side[0].open_seen && !s->side[1].open_seen))
+			st = go_established(s, now);
+		break;
+	}
+	s->state = st;
+	return st;
+}
+
+/* Keeps the numbers of an OPEN; drops what points into the message. */
+static void keep_open(struct cap_passive_side *sd, const struct bgp_open *o)
+{
+	sd->open = *o;
+	sd->open.hostname = NULL;
+	sd->open.hostname_len = 0;
+	sd->open.domain = NULL;
+	sd->open.domain_len = 0;
+	sd->open.ext_next_hop.data = NULL;
+	sd->open.llgr.data = NULL;
+	for (size_t i = 0; i < sd->open.n_opaque && i < BGP_OPEN_MAX_OPAQUE; i++)
+		sd->open.opaque[i].data = NULL;
+	sd->open_seen = true;
+	sd->as = o->has_as4 ? o->as4 : o->my_as;
+	sd->bgp_id = o->bgp_id;
+	sd->hold_time = o->hold_time;
+}
+
+static void on_keepalive(struct cap_passive_side *sd, double now)
+{
+	if (sd->last_keepalive > 0)
+		sd->keepalive_interval = now - sd->last_keepalive;
+	sd->last_keepalive = now;
+}
+
+int cap_passive_message(struct cap_passive *s, int dir, const uint8_t *msg, size_t len,
+			double now)
+{
+	struct cap_passive_side *sd = &s->side[dir & 1];
+	struct wire_reader body;
+	struct bgp_open open;
+	struct bgp_notification n;
+	enum bgp_error why;
+	uint8_t type;
+
+	if (bgp_msg_header(msg, len, &type, &body, &why) != 0)
+		return -1;
+	sd->msgs[type <= 5 ? type : 0]++;
+	sd->last_heard = now;
+	switch (type) {
+	case BGP_MSG_OPEN:
+		/* a malformed OPEN still tells what it could; the peer's
+		 * NOTIFICATION, if any, ends the session */
+		(void)!bgp_open_decode(msg, len, &open);
+		keep_open(sd, &open);
+		cap_passive_event(s, CAP_EV_OPEN, dir, now);
+		break;
+	case BGP_MSG_KEEPALIVE:
+		on_keepalive(sd, now);
+		cap_passive_event(s, CAP_EV_KEEPALIVE, dir, now);
+		break;
+	case BGP_MSG_UPDATE:
+		cap_passive_event(s, CAP_EV_UPDATE, dir, now);
+		break;
+	case BGP_MSG_NOTIFICATION:
+		if (bgp_notification_decode(msg, len, &n) == 0) {
+			s->notif_code = n.code;
+			s->notif_subcode = n.subcode;
+		}
+		s->notif_side = dir & 1;
+		cap_passive_event(s, CAP_EV_NOTIFICATION, dir, now);
+		break;
+	case BGP_MSG_ROUTE_REFRESH:
+		cap_passive_event(s, CAP_EV_ROUTE_REFRESH, dir, now);
+		break;
+	default:
+		break;
+	}
+	return type;
+}
+
+double cap_passive_hold_risk(const struct cap_passive *s, int dir, double now)
+{
+	const struct cap_passive_side *sd = &s->side[dir & 1];
+
+	if (s->hold_time == 0 || sd->last_heard <= 0 || s->state == CAP_PASSIVE_DOWN)
+		return 0;
+	return (now - sd->last_heard) / (double)s->hold_time;
+}

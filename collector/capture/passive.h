@@ -1,0 +1,85 @@
+/* passive.h — a BGP session inferred from the wire: both directions of one
+ * TCP connection, framed into BGP messages, drive a state machine that
+ * says what the two speakers agreed and how healthy the session is.
+ *
+ * Pure: messages and TCP events in, with the capture's timestamps; no
+ * sockets, no clock. Side 0 and side 1 are the two TCP endpoints as the
+ * caller numbers them (side 0 sent the SYN when it was seen).
+ *
+ * Ownership: the caller owns the struct (embed it, cap_passive_init). */
+#ifndef CW_CAPTURE_PASSIVE_H
+#define CW_CAPTURE_PASSIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bgp.h"
+
+enum cap_passive_state {
+	CAP_PASSIVE_CONNECTED,   /* TCP seen, no OPEN yet */
+	CAP_PASSIVE_OPEN_ONE,    /* one side's OPEN seen */
+	CAP_PASSIVE_OPEN_BOTH,   /* both OPENs, waiting for the first KEEPALIVE */
+	CAP_PASSIVE_ESTABLISHED, /* RFC 4271 §8.2.2: KEEPALIVE after both OPENs */
+	CAP_PASSIVE_DOWN,        /* NOTIFICATION, FIN or RST */
+};
+
+enum cap_passive_event {
+	CAP_EV_OPEN,
+	CAP_EV_KEEPALIVE,
+	CAP_EV_UPDATE,
+	CAP_EV_NOTIFICATION,
+	CAP_EV_ROUTE_REFRESH,
+	CAP_EV_FIN,
+	CAP_EV_RST,
+};
+
+/* What one side said in its OPEN (numbers only: nothing points into a
+ * message buffer, so it outlives the message). */
+struct cap_passive_side {
+	bool open_seen;
+	uint32_t as;          /* 4-octet AS when advertised, else the OPEN's */
+	uint32_t bgp_id;
+	uint16_t hold_time;
+	struct bgp_open open; /* pointer fields cleared */
+	double last_heard;    /* any BGP message from this side */
+	double last_keepalive;
+	double keepalive_interval; /* between its last two KEEPALIVEs; 0 unknown */
+	uint64_t msgs[6];     /* by BGP message type 1..5; [0] other */
+};
+
+struct cap_passive {
+	enum cap_passive_state state;
+	struct cap_passive_side side[2];
+	uint16_t hold_time;          /* negotiated: the smaller (RFC 4271 §4.2) */
+	struct bgp_decode_ctx ctx[2]; /* how to decode UPDATEs sent by side i */
+	double established_at;
+	double down_at;
+	const char *down_reason;     /* "notification", "fin", "rst"; static */
+	int notif_code, notif_subcode; /* -1 when no NOTIFICATION */
+	int notif_side;
+	uint64_t state_changes;      /* to and from established */
+};
+
+void cap_passive_init(struct cap_passive *s);
+
+/* The state machine: one function over (state, event). dir is the side
+ * the event came from. Returns the new state. */
+enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive_event ev,
+					 int dir, double now);
+
+/* Feeds one framed BGP message from side dir at time now: decodes what
+ * the state needs (OPEN, NOTIFICATION) and runs the event. Returns the
+ * message type, or -1 when the message is not a BGP message at all. */
+int cap_passive_message(struct cap_passive *s, int dir, const uint8_t *msg, size_t len,
+			double now);
+
+/* Hold-timer risk of side dir at time now: seconds since it was last
+ * heard over the negotiated hold time (1.0 means the hold timer of its
+ * peer has expired). 0 when no hold time is known or it is 0 (RFC 4271
+ * §4.2: keepalives off). */
+double cap_passive_hold_risk(const struct cap_passive *s, int dir, double now);
+
+const char *cap_passive_state_name(enum cap_passive_state st);
+
+#endif
