@@ -11,6 +11,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "decode.h"
+#include "decode_pcap.h"
 #include "log.h"
 
 #define DEFAULT_CONFIG "/etc/circuitwatch/circuitwatch.yaml"
@@ -28,9 +29,12 @@ static void usage(FILE *fp)
 		"                         FILE defaults to " DEFAULT_CONFIG "\n"
 		"  check-config FILE      validate FILE; exit 0 when valid, 2 with\n"
 		"                         FILE:LINE:COLUMN: message per error\n"
-		"  decode [--format bmp|bgp] FILE|-\n"
+		"  decode [--format bmp|bgp] [--bmp-port N] FILE|-\n"
 		"                         print each BMP (default) or BGP message of a\n"
 		"                         raw byte stream as one JSON object per line;\n"
+		"                         a pcap/pcapng FILE (unless --format is given):\n"
+		"                         the messages of TCP port 179 (BGP) and of the\n"
+		"                         BMP port (default 1790) reassembled from TCP;\n"
 		"                         exit 0, 1 when the framing was lost or the\n"
 		"                         input ended inside a message, 2 on errors\n"
 		"\n"
@@ -50,6 +54,7 @@ struct cli {
 	const char *check_file;
 	const char *decode_file;
 	const char *decode_format;
+	long bmp_port; /* 0: not given */
 	struct daemon_opts opts;
 };
 
@@ -61,6 +66,7 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 		{"log-format", required_argument, NULL, 'F'},
 		{"log-level", required_argument, NULL, 'L'},
 		{"format", required_argument, NULL, 'f'},
+		{"bmp-port", required_argument, NULL, 'P'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -93,6 +99,17 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 		case 'f':
 			cli->decode_format = optarg;
 			break;
+		case 'P': {
+			char *end = NULL;
+
+			cli->bmp_port = strtol(optarg, &end, 10);
+			if (end == optarg || *end != '\0' || cli->bmp_port < 1 ||
+			    cli->bmp_port > 65535) {
+				fprintf(stderr, "circuitwatch: --bmp-port must be 1..65535\n");
+				return 3;
+			}
+			break;
+		}
 		case 'V':
 			printf("circuitwatch %s\n", CW_VERSION);
 			return 1;
@@ -130,8 +147,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		}
 		cli->decode_file = argv[optind++];
 	}
-	if (cli->decode_format != NULL && cli->decode_file == NULL) {
-		fprintf(stderr, "circuitwatch: --format is an option of decode\n");
+	if ((cli->decode_format != NULL || cli->bmp_port != 0) && cli->decode_file == NULL) {
+		fprintf(stderr, "circuitwatch: --format and --bmp-port are options of decode\n");
 		return 3;
 	}
 	if (optind < argc) {
@@ -161,9 +178,30 @@ static int check_config(const char *path)
 	return 0;
 }
 
+/* Whether path is a pcap/pcapng file (by its magic bytes). */
+static bool is_capture(const char *path)
+{
+	uint8_t magic[4];
+	FILE *fp = strcmp(path, "-") != 0 ? fopen(path, "rb") : NULL;
+	bool yes = fp != NULL && fread(magic, 1, sizeof(magic), fp) == sizeof(magic) &&
+		   decode_is_capture(magic, sizeof(magic));
+
+	if (fp != NULL)
+		fclose(fp);
+	return yes;
+}
+
+/* decode of a capture: 0 read whole, 1 damaged part way, 2 errors. */
+static int decode_capture(const char *path, long bmp_port)
+{
+	int rc = decode_pcap_file(path, (uint16_t)bmp_port, stdout, NULL);
+
+	return rc == 0 ? 0 : rc == -1 ? 1 : 2;
+}
+
 /* decode: exit 0 when the whole input decoded, 1 when the framing was
  * lost or the input ended inside a message, 2 on usage or I/O errors. */
-static int decode(const char *path, const char *format)
+static int decode(const char *path, const char *format, long bmp_port)
 {
 	bool bgp = format != NULL && strcmp(format, "bgp") == 0;
 	FILE *in = stdin;
@@ -173,6 +211,8 @@ static int decode(const char *path, const char *format)
 		fprintf(stderr, "circuitwatch: --format must be bmp or bgp\n");
 		return 2;
 	}
+	if (format == NULL && is_capture(path))
+		return decode_capture(path, bmp_port);
 	if (strcmp(path, "-") != 0 && (in = fopen(path, "rb")) == NULL) {
 		fprintf(stderr, "circuitwatch: %s: %s\n", path, strerror(errno));
 		return 2;
@@ -198,7 +238,7 @@ int main(int argc, char **argv)
 	if (cli.check_file != NULL)
 		return check_config(cli.check_file);
 	if (cli.decode_file != NULL)
-		return decode(cli.decode_file, cli.decode_format);
+		return decode(cli.decode_file, cli.decode_format, cli.bmp_port);
 	cli.opts.config_path = cli.config ? cli.config : DEFAULT_CONFIG;
 	lg = log_new(STDERR_FILENO,
 		     cli.opts.log_level >= 0 ? (enum log_level)cli.opts.log_level : LOG_LVL_INFO,
