@@ -17,6 +17,8 @@ PACKAGES=(
   prometheus curl openssl python3 procps iproute2
   # real routers for the BMP integration test
   frr gobgpd
+  # an independent decoder to cross-check generated captures
+  tshark
   # the benchmark's comparison (tests/bench/bench_bmp.sh): pmacct's pmbmpd
   pmacct
 )
