@@ -356,9 +356,9 @@ int bmp_session_message(struct bmp_session *s, const uint8_t *msg, size_t len, d
 {
 	struct bmp_msg *m = &s->msg;
 
-	if (bmp_decode(msg, len, m) != 0) {
-		/* anomalies are in m->errors, counted below; the rest is still usable */
-	}
+	/* anomalies are flagged in m->errors and counted below; what did
+	 * decode is still applied */
+	(void)!bmp_decode(msg, len, m);
 	model_router_count_msg(s->r, bmp_msg_type_name(m->type));
 	for (int e = 1; e < BMP_ERR__COUNT; e++)
 		if (m->errors & (1u << e))
