@@ -259,6 +259,21 @@ static void apply_block(struct bmp_session *s, struct model_peer *p, enum model_
 		model_peer_count_error(p, bgp_error_reason_name(it.error));
 }
 
+/* Whether an UPDATE's announcements go into the view. RFC 7606:
+ * treat-as-withdraw (and, for a monitor that cannot reset the session, a
+ * session-level error) withdraws them. One exception: in the views the
+ * router builds itself (post-policy, Adj-RIB-Out, Loc-RIB) a missing
+ * well-known attribute alone does not: the router is telling us the
+ * routes are in its RIB, and some (IOS XR, Huawei Loc-RIB) leave out
+ * NEXT_HOP there. The reason is still counted. */
+static bool stores_routes(const struct bgp_update *u, enum model_view view)
+{
+	if (u->outcome < BGP_UPDATE_TREAT_AS_WITHDRAW)
+		return true;
+	return view != MODEL_VIEW_ADJ_IN_PRE && u->outcome == BGP_UPDATE_TREAT_AS_WITHDRAW &&
+	       u->errors == (UINT64_C(1) << BGP_ERR_MISSING_MANDATORY);
+}
+
 static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 {
 	const struct bmp_bgp_pdu *pdu = &m->u.rm.update;
@@ -297,9 +312,7 @@ static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 	}
 	apply_block(s, p, view, &u.withdrawn, 0);
 	apply_block(s, p, view, &u.mp_unreach, 0);
-	/* RFC 7606: treat-as-withdraw (and, for a monitor that cannot reset
-	 * the session, a session-level error) withdraws what was announced */
-	if (u.outcome < BGP_UPDATE_TREAT_AS_WITHDRAW && (u.nlri.present || u.mp_reach.present)) {
+	if (stores_routes(&u, view) && (u.nlri.present || u.mp_reach.present)) {
 		size_t klen = attr_key(s, &u);
 
 		attrs = klen > 0 ? model_attrs_intern(s->m, s->key, klen) : 0;

@@ -128,6 +128,28 @@ static void initiation(struct wb *b)
 	wb_bmp_end(b, at);
 }
 
+
+/* Route Monitoring of n /24s with ORIGIN and AS_PATH but no NEXT_HOP, as
+ * some routers send their own views. */
+static void route_mon_no_nexthop(struct wb *b, unsigned n, unsigned flags)
+{
+	size_t at = wb_bmp_begin(b, 0), bat, al;
+
+	peer_hdr(b, flags);
+	bat = wb_bgp_begin(b, 2);
+	wb_put16(b, 0);
+	al = b->len;
+	wb_put16(b, 0);
+	wb_put8(b, 0x40), wb_put8(b, 1), wb_put8(b, 1), wb_put8(b, 0);
+	wb_put8(b, 0x40), wb_put8(b, 2), wb_put8(b, 6), wb_put8(b, 2), wb_put8(b, 1);
+	wb_put32(b, 65002);
+	wb_set16(b, al, b->len - al - 2);
+	for (unsigned i = 0; i < n; i++)
+		wb_put8(b, 24), wb_put8(b, 203), wb_put8(b, 0), wb_put8(b, i);
+	wb_bgp_end(b, bat);
+	wb_bmp_end(b, at);
+}
+
 /* ---- fixture ---- */
 
 struct fx {
@@ -310,6 +332,20 @@ static void test_malformed_update_keeps_session(void **state)
 	assert_int_equal(pre4(f), 4);
 }
 
+/* RFC 7606 treat-as-withdraw for a missing NEXT_HOP holds for what the
+ * peer sent (pre-policy), not for the router's own views. */
+static void test_missing_next_hop_by_view(void **state)
+{
+	struct fx *f = *state;
+
+	route_mon_no_nexthop(&f->in, 3, 0);    /* pre-policy: withdrawn */
+	route_mon_no_nexthop(&f->in, 5, 0x40); /* post-policy: kept */
+	assert_int_equal(feed(f, 4096), 0);
+	assert_int_equal(pre4(f), 0);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_POST, MODEL_AF_IPV4_UNICAST),
+			 5);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +357,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peer_down_and_termination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_update_keeps_session, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_next_hop_by_view, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
