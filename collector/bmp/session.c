@@ -263,15 +263,18 @@ static void apply_block(struct bmp_session *s, struct model_peer *p, enum model_
  * treat-as-withdraw (and, for a monitor that cannot reset the session, a
  * session-level error) withdraws them. One exception: in the views the
  * router builds itself (post-policy, Adj-RIB-Out, Loc-RIB) a missing
- * well-known attribute alone does not: the router is telling us the
- * routes are in its RIB, and some (IOS XR, Huawei Loc-RIB) leave out
- * NEXT_HOP there. The reason is still counted. */
+ * next hop alone does not: the router is telling us the routes are in its
+ * RIB, and some leave the next hop out there (a missing NEXT_HOP from
+ * Huawei, an empty MP_REACH next hop from IOS XR's Loc-RIB). The reason is
+ * still counted. */
 static bool stores_routes(const struct bgp_update *u, enum model_view view)
 {
+	const uint64_t next_hop_only = UINT64_C(1) << BGP_ERR_MISSING_MANDATORY |
+				       UINT64_C(1) << BGP_ERR_MP_NEXT_HOP_LENGTH;
+
 	if (u->outcome < BGP_UPDATE_TREAT_AS_WITHDRAW)
 		return true;
-	return view != MODEL_VIEW_ADJ_IN_PRE && u->outcome == BGP_UPDATE_TREAT_AS_WITHDRAW &&
-	       u->errors == (UINT64_C(1) << BGP_ERR_MISSING_MANDATORY);
+	return view != MODEL_VIEW_ADJ_IN_PRE && (u->errors & ~next_hop_only) == 0;
 }
 
 static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)

@@ -150,6 +150,39 @@ static void route_mon_no_nexthop(struct wb *b, unsigned n, unsigned flags)
 	wb_bmp_end(b, at);
 }
 
+
+/* Loc-RIB Route Monitoring (RFC 9069 peer type 3) of one IPv6 /48 in an
+ * MP_REACH whose next-hop length is 0, as IOS XR sends its Loc-RIB. */
+static void locrib_mp_reach_no_nexthop(struct wb *b)
+{
+	size_t at = wb_bmp_begin(b, 0), bat, al, ml;
+
+	wb_put8(b, 3);          /* Loc-RIB instance */
+	wb_put8(b, 0);
+	wb_put_fill(b, 0, 8 + 16);
+	wb_put32(b, 65001);
+	wb_put32(b, 0xc6120101);
+	wb_put32(b, 1700000000);
+	wb_put32(b, 0);
+	bat = wb_bgp_begin(b, 2);
+	wb_put16(b, 0);
+	al = b->len;
+	wb_put16(b, 0);
+	wb_put8(b, 0x40), wb_put8(b, 1), wb_put8(b, 1), wb_put8(b, 0);
+	wb_put8(b, 0x40), wb_put8(b, 2), wb_put8(b, 0); /* empty AS_PATH: local route */
+	wb_put8(b, 0x80), wb_put8(b, 14);
+	ml = b->len;
+	wb_put8(b, 0);
+	wb_put16(b, 2), wb_put8(b, 1); /* IPv6 unicast */
+	wb_put8(b, 0);                 /* next-hop length 0 */
+	wb_put8(b, 0);                 /* reserved */
+	wb_put8(b, 48), wb_put16(b, 0x2001), wb_put16(b, 0x0db8), wb_put16(b, 0x0077);
+	b->p[ml] = (uint8_t)(b->len - ml - 1);
+	wb_set16(b, al, b->len - al - 2);
+	wb_bgp_end(b, bat);
+	wb_bmp_end(b, at);
+}
+
 /* ---- fixture ---- */
 
 struct fx {
@@ -346,6 +379,18 @@ static void test_missing_next_hop_by_view(void **state)
 			 5);
 }
 
+static void test_locrib_empty_mp_next_hop_kept(void **state)
+{
+	struct fx *f = *state;
+	struct model_peer_key k = {.peer_type = 3, .family = 4};
+	struct model_peer *loc;
+
+	locrib_mp_reach_no_nexthop(&f->in);
+	assert_int_equal(feed(f, 4096), 0);
+	loc = model_peer_get(f->m, f->r, &k, 65001, 0xc6120101);
+	assert_int_equal(model_prefix_count(loc, MODEL_VIEW_LOC_RIB, MODEL_AF_IPV6_UNICAST), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -358,6 +403,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_framing_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_update_keeps_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_next_hop_by_view, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locrib_empty_mp_next_hop_kept, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
