@@ -15,6 +15,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A prefix fits its family and has no host bits set past its length. */
+static void check_prefix(const struct cfg_prefix *p)
+{
+	unsigned max = p->family == AF_INET ? 32 : 128;
+
+	if ((p->family != AF_INET && p->family != AF_INET6) || p->len > max)
+		abort();
+	for (unsigned bit = p->len; bit < max; bit++)
+		if (p->addr[bit / 8] & (0x80u >> (bit % 8)))
+			abort();
+}
+
+static void check_bmp(const struct cfg_bmp *b)
+{
+	if (b->listen_port == 0 || b->max_routers == 0 || b->max_message_size < 65536)
+		abort();
+	for (size_t i = 0; i < b->nallow; i++)
+		check_prefix(&b->allow[i]);
+}
+
 static void check_circuit(const struct cfg_circuit *c)
 {
 	if (!c->id || !*c->id || strlen(c->id) > CFG_ID_MAX || !c->tier || !c->bandwidth_text ||
@@ -26,12 +46,16 @@ static void check_circuit(const struct cfg_circuit *c)
 		if (l->present ? l->npeerings == 0
 			       : l->npeerings || l->peerings || l->interface || l->s_tag)
 			abort();
+		if (l->router && (!*l->router || strlen(l->router) > CFG_ROUTER_MAX))
+			abort();
 		for (size_t p = 0; p < l->npeerings; p++) {
 			const struct cfg_peering *pe = &l->peerings[p];
 
 			if (pe->nneighbors == 0 || pe->vlan > 4094 || (pe->vlan && !l->interface) ||
-			    (l->s_tag && !pe->vlan))
+			    (l->s_tag && !pe->vlan) || pe->nwatch > CFG_WATCH_MAX)
 				abort();
+			for (size_t w = 0; w < pe->nwatch; w++)
+				check_prefix(&pe->watch[w]);
 			for (size_t n = 0; n < pe->nneighbors; n++) {
 				const struct cfg_neighbor *nb = &pe->neighbors[n];
 
@@ -58,6 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	for (size_t i = 0; cfg && i < cfg->ncircuits; i++)
 		check_circuit(&cfg->circuits[i]);
+	if (cfg)
+		check_bmp(&cfg->bmp);
 	cfg_free(cfg);
 	cfg_errors_clean(&errs);
 	return 0;
