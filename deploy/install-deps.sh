@@ -19,8 +19,8 @@ PACKAGES=(
   frr gobgpd
   # an independent decoder to cross-check generated captures
   tshark
-  # the benchmark's comparison (tests/bench/bench_bmp.sh): pmacct's pmbmpd
-  pmacct
+  # the benchmarks: pmacct's pmbmpd for bench_bmp.sh, jq for bench_capture.sh
+  pmacct jq
 )
 
 missing=()
