@@ -1,0 +1,209 @@
+/* ingest.c — BGP UPDATEs into the model. */
+#include "ingest.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Attribute sets are interned by a canonical encoding of the decoded
+ * attributes (type, 16-bit length, value; in type order), so the same
+ * attributes in another wire order still share one set. */
+#define ATTR_KEY_MAX (BGP_MAX_EXT_MSG_LEN + 64)
+
+struct model_ingest {
+	struct model *m;
+	uint8_t key[ATTR_KEY_MAX]; /* attribute-set key scratch */
+};
+
+static const char unsupported_afi_safi[] = "afi_safi_not_decoded";
+
+struct model_ingest *model_ingest_new(struct model *m)
+{
+	struct model_ingest *in = malloc(sizeof(*in));
+
+	if (in != NULL)
+		in->m = m;
+	return in;
+}
+
+void model_ingest_free(struct model_ingest *in)
+{
+	free(in);
+}
+
+static void count_bgp_errors(struct model_peer *p, uint64_t errors)
+{
+	for (int e = 1; e < BGP_ERR__COUNT; e++)
+		if (bgp_errors_has(errors, (enum bgp_error)e))
+			model_peer_count_error(p, bgp_error_reason_name((enum bgp_error)e));
+}
+
+
+static int af_of(uint16_t afi, uint8_t safi, enum model_af *af)
+{
+	if (safi != BGP_SAFI_UNICAST)
+		return -1;
+	if (afi == BGP_AFI_IPV4)
+		*af = MODEL_AF_IPV4_UNICAST;
+	else if (afi == BGP_AFI_IPV6)
+		*af = MODEL_AF_IPV6_UNICAST;
+	else
+		return -1;
+	return 0;
+}
+
+struct keybuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool overflow;
+};
+
+static void key_put(struct keybuf *k, uint8_t type, const void *v, size_t n)
+{
+	if (k->len + 3 + n > k->cap) {
+		k->overflow = true;
+		return;
+	}
+	k->p[k->len] = type;
+	k->p[k->len + 1] = (uint8_t)(n >> 8);
+	k->p[k->len + 2] = (uint8_t)n;
+	if (n > 0)
+		memcpy(k->p + k->len + 3, v, n);
+	k->len += 3 + n;
+}
+
+static void key_u32(struct keybuf *k, uint8_t type, uint32_t v)
+{
+	key_put(k, type, &v, sizeof(v));
+}
+
+/* The canonical attribute-set key of an UPDATE (next hop included). */
+static size_t attr_key(struct model_ingest *in, const struct bgp_update *u)
+{
+	struct keybuf k = {in->key, 0, sizeof(in->key), false};
+
+	if (bgp_update_has(u, BGP_ATTR_ORIGIN))
+		key_put(&k, BGP_ATTR_ORIGIN, &u->origin, 1);
+	if (bgp_update_has(u, BGP_ATTR_AS_PATH))
+		key_put(&k, BGP_ATTR_AS_PATH, u->as_path.data, u->as_path.len);
+	if (bgp_update_has(u, BGP_ATTR_NEXT_HOP))
+		key_put(&k, BGP_ATTR_NEXT_HOP, u->next_hop, 4);
+	if (bgp_update_has(u, BGP_ATTR_MED))
+		key_u32(&k, BGP_ATTR_MED, u->med);
+	if (bgp_update_has(u, BGP_ATTR_LOCAL_PREF))
+		key_u32(&k, BGP_ATTR_LOCAL_PREF, u->local_pref);
+	if (bgp_update_has(u, BGP_ATTR_ATOMIC_AGGREGATE))
+		key_put(&k, BGP_ATTR_ATOMIC_AGGREGATE, NULL, 0);
+	if (bgp_update_has(u, BGP_ATTR_AGGREGATOR))
+		key_put(&k, BGP_ATTR_AGGREGATOR, &u->aggregator, sizeof(u->aggregator));
+	if (bgp_update_has(u, BGP_ATTR_COMMUNITIES))
+		key_put(&k, BGP_ATTR_COMMUNITIES, u->communities.data, u->communities.len);
+	if (bgp_update_has(u, BGP_ATTR_ORIGINATOR_ID))
+		key_u32(&k, BGP_ATTR_ORIGINATOR_ID, u->originator_id);
+	if (bgp_update_has(u, BGP_ATTR_CLUSTER_LIST))
+		key_put(&k, BGP_ATTR_CLUSTER_LIST, u->cluster_list.data, u->cluster_list.len);
+	if (u->mp_reach.present)
+		key_put(&k, BGP_ATTR_MP_REACH_NLRI, u->mp_nexthop.raw, u->mp_nexthop.raw_len);
+	if (bgp_update_has(u, BGP_ATTR_EXT_COMMUNITIES))
+		key_put(&k, BGP_ATTR_EXT_COMMUNITIES, u->ext_communities.data,
+			u->ext_communities.len);
+	if (bgp_update_has(u, BGP_ATTR_AS4_PATH))
+		key_put(&k, BGP_ATTR_AS4_PATH, u->as4_path.data, u->as4_path.len);
+	if (bgp_update_has(u, BGP_ATTR_AS4_AGGREGATOR))
+		key_put(&k, BGP_ATTR_AS4_AGGREGATOR, &u->as4_aggregator,
+			sizeof(u->as4_aggregator));
+	if (bgp_update_has(u, BGP_ATTR_LARGE_COMMUNITY))
+		key_put(&k, BGP_ATTR_LARGE_COMMUNITY, u->large_communities.data,
+			u->large_communities.len);
+	for (size_t i = 0; i < u->n_unknown; i++)
+		key_put(&k, u->unknown[i].type, u->unknown[i].data, u->unknown[i].len);
+	return k.overflow ? 0 : k.len;
+}
+
+static void to_rib_prefix(const struct bgp_prefix *b, struct rib_prefix *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->family = b->afi == BGP_AFI_IPV4 ? 4 : 6;
+	r->len = b->len;
+	r->path_id = b->has_path_id ? b->path_id : 0;
+	memcpy(r->addr, b->addr, r->family == 4 ? 4 : 16);
+}
+
+/* Applies every prefix of a block: withdraws when attrs is 0. */
+static void apply_block(struct model_ingest *in, struct model_peer *p, enum model_view view,
+			const struct bgp_nlri_block *b, rib_attr_id attrs)
+{
+	struct bgp_nlri_iter it;
+	struct bgp_prefix bp;
+	struct rib_prefix rp;
+	enum model_af af;
+	int rc;
+
+	if (!b->present)
+		return;
+	if (af_of(b->afi, b->safi, &af) != 0 || bgp_nlri_iter_init(&it, b) != 0) {
+		model_peer_count_error(p, unsupported_afi_safi);
+		return;
+	}
+	while ((rc = bgp_nlri_next(&it, &bp)) == 1) {
+		to_rib_prefix(&bp, &rp);
+		if (model_route(in->m, p, view, af, &rp, attrs) == RIB_FULL)
+			model_peer_count_error(p, "rib_full");
+	}
+	if (rc < 0)
+		model_peer_count_error(p, bgp_error_reason_name(it.error));
+}
+
+/* Whether an UPDATE's announcements go into the view. RFC 7606:
+ * treat-as-withdraw (and, for a monitor that cannot reset the session, a
+ * session-level error) withdraws them. One exception: in the views the
+ * router builds itself (post-policy, Adj-RIB-Out, Loc-RIB) a missing
+ * next hop alone does not: the router is telling us the routes are in its
+ * RIB, and some leave the next hop out there (a missing NEXT_HOP from
+ * Huawei, an empty MP_REACH next hop from IOS XR's Loc-RIB). The reason is
+ * still counted. */
+static bool stores_routes(const struct bgp_update *u, enum model_view view)
+{
+	const uint64_t next_hop_only = UINT64_C(1) << BGP_ERR_MISSING_MANDATORY |
+				       UINT64_C(1) << BGP_ERR_MP_NEXT_HOP_LENGTH;
+
+	if (u->outcome < BGP_UPDATE_TREAT_AS_WITHDRAW)
+		return true;
+	return view != MODEL_VIEW_ADJ_IN_PRE && (u->errors & ~next_hop_only) == 0;
+}
+
+void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum model_view view,
+			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
+{
+	struct bgp_update u;
+	rib_attr_id attrs = 0;
+	uint16_t afi;
+	uint8_t safi;
+	enum model_af af;
+
+	model_peer_count_update(p);
+	if (bgp_update_decode(msg, len, ctx, &u) != 0) {
+		count_bgp_errors(p, u.errors);
+		return;
+	}
+	count_bgp_errors(p, u.errors);
+	if (bgp_update_is_eor(&u, &afi, &safi)) {
+		if (af_of(afi, safi, &af) == 0)
+			model_end_of_rib(p, view, af);
+		return;
+	}
+	apply_block(in, p, view, &u.withdrawn, 0);
+	apply_block(in, p, view, &u.mp_unreach, 0);
+	if (stores_routes(&u, view) && (u.nlri.present || u.mp_reach.present)) {
+		size_t klen = attr_key(in, &u);
+
+		attrs = klen > 0 ? model_attrs_intern(in->m, in->key, klen) : 0;
+		if (attrs == 0) {
+			model_peer_count_error(p, "attributes_not_stored");
+			return;
+		}
+	}
+	apply_block(in, p, view, &u.nlri, attrs);
+	apply_block(in, p, view, &u.mp_reach, attrs);
+	model_attrs_unref(in->m, attrs);
+}
