@@ -1,10 +1,14 @@
-/* frame.c — link → VLAN → IP → TCP decoder over the bounds-checked reader.
+/* frame.c — link → VLAN → MPLS → IP → GRE → IP → TCP decoder over the
+ * bounds-checked reader.
  *
  * Shape: each layer is a function over a decoder context that returns an
  * enum cap_frame_error (CAP_FRAME_OK to go on); each carves its own bytes
  * before interpreting them. The context remembers how many bytes the
  * capture cut off the end of the frame (wirelen - caplen), which is what
- * tells truncation by snaplen apart from a lying length field.
+ * tells truncation by snaplen apart from a lying length field. A GRE
+ * payload gets a context of its own: its reader is what the capture kept of
+ * the payload and its cut what the outer IP length says is missing, so the
+ * inner IP header is judged against the outer datagram, not the frame.
  */
 #include "frame.h"
 
@@ -16,7 +20,11 @@ struct dec {
 	struct wire_reader r; /* the rest of the captured frame */
 	size_t cut;           /* wirelen - caplen: bytes the capture dropped */
 	struct cap_frame *f;
+	unsigned depth;       /* GRE levels entered */
 };
+
+static enum cap_frame_error decode_ipv4(struct dec *d);
+static enum cap_frame_error decode_ipv6(struct dec *d);
 
 static const char *const error_names[CAP_FRAME_ERROR_COUNT] = {
 	[CAP_FRAME_OK] = "ok",
@@ -35,6 +43,13 @@ static const char *const error_names[CAP_FRAME_ERROR_COUNT] = {
 	[CAP_FRAME_TOO_MANY_IPV6_EXT] = "too_many_ipv6_ext",
 	[CAP_FRAME_TRUNCATED_TCP] = "truncated_tcp",
 	[CAP_FRAME_BAD_TCP_OFFSET] = "bad_tcp_offset",
+	[CAP_FRAME_TRUNCATED_MPLS] = "truncated_mpls",
+	[CAP_FRAME_MPLS_TOO_DEEP] = "mpls_too_deep",
+	[CAP_FRAME_MPLS_PAYLOAD_UNKNOWN] = "mpls_payload_unknown",
+	[CAP_FRAME_TRUNCATED_GRE] = "truncated_gre",
+	[CAP_FRAME_BAD_GRE_VERSION] = "bad_gre_version",
+	[CAP_FRAME_BAD_GRE_FLAGS] = "bad_gre_flags",
+	[CAP_FRAME_TUNNEL_TOO_DEEP] = "tunnel_too_deep",
 };
 
 const char *cap_frame_error_name(enum cap_frame_error e)
@@ -151,12 +166,110 @@ static enum cap_frame_error decode_tcp(struct cap_frame *f, struct wire_reader *
 	return CAP_FRAME_OK;
 }
 
-static enum cap_frame_error decode_l4(struct cap_frame *f, struct wire_reader *r, size_t seg_wire)
+/* ---- GRE (RFC 2784 §2, RFC 2890 §2) ---- */
+
+#define GRE_C 0x8000u    /* checksum present */
+#define GRE_R 0x4000u    /* RFC 1701 routing present */
+#define GRE_K 0x2000u    /* RFC 2890 §2.1 key present */
+#define GRE_S 0x1000u    /* RFC 2890 §2.2 sequence number present */
+#define GRE_SSR 0x0800u  /* RFC 1701 strict source route */
+#define GRE_REC 0x0400u  /* RFC 1701 recursion control, high bit */
+#define GRE_VER 0x0007u
+
+/* Moves the outer IP header into f->outer and clears the IP fields for
+ * the inner packet. */
+static void enter_tunnel(struct cap_frame *f)
 {
+	struct cap_outer_ip *o = &f->outer;
+
+	o->ip_version = f->ip_version;
+	o->ip_proto = f->ip_proto;
+	o->ttl = f->ttl;
+	memcpy(o->src_ip, f->src_ip, 16);
+	memcpy(o->dst_ip, f->dst_ip, 16);
+	o->ip_header_len = f->ip_header_len;
+	o->ip_total_len = f->ip_total_len;
+	o->ip_truncated = f->ip_truncated;
+	f->tunneled = true;
+	f->has_ip = false;
+	f->ip_version = f->ip_proto = f->ttl = 0;
+	memset(f->src_ip, 0, 16);
+	memset(f->dst_ip, 0, 16);
+	f->ip_header_len = 0;
+	f->ip_total_len = 0;
+	f->ip_truncated = f->ip_fragment = false;
+	f->ip_more_fragments = f->ip_dont_fragment = false;
+	f->frag_offset = f->frag_id = 0;
+	f->n_ipv6_ext = 0;
+}
+
+/* Reads the GRE header at the front of r (seg_wire bytes claimed by the
+ * IP lengths) and leaves r at the payload; *hlen is the header's size. */
+static enum cap_frame_error gre_header(struct cap_frame *f, struct wire_reader *r, size_t seg_wire,
+				       size_t *hlen)
+{
+	struct wire_reader h;
+	uint16_t flags;
+
+	if (seg_wire < 4 || wire_peek_u16(r, 0, &flags) != 0)
+		return CAP_FRAME_TRUNCATED_GRE;
+	/* RFC 2784 §2.3.1: only version 0 is GRE; 1 is PPTP (RFC 2637). */
+	if (flags & GRE_VER)
+		return CAP_FRAME_BAD_GRE_VERSION;
+	/* RFC 2784 §2.3: discard when bits 1-5 are set, except K and S
+	 * which RFC 2890 defines; the rest of reserved0 is ignored. */
+	if (flags & (GRE_R | GRE_SSR | GRE_REC))
+		return CAP_FRAME_BAD_GRE_FLAGS;
+	*hlen = 4 + (flags & GRE_C ? 4u : 0u) + (flags & GRE_K ? 4u : 0u) + (flags & GRE_S ? 4u : 0u);
+	if (*hlen > seg_wire || wire_sub(r, *hlen, &h) != 0)
+		return CAP_FRAME_TRUNCATED_GRE;
+	if (wire_skip(&h, 2) || wire_get_u16(&h, &f->gre_proto) ||
+	    ((flags & GRE_C) && wire_skip(&h, 4)) || /* checksum + reserved1 */
+	    ((flags & GRE_K) && wire_get_u32(&h, &f->gre_key)) ||
+	    ((flags & GRE_S) && wire_get_u32(&h, &f->gre_seq)))
+		return CAP_FRAME_TRUNCATED_GRE; /* cannot happen: hlen carved */
+	f->has_gre = true;
+	f->has_gre_key = flags & GRE_K;
+	f->has_gre_seq = flags & GRE_S;
+	return CAP_FRAME_OK;
+}
+
+/* GRE in the segment r of an IP datagram; IPv4/IPv6 payloads decode as
+ * the inner packet, other protocol types (0x6558 bridged Ethernet, MPLS,
+ * ...) are recorded in gre_proto and left alone, like other ethertypes. */
+static enum cap_frame_error decode_gre(struct dec *d, struct wire_reader *r, size_t seg_wire)
+{
+	struct cap_frame *f = d->f;
+	struct dec in;
+	size_t hlen;
+	enum cap_frame_error e;
+
+	e = gre_header(f, r, seg_wire, &hlen);
+	if (e != CAP_FRAME_OK)
+		return e;
+	if (f->gre_proto != CAP_ETHERTYPE_IPV4 && f->gre_proto != CAP_ETHERTYPE_IPV6)
+		return CAP_FRAME_OK;
+	if (d->depth >= CAP_MAX_TUNNELS)
+		return CAP_FRAME_TUNNEL_TOO_DEEP;
+	enter_tunnel(f);
+	/* wire_left(r) <= seg_wire - hlen: r was carved to at most the
+	 * claimed length and moved in step with it. */
+	in.r = *r;
+	in.cut = seg_wire - hlen - wire_left(r);
+	in.f = f;
+	in.depth = d->depth + 1;
+	return f->gre_proto == CAP_ETHERTYPE_IPV4 ? decode_ipv4(&in) : decode_ipv6(&in);
+}
+
+static enum cap_frame_error decode_l4(struct dec *d, struct wire_reader *r, size_t seg_wire)
+{
+	struct cap_frame *f = d->f;
 	enum cap_frame_error e;
 
 	if (f->ip_fragment && f->frag_offset != 0)
 		return CAP_FRAME_IP_FRAGMENT; /* no transport header in here */
+	if (f->ip_proto == CAP_IPPROTO_GRE && !f->ip_fragment)
+		return decode_gre(d, r, seg_wire);
 	if (f->ip_proto != 6)
 		return f->ip_fragment ? CAP_FRAME_IP_FRAGMENT : CAP_FRAME_OK;
 	e = decode_tcp(f, r, seg_wire);
@@ -227,7 +340,7 @@ static enum cap_frame_error decode_ipv4(struct dec *d)
 	f->has_ip = true;
 	if (wire_skip(&ip, hlen - 20) != 0) /* options (within total, so cut) */
 		return CAP_FRAME_TRUNCATED_IP;
-	return decode_l4(f, &ip, total - hlen);
+	return decode_l4(d, &ip, total - hlen);
 }
 
 static bool ipv6_is_ext(uint8_t nh)
@@ -314,7 +427,57 @@ static enum cap_frame_error decode_ipv6(struct dec *d)
 			return e;
 	}
 	f->ip_proto = nh;
-	return decode_l4(f, &ip, left);
+	return decode_l4(d, &ip, left);
+}
+
+/* ---- MPLS (RFC 3032) ---- */
+
+/* RFC 3032 §2.1: entries of label(20) TC(3) S(1) TTL(8) until the one
+ * with S set. §2.2: the payload's protocol is not in the stack; IP is
+ * told by its version nibble (RFC 4928 §2 keeps pseudowire control words
+ * from starting with 4 or 6). */
+static enum cap_frame_error decode_mpls(struct dec *d)
+{
+	struct cap_frame *f = d->f;
+	uint32_t e;
+	uint8_t v;
+
+	do {
+		struct cap_mpls *m;
+
+		if (f->n_mpls == CAP_MAX_MPLS)
+			return CAP_FRAME_MPLS_TOO_DEEP;
+		if (wire_get_u32(&d->r, &e) != 0)
+			return CAP_FRAME_TRUNCATED_MPLS;
+		m = &f->mpls[f->n_mpls++];
+		m->label = e >> 12;
+		m->tc = (uint8_t)((e >> 9) & 7);
+		m->ttl = (uint8_t)(e & 0xff);
+	} while (!(e & 0x100));
+	if (wire_peek_u8(&d->r, 0, &v) != 0)
+		return CAP_FRAME_TRUNCATED_IP;
+	if (v >> 4 == 4)
+		return decode_ipv4(d);
+	if (v >> 4 == 6)
+		return decode_ipv6(d);
+	return CAP_FRAME_MPLS_PAYLOAD_UNKNOWN;
+}
+
+/* The network layer after the link header, by ethertype; types we do not
+ * decode are fine (accounting needs only the link layer). */
+static enum cap_frame_error decode_net(struct dec *d)
+{
+	switch (d->f->ethertype) {
+	case CAP_ETHERTYPE_IPV4:
+		return decode_ipv4(d);
+	case CAP_ETHERTYPE_IPV6:
+		return decode_ipv6(d);
+	case CAP_ETHERTYPE_MPLS_UC:
+	case CAP_ETHERTYPE_MPLS_MC:
+		return decode_mpls(d);
+	default:
+		return CAP_FRAME_OK;
+	}
 }
 
 /* ---- link layer ---- */
@@ -472,11 +635,10 @@ int cap_frame_decode(int linktype, const uint8_t *pkt, size_t caplen, size_t wir
 	wire_init(&d.r, pkt ? pkt : empty, caplen);
 	d.cut = wirelen - caplen;
 	d.f = out;
+	d.depth = 0;
 	e = decode_link(&d);
-	if (e == CAP_FRAME_OK && out->ethertype == CAP_ETHERTYPE_IPV4)
-		e = decode_ipv4(&d);
-	else if (e == CAP_FRAME_OK && out->ethertype == CAP_ETHERTYPE_IPV6)
-		e = decode_ipv6(&d);
+	if (e == CAP_FRAME_OK)
+		e = decode_net(&d);
 	out->error = e;
 	return e == CAP_FRAME_OK ? 0 : -1;
 }

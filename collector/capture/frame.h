@@ -1,7 +1,9 @@
 /* frame.h — pure decoder for one captured link-layer frame.
  *
  * Link header (Ethernet, Linux cooked v1/v2, raw IP) → up to CAP_MAX_VLANS
- * 802.1Q/802.1ad tags → IPv4 or IPv6 (extension headers walked) → TCP.
+ * 802.1Q/802.1ad tags → optionally an MPLS label stack (up to CAP_MAX_MPLS
+ * entries) → IPv4 or IPv6 (extension headers walked) → optionally GRE
+ * carrying IPv4/IPv6 (up to CAP_MAX_TUNNELS levels) → TCP.
  * Every byte is read through the bounds-checked reader (wire/reader.h);
  * nothing here allocates, does I/O or keeps state between calls.
  *
@@ -15,6 +17,12 @@
  * bad frames. Truncation by the capture (caplen < wirelen, snaplen) is
  * reported as truncated_*; a length field that claims more than the frame
  * had on the wire is reported as bad_* ("lying length").
+ *
+ * Tunnels: for IPv4/IPv6 inside GRE the IP and TCP fields describe the
+ * inner packet (what the flow table wants) and tunneled is set with the
+ * outer IP header in outer; wirelen and the link fields stay those of the
+ * whole frame. When the inner packet fails to decode, tunneled and outer
+ * are still set and has_ip says whether the inner IP header decoded.
  */
 #ifndef CW_CAPTURE_FRAME_H
 #define CW_CAPTURE_FRAME_H
@@ -40,10 +48,16 @@
 #define CAP_TPID_8021Q 0x8100
 #define CAP_TPID_8021AD 0x88a8
 #define CAP_TPID_QINQ_OLD 0x9100
+#define CAP_ETHERTYPE_MPLS_UC 0x8847
+#define CAP_ETHERTYPE_MPLS_MC 0x8848
+#define CAP_ETHERTYPE_TEB 0x6558 /* GRE transparent Ethernet bridging */
+#define CAP_IPPROTO_GRE 47
 
 /* Bounds on untrusted nesting. */
 #define CAP_MAX_VLANS 4
 #define CAP_MAX_IPV6_EXT 8
+#define CAP_MAX_MPLS 8
+#define CAP_MAX_TUNNELS 1 /* GRE levels decoded; one more is an error */
 
 /* Reasons a frame did not fully decode; stable snake_case names from
  * cap_frame_error_name() are metric label values. CAP_FRAME_IP_FRAGMENT is
@@ -66,6 +80,13 @@ enum cap_frame_error {
 	CAP_FRAME_TOO_MANY_IPV6_EXT,
 	CAP_FRAME_TRUNCATED_TCP,
 	CAP_FRAME_BAD_TCP_OFFSET,
+	CAP_FRAME_TRUNCATED_MPLS,
+	CAP_FRAME_MPLS_TOO_DEEP,        /* no bottom of stack in CAP_MAX_MPLS */
+	CAP_FRAME_MPLS_PAYLOAD_UNKNOWN, /* neither IPv4 nor IPv6 under the stack */
+	CAP_FRAME_TRUNCATED_GRE,
+	CAP_FRAME_BAD_GRE_VERSION,      /* version != 0 (1 is PPTP, RFC 2637) */
+	CAP_FRAME_BAD_GRE_FLAGS,        /* RFC 1701 routing / strict route / recursion */
+	CAP_FRAME_TUNNEL_TOO_DEEP,      /* GRE inside more than CAP_MAX_TUNNELS */
 	CAP_FRAME_ERROR_COUNT
 };
 
@@ -75,6 +96,23 @@ struct cap_vlan {
 	uint8_t pcp;   /* priority code point, 0..7 */
 	bool dei;      /* drop eligible indicator */
 	uint16_t vid;  /* 0..4095 */
+};
+
+/* One MPLS label stack entry (RFC 3032 §2.1); the last one recorded has
+ * the bottom-of-stack bit. */
+struct cap_mpls {
+	uint32_t label; /* 20 bits */
+	uint8_t tc;     /* traffic class (RFC 5462), 0..7 */
+	uint8_t ttl;
+};
+
+/* The outer IP header of a tunneled packet (fields as in struct cap_frame). */
+struct cap_outer_ip {
+	uint8_t ip_version, ip_proto, ttl;
+	uint8_t src_ip[16], dst_ip[16];
+	uint16_t ip_header_len;
+	uint32_t ip_total_len;
+	bool ip_truncated;
 };
 
 /* TCP flag bits as in the header's low byte (RFC 9293 §3.1, RFC 3168). */
@@ -126,6 +164,15 @@ struct cap_frame {
 	uint8_t n_vlans;      /* vlans[0] outermost */
 	struct cap_vlan vlans[CAP_MAX_VLANS];
 	uint16_t ethertype; /* after the VLAN tags; derived for raw IP */
+	uint8_t n_mpls;     /* ethertype 0x8847/0x8848: mpls[0] outermost */
+	struct cap_mpls mpls[CAP_MAX_MPLS];
+
+	/* GRE (RFC 2784, RFC 2890), set once its header decoded. */
+	bool has_gre, has_gre_key, has_gre_seq;
+	uint16_t gre_proto; /* protocol type: 0x0800, 0x86dd; others not decoded */
+	uint32_t gre_key, gre_seq;
+	bool tunneled;      /* the IP fields below are the inner packet's */
+	struct cap_outer_ip outer;
 
 	/* IP layer. Addresses are in network order; IPv4 uses bytes 0..3. */
 	bool has_ip;

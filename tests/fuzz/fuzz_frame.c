@@ -5,8 +5,8 @@
  * (wirelen = caplen + byte 1, to reach the snaplen paths), the rest is the
  * frame. The decoder's contract is checked: outcome and error agree, every
  * error has a name, arrays stay within their caps, the payload lies inside
- * the frame and never exceeds what the IP lengths claim, and a non-first
- * fragment never yields TCP.
+ * the frame and never exceeds what the IP lengths claim, a non-first
+ * fragment never yields TCP, and a tunneled frame kept its outer GRE header.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,6 +25,11 @@ static void check(const struct cap_frame *f, int rc, const uint8_t *pkt, size_t 
 	if (strcmp(cap_frame_error_name(f->error), "unknown") == 0)
 		abort();
 	if (f->n_vlans > CAP_MAX_VLANS || f->n_ipv6_ext > CAP_MAX_IPV6_EXT)
+		abort();
+	if (f->n_mpls > CAP_MAX_MPLS)
+		abort();
+	if (f->tunneled && (!f->has_gre || f->outer.ip_proto != CAP_IPPROTO_GRE ||
+			    (f->outer.ip_version != 4 && f->outer.ip_version != 6)))
 		abort();
 	if (cap_frame_s_tag(f) > 4095 || cap_frame_c_tag(f) > 4095)
 		abort();

@@ -60,16 +60,7 @@ FIELDS = ("bgp.nlri_prefix", "bgp.withdrawn_prefix",
 # file -> {what: (our value, explanation)}: differences understood and
 # not ours (checked to be exactly these values; anything else fails).
 KNOWN = {}
-MPLS = "frames with an MPLS label stack (ethertype 0x8847): the frame decoder stops at MPLS"
-KNOWN_DIRECT = {
-    "nwl__bgp-tunneled-r2-r4.pcap": {
-        "BGP KEEPALIVE": (0, "the BGP session runs inside GRE, which the frame decoder does not"
-                             " decapsulate")},
-    "nwl__mpls-vpn-bgp-update-vpnv4-route.pcapng": {
-        "BGP KEEPALIVE": (3, "one direction is in " + MPLS),
-        "BGP OPEN": (1, "one direction is in " + MPLS),
-        "BGP UPDATE": (2, "one direction is in " + MPLS)},
-}
+KNOWN_DIRECT = {}
 DIRECT_LINKTYPES = {"ether", "rawip", "linux-sll", "linux-sll2"}
 
 

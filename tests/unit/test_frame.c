@@ -39,6 +39,14 @@
 #define PAY4 'B', 'G', 'P', '!'
 #define SLL(proto) U16(0), U16(1), U16(6), 0x02, 0, 0, 0, 0, 0x01, 0, 0, U16(proto)
 #define SLL2(proto) U16(proto), 0, 0, U32(7), U16(1), 4, 6, 0x02, 0, 0, 0, 0, 0x01, 0, 0
+/* MPLS label stack entry (RFC 3032 §2.1): label, bottom-of-stack bit, TC 5, TTL 64. */
+#define MPLS(label, s) U32((uint32_t)(label) << 12 | 5u << 9 | (s) << 8 | 64u)
+/* Outer IPv4 header of a tunnel, with addresses of its own. */
+#define OSRC4 203, 0, 113, 1
+#define ODST4 203, 0, 113, 2
+#define IP4O(tot, proto) 0x45, 0, U16(tot), U16(0x5678), U16(0), 64, proto, 0, 0, OSRC4, ODST4
+/* GRE base header (RFC 2784 §2.1): flags+version, protocol type. */
+#define GRE(flags, proto) U16(flags), U16(proto)
 #define BYTES(...) .pkt = (const uint8_t[]){__VA_ARGS__}, .len = sizeof((const uint8_t[]){__VA_ARGS__})
 
 #define ACKPSH (CAP_TCP_ACK | CAP_TCP_PSH)
@@ -59,6 +67,9 @@ struct fcase {
 	uint8_t ipv, proto, n_ext;
 	bool frag, ip_trunc, has_tcp;
 	size_t pay, pay_wire;
+	uint8_t n_mpls;
+	bool tunnel;      /* IP fields are the inner packet's */
+	uint8_t outer_ipv; /* outer.ip_version: OSRC4/ODST4 when 4, SRC6/DST6 when 6 */
 };
 
 #define TCP_OK .has_ip = true, .proto = 6, .has_tcp = true, .pay = 4, .pay_wire = 4
@@ -178,6 +189,59 @@ static const struct fcase cases[] = {
 	 .has_ip = true, .proto = 6, .rc = -1, .err = E(BAD_TCP_OFFSET)},
 	{"tcp_options_cut_by_snaplen", 1, BYTES(MACS, U16(0x0800), IP4(60, 0, 6), TCPX(0xa0, CAP_TCP_SYN), 2, 4),
 	 .cut = 18, V4, .has_ip = true, .proto = 6, .ip_trunc = true, .rc = -1, .err = E(TRUNCATED_TCP)},
+	/* MPLS (RFC 3032) */
+	{"mpls_1_ipv4_tcp", 1, BYTES(MACS, U16(0x8847), MPLS(16, 1), IP4(44, 0, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x8847, .ipv = 4, TCP_OK, .n_mpls = 1},
+	{"mpls_3_ipv4_tcp", 1,
+	 BYTES(MACS, U16(0x8847), MPLS(16, 0), MPLS(17, 0), MPLS(18, 1), IP4(44, 0, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x8847, .ipv = 4, TCP_OK, .n_mpls = 3},
+	{"vlan_mpls_mc_ipv6_tcp", 1,
+	 BYTES(MACS, TAG(0x8100, 0, 0, 100), U16(0x8848), MPLS(3, 1), IP6(24, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x8848, .ipv = 6, TCP_OK, .n_mpls = 1, .n_vlans = 1, .tpid = {0x8100}, .vid = {100}},
+	/* no S bit: the IP and TCP headers are taken as labels until the cap */
+	{"mpls_no_bottom_of_stack", 1, BYTES(MACS, U16(0x8847), MPLS(16, 0), MPLS(17, 0), IP4(44, 0, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x8847, .n_mpls = 8, .rc = -1, .err = E(MPLS_TOO_DEEP)},
+	{"mpls_no_bottom_truncated", 1, BYTES(MACS, U16(0x8847), MPLS(16, 0)), .ethertype = 0x8847, .n_mpls = 1,
+	 .rc = -1, .err = E(TRUNCATED_MPLS)},
+	{"mpls_half_label", 1, BYTES(MACS, U16(0x8847), 0, 1), .cut = 40, .ethertype = 0x8847, .rc = -1,
+	 .err = E(TRUNCATED_MPLS)},
+	{"mpls_pw_control_word", 1, BYTES(MACS, U16(0x8847), MPLS(16, 1), 0, 0, 0, 0, MACS, U16(0x0806)),
+	 .ethertype = 0x8847, .n_mpls = 1, .rc = -1, .err = E(MPLS_PAYLOAD_UNKNOWN)},
+	{"mpls_empty_payload", 1, BYTES(MACS, U16(0x8847), MPLS(16, 1)), .ethertype = 0x8847, .n_mpls = 1, .rc = -1,
+	 .err = E(TRUNCATED_IP)},
+	/* GRE (RFC 2784, RFC 2890) */
+	{"gre_ipv4_tcp", 1, BYTES(MACS, U16(0x0800), IP4O(68, 47), GRE(0, 0x0800), IP4(44, 0, 6), TCP(ACKPSH), PAY4), V4,
+	 TCP_OK, .tunnel = true, .outer_ipv = 4},
+	{"gre_key_seq_ipv4_tcp", 1,
+	 BYTES(MACS, U16(0x0800), IP4O(76, 47), GRE(0x3000, 0x0800), U32(42), U32(7), IP4(44, 0, 6), TCP(ACKPSH), PAY4),
+	 V4, TCP_OK, .tunnel = true, .outer_ipv = 4},
+	{"gre_csum_key_ipv6_tcp", 1,
+	 BYTES(MACS, U16(0x0800), IP4O(96, 47), GRE(0xa000, 0x86dd), U32(0), U32(42), IP6(24, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x0800, .ipv = 6, TCP_OK, .tunnel = true, .outer_ipv = 4},
+	{"gre_over_ipv6", 1, BYTES(MACS, U16(0x86dd), IP6(48, 47), GRE(0, 0x0800), IP4(44, 0, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x86dd, .ipv = 4, TCP_OK, .tunnel = true, .outer_ipv = 6},
+	{"gre_mpls_ipv4_tcp", 1,
+	 BYTES(MACS, U16(0x8847), MPLS(16, 1), IP4O(68, 47), GRE(0, 0x0800), IP4(44, 0, 6), TCP(ACKPSH), PAY4),
+	 .ethertype = 0x8847, .ipv = 4, TCP_OK, .n_mpls = 1, .tunnel = true, .outer_ipv = 4},
+	{"gre_version_1", 1, BYTES(MACS, U16(0x0800), IP4(36, 0, 47), GRE(0x3001, 0x880b), U16(8), U16(1), U32(1), 1, 2, 3, 4),
+	 V4, .has_ip = true, .proto = 47, .rc = -1, .err = E(BAD_GRE_VERSION)},
+	{"gre_routing_flag", 1, BYTES(MACS, U16(0x0800), IP4(32, 0, 47), GRE(0x4000, 0x0800), U32(0), U32(0)), V4,
+	 .has_ip = true, .proto = 47, .rc = -1, .err = E(BAD_GRE_FLAGS)},
+	{"gre_short", 1, BYTES(MACS, U16(0x0800), IP4(22, 0, 47), 0, 0), V4, .has_ip = true, .proto = 47, .rc = -1,
+	 .err = E(TRUNCATED_GRE)},
+	{"gre_key_past_datagram", 1, BYTES(MACS, U16(0x0800), IP4(26, 0, 47), GRE(0x2000, 0x0800), 0, 0, 0, 0), V4,
+	 .has_ip = true, .proto = 47, .rc = -1, .err = E(TRUNCATED_GRE)},
+	{"gre_teb_not_decoded", 1, BYTES(MACS, U16(0x0800), IP4(38, 0, 47), GRE(0, 0x6558), MACS, U16(0x0806)), V4,
+	 .has_ip = true, .proto = 47},
+	{"gre_fragment_not_decoded", 1, BYTES(MACS, U16(0x0800), IP4(28, 0x2000, 47), GRE(0, 0x0800), 0x45, 0, 0, 44), V4,
+	 .has_ip = true, .proto = 47, .frag = true, .rc = -1, .err = E(IP_FRAGMENT)},
+	{"gre_in_gre_too_deep", 1,
+	 BYTES(MACS, U16(0x0800), IP4O(92, 47), GRE(0, 0x0800), IP4(68, 0, 47), GRE(0, 0x0800), IP4(44, 0, 6), TCP(ACKPSH),
+	       PAY4),
+	 V4, .has_ip = true, .proto = 47, .tunnel = true, .outer_ipv = 4, .rc = -1, .err = E(TUNNEL_TOO_DEEP)},
+	{"gre_inner_lying_length", 1,
+	 BYTES(MACS, U16(0x0800), IP4O(68, 47), GRE(0, 0x0800), IP4(100, 0, 6), TCP(ACKPSH), PAY4), .cut = 100,
+	 .ethertype = 0x0800, .tunnel = true, .outer_ipv = 4, .rc = -1, .err = E(BAD_IP_TOTAL_LENGTH)},
 	{"tcp_segment_below_20", 1, BYTES(MACS, U16(0x0800), IP4(30, 0, 6), U16(1), U16(2), U32(3), 0, 0), V4,
 	 .has_ip = true, .proto = 6, .rc = -1, .err = E(TRUNCATED_TCP)},
 };
@@ -191,6 +255,7 @@ static const struct fcase cases[] = {
 	} while (0)
 
 static const uint8_t src4[] = {SRC4}, dst4[] = {DST4}, src6[] = {SRC6}, dst6[] = {DST6};
+static const uint8_t osrc4[] = {OSRC4}, odst4[] = {ODST4};
 
 /* The frame under test, copied to an exact-size heap block so ASan sees
  * any overread; kept here so that a failing case (which longjmps out)
@@ -234,6 +299,15 @@ static void check_case(const struct fcase *c)
 	CHECK(c, f.ip_fragment == c->frag);
 	CHECK(c, f.ip_truncated == c->ip_trunc);
 	CHECK(c, f.has_tcp == c->has_tcp);
+	CHECK(c, f.n_mpls == c->n_mpls);
+	CHECK(c, f.tunneled == c->tunnel);
+	CHECK(c, f.outer.ip_version == c->outer_ipv);
+	if (c->outer_ipv == 4)
+		CHECK(c, !memcmp(f.outer.src_ip, osrc4, 4) && !memcmp(f.outer.dst_ip, odst4, 4) &&
+			     f.outer.ip_proto == 47);
+	if (c->outer_ipv == 6)
+		CHECK(c, !memcmp(f.outer.src_ip, src6, 16) && !memcmp(f.outer.dst_ip, dst6, 16) &&
+			     f.outer.ip_proto == 47);
 	if (c->has_ip && c->ipv == 4)
 		CHECK(c, !memcmp(f.src_ip, src4, 4) && !memcmp(f.dst_ip, dst4, 4));
 	if (c->has_ip && c->ipv == 6)
@@ -395,6 +469,52 @@ static void test_tcp_option_lies(void **state)
 	assert_false(f.tcp.has_mss);
 }
 
+static void test_mpls_fields(void **state)
+{
+	static const uint8_t pkt[] = {MACS, U16(0x8847), MPLS(16, 0), MPLS(0xfffff, 0), MPLS(3, 1),
+				      IP4(44, 0, 6), TCP(ACKPSH), PAY4};
+	struct cap_frame f;
+	(void)state;
+
+	assert_int_equal(cap_frame_decode(1, pkt, sizeof(pkt), sizeof(pkt), &f), 0);
+	assert_int_equal(f.n_mpls, 3);
+	assert_int_equal(f.mpls[0].label, 16);
+	assert_int_equal(f.mpls[1].label, 0xfffff);
+	assert_int_equal(f.mpls[2].label, 3);
+	assert_int_equal(f.mpls[2].tc, 5);
+	assert_int_equal(f.mpls[2].ttl, 64);
+	assert_false(f.tunneled);
+	assert_int_equal(f.ip_total_len, 44);
+}
+
+static void test_gre_fields(void **state)
+{
+	static const uint8_t pkt[] = {MACS, U16(0x0800), IP4O(76, 47), GRE(0x3000, 0x0800), U32(42), U32(7),
+				      IP4(44, 0, 6), TCP(ACKPSH), PAY4};
+	static const uint8_t plain[] = {MACS, U16(0x0800), IP4O(68, 47), GRE(0, 0x0800), IP4(44, 0, 6),
+					TCP(ACKPSH), PAY4};
+	struct cap_frame f;
+	(void)state;
+
+	assert_int_equal(cap_frame_decode(1, pkt, sizeof(pkt), sizeof(pkt), &f), 0);
+	assert_true(f.has_gre && f.has_gre_key && f.has_gre_seq && f.tunneled);
+	assert_int_equal(f.gre_proto, 0x0800);
+	assert_int_equal(f.gre_key, 42);
+	assert_int_equal(f.gre_seq, 7);
+	assert_int_equal(f.outer.ip_total_len, 76);
+	assert_int_equal(f.outer.ip_header_len, 20);
+	assert_int_equal(f.outer.ttl, 64);
+	assert_false(f.outer.ip_truncated);
+	assert_int_equal(f.ip_total_len, 44);
+	assert_int_equal(f.ip_proto, 6);
+	assert_int_equal(f.frag_id, 0x1234);
+	assert_int_equal(f.tcp.dport, 179);
+	assert_int_equal(cap_frame_decode(1, plain, sizeof(plain), sizeof(plain), &f), 0);
+	assert_true(f.has_gre && !f.has_gre_key && !f.has_gre_seq && f.tunneled);
+	assert_string_equal(cap_frame_error_name(CAP_FRAME_BAD_GRE_VERSION), "bad_gre_version");
+	assert_string_equal(cap_frame_error_name(CAP_FRAME_MPLS_PAYLOAD_UNKNOWN), "mpls_payload_unknown");
+}
+
 static void test_bad_args(void **state)
 {
 	static const uint8_t pkt[] = {IP4(20, 0, 6)};
@@ -509,6 +629,37 @@ static void test_truncation_sll2_ipv6_tcp(void **state)
 	sweep(276, pkt, sizeof(pkt), layers, 4, 108);
 }
 
+static void test_truncation_gre_ipv4_tcp(void **state)
+{
+	/* outer and inner share addresses: the sweep compares src_ip */
+	static const uint8_t pkt[] = {MACS, U16(0x0800), IP4(76, 0, 47), GRE(0x3000, 0x0800), U32(42), U32(7),
+				      IP4(44, 0, 6), TCP(ACKPSH), PAY4};
+	static const struct layer_end layers[] = {
+		{14, CAP_FRAME_TRUNCATED_LINK},
+		{34, CAP_FRAME_TRUNCATED_IP},
+		{46, CAP_FRAME_TRUNCATED_GRE},
+		{66, CAP_FRAME_TRUNCATED_IP},
+		{86, CAP_FRAME_TRUNCATED_TCP},
+	};
+	(void)state;
+	sweep(1, pkt, sizeof(pkt), layers, 5, 86);
+}
+
+static void test_truncation_mpls_ipv6_tcp(void **state)
+{
+	static const uint8_t pkt[] = {MACS, TAG(0x8100, 0, 0, 100), U16(0x8847), MPLS(16, 0), MPLS(17, 0), MPLS(18, 1),
+				      IP6(24, 6), TCP(ACKPSH), PAY4};
+	static const struct layer_end layers[] = {
+		{14, CAP_FRAME_TRUNCATED_LINK},
+		{18, CAP_FRAME_TRUNCATED_VLAN},
+		{30, CAP_FRAME_TRUNCATED_MPLS},
+		{70, CAP_FRAME_TRUNCATED_IP},
+		{90, CAP_FRAME_TRUNCATED_TCP},
+	};
+	(void)state;
+	sweep(1, pkt, sizeof(pkt), layers, 5, 90);
+}
+
 /* ---- fuzz seeds ---- */
 
 static int lt_index(int lt)
@@ -549,10 +700,14 @@ int main(void)
 		cmocka_unit_test(test_ipv6_fragment_fields),
 		cmocka_unit_test(test_tcp_options),
 		cmocka_unit_test(test_tcp_option_lies),
+		cmocka_unit_test(test_mpls_fields),
+		cmocka_unit_test(test_gre_fields),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_error_names),
 		cmocka_unit_test(test_truncation_qinq_ipv4_tcp),
 		cmocka_unit_test(test_truncation_sll2_ipv6_tcp),
+		cmocka_unit_test(test_truncation_gre_ipv4_tcp),
+		cmocka_unit_test(test_truncation_mpls_ipv6_tcp),
 	};
 	const char *dir = getenv("CW_FRAME_CORPUS_DIR");
 
