@@ -280,6 +280,9 @@ static bool trim(struct cap_reasm *r, uint32_t *seq, const uint8_t **p, size_t *
 
 	if (d < 0) {
 		size_t old = (uint64_t)-d < *len ? (size_t)-d : *len;
+
+		if (old == 0)
+			return false; /* an empty segment behind nxt: a TCP keepalive probe */
 		r->st.retrans_bytes += old;
 		*p += old;
 		*len -= old;

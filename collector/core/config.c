@@ -23,7 +23,9 @@
  * and a DEFINE_SECTION here, and one FIELD_SECTION or FIELD_LIST line in the
  * parent's table. Nothing else changes. A new kind of value is one ftype
  * (parse, free) and a FIELD_ macro; t_prefixes (lists of IP prefixes, for
- * bmp.allow and peering watch lists) is the model for a list of scalars.
+ * bmp.allow and peering watch lists) is the model for a list of scalars,
+ * and t_macs / t_names (capture.local_macs, capture.interfaces) share its
+ * per-item paths and sorted duplicate check through struct item_at.
  */
 #include "config.h"
 
@@ -55,6 +57,24 @@
 #define BMP_MESSAGE_MAX (1024u * 1024u * 1024u)
 #define BMP_ROUTERS_DEFAULT 256u
 #define PREFIX_TEXT (INET6_ADDRSTRLEN + 4) /* "ADDRESS/LEN" */
+#define MAC_TEXT 18             /* "02:00:00:00:00:01" */
+#define IFNAME_MAX 15           /* IFNAMSIZ - 1 */
+#define CAPTURE_IFACES_MAX 64   /* capture.interfaces: one pcap handle each */
+#define CAPTURE_MACS_MAX 1024   /* capture.local_macs */
+#define CAPTURE_PREFIXES_MAX 65535 /* capture.local_prefixes */
+#define CAPTURE_SNAPLEN_DEFAULT 65535u
+#define CAPTURE_SNAPLEN_MIN 64u     /* Ethernet + QinQ + IPv6 + TCP headers fit */
+#define CAPTURE_SNAPLEN_MAX 262144u /* libpcap's MAXIMUM_SNAPLEN */
+#define CAPTURE_BUFFER_DEFAULT (16u * 1024u * 1024u)
+#define CAPTURE_BUFFER_MIN (1024u * 1024u)
+#define CAPTURE_BUFFER_MAX (1024u * 1024u * 1024u)
+#define CAPTURE_BGP_PORT 179u      /* RFC 4271 §8.2.1 */
+#define CAPTURE_FLOWS_DEFAULT 65536u
+#define CAPTURE_FLOWS_MIN 16u
+#define CAPTURE_FLOWS_MAX 1048576u
+#define CAPTURE_REASM_DEFAULT (256u * 1024u * 1024u)
+#define CAPTURE_REASM_MIN (1024u * 1024u)
+#define CAPTURE_REASM_MAX UINT32_MAX
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define BIT(i) ((uint64_t)1 << (i))
@@ -1119,6 +1139,48 @@ static bool valid_ifname(const char *s, size_t len)
 	return true;
 }
 
+/* An item of capture.interfaces: what link.interface accepts. */
+static bool valid_ifname_item(const char *s, size_t len)
+{
+	return len >= 1 && len <= IFNAME_MAX && valid_ifname(s, len);
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Six hex pairs separated by one kind of separator, ':' or '-' (the
+ * Linux and the Windows/Cisco-show forms), any case. */
+static bool parse_mac(const char *s, size_t len, uint8_t mac[6])
+{
+	char sep;
+
+	if (len != MAC_TEXT - 1 || (s[2] != ':' && s[2] != '-'))
+		return false;
+	sep = s[2];
+	for (size_t i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != sep))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static void format_mac(const uint8_t mac[6], char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
 static bool valid_hostname(const char *s, size_t len)
 {
 	if (len > 253)
@@ -1700,6 +1762,219 @@ static void f_prefixes(const struct field *f, void *obj)
 	*(size_t *)at(obj, f->off2) = 0;
 }
 
+/* One item of a scalar list (MACs, names) for the duplicate check: key is
+ * the value's bytes, owned by the list being built. */
+struct item_at {
+	const void *key;
+	size_t klen;
+	struct loc loc;
+	size_t index;
+};
+
+static int cmp_item_at(const void *a, const void *b)
+{
+	const struct item_at *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key, y->key, n);
+
+	if (c)
+		return c;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Sorts v (n > 0) and reports each repeat at the later item; show writes
+ * an item's value for the message. */
+static void report_dup_items(struct walk *w, struct item_at *v, size_t n, const char *noun,
+			     void (*show)(const struct item_at *it, char *buf, size_t size))
+{
+	char text[QUOTE_LEN];
+
+	qsort(v, n, sizeof *v, cmp_item_at);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		if (v[i].klen != v[first].klen || memcmp(v[i].key, v[first].key, v[i].klen) != 0) {
+			first = i;
+			continue;
+		}
+		show(&v[i], text, sizeof text);
+		err_at(w, v[i].loc, "%s[%zu]: duplicate %s %s (first at line %u, %s[%zu])", w->path,
+		       v[i].index, noun, text, v[first].loc.line, w->path, v[first].index);
+	}
+}
+
+/* Sets *count to the items of a list field (a list, or null for none) and
+ * checks it against f->min..f->max; what names the items in messages. */
+static int list_count(struct walk *w, const struct field *f, const struct node *n,
+		      const char *what, size_t *count)
+{
+	char expect[64];
+
+	*count = 0;
+	if (n->kind == N_BAD)
+		return -1;
+	if (n->kind == N_SEQ) {
+		*count = n->n;
+	} else if (!is_null(n)) {
+		snprintf(expect, sizeof expect, "a list of %s", what);
+		bad_value(w, n, expect);
+		return -1;
+	}
+	if (*count < f->min || *count > f->max) {
+		err_here(w, n->loc, "expected %" PRIu64 "..%" PRIu64 " %s, got %zu", f->min, f->max,
+			 what, *count);
+		return -1;
+	}
+	return 0;
+}
+
+/* One MAC address; the path names the item. */
+static int mac_item(struct walk *w, const struct node *n, uint8_t mac[6])
+{
+	const char *expect = "a MAC address such as 02:00:00:00:00:01 or 02-00-00-00-00-01";
+	char text[MAC_TEXT];
+
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (memchr(n->s, '\0', n->len) || !parse_mac(n->s, n->len, mac)) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	if (mac[0] & 1) { /* IEEE 802 §8.2: a source address is always individual */
+		format_mac(mac, text, sizeof text);
+		err_here(w, n->loc, "%s is a group (multicast) address; a router's own MAC is unicast",
+			 text);
+		return -1;
+	}
+	return 0;
+}
+
+static void show_mac(const struct item_at *it, char *buf, size_t size)
+{
+	format_mac(it->key, buf, size);
+}
+
+/* A list of MAC addresses (scalars). off: uint8_t (*)[6] in document order;
+ * off2: size_t count; min, max: items. Repeats are errors. */
+static int p_macs(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		  void *obj)
+{
+	uint8_t(*arr)[6];
+	struct item_at *v;
+	size_t count, nv = 0;
+	int rc = 0;
+
+	(void)fr;
+	if (list_count(w, f, n, "MAC addresses", &count) < 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	arr = calloc(count, sizeof *arr);
+	v = calloc(count, sizeof *v);
+	if (!arr || !v) {
+		free(arr);
+		free(v);
+		return oom(w, n->loc);
+	}
+	*(uint8_t(**)[6])at(obj, f->off) = arr;
+	for (size_t i = 0; i < count && !w->full; i++) {
+		size_t mark = path_push(w, "[%zu]", i);
+
+		if (mac_item(w, n->v[i], arr[nv]) == 0) {
+			v[nv] = (struct item_at){arr[nv], sizeof arr[nv], n->v[i]->loc, i};
+			nv++;
+		} else {
+			rc = -1;
+		}
+		path_pop(w, mark);
+	}
+	*(size_t *)at(obj, f->off2) = nv;
+	if (nv)
+		report_dup_items(w, v, nv, "MAC address", show_mac);
+	free(v);
+	return rc;
+}
+
+static void f_macs(const struct field *f, void *obj)
+{
+	uint8_t(**arr)[6] = at(obj, f->off);
+
+	free(*arr);
+	*arr = NULL;
+	*(size_t *)at(obj, f->off2) = 0;
+}
+
+/* One name; f->valid and f->expect are the item's rule. */
+static int name_item(struct walk *w, const struct field *f, const struct node *n, char **out)
+{
+	if (!want_scalar(w, n, f->expect))
+		return -1;
+	if (memchr(n->s, '\0', n->len) || !f->valid(n->s, n->len)) {
+		bad_value(w, n, f->expect);
+		return -1;
+	}
+	*out = strdup(n->s);
+	return *out ? 0 : oom(w, n->loc);
+}
+
+static void show_name(const struct item_at *it, char *buf, size_t size)
+{
+	quote(it->key, it->klen, buf, size);
+}
+
+/* A list of names (scalars). off: char ** in document order; off2: size_t
+ * count; min, max: items; valid, expect: each item's rule. Repeats are
+ * errors. */
+static int p_names(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		   void *obj)
+{
+	struct item_at *v;
+	char **arr;
+	size_t count, nv = 0;
+	int rc = 0;
+
+	(void)fr;
+	if (list_count(w, f, n, "names", &count) < 0)
+		return -1;
+	if (count == 0)
+		return 0;
+	arr = calloc(count, sizeof *arr);
+	v = calloc(count, sizeof *v);
+	if (!arr || !v) {
+		free(arr);
+		free(v);
+		return oom(w, n->loc);
+	}
+	*(char ***)at(obj, f->off) = arr;
+	for (size_t i = 0; i < count && !w->full; i++) {
+		size_t mark = path_push(w, "[%zu]", i);
+
+		if (name_item(w, f, n->v[i], &arr[nv]) == 0) {
+			v[nv] = (struct item_at){arr[nv], strlen(arr[nv]), n->v[i]->loc, i};
+			*(size_t *)at(obj, f->off2) = ++nv; /* f_names frees what is counted */
+		} else {
+			rc = -1;
+		}
+		path_pop(w, mark);
+	}
+	if (nv)
+		report_dup_items(w, v, nv, "name", show_name);
+	free(v);
+	return rc;
+}
+
+static void f_names(const struct field *f, void *obj)
+{
+	char ***arr = at(obj, f->off);
+	size_t *count = at(obj, f->off2);
+
+	for (size_t i = 0; *arr && i < *count; i++)
+		free((*arr)[i]);
+	free(*arr);
+	*arr = NULL;
+	*count = 0;
+}
+
 static int p_section(struct walk *w, struct frame *fr, const struct field *f,
 		     struct node *n, void *obj)
 {
@@ -1775,6 +2050,8 @@ static const struct ftype t_users = {p_users, f_users};
 static const struct ftype t_section = {p_section, f_section};
 static const struct ftype t_list = {p_list, f_list};
 static const struct ftype t_prefixes = {p_prefixes, f_prefixes};
+static const struct ftype t_macs = {p_macs, f_macs};
+static const struct ftype t_names = {p_names, f_names};
 
 #define M_SIZE(T, m) sizeof(((T *)0)->m)
 #define FIELD_STRING(T, k, m, fl) \
@@ -1802,6 +2079,13 @@ static const struct ftype t_prefixes = {p_prefixes, f_prefixes};
 #define FIELD_PREFIXES(T, k, arr, cnt, fl, lo, hi)                                  \
 	{.key = k, .type = &t_prefixes, .flags = fl, .off = offsetof(T, arr),            \
 	 .off2 = offsetof(T, cnt), .min = lo, .max = hi}
+#define FIELD_MACS(T, k, arr, cnt, fl, lo, hi)                                      \
+	{.key = k, .type = &t_macs, .flags = fl, .off = offsetof(T, arr),                \
+	 .off2 = offsetof(T, cnt), .min = lo, .max = hi}
+/* fn: the rule for one item (length included); exp: what an item must be. */
+#define FIELD_NAMES(T, k, arr, cnt, fl, lo, hi, fn, exp)                            \
+	{.key = k, .type = &t_names, .flags = fl, .off = offsetof(T, arr),               \
+	 .off2 = offsetof(T, cnt), .min = lo, .max = hi, .valid = fn, .expect = exp}
 #define FIELD_LIST(T, k, arr, cnt, fl, lo, sec)                                       \
 	{.key = k, .type = &t_list, .flags = fl, .off = offsetof(T, arr),                \
 	 .off2 = offsetof(T, cnt), .min = lo, .sub = &sec}
@@ -2047,6 +2331,39 @@ static void check_bmp(struct walk *w, struct frame *fr)
 	       "give one of them another port", (unsigned)p->listen_port);
 }
 
+static void init_capture(void *obj)
+{
+	struct cfg_capture *c = obj;
+
+	c->enabled = false;
+	c->snaplen = CAPTURE_SNAPLEN_DEFAULT;
+	c->promiscuous = true;
+	c->buffer_size = CAPTURE_BUFFER_DEFAULT;
+	c->immediate = true;
+	c->bgp_port = CAPTURE_BGP_PORT;
+	c->max_flows = CAPTURE_FLOWS_DEFAULT;
+	c->max_reassembly_bytes = CAPTURE_REASM_DEFAULT;
+}
+
+/* One source: live interfaces or a file, never both; enabled needs one.
+ * An empty interfaces list counts as none. Keys already reported as bad
+ * are not blamed again. */
+static void check_capture(struct walk *w, struct frame *fr)
+{
+	const struct cfg_capture *c = fr->obj;
+	bool ifs = fr_ok(fr, "interfaces") && c->ninterfaces > 0, file = fr_ok(fr, "file");
+
+	if (ifs && file) {
+		err_here(w, fr->loc, "give either \"interfaces\" or \"file\", not both");
+		return;
+	}
+	if (!c->enabled || ifs || file || (fr_given(fr, "interfaces") && !fr_ok(fr, "interfaces")) ||
+	    (fr_given(fr, "file") && !fr_ok(fr, "file")))
+		return;
+	err_here(w, fr->loc, "enabled needs a source: give \"interfaces\" (a non-empty list) "
+		 "or \"file\"");
+}
+
 /* ---- the schema ----------------------------------------------------- */
 
 static const struct field neighbor_fields[] = {
@@ -2139,11 +2456,37 @@ static const struct field bmp_fields[] = {
 };
 DEFINE_SECTION(sec_bmp, bmp_fields, struct cfg_bmp, init_bmp, check_bmp);
 
+static const struct field capture_fields[] = {
+	FIELD_BOOL(struct cfg_capture, "enabled", enabled, 0),
+	FIELD_NAMES(struct cfg_capture, "interfaces", interfaces, ninterfaces, 0, 0,
+		    CAPTURE_IFACES_MAX, valid_ifname_item,
+		    "an interface name of 1..15 characters without '/', ':' or whitespace"),
+	FIELD_STRING(struct cfg_capture, "file", file, 0),
+	FIELD_UINT(struct cfg_capture, "snaplen", snaplen, 0, CAPTURE_SNAPLEN_MIN,
+		   CAPTURE_SNAPLEN_MAX),
+	FIELD_BOOL(struct cfg_capture, "promiscuous", promiscuous, 0),
+	FIELD_UINT(struct cfg_capture, "buffer_size", buffer_size, 0, CAPTURE_BUFFER_MIN,
+		   CAPTURE_BUFFER_MAX),
+	FIELD_BOOL(struct cfg_capture, "immediate", immediate, 0),
+	FIELD_STRING(struct cfg_capture, "filter", filter, 0),
+	FIELD_MACS(struct cfg_capture, "local_macs", local_macs, nlocal_macs, 0, 0,
+		   CAPTURE_MACS_MAX),
+	FIELD_PREFIXES(struct cfg_capture, "local_prefixes", local_prefixes, nlocal_prefixes, 0,
+		       0, CAPTURE_PREFIXES_MAX),
+	FIELD_UINT(struct cfg_capture, "bgp_port", bgp_port, 0, 1, 65535),
+	FIELD_UINT(struct cfg_capture, "max_flows", max_flows, 0, CAPTURE_FLOWS_MIN,
+		   CAPTURE_FLOWS_MAX),
+	FIELD_UINT(struct cfg_capture, "max_reassembly_bytes", max_reassembly_bytes, 0,
+		   CAPTURE_REASM_MIN, CAPTURE_REASM_MAX),
+};
+DEFINE_SECTION(sec_capture, capture_fields, struct cfg_capture, init_capture, check_capture);
+
 static const struct field root_fields[] = {
 	FIELD_SECTION(struct cfg_config, "log", log, F_DEFAULT_EMPTY, sec_log),
 	FIELD_SECTION(struct cfg_config, "prometheus", prometheus, F_DEFAULT_EMPTY,
 		      sec_prometheus),
 	FIELD_SECTION(struct cfg_config, "bmp", bmp, F_DEFAULT_EMPTY, sec_bmp),
+	FIELD_SECTION(struct cfg_config, "capture", capture, F_DEFAULT_EMPTY, sec_capture),
 	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
 };
 DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);

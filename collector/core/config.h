@@ -121,11 +121,34 @@ struct cfg_bmp {
 	unsigned max_routers;       /* concurrent BMP sessions, 1..65535; default 256 */
 };
 
+/* Passive capture (issue 4): libpcap on the interfaces facing the
+ * provider (a SPAN port or a tap), or an offline file. */
+struct cfg_capture {
+	bool enabled;               /* default false: it needs interfaces or a file */
+	size_t ninterfaces;         /* interface names (1..15 characters each) */
+	char **interfaces;
+	char *file;                 /* a pcap/pcapng file read once instead; NULL = live */
+	uint32_t snaplen;           /* bytes, 64..262144; default 65535 */
+	bool promiscuous;           /* default true */
+	uint32_t buffer_size;       /* kernel capture buffer, bytes, 1 MiB..1 GiB; default 16 MiB */
+	bool immediate;             /* deliver packets at once; default true */
+	char *filter;               /* BPF expression; NULL = every frame (per-VLAN
+	                             * accounting needs them all) */
+	size_t nlocal_macs;         /* our routers' MACs: frames from them are egress */
+	uint8_t (*local_macs)[6];
+	size_t nlocal_prefixes;     /* our address space: egress when the source is in it */
+	struct cfg_prefix *local_prefixes;
+	uint32_t bgp_port;          /* TCP port of BGP; default 179 */
+	unsigned max_flows;         /* TCP connections followed, 16..1048576; default 65536 */
+	uint32_t max_reassembly_bytes; /* all flows together, 1 MiB..4 GiB-1; default 256 MiB */
+};
+
 struct cfg_config {
 	char *path;                 /* file it came from ("<buffer>" otherwise) */
 	struct cfg_log log;
 	struct cfg_prometheus prometheus;
 	struct cfg_bmp bmp;
+	struct cfg_capture capture;
 	size_t ncircuits;
 	struct cfg_circuit *circuits;
 };

@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "bmp_collector.h"
+#include "capture_source.h"
 #include "circuits.h"
 #include "config.h"
 #include "metrics.h"
@@ -21,6 +22,7 @@
 static const struct cw_module *const modules[] = {
 	&circuits_module,
 	&bmp_collector_module,
+	&capture_module,
 	&expo_http_module,
 };
 

@@ -5,6 +5,7 @@
  * one error; every error has a file and a message; a config obeys the
  * invariants that the rest of the daemon relies on. Everything is freed.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,40 @@ static void check_bmp(const struct cfg_bmp *b)
 		abort();
 	for (size_t i = 0; i < b->nallow; i++)
 		check_prefix(&b->allow[i]);
+}
+
+/* One source when enabled, never two; lists hold what they count. */
+static void check_capture(const struct cfg_capture *c)
+{
+	bool ifs = c->ninterfaces > 0;
+
+	if ((ifs && c->file) || (c->enabled && !ifs && !c->file) || (ifs != (c->interfaces != NULL)) ||
+	    (c->file && !*c->file) || (c->filter && !*c->filter))
+		abort();
+	for (size_t i = 0; i < c->ninterfaces; i++) {
+		size_t len = c->interfaces[i] ? strlen(c->interfaces[i]) : 0;
+
+		if (len < 1 || len > 15 || strpbrk(c->interfaces[i], "/: \t\n\r"))
+			abort();
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(c->interfaces[i], c->interfaces[j]) == 0)
+				abort();
+	}
+	if ((c->nlocal_macs > 0) != (c->local_macs != NULL) || c->nlocal_macs > 1024)
+		abort();
+	for (size_t i = 0; i < c->nlocal_macs; i++) {
+		if (c->local_macs[i][0] & 1) /* group addresses are refused */
+			abort();
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(c->local_macs[i], c->local_macs[j], 6) == 0)
+				abort();
+	}
+	for (size_t i = 0; i < c->nlocal_prefixes; i++)
+		check_prefix(&c->local_prefixes[i]);
+	if (c->snaplen < 64 || c->snaplen > 262144 || c->buffer_size < 1048576 ||
+	    c->buffer_size > 1073741824 || c->bgp_port < 1 || c->bgp_port > 65535 ||
+	    c->max_flows < 16 || c->max_flows > 1048576 || c->max_reassembly_bytes < 1048576)
+		abort();
 }
 
 static void check_circuit(const struct cfg_circuit *c)
@@ -82,8 +117,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	for (size_t i = 0; cfg && i < cfg->ncircuits; i++)
 		check_circuit(&cfg->circuits[i]);
-	if (cfg)
+	if (cfg) {
 		check_bmp(&cfg->bmp);
+		check_capture(&cfg->capture);
+	}
 	cfg_free(cfg);
 	cfg_errors_clean(&errs);
 	return 0;

@@ -78,6 +78,11 @@ static char *cat3(const char *a, const char *b, const char *c)
 #define C_WITEM(x) "              - " x "\n"         /* value 17 */
 #define B_ALLOW "bmp:\n  allow:\n"                   /* lines 1-2 */
 #define B_ITEM(x) "    - " x "\n"                    /* value 7 */
+#define K_CAPTURE "capture:\n"                      /* line 1 */
+#define K_ON "  enabled: true\n"                    /* value 12 */
+#define K_IFACES "  interfaces:\n"                  /* value on the next lines */
+#define K_MACS "  local_macs:\n"
+#define K_ITEM(x) "    - " x "\n"                    /* value 7 */
 
 /* Nine lines: a valid ExpressRoute circuit. */
 #define ER_CIRCUIT(id, addr)                                                   \
@@ -151,7 +156,7 @@ static const struct err_case err_cases[] = {
 
 	/* unknown keys at every level */
 	{"unknown key: top", "logging: {}\n", 1, 1,
-	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, circuits)", 1},
+	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, capture, circuits)", 1},
 	{"unknown key: log", "log:\n  lvl: debug\n", 2, 3,
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
@@ -549,6 +554,93 @@ static const struct err_case err_cases[] = {
 			"456789012345678901234567890123456789012345678901234567890123456789"),
 	 7, 17, "expected a router address or BMP sysName of 1..255 characters, got \"r1234", 1},
 	{"router: NUL", ROUTER_CIRCUIT("\"edge\\0\""), 7, 17, "got \"edge\\x00\"", 1},
+	/* capture */
+	{"unknown key: capture", "capture:\n  interface: eth1\n", 2, 3,
+	 "unknown key \"interface\" in capture (expected one of: enabled, interfaces, file, snaplen, "
+	 "promiscuous, buffer_size, immediate, filter, local_macs, local_prefixes, bgp_port, "
+	 "max_flows, max_reassembly_bytes)", 1},
+	{"capture: enabled without a source", K_CAPTURE K_ON, 2, 3,
+	 "capture: enabled needs a source: give \"interfaces\" (a non-empty list) or \"file\"", 1},
+	{"capture: enabled with an empty interfaces list", K_CAPTURE K_ON "  interfaces: []\n", 2, 3,
+	 "capture: enabled needs a source", 1},
+	{"capture: interfaces and file", K_CAPTURE K_ON "  file: /tmp/a.pcap\n" K_IFACES K_ITEM("eth1"),
+	 2, 3, "capture: give either \"interfaces\" or \"file\", not both", 1},
+	{"capture: interfaces and file, disabled",
+	 "capture: {file: a.pcap, interfaces: [eth1]}\n", 1, 10,
+	 "capture: give either \"interfaces\" or \"file\", not both", 1},
+	{"capture: bad interface is not blamed twice", K_CAPTURE K_ON K_IFACES K_ITEM("eth/1"), 4, 7,
+	 "capture.interfaces[0]: expected an interface name of 1..15 characters without '/', ':' or "
+	 "whitespace, got \"eth/1\"", 1},
+	{"capture: interface 16 characters", K_CAPTURE K_IFACES K_ITEM("eth1") K_ITEM("abcdefghijklmnop"),
+	 4, 7, "capture.interfaces[1]: expected an interface name of 1..15", 1},
+	{"capture: interface with a space", K_CAPTURE K_IFACES K_ITEM("\"eth 1\""), 3, 7,
+	 "capture.interfaces[0]: expected an interface name", 1},
+	{"capture: interface with ':'", "capture: {interfaces: [\"eth1:0\"]}\n", 1, 24,
+	 "capture.interfaces[0]: expected an interface name", 1},
+	{"capture: interface null", K_CAPTURE K_IFACES K_ITEM("~"), 3, 7,
+	 "capture.interfaces[0]: expected an interface name of 1..15 characters without '/', ':' or "
+	 "whitespace, got null", 1},
+	{"capture: interfaces a scalar", "capture:\n  interfaces: eth1\n", 2, 15,
+	 "capture.interfaces: expected a list of names, got \"eth1\"", 1},
+	{"capture: duplicate interface",
+	 K_CAPTURE K_IFACES K_ITEM("eth1") K_ITEM("eth2") K_ITEM("eth1"), 5, 7,
+	 "capture.interfaces[2]: duplicate name \"eth1\" (first at line 3, capture.interfaces[0])", 1},
+	{"capture: bad MAC", K_CAPTURE K_MACS K_ITEM("\"02:00:00:00:00:01\"") K_ITEM("\"02:00:00:00:01\""),
+	 4, 7, "capture.local_macs[1]: expected a MAC address such as 02:00:00:00:00:01 or "
+	 "02-00-00-00-00-01, got \"02:00:00:00:01\"", 1},
+	{"capture: MAC with mixed separators", K_CAPTURE K_MACS K_ITEM("02:00-00:00:00:01"), 3, 7,
+	 "capture.local_macs[0]: expected a MAC address", 1},
+	{"capture: MAC not hex", K_CAPTURE K_MACS K_ITEM("02:00:00:00:00:0g"), 3, 7,
+	 "got \"02:00:00:00:00:0g\"", 1},
+	{"capture: MAC dotted", K_CAPTURE K_MACS K_ITEM("0200.0000.0001"), 3, 7,
+	 "capture.local_macs[0]: expected a MAC address", 1},
+	{"capture: MAC too long", K_CAPTURE K_MACS K_ITEM("02:00:00:00:00:01:"), 3, 7,
+	 "capture.local_macs[0]: expected a MAC address", 1},
+	{"capture: MAC multicast", K_CAPTURE K_MACS K_ITEM("01-00-5E-00-00-01"), 3, 7,
+	 "capture.local_macs[0]: 01:00:5e:00:00:01 is a group (multicast) address", 1},
+	{"capture: MAC null", K_CAPTURE K_MACS K_ITEM("~"), 3, 7,
+	 "capture.local_macs[0]: expected a MAC address such as 02:00:00:00:00:01 or "
+	 "02-00-00-00-00-01, got null", 1},
+	{"capture: duplicate MAC, other spelling",
+	 K_CAPTURE K_MACS K_ITEM("02:00:00:00:00:01") K_ITEM("02:00:00:00:00:02")
+	 K_ITEM("02-00-00-00-00-01"), 5, 7,
+	 "capture.local_macs[2]: duplicate MAC address 02:00:00:00:00:01 (first at line 3, "
+	 "capture.local_macs[0])", 1},
+	{"capture: local_macs a mapping", "capture:\n  local_macs: {a: 1}\n", 2, 15,
+	 "capture.local_macs: expected a list of MAC addresses, got a mapping", 1},
+	{"capture: bad local prefix", "capture:\n  local_prefixes: [198.18.0.0/15, 198.18.0.1/16]\n",
+	 2, 35, "capture.local_prefixes[1]: 198.18.0.1/16: host bits set; did you mean 198.18.0.0/16?",
+	 1},
+	{"capture: duplicate local prefix",
+	 "capture:\n  local_prefixes:\n    - 2001:db8::/32\n    - \"2001:db8:0::/32\"\n", 4, 7,
+	 "capture.local_prefixes[1]: duplicate prefix 2001:db8::/32 (first at line 3, "
+	 "capture.local_prefixes[0])", 1},
+	{"capture: snaplen 63", "capture:\n  snaplen: 63\n", 2, 12,
+	 "capture.snaplen: expected an integer 64..262144, got \"63\"", 1},
+	{"capture: snaplen 262145", "capture:\n  snaplen: 262145\n", 2, 12, "got \"262145\"", 1},
+	{"capture: buffer_size 1 MiB - 1", "capture:\n  buffer_size: 1048575\n", 2, 16,
+	 "capture.buffer_size: expected an integer 1048576..1073741824, got \"1048575\"", 1},
+	{"capture: buffer_size 1 GiB + 1", "capture:\n  buffer_size: 1073741825\n", 2, 16,
+	 "got \"1073741825\"", 1},
+	{"capture: bgp_port 0", "capture:\n  bgp_port: 0\n", 2, 13,
+	 "capture.bgp_port: expected an integer 1..65535, got \"0\"", 1},
+	{"capture: bgp_port 65536", "capture:\n  bgp_port: 65536\n", 2, 13, "got \"65536\"", 1},
+	{"capture: max_flows 15", "capture:\n  max_flows: 15\n", 2, 14,
+	 "capture.max_flows: expected an integer 16..1048576, got \"15\"", 1},
+	{"capture: max_flows 1048577", "capture:\n  max_flows: 1048577\n", 2, 14, "got \"1048577\"", 1},
+	{"capture: max_reassembly_bytes 1 MiB - 1", "capture:\n  max_reassembly_bytes: 1048575\n", 2,
+	 25, "capture.max_reassembly_bytes: expected an integer 1048576..4294967295, got \"1048575\"", 1},
+	{"capture: max_reassembly_bytes 4 GiB", "capture:\n  max_reassembly_bytes: 4294967296\n", 2, 25,
+	 "got \"4294967296\"", 1},
+	{"capture: enabled yes", "capture:\n  enabled: yes\n  file: a.pcap\n", 2, 12,
+	 "capture.enabled: expected true or false, got \"yes\"", 1},
+	{"capture: promiscuous 1", "capture:\n  promiscuous: 1\n", 2, 16,
+	 "capture.promiscuous: expected true or false, got \"1\"", 1},
+	{"capture: empty file", "capture:\n  enabled: true\n  file: \"\"\n", 3, 9,
+	 "capture.file: expected a non-empty string, got \"\"", 1},
+	{"capture: filter a list", "capture:\n  filter: [tcp]\n", 2, 11,
+	 "capture.filter: expected a non-empty string, got a list", 1},
+	{"capture: a list", "capture: [eth1]\n", 1, 10, "capture: expected a mapping, got a list", 1},
 };
 
 static void run_err_case(void **state)
@@ -811,6 +903,26 @@ static void test_full_config(void **state)
 	cfg_free(cfg);
 }
 
+static void assert_capture_defaults(const struct cfg_capture *c)
+{
+	assert_false(c->enabled);
+	assert_int_equal(c->ninterfaces, 0);
+	assert_null(c->interfaces);
+	assert_null(c->file);
+	assert_int_equal(c->snaplen, 65535);
+	assert_true(c->promiscuous);
+	assert_int_equal(c->buffer_size, 16u * 1024 * 1024);
+	assert_true(c->immediate);
+	assert_null(c->filter);
+	assert_int_equal(c->nlocal_macs, 0);
+	assert_null(c->local_macs);
+	assert_int_equal(c->nlocal_prefixes, 0);
+	assert_null(c->local_prefixes);
+	assert_int_equal(c->bgp_port, 179);
+	assert_int_equal(c->max_flows, 65536);
+	assert_int_equal(c->max_reassembly_bytes, 256u * 1024 * 1024);
+}
+
 static void assert_defaults(const struct cfg_config *cfg)
 {
 	assert_int_equal(cfg->log.level, CFG_LOG_INFO);
@@ -831,6 +943,7 @@ static void assert_defaults(const struct cfg_config *cfg)
 	assert_null(cfg->bmp.allow);
 	assert_int_equal(cfg->bmp.max_message_size, 16777216u);
 	assert_int_equal(cfg->bmp.max_routers, 256);
+	assert_capture_defaults(&cfg->capture);
 	assert_int_equal(cfg->ncircuits, 0);
 	assert_null(cfg->circuits);
 }
@@ -841,6 +954,8 @@ static void test_defaults(void **state)
 		"", "\n", "# only a comment\n", "---\n", "--- ~\n", "~\n", "null\n", "{}\n",
 		"log:\nprometheus:\ncircuits:\n", "log: {}\nprometheus: {}\ncircuits: []\n",
 		"bmp:\n", "bmp: {}\n", "bmp: {allow: []}\n", "bmp:\n  allow:\n", "bmp:\n  allow: ~\n",
+		"capture:\n", "capture: {}\n", "capture: {enabled: false}\n",
+		"capture:\n  interfaces: []\n  local_macs: ~\n  local_prefixes:\n",
 		"\xef\xbb\xbf", /* a UTF-8 byte order mark alone */
 	};
 
@@ -1261,6 +1376,73 @@ static void test_prefix_contains_edges(void **state)
 
 /* ---- several errors, the cap, printing ------------------------------ */
 
+/* ---- capture -------------------------------------------------------- */
+
+static void test_capture_full(void **state)
+{
+	static const uint8_t mac0[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+	static const uint8_t mac1[6] = {0x02, 0xab, 0xcd, 0xef, 0x00, 0x02};
+	struct cfg_config *cfg;
+	const struct cfg_capture *c;
+
+	(void)state;
+	cfg = load_ok("capture:\n"
+		      "  enabled: true\n"
+		      "  interfaces: [eth1, \"span.100\"]\n"
+		      "  snaplen: 262144\n"
+		      "  promiscuous: false\n"
+		      "  buffer_size: 1073741824\n"
+		      "  immediate: false\n"
+		      "  filter: \"vlan or tcp port 179\"\n"
+		      "  local_macs:\n"
+		      "    - \"02:00:00:00:00:01\"\n"
+		      "    - 02-AB-cd-EF-00-02\n"
+		      "  local_prefixes: [198.18.0.0/15, \"2001:db8::/32\"]\n"
+		      "  bgp_port: 1179\n"
+		      "  max_flows: 16\n"
+		      "  max_reassembly_bytes: 4294967295\n");
+	c = &cfg->capture;
+	assert_true(c->enabled);
+	assert_int_equal(c->ninterfaces, 2);
+	assert_string_equal(c->interfaces[0], "eth1");
+	assert_string_equal(c->interfaces[1], "span.100");
+	assert_null(c->file);
+	assert_int_equal(c->snaplen, 262144);
+	assert_false(c->promiscuous);
+	assert_int_equal(c->buffer_size, 1073741824u);
+	assert_false(c->immediate);
+	assert_string_equal(c->filter, "vlan or tcp port 179");
+	assert_int_equal(c->nlocal_macs, 2);
+	assert_memory_equal(c->local_macs[0], mac0, 6);
+	assert_memory_equal(c->local_macs[1], mac1, 6);
+	assert_int_equal(c->nlocal_prefixes, 2);
+	assert_int_equal(c->local_prefixes[0].family, AF_INET);
+	assert_int_equal(c->local_prefixes[0].len, 15);
+	assert_int_equal(c->local_prefixes[1].family, AF_INET6);
+	assert_int_equal(c->local_prefixes[1].len, 32);
+	assert_int_equal(c->bgp_port, 1179);
+	assert_int_equal(c->max_flows, 16);
+	assert_int_equal(c->max_reassembly_bytes, UINT32_MAX);
+	cfg_free(cfg);
+
+	/* a file instead; the other keys keep their defaults */
+	cfg = load_ok("capture: {enabled: true, file: /var/tmp/span.pcapng, interfaces: []}\n");
+	c = &cfg->capture;
+	assert_true(c->enabled);
+	assert_string_equal(c->file, "/var/tmp/span.pcapng");
+	assert_int_equal(c->ninterfaces, 0);
+	assert_int_equal(c->snaplen, 65535);
+	assert_int_equal(c->bgp_port, 179);
+	cfg_free(cfg);
+
+	/* disabled: the source may be missing, the keys are still checked */
+	cfg = load_ok("capture:\n  enabled: false\n  interfaces: [eth1]\n"
+		      "  local_macs: [\"02:00:00:00:00:01\"]\n");
+	assert_false(cfg->capture.enabled);
+	assert_int_equal(cfg->capture.ninterfaces, 1);
+	cfg_free(cfg);
+}
+
 static void test_all_errors_reported(void **state)
 {
 	static const char yaml[] =
@@ -1367,7 +1549,7 @@ static void test_errors_print(void **state)
 	assert_int_equal(cfg_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "<buffer>:1:1: unknown key \"x\" at top level (expected one of: log, "
-			       "prometheus, bmp, circuits)\n");
+			       "prometheus, bmp, capture, circuits)\n");
 	free(s);
 	cfg_errors_clean(&errs);
 }
@@ -1584,6 +1766,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_bmp_listen_no_clash),
 	cmocka_unit_test(test_prefix_contains),
 	cmocka_unit_test(test_prefix_contains_edges),
+	cmocka_unit_test(test_capture_full),
 	cmocka_unit_test(test_all_errors_reported),
 	cmocka_unit_test(test_errors_appended),
 	cmocka_unit_test(test_error_cap),

@@ -626,6 +626,26 @@ static void test_property_stream(void **state)
 		property_run(runs[i].seed, runs[i].isn);
 }
 
+/* A TCP keepalive probe: no data, one byte behind the next expected
+ * sequence number, and no payload pointer at all. Nothing changes. */
+static void test_keepalive_probe(void **state)
+{
+	struct cap_reasm r;
+	uint8_t src[10], out[10];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = pat(i);
+	cap_reasm_init(&r, NULL, 1000, false);
+	feed(&r, 1000, src, 10);
+	assert_int_equal(cap_reasm_segment(&r, 1009, NULL, 0, false, false), 0);
+	assert_int_equal(drain_all(&r, out, sizeof(out)), 10);
+	assert_memory_equal(out, src, 10);
+	assert_int_equal(r.st.retrans_bytes, 0);
+	assert_false(r.after_gap);
+	cap_reasm_clean(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -643,6 +663,7 @@ int main(void)
 		cmocka_unit_test(test_budget_shared),
 		cmocka_unit_test(test_consumer_stalled),
 		cmocka_unit_test(test_property_stream),
+		cmocka_unit_test(test_keepalive_probe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

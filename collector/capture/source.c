@@ -1,0 +1,524 @@
+/* source.c — the per-packet pipeline of passive capture. See source.h. */
+#include "source.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "bgp.h"
+#include "config.h"
+#include "flows.h"
+#include "ingest.h"
+#include "model.h"
+#include "passive.h"
+#include "vlan_acct.h"
+
+#define CS_NAME_MAX 256
+#define CS_DEFAULT_BGP_PORT 179
+
+/* model_peer_aux of a pcap peer: the connection that last brought it up,
+ * so that the end of an older connection does not take it down. */
+struct cs_peer {
+	const void *owner;
+};
+
+/* flow->user */
+struct cs_flow {
+	struct cap_passive sess;
+	struct model_peer *peer[2];
+	bool ours[2];    /* side i is our router (a neighbour's peer) */
+	bool fin_fed[2]; /* CAP_EV_FIN given for side i */
+	bool rst_fed;
+};
+
+struct cap_source {
+	struct model *model;
+	struct model_ingest *ingest;
+	struct model_router *router;
+	const struct cfg_config *cfg;
+	char name[CS_NAME_MAX];
+	int linktype;
+	uint16_t bgp_port;
+	bool freeing; /* removal at the end: keep the model as it is */
+	double ts;    /* of the current packet */
+	struct cap_flows *flows;
+	struct vlan_acct *vlans;
+	struct cap_source_stats st; /* gaps etc. of removed flows only */
+};
+
+/* ---- peers -------------------------------------------------------------- */
+
+static bool is_neighbor(const struct cfg_config *cfg, uint8_t family, const uint8_t *addr)
+{
+	for (size_t c = 0; cfg != NULL && c < cfg->ncircuits; c++) {
+		for (int l = 0; l < CFG_LINK_COUNT; l++) {
+			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+
+			for (size_t q = 0; lk->present && q < lk->npeerings; q++) {
+				const struct cfg_peering *pe = &lk->peerings[q];
+
+				for (size_t n = 0; n < pe->nneighbors; n++) {
+					const struct cfg_neighbor *nb = &pe->neighbors[n];
+
+					if ((nb->family == AF_INET ? 4 : 6) == family &&
+					    memcmp(nb->addr, addr, family == 4 ? 4 : 16) == 0)
+						return true;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+/* The model peer of side (created when new, AS from its OPEN, 0 before);
+ * refresh re-reads the AS after an OPEN. NULL at the model's caps. */
+static struct model_peer *cs_peer(struct cap_source *s, struct cap_flow *f, int side,
+				  bool refresh)
+{
+	struct cs_flow *cf = f->user;
+	const struct cap_passive_side *sd = &cf->sess.side[side];
+	struct model_peer_key key = {.peer_type = 0, .distinguisher = 0, .family = f->family};
+	struct model_peer *p;
+
+	if (cf->peer[side] != NULL && !refresh)
+		return cf->peer[side];
+	memcpy(key.addr, f->end[side].addr, 16);
+	p = model_peer_get(s->model, s->router, &key, sd->open_seen ? sd->as : 0,
+			   sd->open_seen ? sd->bgp_id : 0);
+	if (p != NULL && model_peer_aux(p) == NULL) {
+		struct cs_peer *cp = calloc(1, sizeof(*cp));
+
+		if (cp != NULL)
+			model_peer_set_aux(p, cp, free);
+	}
+	cf->peer[side] = p;
+	return p;
+}
+
+static void cs_peers_up(struct cap_source *s, struct cap_flow *f)
+{
+	struct cs_flow *cf = f->user;
+
+	for (int side = 0; side < 2; side++) {
+		struct model_peer *p = cs_peer(s, f, side, false);
+		struct cs_peer *cp = p ? model_peer_aux(p) : NULL;
+
+		if (p == NULL)
+			continue;
+		if (cp != NULL)
+			cp->owner = cf;
+		model_peer_up(s->model, p, s->ts);
+	}
+}
+
+/* Down only when this connection is the one that brought the peer up. */
+static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const char *reason)
+{
+	for (int side = 0; side < 2; side++) {
+		struct model_peer *p = cf->peer[side];
+		struct cs_peer *cp = p ? model_peer_aux(p) : NULL;
+
+		if (cp == NULL || cp->owner != cf)
+			continue;
+		cp->owner = NULL;
+		if (reason != NULL && model_peer_is_up(p))
+			model_peer_down(s->model, p, s->ts, reason, cf->sess.notif_code,
+					cf->sess.notif_subcode);
+	}
+}
+
+/* Follows the inferred session into the model. */
+static void cs_state(struct cap_source *s, struct cap_flow *f, enum cap_passive_state before)
+{
+	struct cs_flow *cf = f->user;
+	enum cap_passive_state after = cf->sess.state;
+
+	if (after == before)
+		return;
+	if (after == CAP_PASSIVE_ESTABLISHED)
+		cs_peers_up(s, f);
+	else if (after == CAP_PASSIVE_DOWN && before == CAP_PASSIVE_ESTABLISHED)
+		cs_peers_down(s, cf, cf->sess.down_reason ? cf->sess.down_reason : "unknown");
+}
+
+static void cs_event(struct cap_source *s, struct cap_flow *f, enum cap_passive_event ev,
+		     int side)
+{
+	struct cs_flow *cf = f->user;
+	enum cap_passive_state before = cf->sess.state;
+
+	cap_passive_event(&cf->sess, ev, side, s->ts);
+	cs_state(s, f, before);
+}
+
+/* ---- BGP framing -------------------------------------------------------- */
+
+static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const uint8_t *msg,
+		       size_t len)
+{
+	struct cs_flow *cf = f->user;
+	enum cap_passive_state before = cf->sess.state;
+	int type = cap_passive_message(&cf->sess, side, msg, len, s->ts);
+	struct model_peer *p;
+
+	s->st.bgp_messages++;
+	cs_state(s, f, before);
+	if (type == BGP_MSG_OPEN) {
+		(void)cs_peer(s, f, side, true);
+	} else if (type == BGP_MSG_UPDATE) {
+		/* RFC 4271 §4.2: decoded as negotiated by the two OPENs
+		 * (cap_passive keeps the context of what side sends) */
+		p = cs_peer(s, f, side, false);
+		if (p != NULL)
+			model_ingest_update(s->ingest, p, MODEL_VIEW_ADJ_IN_PRE, &cf->sess.ctx[side],
+					    msg, len);
+		/* what our router sends its neighbour is what the provider counts
+		 * against the prefix limit */
+		if (cf->ours[side] && (p = cs_peer(s, f, !side, false)) != NULL)
+			model_ingest_update(s->ingest, p, MODEL_VIEW_ADJ_OUT_PRE,
+					    &cf->sess.ctx[side], msg, len);
+	}
+}
+
+/* Bytes of p[0..n) used (0: wait for more). After a gap or a mid-session
+ * start, skip to the next marker (RFC 4271 §4.1) first. */
+static size_t cs_bgp_step(struct cap_source *s, struct cap_flow *f, int side, const uint8_t *p,
+			  size_t n)
+{
+	struct cap_reasm *r = &f->dir[side];
+	enum bgp_error why = BGP_ERR_NONE;
+	size_t mlen = 0;
+	enum bgp_frame_status st;
+
+	if (r->after_gap) {
+		ptrdiff_t off = cap_reasm_find_marker(p, n);
+
+		if (off < 0)
+			return n > BGP_HEADER_LEN - 1 ? n - (BGP_HEADER_LEN - 1) : 0;
+		if (off > 0)
+			return (size_t)off;
+		r->after_gap = false;
+		s->st.resyncs++;
+	}
+	st = bgp_frame(p, n, true, &mlen, &why);
+	if (st == BGP_FRAME_NEED_MORE)
+		return 0;
+	if (st == BGP_FRAME_ERROR) {
+		s->st.framing_lost++;
+		r->after_gap = true; /* resynchronise past this header */
+		return 1;
+	}
+	cs_message(s, f, side, p, mlen);
+	return mlen;
+}
+
+/* Frames what the direction has ready, then passes on its FIN or RST. */
+static void cs_drain(struct cap_source *s, struct cap_flow *f, int side)
+{
+	struct cap_reasm *r = &f->dir[side];
+	struct cs_flow *cf = f->user;
+
+	for (;;) {
+		const uint8_t *p;
+		size_t n, used;
+		bool gap = cap_reasm_data(r, &p, &n);
+
+		if (n == 0)
+			break;
+		used = cs_bgp_step(s, f, side, p, n);
+		if (used == 0 && !gap)
+			break;
+		/* before a gap, an incomplete message is lost: after_gap follows */
+		cap_reasm_consume(r, used == 0 ? n : used);
+	}
+	if (r->reset && !cf->rst_fed) {
+		cf->rst_fed = true;
+		cs_event(s, f, CAP_EV_RST, side);
+	} else if (r->closed && !cf->fin_fed[side]) {
+		cf->fin_fed[side] = true;
+		cs_event(s, f, CAP_EV_FIN, side);
+	}
+}
+
+/* ---- flows -------------------------------------------------------------- */
+
+static void cs_flush(struct cap_source *s, struct cap_flow *f)
+{
+	for (int side = 0; side < 2; side++) {
+		if (!f->dir_started[side])
+			continue;
+		cs_drain(s, f, side);
+		while (cap_reasm_flush_gap(&f->dir[side]) == 1)
+			cs_drain(s, f, side);
+	}
+}
+
+/* Before a flow goes (eviction, expiry, end): frame what was held behind
+ * holes, keep its counters, and let go of its peers. A connection evicted
+ * or idle while established ends its session ("idle"), unless the source
+ * is being freed (the model keeps the last state of a file). */
+static void cs_flow_removed(struct cap_flow *f, void *arg)
+{
+	struct cap_source *s = arg;
+	struct cs_flow *cf = f->user;
+	double now = s->ts;
+
+	if (cf == NULL)
+		return;
+	s->ts = f->last_seen;
+	cs_flush(s, f);
+	for (int side = 0; side < 2; side++) {
+		s->st.gaps += f->dir[side].st.gaps;
+		s->st.gap_bytes += f->dir[side].st.gap_bytes;
+	}
+	cs_peers_down(s, cf,
+		      !s->freeing && cf->sess.state == CAP_PASSIVE_ESTABLISHED ? "idle" : NULL);
+	free(cf);
+	f->user = NULL;
+	s->ts = now;
+}
+
+static struct cs_flow *cs_flow_new(const struct cap_source *s, const struct cap_flow *f)
+{
+	struct cs_flow *cf = calloc(1, sizeof(*cf));
+	bool nb[2];
+
+	if (cf == NULL)
+		return NULL;
+	cap_passive_init(&cf->sess);
+	for (int i = 0; i < 2; i++)
+		nb[i] = is_neighbor(s->cfg, f->family, f->end[i].addr);
+	/* our router: not a configured neighbour, talking to one */
+	cf->ours[0] = !nb[0] && nb[1];
+	cf->ours[1] = !nb[1] && nb[0];
+	return cf;
+}
+
+static void cs_segment(struct cap_source *s, const struct cap_frame *fr)
+{
+	static const uint8_t empty[1];
+	const struct cap_tcp *t = &fr->tcp;
+	struct cap_endpoint src = {.port = t->sport}, dst = {.port = t->dport};
+	bool syn = (t->flags & CAP_TCP_SYN) != 0, syn_data = syn && t->payload_len > 0;
+	struct cap_flow *f;
+	struct cap_reasm *r;
+	int side;
+
+	memcpy(src.addr, fr->src_ip, 16);
+	memcpy(dst.addr, fr->dst_ip, 16);
+	f = cap_flows_get(s->flows, fr->ip_version, &src, &dst, t->flags, s->ts, &side);
+	if (f == NULL || (f->user == NULL && (f->user = cs_flow_new(s, f)) == NULL))
+		return;
+	/* as decode_pcap.c: a SYN carrying data is a synthetic capture's, its
+	 * data taken at its seq (no TCP Fast Open towards BGP) */
+	r = cap_flow_reasm(s->flows, f, side, syn_data ? t->seq - 1 : t->seq, syn);
+	/* an empty segment gets a non-NULL pointer: the reassembler advances it
+	 * past retransmitted bytes even when there are none (pointer
+	 * arithmetic on NULL is undefined; a TCP keepalive probe does it) */
+	if (cap_reasm_segment(r, syn && !syn_data ? t->seq + 1 : t->seq,
+			      t->payload != NULL ? t->payload : empty, t->payload_len, (t->flags & CAP_TCP_FIN) != 0,
+			      (t->flags & CAP_TCP_RST) != 0) != 0)
+		return;
+	cs_drain(s, f, side);
+}
+
+/* ---- per packet --------------------------------------------------------- */
+
+static void cs_account(struct cap_source *s, const struct cap_frame *fr)
+{
+	struct vlan_frame vf = {0};
+	int st = cap_frame_s_tag(fr), ct = cap_frame_c_tag(fr);
+
+	if (fr->has_mac) {
+		vf.src_mac = fr->src_mac;
+		vf.dst_mac = fr->dst_mac;
+	} else if (fr->has_src_mac) {
+		vf.src_mac = fr->src_mac;
+	}
+	if (fr->has_ip) {
+		vf.family = fr->ip_version;
+		vf.src_ip = fr->src_ip;
+		vf.dst_ip = fr->dst_ip;
+	}
+	vf.s_tag = st > 0 ? (uint16_t)st : 0;
+	vf.c_tag = ct > 0 ? (uint16_t)ct : 0;
+	vf.wire_len = fr->wirelen > UINT32_MAX ? UINT32_MAX : (uint32_t)fr->wirelen;
+	vlan_acct_add(s->vlans, s->name, &vf);
+}
+
+void cap_source_packet(struct cap_source *s, double ts, const uint8_t *pkt, size_t caplen,
+		       size_t wirelen)
+{
+	struct cap_frame fr;
+
+	s->st.packets++;
+	s->ts = ts;
+	(void)cap_flows_expire(s->flows, ts);
+	if (cap_frame_decode(s->linktype, pkt, caplen, wirelen, &fr) != 0)
+		s->st.decode_errors[fr.error < CAP_FRAME_ERROR_COUNT ? fr.error
+								     : CAP_FRAME_BAD_ARGS]++;
+	/* a partly decoded frame is still traffic of its VLAN */
+	if (fr.has_link)
+		cs_account(s, &fr);
+	if (!fr.has_tcp || (fr.tcp.sport != s->bgp_port && fr.tcp.dport != s->bgp_port))
+		return;
+	s->st.bgp_segments++;
+	cs_segment(s, &fr);
+}
+
+static void cs_flush_one(struct cap_flow *f, void *arg)
+{
+	cs_flush(arg, f);
+}
+
+void cap_source_finish(struct cap_source *s)
+{
+	if (s != NULL)
+		cap_flows_foreach(s->flows, cs_flush_one, s);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+static void local_from_cfg(const struct cfg_capture *c, struct vlan_local *lo)
+{
+	memset(lo, 0, sizeof(*lo));
+	for (size_t i = 0; i < c->nlocal_macs && lo->nmacs < VLAN_ACCT_MAX_LOCAL; i++)
+		memcpy(lo->macs[lo->nmacs++], c->local_macs[i], 6);
+	for (size_t i = 0; i < c->nlocal_prefixes && lo->nprefixes < VLAN_ACCT_MAX_LOCAL; i++) {
+		const struct cfg_prefix *p = &c->local_prefixes[i];
+
+		lo->prefixes[lo->nprefixes].family = p->family == AF_INET ? 4 : 6;
+		lo->prefixes[lo->nprefixes].len = p->len;
+		memcpy(lo->prefixes[lo->nprefixes].addr, p->addr, 16);
+		lo->nprefixes++;
+	}
+}
+
+struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
+				  const char *name, int linktype)
+{
+	const struct cfg_capture *c;
+	struct cap_source *s;
+	struct vlan_local lo;
+
+	if (m == NULL || cfg == NULL || name == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	c = &cfg->capture;
+	s->model = m;
+	s->cfg = cfg;
+	s->linktype = linktype;
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->bgp_port = c->bgp_port > 0 && c->bgp_port <= 65535 ? (uint16_t)c->bgp_port
+							      : CS_DEFAULT_BGP_PORT;
+	local_from_cfg(c, &lo);
+	s->vlans = vlan_acct_new(&lo);
+	s->ingest = model_ingest_new(m);
+	s->router = model_router_get(m, "pcap", s->name);
+	s->flows = cap_flows_new(c->max_flows, c->max_reassembly_bytes, 0, cs_flow_removed, s);
+	if (s->vlans == NULL || s->ingest == NULL || s->router == NULL || s->flows == NULL) {
+		cap_source_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void cap_source_free(struct cap_source *s)
+{
+	if (s == NULL)
+		return;
+	s->freeing = true;
+	cap_flows_free(s->flows);
+	model_ingest_free(s->ingest);
+	vlan_acct_free(s->vlans);
+	free(s);
+}
+
+void cap_source_set_config(struct cap_source *s, const struct cfg_config *cfg)
+{
+	if (s != NULL && cfg != NULL)
+		s->cfg = cfg;
+}
+
+static void cs_sum_flow(struct cap_flow *f, void *arg)
+{
+	struct cap_source_stats *st = arg;
+	const struct cs_flow *cf = f->user;
+
+	for (int side = 0; side < 2; side++) {
+		if (!f->dir_started[side])
+			continue;
+		st->gaps += f->dir[side].st.gaps;
+		st->gap_bytes += f->dir[side].st.gap_bytes;
+	}
+	if (cf != NULL && cf->sess.state == CAP_PASSIVE_ESTABLISHED)
+		st->sessions_up++;
+}
+
+struct cap_source_stats cap_source_stats(const struct cap_source *s)
+{
+	struct cap_source_stats st = s->st;
+	struct cap_flows_stats fs = cap_flows_stats(s->flows);
+
+	st.sessions_up = 0;
+	/* foreach needs a mutable table but reads only */
+	cap_flows_foreach(((struct cap_source *)s)->flows, cs_sum_flow, &st);
+	st.evicted_bytes = cap_flows_budget(s->flows)->evicted_bytes;
+	st.last_ts = s->ts;
+	st.flows = fs.created;
+	st.flows_evicted = fs.evicted_lru;
+	st.flows_expired = fs.expired;
+	return st;
+}
+
+void cap_source_expire(struct cap_source *s, double now)
+{
+	if (s != NULL && now > s->ts) {
+		s->ts = now;
+		(void)cap_flows_expire(s->flows, now);
+	}
+}
+
+struct cs_peer_walk {
+	double now;
+	void (*fn)(const struct cap_source_peer *p, void *arg);
+	void *arg;
+};
+
+static void cs_peer_flow(struct cap_flow *f, void *arg)
+{
+	const struct cs_peer_walk *w = arg;
+	const struct cs_flow *cf = f->user;
+
+	if (cf == NULL || cf->sess.state != CAP_PASSIVE_ESTABLISHED)
+		return;
+	for (int side = 0; side < 2; side++) {
+		const struct cap_passive_side *sd = &cf->sess.side[side];
+		struct cap_source_peer p = {
+			.family = f->family,
+			.as = sd->open_seen ? sd->as : 0,
+			.hold_risk = cap_passive_hold_risk(&cf->sess, side, w->now),
+			.keepalive_interval = sd->keepalive_interval,
+		};
+
+		memcpy(p.addr, f->end[side].addr, 16);
+		w->fn(&p, w->arg);
+	}
+}
+
+void cap_source_foreach_peer(struct cap_source *s, double now,
+			     void (*fn)(const struct cap_source_peer *p, void *arg), void *arg)
+{
+	struct cs_peer_walk w = {.now = now, .fn = fn, .arg = arg};
+
+	cap_flows_foreach(s->flows, cs_peer_flow, &w);
+}
+
+const char *cap_source_name(const struct cap_source *s)
+{
+	return s->name;
+}
+
+const struct vlan_acct *cap_source_vlans(const struct cap_source *s)
+{
+	return s->vlans;
+}

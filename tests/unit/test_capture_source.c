@@ -1,0 +1,330 @@
+/* test_capture_source.c — the passive capture pipeline end to end over
+ * captures from tests/tools/gen_pcap: frames → VLAN counters, TCP
+ * reassembly → BGP framing → inferred sessions → the model (peers up,
+ * Adj-RIB-In of each side, Adj-RIB-Out of the neighbour from what our
+ * router sends), checked exactly against the generator's summary. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <pcap/pcap.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "model.h"
+#include "source.h"
+#include "vlan_acct.h"
+
+static const char yaml[] =
+	"capture:\n"
+	"  enabled: true\n"
+	"  interfaces: [gen0]\n"
+	"  local_macs: [\"02:00:00:00:00:01\"]\n"
+	"circuits:\n"
+	"  - id: er-test\n"
+	"    provider: expressroute\n"
+	"    bandwidth: 1Gbps\n"
+	"    links:\n"
+	"      primary:\n"
+	"        interface: gen0\n"
+	"        s_tag: 300\n"
+	"        peerings:\n"
+	"          - type: private\n"
+	"            vlan: 110\n"
+	"            prefix_limit: 4000\n"
+	"            neighbors: [{address: 198.18.1.2, asn: 12076}]\n"
+	"      secondary:\n"
+	"        interface: gen0\n"
+	"        peerings:\n"
+	"          - type: private\n"
+	"            vlan: 100\n"
+	"            prefix_limit: 4000\n"
+	"            neighbors: [{address: 198.18.2.2, asn: 12076}]\n";
+
+struct fx {
+	struct cfg_config *cfg;
+	struct metrics_registry *reg;
+	struct model *m;
+	struct cap_source *src;
+	json_t *summary;
+	char path[64];
+};
+
+/* Runs gen_pcap with args into a temporary file and keeps its summary. */
+static void generate(struct fx *f, const char *args)
+{
+	const char *build = getenv("CW_BUILD_DIR");
+	char cmd[1024];
+	json_error_t err;
+	FILE *p;
+	int fd;
+
+	if (build == NULL)
+		build = ".";
+	snprintf(f->path, sizeof(f->path), "/tmp/cw-capsrc-XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s/tests/gen_pcap %s -o %s", build, args, f->path);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	f->summary = json_loadf(p, JSON_DISABLE_EOF_CHECK, &err);
+	assert_int_equal(pclose(p), 0);
+	if (f->summary == NULL)
+		fail_msg("gen_pcap summary: %s (%s)", err.text, cmd);
+}
+
+/* Feeds the generated capture through a source named gen0. */
+static void run(struct fx *f)
+{
+	char err[PCAP_ERRBUF_SIZE];
+	pcap_t *pc = pcap_open_offline(f->path, err);
+	struct pcap_pkthdr *h;
+	const u_char *pkt;
+
+	assert_non_null(pc);
+	f->src = cap_source_new(f->m, f->cfg, "gen0", pcap_datalink(pc));
+	assert_non_null(f->src);
+	while (pcap_next_ex(pc, &h, &pkt) == 1)
+		cap_source_packet(f->src, (double)h->ts.tv_sec + (double)h->ts.tv_usec / 1e6, pkt,
+				  h->caplen, h->len);
+	cap_source_finish(f->src);
+	pcap_close(pc);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cfg_errors errs = {0};
+
+	assert_non_null(f);
+	if (cfg_load_buffer("test.yaml", yaml, sizeof(yaml) - 1, &f->cfg, &errs) != 0) {
+		cfg_errors_print(&errs, stderr);
+		cfg_errors_clean(&errs);
+		free(f);
+		fail_msg("config did not load");
+	}
+	f->reg = metrics_registry_new();
+	f->m = model_new(f->reg);
+	assert_non_null(f->m);
+	model_apply_config(f->m, f->cfg);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	cap_source_free(f->src);
+	model_free(f->m);
+	metrics_registry_free(f->reg);
+	cfg_free(f->cfg);
+	json_decref(f->summary);
+	if (f->path[0])
+		unlink(f->path);
+	free(f);
+	return 0;
+}
+
+static struct model_peer *peer(struct fx *f, const char *addr, uint32_t asn)
+{
+	struct model_router *r = model_router_get(f->m, "pcap", "gen0");
+	struct model_peer_key k = {.family = 4};
+
+	assert_non_null(r);
+	assert_int_equal(inet_pton(AF_INET, addr, k.addr), 1);
+	return model_peer_get(f->m, r, &k, asn, 0);
+}
+
+static size_t jint(json_t *o, const char *a, const char *b)
+{
+	json_t *v = json_object_get(json_object_get(o, a), b);
+
+	assert_true(json_is_integer(v));
+	return (size_t)json_integer_value(v);
+}
+
+struct vlan_want {
+	uint16_t s, c;
+	size_t eg_pk, eg_by, in_pk, in_by;
+	size_t seen;
+};
+
+static int vlan_check(const struct vlan_key *k, const struct vlan_counts *n, void *arg)
+{
+	struct vlan_want *w = arg;
+
+	for (; w->s != 0 || w->c != 0; w++) {
+		if (k->s_tag != w->s || k->c_tag != w->c)
+			continue;
+		assert_string_equal(k->ifname, "gen0");
+		if (k->dir == VLAN_DIR_EGRESS) {
+			assert_int_equal(n->packets, w->eg_pk);
+			assert_int_equal(n->bytes, w->eg_by);
+		} else {
+			assert_int_equal(k->dir, VLAN_DIR_INGRESS);
+			assert_int_equal(n->packets, w->in_pk);
+			assert_int_equal(n->bytes, w->in_by);
+		}
+		w->seen++;
+		return 0;
+	}
+	fail_msg("unexpected VLAN key s=%u c=%u dir=%u", k->s_tag, k->c_tag, k->dir);
+	return 1;
+}
+
+/* The value of the first series of family name whose labels contain all of
+ * want (a substring), or -1. */
+static double series(struct fx *f, const char *name, const char *want)
+{
+	struct metrics_snapshot *snap;
+	double v = -1;
+
+	model_publish(f->m);
+	snap = metrics_snapshot_take(f->reg);
+	assert_non_null(snap);
+	for (size_t i = 0; i < snap->nfamilies; i++) {
+		const struct metrics_snap_family *fam = &snap->families[i];
+
+		if (strcmp(fam->name, name) != 0)
+			continue;
+		for (size_t j = 0; j < fam->nseries && v < 0; j++)
+			if (strstr(fam->series[j].labels, want) != NULL)
+				v = fam->series[j].value;
+	}
+	metrics_snapshot_free(f->reg, snap);
+	return v;
+}
+
+/* Everything the generator says a correct pipeline finds. */
+static void check_all(struct fx *f)
+{
+	json_t *sessions = json_object_get(f->summary, "sessions");
+	struct cap_source_stats st = cap_source_stats(f->src);
+	struct vlan_want want[8] = {0};
+	size_t nwant = 0, msgs = 0;
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(sessions, i, s) {
+		const char *cust = json_string_value(json_object_get(s, "customer"));
+		const char *prov = json_string_value(json_object_get(s, "provider"));
+		const char *vids = json_string_value(json_object_get(s, "vids"));
+		size_t conns = (size_t)json_integer_value(json_object_get(s, "connections"));
+		struct model_peer *pp = peer(f, prov, 12076), *cp = peer(f, cust, 65010);
+		static const char *const types[] = {"OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE"};
+		struct vlan_want *w = &want[nwant++];
+		unsigned a = 0, b = 0;
+		bool nb;
+
+		assert_true(conns >= 1);
+		assert_true(model_peer_is_up(pp));
+		assert_true(model_peer_is_up(cp));
+		/* a flap resends the same table on the new connection */
+		assert_int_equal(model_prefix_count(pp, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST),
+				 jint(s, "provider_sent", "ipv4") / conns);
+		assert_int_equal(model_prefix_count(pp, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV6_UNICAST),
+				 jint(s, "provider_sent", "ipv6") / conns);
+		assert_int_equal(model_prefix_count(cp, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST),
+				 jint(s, "customer_sent", "ipv4") / conns);
+		assert_int_equal(model_prefix_count(cp, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV6_UNICAST),
+				 jint(s, "customer_sent", "ipv6") / conns);
+		/* the customer is our router when the provider is a configured
+		 * neighbour (sessions 1 and 2): what it sends is the provider's
+		 * Adj-RIB-Out; otherwise nobody is known to be ours */
+		nb = strcmp(prov, "198.18.1.2") == 0 || strcmp(prov, "198.18.2.2") == 0;
+		assert_int_equal(model_prefix_count(pp, MODEL_VIEW_ADJ_OUT_PRE, MODEL_AF_IPV4_UNICAST),
+				 nb ? jint(s, "customer_sent", "ipv4") / conns : 0);
+		assert_int_equal(model_prefix_count(pp, MODEL_VIEW_ADJ_OUT_PRE, MODEL_AF_IPV6_UNICAST),
+				 nb ? jint(s, "customer_sent", "ipv6") / conns : 0);
+		assert_int_equal(model_prefix_count(cp, MODEL_VIEW_ADJ_OUT_PRE, MODEL_AF_IPV4_UNICAST),
+				 0);
+		for (size_t t = 0; t < 4; t++)
+			msgs += jint(s, "provider_sent", types[t]) + jint(s, "customer_sent", types[t]);
+		if (sscanf(vids, "%u,%u", &a, &b) == 2) {
+			w->s = (uint16_t)a;
+			w->c = (uint16_t)b;
+		} else {
+			w->c = (uint16_t)a;
+		}
+		w->eg_pk = jint(s, "frames", "c2p");
+		w->eg_by = jint(s, "bytes", "c2p");
+		w->in_pk = jint(s, "frames", "p2c");
+		w->in_by = jint(s, "bytes", "p2c");
+	}
+	assert_int_equal(st.bgp_messages, msgs);
+	assert_int_equal(st.packets, (size_t)json_integer_value(json_object_get(f->summary, "frames")));
+	assert_int_equal(vlan_acct_walk(cap_source_vlans(f->src), vlan_check, want), 0);
+	for (i = 0; i < nwant; i++)
+		assert_int_equal(want[i].seen, 2); /* egress and ingress */
+	assert_int_equal(vlan_acct_keys(cap_source_vlans(f->src)), 2 * nwant);
+}
+
+static void count_peer(const struct cap_source_peer *p, void *arg)
+{
+	size_t *n = arg;
+
+	/* hold time 90 s (the smaller OPEN's); the generator idles 3 x 30 s
+	 * with KEEPALIVEs after each session's table, so by the end of the
+	 * file a session that finished first has gone about one hold time
+	 * without a message, and none two */
+	assert_true(p->hold_risk >= 0 && p->hold_risk < 2);
+	assert_true(p->as == 12076 || p->as == 65010);
+	(*n)++;
+}
+
+static void test_two_sessions(void **state)
+{
+	struct fx *f = *state;
+
+	generate(f, "-k 2 -4 300 -6 60 -c 7 -p 17 -d 40 -s 3");
+	run(f);
+	check_all(f);
+	/* the published families carry source="pcap" and the circuit mapping */
+	assert_true(series(f, "circuitwatch_bgp_session_up",
+			   "source=\"pcap\",router=\"gen0\",peer=\"198.18.1.2\",peer_as=\"12076\","
+			   "rd=\"\",circuit=\"er-test\",link=\"primary\"") == 1);
+	/* headroom from the wire: limit 4000 minus what the customer sends */
+	assert_true(series(f, "circuitwatch_bgp_prefix_limit_headroom",
+			   "peer=\"198.18.2.2\"") == 4000 - 14);
+	{
+		size_t n = 0;
+
+		cap_source_foreach_peer(f->src, cap_source_stats(f->src).last_ts, count_peer, &n);
+		assert_int_equal(n, 4); /* two sessions, two sides each */
+	}
+}
+
+static void test_flap(void **state)
+{
+	struct fx *f = *state;
+
+	generate(f, "-k 3 -4 120 -6 30 -f -d 20 -t 0x88a8 -s 7");
+	run(f);
+	check_all(f);
+	/* up, down on the NOTIFICATION, up on the new connection */
+	assert_true(series(f, "circuitwatch_bgp_session_state_changes_total",
+			   "peer=\"198.18.1.2\"") == 3);
+	assert_true(series(f, "circuitwatch_bgp_notifications_total", "peer=\"198.18.1.2\"") == 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flap, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
