@@ -3,7 +3,9 @@
 # configuration: http://localhost:10179/metrics shows the demo circuits and,
 # from a BMP stream our own generator writes (tests/tools/gen_bmp_table),
 # the BGP sessions of their ExpressRoute private peering with a few thousand
-# routes, as a router streaming BMP to 127.0.0.1:1790 would show them.
+# routes, as a router streaming BMP to 127.0.0.1:1790 would show them; and,
+# from a generated capture (tests/tools/gen_pcap), passive BGP sessions and
+# per-VLAN traffic as a SPAN port would show them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,19 @@ trap 'pkill -f -- "$data" 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$dat
 "$bin/tests/gen_bmp_table" --ipv4 3000 --ipv6 500 --sets 400 --peer-as 12076 --seed 2 \
   --peer-addr 198.18.10.6 -o "$data/secondary.bmp" >/dev/null
 
-"$bin/collector/circuitwatch" run --config deploy/examples/demo.yaml &
+# and a capture of two BGP sessions over QinQ and 802.1Q with background
+# traffic (tests/tools/gen_pcap), read once by the passive capture source
+"$bin/tests/gen_pcap" --flap -o "$data/wire.pcap" >/dev/null
+cp deploy/examples/demo.yaml "$data/demo.yaml"
+cat >> "$data/demo.yaml" <<YAML
+
+capture:
+  enabled: true
+  file: "$data/wire.pcap"
+  local_macs: ["02:00:00:00:00:01"]
+YAML
+
+"$bin/collector/circuitwatch" run --config "$data/demo.yaml" &
 daemon=$!
 # the demo router: connects once the daemon listens and stays connected
 for _ in $(seq 1 50); do
