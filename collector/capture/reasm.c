@@ -430,3 +430,42 @@ ptrdiff_t cap_reasm_find_marker(const uint8_t *p, size_t n)
 	}
 	return -1;
 }
+
+void cap_reasm_bgp_step(struct cap_reasm *r, const uint8_t *p, size_t n, struct cap_bgp_step *out)
+{
+	enum bgp_frame_status st;
+	size_t mlen = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (r->after_gap) {
+		ptrdiff_t off = cap_reasm_find_marker(p, n);
+
+		if (off != 0) {
+			/* keep a possible marker's start for the next read */
+			out->used = off > 0 ? (size_t)off
+				    : n > BGP_HEADER_LEN - 1 ? n - (BGP_HEADER_LEN - 1) : 0;
+			out->kind = out->used > 0 ? CAP_STEP_SKIP : CAP_STEP_WAIT;
+			return;
+		}
+		r->after_gap = false;
+		out->resynced = true;
+	}
+	st = bgp_frame(p, n, true, &mlen, &out->why);
+	if (st == BGP_FRAME_ERROR && out->why == BGP_ERR_MSG_TYPE && n >= BGP_HEADER_LEN) {
+		/* an unknown type with a sane length is framed, not resynchronised */
+		mlen = (size_t)p[16] << 8 | p[17];
+		st = mlen < BGP_HEADER_LEN ? BGP_FRAME_ERROR
+		     : n >= mlen	   ? BGP_FRAME_COMPLETE
+					   : BGP_FRAME_NEED_MORE;
+	}
+	if (st == BGP_FRAME_NEED_MORE) {
+		out->kind = CAP_STEP_WAIT;
+	} else if (st == BGP_FRAME_ERROR) {
+		r->after_gap = true; /* resynchronise past this header */
+		out->kind = CAP_STEP_LOST;
+		out->used = 1;
+	} else {
+		out->kind = CAP_STEP_MESSAGE;
+		out->msg_len = out->used = mlen;
+	}
+}

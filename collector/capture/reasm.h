@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bgp.h"
+
 /* Out-of-order payload held beyond this is given up on: skip to the earliest
  * held segment (a gap). */
 #define CAP_REASM_WINDOW (256u * 1024u)
@@ -133,5 +135,29 @@ int cap_reasm_flush_gap(struct cap_reasm *r);
  * of 1..5. Only complete 19-octet headers match. Returns -1 when none: the
  * consumer may then drop all but the last 18 bytes. */
 ptrdiff_t cap_reasm_find_marker(const uint8_t *p, size_t n);
+
+/* One step of framing BGP messages out of a direction's ready bytes
+ * p[0..n) (from cap_reasm_data). */
+enum cap_bgp_step_kind {
+	CAP_STEP_WAIT,    /* nothing usable yet: wait for more bytes */
+	CAP_STEP_SKIP,    /* bytes before the next marker were dropped (after a gap) */
+	CAP_STEP_MESSAGE, /* p[0..msg_len) is one BGP message (an unknown type
+	                   * with a sane length included) */
+	CAP_STEP_LOST,    /* the header is bad: one byte dropped, resynchronising */
+};
+
+struct cap_bgp_step {
+	enum cap_bgp_step_kind kind;
+	size_t used;           /* bytes to cap_reasm_consume() */
+	size_t msg_len;        /* CAP_STEP_MESSAGE */
+	bool resynced;         /* a marker was found after a gap in this step */
+	enum bgp_error why;    /* CAP_STEP_LOST */
+};
+
+/* After a gap or a mid-session start (r->after_gap) skips to the next BGP
+ * marker (RFC 4271 §4.1) first, then frames one message. Every capture
+ * consumer (the daemon's source, decode, the benchmark) frames this way. */
+void cap_reasm_bgp_step(struct cap_reasm *r, const uint8_t *p, size_t n,
+			struct cap_bgp_step *out);
 
 #endif

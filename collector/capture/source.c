@@ -180,36 +180,19 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 	}
 }
 
-/* Bytes of p[0..n) used (0: wait for more). After a gap or a mid-session
- * start, skip to the next marker (RFC 4271 §4.1) first. */
+/* Bytes of p[0..n) used (0: wait for more). */
 static size_t cs_bgp_step(struct cap_source *s, struct cap_flow *f, int side, const uint8_t *p,
 			  size_t n)
 {
-	struct cap_reasm *r = &f->dir[side];
-	enum bgp_error why = BGP_ERR_NONE;
-	size_t mlen = 0;
-	enum bgp_frame_status st;
+	struct cap_bgp_step st;
 
-	if (r->after_gap) {
-		ptrdiff_t off = cap_reasm_find_marker(p, n);
-
-		if (off < 0)
-			return n > BGP_HEADER_LEN - 1 ? n - (BGP_HEADER_LEN - 1) : 0;
-		if (off > 0)
-			return (size_t)off;
-		r->after_gap = false;
-		s->st.resyncs++;
-	}
-	st = bgp_frame(p, n, true, &mlen, &why);
-	if (st == BGP_FRAME_NEED_MORE)
-		return 0;
-	if (st == BGP_FRAME_ERROR) {
+	cap_reasm_bgp_step(&f->dir[side], p, n, &st);
+	s->st.resyncs += st.resynced;
+	if (st.kind == CAP_STEP_LOST)
 		s->st.framing_lost++;
-		r->after_gap = true; /* resynchronise past this header */
-		return 1;
-	}
-	cs_message(s, f, side, p, mlen);
-	return mlen;
+	else if (st.kind == CAP_STEP_MESSAGE)
+		cs_message(s, f, side, p, st.msg_len);
+	return st.used;
 }
 
 /* Frames what the direction has ready, then passes on its FIN or RST. */

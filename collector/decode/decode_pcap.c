@@ -119,43 +119,18 @@ static void dp_bgp_message(struct dp *dp, struct cap_flow *f, int side, const ui
 		dp_bgp_open(pf, side, msg, len);
 }
 
-/* Bytes of p[0..n) used (0: wait for more). After a gap or a mid-session
- * start, skip to the next marker (RFC 4271 §4.1) first. */
+/* Bytes of p[0..n) used (0: wait for more). */
 static size_t dp_bgp_step(struct dp *dp, struct cap_flow *f, int side, const uint8_t *p, size_t n)
 {
-	struct cap_reasm *r = &f->dir[side];
-	enum bgp_error why = BGP_ERR_NONE;
-	size_t mlen = 0;
-	enum bgp_frame_status st;
+	struct cap_bgp_step st;
 
-	if (r->after_gap) {
-		ptrdiff_t off = cap_reasm_find_marker(p, n);
-
-		if (off < 0)
-			return n > BGP_HEADER_LEN - 1 ? n - (BGP_HEADER_LEN - 1) : 0;
-		if (off > 0)
-			return (size_t)off;
-		r->after_gap = false;
-		dp->st.resyncs++;
-	}
-	st = bgp_frame(p, n, true, &mlen, &why);
-	if (st == BGP_FRAME_NEED_MORE)
-		return 0;
-	if (st == BGP_FRAME_ERROR && why == BGP_ERR_MSG_TYPE && n >= BGP_HEADER_LEN) {
-		/* an unknown type with a sane length is shown and skipped */
-		mlen = (size_t)p[16] << 8 | p[17];
-		st = mlen < BGP_HEADER_LEN ? BGP_FRAME_ERROR : n >= mlen ? BGP_FRAME_COMPLETE
-									   : BGP_FRAME_NEED_MORE;
-		if (st == BGP_FRAME_NEED_MORE)
-			return 0;
-	}
-	if (st == BGP_FRAME_ERROR) {
-		dp_framing_lost(dp, f, side, bgp_error_reason_name(why));
-		r->after_gap = true; /* resynchronise past this header */
-		return 1;
-	}
-	dp_bgp_message(dp, f, side, p, mlen);
-	return mlen;
+	cap_reasm_bgp_step(&f->dir[side], p, n, &st);
+	dp->st.resyncs += st.resynced;
+	if (st.kind == CAP_STEP_LOST)
+		dp_framing_lost(dp, f, side, bgp_error_reason_name(st.why));
+	else if (st.kind == CAP_STEP_MESSAGE)
+		dp_bgp_message(dp, f, side, p, st.msg_len);
+	return st.used;
 }
 
 /* ---- BMP ---------------------------------------------------------------- */

@@ -119,33 +119,17 @@ static void on_message(struct bench *b, struct bflow *bf, int side, const uint8_
 	}
 }
 
-/* Bytes of p[0..n) used (0: wait for more); as decode_pcap.c's BGP step. */
+/* Bytes of p[0..n) used (0: wait for more); framed as the daemon does. */
 static size_t bgp_step(struct bench *b, struct cap_flow *f, int side, const uint8_t *p, size_t n)
 {
-	struct cap_reasm *r = &f->dir[side];
-	enum bgp_error why = BGP_ERR_NONE;
-	size_t mlen = 0;
-	enum bgp_frame_status st;
+	struct cap_bgp_step st;
 
-	if (r->after_gap) {
-		ptrdiff_t off = cap_reasm_find_marker(p, n);
-
-		if (off < 0)
-			return n > BGP_HEADER_LEN - 1 ? n - (BGP_HEADER_LEN - 1) : 0;
-		if (off > 0)
-			return (size_t)off;
-		r->after_gap = false;
-	}
-	st = bgp_frame(p, n, true, &mlen, &why);
-	if (st == BGP_FRAME_NEED_MORE)
-		return 0;
-	if (st == BGP_FRAME_ERROR) {
+	cap_reasm_bgp_step(&f->dir[side], p, n, &st);
+	if (st.kind == CAP_STEP_LOST)
 		b->c.framing_errors++;
-		r->after_gap = true; /* resynchronise past this header */
-		return 1;
-	}
-	on_message(b, f->user, side, p, mlen);
-	return mlen;
+	else if (st.kind == CAP_STEP_MESSAGE)
+		on_message(b, f->user, side, p, st.msg_len);
+	return st.used;
 }
 
 static void drain(struct bench *b, struct cap_flow *f, int side)

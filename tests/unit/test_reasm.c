@@ -646,6 +646,43 @@ static void test_keepalive_probe(void **state)
 	cap_reasm_clean(&r);
 }
 
+/* The framing step every capture consumer shares: skip to a marker after a
+ * gap, frame a message (an unknown type too), drop one byte of a bad header. */
+static void test_bgp_step(void **state)
+{
+	struct cap_reasm r;
+	struct cap_bgp_step st;
+	uint8_t buf[200];
+	uint64_t rs = 7;
+	size_t junk = 5, m1, m2;
+	(void)state;
+
+	memset(buf, 0x11, junk);
+	m1 = bgp_msg(buf + junk, 4, 0, &rs);           /* KEEPALIVE */
+	m2 = bgp_msg(buf + junk + m1, 9, 10, &rs);     /* unknown type 9 */
+	cap_reasm_init(&r, NULL, 0, true);             /* mid-session: after_gap */
+	cap_reasm_bgp_step(&r, buf, junk + m1 + m2, &st);
+	assert_int_equal(st.kind, CAP_STEP_SKIP);
+	assert_int_equal(st.used, junk);
+	cap_reasm_bgp_step(&r, buf + junk, m1 + m2, &st);
+	assert_int_equal(st.kind, CAP_STEP_MESSAGE);
+	assert_true(st.resynced);
+	assert_int_equal(st.msg_len, m1);
+	cap_reasm_bgp_step(&r, buf + junk + m1, m2, &st);
+	assert_int_equal(st.kind, CAP_STEP_MESSAGE);
+	assert_false(st.resynced);
+	assert_int_equal(st.msg_len, m2);
+	cap_reasm_bgp_step(&r, buf + junk + m1, m2 - 1, &st);
+	assert_int_equal(st.kind, CAP_STEP_WAIT);
+	assert_int_equal(st.used, 0);
+	buf[junk] = 0; /* break the marker: lost, one byte, resync next */
+	cap_reasm_bgp_step(&r, buf + junk, m1, &st);
+	assert_int_equal(st.kind, CAP_STEP_LOST);
+	assert_int_equal(st.used, 1);
+	assert_true(r.after_gap);
+	cap_reasm_clean(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -664,6 +701,7 @@ int main(void)
 		cmocka_unit_test(test_consumer_stalled),
 		cmocka_unit_test(test_property_stream),
 		cmocka_unit_test(test_keepalive_probe),
+		cmocka_unit_test(test_bgp_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
