@@ -84,3 +84,43 @@ until_true() {
   for _ in $(seq 1 $((t * 10))); do "$@" && return 0; sleep 0.1; done
   return 1
 }
+
+# ---- the two-router lab of the BGP tests (namespaces made by the test;
+# in1/in2 run a command in the FRR and the GoBGP namespace) ----
+
+# start_frr_bgpd [ARGS] — runs FRR's bgpd on $WORK/frr/bgpd.conf in R1.
+start_frr_bgpd() {
+  chmod 644 "$WORK/frr/bgpd.conf"
+  in1 /usr/lib/frr/bgpd -f "$WORK/frr/bgpd.conf" "$@" -Z -u frr -g frr -p 179 \
+    -i "$WORK/frr/bgpd.pid" --vty_socket "$WORK/frr" > "$WORK/bgpd.log" 2>&1 &
+  PIDS+=($!)
+}
+
+# start_gobgp_peer — GoBGP AS 65002 at 198.18.1.2 / 2001:db8:1::2 in R2,
+# peering with FRR (AS 65001) over IPv4 and IPv6; defines gob().
+start_gobgp_peer() {
+  cat > "$WORK/gobgp.toml" <<EOF
+[global.config]
+  as = 65002
+  router-id = "198.18.1.2"
+  local-address-list = ["198.18.1.2", "2001:db8:1::2"]
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "198.18.1.1"
+    peer-as = 65001
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv4-unicast"
+[[neighbors]]
+  [neighbors.config]
+    neighbor-address = "2001:db8:1::1"
+    peer-as = 65001
+  [[neighbors.afi-safis]]
+    [neighbors.afi-safis.config]
+      afi-safi-name = "ipv6-unicast"
+EOF
+  in2 gobgpd -f "$WORK/gobgp.toml" --api-hosts 127.0.0.1:50051 > "$WORK/gobgp.log" 2>&1 &
+  PIDS+=($!)
+  gob() { in2 gobgp -u 127.0.0.1 -p 50051 "$@"; }
+  until_true 20 gob global >/dev/null 2>&1
+}

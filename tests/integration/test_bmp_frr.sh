@@ -91,34 +91,8 @@ router bgp 65001
  exit
 exit
 EOF
-chmod 644 "$WORK/frr/bgpd.conf"
-in1 /usr/lib/frr/bgpd -f "$WORK/frr/bgpd.conf" -M bmp -Z -u frr -g frr -p 179 \
-  -i "$WORK/frr/bgpd.pid" --vty_socket "$WORK/frr" > "$WORK/bgpd.log" 2>&1 &
-PIDS+=($!)
-cat > "$WORK/gobgp.toml" <<EOF
-[global.config]
-  as = 65002
-  router-id = "198.18.1.2"
-  local-address-list = ["198.18.1.2", "2001:db8:1::2"]
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "198.18.1.1"
-    peer-as = 65001
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv4-unicast"
-[[neighbors]]
-  [neighbors.config]
-    neighbor-address = "2001:db8:1::1"
-    peer-as = 65001
-  [[neighbors.afi-safis]]
-    [neighbors.afi-safis.config]
-      afi-safi-name = "ipv6-unicast"
-EOF
-in2 gobgpd -f "$WORK/gobgp.toml" --api-hosts 127.0.0.1:50051 > "$WORK/gobgp.log" 2>&1 &
-PIDS+=($!)
-gob() { in2 gobgp -u 127.0.0.1 -p 50051 "$@"; }
-until_true 20 gob global >/dev/null 2>&1
+start_frr_bgpd -M bmp
+start_gobgp_peer
 
 # IPv4 and IPv6 routes with varied AS paths, communities and large communities
 N4=120
