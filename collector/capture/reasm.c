@@ -469,3 +469,20 @@ void cap_reasm_bgp_step(struct cap_reasm *r, const uint8_t *p, size_t n, struct 
 		out->msg_len = out->used = mlen;
 	}
 }
+
+void cap_reasm_drain(struct cap_reasm *r, size_t (*step)(void *arg, const uint8_t *p, size_t n),
+		     void *arg)
+{
+	for (;;) {
+		const uint8_t *p;
+		size_t n, used;
+		bool gap = cap_reasm_data(r, &p, &n);
+
+		if (n == 0)
+			break;
+		used = step(arg, p, n);
+		if (used == 0 && !gap)
+			break;
+		cap_reasm_consume(r, used == 0 ? n : used);
+	}
+}

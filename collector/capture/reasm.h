@@ -136,6 +136,13 @@ int cap_reasm_flush_gap(struct cap_reasm *r);
  * consumer may then drop all but the last 18 bytes. */
 ptrdiff_t cap_reasm_find_marker(const uint8_t *p, size_t n);
 
+/* Offers the ready bytes to step(arg, p, n), which returns how many it
+ * used (0: wait for more), until it waits. Before a gap, bytes it cannot
+ * use are given up (an incomplete message is lost; after_gap then asks for
+ * a resync). */
+void cap_reasm_drain(struct cap_reasm *r, size_t (*step)(void *arg, const uint8_t *p, size_t n),
+		     void *arg);
+
 /* One step of framing BGP messages out of a direction's ready bytes
  * p[0..n) (from cap_reasm_data). */
 enum cap_bgp_step_kind {

@@ -181,9 +181,18 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 }
 
 /* Bytes of p[0..n) used (0: wait for more). */
-static size_t cs_bgp_step(struct cap_source *s, struct cap_flow *f, int side, const uint8_t *p,
-			  size_t n)
+struct cs_dir {
+	struct cap_source *s;
+	struct cap_flow *f;
+	int side;
+};
+
+static size_t cs_bgp_step(void *arg, const uint8_t *p, size_t n)
 {
+	struct cs_dir *d = arg;
+	struct cap_source *s = d->s;
+	struct cap_flow *f = d->f;
+	int side = d->side;
 	struct cap_bgp_step st;
 
 	cap_reasm_bgp_step(&f->dir[side], p, n, &st);
@@ -200,20 +209,9 @@ static void cs_drain(struct cap_source *s, struct cap_flow *f, int side)
 {
 	struct cap_reasm *r = &f->dir[side];
 	struct cs_flow *cf = f->user;
+	struct cs_dir d = {s, f, side};
 
-	for (;;) {
-		const uint8_t *p;
-		size_t n, used;
-		bool gap = cap_reasm_data(r, &p, &n);
-
-		if (n == 0)
-			break;
-		used = cs_bgp_step(s, f, side, p, n);
-		if (used == 0 && !gap)
-			break;
-		/* before a gap, an incomplete message is lost: after_gap follows */
-		cap_reasm_consume(r, used == 0 ? n : used);
-	}
+	cap_reasm_drain(r, cs_bgp_step, &d);
 	if (r->reset && !cf->rst_fed) {
 		cf->rst_fed = true;
 		cs_event(s, f, CAP_EV_RST, side);

@@ -176,25 +176,33 @@ static size_t dp_bmp_step(struct dp *dp, struct cap_flow *f, int side, const uin
 
 /* ---- flows -------------------------------------------------------------- */
 
+struct dp_side {
+	struct dp *dp;
+	struct cap_flow *f;
+	int side;
+};
+
+static size_t dp_bgp_step_cb(void *arg, const uint8_t *p, size_t n)
+{
+	struct dp_side *d = arg;
+
+	return dp_bgp_step(d->dp, d->f, d->side, p, n);
+}
+
+static size_t dp_bmp_step_cb(void *arg, const uint8_t *p, size_t n)
+{
+	struct dp_side *d = arg;
+
+	return dp_bmp_step(d->dp, d->f, d->side, p, n);
+}
+
 /* Frames what the direction has ready. */
 static void dp_drain(struct dp *dp, struct cap_flow *f, int side)
 {
-	struct cap_reasm *r = &f->dir[side];
 	struct dp_flow *pf = f->user;
+	struct dp_side d = {dp, f, side};
 
-	for (;;) {
-		const uint8_t *p;
-		size_t n, used;
-		bool gap = cap_reasm_data(r, &p, &n);
-
-		if (n == 0)
-			break;
-		used = pf->bmp ? dp_bmp_step(dp, f, side, p, n) : dp_bgp_step(dp, f, side, p, n);
-		if (used == 0 && !gap)
-			break;
-		/* before a gap, an incomplete message is lost: after_gap follows */
-		cap_reasm_consume(r, used == 0 ? n : used);
-	}
+	cap_reasm_drain(&f->dir[side], pf->bmp ? dp_bmp_step_cb : dp_bgp_step_cb, &d);
 }
 
 /* On removal (end of file, expiry, eviction): give up on missing data and

@@ -132,22 +132,24 @@ static size_t bgp_step(struct bench *b, struct cap_flow *f, int side, const uint
 	return st.used;
 }
 
+struct dir {
+	struct bench *b;
+	struct cap_flow *f;
+	int side;
+};
+
+static size_t bgp_step_cb(void *arg, const uint8_t *p, size_t n)
+{
+	struct dir *d = arg;
+
+	return bgp_step(d->b, d->f, d->side, p, n);
+}
+
 static void drain(struct bench *b, struct cap_flow *f, int side)
 {
-	struct cap_reasm *r = &f->dir[side];
+	struct dir d = {b, f, side};
 
-	for (;;) {
-		const uint8_t *p;
-		size_t n, used;
-		bool gap = cap_reasm_data(r, &p, &n);
-
-		if (n == 0)
-			break;
-		used = bgp_step(b, f, side, p, n);
-		if (used == 0 && !gap)
-			break;
-		cap_reasm_consume(r, used == 0 ? n : used);
-	}
+	cap_reasm_drain(&f->dir[side], bgp_step_cb, &d);
 }
 
 /* End of file, expiry or eviction: frame what was held behind holes. */
