@@ -103,10 +103,18 @@ static const char *const peering_type_names[] = {
 static const char *const link_role_names[] = {
 	[CFG_LINK_PRIMARY] = "primary", [CFG_LINK_SECONDARY] = "secondary", NULL,
 };
+static const char *const probe_type_names[] = {
+	[CFG_PROBE_ICMP] = "icmp", [CFG_PROBE_TCP] = "tcp", [CFG_PROBE_STAMP] = "stamp", NULL,
+};
+static const char *const icmp_socket_names[] = {
+	[CFG_ICMP_AUTO] = "auto", [CFG_ICMP_DATAGRAM] = "datagram", [CFG_ICMP_RAW] = "raw", NULL,
+};
 
 /* Enums are stored through a 32-bit write (store_uint). */
 _Static_assert(sizeof(enum cfg_provider) == sizeof(uint32_t), "enum width");
 _Static_assert(sizeof(enum cfg_log_level) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_probe_type) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_icmp_socket) == sizeof(uint32_t), "enum width");
 
 static const char *enum_name(const char *const *names, size_t n, unsigned v)
 {
@@ -136,6 +144,11 @@ const char *cfg_link_role_name(enum cfg_link_role r)
 const char *cfg_log_level_name(enum cfg_log_level l)
 {
 	return enum_name(log_level_names, ARRAY_LEN(log_level_names) - 1, l);
+}
+
+const char *cfg_probe_type_name(enum cfg_probe_type t)
+{
+	return enum_name(probe_type_names, ARRAY_LEN(probe_type_names) - 1, t);
 }
 
 /* Per-provider rules: which SKUs and peerings exist, what is defaulted. */
@@ -1029,6 +1042,44 @@ static bool parse_duration(const char *s, size_t len, uint64_t *secs)
 	return true;
 }
 
+/* NUMBER followed by ms, s, m or h; a bare number is seconds. */
+static bool parse_duration_ms(const char *s, size_t len, uint64_t *ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}};
+	uint64_t mult = 1000, v;
+
+	for (size_t i = 0; i < ARRAY_LEN(units); i++) {
+		size_t ul = strlen(units[i].unit);
+
+		if (len > ul && memcmp(s + len - ul, units[i].unit, ul) == 0 &&
+		    (s[len - ul - 1] >= '0' && s[len - ul - 1] <= '9')) {
+			mult = units[i].mult;
+			len -= ul;
+			break;
+		}
+	}
+	if (!parse_dec(s, len, &v) || v > UINT64_MAX / mult)
+		return false;
+	*ms = v * mult;
+	return true;
+}
+
+/* A millisecond count as the shortest duration text: 100ms, 1s, 5m, 1h. */
+static void fmt_ms(uint64_t ms, char *buf, size_t size)
+{
+	if (ms && ms % 3600000 == 0)
+		snprintf(buf, size, "%" PRIu64 "h", ms / 3600000);
+	else if (ms && ms % 60000 == 0)
+		snprintf(buf, size, "%" PRIu64 "m", ms / 60000);
+	else if (ms % 1000 == 0)
+		snprintf(buf, size, "%" PRIu64 "s", ms / 1000);
+	else
+		snprintf(buf, size, "%" PRIu64 "ms", ms);
+}
+
 enum bw_result { BW_OK, BW_SYNTAX, BW_RANGE, BW_PRECISION };
 
 static const struct {
@@ -1419,6 +1470,27 @@ static int p_duration(struct walk *w, struct frame *fr, const struct field *f,
 	if (!want_scalar(w, n, expect))
 		return -1;
 	if (!parse_duration(n->s, n->len, &v) || v < f->min || v > f->max) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	store_uint(at(obj, f->off), f->width, v);
+	return 0;
+}
+
+/* A duration stored in milliseconds; min and max are milliseconds. */
+static int p_duration_ms(struct walk *w, struct frame *fr, const struct field *f,
+			 struct node *n, void *obj)
+{
+	char expect[128], lo[24], hi[24];
+	uint64_t v;
+
+	(void)fr;
+	fmt_ms(f->min, lo, sizeof lo);
+	fmt_ms(f->max, hi, sizeof hi);
+	snprintf(expect, sizeof expect, "a duration of %s..%s such as 500ms, 10s or 5m", lo, hi);
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (!parse_duration_ms(n->s, n->len, &v) || v < f->min || v > f->max) {
 		bad_value(w, n, expect);
 		return -1;
 	}
@@ -2044,6 +2116,7 @@ static const struct ftype t_asn = {p_asn, NULL};
 static const struct ftype t_bool = {p_bool, NULL};
 static const struct ftype t_enum = {p_enum, NULL};
 static const struct ftype t_duration = {p_duration, NULL};
+static const struct ftype t_duration_ms = {p_duration_ms, NULL};
 static const struct ftype t_bandwidth = {p_bandwidth, f_bandwidth};
 static const struct ftype t_listen = {p_listen, f_listen};
 static const struct ftype t_users = {p_users, f_users};
@@ -2064,6 +2137,7 @@ static const struct ftype t_names = {p_names, f_names};
 	 .min = lo, .max = hi}
 #define FIELD_UINT(T, k, m, fl, lo, hi) FIELD_INT(t_uint, T, k, m, fl, lo, hi)
 #define FIELD_DURATION(T, k, m, fl, lo, hi) FIELD_INT(t_duration, T, k, m, fl, lo, hi)
+#define FIELD_DURATION_MS(T, k, m, fl, lo, hi) FIELD_INT(t_duration_ms, T, k, m, fl, lo, hi)
 #define FIELD_ASN(T, k, m, fl) FIELD_INT(t_asn, T, k, m, fl, 1, UINT32_MAX)
 #define FIELD_BOOL(T, k, m, fl) FIELD_INT(t_bool, T, k, m, fl, 0, 1)
 #define FIELD_ENUM(T, k, m, fl, nm) \
@@ -2364,6 +2438,148 @@ static void check_capture(struct walk *w, struct frame *fr)
 		 "or \"file\"");
 }
 
+/* ---- probes and interface counters (issue 5) ------------------------ */
+
+#define PROBE_INTERVAL_DEFAULT 1000u /* ms */
+#define PROBE_TIMEOUT_DEFAULT 2000u  /* ms, or the interval when shorter */
+#define PROBE_ICMP_SIZE_DEFAULT 56u  /* ping(8)'s default payload */
+#define PROBE_ICMP_SIZE_MIN 16u      /* room for our identifier and timestamp */
+#define PROBE_STAMP_SIZE_MIN 44u     /* RFC 8762 §4.2.1: unauthenticated packet */
+#define PROBE_SIZE_MAX 1472u         /* one 1500-byte IPv4 packet of UDP/ICMP payload */
+#define PROBE_STAMP_PORT 862u        /* RFC 8762 §4.1 */
+#define IFSTATS_INTERVAL_DEFAULT 10000u /* ms */
+#define IFSTATS_IFACES_MAX 4096      /* ifstats.interfaces */
+#define PROBES_LOSS_WINDOW_DEFAULT 100u
+#define PROBES_SPREAD_DEFAULT 10u    /* percent */
+
+static bool valid_probe_name(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!valid_id(s + i, 1) && s[i] != ':')
+			return false;
+	return true;
+}
+
+/* Replaces the address text at *text by its canonical form and fills
+ * family/addr; false (after an error at key) when it is no address. */
+static bool canon_address(struct walk *w, struct frame *fr, const char *key, char **text,
+			  int *family, uint8_t addr[16])
+{
+	uint8_t a[16] = {0};
+	char buf[INET6_ADDRSTRLEN], q[QUOTE_LEN], *canon;
+	int fam = AF_INET;
+
+	if (inet_pton(AF_INET, *text, a) != 1) {
+		fam = AF_INET6;
+		if (inet_pton(AF_INET6, *text, a) != 1) {
+			err_key(w, fr, key, "expected an IPv4 or IPv6 address, got %s",
+				quote(*text, strlen(*text), q, sizeof q));
+			return false;
+		}
+	}
+	if (!inet_ntop(fam, a, buf, sizeof buf) || !(canon = strdup(buf))) {
+		oom(w, fr->loc);
+		return false;
+	}
+	free(*text);
+	*text = canon;
+	*family = fam;
+	memcpy(addr, a, sizeof a);
+	return true;
+}
+
+static void init_probe(void *obj)
+{
+	struct cfg_probe *p = obj;
+
+	p->interval_ms = PROBE_INTERVAL_DEFAULT;
+}
+
+/* Port, size and timeout by type; the default name; one name per circuit. */
+static void probe_defaults(struct walk *w, struct frame *fr, struct cfg_probe *p)
+{
+	bool stamp = p->type == CFG_PROBE_STAMP, icmp = p->type == CFG_PROBE_ICMP;
+
+	if (icmp && fr_given(fr, "port"))
+		err_key(w, fr, "port", "an icmp probe has no port");
+	else if (p->type == CFG_PROBE_TCP && !fr_given(fr, "port"))
+		err_here(w, fr->loc, "missing required key \"port\" (a tcp probe connects to a port)");
+	else if (stamp && !fr_given(fr, "port"))
+		p->port = PROBE_STAMP_PORT;
+	if (p->type == CFG_PROBE_TCP && fr_given(fr, "size"))
+		err_key(w, fr, "size", "a tcp probe has no size (it sends no payload)");
+	else if (!fr_given(fr, "size"))
+		p->size = icmp ? PROBE_ICMP_SIZE_DEFAULT : stamp ? PROBE_STAMP_SIZE_MIN : 0;
+	else if (fr_ok(fr, "size") && icmp && p->size < PROBE_ICMP_SIZE_MIN)
+		err_key(w, fr, "size", "an icmp probe needs at least %u bytes of payload",
+			PROBE_ICMP_SIZE_MIN);
+	else if (fr_ok(fr, "size") && stamp && p->size < PROBE_STAMP_SIZE_MIN)
+		err_key(w, fr, "size", "a stamp packet is at least %u bytes (RFC 8762 §4.2.1)",
+			PROBE_STAMP_SIZE_MIN);
+	if (!fr_given(fr, "timeout") && (!fr_given(fr, "interval") || fr_ok(fr, "interval")))
+		p->timeout_ms = p->interval_ms < PROBE_TIMEOUT_DEFAULT ? p->interval_ms
+								       : PROBE_TIMEOUT_DEFAULT;
+}
+
+static void probe_name(struct walk *w, struct frame *fr, struct cfg_probe *p)
+{
+	const struct frame *lf = fr_up(fr, &sec_link);
+	char name[CFG_PROBE_NAME_MAX + 1], desc[CFG_PROBE_NAME_MAX + 32];
+
+	if (!fr_given(fr, "name")) {
+		if (p->port)
+			snprintf(name, sizeof name, "%s-%s-%u", probe_type_names[p->type], p->target,
+				 p->port);
+		else
+			snprintf(name, sizeof name, "%s-%s", probe_type_names[p->type], p->target);
+		if (!(p->name = strdup(name))) {
+			oom(w, fr->loc);
+			return;
+		}
+	}
+	if (!p->name || !lf)
+		return;
+	snprintf(desc, sizeof desc, "probe name \"%s\" on this link", p->name);
+	uniq_add(w, fr, fr_given(fr, "name") ? "name" : "target", lf->plen, "probe", p->name,
+		 strlen(p->name), desc);
+}
+
+static void check_probe(struct walk *w, struct frame *fr)
+{
+	struct cfg_probe *p = fr->obj;
+	bool target = fr_ok(fr, "target") &&
+		      canon_address(w, fr, "target", &p->target, &p->family, p->addr);
+
+	if (fr_ok(fr, "source") &&
+	    canon_address(w, fr, "source", &p->source, &p->source_family, p->source_addr) &&
+	    target && p->source_family != p->family)
+		err_key(w, fr, "source", "the source address is IPv%d but the target is IPv%d",
+			p->source_family == AF_INET ? 4 : 6, p->family == AF_INET ? 4 : 6);
+	if (!fr_ok(fr, "type"))
+		return;
+	probe_defaults(w, fr, p);
+	if (target && (!fr_given(fr, "name") || fr_ok(fr, "name")))
+		probe_name(w, fr, p);
+}
+
+static void init_ifstats(void *obj)
+{
+	struct cfg_ifstats *c = obj;
+
+	c->enabled = true;
+	c->interval_ms = IFSTATS_INTERVAL_DEFAULT;
+}
+
+static void init_probes(void *obj)
+{
+	struct cfg_probes *c = obj;
+
+	c->enabled = true;
+	c->icmp_socket = CFG_ICMP_AUTO;
+	c->loss_window = PROBES_LOSS_WINDOW_DEFAULT;
+	c->spread_percent = PROBES_SPREAD_DEFAULT;
+}
+
 /* ---- the schema ----------------------------------------------------- */
 
 static const struct field neighbor_fields[] = {
@@ -2383,6 +2599,22 @@ static const struct field peering_fields[] = {
 };
 DEFINE_SECTION(sec_peering, peering_fields, struct cfg_peering, NULL, check_peering);
 
+static const struct field probe_fields[] = {
+	FIELD_TEXT(struct cfg_probe, "name", name, 0, 1, CFG_PROBE_NAME_MAX, valid_probe_name,
+		   "a name of letters, digits, '.', '_', '-' and ':'"),
+	FIELD_ENUM(struct cfg_probe, "type", type, F_REQUIRED, probe_type_names),
+	FIELD_STRING(struct cfg_probe, "target", target, F_REQUIRED),
+	FIELD_UINT(struct cfg_probe, "port", port, 0, 1, 65535),
+	FIELD_STRING(struct cfg_probe, "source", source, 0),
+	FIELD_TEXT(struct cfg_probe, "interface", interface, 0, 1, IFNAME_MAX, valid_ifname,
+		   "an interface name without '/', ':' or whitespace"),
+	FIELD_DURATION_MS(struct cfg_probe, "interval", interval_ms, 0, 100, 3600000),
+	FIELD_DURATION_MS(struct cfg_probe, "timeout", timeout_ms, 0, 10, 60000),
+	FIELD_UINT(struct cfg_probe, "size", size, 0, 1, PROBE_SIZE_MAX),
+	FIELD_UINT(struct cfg_probe, "dscp", dscp, 0, 0, 63),
+};
+DEFINE_SECTION(sec_probe, probe_fields, struct cfg_probe, init_probe, check_probe);
+
 static const struct field link_fields[] = {
 	FIELD_TEXT(struct cfg_link, "interface", interface, 0, 1, 15, valid_ifname,
 		   "an interface name of 1..15 characters without '/', ':' or whitespace"),
@@ -2390,6 +2622,7 @@ static const struct field link_fields[] = {
 	FIELD_TEXT(struct cfg_link, "router", router, 0, 1, CFG_ROUTER_MAX, NULL,
 		   "a router address or BMP sysName of 1..255 characters"),
 	FIELD_LIST(struct cfg_link, "peerings", peerings, npeerings, F_REQUIRED, 1, sec_peering),
+	FIELD_LIST(struct cfg_link, "probes", probes, nprobes, 0, 0, sec_probe),
 };
 DEFINE_SECTION(sec_link, link_fields, struct cfg_link, NULL, check_link);
 
@@ -2481,12 +2714,31 @@ static const struct field capture_fields[] = {
 };
 DEFINE_SECTION(sec_capture, capture_fields, struct cfg_capture, init_capture, check_capture);
 
+static const struct field ifstats_fields[] = {
+	FIELD_BOOL(struct cfg_ifstats, "enabled", enabled, 0),
+	FIELD_DURATION_MS(struct cfg_ifstats, "interval", interval_ms, 0, 1000, 300000),
+	FIELD_NAMES(struct cfg_ifstats, "interfaces", interfaces, ninterfaces, 0, 0,
+		    IFSTATS_IFACES_MAX, valid_ifname_item,
+		    "an interface name of 1..15 characters without '/', ':' or whitespace"),
+};
+DEFINE_SECTION(sec_ifstats, ifstats_fields, struct cfg_ifstats, init_ifstats, NULL);
+
+static const struct field probes_fields[] = {
+	FIELD_BOOL(struct cfg_probes, "enabled", enabled, 0),
+	FIELD_ENUM(struct cfg_probes, "icmp_socket", icmp_socket, 0, icmp_socket_names),
+	FIELD_UINT(struct cfg_probes, "loss_window", loss_window, 0, 10, 100000),
+	FIELD_UINT(struct cfg_probes, "spread", spread_percent, 0, 0, 50),
+};
+DEFINE_SECTION(sec_probes, probes_fields, struct cfg_probes, init_probes, NULL);
+
 static const struct field root_fields[] = {
 	FIELD_SECTION(struct cfg_config, "log", log, F_DEFAULT_EMPTY, sec_log),
 	FIELD_SECTION(struct cfg_config, "prometheus", prometheus, F_DEFAULT_EMPTY,
 		      sec_prometheus),
 	FIELD_SECTION(struct cfg_config, "bmp", bmp, F_DEFAULT_EMPTY, sec_bmp),
 	FIELD_SECTION(struct cfg_config, "capture", capture, F_DEFAULT_EMPTY, sec_capture),
+	FIELD_SECTION(struct cfg_config, "ifstats", ifstats, F_DEFAULT_EMPTY, sec_ifstats),
+	FIELD_SECTION(struct cfg_config, "probes", probes, F_DEFAULT_EMPTY, sec_probes),
 	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
 };
 DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);

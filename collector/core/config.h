@@ -19,6 +19,8 @@
 #define CFG_ROUTER_MAX 255                      /* link router: address or sysName */
 #define CFG_WATCH_MAX 1000                      /* watched prefixes per peering */
 #define CFG_ALLOW_MAX 65535                     /* bmp.allow entries (one per router) */
+#define CFG_PROBES_MAX 10000                    /* probes per link */
+#define CFG_PROBE_NAME_MAX 64                   /* probe name length */
 
 enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
@@ -65,6 +67,31 @@ struct cfg_peering {
 	struct cfg_prefix *watch; /* unique, at most CFG_WATCH_MAX; NULL when none */
 };
 
+enum cfg_probe_type { CFG_PROBE_ICMP, CFG_PROBE_TCP, CFG_PROBE_STAMP };
+
+/* One active probe across a link (issue 5). The probe is bound to the link
+ * by its source address, or else by its interface (SO_BINDTODEVICE), or
+ * else by the link's interface; with none of the three it goes wherever
+ * the routing table sends it. */
+struct cfg_probe {
+	char *name;            /* [A-Za-z0-9._:-]{1,64}, unique per link; default
+	                        * "TYPE-TARGET" or "TYPE-TARGET-PORT" (':' of IPv6 kept) */
+	enum cfg_probe_type type;
+	char *target;          /* canonical address text (inet_ntop) */
+	int family;            /* AF_INET or AF_INET6 */
+	uint8_t addr[16];      /* network order; first 4 bytes for IPv4 */
+	uint16_t port;         /* tcp: required; stamp: default 862; icmp: 0 */
+	char *source;          /* local address to send from (canonical); NULL = any */
+	int source_family;     /* AF_INET or AF_INET6 (same as family); 0 when no source */
+	uint8_t source_addr[16];
+	char *interface;       /* device to bind to; NULL = not given */
+	uint32_t interval_ms;  /* 100 ms..1 h; default 1 s */
+	uint32_t timeout_ms;   /* 10 ms..60 s; default the smaller of 2 s and the interval */
+	uint32_t size;         /* icmp: payload bytes 16..1472 (default 56);
+	                        * stamp: packet bytes 44..1472 (default 44); tcp: 0 */
+	uint8_t dscp;          /* 0..63; default 0 */
+};
+
 struct cfg_link {
 	bool present;          /* secondary may be absent */
 	char *interface;       /* NULL when not given */
@@ -73,6 +100,8 @@ struct cfg_link {
 	                        * inet_ntop text) or its BMP sysName; NULL when not given */
 	size_t npeerings;
 	struct cfg_peering *peerings;
+	size_t nprobes;        /* 0..CFG_PROBES_MAX */
+	struct cfg_probe *probes;
 };
 
 struct cfg_circuit {
@@ -143,12 +172,36 @@ struct cfg_capture {
 	uint32_t max_reassembly_bytes; /* all flows together, 1 MiB..4 GiB-1; default 256 MiB */
 };
 
+/* Interface counters (issue 5): netlink RTM_GETLINK dumps on a timer. */
+struct cfg_ifstats {
+	bool enabled;               /* default true: samples each link's interface */
+	uint32_t interval_ms;       /* 1 s..300 s; default 10 s */
+	size_t ninterfaces;         /* interfaces sampled besides the links' own */
+	char **interfaces;
+};
+
+enum cfg_icmp_socket {
+	CFG_ICMP_AUTO,     /* datagram socket when ping_group_range allows, else raw */
+	CFG_ICMP_DATAGRAM, /* SOCK_DGRAM/IPPROTO_ICMP only */
+	CFG_ICMP_RAW,      /* SOCK_RAW only (CAP_NET_RAW) */
+};
+
+/* Active probes (issue 5): defaults for every link's probes. */
+struct cfg_probes {
+	bool enabled;               /* default true: runs the probes the links declare */
+	enum cfg_icmp_socket icmp_socket; /* default auto */
+	uint32_t loss_window;       /* probes in the loss ratio window, 10..100000; default 100 */
+	uint32_t spread_percent;    /* each interval drawn in ±this % of it, 0..50; default 10 */
+};
+
 struct cfg_config {
 	char *path;                 /* file it came from ("<buffer>" otherwise) */
 	struct cfg_log log;
 	struct cfg_prometheus prometheus;
 	struct cfg_bmp bmp;
 	struct cfg_capture capture;
+	struct cfg_ifstats ifstats;
+	struct cfg_probes probes;
 	size_t ncircuits;
 	struct cfg_circuit *circuits;
 };
@@ -191,5 +244,6 @@ const char *cfg_data_plan_name(enum cfg_data_plan p);
 const char *cfg_peering_type_name(enum cfg_peering_type t);
 const char *cfg_link_role_name(enum cfg_link_role r);
 const char *cfg_log_level_name(enum cfg_log_level l);
+const char *cfg_probe_type_name(enum cfg_probe_type t);
 
 #endif

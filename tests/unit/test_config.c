@@ -105,6 +105,11 @@ static char *cat3(const char *a, const char *b, const char *c)
 #define WATCH_CIRCUIT(items)                                                         \
 	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY   \
 	C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2") C_WATCH items
+/* Eleven lines and more: link probes from line 12 on (value column 15). */
+#define P_ITEM(x) "          - " x "\n"
+#define PROBE_CIRCUIT(items)                                                         \
+	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY   \
+	C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2") "        probes:\n" items
 #define BW_CIRCUIT(bw)                                                    \
 	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW(bw) C_LINKS C_PRIMARY \
 	C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2")
@@ -156,7 +161,8 @@ static const struct err_case err_cases[] = {
 
 	/* unknown keys at every level */
 	{"unknown key: top", "logging: {}\n", 1, 1,
-	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, capture, circuits)", 1},
+	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, capture, "
+	 "ifstats, probes, circuits)", 1},
 	{"unknown key: log", "log:\n  lvl: debug\n", 2, 3,
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
@@ -179,7 +185,7 @@ static const struct err_case err_cases[] = {
 	{"unknown key: link",
 	 L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY
 	 "        mtu: 9000\n" C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2"),
-	 7, 9, "unknown key \"mtu\" in circuits[0].links.primary (expected one of: interface, s_tag, router, peerings)", 1},
+	 7, 9, "unknown key \"mtu\" in circuits[0].links.primary (expected one of: interface, s_tag, router, peerings, probes)", 1},
 	{"unknown key: peering",
 	 L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY C_PEERINGS
 	 C_TYPE("private") "            vlna: 200\n" C_NEIGHBORS C_ADDR("198.18.0.2"),
@@ -641,6 +647,61 @@ static const struct err_case err_cases[] = {
 	{"capture: filter a list", "capture:\n  filter: [tcp]\n", 2, 11,
 	 "capture.filter: expected a non-empty string, got a list", 1},
 	{"capture: a list", "capture: [eth1]\n", 1, 10, "capture: expected a mapping, got a list", 1},
+
+	/* ifstats, probes */
+	{"ifstats: interval 999ms", "ifstats:\n  interval: 999ms\n", 2, 13,
+	 "ifstats.interval: expected a duration of 1s..5m such as 500ms, 10s or 5m, got \"999ms\"", 1},
+	{"ifstats: interval 301s", "ifstats: {interval: 301s}\n", 1, 21, "got \"301s\"", 1},
+	{"ifstats: interval unit only", "ifstats: {interval: ms}\n", 1, 21, "got \"ms\"", 1},
+	{"ifstats: bad interface", "ifstats: {interfaces: [\"a/b\"]}\n", 1, 24,
+	 "ifstats.interfaces[0]: expected an interface name", 1},
+	{"probes: icmp_socket", "probes: {icmp_socket: packet}\n", 1, 23,
+	 "probes.icmp_socket: expected one of auto, datagram, raw, got \"packet\"", 1},
+	{"probes: loss_window 9", "probes: {loss_window: 9}\n", 1, 23,
+	 "probes.loss_window: expected an integer 10..100000, got \"9\"", 1},
+	{"probes: spread 51", "probes: {spread: 51}\n", 1, 18,
+	 "probes.spread: expected an integer 0..50, got \"51\"", 1},
+	{"probe: no type", PROBE_CIRCUIT(P_ITEM("{target: 198.18.0.2}")), 12, 13,
+	 "missing required key \"type\" in circuits[0].links.primary.probes[0]", 1},
+	{"probe: bad type", PROBE_CIRCUIT(P_ITEM("{type: udp, target: 198.18.0.2}")), 12, 20,
+	 "expected one of icmp, tcp, stamp, got \"udp\"", 1},
+	{"probe: target a name", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: gw.example}")), 12, 34,
+	 "probes[0].target: expected an IPv4 or IPv6 address, got \"gw.example\"", 1},
+	{"probe: tcp without port", PROBE_CIRCUIT(P_ITEM("{type: tcp, target: 198.18.0.2}")), 12, 13,
+	 "probes[0]: missing required key \"port\" (a tcp probe connects to a port)", 1},
+	{"probe: icmp with port", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, port: 7}")),
+	 12, 52, "probes[0].port: an icmp probe has no port", 1},
+	{"probe: tcp with size",
+	 PROBE_CIRCUIT(P_ITEM("{type: tcp, target: 198.18.0.2, port: 22, size: 100}")), 12, 61,
+	 "probes[0].size: a tcp probe has no size", 1},
+	{"probe: stamp too small", PROBE_CIRCUIT(P_ITEM("{type: stamp, target: 198.18.0.2, size: 43}")),
+	 12, 53, "a stamp packet is at least 44 bytes (RFC 8762 §4.2.1)", 1},
+	{"probe: icmp too small", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, size: 15}")),
+	 12, 52, "an icmp probe needs at least 16 bytes of payload", 1},
+	{"probe: size over an MTU", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, size: 1473}")),
+	 12, 52, "probes[0].size: expected an integer 1..1472, got \"1473\"", 1},
+	{"probe: interval 99ms",
+	 PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, interval: 99ms}")), 12, 56,
+	 "expected a duration of 100ms..1h", 1},
+	{"probe: timeout 61s", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, timeout: 61s}")),
+	 12, 55, "expected a duration of 10ms..1m", 1},
+	{"probe: dscp 64", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, dscp: 64}")), 12, 52,
+	 "probes[0].dscp: expected an integer 0..63", 1},
+	{"probe: source of the other family",
+	 PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, source: \"2001:db8::1\"}")), 12, 54,
+	 "probes[0].source: the source address is IPv6 but the target is IPv4", 1},
+	{"probe: bad name", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, name: \"a b\"}")),
+	 12, 52, "probes[0].name: expected a name of letters, digits", 1},
+	{"probe: default names clash",
+	 PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2}") P_ITEM("{type: icmp, target: 198.18.0.2}")),
+	 13, 34,
+	 "probes[1].target: duplicate probe name \"icmp-198.18.0.2\" on this link (first at line 12", 1},
+	{"probe: given name clashes with a default one",
+	 PROBE_CIRCUIT(P_ITEM("{type: stamp, target: \"2001:db8::2\"}")
+		       P_ITEM("{type: icmp, target: 198.18.0.2, name: \"stamp-2001:db8::2-862\"}")),
+	 13, 52, "duplicate probe name \"stamp-2001:db8::2-862\" on this link", 1},
+	{"probe: bad interface", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, interface: a:b}")),
+	 12, 57, "probes[0].interface: expected an interface name", 1},
 };
 
 static void run_err_case(void **state)
@@ -1443,6 +1504,88 @@ static void test_capture_full(void **state)
 	cfg_free(cfg);
 }
 
+static void test_probes_full(void **state)
+{
+	struct cfg_config *cfg;
+	const struct cfg_link *pri, *sec;
+	const struct cfg_probe *p;
+
+	(void)state;
+	cfg = load_ok("ifstats:\n  interval: 1s\n  interfaces: [eth0, \"bond0.100\"]\n"
+		      "probes: {icmp_socket: raw, loss_window: 10, spread: 0}\n"
+		      L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps") C_LINKS C_PRIMARY
+		      C_IFACE("eth1") C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2")
+		      "        probes:\n"
+		      P_ITEM("{type: icmp, target: 198.18.0.2, interval: 250ms}")
+		      P_ITEM("{type: stamp, target: \"2001:DB8:0::2\", source: \"2001:db8::1\", size: 100}")
+		      P_ITEM("{type: tcp, target: 198.18.0.2, port: 443, interval: 2m, timeout: 3s,"
+			     " name: web, interface: eth9, dscp: 46}")
+		      C_SECONDARY C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.1.2")
+		      "        probes:\n"
+		      P_ITEM("{type: icmp, target: 198.18.0.2, interval: 1h}"));
+	assert_true(cfg->ifstats.enabled);
+	assert_int_equal(cfg->ifstats.interval_ms, 1000);
+	assert_int_equal(cfg->ifstats.ninterfaces, 2);
+	assert_string_equal(cfg->ifstats.interfaces[1], "bond0.100");
+	assert_true(cfg->probes.enabled);
+	assert_int_equal(cfg->probes.icmp_socket, CFG_ICMP_RAW);
+	assert_int_equal(cfg->probes.loss_window, 10);
+	assert_int_equal(cfg->probes.spread_percent, 0);
+	pri = &cfg->circuits[0].links[CFG_LINK_PRIMARY];
+	sec = &cfg->circuits[0].links[CFG_LINK_SECONDARY];
+	assert_int_equal(pri->nprobes, 3);
+	p = &pri->probes[0];
+	assert_string_equal(p->name, "icmp-198.18.0.2");
+	assert_int_equal(p->type, CFG_PROBE_ICMP);
+	assert_int_equal(p->family, AF_INET);
+	assert_int_equal(p->addr[3], 2);
+	assert_int_equal(p->port, 0);
+	assert_null(p->source);
+	assert_null(p->interface);
+	assert_int_equal(p->interval_ms, 250);
+	assert_int_equal(p->timeout_ms, 250); /* the interval when shorter than 2 s */
+	assert_int_equal(p->size, 56);
+	assert_int_equal(p->dscp, 0);
+	p = &pri->probes[1];
+	assert_string_equal(p->name, "stamp-2001:db8::2-862");
+	assert_string_equal(p->target, "2001:db8::2");
+	assert_int_equal(p->family, AF_INET6);
+	assert_int_equal(p->port, 862);
+	assert_string_equal(p->source, "2001:db8::1");
+	assert_int_equal(p->source_family, AF_INET6);
+	assert_int_equal(p->source_addr[15], 1);
+	assert_int_equal(p->interval_ms, 1000);
+	assert_int_equal(p->timeout_ms, 1000);
+	assert_int_equal(p->size, 100);
+	p = &pri->probes[2];
+	assert_string_equal(p->name, "web");
+	assert_int_equal(p->port, 443);
+	assert_int_equal(p->interval_ms, 120000);
+	assert_int_equal(p->timeout_ms, 3000);
+	assert_int_equal(p->size, 0);
+	assert_string_equal(p->interface, "eth9");
+	assert_int_equal(p->dscp, 46);
+	/* the same default name on the other link is no clash */
+	assert_int_equal(sec->nprobes, 1);
+	assert_string_equal(sec->probes[0].name, "icmp-198.18.0.2");
+	assert_int_equal(sec->probes[0].timeout_ms, 2000);
+	cfg_free(cfg);
+
+	/* defaults */
+	cfg = load_ok("");
+	assert_true(cfg->ifstats.enabled);
+	assert_int_equal(cfg->ifstats.interval_ms, 10000);
+	assert_int_equal(cfg->ifstats.ninterfaces, 0);
+	assert_int_equal(cfg->probes.icmp_socket, CFG_ICMP_AUTO);
+	assert_int_equal(cfg->probes.loss_window, 100);
+	assert_int_equal(cfg->probes.spread_percent, 10);
+	cfg_free(cfg);
+	cfg = load_ok("ifstats: {interval: 300}\nprobes: {enabled: false}\n");
+	assert_int_equal(cfg->ifstats.interval_ms, 300000);
+	assert_false(cfg->probes.enabled);
+	cfg_free(cfg);
+}
+
 static void test_all_errors_reported(void **state)
 {
 	static const char yaml[] =
@@ -1549,7 +1692,7 @@ static void test_errors_print(void **state)
 	assert_int_equal(cfg_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "<buffer>:1:1: unknown key \"x\" at top level (expected one of: log, "
-			       "prometheus, bmp, capture, circuits)\n");
+			       "prometheus, bmp, capture, ifstats, probes, circuits)\n");
 	free(s);
 	cfg_errors_clean(&errs);
 }
@@ -1767,6 +1910,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_prefix_contains),
 	cmocka_unit_test(test_prefix_contains_edges),
 	cmocka_unit_test(test_capture_full),
+	cmocka_unit_test(test_probes_full),
 	cmocka_unit_test(test_all_errors_reported),
 	cmocka_unit_test(test_errors_appended),
 	cmocka_unit_test(test_error_cap),
