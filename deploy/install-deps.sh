@@ -4,24 +4,42 @@
 # says so in one line. Works as root or through sudo.
 set -euo pipefail
 
-PACKAGES=(
-  # build
+# To build the daemon and its .deb (the container image's build stage
+# installs only these: install-deps.sh --build).
+BUILD_PACKAGES=(
   build-essential cmake pkgconf git
   libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
   libjansson-dev libmnl-dev uthash-dev
+)
+
+PACKAGES=(
+  "${BUILD_PACKAGES[@]}"
   # unit tests, sanitizers, fuzzing
   libcmocka-dev clang libclang-rt-14-dev
   # integration tests: promtool and the Prometheus server, an HTTP client,
   # TLS material, JSON checks, process tools
   prometheus curl openssl python3 procps iproute2
+  # deployment checks: systemd-analyze and systemd-sysusers, YAML parsing
+  systemd python3-yaml
   # real routers for the BMP integration test
   frr gobgpd
   # an independent decoder to cross-check generated captures
   tshark
   # the benchmarks: pmacct's pmbmpd for bench_bmp.sh, jq for bench_capture.sh
   pmacct jq
+  # the probes test: nftables drops a known fraction of probes
+  nftables
+  # Kafka: kcat consumes in test_kafka.sh; protoc --decode checks the event schema
+  kcat protobuf-compiler
 )
+
+if [ "${1:-}" = --build ]; then
+  PACKAGES=("${BUILD_PACKAGES[@]}")
+elif [ $# -gt 0 ]; then
+  echo "usage: install-deps.sh [--build]" >&2
+  exit 2
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
