@@ -1,5 +1,5 @@
-/* main.c — the command line: run (the default), check-config, decode,
- * --version, --help. The only file that knows every module. */
+/* main.c — the command line: run (the default), check-config, decode, reflect,
+ * replay, events, --version, --help. The only file that knows every module. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -12,7 +12,10 @@
 #include "daemon.h"
 #include "decode.h"
 #include "decode_pcap.h"
+#include "kafka.h"
 #include "log.h"
+#include "reflector.h"
+#include "replay.h"
 
 #define DEFAULT_CONFIG "/etc/circuitwatch/circuitwatch.yaml"
 
@@ -37,6 +40,25 @@ static void usage(FILE *fp)
 		"                         BMP port (default 1790) reassembled from TCP;\n"
 		"                         exit 0, 1 when the framing was lost or the\n"
 		"                         input ended inside a message, 2 on errors\n"
+		"  reflect --listen ADDR[:PORT] [--delay MS] [--delay-jitter MS]\n"
+		"                         answer STAMP/TWAMP-Light test packets (RFC 8762)\n"
+		"                         on UDP ADDR:PORT (default port 862, which needs\n"
+		"                         root or CAP_NET_BIND_SERVICE); --delay holds each\n"
+		"                         reply MS milliseconds (+/- --delay-jitter MS);\n"
+		"                         runs until SIGINT/SIGTERM, then prints counters\n"
+		"  replay [--config FILE] [--json] [--realtime [--speed X]] FILE\n"
+		"                         run a pcap/pcapng FILE through the passive\n"
+		"                         capture pipeline (as fast as possible, or at\n"
+		"                         recorded speed times X) and print a summary:\n"
+		"                         sessions, messages, prefixes, TCP health, VLANs;\n"
+		"                         exit 0, 1 when the file is damaged or truncated\n"
+		"                         (summary of what was read), 2 on errors\n"
+		"  events --brokers B --topic T [--from-beginning] [--max N] [--timeout S]\n"
+		"                         consume topic T and print each event as a JSON\n"
+		"                         line (protobuf or JSON messages, by their\n"
+		"                         content-type header); from the end unless\n"
+		"                         --from-beginning; stop after N events or S\n"
+		"                         seconds without one (must be the first argument)\n"
 		"\n"
 		"global options (before or after the command):\n"
 		"  -c, --config FILE      configuration file for run\n"
@@ -55,6 +77,9 @@ struct cli {
 	const char *decode_file;
 	const char *decode_format;
 	long bmp_port; /* 0: not given */
+	const char *reflect_listen, *reflect_delay, *reflect_jitter; /* reflect */
+	struct replay_opts replay; /* replay: file NULL unless the command */
+	bool replay_flags;         /* --json, --realtime or --speed given */
 	struct daemon_opts opts;
 };
 
@@ -67,6 +92,12 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 		{"log-level", required_argument, NULL, 'L'},
 		{"format", required_argument, NULL, 'f'},
 		{"bmp-port", required_argument, NULL, 'P'},
+		{"listen", required_argument, NULL, 'l'},
+		{"delay", required_argument, NULL, 'd'},
+		{"delay-jitter", required_argument, NULL, 'j'},
+		{"json", no_argument, NULL, 'J'},
+		{"realtime", no_argument, NULL, 'R'},
+		{"speed", required_argument, NULL, 'S'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -110,6 +141,33 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 			}
 			break;
 		}
+		case 'l':
+			cli->reflect_listen = optarg;
+			break;
+		case 'd':
+			cli->reflect_delay = optarg;
+			break;
+		case 'j':
+			cli->reflect_jitter = optarg;
+			break;
+		case 'J':
+			cli->replay.json = cli->replay_flags = true;
+			break;
+		case 'R':
+			cli->replay.realtime = cli->replay_flags = true;
+			break;
+		case 'S': {
+			char *end = NULL;
+
+			cli->replay_flags = true;
+			cli->replay.speed = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(cli->replay.speed >= REPLAY_MIN_SPEED) ||
+			    cli->replay.speed > REPLAY_MAX_SPEED) {
+				fprintf(stderr, "circuitwatch: --speed must be 0.001..1000000\n");
+				return 3;
+			}
+			break;
+		}
 		case 'V':
 			printf("circuitwatch %s\n", CW_VERSION);
 			return 1;
@@ -147,8 +205,26 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		}
 		cli->decode_file = argv[optind++];
 	}
+	if (cli->command != NULL && strcmp(cli->command, "replay") == 0) {
+		if (optind >= argc) {
+			fprintf(stderr, "circuitwatch: replay needs a capture FILE\n");
+			return 3;
+		}
+		cli->replay.file = argv[optind++];
+	}
+	if (cli->replay_flags && cli->replay.file == NULL) {
+		fprintf(stderr, "circuitwatch: --json, --realtime and --speed are options of replay\n");
+		return 3;
+	}
 	if ((cli->decode_format != NULL || cli->bmp_port != 0) && cli->decode_file == NULL) {
 		fprintf(stderr, "circuitwatch: --format and --bmp-port are options of decode\n");
+		return 3;
+	}
+	if ((cli->reflect_listen != NULL || cli->reflect_delay != NULL ||
+	     cli->reflect_jitter != NULL) &&
+	    (cli->command == NULL || strcmp(cli->command, "reflect") != 0)) {
+		fprintf(stderr, "circuitwatch: --listen, --delay and --delay-jitter are options "
+				"of reflect\n");
 		return 3;
 	}
 	if (optind < argc) {
@@ -156,7 +232,8 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 		return 3;
 	}
 	if (cli->command != NULL && strcmp(cli->command, "run") != 0 &&
-	    strcmp(cli->command, "check-config") != 0 && strcmp(cli->command, "decode") != 0) {
+	    strcmp(cli->command, "check-config") != 0 && strcmp(cli->command, "decode") != 0 &&
+	    strcmp(cli->command, "reflect") != 0 && strcmp(cli->command, "replay") != 0) {
 		fprintf(stderr, "circuitwatch: unknown command '%s' (try --help)\n", cli->command);
 		return 3;
 	}
@@ -231,14 +308,24 @@ int main(int argc, char **argv)
 {
 	struct cli cli = {.opts = {.log_level = -1, .log_format = -1}};
 	struct log *lg;
-	int rc = parse_cli(argc, argv, &cli);
+	int rc;
 
+	/* events has its own options (none of the daemon's) */
+	if (argc > 1 && strcmp(argv[1], "events") == 0)
+		return kafka_events_main(argc - 1, argv + 1);
+	rc = parse_cli(argc, argv, &cli);
 	if (rc != 0)
 		return rc - 1;
 	if (cli.check_file != NULL)
 		return check_config(cli.check_file);
 	if (cli.decode_file != NULL)
 		return decode(cli.decode_file, cli.decode_format, cli.bmp_port);
+	if (cli.replay.file != NULL) {
+		cli.replay.config = cli.config;
+		cli.replay.speed = cli.replay.speed > 0 ? cli.replay.speed : 1.0;
+		cli.replay.progress = isatty(STDERR_FILENO) == 1;
+		return replay_run(&cli.replay, stdout, stderr);
+	}
 	cli.opts.config_path = cli.config ? cli.config : DEFAULT_CONFIG;
 	lg = log_new(STDERR_FILENO,
 		     cli.opts.log_level >= 0 ? (enum log_level)cli.opts.log_level : LOG_LVL_INFO,
@@ -246,7 +333,11 @@ int main(int argc, char **argv)
 					      : LOG_FMT_LOGFMT);
 	if (lg == NULL)
 		return 1;
-	rc = daemon_run(&cli.opts, lg);
+	if (cli.command != NULL && strcmp(cli.command, "reflect") == 0)
+		rc = probe_reflect_main(cli.reflect_listen, cli.reflect_delay, cli.reflect_jitter,
+					lg);
+	else
+		rc = daemon_run(&cli.opts, lg);
 	log_free(lg);
 	return rc;
 }

@@ -32,6 +32,8 @@ PACKAGES=(
   nftables
   # Kafka: kcat consumes in test_kafka.sh; protoc --decode checks the event schema
   kcat protobuf-compiler
+  # billing: IANA zone files (TZif) for billing cycles in local time, and the tz tests
+  tzdata
 )
 
 if [ "${1:-}" = --build ]; then

@@ -56,6 +56,7 @@ struct alert_rule {
 	double for_s;               /* seconds the condition must hold before firing */
 	enum alert_severity severity;
 	const char *summary;        /* free text; may be NULL */
+	uintptr_t tag;              /* the caller's, copied as is */
 };
 
 /* One transition of one instance. labels is the series' rendered label

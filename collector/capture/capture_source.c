@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "meter.h"
 #include "metrics.h"
 #include "source.h"
 #include "vlan_acct.h"
@@ -37,9 +38,12 @@ enum cap_fam {
 	F_FLOWS_EVICTED,
 	F_EVICTED_BYTES,
 	F_BGP_MESSAGES,
+	F_TCP_RETRANS,
+	F_TCP_ZERO_WINDOWS,
 	F_COUNTERS, /* the gauges follow */
 	F_HOLD_RISK = F_COUNTERS,
 	F_KEEPALIVE,
+	F_HANDSHAKE_RTT,
 	F_COUNT
 };
 
@@ -101,6 +105,14 @@ static int families_new(struct capture *c)
 				     1, if_l},
 		[F_BGP_MESSAGES] = {"circuitwatch_capture_bgp_messages_total",
 				    "BGP messages framed from the wire.", 1, if_l},
+		[F_TCP_RETRANS] = {"circuitwatch_bgp_tcp_retransmissions_total",
+				   "TCP segments of the BGP connection the peer sent again (every byte "
+				   "already seen; reordering excluded); current connection, seen by capture.",
+				   8, peer_l},
+		[F_TCP_ZERO_WINDOWS] = {"circuitwatch_bgp_tcp_zero_windows_total",
+					"TCP segments in which the peer advertised a zero receive window "
+					"(SYN, FIN, RST excluded); current connection, seen by capture.",
+					8, peer_l},
 		[F_HOLD_RISK] = {"circuitwatch_bgp_hold_risk_ratio",
 				 "Time since the peer was last heard over the negotiated hold time "
 				 "(1: its neighbour's hold timer has expired); sessions seen by capture.",
@@ -108,6 +120,10 @@ static int families_new(struct capture *c)
 		[F_KEEPALIVE] = {"circuitwatch_bgp_keepalive_interval_seconds",
 				 "Seconds between the peer's last two KEEPALIVEs, seen by capture.", 8,
 				 peer_l},
+		[F_HANDSHAKE_RTT] = {"circuitwatch_bgp_tcp_handshake_rtt_seconds",
+				     "SYN to the ACK of the SYN-ACK of the current BGP connection at the "
+				     "capture point (its round-trip time); seen by capture.",
+				     8, peer_l},
 	};
 
 	for (int i = 0; i < F_COUNT; i++) {
@@ -194,6 +210,10 @@ static void publish_peer(const struct cap_source_peer *p, void *arg)
 	put(pp->c, F_HOLD_RISK, labels, p->hold_risk);
 	if (p->keepalive_interval > 0)
 		put(pp->c, F_KEEPALIVE, labels, p->keepalive_interval);
+	put(pp->c, F_TCP_RETRANS, labels, (double)p->retransmissions);
+	put(pp->c, F_TCP_ZERO_WINDOWS, labels, (double)p->zero_windows);
+	if (p->handshake_rtt >= 0)
+		put(pp->c, F_HANDSHAKE_RTT, labels, p->handshake_rtt);
 }
 
 static int publish_vlan(const struct vlan_key *k, const struct vlan_counts *n, void *arg)
@@ -207,6 +227,10 @@ static int publish_vlan(const struct vlan_key *k, const struct vlan_counts *n, v
 	if (k->c_tag != 0)
 		snprintf(ct, sizeof(ct), "%u", (unsigned)k->c_tag);
 	put(c, F_VLAN_BYTES, labels, (double)n->bytes);
+	/* billing meters circuit peerings from here: our egress goes to the cloud (issue 6) */
+	if (k->dir != VLAN_DIR_UNKNOWN)
+		bill_meter_vlan(c->ctx->meter, c->ctx->cfg, k->ifname, k->s_tag, k->c_tag,
+				k->dir == VLAN_DIR_EGRESS ? BILL_DIR_TO_CLOUD : BILL_DIR_FROM_CLOUD, n->bytes);
 	put(c, F_VLAN_PACKETS, labels, (double)n->packets);
 	return 0;
 }

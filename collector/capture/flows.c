@@ -190,6 +190,52 @@ struct cap_reasm *cap_flow_reasm(struct cap_flows *t, struct cap_flow *f, int si
 	return &f->dir[side];
 }
 
+void cap_flow_tcp_seen(struct cap_flow *f, int side, uint8_t flags, uint32_t seq, uint32_t ack,
+		       uint16_t window, double now)
+{
+	struct cap_flow_tcp *h = &f->tcp;
+	bool syn = (flags & CAP_TCP_SYN) != 0, has_ack = (flags & CAP_TCP_ACK) != 0;
+
+	side = side != 0;
+	/* A zero window on an established connection means the sender cannot
+	 * take more data (RFC 9293 §3.8.6.2); SYN, FIN and RST segments are
+	 * not window advertisements of a running connection (as Wireshark's
+	 * tcp.analysis.zero_window). */
+	if (window == 0 && has_ack && !(flags & (CAP_TCP_SYN | CAP_TCP_FIN | CAP_TCP_RST)))
+		h->zero_windows[side]++;
+	if (h->handshake_done || (flags & CAP_TCP_RST))
+		return;
+	if (side == 0 && syn && !has_ack) {
+		/* a retransmitted SYN restarts the clock: the SYN-ACK answers
+		 * the last one (Karn's ambiguity, RFC 6298 §3, is not resolvable
+		 * from the wire; the last one gives the smaller, truer RTT) */
+		h->syn_seen = true;
+		h->synack_seen = false;
+		h->syn_ts = now;
+	} else if (side == 1 && syn && has_ack && h->syn_seen && !h->synack_seen) {
+		h->synack_seen = true;
+		h->synack_ts = now;
+		h->synack_seq = seq;
+	} else if (side == 0 && !syn && has_ack && h->synack_seen &&
+		   ack == h->synack_seq + 1u) { /* RFC 9293 §3.5: ACK of ISN+1 */
+		h->handshake_done = true;
+		h->ack_ts = now;
+	}
+}
+
+double cap_flow_handshake_rtt(const struct cap_flow *f, double *syn_synack, double *synack_ack)
+{
+	const struct cap_flow_tcp *h = &f->tcp;
+
+	if (!h->handshake_done) {
+		*syn_synack = *synack_ack = -1;
+		return -1;
+	}
+	*syn_synack = h->synack_ts - h->syn_ts;
+	*synack_ack = h->ack_ts - h->synack_ts;
+	return h->ack_ts - h->syn_ts;
+}
+
 size_t cap_flows_expire(struct cap_flows *t, double now)
 {
 	size_t removed = 0;

@@ -44,6 +44,18 @@ struct cap_endpoint {
 
 struct cap_flow_node; /* private: hash and LRU links */
 
+/* TCP health of one connection seen from the capture point (the
+ * retransmissions are the reassemblers' st.retrans_segments). Times are
+ * capture times in seconds; 0 until seen. */
+struct cap_flow_tcp {
+	uint64_t zero_windows[2]; /* segments from side i advertising window 0 */
+	double syn_ts;            /* the last SYN of side 0 before the SYN-ACK */
+	double synack_ts;         /* side 1's SYN-ACK answering it */
+	double ack_ts;            /* side 0's ACK of the SYN-ACK: handshake done */
+	uint32_t synack_seq;      /* side 1's ISN, to recognise that ACK */
+	bool syn_seen, synack_seen, handshake_done;
+};
+
 struct cap_flow {
 	uint8_t family;               /* 4 or 6 */
 	struct cap_endpoint end[2];   /* end[i] is side i */
@@ -51,6 +63,7 @@ struct cap_flow {
 	bool dir_started[2];          /* dir[i] was initialised */
 	bool mid_session[2];          /* ... without a SYN (after_gap set) */
 	double first_seen, last_seen; /* capture time, seconds */
+	struct cap_flow_tcp tcp;      /* cap_flow_tcp_seen() */
 	void *user;                   /* the caller's per-flow state */
 };
 
@@ -88,6 +101,20 @@ CAP_FLOWS_MUST_CHECK struct cap_flow *cap_flows_get(struct cap_flows *t, uint8_t
  * mid-session start. Owned by f. */
 struct cap_reasm *cap_flow_reasm(struct cap_flows *t, struct cap_flow *f, int side,
 				 uint32_t seq, bool syn);
+
+/* Notes the TCP header of a segment side sent at now (flags CAP_TCP_*,
+ * the raw window) for the connection's health: zero windows and the
+ * three-way handshake's timing (RFC 9293 §3.5). */
+void cap_flow_tcp_seen(struct cap_flow *f, int side, uint8_t flags, uint32_t seq, uint32_t ack,
+		       uint16_t window, double now);
+
+/* Handshake timing as the capture point saw it, in seconds: *syn_synack
+ * (SYN to SYN-ACK: the round trip from the capture point to side 1 and
+ * back), *synack_ack (SYN-ACK to ACK: the same towards side 0); returns
+ * their sum, the SYN to ACK time, which is the connection's round-trip
+ * time wherever the capture point is. -1 (and both legs -1) when the
+ * handshake was not seen whole. */
+double cap_flow_handshake_rtt(const struct cap_flow *f, double *syn_synack, double *synack_ack);
 
 /* Removes the flows last used before now - idle timeout; returns how many. */
 size_t cap_flows_expire(struct cap_flows *t, double now);

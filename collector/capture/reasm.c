@@ -148,6 +148,10 @@ static void append_inorder(struct cap_reasm *r, const uint8_t *p, size_t len)
 		r->end += fit;
 	}
 	r->nxt += (uint32_t)len;
+	if (len > 0) {
+		r->last_byte = p[len - 1];
+		r->has_last = true;
+	}
 	if (fit < len) {
 		r->st.refused_bytes += len - fit;
 		mark_gap(r);
@@ -181,6 +185,7 @@ static void evict_held(struct cap_reasm *r)
 /* Jumps the stream forward to seq, counting the skipped space as a gap. */
 static void skip_to(struct cap_reasm *r, uint32_t seq)
 {
+	r->has_last = false;
 	r->st.gap_bytes += (uint32_t)(seq - r->nxt);
 	r->nxt = seq;
 	mark_gap(r);
@@ -332,6 +337,40 @@ static void place(struct cap_reasm *r, uint32_t seq, const uint8_t *p, size_t le
 	}
 }
 
+/* Whether every byte of [seq, seq+len) was seen already: it lies before
+ * nxt or inside held pieces (sorted, non-overlapping, all after nxt). See
+ * reasm.h for what counts as a retransmission. */
+static bool all_seen(const struct cap_reasm *r, uint32_t seq, const uint8_t *data, size_t len)
+{
+	int64_t d = seq_diff(seq, r->nxt);
+	uint32_t cur = seq;
+	size_t left = len;
+
+	if (len == 0 || len >= CAP_REASM_MAX_AHEAD)
+		return false;
+	if (len == 1 && d == -1) /* RFC 9293 §3.8.4 probe, or the last byte again */
+		return r->has_last && data[0] == r->last_byte;
+	if (d + (int64_t)len <= 0)
+		return true;
+	if (d < 0) { /* its head is old: the rest must be held */
+		cur = r->nxt;
+		left = len - (size_t)-d;
+	}
+	for (const struct cap_reasm_seg *s = r->held; s != NULL && left > 0; s = s->next) {
+		int64_t sa = seq_diff(s->seq, cur), se = sa + (int64_t)s->len;
+
+		if (sa > 0)
+			return false; /* a hole before this piece */
+		if (se <= 0)
+			continue;
+		if ((uint64_t)se >= left)
+			return true;
+		cur += (uint32_t)se;
+		left -= (size_t)se;
+	}
+	return left == 0;
+}
+
 static void note_fin(struct cap_reasm *r, uint32_t fin_seq)
 {
 	if (!r->fin_seen) {
@@ -354,6 +393,7 @@ int cap_reasm_segment(struct cap_reasm *r, uint32_t seq, const uint8_t *data, si
 		r->st.out_of_window++;
 		return 0;
 	}
+	r->st.retrans_segments += all_seen(r, seq, data, len);
 	if (fin)
 		note_fin(r, seq + (uint32_t)len);
 	if (trim(r, &seq, &data, &len))

@@ -57,6 +57,9 @@ struct cap_reasm_stats {
 	uint64_t delivered;         /* bytes released by the consumer (consumed) */
 	uint64_t segments;          /* calls to cap_reasm_segment() */
 	uint64_t retrans_bytes;     /* bytes before the next expected seq, dropped */
+	uint64_t retrans_segments;  /* segments whose every byte was already seen
+	                             * (delivered or held): retransmissions; see
+	                             * cap_reasm_segment() */
 	uint64_t ooo_segments;      /* segments that arrived ahead of a hole */
 	uint64_t overlaps;          /* segments overlapping held data */
 	uint64_t overlap_conflicts; /* ... whose overlapping bytes differed */
@@ -82,6 +85,8 @@ struct cap_reasm {
 
 	/* Private. */
 	uint32_t nxt;     /* next expected sequence number */
+	uint8_t last_byte; /* the byte at nxt - 1, when has_last */
+	bool has_last;
 	uint32_t fin_seq; /* sequence number of the FIN */
 	uint8_t *buf;     /* consumer bytes are buf[start, end) */
 	size_t buf_cap, start, end;
@@ -110,7 +115,19 @@ void cap_reasm_clean(struct cap_reasm *r);
 /* Feeds one TCP segment (payload only; the FIN/RST flags of the same
  * segment). The data is copied; the caller keeps ownership. Returns 0, or -1
  * when data is NULL with len > 0. Losses (memory, refusal) are not errors:
- * they are counted in r->st. */
+ * they are counted in r->st.
+ *
+ * Retransmissions: a segment with data all of whose bytes this direction
+ * has already seen (before the next expected byte, or inside held
+ * out-of-order pieces) counts in st.retrans_segments. A segment that brings
+ * one new byte or more does not: a segment arriving ahead of a hole is
+ * reordering, not a retransmission. Not counted either: empty segments,
+ * segments after an RST, and a keepalive probe (RFC 9293 §3.8.4): one
+ * byte just behind the next expected byte that differs from the byte the
+ * stream had there (stacks that send a byte send garbage, usually 0); when
+ * it is the same byte it is a retransmission of the last byte — which
+ * Wireshark calls a keep-alive. Known limit: bytes skipped over at a gap
+ * count as seen, so a very late copy of them counts as a retransmission. */
 __attribute__((warn_unused_result)) int cap_reasm_segment(struct cap_reasm *r, uint32_t seq,
                                                           const uint8_t *data, size_t len,
                                                           bool fin, bool rst);

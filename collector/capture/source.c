@@ -44,7 +44,11 @@ struct cap_source {
 	struct cap_flows *flows;
 	struct vlan_acct *vlans;
 	struct cap_source_stats st; /* gaps etc. of removed flows only */
+	cap_source_session_fn on_end;
+	void *on_end_arg;
 };
+
+static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss);
 
 /* ---- peers -------------------------------------------------------------- */
 
@@ -248,6 +252,12 @@ static void cs_flow_removed(struct cap_flow *f, void *arg)
 		return;
 	s->ts = f->last_seen;
 	cs_flush(s, f);
+	if (s->on_end != NULL) {
+		struct cap_source_session ss;
+
+		cs_snapshot(f, &ss);
+		s->on_end(&ss, s->on_end_arg);
+	}
 	for (int side = 0; side < 2; side++) {
 		s->st.gaps += f->dir[side].st.gaps;
 		s->st.gap_bytes += f->dir[side].st.gap_bytes;
@@ -290,6 +300,7 @@ static void cs_segment(struct cap_source *s, const struct cap_frame *fr)
 	f = cap_flows_get(s->flows, fr->ip_version, &src, &dst, t->flags, s->ts, &side);
 	if (f == NULL || (f->user == NULL && (f->user = cs_flow_new(s, f)) == NULL))
 		return;
+	cap_flow_tcp_seen(f, side, t->flags, t->seq, t->ack, t->window, s->ts);
 	/* as decode_pcap.c: a SYN carrying data is a synthetic capture's, its
 	 * data taken at its seq (no TCP Fast Open towards BGP) */
 	r = cap_flow_reasm(s->flows, f, side, syn_data ? t->seq - 1 : t->seq, syn);
@@ -474,11 +485,15 @@ static void cs_peer_flow(struct cap_flow *f, void *arg)
 		return;
 	for (int side = 0; side < 2; side++) {
 		const struct cap_passive_side *sd = &cf->sess.side[side];
+		double l0, l1;
 		struct cap_source_peer p = {
 			.family = f->family,
 			.as = sd->open_seen ? sd->as : 0,
 			.hold_risk = cap_passive_hold_risk(&cf->sess, side, w->now),
 			.keepalive_interval = sd->keepalive_interval,
+			.retransmissions = f->dir[side].st.retrans_segments,
+			.zero_windows = f->tcp.zero_windows[side],
+			.handshake_rtt = cap_flow_handshake_rtt(f, &l0, &l1),
 		};
 
 		memcpy(p.addr, f->end[side].addr, 16);
@@ -492,6 +507,84 @@ void cap_source_foreach_peer(struct cap_source *s, double now,
 	struct cs_peer_walk w = {.now = now, .fn = fn, .arg = arg};
 
 	cap_flows_foreach(s->flows, cs_peer_flow, &w);
+}
+
+/* ---- session summaries ------------------------------------------------- */
+
+static void cs_side(const struct cap_flow *f, int i, struct cap_source_side *o)
+{
+	const struct cs_flow *cf = f->user;
+	const struct cap_passive_side *sd = &cf->sess.side[i];
+	struct model_peer *p = cf->peer[i];
+	const struct cs_peer *cp = p != NULL ? model_peer_aux(p) : NULL;
+
+	memcpy(o->addr, f->end[i].addr, 16);
+	o->port = f->end[i].port;
+	o->open_seen = sd->open_seen;
+	o->as = sd->as;
+	o->bgp_id = sd->bgp_id;
+	o->hold_time = sd->hold_time;
+	memcpy(o->msgs, sd->msgs, sizeof(o->msgs));
+	o->retransmissions = f->dir_started[i] ? f->dir[i].st.retrans_segments : 0;
+	o->zero_windows = f->tcp.zero_windows[i];
+	o->has_prefixes = cp != NULL && cp->owner == cf;
+	if (o->has_prefixes) {
+		o->prefixes[0] = model_prefix_count(p, MODEL_VIEW_ADJ_IN_PRE,
+						    MODEL_AF_IPV4_UNICAST);
+		o->prefixes[1] = model_prefix_count(p, MODEL_VIEW_ADJ_IN_PRE,
+						    MODEL_AF_IPV6_UNICAST);
+	}
+}
+
+/* The summary of a connection (f->user set); prefix counts from the model
+ * only while this connection owns its peers. */
+static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss)
+{
+	const struct cs_flow *cf = f->user;
+
+	memset(ss, 0, sizeof(*ss));
+	ss->family = f->family;
+	for (int i = 0; i < 2; i++)
+		cs_side(f, i, &ss->side[i]);
+	ss->state = cap_passive_state_name(cf->sess.state);
+	ss->state_changes = cf->sess.state_changes;
+	ss->down_reason = cf->sess.state == CAP_PASSIVE_DOWN ? cf->sess.down_reason : NULL;
+	ss->notif_code = cf->sess.notif_code;
+	ss->notif_subcode = cf->sess.notif_subcode;
+	ss->hold_time = cf->sess.state >= CAP_PASSIVE_OPEN_BOTH ? cf->sess.hold_time : 0;
+	ss->mid_session = f->mid_session[0] || f->mid_session[1];
+	ss->first_seen = f->first_seen;
+	ss->last_seen = f->last_seen;
+	ss->handshake_rtt = cap_flow_handshake_rtt(f, &ss->syn_synack, &ss->synack_ack);
+}
+
+struct cs_session_walk {
+	cap_source_session_fn fn;
+	void *arg;
+};
+
+static void cs_session_flow(struct cap_flow *f, void *arg)
+{
+	const struct cs_session_walk *w = arg;
+	struct cap_source_session ss;
+
+	if (f->user == NULL)
+		return;
+	cs_snapshot(f, &ss);
+	w->fn(&ss, w->arg);
+}
+
+void cap_source_foreach_session(struct cap_source *s, cap_source_session_fn fn, void *arg)
+{
+	struct cs_session_walk w = {.fn = fn, .arg = arg};
+
+	cap_flows_foreach(s->flows, cs_session_flow, &w);
+}
+
+void cap_source_on_session_end(struct cap_source *s, cap_source_session_fn fn, void *arg)
+{
+	s->on_end = fn;
+	s->on_end_arg = arg;
 }
 
 const char *cap_source_name(const struct cap_source *s)

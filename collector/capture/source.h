@@ -55,7 +55,48 @@ struct cap_source_peer {
 	uint32_t as;               /* from its OPEN; 0 when none was seen */
 	double hold_risk;          /* cap_passive_hold_risk() of this side */
 	double keepalive_interval; /* seconds between its last two KEEPALIVEs; 0 unknown */
+	/* TCP health of its connection (see struct cap_source_session). */
+	uint64_t retransmissions;  /* data segments it sent again */
+	uint64_t zero_windows;     /* segments it sent advertising window 0 */
+	double handshake_rtt;      /* the connection's SYN to ACK seconds; -1 unknown */
 };
+
+/* One side of a connection on the BGP port, for summaries. */
+struct cap_source_side {
+	uint8_t addr[16];      /* network order; IPv4 in the first 4 bytes */
+	uint16_t port;
+	bool open_seen;        /* the fields below from its OPEN */
+	uint32_t as, bgp_id;
+	uint16_t hold_time;
+	uint64_t msgs[6];      /* BGP messages it sent by type 1..5; [0] other */
+	uint64_t retransmissions; /* data segments whose bytes were all seen
+	                           * already (reasm.h) */
+	uint64_t zero_windows;    /* its segments advertising window 0 */
+	/* Its Adj-RIB-In (pre-policy) in the model, IPv4 and IPv6 unicast:
+	 * only while this connection is the one that brought the peer up (a
+	 * session that went down has withdrawn its routes, RFC 4271 §8). */
+	bool has_prefixes;
+	size_t prefixes[2];
+};
+
+/* A connection on the BGP port and the BGP session inferred from it. Side
+ * 0 sent the SYN when it was seen, else the first segment. */
+struct cap_source_session {
+	uint8_t family;            /* 4 or 6 */
+	struct cap_source_side side[2];
+	const char *state;         /* cap_passive_state_name(); static */
+	uint64_t state_changes;    /* to and from established */
+	const char *down_reason;   /* "notification", "fin", "rst"; NULL unless down */
+	int notif_code, notif_subcode; /* -1 without a NOTIFICATION */
+	uint16_t hold_time;        /* negotiated; 0 unknown or none */
+	bool mid_session;          /* the capture began after its SYN */
+	double first_seen, last_seen;
+	/* The three-way handshake at the capture point (cap_flow_handshake_rtt):
+	 * all -1 when it was not seen whole. */
+	double handshake_rtt, syn_synack, synack_ack;
+};
+
+typedef void (*cap_source_session_fn)(const struct cap_source_session *ss, void *arg);
 
 /* A source named name (interface name, or the file's basename: the model
  * router's address and the VLAN counters' interface) decoding frames of
@@ -92,6 +133,16 @@ void cap_source_expire(struct cap_source *s, double now);
  * struct is valid during the call only. */
 void cap_source_foreach_peer(struct cap_source *s, double now,
 			     void (*fn)(const struct cap_source_peer *p, void *arg), void *arg);
+
+/* Calls fn for every connection still followed (the struct is valid
+ * during the call only). */
+void cap_source_foreach_session(struct cap_source *s, cap_source_session_fn fn, void *arg);
+
+/* fn (may be NULL) gets the final summary of each connection the source
+ * stops following: on expiry, on eviction and at cap_source_free, before
+ * the source lets go of its model peers (so the prefix counts are those
+ * of the end). */
+void cap_source_on_session_end(struct cap_source *s, cap_source_session_fn fn, void *arg);
 
 /* Counters so far (a copy). */
 struct cap_source_stats cap_source_stats(const struct cap_source *s);

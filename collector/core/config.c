@@ -31,7 +31,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ctype.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +191,7 @@ enum node_kind { N_SCALAR, N_MAP, N_SEQ, N_BAD /* alias: already reported */ };
 
 struct loc {
 	unsigned line, column; /* 1-based; line 0 = the file as a whole */
+	unsigned file;         /* 0: the config file; 1: billing.plans_file */
 };
 
 struct node {
@@ -262,6 +265,8 @@ struct walk {
 	size_t plen;
 	struct uniq *uniq;
 	size_t nuniq, uniqcap;
+	char *file2;         /* billing.plans_file as given, for its errors */
+	unsigned cur_file;   /* the file being walked: tags errors and uniq entries */
 };
 
 __attribute__((format(printf, 3, 0)))
@@ -290,6 +295,8 @@ static void record(struct walk *w, struct loc loc, const char *msg)
 	if (!v)
 		goto oom;
 	w->errs = v;
+	if (loc.file == 0)
+		loc.file = w->cur_file;
 	m = strdup(msg);
 	if (!m)
 		goto oom;
@@ -433,13 +440,13 @@ static unsigned clamp_u(size_t v)
 
 static struct loc mark_loc(yaml_mark_t m)
 {
-	return (struct loc){clamp_u(m.line) + 1, clamp_u(m.column) + 1};
+	return (struct loc){clamp_u(m.line) + 1, clamp_u(m.column) + 1, 0};
 }
 
 /* libyaml reports reader errors (bad UTF-8, control characters) by offset. */
 static struct loc offset_loc(const char *buf, size_t len, size_t offset)
 {
-	struct loc l = {1, 1};
+	struct loc l = {1, 1, 0};
 
 	for (size_t i = 0; i < offset && i < len; i++) {
 		if (buf[i] == '\n') {
@@ -458,7 +465,7 @@ static void syntax_error(struct walk *w, const yaml_parser_t *p, const char *buf
 	const char *problem = p->problem ? p->problem : "unknown problem";
 
 	if (p->error == YAML_MEMORY_ERROR) {
-		oom(w, (struct loc){0, 0});
+		oom(w, (struct loc){0, 0, 0});
 	} else if (p->error == YAML_READER_ERROR) {
 		struct loc l = offset_loc(buf, len, p->problem_offset);
 
@@ -633,7 +640,7 @@ static int load_tree(struct walk *w, const char *buf, size_t len, struct node **
 
 	*root = NULL;
 	if (!yaml_parser_initialize(&p))
-		return oom(w, (struct loc){0, 0});
+		return oom(w, (struct loc){0, 0, 0});
 	yaml_parser_set_input_string(&p, (const unsigned char *)buf, len);
 	for (;;) {
 		yaml_event_t ev;
@@ -943,6 +950,8 @@ static void uniq_add(struct walk *w, const struct frame *fr, const char *key,
 	}
 	u = &w->uniq[w->nuniq];
 	*u = (struct uniq){.klen = klen, .loc = n ? n->loc : fr->loc, .seq = w->nuniq};
+	if (u->loc.file == 0)
+		u->loc.file = w->cur_file;
 	u->key = malloc(klen);
 	u->desc = strdup(desc);
 	path_pop(w, fr->plen);
@@ -980,6 +989,8 @@ static int cmp_uniq(const void *a, const void *b)
 
 	if (c)
 		return c;
+	if (x->loc.file != y->loc.file) /* the config file's first, then plans_file's */
+		return x->loc.file < y->loc.file ? -1 : 1;
 	if (x->loc.line != y->loc.line)
 		return x->loc.line < y->loc.line ? -1 : 1;
 	if (x->loc.column != y->loc.column)
@@ -2166,7 +2177,7 @@ static const struct ftype t_names = {p_names, f_names};
 
 /* ---- cross-field rules ---------------------------------------------- */
 
-static const struct section sec_circuit, sec_link;
+static const struct section sec_circuit, sec_link, sec_root;
 
 static void check_address(struct walk *w, struct frame *fr, struct cfg_neighbor *nb)
 {
@@ -2580,6 +2591,620 @@ static void init_probes(void *obj)
 	c->spread_percent = PROBES_SPREAD_DEFAULT;
 }
 
+/* ---- billing (issue 6) ---------------------------------------------- */
+
+#define BILLING_STATE_DIR "/var/lib/circuitwatch"
+#define BILLING_PERSIST_DEFAULT 60u     /* seconds */
+#define BILLING_RECENT_DEFAULT 3600u    /* seconds */
+#define AMOUNT_MAX 1e12                 /* any price or budget, in its currency */
+#define RATIO_MAX 100.0                 /* budget thresholds */
+#define VOLUME_MAX_BYTES (UINT64_MAX / 2)
+
+static const char *const unit_names[] = {
+	[CFG_UNIT_GB] = "GB", [CFG_UNIT_GIB] = "GiB", NULL,
+};
+static const char *const bill_source_names[] = {
+	[CFG_BILL_SOURCE_INTERFACES] = "interfaces", [CFG_BILL_SOURCE_CAPTURE] = "capture", NULL,
+};
+_Static_assert(sizeof(enum cfg_bill_unit) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_bill_source) == sizeof(uint32_t), "enum width");
+
+const char *cfg_bill_source_name(enum cfg_bill_source s)
+{
+	return enum_name(bill_source_names, ARRAY_LEN(bill_source_names) - 1, s);
+}
+
+const struct cfg_plan *cfg_plan_find(const struct cfg_config *cfg, const char *name)
+{
+	for (size_t i = 0; cfg && name && i < cfg->billing.nplans; i++)
+		if (cfg->billing.plans[i].name && strcmp(cfg->billing.plans[i].name, name) == 0)
+			return &cfg->billing.plans[i];
+	return NULL;
+}
+
+/* ISO 4217 alphabetic codes are three capital letters. */
+static bool valid_currency(const char *s, size_t len)
+{
+	if (len != 3)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 'A' || s[i] > 'Z')
+			return false;
+	return true;
+}
+
+/* An IANA zone name as a relative path under the zoneinfo directory:
+ * letters, digits, '/', '_', '-', '+', '.'; no empty, "." or ".." part. */
+static bool valid_tz_name(const char *s, size_t len)
+{
+	size_t part = 0;
+
+	if (len == 0 || len > 255)
+		return false;
+	for (size_t i = 0; i <= len; i++) {
+		char c = i < len ? s[i] : '/';
+
+		if (c == '/') {
+			if (part == 0 || (part == 1 && s[i - 1] == '.') ||
+			    (part == 2 && s[i - 1] == '.' && s[i - 2] == '.'))
+				return false;
+			part = 0;
+			continue;
+		}
+		if (!valid_id(&c, 1) && c != '+')
+			return false;
+		part++;
+	}
+	return true;
+}
+
+/* A plain decimal: DIGITS[.DIGITS], no sign or exponent (money, ratios). */
+static bool parse_decimal(const char *s, size_t len, double *out)
+{
+	size_t ni = count_digits(s, len), nf = 0;
+	char buf[40];
+
+	if (ni == 0 || ni > 15)
+		return false;
+	if (ni < len) {
+		if (s[ni] != '.')
+			return false;
+		nf = count_digits(s + ni + 1, len - ni - 1);
+		if (nf == 0 || nf > 12 || ni + 1 + nf != len)
+			return false;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	*out = strtod(buf, NULL);
+	return true;
+}
+
+/* off: double; min/max unused (amounts are 0..AMOUNT_MAX). */
+static int p_amount(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		    void *obj)
+{
+	const char *expect = "an amount such as 436 or 0.025 (no sign, no exponent)";
+	double v;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (!parse_decimal(n->s, n->len, &v) || v > AMOUNT_MAX) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	*(double *)at(obj, f->off) = v;
+	return 0;
+}
+
+/* NUMBER[.FRACTION][ ]UNIT: B, kB/KB, MB, GB, TB, PB (powers of 1000) or
+ * KiB, MiB, GiB, TiB, PiB (powers of 1024); whole bytes only. */
+static bool parse_volume(const char *s, size_t len, uint64_t *bytes)
+{
+	static const struct {
+		const char *name;
+		double mult;
+	} units[] = {
+		{"B", 1}, {"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"PB", 1e15}, {"KiB", 1024.0}, {"MiB", 1048576.0}, {"GiB", 1073741824.0},
+		{"TiB", 1099511627776.0}, {"PiB", 1125899906842624.0},
+	};
+	size_t i = count_digits(s, len);
+	double v, b;
+
+	if (i < len && s[i] == '.')
+		i += 1 + count_digits(s + i + 1, len - i - 1);
+	if (!parse_decimal(s, i, &v))
+		return false;
+	if (i < len && s[i] == ' ')
+		i++;
+	for (size_t u = 0; u < ARRAY_LEN(units); u++) {
+		if (len - i != strlen(units[u].name) || memcmp(s + i, units[u].name, len - i) != 0)
+			continue;
+		b = v * units[u].mult;
+		if (b < 1 || b > (double)VOLUME_MAX_BYTES || b != (double)(uint64_t)b)
+			return false;
+		*bytes = (uint64_t)b;
+		return true;
+	}
+	return false;
+}
+
+/* off: uint64_t bytes; off2: char * text as written. */
+static int p_volume(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		    void *obj)
+{
+	const char *expect = "a volume such as 10TB, 500GB or 1.5TiB (whole bytes, more than 0)";
+	uint64_t v;
+	char *t;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (memchr(n->s, '\0', n->len) || !parse_volume(n->s, n->len, &v)) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	if (!(t = strdup(n->s)))
+		return oom(w, n->loc);
+	*(uint64_t *)at(obj, f->off) = v;
+	*(char **)at(obj, f->off2) = t;
+	return 0;
+}
+
+/* HH:MM, 00:00..23:59, stored as minutes. */
+static int p_clock(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		   void *obj)
+{
+	const char *expect = "a time of day HH:MM such as 00:00 or 17:30";
+	unsigned h, m;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (n->len != 5 || n->s[2] != ':' || count_digits(n->s, 2) != 2 ||
+	    count_digits(n->s + 3, 2) != 2 ||
+	    (h = (unsigned)(n->s[0] - '0') * 10 + (unsigned)(n->s[1] - '0')) > 23 ||
+	    (m = (unsigned)(n->s[3] - '0') * 10 + (unsigned)(n->s[4] - '0')) > 59) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	store_uint(at(obj, f->off), f->width, h * 60 + m);
+	return 0;
+}
+
+/* A list of budget ratios into a fixed array: off: double[], off2: size_t. */
+static int p_ratios(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		    void *obj)
+{
+	const char *expect = "a ratio of the budget more than 0 and at most 100, such as 0.8";
+	double *arr = at(obj, f->off);
+	size_t count;
+	int rc = 0;
+
+	(void)fr;
+	if (list_count(w, f, n, "ratios", &count) < 0)
+		return -1;
+	for (size_t i = 0; i < count && !w->full; i++) {
+		size_t mark = path_push(w, "[%zu]", i);
+		const struct node *it = n->v[i];
+
+		if (!want_scalar(w, it, expect)) {
+			rc = -1;
+		} else if (!parse_decimal(it->s, it->len, &arr[i]) || arr[i] <= 0 ||
+			   arr[i] > RATIO_MAX) {
+			bad_value(w, it, expect);
+			rc = -1;
+		} else if (i > 0 && arr[i] <= arr[i - 1]) {
+			err_here(w, it->loc, "thresholds must be strictly increasing");
+			rc = -1;
+		}
+		path_pop(w, mark);
+	}
+	*(size_t *)at(obj, f->off2) = rc == 0 ? count : 0;
+	return rc;
+}
+
+static void f_volume(const struct field *f, void *obj)
+{
+	char **s = at(obj, f->off2);
+
+	free(*s);
+	*s = NULL;
+}
+
+static const struct ftype t_amount = {p_amount, NULL};
+static const struct ftype t_volume = {p_volume, f_volume};
+static const struct ftype t_clock = {p_clock, NULL};
+static const struct ftype t_ratios = {p_ratios, NULL};
+
+#define FIELD_AMOUNT(T, k, m, fl) {.key = k, .type = &t_amount, .flags = fl, .off = offsetof(T, m)}
+
+/* monthly or hourly, exactly one; one fee per bandwidth in its list. */
+static void check_fee(struct walk *w, struct frame *fr)
+{
+	struct cfg_fee *fee = fr->obj;
+	bool monthly = fr_given(fr, "monthly"), hourly = fr_given(fr, "hourly");
+	unsigned char key[8];
+
+	if (monthly && hourly)
+		err_key(w, fr, "hourly", "give either \"monthly\" or \"hourly\", not both");
+	else if (!monthly && !hourly)
+		err_here(w, fr->loc, "missing a fee: give \"monthly\" or \"hourly\"");
+	fee->period = hourly ? CFG_FEE_HOURLY : CFG_FEE_MONTHLY;
+	if (!fr_ok(fr, "bandwidth") || !fr->parent)
+		return;
+	for (int i = 0; i < 8; i++)
+		key[i] = (unsigned char)(fee->bandwidth_bps >> (56 - 8 * i));
+	uniq_add(w, fr, "bandwidth", fr->parent->plen, "fee bandwidth", key, sizeof key,
+		 "fee for this bandwidth");
+}
+
+/* Tiers: each but the last has up_to, strictly increasing; the last none. */
+static void check_tiers(struct walk *w, const struct frame *fr, const struct cfg_egress_zone *z)
+{
+	const struct node *list = map_get(fr->map, "tiers");
+
+	if (z->ntiers > CFG_TIERS_MAX) {
+		err_key(w, fr, "tiers", "at most %d tiers", CFG_TIERS_MAX);
+		return;
+	}
+	for (size_t i = 0; list && list->kind == N_SEQ && i < z->ntiers; i++) {
+		const struct cfg_tier *t = &z->tiers[i];
+		const struct node *it = list->v[i];
+		bool last = i + 1 == z->ntiers;
+
+		if (last && t->up_to_text)
+			err_at(w, it->loc, "%s.tiers[%zu]: the last tier has no up_to (it has no end)",
+			       w->path, i);
+		else if (!last && !t->up_to_text)
+			err_at(w, it->loc, "%s.tiers[%zu]: needs up_to (only the last tier has none)",
+			       w->path, i);
+		else if (!last && i > 0 && t->up_to_bytes <= z->tiers[i - 1].up_to_bytes)
+			err_at(w, it->loc, "%s.tiers[%zu]: up_to must be more than the tier before's",
+			       w->path, i);
+	}
+}
+
+static void check_egress(struct walk *w, struct frame *fr)
+{
+	struct cfg_egress_zone *z = fr->obj;
+	bool per_gb = fr_given(fr, "per_gb"), tiers = fr_given(fr, "tiers");
+	char desc[CFG_PLAN_NAME_MAX + 32];
+
+	if (per_gb && tiers) {
+		err_key(w, fr, "tiers", "give either \"per_gb\" or \"tiers\", not both");
+	} else if (!per_gb && !tiers) {
+		err_here(w, fr->loc, "missing a rate: give \"per_gb\" or \"tiers\"");
+	} else if (per_gb && fr_ok(fr, "per_gb")) {
+		z->tiers = calloc(1, sizeof *z->tiers);
+		if (!z->tiers) {
+			oom(w, fr->loc);
+			return;
+		}
+		z->tiers[0].per_unit = z->per_gb;
+		z->ntiers = 1;
+	} else if (fr_ok(fr, "tiers")) {
+		check_tiers(w, fr, z);
+	}
+	if (fr_ok(fr, "zone") && fr->parent) {
+		snprintf(desc, sizeof desc, "zone \"%s\" in this plan", z->zone);
+		uniq_add(w, fr, "zone", fr->parent->plen, "zone", z->zone, strlen(z->zone), desc);
+	}
+}
+
+static void check_plan(struct walk *w, struct frame *fr)
+{
+	const struct cfg_plan *p = fr->obj;
+	char desc[CFG_PLAN_NAME_MAX + 32];
+
+	if (fr_ok(fr, "name")) {
+		snprintf(desc, sizeof desc, "plan name \"%s\"", p->name);
+		uniq_add(w, fr, "name", 0, "plan", p->name, strlen(p->name), desc);
+	}
+	if (p->unlimited && p->negress)
+		err_key(w, fr, "egress", "an unlimited plan has no egress rates");
+	else if (!p->unlimited && !fr_given(fr, "egress") &&
+		 (!fr_given(fr, "unlimited") || fr_ok(fr, "unlimited")))
+		err_here(w, fr->loc, "missing \"egress\" (a metered plan needs its rates; "
+			 "or say unlimited: true)");
+}
+
+static void init_plan(void *obj)
+{
+	((struct cfg_plan *)obj)->unit = CFG_UNIT_GB;
+}
+
+static const struct field fee_fields[] = {
+	FIELD_PAIR(t_bandwidth, struct cfg_fee, "bandwidth", bandwidth_bps, bandwidth_text,
+		   F_REQUIRED, 0),
+	FIELD_AMOUNT(struct cfg_fee, "monthly", amount, 0),
+	FIELD_AMOUNT(struct cfg_fee, "hourly", amount, 0),
+};
+DEFINE_SECTION(sec_fee, fee_fields, struct cfg_fee, NULL, check_fee);
+
+static const struct field tier_fields[] = {
+	FIELD_PAIR(t_volume, struct cfg_tier, "up_to", up_to_bytes, up_to_text, 0, 0),
+	FIELD_AMOUNT(struct cfg_tier, "per_gb", per_unit, F_REQUIRED),
+};
+DEFINE_SECTION(sec_tier, tier_fields, struct cfg_tier, NULL, NULL);
+
+static const struct field egress_fields[] = {
+	FIELD_TEXT(struct cfg_egress_zone, "zone", zone, F_REQUIRED, 1, CFG_PLAN_NAME_MAX,
+		   valid_id, "a zone name of 1..64 characters from A-Z a-z 0-9 . _ -"),
+	FIELD_AMOUNT(struct cfg_egress_zone, "per_gb", per_gb, 0),
+	FIELD_LIST(struct cfg_egress_zone, "tiers", tiers, ntiers, 0, 1, sec_tier),
+};
+DEFINE_SECTION(sec_egress, egress_fields, struct cfg_egress_zone, NULL, check_egress);
+
+static const struct field add_on_fields[] = {
+	FIELD_TEXT(struct cfg_add_on, "name", name, F_REQUIRED, 1, CFG_PLAN_NAME_MAX, valid_id,
+		   "a name of 1..64 characters from A-Z a-z 0-9 . _ -"),
+	FIELD_LIST(struct cfg_add_on, "fees", fees, nfees, F_REQUIRED, 1, sec_fee),
+};
+DEFINE_SECTION(sec_add_on, add_on_fields, struct cfg_add_on, NULL, NULL);
+
+static const struct field plan_fields[] = {
+	FIELD_TEXT(struct cfg_plan, "name", name, F_REQUIRED, 1, CFG_PLAN_NAME_MAX, valid_id,
+		   "a plan name of 1..64 characters from A-Z a-z 0-9 . _ -"),
+	FIELD_TEXT(struct cfg_plan, "currency", currency, F_REQUIRED, 3, 3, valid_currency,
+		   "an ISO 4217 currency code such as EUR or USD"),
+	FIELD_ENUM(struct cfg_plan, "unit", unit, 0, unit_names),
+	FIELD_BOOL(struct cfg_plan, "unlimited", unlimited, 0),
+	FIELD_LIST(struct cfg_plan, "port_fees", port_fees, nport_fees, F_REQUIRED, 1, sec_fee),
+	FIELD_LIST(struct cfg_plan, "egress", egress, negress, 0, 1, sec_egress),
+	FIELD_LIST(struct cfg_plan, "add_ons", add_ons, nadd_ons, 0, 0, sec_add_on),
+	FIELD_AMOUNT(struct cfg_plan, "global_reach_per_gb", global_reach_per_gb, 0),
+};
+DEFINE_SECTION(sec_plan, plan_fields, struct cfg_plan, init_plan, check_plan);
+
+/* The top level of a plans_file: only a list of plans. */
+static const struct field plans_file_fields[] = {
+	FIELD_LIST(struct cfg_billing, "plans", plans, nplans, F_REQUIRED, 0, sec_plan),
+};
+DEFINE_SECTION(sec_plans_file, plans_file_fields, struct cfg_billing, NULL, NULL);
+
+/* plans_file relative to the config file's directory (a buffer: as is). */
+static char *plans_path(const struct walk *w, const char *given)
+{
+	const char *slash = strrchr(w->file, '/');
+	size_t dlen = slash ? (size_t)(slash - w->file) + 1 : 0;
+	char *p;
+
+	if (given[0] == '/' || !slash)
+		return strdup(given);
+	p = malloc(dlen + strlen(given) + 1);
+	if (p) {
+		memcpy(p, w->file, dlen);
+		strcpy(p + dlen, given);
+	}
+	return p;
+}
+
+static char *read_file(struct walk *w, const char *path, size_t *len);
+
+/* Walks plans_file's plans (errors carry its name) and appends them to b. */
+static void load_plans_file(struct walk *w, struct frame *fr, struct cfg_billing *b)
+{
+	struct cfg_billing extra = {0};
+	struct node *root = NULL;
+	char *path = plans_path(w, b->plans_file), *buf = NULL, saved[PATH_LEN];
+	size_t len = 0, plen = w->plen;
+	struct cfg_plan *all;
+	struct stat st;
+
+	w->file2 = strdup(b->plans_file);
+	if (!path || !w->file2) {
+		oom(w, fr->loc);
+		goto out;
+	}
+	w->cur_file = 1;
+	memcpy(saved, w->path, sizeof saved);
+	path_pop(w, 0);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		err_at(w, (struct loc){0, 0, 1}, "not a regular file");
+	else if ((buf = read_file(w, path, &len)) && load_tree(w, buf, len, &root) == 0)
+		walk_section(w, fr, &sec_plans_file, &extra, root, (struct loc){1, 1, 1});
+	w->cur_file = 0;
+	memcpy(w->path, saved, sizeof saved);
+	w->plen = plen;
+	if (b->nplans + extra.nplans > CFG_PLANS_MAX)
+		err_key(w, fr, "plans_file", "more than %d plans in all", CFG_PLANS_MAX);
+	all = extra.nplans ? realloc(b->plans, (b->nplans + extra.nplans) * sizeof *all) : NULL;
+	if (extra.nplans && !all) {
+		oom(w, fr->loc);
+	} else if (extra.nplans) {
+		memcpy(all + b->nplans, extra.plans, extra.nplans * sizeof *all);
+		b->plans = all;
+		b->nplans += extra.nplans;
+		free(extra.plans);
+		extra.plans = NULL;
+		extra.nplans = 0;
+	}
+out:
+	free_section(&sec_plans_file, &extra);
+	node_free(root);
+	free(buf);
+	free(path);
+}
+
+static void init_billing(void *obj)
+{
+	struct cfg_billing *b = obj;
+
+	b->enabled = true;
+	b->persist_interval_s = BILLING_PERSIST_DEFAULT;
+	b->recent_window_s = BILLING_RECENT_DEFAULT;
+}
+
+static void check_billing(struct walk *w, struct frame *fr)
+{
+	struct cfg_billing *b = fr->obj;
+
+	if (!b->state_dir && !(b->state_dir = strdup(BILLING_STATE_DIR))) {
+		oom(w, fr->loc);
+		return;
+	}
+	if (b->nplans > CFG_PLANS_MAX)
+		err_key(w, fr, "plans", "at most %d plans", CFG_PLANS_MAX);
+	if (fr_ok(fr, "plans_file"))
+		load_plans_file(w, fr, b);
+}
+
+static void init_circuit_billing(void *obj)
+{
+	struct cfg_circuit_billing *cb = obj;
+
+	cb->cycle_day = 1;
+	cb->nthresholds = 3;
+	cb->thresholds[0] = 0.5;
+	cb->thresholds[1] = 0.8;
+	cb->thresholds[2] = 1.0;
+}
+
+static bool plan_has_fee(const struct cfg_fee *fees, size_t n, uint64_t bps)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fees[i].bandwidth_bps == bps)
+			return true;
+	return false;
+}
+
+static const struct cfg_egress_zone *plan_zone(const struct cfg_plan *p, const char *zone)
+{
+	for (size_t i = 0; zone && i < p->negress; i++)
+		if (strcmp(p->egress[i].zone, zone) == 0)
+			return &p->egress[i];
+	return NULL;
+}
+
+/* One plan the circuit uses (key: billing_plan or alternatives): it has a
+ * fee for the bandwidth (port and each add-on), the zone, the currency. */
+static void check_plan_fits(struct walk *w, const struct frame *fr, const char *key,
+			    struct cfg_circuit *c, const struct cfg_plan *p,
+			    const struct cfg_plan *main)
+{
+	struct cfg_circuit_billing *cb = &c->billing;
+
+	if (c->bandwidth_text && !plan_has_fee(p->port_fees, p->nport_fees, c->bandwidth_bps))
+		err_key(w, fr, key, "plan \"%s\" has no port fee for %s", p->name,
+			c->bandwidth_text);
+	for (size_t i = 0; i < p->nadd_ons && c->bandwidth_text; i++)
+		if (!plan_has_fee(p->add_ons[i].fees, p->add_ons[i].nfees, c->bandwidth_bps))
+			err_key(w, fr, key, "plan \"%s\": add-on \"%s\" has no fee for %s", p->name,
+				p->add_ons[i].name, c->bandwidth_text);
+	if (main && strcmp(main->currency, p->currency) != 0)
+		err_key(w, fr, key, "plan \"%s\" is in %s but \"%s\" is in %s: compare plans "
+			"of one currency", p->name, p->currency, main->name, main->currency);
+	if (p->unlimited)
+		return;
+	if (!cb->zone && p->negress == 1)
+		cb->zone = strdup(p->egress[0].zone); /* one zone: no need to name it */
+	if (!cb->zone)
+		err_key(w, fr, key, "plan \"%s\" has %zu egress zones: give billing.zone",
+			p->name, p->negress);
+	else if (!plan_zone(p, cb->zone))
+		err_key(w, fr, key, "plan \"%s\" has no egress zone \"%s\"", p->name, cb->zone);
+}
+
+static bool circuit_has_interface(const struct cfg_circuit *c)
+{
+	for (int l = 0; l < CFG_LINK_COUNT; l++)
+		if (c->links[l].present && c->links[l].interface)
+			return true;
+	return false;
+}
+
+/* The circuit's plan and alternatives exist and fit; the source can meter. */
+static void check_circuit_plans(struct walk *w, struct frame *fr, const struct frame *cf,
+				const struct cfg_config *cfg)
+{
+	struct cfg_circuit *c = cf->obj;
+	struct cfg_circuit_billing *cb = fr->obj;
+	const struct cfg_plan *main = cfg_plan_find(cfg, c->billing_plan), *p;
+
+	if (!c->billing_plan) {
+		if (fr->map)
+			err_here(w, fr->loc, "billing needs the circuit's billing_plan");
+		return;
+	}
+	if (!main)
+		err_key(w, cf, "billing_plan", "no billing plan \"%s\" (declare it in "
+			"billing.plans or billing.plans_file)", c->billing_plan);
+	else
+		check_plan_fits(w, cf, "billing_plan", c, main, NULL);
+	for (size_t i = 0; i < cb->nalternatives; i++) {
+		if (!(p = cfg_plan_find(cfg, cb->alternatives[i])))
+			err_key(w, fr, "alternatives", "no billing plan \"%s\"", cb->alternatives[i]);
+		else if (p == main)
+			err_key(w, fr, "alternatives", "\"%s\" is the circuit's own plan", p->name);
+		else
+			check_plan_fits(w, fr, "alternatives", c, p, main);
+	}
+	if (!circuit_has_interface(c))
+		err_here(w, fr->loc, "metering needs a link interface (interface counters or "
+			 "capture on it)");
+	else if (cb->source == CFG_BILL_SOURCE_CAPTURE && !cfg->capture.enabled)
+		err_key(w, fr, "source", "source capture needs capture.enabled: true");
+}
+
+static void check_circuit_billing(struct walk *w, struct frame *fr)
+{
+	struct cfg_circuit_billing *cb = fr->obj;
+	const struct frame *cf = fr_up(fr, &sec_circuit), *rf = fr_up(fr, &sec_root);
+	const struct cfg_config *cfg = rf ? rf->obj : NULL;
+
+	if (!cb->timezone && !(cb->timezone = strdup("UTC"))) {
+		oom(w, fr->loc);
+		return;
+	}
+	if (!cf || !cfg)
+		return;
+	if (!fr_given(fr, "source"))
+		cb->source = CFG_BILL_SOURCE_INTERFACES;
+	if (fr_given(fr, "budget"))
+		cb->has_budget = true;
+	if (cfg->billing.nplans == 0) {
+		/* no plans: billing_plan is a label only, as before issue 6 */
+		if (fr->map)
+			err_here(w, fr->loc, "no billing plans are declared (billing.plans or "
+				 "billing.plans_file)");
+		return;
+	}
+	if ((fr_given(fr, "alternatives") && !fr_ok(fr, "alternatives")) ||
+	    (fr_given(fr, "zone") && !fr_ok(fr, "zone")) || !fr_ok(cf, "bandwidth"))
+		return;
+	check_circuit_plans(w, fr, cf, cfg);
+}
+
+static const struct field billing_fields[] = {
+	FIELD_BOOL(struct cfg_billing, "enabled", enabled, 0),
+	FIELD_STRING(struct cfg_billing, "state_dir", state_dir, 0),
+	FIELD_DURATION(struct cfg_billing, "persist_interval", persist_interval_s, 0, 1, 3600),
+	FIELD_DURATION(struct cfg_billing, "recent_window", recent_window_s, 0, 60, 86400),
+	FIELD_STRING(struct cfg_billing, "plans_file", plans_file, 0),
+	FIELD_LIST(struct cfg_billing, "plans", plans, nplans, 0, 0, sec_plan),
+};
+DEFINE_SECTION(sec_billing, billing_fields, struct cfg_billing, init_billing, check_billing);
+
+static const struct field circuit_billing_fields[] = {
+	FIELD_NAMES(struct cfg_circuit_billing, "alternatives", alternatives, nalternatives, 0,
+		    0, CFG_ALTERNATIVES_MAX, valid_id, "a plan name"),
+	FIELD_TEXT(struct cfg_circuit_billing, "zone", zone, 0, 1, CFG_PLAN_NAME_MAX, valid_id,
+		   "a zone name of 1..64 characters from A-Z a-z 0-9 . _ -"),
+	FIELD_UINT(struct cfg_circuit_billing, "cycle_day", cycle_day, 0, 1, 28),
+	FIELD_INT(t_clock, struct cfg_circuit_billing, "cycle_time", cycle_minute, 0, 0, 1439),
+	FIELD_TEXT(struct cfg_circuit_billing, "timezone", timezone, 0, 1, 255, valid_tz_name,
+		   "an IANA time zone name such as UTC or Europe/Berlin"),
+	FIELD_ENUM(struct cfg_circuit_billing, "source", source, 0, bill_source_names),
+	FIELD_AMOUNT(struct cfg_circuit_billing, "budget", budget, 0),
+	{.key = "thresholds", .type = &t_ratios, .off = offsetof(struct cfg_circuit_billing, thresholds),
+	 .off2 = offsetof(struct cfg_circuit_billing, nthresholds), .min = 1,
+	 .max = CFG_THRESHOLDS_MAX},
+};
+DEFINE_SECTION(sec_circuit_billing, circuit_billing_fields, struct cfg_circuit_billing,
+	       init_circuit_billing, check_circuit_billing);
+
 /* ---- the schema ----------------------------------------------------- */
 
 static const struct field neighbor_fields[] = {
@@ -2648,6 +3273,9 @@ static const struct field circuit_fields[] = {
 		   F_REQUIRED, 0),
 	FIELD_STRING(struct cfg_circuit, "billing_plan", billing_plan, 0),
 	FIELD_INLINE("links", F_REQUIRED, sec_links),
+	/* after links: the metering source defaults from the links' interfaces */
+	FIELD_SECTION(struct cfg_circuit, "billing", billing, F_DEFAULT_EMPTY,
+		      sec_circuit_billing),
 };
 DEFINE_SECTION(sec_circuit, circuit_fields, struct cfg_circuit, NULL, check_circuit);
 
@@ -2731,6 +3359,341 @@ static const struct field probes_fields[] = {
 };
 DEFINE_SECTION(sec_probes, probes_fields, struct cfg_probes, init_probes, NULL);
 
+/* ---- alert rules (issue 7) ------------------------------------------ */
+
+#define ALERT_INTERVAL_DEFAULT 5000u /* ms */
+#define ALERT_WINDOW_DEFAULT 300000u /* ms: rate/increase over 5 minutes */
+
+static const char *const alert_fn_names[] = {
+	[CFG_ALERT_VALUE] = "value", [CFG_ALERT_RATE] = "rate",
+	[CFG_ALERT_INCREASE] = "increase", NULL,
+};
+static const char *const alert_op_names[] = {
+	[CFG_ALERT_GT] = ">", [CFG_ALERT_GE] = ">=", [CFG_ALERT_LT] = "<",
+	[CFG_ALERT_LE] = "<=", [CFG_ALERT_EQ] = "==", [CFG_ALERT_NE] = "!=", NULL,
+};
+static const char *const severity_names[] = {
+	[CFG_SEV_INFO] = "info", [CFG_SEV_WARNING] = "warning", [CFG_SEV_CRITICAL] = "critical",
+	NULL,
+};
+static const char *const alert_event_names[] = {
+	[CFG_ALERT_EV_ALERT] = "alert", [CFG_ALERT_EV_REDUNDANCY] = "redundancy",
+	[CFG_ALERT_EV_UTILISATION] = "utilisation", [CFG_ALERT_EV_LATENCY] = "latency",
+	[CFG_ALERT_EV_LOSS] = "loss", [CFG_ALERT_EV_BUDGET] = "budget",
+	[CFG_ALERT_EV_BUDGET_OVERRUN] = "budget_overrun", [CFG_ALERT_EV_SOURCE] = "source",
+	[CFG_ALERT_EV_PREFIX_LIMIT] = "prefix_limit", NULL,
+};
+_Static_assert(sizeof(enum cfg_alert_fn) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_alert_op) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_severity) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_alert_event) == sizeof(uint32_t), "enum width");
+
+/* [A-Za-z_][A-Za-z0-9_]*: a Prometheus label or alert name. */
+static bool valid_label_name(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+
+		if (!alpha && (i == 0 || !(c >= '0' && c <= '9')))
+			return false;
+	}
+	return len > 0;
+}
+
+/* A family of ours: circuitwatch_ and lower case, digits, '_'. */
+static bool valid_metric_name(const char *s, size_t len)
+{
+	static const char pfx[] = "circuitwatch_";
+
+	if (len <= sizeof pfx - 1 || memcmp(s, pfx, sizeof pfx - 1) != 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* label=value or label!=value; the value may be empty, any bytes but NUL. */
+static bool valid_matcher(const char *s, size_t len)
+{
+	const char *eq = memchr(s, '=', len);
+	size_t l;
+
+	if (!eq)
+		return false;
+	l = (size_t)(eq - s);
+	if (l > 0 && s[l - 1] == '!')
+		l--;
+	return valid_label_name(s, l);
+}
+
+/* A number as YAML and Prometheus write it: sign, decimals, exponent. */
+static int p_number(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		    void *obj)
+{
+	const char *expect = "a number such as 0.8, -1 or 1e6";
+	char buf[64], *end;
+	double v;
+
+	(void)fr;
+	if (!want_scalar(w, n, expect))
+		return -1;
+	if (n->len == 0 || n->len >= sizeof buf) {
+		bad_value(w, n, expect);
+		return -1;
+	}
+	memcpy(buf, n->s, n->len);
+	buf[n->len] = '\0';
+	v = strtod(buf, &end);
+	if (*end != '\0' || !isfinite(v) || isspace((unsigned char)buf[0]) ||
+	    strpbrk(buf, "xXnN") != NULL) { /* no hex floats, inf or nan */
+		bad_value(w, n, expect);
+		return -1;
+	}
+	*(double *)at(obj, f->off) = v;
+	return 0;
+}
+
+static const struct ftype t_number = {p_number, NULL};
+#define FIELD_NUMBER(T, k, m, fl) {.key = k, .type = &t_number, .flags = fl, .off = offsetof(T, m)}
+
+static void init_alert_rule(void *obj)
+{
+	struct cfg_alert_rule *r = obj;
+
+	r->severity = CFG_SEV_WARNING;
+	r->window_ms = ALERT_WINDOW_DEFAULT;
+}
+
+/* The clear level lies on the side the value comes back to; rate and
+ * increase need a window, a plain value takes none. */
+static void check_alert_rule(struct walk *w, struct frame *fr)
+{
+	struct cfg_alert_rule *r = fr->obj;
+	char desc[96];
+
+	if (fr_ok(fr, "name")) {
+		snprintf(desc, sizeof desc, "alert rule name \"%s\"", r->name);
+		uniq_add(w, fr, "name", 0, "alert rule", r->name, strlen(r->name), desc);
+	}
+	if (fr_given(fr, "window") && r->fn == CFG_ALERT_VALUE &&
+	    (!fr_given(fr, "function") || fr_ok(fr, "function")))
+		err_key(w, fr, "window", "a window needs function rate or increase");
+	r->has_clear = fr_given(fr, "clear");
+	if (!r->has_clear || !fr_ok(fr, "clear") || !fr_ok(fr, "op") || !fr_ok(fr, "threshold"))
+		return;
+	if (r->op == CFG_ALERT_EQ || r->op == CFG_ALERT_NE)
+		err_key(w, fr, "clear", "clear (hysteresis) needs op >, >=, < or <=");
+	else if ((r->op == CFG_ALERT_GT || r->op == CFG_ALERT_GE) && r->clear > r->threshold)
+		err_key(w, fr, "clear", "with op %s, clear must be at most the threshold (%g)",
+			alert_op_names[r->op], r->threshold);
+	else if ((r->op == CFG_ALERT_LT || r->op == CFG_ALERT_LE) && r->clear < r->threshold)
+		err_key(w, fr, "clear", "with op %s, clear must be at least the threshold (%g)",
+			alert_op_names[r->op], r->threshold);
+}
+
+static void init_alerts(void *obj)
+{
+	struct cfg_alerts *a = obj;
+
+	a->enabled = true;
+	a->interval_ms = ALERT_INTERVAL_DEFAULT;
+}
+
+static const struct field alert_rule_fields[] = {
+	FIELD_TEXT(struct cfg_alert_rule, "name", name, F_REQUIRED, 1, 128, valid_label_name,
+		   "a name of letters, digits and '_', not starting with a digit"),
+	FIELD_TEXT(struct cfg_alert_rule, "metric", metric, F_REQUIRED, 1, 200, valid_metric_name,
+		   "a circuitwatch_* metric name"),
+	FIELD_NAMES(struct cfg_alert_rule, "match", match, nmatch, 0, 0, CFG_ALERT_MATCHERS_MAX,
+		    valid_matcher, "a matcher label=value or label!=value"),
+	FIELD_ENUM(struct cfg_alert_rule, "function", fn, 0, alert_fn_names),
+	FIELD_DURATION_MS(struct cfg_alert_rule, "window", window_ms, 0, 1000, 86400000),
+	FIELD_ENUM(struct cfg_alert_rule, "op", op, F_REQUIRED, alert_op_names),
+	FIELD_NUMBER(struct cfg_alert_rule, "threshold", threshold, F_REQUIRED),
+	FIELD_NUMBER(struct cfg_alert_rule, "clear", clear, 0),
+	FIELD_DURATION_MS(struct cfg_alert_rule, "for", for_ms, 0, 0, 86400000),
+	FIELD_ENUM(struct cfg_alert_rule, "severity", severity, 0, severity_names),
+	FIELD_ENUM(struct cfg_alert_rule, "event", event, 0, alert_event_names),
+	FIELD_STRING(struct cfg_alert_rule, "summary", summary, 0),
+};
+DEFINE_SECTION(sec_alert_rule, alert_rule_fields, struct cfg_alert_rule, init_alert_rule,
+	       check_alert_rule);
+
+static const struct field alerts_fields[] = {
+	FIELD_BOOL(struct cfg_alerts, "enabled", enabled, 0),
+	FIELD_DURATION_MS(struct cfg_alerts, "interval", interval_ms, 0, 1000, 300000),
+	FIELD_LIST(struct cfg_alerts, "rules", rules, nrules, 0, 0, sec_alert_rule),
+};
+DEFINE_SECTION(sec_alerts, alerts_fields, struct cfg_alerts, init_alerts, NULL);
+
+/* ---- Kafka exporter (issue 7) -------------------------------------- */
+
+#define KAFKA_SPOOL_DIR_DEFAULT "/var/lib/circuitwatch/kafka-spool"
+#define KAFKA_SPOOL_MAX_DEFAULT (1ull << 30)
+#define KAFKA_SPOOL_MIN (64u * 1024u)   /* the spool's own minimum */
+#define KAFKA_SPOOL_MAX (1ull << 44)
+#define KAFKA_QUEUE_DEFAULT 100000u
+#define KAFKA_QUEUE_MAX 10000000u
+#define KAFKA_TOPIC_MAX 249             /* Kafka's limit on topic names */
+#define KAFKA_PROP_MAX 4096             /* a librdkafka property value */
+
+static const char *const kafka_encoding_names[] = {"protobuf", "json", NULL};
+static const char *const kafka_compression_names[] = {"none", "gzip", "snappy", "lz4", "zstd",
+						      NULL};
+
+const char *cfg_kafka_compression_name(enum cfg_kafka_compression c)
+{
+	return enum_name(kafka_compression_names, ARRAY_LEN(kafka_compression_names) - 1, c);
+}
+
+static bool kafka_alnum(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* host:port, the host a name or an address ([v6] in brackets). */
+static bool valid_broker(const char *s, size_t len)
+{
+	const char *colon = memrchr(s, ':', len);
+	uint64_t port;
+
+	if (colon == NULL || colon == s || !parse_dec(colon + 1, len - (size_t)(colon + 1 - s), &port) ||
+	    port < 1 || port > 65535)
+		return false;
+	for (const char *p = s; p < colon; p++)
+		if (!(kafka_alnum(*p) || strchr(".-_:[]", *p) != NULL))
+			return false;
+	return true;
+}
+
+/* Kafka topic names: [a-zA-Z0-9._-]{1,249}. */
+static bool valid_topic(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!(kafka_alnum(s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return false;
+	return len > 0 && len <= KAFKA_TOPIC_MAX;
+}
+
+/* A free-form mapping of librdkafka property -> value (scalars; numbers and
+ * booleans as written). librdkafka itself checks names and values when the
+ * exporter starts. off: struct cfg_kv array; off2: size_t count. */
+static int p_kv(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
+		void *obj)
+{
+	struct cfg_kv *kv;
+	size_t pairs, *count = at(obj, f->off2);
+	int rc = 0;
+
+	(void)fr;
+	if (n->kind == N_BAD)
+		return -1;
+	if (n->kind != N_MAP && !is_null(n)) {
+		bad_value(w, n, "a mapping of librdkafka property to value");
+		return -1;
+	}
+	pairs = n->kind == N_MAP ? n->n / 2 : 0;
+	if (pairs > f->max) {
+		err_here(w, n->loc, "at most %llu properties", (unsigned long long)f->max);
+		return -1;
+	}
+	if (pairs == 0)
+		return 0;
+	mark_dup_keys(w, n);
+	kv = calloc(pairs, sizeof *kv);
+	if (!kv)
+		return oom(w, n->loc);
+	*(struct cfg_kv **)at(obj, f->off) = kv;
+	for (size_t i = 0; i < pairs; i++) {
+		const struct node *k = n->v[2 * i], *v = n->v[2 * i + 1];
+
+		if (k->kind != N_SCALAR || k->dup || k->len == 0 || memchr(k->s, '\0', k->len)) {
+			rc = -1;
+			continue;
+		}
+		if (v->kind != N_SCALAR || v->len > KAFKA_PROP_MAX || memchr(v->s, '\0', v->len)) {
+			bad_value(w, v, "a scalar value");
+			rc = -1;
+			continue;
+		}
+		kv[*count].key = strdup(k->s);
+		kv[*count].value = strdup(v->s);
+		if (!kv[(*count)++].key || !kv[*count - 1].value)
+			return oom(w, k->loc); /* counted: f_kv frees both */
+	}
+	return rc;
+}
+
+static void f_kv(const struct field *f, void *obj)
+{
+	struct cfg_kv **kv = at(obj, f->off);
+	size_t *count = at(obj, f->off2);
+
+	for (size_t i = 0; *kv && i < *count; i++) {
+		free((*kv)[i].key);
+		free((*kv)[i].value);
+	}
+	free(*kv);
+	*kv = NULL;
+	*count = 0;
+}
+
+static const struct ftype t_kv = {p_kv, f_kv};
+
+static void init_kafka(void *obj)
+{
+	struct cfg_kafka *c = obj;
+
+	c->encoding = CFG_KAFKA_PROTOBUF;
+	c->compression = CFG_KAFKA_LZ4;
+	c->spool_max_bytes = KAFKA_SPOOL_MAX_DEFAULT;
+	c->queue_max_messages = KAFKA_QUEUE_DEFAULT;
+}
+
+static int kafka_default(struct walk *w, struct frame *fr, char **s, const char *def)
+{
+	if (*s == NULL && (*s = strdup(def)) == NULL)
+		return oom(w, fr->loc);
+	return 0;
+}
+
+/* enabled needs brokers; the strings get their defaults. */
+static void check_kafka(struct walk *w, struct frame *fr)
+{
+	struct cfg_kafka *c = fr->obj;
+
+	if (c->enabled && c->nbrokers == 0 && !(fr_given(fr, "brokers") && !fr_ok(fr, "brokers")))
+		err_here(w, fr->loc, "enabled needs \"brokers\" (a non-empty list of host:port)");
+	if (kafka_default(w, fr, &c->topic_events, "circuitwatch.events") != 0 ||
+	    kafka_default(w, fr, &c->topic_alerts, "circuitwatch.alerts") != 0 ||
+	    kafka_default(w, fr, &c->spool_dir, KAFKA_SPOOL_DIR_DEFAULT) != 0)
+		return;
+	(void)kafka_default(w, fr, &c->client_id, "circuitwatch");
+}
+
+static const struct field kafka_fields[] = {
+	FIELD_BOOL(struct cfg_kafka, "enabled", enabled, 0),
+	FIELD_NAMES(struct cfg_kafka, "brokers", brokers, nbrokers, 0, 0, CFG_KAFKA_BROKERS_MAX,
+		    valid_broker, "host:port (a name or an address, [IPv6] in brackets)"),
+	FIELD_TEXT(struct cfg_kafka, "topic_events", topic_events, 0, 1, KAFKA_TOPIC_MAX,
+		   valid_topic, "a Kafka topic name ([a-zA-Z0-9._-], 1..249 characters)"),
+	FIELD_TEXT(struct cfg_kafka, "topic_alerts", topic_alerts, 0, 1, KAFKA_TOPIC_MAX,
+		   valid_topic, "a Kafka topic name ([a-zA-Z0-9._-], 1..249 characters)"),
+	FIELD_ENUM(struct cfg_kafka, "encoding", encoding, 0, kafka_encoding_names),
+	FIELD_ENUM(struct cfg_kafka, "compression", compression, 0, kafka_compression_names),
+	FIELD_STRING(struct cfg_kafka, "spool_dir", spool_dir, 0),
+	FIELD_UINT(struct cfg_kafka, "spool_max_bytes", spool_max_bytes, 0, KAFKA_SPOOL_MIN,
+		   KAFKA_SPOOL_MAX),
+	FIELD_UINT(struct cfg_kafka, "queue_max_messages", queue_max_messages, 0, 1,
+		   KAFKA_QUEUE_MAX),
+	FIELD_STRING(struct cfg_kafka, "client_id", client_id, 0),
+	{.key = "librdkafka", .type = &t_kv, .off = offsetof(struct cfg_kafka, librdkafka),
+	 .off2 = offsetof(struct cfg_kafka, nlibrdkafka), .max = CFG_KAFKA_PROPS_MAX},
+};
+DEFINE_SECTION(sec_kafka, kafka_fields, struct cfg_kafka, init_kafka, check_kafka);
+
 static const struct field root_fields[] = {
 	FIELD_SECTION(struct cfg_config, "log", log, F_DEFAULT_EMPTY, sec_log),
 	FIELD_SECTION(struct cfg_config, "prometheus", prometheus, F_DEFAULT_EMPTY,
@@ -2739,7 +3702,11 @@ static const struct field root_fields[] = {
 	FIELD_SECTION(struct cfg_config, "capture", capture, F_DEFAULT_EMPTY, sec_capture),
 	FIELD_SECTION(struct cfg_config, "ifstats", ifstats, F_DEFAULT_EMPTY, sec_ifstats),
 	FIELD_SECTION(struct cfg_config, "probes", probes, F_DEFAULT_EMPTY, sec_probes),
+	/* before circuits: a circuit's billing checks its plans */
+	FIELD_SECTION(struct cfg_config, "billing", billing, F_DEFAULT_EMPTY, sec_billing),
 	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
+	FIELD_SECTION(struct cfg_config, "alerts", alerts, F_DEFAULT_EMPTY, sec_alerts),
+	FIELD_SECTION(struct cfg_config, "kafka", kafka, F_DEFAULT_EMPTY, sec_kafka),
 };
 DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);
 
@@ -2771,6 +3738,8 @@ static int cmp_werr(const void *a, const void *b)
 {
 	const struct werr *x = a, *y = b;
 
+	if (x->loc.file != y->loc.file)
+		return x->loc.file < y->loc.file ? -1 : 1;
 	if (x->loc.line != y->loc.line)
 		return x->loc.line < y->loc.line ? -1 : 1;
 	if (x->loc.column != y->loc.column)
@@ -2784,16 +3753,17 @@ static void export_errors(struct walk *w, struct cfg_errors *errs)
 	if (w->nerrs)
 		qsort(w->errs, w->nerrs, sizeof *w->errs, cmp_werr);
 	if (w->oom) {
-		record(w, (struct loc){0, 0}, "out of memory; some errors may be missing");
+		record(w, (struct loc){0, 0, 0}, "out of memory; some errors may be missing");
 	} else if (w->full) { /* the slot kept for this note */
 		char msg[64];
 
 		snprintf(msg, sizeof msg, "too many errors; stopped after %d", CFG_MAX_ERRORS - 1);
-		record(w, (struct loc){0, 0}, msg);
+		record(w, (struct loc){0, 0, 0}, msg);
 	}
 	for (size_t i = 0; i < w->nerrs; i++) {
 		struct cfg_error *v = errs ? realloc(errs->v, (errs->n + 1) * sizeof *v) : NULL;
-		char *file = v ? strdup(w->file) : NULL;
+		const char *name = w->errs[i].loc.file && w->file2 ? w->file2 : w->file;
+		char *file = v ? strdup(name) : NULL;
 
 		if (!file) {
 			if (v)
@@ -2818,6 +3788,7 @@ static void walk_clean(struct walk *w)
 		free(w->uniq[i].path);
 	}
 	free(w->uniq);
+	free(w->file2);
 	for (size_t i = 0; i < w->nerrs; i++)
 		free(w->errs[i].message);
 	free(w->errs);
@@ -2829,7 +3800,7 @@ static struct cfg_config *parse(struct walk *w, const char *buf, size_t len)
 	struct cfg_config *cfg;
 
 	if (len > CFG_MAX_FILE_BYTES) {
-		err_at(w, (struct loc){0, 0}, "file is too large (%zu bytes; the limit is %u)", len,
+		err_at(w, (struct loc){0, 0, 0}, "file is too large (%zu bytes; the limit is %u)", len,
 		       CFG_MAX_FILE_BYTES);
 		return NULL;
 	}
@@ -2839,9 +3810,9 @@ static struct cfg_config *parse(struct walk *w, const char *buf, size_t len)
 	if (cfg)
 		cfg->path = strdup(w->file);
 	if (!cfg || !cfg->path) {
-		oom(w, (struct loc){0, 0});
+		oom(w, (struct loc){0, 0, 0});
 	} else {
-		walk_section(w, NULL, &sec_root, cfg, root, (struct loc){1, 1});
+		walk_section(w, NULL, &sec_root, cfg, root, (struct loc){1, 1, 0});
 		uniq_report(w);
 	}
 	node_free(root);
@@ -2885,12 +3856,12 @@ static char *read_file(struct walk *w, const char *path, size_t *len)
 	struct stat st;
 
 	if (!fp) {
-		err_at(w, (struct loc){0, 0}, "cannot open: %s", strerror(errno));
+		err_at(w, (struct loc){0, 0, 0}, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
 	    (uintmax_t)st.st_size > CFG_MAX_FILE_BYTES) {
-		err_at(w, (struct loc){0, 0}, "file is too large (%jd bytes; the limit is %u)",
+		err_at(w, (struct loc){0, 0, 0}, "file is too large (%jd bytes; the limit is %u)",
 		       (intmax_t)st.st_size, CFG_MAX_FILE_BYTES);
 		goto fail;
 	}
@@ -2903,20 +3874,20 @@ static char *read_file(struct walk *w, const char *path, size_t *len)
 				cap = CFG_MAX_FILE_BYTES + 1;
 			b = realloc(buf, cap);
 			if (!b) {
-				oom(w, (struct loc){0, 0});
+				oom(w, (struct loc){0, 0, 0});
 				goto fail;
 			}
 			buf = b;
 		}
 		n += fread(buf + n, 1, cap - n, fp);
 		if (ferror(fp)) {
-			err_at(w, (struct loc){0, 0}, "cannot read: %s", strerror(errno));
+			err_at(w, (struct loc){0, 0, 0}, "cannot read: %s", strerror(errno));
 			goto fail;
 		}
 		if (feof(fp))
 			break;
 		if (n > CFG_MAX_FILE_BYTES) {
-			err_at(w, (struct loc){0, 0}, "file is too large (more than %u bytes)",
+			err_at(w, (struct loc){0, 0, 0}, "file is too large (more than %u bytes)",
 			       CFG_MAX_FILE_BYTES);
 			goto fail;
 		}
@@ -2938,7 +3909,7 @@ int cfg_load_file(const char *path, struct cfg_config **out, struct cfg_errors *
 	char *buf = path ? read_file(&w, path, &len) : NULL;
 
 	if (!path)
-		err_at(&w, (struct loc){0, 0}, "no config file given");
+		err_at(&w, (struct loc){0, 0, 0}, "no config file given");
 	if (buf)
 		cfg = parse(&w, buf, len);
 	free(buf);

@@ -104,6 +104,74 @@ struct cfg_link {
 	struct cfg_probe *probes;
 };
 
+/* ---- billing (issue 6) ---- */
+#define CFG_PLANS_MAX 1000       /* plans, inline and from plans_file together */
+#define CFG_PLAN_NAME_MAX 64     /* plan and zone name length */
+#define CFG_TIERS_MAX 16         /* volume tiers per egress zone */
+#define CFG_THRESHOLDS_MAX 16    /* budget thresholds per circuit */
+#define CFG_ALTERNATIVES_MAX 16  /* alternative plans per circuit */
+
+enum cfg_fee_period { CFG_FEE_MONTHLY, CFG_FEE_HOURLY };
+enum cfg_bill_unit { CFG_UNIT_GB, CFG_UNIT_GIB }; /* 10^9 or 2^30 bytes */
+enum cfg_bill_source { CFG_BILL_SOURCE_INTERFACES, CFG_BILL_SOURCE_CAPTURE };
+
+/* A fee by circuit bandwidth: the port (or attachment) itself, or an add-on. */
+struct cfg_fee {
+	uint64_t bandwidth_bps;
+	char *bandwidth_text;
+	enum cfg_fee_period period; /* monthly: per billing cycle; hourly: per hour */
+	double amount;              /* in the plan's currency, >= 0 */
+};
+
+/* One volume tier: bytes of the cycle's egress up to up_to_bytes (from the
+ * end of the previous tier) cost per_unit each unit (GB or GiB). */
+struct cfg_tier {
+	uint64_t up_to_bytes;       /* 0 = no upper bound (the last tier only) */
+	char *up_to_text;           /* as written; NULL for the last tier */
+	double per_unit;
+};
+
+struct cfg_egress_zone {
+	char *zone;                 /* [A-Za-z0-9._-]{1,64}, unique per plan */
+	size_t ntiers;              /* 1..CFG_TIERS_MAX; per_gb alone is one tier */
+	struct cfg_tier *tiers;
+	double per_gb;              /* shorthand, copied into tiers[0] */
+};
+
+struct cfg_add_on {
+	char *name;                 /* e.g. premium */
+	size_t nfees;
+	struct cfg_fee *fees;       /* by bandwidth */
+};
+
+struct cfg_plan {
+	char *name;                 /* [A-Za-z0-9._-]{1,64}, unique */
+	char *currency;             /* ISO 4217 alphabetic code, e.g. EUR */
+	enum cfg_bill_unit unit;    /* default GB (10^9 bytes) */
+	bool unlimited;             /* no egress charge (no egress list) */
+	size_t nport_fees;
+	struct cfg_fee *port_fees;
+	size_t negress;
+	struct cfg_egress_zone *egress;
+	size_t nadd_ons;
+	struct cfg_add_on *add_ons;
+	double global_reach_per_gb; /* kept, not priced: see README (Billing) */
+};
+
+struct cfg_circuit_billing {
+	size_t nalternatives;
+	char **alternatives;        /* plan names to compare against */
+	char *zone;                 /* egress zone of metered plans; NULL when none */
+	uint32_t cycle_day;         /* 1..28, default 1 */
+	uint32_t cycle_minute;      /* cycle_time HH:MM as minutes 0..1439; default 0 */
+	char *timezone;             /* IANA name; default "UTC" */
+	enum cfg_bill_source source;/* default interfaces when a link has an interface */
+	bool has_budget;
+	double budget;              /* in the plan's currency */
+	size_t nthresholds;         /* 1..CFG_THRESHOLDS_MAX, strictly increasing */
+	double thresholds[CFG_THRESHOLDS_MAX]; /* ratios of the budget; default .5 .8 1 */
+};
+
 struct cfg_circuit {
 	char *id;                   /* [A-Za-z0-9._-]{1,64}, unique */
 	enum cfg_provider provider;
@@ -116,6 +184,7 @@ struct cfg_circuit {
 	char *billing_plan;         /* name of a billing plan; NULL when not given */
 	char *location;             /* peering location; NULL when not given */
 	struct cfg_link links[CFG_LINK_COUNT];
+	struct cfg_circuit_billing billing;
 };
 
 struct cfg_log {
@@ -172,6 +241,47 @@ struct cfg_capture {
 	uint32_t max_reassembly_bytes; /* all flows together, 1 MiB..4 GiB-1; default 256 MiB */
 };
 
+/* Alert rules (issue 7): a condition over one metric family, see
+ * collector/alerts/alert.h. */
+enum cfg_alert_fn { CFG_ALERT_VALUE, CFG_ALERT_RATE, CFG_ALERT_INCREASE };
+enum cfg_alert_op { CFG_ALERT_GT, CFG_ALERT_GE, CFG_ALERT_LT, CFG_ALERT_LE, CFG_ALERT_EQ,
+		    CFG_ALERT_NE };
+enum cfg_severity { CFG_SEV_INFO, CFG_SEV_WARNING, CFG_SEV_CRITICAL };
+/* The event type an alert's transitions carry (the proto's EventType). */
+enum cfg_alert_event {
+	CFG_ALERT_EV_ALERT, CFG_ALERT_EV_REDUNDANCY, CFG_ALERT_EV_UTILISATION,
+	CFG_ALERT_EV_LATENCY, CFG_ALERT_EV_LOSS, CFG_ALERT_EV_BUDGET,
+	CFG_ALERT_EV_BUDGET_OVERRUN, CFG_ALERT_EV_SOURCE, CFG_ALERT_EV_PREFIX_LIMIT,
+};
+
+#define CFG_ALERT_MATCHERS_MAX 8
+#define CFG_ALERT_RULES_MAX 1000
+
+struct cfg_alert_rule {
+	char *name;              /* [A-Za-z_][A-Za-z0-9_]*, unique */
+	char *metric;            /* a circuitwatch_* family name */
+	size_t nmatch;           /* "label=value" or "label!=value" (checked), at most
+	                          * CFG_ALERT_MATCHERS_MAX */
+	char **match;
+	enum cfg_alert_fn fn;    /* default value */
+	uint32_t window_ms;      /* rate/increase window; default 5m */
+	enum cfg_alert_op op;    /* required */
+	double threshold;        /* required */
+	bool has_clear;
+	double clear;            /* hysteresis level */
+	uint32_t for_ms;         /* default 0 */
+	enum cfg_severity severity; /* default warning */
+	enum cfg_alert_event event; /* default alert */
+	char *summary;           /* NULL when not given */
+};
+
+struct cfg_alerts {
+	bool enabled;            /* default true */
+	uint32_t interval_ms;    /* evaluation interval, 1s..5m; default 5s */
+	size_t nrules;
+	struct cfg_alert_rule *rules;
+};
+
 /* Interface counters (issue 5): netlink RTM_GETLINK dumps on a timer. */
 struct cfg_ifstats {
 	bool enabled;               /* default true: samples each link's interface */
@@ -194,6 +304,47 @@ struct cfg_probes {
 	uint32_t spread_percent;    /* each interval drawn in ±this % of it, 0..50; default 10 */
 };
 
+/* Billing (issue 6): plans as data, metering state on disk. */
+struct cfg_billing {
+	bool enabled;               /* default true (a no-op without plans) */
+	char *state_dir;            /* default /var/lib/circuitwatch */
+	uint32_t persist_interval_s;/* 1 s..1 h; default 60 s */
+	uint32_t recent_window_s;   /* the "recent" projection's window, 1 min..1 day; default 1 h */
+	char *plans_file;           /* YAML file with a `plans:` list; NULL when none */
+	size_t nplans;              /* inline plans followed by plans_file's */
+	struct cfg_plan *plans;
+};
+
+/* ---- Kafka exporter (issue 7): events to Kafka topics (exporters/kafka) ---- */
+#define CFG_KAFKA_BROKERS_MAX 64    /* kafka.brokers entries */
+#define CFG_KAFKA_PROPS_MAX 64      /* kafka.librdkafka entries */
+
+enum cfg_kafka_encoding { CFG_KAFKA_PROTOBUF, CFG_KAFKA_JSON };
+enum cfg_kafka_compression {
+	CFG_KAFKA_NONE, CFG_KAFKA_GZIP, CFG_KAFKA_SNAPPY, CFG_KAFKA_LZ4, CFG_KAFKA_ZSTD
+};
+
+struct cfg_kv {
+	char *key;
+	char *value;
+};
+
+struct cfg_kafka {
+	bool enabled;               /* default false */
+	size_t nbrokers;            /* "host:port" each; at least one when enabled */
+	char **brokers;
+	char *topic_events;         /* default "circuitwatch.events" */
+	char *topic_alerts;         /* default "circuitwatch.alerts" */
+	enum cfg_kafka_encoding encoding;       /* default protobuf */
+	enum cfg_kafka_compression compression; /* default lz4 */
+	char *spool_dir;            /* default "/var/lib/circuitwatch/kafka-spool" */
+	uint64_t spool_max_bytes;   /* 65536..2^44; default 1 GiB */
+	uint32_t queue_max_messages; /* 1..10000000; default 100000 */
+	char *client_id;            /* default "circuitwatch" */
+	size_t nlibrdkafka;         /* librdkafka properties, applied last */
+	struct cfg_kv *librdkafka;
+};
+
 struct cfg_config {
 	char *path;                 /* file it came from ("<buffer>" otherwise) */
 	struct cfg_log log;
@@ -202,6 +353,9 @@ struct cfg_config {
 	struct cfg_capture capture;
 	struct cfg_ifstats ifstats;
 	struct cfg_probes probes;
+	struct cfg_kafka kafka;
+	struct cfg_alerts alerts;
+	struct cfg_billing billing;
 	size_t ncircuits;
 	struct cfg_circuit *circuits;
 };
@@ -245,5 +399,10 @@ const char *cfg_peering_type_name(enum cfg_peering_type t);
 const char *cfg_link_role_name(enum cfg_link_role r);
 const char *cfg_log_level_name(enum cfg_log_level l);
 const char *cfg_probe_type_name(enum cfg_probe_type t);
+const char *cfg_kafka_compression_name(enum cfg_kafka_compression c);
+const char *cfg_bill_source_name(enum cfg_bill_source s);
+
+/* The plan named name, or NULL. */
+const struct cfg_plan *cfg_plan_find(const struct cfg_config *cfg, const char *name);
 
 #endif

@@ -9,13 +9,21 @@
 #include <time.h>
 #include <uv.h>
 
+#include "alerts_module.h"
+#include "billing_module.h"
 #include "bmp_collector.h"
+#include "bus.h"
 #include "capture_source.h"
 #include "circuits.h"
 #include "config.h"
+#include "event.h"
+#include "ifstats_module.h"
+#include "kafka.h"
 #include "metrics.h"
+#include "meter.h"
 #include "model.h"
 #include "module.h"
+#include "probes_module.h"
 #include "prometheus.h"
 
 /* Start order; stopped in reverse. Sources and exporters join here. */
@@ -23,6 +31,11 @@ static const struct cw_module *const modules[] = {
 	&circuits_module,
 	&bmp_collector_module,
 	&capture_module,
+	&ifstats_module,
+	&probes_module,
+	&billing_module, /* after the sources: it reads what they metered */
+	&kafka_module,   /* after the sources: it subscribes to their events */
+	&alerts_module,  /* rules over every metric above */
 	&expo_http_module,
 };
 
@@ -156,6 +169,9 @@ static void reload(struct daemon *d)
 		if (modules[i]->reload != NULL)
 			modules[i]->reload(&d->ctx, d->state[i], old);
 	cfg_free(old);
+	/* now, not at the next tick: a scrape after the reload is counted must
+	 * not show series of circuits that are gone */
+	model_publish(d->ctx.model);
 	metrics_gauge_set(d->self.reload_ok_s, 1);
 	metrics_gauge_set(d->self.reload_ts_s, wall_now());
 	metrics_counter_add(d->self.reloads_ok_s, 1);
@@ -187,6 +203,26 @@ static int signals_start(struct daemon *d)
 			return -1;
 	}
 	return 0;
+}
+
+/* Model events to the bus. The model has no clock: events that routes
+ * cause come without a time and are stamped here, when they happened. */
+static void on_model_event(void *arg, const struct cw_event *ev)
+{
+	struct daemon *d = arg;
+
+	if (ev->time_ns == 0) {
+		struct cw_event *e = malloc(sizeof(*e));
+
+		if (e == NULL)
+			return;
+		*e = *ev;
+		e->time_ns = (int64_t)(wall_now() * 1e9);
+		ev_emit(d->ctx.events, e);
+		free(e);
+		return;
+	}
+	ev_emit(d->ctx.events, ev);
 }
 
 static void on_housekeeping(uv_timer_t *t)
@@ -282,6 +318,15 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 		goto out_noloop;
 	}
 	d->ctx.loop = &d->loop;
+	if ((d->ctx.meter = bill_meter_new()) == NULL) { /* before the sources push into it */
+		log_error(lg, "out of memory at start");
+		goto out;
+	}
+	if ((d->ctx.events = ev_bus_new(NULL)) == NULL) {
+		log_error(lg, "out of memory at start");
+		goto out;
+	}
+	model_set_event_sink(d->ctx.model, on_model_event, d);
 	model_apply_config(d->ctx.model, d->cfg);
 	if (signals_start(d) != 0 || housekeeping_start(d) != 0 || start_modules(d) != 0)
 		goto out;
@@ -295,7 +340,9 @@ out:
 	stop_modules(d);
 	loop_clean(&d->loop);
 out_noloop:
+	bill_meter_free(d->ctx.meter);
 	model_free(d->ctx.model);
+	ev_bus_free(d->ctx.events);
 	metrics_registry_free(d->ctx.reg);
 	cfg_free(d->cfg);
 	free(d);

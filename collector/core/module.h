@@ -16,6 +16,8 @@ struct cfg_config;
 struct metrics_registry;
 struct model;
 struct log;
+struct bill_meter;
+struct ev_bus;
 
 struct cw_ctx {
 	struct uv_loop_s *loop;        /* the loop thread's libuv loop */
@@ -24,6 +26,10 @@ struct cw_ctx {
 	struct metrics_registry *reg;  /* thread-safe */
 	struct model *model;           /* routers, peers, RIBs; loop thread only */
 	struct log *log;               /* thread-safe */
+	struct bill_meter *meter;      /* billing's metering hub (billing/meter.h):
+	                                * sources push byte deltas; loop thread only */
+	struct ev_bus *events;         /* the event bus (events/bus.h): the model and
+	                                * sources emit, exporters subscribe; loop thread only */
 	atomic_bool ready;             /* true once every module has started */
 };
 

@@ -117,4 +117,19 @@ void model_publish(struct model *m);
 const char *model_view_name(enum model_view v);
 const char *model_af_name(enum model_af af);
 
+/* ---- events (issue 7) ----
+ * The model reports what happened to its peers as events: BGP session up
+ * and down (with the reason), prefix count approaching / over / back under
+ * the peering's prefix_limit (Adj-RIB-Out, as the headroom metric), and a
+ * watched prefix withdrawn / restored. The model has no clock: events that
+ * routes cause carry time 0 and the sink stamps them; session events carry
+ * the source's `now`. The event is valid during the call only. */
+#define MODEL_LIMIT_APPROACH_PCT 90 /* approaching at >= 90 % of the limit */
+#define MODEL_LIMIT_CLEAR_PCT 80    /* ... cleared again below 80 % (hysteresis) */
+
+struct cw_event;
+typedef void (*model_event_fn)(void *arg, const struct cw_event *ev);
+/* fn NULL: no events. */
+void model_set_event_sink(struct model *m, model_event_fn fn, void *arg);
+
 #endif

@@ -14,6 +14,7 @@
 #ifndef CW_PROBES_STAMP_H
 #define CW_PROBES_STAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -33,6 +34,13 @@ struct probe_ntp {
  * (0: NTP format), scale (6 bits), multiplier (8 bits). */
 #define PROBE_STAMP_ERR_S 0x8000u
 #define PROBE_STAMP_ERR_Z 0x4000u
+
+/* Builds an Error Estimate (Z = 0): the smallest scale whose multiplier
+ * (1..255, RFC 4656 §4.1.2: never zero) covers err_secs, rounded up; a
+ * non-positive or NaN error gives the smallest estimate, 2^-32 s. */
+uint16_t probe_stamp_err_est(bool synced, double err_secs);
+/* The error an Error Estimate states, in seconds: mult * 2^(scale - 32). */
+double probe_stamp_err_secs(uint16_t err_est);
 
 struct probe_stamp_test {    /* Session-Sender → Session-Reflector */
 	uint32_t seq;

@@ -46,6 +46,12 @@ conf=$(find "$WORK/stage" -path '*/etc/circuitwatch/circuitwatch.yaml' | head -1
 check "installed: the default configuration, and it is valid" "$CW_BIN" check-config "${conf:-/nonexistent}"
 check "installed: the Grafana provisioning files" \
   test -s "$WORK/stage/usr/share/circuitwatch/dashboards/grafana/provisioning/datasources/circuitwatch.yaml"
+for f in circuits-overview bgp-sessions link-detail billing; do
+  check "installed: dashboard $f" test -s "$WORK/stage/usr/share/circuitwatch/dashboards/grafana/dashboards/$f.json"
+done
+check "installed: Prometheus alerting and recording rules" \
+  test -s "$WORK/stage/usr/share/circuitwatch/dashboards/prometheus/alerts.yml" -a \
+       -s "$WORK/stage/usr/share/circuitwatch/dashboards/prometheus/recording.yml"
 
 (cd "$WORK" && cpack -G DEB -B "$WORK/deb" --config "$BUILD/CPackConfig.cmake") >"$WORK/cpack.log" 2>&1; rc=$?
 deb=$(ls "$WORK"/deb/circuitwatch_*.deb 2>/dev/null | head -1)
@@ -54,9 +60,16 @@ if [ -n "$deb" ]; then
   dpkg-deb -c "$deb" >"$WORK/deb.list"; dpkg-deb -f "$deb" Depends Package >"$WORK/deb.ctl"
   check "the .deb holds /usr/bin/circuitwatch" grep -q ' ./usr/bin/circuitwatch$' "$WORK/deb.list"
   check "the .deb holds the unit" grep -q ' ./usr/lib/systemd/system/circuitwatch.service$' "$WORK/deb.list"
-  check "the .deb holds /etc/circuitwatch/circuitwatch.yaml" grep -q ' ./etc/circuitwatch/circuitwatch.yaml$' "$WORK/deb.list"
-  check "the .deb marks the config as a conffile" \
-    sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/circuitwatch/circuitwatch.yaml"
+  # the package's paths come from the configure-time prefix: /usr (the
+  # default of a fresh build directory) puts the config in /etc
+  prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD/CMakeCache.txt")
+  if [ "$prefix" = /usr ]; then
+    check "the .deb holds /etc/circuitwatch/circuitwatch.yaml" grep -q ' ./etc/circuitwatch/circuitwatch.yaml$' "$WORK/deb.list"
+    check "the .deb marks the config as a conffile" \
+      sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx /etc/circuitwatch/circuitwatch.yaml"
+  else
+    echo "note: $BUILD was configured with the prefix $prefix, not /usr: the /etc checks are skipped"
+  fi
   check "the .deb depends on the shared libraries it links (libpcap, libuv, libmicrohttpd)" \
     sh -c "grep -q libpcap '$WORK/deb.ctl' && grep -q libuv1 '$WORK/deb.ctl' && grep -q libmicrohttpd '$WORK/deb.ctl'"
   check "postinst and postrm are executable shell scripts" \

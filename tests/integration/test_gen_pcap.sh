@@ -12,8 +12,12 @@
 # When tshark is installed it is cross-checked too: BGP messages by type
 # (with out-of-order reassembly on, which tshark leaves off by default),
 # and frames and bytes per VLAN stack and direction (vlan.id, plus
-# ieee8021ad.id for an 802.1ad S-tag). Without tshark that part is skipped
-# with a note. Every command runs under timeout.
+# ieee8021ad.id for an 802.1ad S-tag), and TCP health per connection and
+# sender (compare_tshark_tcp below: zero windows and the handshake RTT
+# exactly; retransmissions through the union of tshark's flags, because
+# tshark classifies by timing where we classify by content). Without
+# tshark that part is skipped with a note. Every command runs under
+# timeout.
 source "$(dirname "$0")/lib.sh"
 
 GEN=${CW_BUILD_DIR:-$(dirname "$CW_BIN")/..}/tests/gen_pcap
@@ -112,6 +116,70 @@ sys.exit(bad)
 PY
 }
 
+# TCP health per connection and sender against tshark's analysis:
+#  - zero windows: tcp.analysis.zero_window equals the generator's count
+#    (tshark's rule is ours: window 0, no SYN/FIN/RST);
+#  - handshake: tcp.analysis.initial_rtt (SYN to the ACK of the SYN-ACK)
+#    equals the generator's two legs summed, to the microsecond;
+#  - retransmissions: tshark's notion disagrees with ours and with the
+#    generator's, so no one-to-one count is compared. tshark marks a data
+#    segment behind the highest sequence seen as a retransmission (or fast/
+#    spurious retransmission) only when it comes later than a reordering
+#    threshold (the initial RTT, else 3 ms) after the previous segment, and
+#    as out-of-order otherwise (Wireshark issues 13843, 13863); a 1-byte one
+#    just behind it is a keep-alive. It cannot tell a late copy of old
+#    bytes from new bytes arriving late. circuitwatch counts by content:
+#    every byte already seen is a retransmission, new bytes behind a hole
+#    are reordering (reasm.h). What must agree exactly is the union: data
+#    segments tshark flags with any of those five equal the generator's
+#    retransmissions plus its reordered pairs (each swap puts one segment
+#    behind); that the retransmissions alone are ours is checked exactly by
+#    unit_capture_source and test_replay.sh.
+compare_tshark_tcp() {
+  timeout 120 tshark -r "$1" -Y "tcp.port == 179" -T fields -e ip.src -e tcp.srcport \
+    -e tcp.dstport -e tcp.len -e tcp.analysis.retransmission \
+    -e tcp.analysis.fast_retransmission -e tcp.analysis.spurious_retransmission \
+    -e tcp.analysis.out_of_order -e tcp.analysis.keep_alive -e tcp.analysis.zero_window \
+    -e tcp.analysis.initial_rtt -e tcp.flags.syn 2>/dev/null > "$WORK/tshark_tcp.txt" || return 1
+  python3 - "$2" "$WORK/tshark_tcp.txt" <<'PY'
+import collections, json, sys
+
+summary = json.loads(open(sys.argv[1]).read())
+behind = collections.Counter()  # (customer port, sender): flagged data segments
+zero = collections.Counter()
+irtt = {}
+for line in open(sys.argv[2]):
+    src, sport, dport, ln, rt, frt, srt, ooo, ka, zw, rtt, syn = line.rstrip("\n").split("\t")
+    port = int(dport) if sport == "179" else int(sport)
+    who = "provider" if sport == "179" else "customer"
+    if int(ln or 0) > 0 and any((rt, frt, srt, ooo, ka)):
+        behind[(port, who)] += 1
+    if zw:
+        zero[(port, who)] += 1
+    if rtt and syn != "1" and port not in irtt:
+        irtt[port] = round(float(rtt) * 1e6)
+bad = 0
+n = 0
+for s in summary["sessions"]:
+    for c in s["tcp"]:
+        p = c["customer_port"]
+        for who in ("customer", "provider"):
+            want = c["retransmissions"][who] + c["reordered"][who]
+            if behind[(p, who)] != want or zero[(p, who)] != c["zero_windows"][who]:
+                print(f"  port {p} {who}: tshark behind {behind[(p, who)]} zero windows "
+                      f"{zero[(p, who)]}; generated retransmitted+reordered {want} "
+                      f"zero windows {c['zero_windows'][who]}")
+                bad = 1
+        legs = c["handshake_us"]["syn_synack"] + c["handshake_us"]["synack_ack"]
+        if irtt.get(p) != legs:
+            print(f"  port {p}: tshark initial RTT {irtt.get(p)} us, generated {legs} us")
+            bad = 1
+        n += 1
+print(f"  {n} connections compared")
+sys.exit(bad)
+PY
+}
+
 have_tshark=0
 command -v tshark >/dev/null && have_tshark=1
 [ "$have_tshark" = 1 ] || echo "note: tshark not installed; tshark cross-checks skipped"
@@ -132,11 +200,14 @@ run_case() { # run_case NAME GEN-OPTIONS...
     check "$name: tshark BGP messages by type agree" compare_tshark_bgp "$pcap" "$sum"
     check "$name: tshark frames and bytes per VLAN stack and direction agree" \
       compare_tshark_vlans "$pcap" "$sum"
+    check "$name: tshark TCP health (zero windows, initial RTT, segments behind) agrees" \
+      compare_tshark_tcp "$pcap" "$sum"
   fi
 }
 
 run_case flap --flap
 run_case dot1ad --flap --s-tpid 0x88a8 --sessions 3 --ipv4 300 --ipv6 100 --pack 7 --seed 7
+run_case tcp_health --sessions 2 --ipv4 500 --ipv6 100 --zero-windows 3 --rtt 2500 --seed 11
 
 # Same options and seed, same bytes.
 timeout 60 "$GEN" --flap -o "$WORK/again.pcap" > /dev/null

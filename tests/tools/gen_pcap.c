@@ -18,6 +18,15 @@
  * Administrative Reset, RFC 4486 §4), the connection is closed with
  * FIN/ACK both ways, and a new connection repeats everything.
  *
+ * TCP health ground truth, per connection: the duplicates below are the
+ * retransmissions (every byte already sent; swapped pairs are reordering,
+ * not retransmissions); --zero-windows N makes the customer advertise a
+ * zero window in N pure ACKs after the provider's table (then reopen it);
+ * --rtt US puts the provider US microseconds further from the capture point
+ * (the SYN-ACK comes that much later). The summary gives, per connection,
+ * the retransmissions, reordered pairs and zero windows per sender and the handshake's two
+ * legs in microseconds as captured (SYN to SYN-ACK, SYN-ACK to ACK).
+ *
  * The byte stream of each direction is cut into segments at random points
  * (MSS-sized mostly, sometimes smaller, so messages straddle segments);
  * some segments are sent twice (exact duplicates, later) and some adjacent
@@ -53,6 +62,8 @@
 #define FLUSH_UPDATES 12u /* provider UPDATEs written per flush */
 #define KA_EVERY 4u	 /* provider flushes between KEEPALIVE exchanges */
 #define KA_ROUNDS 3u	 /* idle KEEPALIVE exchanges at the end of a table */
+#define MAX_CONNS 2u	 /* connections per session: one, two with --flap */
+#define WINDOW 64240u	 /* the window every segment advertises but zero windows */
 
 enum { CUST = 0, PROV = 1 };	 /* sender; also the direction c2p / p2c */
 enum { T_OPEN = 1, T_UPDATE = 2, T_NOTIFICATION = 3, T_KEEPALIVE = 4, T_COUNT = 5 };
@@ -66,6 +77,7 @@ struct opts {
 	unsigned long n4, n6, data;
 	unsigned data_min, data_max;
 	unsigned s_tpid;
+	unsigned zero_windows, rtt_us;
 	uint64_t seed;
 	bool flap;
 	const char *out;
@@ -86,6 +98,13 @@ struct sess {
 	unsigned long data_sent;
 	uint32_t data_seq[2];
 	unsigned connections;
+	struct conn_truth { /* conn[connections - 1] is the current one */
+		uint16_t port;			  /* the customer's */
+		unsigned long retrans[2];	  /* by sender */
+		unsigned long reordered[2];	  /* swapped pairs, by sender */
+		unsigned long zero_windows[2];	  /* by sender */
+		uint64_t syn_us, synack_us, ack_us; /* capture times of the handshake */
+	} conn[MAX_CONNS];
 };
 
 struct gen {
@@ -203,6 +222,8 @@ struct seg {
 	uint32_t src, dst, seq, ack;
 	uint16_t sport, dport;
 	unsigned flags;
+	uint16_t window; /* 0 means WINDOW; zero windows set zero_window */
+	bool zero_window;
 	const uint8_t *data;
 	size_t len;
 };
@@ -228,7 +249,7 @@ static void build_tcp(struct gen *g, struct sess *s, int dir, const struct seg *
 	wb_put32(b, t->ack);
 	wb_put8(b, (unsigned)(hl / 4) << 4);
 	wb_put8(b, t->flags);
-	wb_put16(b, 64240);
+	wb_put16(b, t->zero_window ? 0 : t->window ? t->window : WINDOW);
 	wb_put16(b, 0);
 	wb_put16(b, 0);
 	if (t->flags & F_SYN) {
@@ -303,14 +324,28 @@ static void bgp_tcp(struct gen *g, struct sess *s, int dir, unsigned flags, uint
 	maybe_data(g, s);
 }
 
-static void pure_ack(struct gen *g, struct sess *s, int dir, uint32_t ack)
+static void ack_window(struct gen *g, struct sess *s, int dir, uint32_t ack, bool zero)
 {
 	struct seg t = {.src = s->ip[dir], .dst = s->ip[!dir], .sport = s->port[dir],
-			.dport = s->port[!dir], .seq = s->nxt[dir], .ack = ack, .flags = F_ACK};
+			.dport = s->port[!dir], .seq = s->nxt[dir], .ack = ack, .flags = F_ACK,
+			.zero_window = zero};
 
 	build_tcp(g, s, dir, &t);
 	dump(g, s, dir);
 	maybe_data(g, s);
+}
+
+static void pure_ack(struct gen *g, struct sess *s, int dir, uint32_t ack)
+{
+	ack_window(g, s, dir, ack, false);
+}
+
+/* A segment sent again: a retransmission of side dir. */
+static void resend(struct gen *g, struct sess *s, int dir, uint32_t seq, const uint8_t *data,
+		   size_t len)
+{
+	s->conn[s->connections - 1].retrans[dir]++;
+	bgp_tcp(g, s, dir, F_ACK, seq, data, len);
 }
 
 /* Cuts the flush into segments: mostly MSS-sized, a third drawn smaller,
@@ -356,6 +391,7 @@ static void flush(struct gen *g, struct sess *s, int dir)
 			order[0] = i + 1;
 			order[1] = i;
 			k = 2;
+			s->conn[s->connections - 1].reordered[dir]++;
 		}
 		for (size_t j = 0; j < k; j++) {
 			size_t x = order[j], from = x ? end[x - 1] : 0;
@@ -366,8 +402,7 @@ static void flush(struct gen *g, struct sess *s, int dir)
 			if (dup >= 0) {
 				size_t df = dup ? end[dup - 1] : 0;
 
-				bgp_tcp(g, s, dir, F_ACK, base + (uint32_t)df, p->p + df,
-					end[dup] - df);
+				resend(g, s, dir, base + (uint32_t)df, p->p + df, end[dup] - df);
 				dup = -1;
 			}
 			if (chance(g, 15))
@@ -380,7 +415,7 @@ static void flush(struct gen *g, struct sess *s, int dir)
 	if (dup >= 0) {
 		size_t df = dup ? end[dup - 1] : 0;
 
-		bgp_tcp(g, s, dir, F_ACK, base + (uint32_t)df, p->p + df, end[dup] - df);
+		resend(g, s, dir, base + (uint32_t)df, p->p + df, end[dup] - df);
 	}
 	wb_reset(p);
 	g->ts_us += range(g, 1000, 20000);
@@ -596,13 +631,34 @@ static void msg_update(struct gen *g, struct sess *s, int dir, unsigned family,
 /* RFC 9293 §3.5: the customer connects to the provider's port 179. */
 static void handshake(struct gen *g, struct sess *s)
 {
-	s->connections++;
+	struct conn_truth *c = &s->conn[s->connections++];
+
 	s->port[CUST] = (uint16_t)range(g, 32768, 60999);
 	s->port[PROV] = BGP_PORT;
 	s->nxt[CUST] = (uint32_t)rnd(&g->rng);
 	s->nxt[PROV] = (uint32_t)rnd(&g->rng);
+	c->port = s->port[CUST];
+	c->syn_us = g->ts_us;
 	bgp_tcp(g, s, CUST, F_SYN, s->nxt[CUST]++, NULL, 0);
+	g->ts_us += g->o->rtt_us;
+	c->synack_us = g->ts_us;
 	bgp_tcp(g, s, PROV, F_SYN | F_ACK, s->nxt[PROV]++, NULL, 0);
+	c->ack_us = g->ts_us;
+	pure_ack(g, s, CUST, s->nxt[PROV]);
+}
+
+/* The customer's receive buffer fills: --zero-windows pure ACKs with
+ * window 0, then one that reopens it (RFC 9293 §3.8.6.2). */
+static void zero_windows(struct gen *g, struct sess *s)
+{
+	struct conn_truth *c = &s->conn[s->connections - 1];
+
+	if (g->o->zero_windows == 0)
+		return;
+	for (unsigned i = 0; i < g->o->zero_windows; i++) {
+		ack_window(g, s, CUST, s->nxt[PROV], true);
+		c->zero_windows[CUST]++;
+	}
 	pure_ack(g, s, CUST, s->nxt[PROV]);
 }
 
@@ -680,6 +736,7 @@ static void connection(struct gen *g, struct sess *s)
 	customer_table(g, s);
 	provider_table(g, s, 4, g->o->n4);
 	provider_table(g, s, 6, g->o->n6);
+	zero_windows(g, s);
 	for (unsigned r = 0; r < KA_ROUNDS; r++) {
 		g->ts_us += 30000000u;
 		keepalives(g, s);
@@ -731,6 +788,28 @@ static void print_sent(const struct sess *s, int dir)
 	printf("\"ipv4\":%lu,\"ipv6\":%lu}", s->pfx4[dir], s->pfx6[dir]);
 }
 
+/* "tcp":[per connection: the customer's port, retransmissions and zero
+ * windows by sender, the handshake's legs in microseconds]. */
+static void print_tcp(const struct sess *s)
+{
+	printf(",\"tcp\":[");
+	for (unsigned i = 0; i < s->connections; i++) {
+		const struct conn_truth *c = &s->conn[i];
+
+		printf("%s{\"customer_port\":%u,"
+		       "\"retransmissions\":{\"customer\":%lu,\"provider\":%lu},"
+		       "\"reordered\":{\"customer\":%lu,\"provider\":%lu},"
+		       "\"zero_windows\":{\"customer\":%lu,\"provider\":%lu},"
+		       "\"handshake_us\":{\"syn_synack\":%llu,\"synack_ack\":%llu}}",
+		       i ? "," : "", c->port, c->retrans[CUST], c->retrans[PROV],
+		       c->reordered[CUST], c->reordered[PROV],
+		       c->zero_windows[CUST], c->zero_windows[PROV],
+		       (unsigned long long)(c->synack_us - c->syn_us),
+		       (unsigned long long)(c->ack_us - c->synack_us));
+	}
+	printf("]");
+}
+
 static void print_summary(const struct gen *g)
 {
 	unsigned long frames = 0, bytes = 0;
@@ -752,6 +831,7 @@ static void print_summary(const struct gen *g)
 		print_sent(s, CUST);
 		printf(",");
 		print_sent(s, PROV);
+		print_tcp(s);
 		printf(",\"frames\":{\"c2p\":%lu,\"p2c\":%lu},\"bytes\":{\"c2p\":%lu,\"p2c\":%lu}}",
 		       s->frames[CUST], s->frames[PROV], s->bytes[CUST], s->bytes[PROV]);
 		frames += s->frames[CUST] + s->frames[PROV];
@@ -777,6 +857,10 @@ static void usage(FILE *f)
 		"  -d, --data N         background frames per VLAN (default 200)\n"
 		"      --data-min B     smallest background payload (default 64)\n"
 		"      --data-max B     largest background payload, <= 1400 (default 1400)\n"
+		"  -z, --zero-windows N the customer advertises window 0 in N pure ACKs\n"
+		"                       after the provider's table (default 0)\n"
+		"  -r, --rtt US         the SYN-ACK comes US microseconds after the SYN\n"
+		"                       plus the usual spacing (default 0)\n"
 		"  -s, --seed S         seed (default 1)\n",
 		MAX_SESSIONS);
 }
@@ -802,6 +886,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"ipv6", 1, NULL, '6'},	    {"customer", 1, NULL, 'c'}, {"pack", 1, NULL, 'p'},
 		{"flap", 0, NULL, 'f'},	    {"s-tpid", 1, NULL, 't'},	{"data", 1, NULL, 'd'},
 		{"data-min", 1, NULL, 'm'}, {"data-max", 1, NULL, 'M'}, {"seed", 1, NULL, 's'},
+		{"zero-windows", 1, NULL, 'z'}, {"rtt", 1, NULL, 'r'},
 		{"help", 0, NULL, 'h'},	    {NULL, 0, NULL, 0}};
 	unsigned long v;
 	int c;
@@ -809,7 +894,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.sessions = 2, .n4 = 1000, .n6 = 200, .cust_pfx = 3, .pack = 20,
 			   .s_tpid = 0x8100, .data = 200, .data_min = 64, .data_max = 1400,
 			   .seed = 1};
-	while ((c = getopt_long(argc, argv, "o:k:4:6:c:p:ft:d:s:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:k:4:6:c:p:ft:d:s:z:r:h", lo, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -826,6 +911,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'm': bad = parse_ul(optarg, 1400, &v); o->data_min = (unsigned)v; break;
 		case 'M': bad = parse_ul(optarg, 1400, &v); o->data_max = (unsigned)v; break;
 		case 's': bad = parse_ul(optarg, ~0ul, &v); o->seed = v; break;
+		case 'z': bad = parse_ul(optarg, 1000, &v); o->zero_windows = (unsigned)v; break;
+		case 'r': bad = parse_ul(optarg, 10000000, &v); o->rtt_us = (unsigned)v; break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

@@ -284,6 +284,161 @@ static void count_peer(const struct cap_source_peer *p, void *arg)
 	(*n)++;
 }
 
+/* ---- sessions and TCP health, per connection ---- */
+
+#define MAX_GEN_SESSIONS 8
+
+struct sess_check {
+	json_t *summary;
+	size_t n;                                  /* connections checked */
+	size_t msgs[MAX_GEN_SESSIONS][2][6];       /* by generator session, sender, type */
+};
+
+/* The generator session (index) whose customer is addr, and its "tcp"
+ * entry for the customer's port. */
+static json_t *gen_conn(json_t *summary, const uint8_t *addr, uint16_t port, size_t *index)
+{
+	char a[INET_ADDRSTRLEN];
+	json_t *s, *c;
+	size_t i, j;
+
+	assert_non_null(inet_ntop(AF_INET, addr, a, sizeof(a)));
+	json_array_foreach(json_object_get(summary, "sessions"), i, s) {
+		if (strcmp(json_string_value(json_object_get(s, "customer")), a) != 0)
+			continue;
+		json_array_foreach(json_object_get(s, "tcp"), j, c) {
+			if (json_integer_value(json_object_get(c, "customer_port")) == port) {
+				*index = i;
+				return c;
+			}
+		}
+	}
+	fail_msg("no generated connection from %s port %u", a, port);
+	return NULL;
+}
+
+/* Microseconds of a time difference, rounded: captures have microsecond
+ * timestamps and the doubles near 1.7e9 s keep about 0.2 us. */
+static long long us(double seconds)
+{
+	return (long long)(seconds * 1e6 + (seconds >= 0 ? 0.5 : -0.5));
+}
+
+static void check_session(const struct cap_source_session *ss, void *arg)
+{
+	struct sess_check *sc = arg;
+	size_t gi = 0;
+	json_t *c = gen_conn(sc->summary, ss->side[0].addr, ss->side[0].port, &gi);
+	json_t *hs = json_object_get(c, "handshake_us");
+	json_t *gs = json_array_get(json_object_get(sc->summary, "sessions"), gi);
+	size_t conns = (size_t)json_integer_value(json_object_get(gs, "connections"));
+	bool last = json_equal(c, json_array_get(json_object_get(gs, "tcp"), conns - 1));
+
+	assert_true(gi < MAX_GEN_SESSIONS);
+	/* side 0 sent the SYN: the customer */
+	assert_int_equal(ss->side[1].port, 179);
+	assert_false(ss->mid_session);
+	assert_int_equal(ss->side[0].retransmissions, jint(c, "retransmissions", "customer"));
+	assert_int_equal(ss->side[1].retransmissions, jint(c, "retransmissions", "provider"));
+	assert_int_equal(ss->side[0].zero_windows, jint(c, "zero_windows", "customer"));
+	assert_int_equal(ss->side[1].zero_windows, jint(c, "zero_windows", "provider"));
+	assert_int_equal(us(ss->syn_synack), json_integer_value(json_object_get(hs, "syn_synack")));
+	assert_int_equal(us(ss->synack_ack), json_integer_value(json_object_get(hs, "synack_ack")));
+	assert_int_equal(us(ss->handshake_rtt), us(ss->syn_synack) + us(ss->synack_ack));
+	assert_int_equal(ss->side[0].as, 65010);
+	assert_int_equal(ss->side[1].as, 12076);
+	assert_int_equal(ss->hold_time, 90);
+	/* the last connection is up with the tables; a flapped one is down
+	 * after the provider's NOTIFICATION (Cease, RFC 4486), without routes */
+	if (last) {
+		assert_string_equal(ss->state, "established");
+		assert_int_equal(ss->state_changes, 1);
+		assert_true(ss->side[0].has_prefixes && ss->side[1].has_prefixes);
+		assert_int_equal(ss->side[0].prefixes[0], jint(gs, "customer_sent", "ipv4") / conns);
+		assert_int_equal(ss->side[0].prefixes[1], jint(gs, "customer_sent", "ipv6") / conns);
+		assert_int_equal(ss->side[1].prefixes[0], jint(gs, "provider_sent", "ipv4") / conns);
+		assert_int_equal(ss->side[1].prefixes[1], jint(gs, "provider_sent", "ipv6") / conns);
+	} else {
+		assert_string_equal(ss->state, "down");
+		assert_string_equal(ss->down_reason, "notification");
+		assert_int_equal(ss->notif_code, 6);
+		assert_int_equal(ss->notif_subcode, 4);
+		assert_int_equal(ss->state_changes, 2);
+		assert_false(ss->side[0].has_prefixes || ss->side[1].has_prefixes);
+	}
+	for (int side = 0; side < 2; side++)
+		for (int t = 0; t < 6; t++)
+			sc->msgs[gi][side][t] += ss->side[side].msgs[t];
+	sc->n++;
+}
+
+/* Messages by type per sender, summed over connections, as generated. */
+static void check_session_msgs(struct sess_check *sc)
+{
+	static const char *const types[] = {"", "OPEN", "UPDATE", "NOTIFICATION", "KEEPALIVE"};
+	size_t i, conns = 0;
+	json_t *gs;
+
+	json_array_foreach(json_object_get(sc->summary, "sessions"), i, gs) {
+		conns += (size_t)json_integer_value(json_object_get(gs, "connections"));
+		for (int t = 1; t <= 4; t++) {
+			assert_int_equal(sc->msgs[i][0][t], jint(gs, "customer_sent", types[t]));
+			assert_int_equal(sc->msgs[i][1][t], jint(gs, "provider_sent", types[t]));
+		}
+		assert_int_equal(sc->msgs[i][0][0] + sc->msgs[i][1][0], 0);
+	}
+	assert_int_equal(sc->n, conns);
+}
+
+/* Every connection's summary, while followed and once more at the end. */
+static void check_sessions(struct fx *f)
+{
+	struct sess_check live = {.summary = f->summary}, ended = {.summary = f->summary};
+
+	cap_source_foreach_session(f->src, check_session, &live);
+	check_session_msgs(&live);
+	cap_source_on_session_end(f->src, check_session, &ended);
+	cap_source_free(f->src);
+	f->src = NULL;
+	check_session_msgs(&ended);
+}
+
+/* TCP health with a far provider and zero windows; the handshake legs and
+ * the per-peer values exactly as generated. */
+static void peer_health(const struct cap_source_peer *p, void *arg)
+{
+	struct fx *f = arg;
+	json_t *c = json_array_get(
+		json_object_get(json_array_get(json_object_get(f->summary, "sessions"), 0), "tcp"), 0);
+	json_t *hs = json_object_get(c, "handshake_us");
+	const char *who = p->as == 65010 ? "customer" : "provider";
+
+	assert_int_equal(p->retransmissions, jint(c, "retransmissions", who));
+	assert_int_equal(p->zero_windows, jint(c, "zero_windows", who));
+	assert_int_equal(us(p->handshake_rtt),
+			 json_integer_value(json_object_get(hs, "syn_synack")) +
+				 json_integer_value(json_object_get(hs, "synack_ack")));
+}
+
+static void test_tcp_health(void **state)
+{
+	struct fx *f = *state;
+	json_t *c;
+
+	generate(f, "-k 1 -4 2000 -6 300 -z 4 -r 2500 -d 30 -s 11");
+	run(f);
+	c = json_array_get(
+		json_object_get(json_array_get(json_object_get(f->summary, "sessions"), 0), "tcp"), 0);
+	/* the generator's draws give this seed retransmissions both ways */
+	assert_true(jint(c, "retransmissions", "customer") > 0);
+	assert_true(jint(c, "retransmissions", "provider") > 0);
+	assert_int_equal(jint(c, "zero_windows", "customer"), 4);
+	assert_true(jint(c, "handshake_us", "syn_synack") >= 2500);
+	cap_source_foreach_peer(f->src, cap_source_stats(f->src).last_ts, peer_health, f);
+	check_all(f);
+	check_sessions(f);
+}
+
 static void test_two_sessions(void **state)
 {
 	struct fx *f = *state;
@@ -304,6 +459,7 @@ static void test_two_sessions(void **state)
 		cap_source_foreach_peer(f->src, cap_source_stats(f->src).last_ts, count_peer, &n);
 		assert_int_equal(n, 4); /* two sessions, two sides each */
 	}
+	check_sessions(f);
 }
 
 static void test_flap(void **state)
@@ -317,6 +473,7 @@ static void test_flap(void **state)
 	assert_true(series(f, "circuitwatch_bgp_session_state_changes_total",
 			   "peer=\"198.18.1.2\"") == 3);
 	assert_true(series(f, "circuitwatch_bgp_notifications_total", "peer=\"198.18.1.2\"") == 1);
+	check_sessions(f);
 }
 
 int main(void)
@@ -324,6 +481,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tcp_health, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -116,6 +116,18 @@ static char *cat3(const char *a, const char *b, const char *c)
 
 /* ---- error cases ---------------------------------------------------- */
 
+/* Billing: plans (one per line, flow style, value at column 7) then one
+ * circuit on eth1 with billing_plan P and its billing section lines. */
+#define BILL(plans, circuit) "billing:\n  plans:\n" plans circuit
+#define PL(x) "    - " x "\n"
+#define PLAN_OK "{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], " \
+	"egress: [{zone: zone1, per_gb: 0.025}]}"
+#define BC(plan, lines)                                                              \
+	L_CIRCUITS C_ID("c1") C_PROV("expressroute") C_BW("1Gbps")                   \
+	"    billing_plan: " plan "\n" C_LINKS C_PRIMARY C_IFACE("eth1") C_PEERINGS    \
+	C_TYPE("private") C_VLAN("100") C_NEIGHBORS C_ADDR("198.18.0.2")            \
+	"    billing:\n      budget: 1000\n" lines
+
 struct err_case {
 	const char *name;
 	const char *yaml;
@@ -162,7 +174,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys at every level */
 	{"unknown key: top", "logging: {}\n", 1, 1,
 	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, capture, "
-	 "ifstats, probes, circuits)", 1},
+	 "ifstats, probes, billing, circuits, alerts, kafka)", 1},
 	{"unknown key: log", "log:\n  lvl: debug\n", 2, 3,
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
@@ -175,7 +187,7 @@ static const struct err_case err_cases[] = {
 	 "unknown key \"realm\" in prometheus.basic_auth (expected one of: users)", 1},
 	{"unknown key: circuit", L_CIRCUITS ER_CIRCUIT("c1", "198.18.0.2") "    color: red\n", 11, 5,
 	 "unknown key \"color\" in circuits[0] (expected one of: id, provider, location, sku, "
-	 "bandwidth, billing_plan, links)", 1},
+	 "bandwidth, billing_plan, links, billing)", 1},
 	{"unknown key: sku", L_CIRCUITS ER_CIRCUIT("c1", "198.18.0.2") "    sku:\n      size: xl\n",
 	 12, 7, "unknown key \"size\" in circuits[0].sku (expected one of: tier, data_plan)", 1},
 	{"unknown key: links",
@@ -648,6 +660,49 @@ static const struct err_case err_cases[] = {
 	 "capture.filter: expected a non-empty string, got a list", 1},
 	{"capture: a list", "capture: [eth1]\n", 1, 10, "capture: expected a mapping, got a list", 1},
 
+	/* alerts */
+#define A_RULES "alerts:\n  rules:\n"
+	{"alert: no op", A_RULES "    - {name: A, metric: circuitwatch_circuits, threshold: 1}\n", 3, 7,
+	 "missing required key \"op\" in alerts.rules[0]", 1},
+	{"alert: bad op", A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \"=>\", threshold: 1}\n",
+	 3, 52, "alerts.rules[0].op: expected one of >, >=, <, <=, ==, !=, got \"=>\"", 1},
+	{"alert: bad name", A_RULES "    - {name: 1A, metric: circuitwatch_circuits, op: \">\", threshold: 1}\n",
+	 3, 14, "alerts.rules[0].name: expected a name of letters, digits and '_'", 1},
+	{"alert: foreign metric", A_RULES "    - {name: A, metric: up, op: \">\", threshold: 1}\n", 3, 25,
+	 "alerts.rules[0].metric: expected a circuitwatch_* metric name, got \"up\"", 1},
+	{"alert: threshold not a number",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: high}\n", 3, 68,
+	 "alerts.rules[0].threshold: expected a number such as 0.8, -1 or 1e6, got \"high\"", 1},
+	{"alert: threshold nan",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: nan}\n", 3, 68,
+	 "expected a number", 1},
+	{"alert: threshold hex",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: 0x10}\n", 3, 68,
+	 "expected a number", 1},
+	{"alert: clear above a > threshold",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: 1, clear: 2}\n",
+	 3, 78, "alerts.rules[0].clear: with op >, clear must be at most the threshold (1)", 1},
+	{"alert: clear below a < threshold",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \"<\", threshold: 1, clear: 0.5}\n",
+	 3, 78, "with op <, clear must be at least the threshold (1)", 1},
+	{"alert: clear with ==",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \"==\", threshold: 1, clear: 1}\n",
+	 3, 79, "clear (hysteresis) needs op >, >=, < or <=", 1},
+	{"alert: window on a value",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: 1, window: 1m}\n",
+	 3, 79, "alerts.rules[0].window: a window needs function rate or increase", 1},
+	{"alert: bad matcher",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: 1, match: [\"a~b\"]}\n",
+	 3, 79, "alerts.rules[0].match[0]: expected a matcher label=value or label!=value", 1},
+	{"alert: duplicate name",
+	 A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: 1}\n"
+	 "    - {name: A, metric: circuitwatch_circuits, op: \"<\", threshold: 1}\n", 4, 14,
+	 "alerts.rules[1].name: duplicate alert rule name \"A\" (first at line 3", 1},
+	{"alert: bad event", A_RULES "    - {name: A, metric: circuitwatch_circuits, op: \">\", threshold: 1, event: x}\n",
+	 3, 78, "alerts.rules[0].event: expected one of alert, redundancy", 1},
+	{"alert: interval 999ms", "alerts: {interval: 999ms}\n", 1, 20,
+	 "alerts.interval: expected a duration of 1s..5m", 1},
+
 	/* ifstats, probes */
 	{"ifstats: interval 999ms", "ifstats:\n  interval: 999ms\n", 2, 13,
 	 "ifstats.interval: expected a duration of 1s..5m such as 500ms, 10s or 5m, got \"999ms\"", 1},
@@ -702,6 +757,65 @@ static const struct err_case err_cases[] = {
 	 13, 52, "duplicate probe name \"stamp-2001:db8::2-862\" on this link", 1},
 	{"probe: bad interface", PROBE_CIRCUIT(P_ITEM("{type: icmp, target: 198.18.0.2, interface: a:b}")),
 	 12, 57, "probes[0].interface: expected an interface name", 1},
+	/* billing (issue 6) */
+	{"billing: bad currency", BILL(PL("{name: p1, currency: eur, port_fees: [{bandwidth: 1Gbps, monthly: 1}], unlimited: true}"), ""),
+	 3, 28, "currency: expected an ISO 4217 currency code", 1},
+	{"billing: metered plan without egress", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}"), ""),
+	 3, 7, "missing \"egress\"", 1},
+	{"billing: unlimited plan with egress", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, per_gb: 1}]}"), ""),
+	 3, 103, "an unlimited plan has no egress rates", 1},
+	{"billing: monthly and hourly", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1, hourly: 2}]}"), ""),
+	 3, 101, "give either \"monthly\" or \"hourly\", not both", 1},
+	{"billing: fee without amount", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps}]}"), ""),
+	 3, 62, "missing a fee: give \"monthly\" or \"hourly\"", 1},
+	{"billing: two fees for one bandwidth", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}, {bandwidth: 1000Mbps, monthly: 2}]}"), ""),
+	 3, 106, "duplicate fee for this bandwidth", 1},
+	{"billing: duplicate plan name", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}") PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}"), ""),
+	 4, 14, "duplicate plan name \"p1\"", 1},
+	{"billing: duplicate zone", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, per_gb: 1}, {zone: z, per_gb: 2}]}"), ""),
+	 3, 116, "duplicate zone \"z\" in this plan", 1},
+	{"billing: last tier with up_to", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, tiers: [{up_to: 1TB, per_gb: 1}]}]}"), ""),
+	 3, 105, "the last tier has no up_to", 1},
+	{"billing: tiers not increasing", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, tiers: [{up_to: 2TB, per_gb: 1}, {up_to: 1TB, per_gb: 1}, {per_gb: 1}]}]}"), ""),
+	 3, 130, "up_to must be more than the tier before's", 1},
+	{"billing: middle tier without up_to", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, tiers: [{per_gb: 1}, {per_gb: 1}]}]}"), ""),
+	 3, 105, "needs up_to (only the last tier has none)", 1},
+	{"billing: bad volume", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, tiers: [{up_to: 10XB, per_gb: 1}, {per_gb: 1}]}]}"), ""),
+	 3, 113, "up_to: expected a volume such as 10TB", 1},
+	{"billing: negative amount", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: -1}]}"), ""),
+	 3, 90, "monthly: expected an amount such as 436", 1},
+	{"billing: persist_interval 0", "billing:\n  persist_interval: 0\n", 2, 21,
+	 "billing.persist_interval: expected a duration of 1..3600 seconds", 1},
+	{"billing: unknown plan", BILL(PL(PLAN_OK), BC("p2", "")),
+	 8, 19, "no billing plan \"p2\"", 1},
+	{"billing: no port fee for the bandwidth", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 10Gbps, monthly: 1}]}"), BC("p1", "")),
+	 8, 19, "plan \"p1\" has no port fee for 1Gbps", 1},
+	{"billing: add-on without a fee for the bandwidth", BILL(PL("{name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}], add_ons: [{name: premium, fees: [{bandwidth: 10Gbps, monthly: 1}]}]}"), BC("p1", "")),
+	 8, 19, "add-on \"premium\" has no fee for 1Gbps", 1},
+	{"billing: zone not in the plan", BILL(PL(PLAN_OK), BC("p1", "      zone: zone9\n")),
+	 8, 19, "plan \"p1\" has no egress zone \"zone9\"", 1},
+	{"billing: zone needed", BILL(PL("{name: p1, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: a, per_gb: 1}, {zone: b, per_gb: 2}]}"), BC("p1", "")),
+	 8, 19, "plan \"p1\" has 2 egress zones: give billing.zone", 1},
+	{"billing: unknown alternative", BILL(PL(PLAN_OK), BC("p1", "      alternatives: [p9]\n")),
+	 19, 21, "no billing plan \"p9\"", 1},
+	{"billing: alternative in another currency", BILL(PL(PLAN_OK) PL("{name: p2, currency: USD, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}"), BC("p1", "      alternatives: [p2]\n")),
+	 20, 21, "plan \"p2\" is in USD but \"p1\" is in EUR", 1},
+	{"billing: own plan as alternative", BILL(PL(PLAN_OK), BC("p1", "      alternatives: [p1]\n")),
+	 19, 21, "\"p1\" is the circuit's own plan", 1},
+	{"billing: cycle_day 29", BILL(PL(PLAN_OK), BC("p1", "      cycle_day: 29\n")),
+	 19, 18, "cycle_day: expected an integer 1..28", 1},
+	{"billing: cycle_time 24:00", BILL(PL(PLAN_OK), BC("p1", "      cycle_time: \"24:00\"\n")),
+	 19, 19, "cycle_time: expected a time of day HH:MM", 1},
+	{"billing: timezone escapes", BILL(PL(PLAN_OK), BC("p1", "      timezone: ../../etc/passwd\n")),
+	 19, 17, "timezone: expected an IANA time zone name", 1},
+	{"billing: thresholds not increasing", BILL(PL(PLAN_OK), BC("p1", "      thresholds: [0.8, 0.5]\n")),
+	 19, 25, "thresholds must be strictly increasing", 1},
+	{"billing: threshold zero", BILL(PL(PLAN_OK), BC("p1", "      thresholds: [0]\n")),
+	 19, 20, "expected a ratio of the budget", 1},
+	{"billing: capture source without capture", BILL(PL(PLAN_OK), BC("p1", "      source: capture\n")),
+	 19, 15, "source capture needs capture.enabled: true", 1},
+	{"billing: circuit billing without plans", BILL("", BC("p1", "      cycle_day: 2\n")),
+	 17, 7, "no billing plans are declared", 1},
 };
 
 static void run_err_case(void **state)
@@ -1586,6 +1700,56 @@ static void test_probes_full(void **state)
 	cfg_free(cfg);
 }
 
+static void test_alerts_full(void **state)
+{
+	struct cfg_config *cfg;
+	const struct cfg_alert_rule *r;
+
+	(void)state;
+	cfg = load_ok("alerts:\n  interval: 2s\n  rules:\n"
+		      "    - name: LinkUtilisationHigh\n"
+		      "      metric: circuitwatch_link_utilisation_ratio\n"
+		      "      match: [direction=egress, \"link!=secondary\", \"x=\"]\n"
+		      "      op: \">\"\n      threshold: 0.8\n      clear: 0.7\n      for: 5m\n"
+		      "      severity: critical\n      event: utilisation\n"
+		      "      summary: egress above 80 % of the circuit\n"
+		      "    - {name: Drops, metric: circuitwatch_capture_dropped_total, function: rate,"
+		      " op: \">=\", threshold: -1.5e-3}\n");
+	assert_true(cfg->alerts.enabled);
+	assert_int_equal(cfg->alerts.interval_ms, 2000);
+	assert_int_equal(cfg->alerts.nrules, 2);
+	r = &cfg->alerts.rules[0];
+	assert_string_equal(r->name, "LinkUtilisationHigh");
+	assert_string_equal(r->metric, "circuitwatch_link_utilisation_ratio");
+	assert_int_equal(r->nmatch, 3);
+	assert_string_equal(r->match[1], "link!=secondary");
+	assert_string_equal(r->match[2], "x=");
+	assert_int_equal(r->fn, CFG_ALERT_VALUE);
+	assert_int_equal(r->op, CFG_ALERT_GT);
+	assert_true(r->threshold == 0.8);
+	assert_true(r->has_clear);
+	assert_true(r->clear == 0.7);
+	assert_int_equal(r->for_ms, 300000);
+	assert_int_equal(r->severity, CFG_SEV_CRITICAL);
+	assert_int_equal(r->event, CFG_ALERT_EV_UTILISATION);
+	assert_string_equal(r->summary, "egress above 80 % of the circuit");
+	r = &cfg->alerts.rules[1];
+	assert_int_equal(r->fn, CFG_ALERT_RATE);
+	assert_int_equal(r->window_ms, 300000); /* default 5m */
+	assert_true(r->threshold == -1.5e-3);
+	assert_false(r->has_clear);
+	assert_int_equal(r->severity, CFG_SEV_WARNING);
+	assert_int_equal(r->event, CFG_ALERT_EV_ALERT);
+	assert_null(r->summary);
+	cfg_free(cfg);
+
+	cfg = load_ok("");
+	assert_true(cfg->alerts.enabled);
+	assert_int_equal(cfg->alerts.interval_ms, 5000);
+	assert_int_equal(cfg->alerts.nrules, 0);
+	cfg_free(cfg);
+}
+
 static void test_all_errors_reported(void **state)
 {
 	static const char yaml[] =
@@ -1692,7 +1856,8 @@ static void test_errors_print(void **state)
 	assert_int_equal(cfg_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "<buffer>:1:1: unknown key \"x\" at top level (expected one of: log, "
-			       "prometheus, bmp, capture, ifstats, probes, circuits)\n");
+			       "prometheus, bmp, capture, ifstats, probes, billing, circuits, alerts, "
+			       "kafka)\n");
 	free(s);
 	cfg_errors_clean(&errs);
 }
@@ -1893,6 +2058,263 @@ static void test_names(void **state)
 	cfg_free(NULL);
 }
 
+/* ---- billing (issue 6) ---------------------------------------------- */
+
+static void test_billing_full(void **state)
+{
+	static const char yaml[] =
+		"capture:\n  enabled: true\n  interfaces: [eth1]\n"
+		"billing:\n"
+		"  state_dir: /tmp/cw-state\n"
+		"  persist_interval: 5m\n"
+		"  recent_window: 10m\n"
+		"  plans:\n"
+		"    - name: metered\n"
+		"      currency: EUR\n"
+		"      unit: GiB\n"
+		"      port_fees: [{bandwidth: 1Gbps, hourly: 0.3}]\n"
+		"      add_ons: [{name: premium, fees: [{bandwidth: 1Gbps, monthly: 100.5}]}]\n"
+		"      egress:\n"
+		"        - {zone: z1, per_gb: 0.02}\n"
+		"        - zone: z2\n"
+		"          tiers: [{up_to: 10TB, per_gb: 0.025}, {up_to: 1.5TiB0, per_gb: 1}]\n"
+		"    - name: flat\n"
+		"      currency: EUR\n"
+		"      unlimited: true\n"
+		"      global_reach_per_gb: 0.1\n"
+		"      port_fees: [{bandwidth: 1Gbps, monthly: 5700}]\n"
+		"circuits:\n"
+		"  - id: c1\n"
+		"    provider: expressroute\n"
+		"    bandwidth: 1Gbps\n"
+		"    billing_plan: metered\n"
+		"    links:\n"
+		"      primary:\n"
+		"        interface: eth1\n"
+		"        peerings: [{type: private, vlan: 100, neighbors: [{address: 198.18.0.2}]}]\n"
+		"    billing:\n"
+		"      alternatives: [flat]\n"
+		"      zone: z2\n"
+		"      cycle_day: 28\n"
+		"      cycle_time: \"17:30\"\n"
+		"      timezone: Europe/Berlin\n"
+		"      source: capture\n"
+		"      budget: 1234.5\n"
+		"      thresholds: [0.9, 1, 1.5]\n"
+		"  - id: c2\n"
+		"    provider: expressroute\n"
+		"    bandwidth: 1Gbps\n"
+		"    billing_plan: flat\n"
+		"    links:\n"
+		"      primary:\n"
+		"        interface: eth2\n"
+		"        peerings: [{type: private, vlan: 100, neighbors: [{address: 198.18.0.6}]}]\n";
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	char *fixed = strdup(yaml), *bad;
+
+	(void)state;
+	/* the typo "1.5TiB0" first: a bad volume is reported */
+	assert_int_equal(load(fixed, &cfg, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.v[0].message, "up_to: expected a volume"));
+	cfg_errors_clean(&errs);
+	bad = strstr(fixed, "{up_to: 1.5TiB0, per_gb: 1}");
+	assert_non_null(bad);
+	memcpy(bad, "{per_gb: 0.02}             ", 27);
+	cfg = load_ok(fixed);
+	free(fixed);
+	assert_true(cfg->billing.enabled);
+	assert_string_equal(cfg->billing.state_dir, "/tmp/cw-state");
+	assert_int_equal(cfg->billing.persist_interval_s, 300);
+	assert_int_equal(cfg->billing.recent_window_s, 600);
+	assert_int_equal(cfg->billing.nplans, 2);
+	{
+		const struct cfg_plan *m = cfg_plan_find(cfg, "metered"), *f = cfg_plan_find(cfg, "flat");
+		const struct cfg_circuit_billing *b = &cfg->circuits[0].billing;
+
+		assert_non_null(m);
+		assert_non_null(f);
+		assert_null(cfg_plan_find(cfg, "nope"));
+		assert_int_equal(m->unit, CFG_UNIT_GIB);
+		assert_false(m->unlimited);
+		assert_int_equal(m->port_fees[0].period, CFG_FEE_HOURLY);
+		assert_true(m->port_fees[0].amount == 0.3);
+		assert_int_equal(m->add_ons[0].fees[0].period, CFG_FEE_MONTHLY);
+		assert_true(m->add_ons[0].fees[0].amount == 100.5);
+		assert_int_equal(m->negress, 2);
+		assert_int_equal(m->egress[0].ntiers, 1);
+		assert_true(m->egress[0].tiers[0].per_unit == 0.02);
+		assert_int_equal(m->egress[1].ntiers, 2);
+		assert_int_equal(m->egress[1].tiers[0].up_to_bytes, 10000000000000ull);
+		assert_int_equal(m->egress[1].tiers[1].up_to_bytes, 0);
+		assert_true(f->unlimited);
+		assert_true(f->global_reach_per_gb == 0.1);
+		assert_int_equal(b->nalternatives, 1);
+		assert_string_equal(b->alternatives[0], "flat");
+		assert_string_equal(b->zone, "z2");
+		assert_int_equal(b->cycle_day, 28);
+		assert_int_equal(b->cycle_minute, 17 * 60 + 30);
+		assert_string_equal(b->timezone, "Europe/Berlin");
+		assert_int_equal(b->source, CFG_BILL_SOURCE_CAPTURE);
+		assert_true(b->has_budget);
+		assert_true(b->budget == 1234.5);
+		assert_int_equal(b->nthresholds, 3);
+		assert_true(b->thresholds[2] == 1.5);
+		/* defaults */
+		b = &cfg->circuits[1].billing;
+		assert_int_equal(b->cycle_day, 1);
+		assert_int_equal(b->cycle_minute, 0);
+		assert_string_equal(b->timezone, "UTC");
+		assert_int_equal(b->source, CFG_BILL_SOURCE_INTERFACES);
+		assert_false(b->has_budget);
+		assert_int_equal(b->nthresholds, 3);
+		assert_true(b->thresholds[0] == 0.5 && b->thresholds[1] == 0.8 && b->thresholds[2] == 1.0);
+		assert_null(b->zone);
+	}
+	cfg_free(cfg);
+}
+
+/* Defaults with no billing section: enabled, no plans, billing_plan a label. */
+static void test_billing_defaults(void **state)
+{
+	struct cfg_config *cfg = load_ok("circuits: []\n");
+
+	(void)state;
+	assert_true(cfg->billing.enabled);
+	assert_string_equal(cfg->billing.state_dir, "/var/lib/circuitwatch");
+	assert_int_equal(cfg->billing.persist_interval_s, 60);
+	assert_int_equal(cfg->billing.recent_window_s, 3600);
+	assert_int_equal(cfg->billing.nplans, 0);
+	assert_null(cfg->billing.plans_file);
+	cfg_free(cfg);
+}
+
+static char *write_temp(const char *text)
+{
+	char tmpl[] = "/tmp/cw-plans-XXXXXX";
+	int fd = mkstemp(tmpl);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return strdup(tmpl);
+}
+
+/* The shipped example plans load through plans_file and fit a circuit. */
+static void test_plans_file_example(void **state)
+{
+	const char *dir = getenv("CW_SOURCE_DIR");
+	struct cfg_config *cfg;
+	char *yaml;
+
+	(void)state;
+	if (!dir || !*dir)
+		skip();
+	yaml = cat3("billing:\n  plans_file: ", dir,
+		    "/deploy/examples/plans.yaml\n"
+		    "circuits:\n"
+		    "  - id: c1\n"
+		    "    provider: expressroute\n"
+		    "    bandwidth: 1Gbps\n"
+		    "    billing_plan: er-premium-metered\n"
+		    "    links: {primary: {interface: eth1, peerings: [{type: private, vlan: 1, "
+		    "neighbors: [{address: 198.18.0.2}]}]}}\n"
+		    "    billing: {zone: zone1, alternatives: [er-premium-unlimited, er-standard-metered]}\n");
+	cfg = load_ok(yaml);
+	assert_true(cfg->billing.nplans >= 8);
+	assert_non_null(cfg_plan_find(cfg, "dx-dedicated"));
+	assert_int_equal(cfg_plan_find(cfg, "dx-dedicated")->port_fees[0].period, CFG_FEE_HOURLY);
+	assert_true(cfg_plan_find(cfg, "er-local")->unlimited);
+	assert_int_equal(cfg_plan_find(cfg, "tiered-example")->egress[0].ntiers, 3);
+	cfg_free(cfg);
+	free(yaml);
+}
+
+/* Errors in plans_file carry its name and its lines; plans from both
+ * places share one name space. */
+static void test_plans_file_errors(void **state)
+{
+	char *path = write_temp("plans:\n"
+				"  - {name: p1, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}\n"
+				"  - {name: p2, currency: euro, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}\n");
+	char *yaml = cat3("billing:\n  plans_file: ", path,
+			  "\n  plans: [{name: p1, currency: EUR, unlimited: true, "
+			  "port_fees: [{bandwidth: 1Gbps, monthly: 1}]}]\nlog: {level: nope}\n");
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	bool cur = false, dup = false, main_err = false;
+
+	(void)state;
+	assert_int_equal(load(yaml, &cfg, &errs), -1);
+	assert_null(cfg);
+	for (size_t i = 0; i < errs.n; i++) {
+		const struct cfg_error *e = &errs.v[i];
+
+		if (strcmp(e->file, path) == 0 && e->line == 3 && e->column == 26 &&
+		    strstr(e->message, "plans[1].currency: expected an ISO 4217"))
+			cur = true;
+		if (strcmp(e->file, path) == 0 && e->line == 2 &&
+		    strstr(e->message, "duplicate plan name \"p1\""))
+			dup = true;
+		if (strcmp(e->file, "test.yaml") == 0 && e->line == 4 && strstr(e->message, "log.level"))
+			main_err = true;
+	}
+	if (!cur || !dup || !main_err || errs.n != 3)
+		cfg_errors_print(&errs, stderr);
+	assert_true(cur && dup && main_err);
+	assert_int_equal(errs.n, 3);
+	cfg_errors_clean(&errs);
+	free(yaml);
+	unlink(path);
+	/* a missing file: reported under its own name */
+	yaml = cat3("billing:\n  plans_file: ", path, "\n");
+	assert_int_equal(load(yaml, &cfg, &errs), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.v[0].file, path);
+	assert_non_null(strstr(errs.v[0].message, "cannot open"));
+	cfg_errors_clean(&errs);
+	free(yaml);
+	/* not a regular file */
+	yaml = cat3("billing:\n  plans_file: ", "/dev/null", "\n");
+	assert_int_equal(load(yaml, &cfg, &errs), -1);
+	assert_non_null(strstr(errs.v[0].message, "not a regular file"));
+	cfg_errors_clean(&errs);
+	free(yaml);
+	free(path);
+}
+
+/* plans_file is relative to the config file's directory. */
+static void test_plans_file_relative(void **state)
+{
+	char dir[] = "/tmp/cw-cfgdir-XXXXXX", cfgp[64], plansp[64];
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(cfgp, sizeof cfgp, "%s/cw.yaml", dir);
+	snprintf(plansp, sizeof plansp, "%s/plans.yaml", dir);
+	fp = fopen(plansp, "w");
+	assert_non_null(fp);
+	fputs("plans: [{name: p1, currency: EUR, unlimited: true, "
+	      "port_fees: [{bandwidth: 1Gbps, monthly: 1}]}]\n", fp);
+	fclose(fp);
+	fp = fopen(cfgp, "w");
+	assert_non_null(fp);
+	fputs("billing: {plans_file: plans.yaml}\n", fp);
+	fclose(fp);
+	if (cfg_load_file(cfgp, &cfg, &errs) != 0)
+		cfg_errors_print(&errs, stderr);
+	assert_non_null(cfg);
+	assert_non_null(cfg_plan_find(cfg, "p1"));
+	cfg_free(cfg);
+	unlink(plansp);
+	unlink(cfgp);
+	rmdir(dir);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_full_config),
 	cmocka_unit_test(test_defaults),
@@ -1911,6 +2333,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_prefix_contains_edges),
 	cmocka_unit_test(test_capture_full),
 	cmocka_unit_test(test_probes_full),
+	cmocka_unit_test(test_alerts_full),
 	cmocka_unit_test(test_all_errors_reported),
 	cmocka_unit_test(test_errors_appended),
 	cmocka_unit_test(test_error_cap),
@@ -1922,6 +2345,11 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_file_too_large),
 	cmocka_unit_test(test_example_file),
 	cmocka_unit_test(test_names),
+	cmocka_unit_test(test_billing_full),
+	cmocka_unit_test(test_billing_defaults),
+	cmocka_unit_test(test_plans_file_example),
+	cmocka_unit_test(test_plans_file_errors),
+	cmocka_unit_test(test_plans_file_relative),
 };
 
 int main(void)

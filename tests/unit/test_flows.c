@@ -152,6 +152,77 @@ static void test_expiry(void **state)
 	assert_int_equal(removed, 2);
 }
 
+/* The three-way handshake's timing at the capture point and zero windows
+ * (RFC 9293 §3.5, §3.8.6.2). */
+static void test_tcp_health(void **state)
+{
+	struct cap_flows *t = cap_flows_new(0, 0, 0, NULL, NULL);
+	struct cap_endpoint a = ep4(1, 40000), b = ep4(2, 179);
+	const uint8_t A = CAP_TCP_ACK;
+	double l0, l1;
+	struct cap_flow *f;
+	int sa, sb;
+
+	(void)state;
+	assert_non_null(t);
+	f = cap_flows_get(t, 4, &a, &b, CAP_TCP_SYN, 10.0, &sa);
+	assert_non_null(f);
+	cap_flow_tcp_seen(f, sa, CAP_TCP_SYN, 1000, 0, 64240, 10.0);
+	assert_true(cap_flow_handshake_rtt(f, &l0, &l1) < 0);
+	/* the SYN again one second later: the SYN-ACK answers that one */
+	cap_flow_tcp_seen(f, sa, CAP_TCP_SYN, 1000, 0, 64240, 11.0);
+	assert_ptr_equal(cap_flows_get(t, 4, &b, &a, CAP_TCP_SYN | A, 11.25, &sb), f);
+	assert_int_equal(sb, 1);
+	cap_flow_tcp_seen(f, sb, CAP_TCP_SYN | A, 5000, 1001, 0, 11.25); /* SYN: no zero window */
+	/* an ACK of something else is not the handshake's */
+	cap_flow_tcp_seen(f, sa, A, 1001, 4000, 64240, 11.30);
+	assert_true(cap_flow_handshake_rtt(f, &l0, &l1) < 0);
+	cap_flow_tcp_seen(f, sa, A, 1001, 5001, 64240, 11.5);
+	assert_true(cap_flow_handshake_rtt(f, &l0, &l1) == 0.5);
+	assert_true(l0 == 0.25 && l1 == 0.25);
+	/* later SYN-ACKs do not move it */
+	cap_flow_tcp_seen(f, sb, CAP_TCP_SYN | A, 5000, 1001, 64240, 12.0);
+	assert_true(cap_flow_handshake_rtt(f, &l0, &l1) == 0.5);
+	/* zero windows: ACKs only, not with FIN or RST */
+	cap_flow_tcp_seen(f, sa, A, 1001, 5001, 0, 13.0);
+	cap_flow_tcp_seen(f, sa, A | CAP_TCP_PSH, 1001, 5001, 0, 13.1);
+	cap_flow_tcp_seen(f, sa, A | CAP_TCP_FIN, 1001, 5001, 0, 13.2);
+	cap_flow_tcp_seen(f, sb, CAP_TCP_RST, 5001, 0, 0, 13.3);
+	cap_flow_tcp_seen(f, sb, A | CAP_TCP_RST, 5001, 0, 0, 13.4);
+	cap_flow_tcp_seen(f, sb, A, 5001, 1001, 0, 13.5);
+	assert_int_equal(f->tcp.zero_windows[0], 2);
+	assert_int_equal(f->tcp.zero_windows[1], 1);
+	cap_flows_free(t);
+}
+
+/* A connection seen from its SYN-ACK on, or with an RST for an answer,
+ * has no handshake time. */
+static void test_tcp_health_partial(void **state)
+{
+	struct cap_flows *t = cap_flows_new(0, 0, 0, NULL, NULL);
+	struct cap_endpoint a = ep4(1, 40000), b = ep4(2, 179), c = ep4(3, 40001);
+	double l0, l1;
+	struct cap_flow *f;
+	int s;
+
+	(void)state;
+	f = cap_flows_get(t, 4, &b, &a, CAP_TCP_SYN | CAP_TCP_ACK, 1.0, &s);
+	assert_non_null(f);
+	assert_int_equal(s, 1);
+	cap_flow_tcp_seen(f, s, CAP_TCP_SYN | CAP_TCP_ACK, 7, 100, 64240, 1.0);
+	f = cap_flows_get(t, 4, &a, &b, CAP_TCP_ACK, 1.1, &s);
+	cap_flow_tcp_seen(f, s, CAP_TCP_ACK, 100, 8, 64240, 1.1);
+	assert_true(cap_flow_handshake_rtt(f, &l0, &l1) < 0);
+	assert_true(l0 < 0 && l1 < 0);
+	f = cap_flows_get(t, 4, &c, &b, CAP_TCP_SYN, 2.0, &s);
+	cap_flow_tcp_seen(f, s, CAP_TCP_SYN, 1, 0, 64240, 2.0);
+	f = cap_flows_get(t, 4, &b, &c, CAP_TCP_RST | CAP_TCP_ACK, 2.1, &s);
+	cap_flow_tcp_seen(f, s, CAP_TCP_RST | CAP_TCP_ACK, 0, 2, 0, 2.1);
+	assert_true(cap_flow_handshake_rtt(f, &l0, &l1) < 0);
+	assert_int_equal(f->tcp.zero_windows[0] + f->tcp.zero_windows[1], 0);
+	cap_flows_free(t);
+}
+
 static void test_shared_budget_released(void **state)
 {
 	struct cap_flows *t = cap_flows_new(0, 64 * 1024, 0, NULL, NULL);
@@ -183,6 +254,8 @@ int main(void)
 		cmocka_unit_test(test_cap_lru_eviction),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_shared_budget_released),
+		cmocka_unit_test(test_tcp_health),
+		cmocka_unit_test(test_tcp_health_partial),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -225,6 +225,39 @@ static void test_mapping_needs_router_and_asn(void **state)
 		       "peering=\"\"} 1");
 }
 
+/* Both links need every configured neighbour up for the circuit to be
+ * redundant; the counts per link say which side is short. */
+static void test_redundancy(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r1 = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r2 = model_router_get(f->m, "bmp", "198.18.0.2");
+	struct model_peer_key k1 = key4(198, 18, 1, 2), k2 = key4(198, 18, 1, 6);
+	struct model_peer *p1, *p2;
+
+	assert_line(f, "circuitwatch_link_sessions_configured{circuit=\"er-1\",link=\"primary\"} 1");
+	assert_line(f, "circuitwatch_link_sessions_up{circuit=\"er-1\",link=\"secondary\"} 0");
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
+	model_router_set_info(r2, "edge-2", 6, "x", 1);
+	p1 = model_peer_get(f->m, r1, &k1, 12076, 1);
+	p2 = model_peer_get(f->m, r2, &k2, 12076, 2);
+	model_apply_config(f->m, f->cfg);
+	model_peer_up(f->m, p1, 1);
+	assert_line(f, "circuitwatch_link_sessions_up{circuit=\"er-1\",link=\"primary\"} 1");
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
+	model_peer_up(f->m, p2, 2);
+	assert_line(f, "circuitwatch_link_sessions_up{circuit=\"er-1\",link=\"secondary\"} 1");
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 1");
+	/* the secondary's session goes down: degraded */
+	model_peer_down(f->m, p2, 3, "remote-notification", 6, 2);
+	assert_line(f, "circuitwatch_link_sessions_up{circuit=\"er-1\",link=\"secondary\"} 0");
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
+	/* the same neighbour seen by an unmapped router does not count */
+	model_peer_up(f->m, model_peer_get(f->m, model_router_get(f->m, "bmp", "198.18.0.99"), &k2,
+					   12076, 9), 4);
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
+}
+
 static void test_counters_stats_and_headroom(void **state)
 {
 	struct fx *f = *state;
@@ -283,6 +316,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_mapping_needs_router_and_asn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_stats_and_headroom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rd_label, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_redundancy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

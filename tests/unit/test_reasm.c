@@ -646,6 +646,62 @@ static void test_keepalive_probe(void **state)
 	cap_reasm_clean(&r);
 }
 
+/* Retransmissions (every byte already seen) against reordering (a segment
+ * ahead of a hole brings new bytes): exact counts segment by segment. */
+static void test_retrans_segments(void **state)
+{
+	struct cap_reasm r;
+	uint8_t src[600], out[600];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(src); i++)
+		src[i] = pat(i);
+	cap_reasm_init(&r, NULL, 0xfffffff0u, false); /* across the wrap */
+#define AT(off) (0xfffffff0u + (uint32_t)(off))
+	feed(&r, AT(0), src, 100);
+	assert_int_equal(r.st.retrans_segments, 0);
+	feed(&r, AT(0), src, 100); /* all delivered already */
+	assert_int_equal(r.st.retrans_segments, 1);
+	feed(&r, AT(50), src + 50, 50); /* a tail of it */
+	assert_int_equal(r.st.retrans_segments, 2);
+	feed(&r, AT(200), src + 200, 100); /* ahead of the hole 100..200: reordering */
+	feed(&r, AT(400), src + 400, 100); /* another hole, 300..400 */
+	assert_int_equal(r.st.retrans_segments, 2);
+	assert_int_equal(r.st.ooo_segments, 2);
+	feed(&r, AT(200), src + 200, 100); /* a copy of held data */
+	feed(&r, AT(250), src + 250, 20);  /* inside held data */
+	assert_int_equal(r.st.retrans_segments, 4);
+	feed(&r, AT(50), src + 50, 100); /* old head, new tail in the hole */
+	assert_int_equal(r.st.retrans_segments, 4);
+	feed(&r, AT(250), src + 250, 200); /* spans held, the hole 300..400, held */
+	assert_int_equal(r.st.retrans_segments, 4);
+	feed(&r, AT(100), src + 100, 400); /* fills the last hole, 150..200 */
+	assert_int_equal(r.st.retrans_segments, 4);
+	feed(&r, AT(0), src, 500); /* now every byte is in: old */
+	assert_int_equal(r.st.retrans_segments, 5);
+	{
+		uint8_t garbage = (uint8_t)~src[499];
+
+		/* 1 byte just behind nxt, not the byte that was there: a
+		 * keepalive probe (RFC 9293 §3.8.4) */
+		feed(&r, AT(499), &garbage, 1);
+	}
+	feed(&r, AT(500), src + 500, 0); /* empty */
+	assert_int_equal(r.st.retrans_segments, 5);
+	feed(&r, AT(499), src + 499, 1); /* the same byte again: a retransmission */
+	assert_int_equal(r.st.retrans_segments, 6);
+	feed(&r, AT(500), src + 500, 100);
+	assert_int_equal(drain_all(&r, out, sizeof(out)), 600);
+	assert_memory_equal(out, src, 600);
+	assert_int_equal(r.st.retrans_segments, 6);
+	assert_int_equal(cap_reasm_segment(&r, AT(500), src + 500, 100, false, true), 0);
+	assert_int_equal(r.st.retrans_segments, 7); /* an old copy with RST: still one */
+	feed(&r, AT(500), src + 500, 100);          /* after the RST: ignored */
+	assert_int_equal(r.st.retrans_segments, 7);
+#undef AT
+	cap_reasm_clean(&r);
+}
+
 /* The framing step every capture consumer shares: skip to a marker after a
  * gap, frame a message (an unknown type too), drop one byte of a bad header. */
 static void test_bgp_step(void **state)
@@ -701,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_consumer_stalled),
 		cmocka_unit_test(test_property_stream),
 		cmocka_unit_test(test_keepalive_probe),
+		cmocka_unit_test(test_retrans_segments),
 		cmocka_unit_test(test_bgp_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

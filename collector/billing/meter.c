@@ -1,0 +1,167 @@
+/* meter.c — cumulative byte totals per circuit, direction and source; the
+ * capture's per-VLAN counters turned into deltas. See meter.h. */
+#include "meter.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <uthash.h>
+
+struct mcircuit {
+	char id[CFG_ID_MAX + 1];
+	uint64_t bytes[BILL_SOURCE_COUNT][BILL_DIR_COUNT];
+	UT_hash_handle hh;
+};
+
+struct vkey {
+	char ifname[16];
+	uint16_t s_tag, c_tag;
+	uint8_t dir;
+	uint8_t pad[3]; /* zeroed: the whole struct is the hash key */
+};
+
+struct mvlan {
+	struct vkey key;
+	uint64_t last;
+	UT_hash_handle hh;
+};
+
+struct bill_meter {
+	struct mcircuit *circuits;
+	size_t ncircuits;
+	struct mvlan *vlans;
+	size_t nvlans;
+	uint64_t dropped;
+};
+
+struct bill_meter *bill_meter_new(void)
+{
+	return calloc(1, sizeof(struct bill_meter));
+}
+
+void bill_meter_free(struct bill_meter *m)
+{
+	struct mcircuit *c, *ct;
+	struct mvlan *v, *vt;
+
+	if (!m)
+		return;
+	HASH_ITER(hh, m->circuits, c, ct) {
+		HASH_DEL(m->circuits, c);
+		free(c);
+	}
+	HASH_ITER(hh, m->vlans, v, vt) {
+		HASH_DEL(m->vlans, v);
+		free(v);
+	}
+	free(m);
+}
+
+static struct mcircuit *find(const struct bill_meter *m, const char *id)
+{
+	struct mcircuit *c = NULL;
+
+	HASH_FIND_STR(m->circuits, id, c);
+	return c;
+}
+
+int bill_meter_add(struct bill_meter *m, const char *circuit, enum cfg_link_role role,
+		   enum bill_dir dir, uint64_t bytes, enum cfg_bill_source src)
+{
+	struct mcircuit *c;
+
+	if (!m)
+		return -1;
+	if (!circuit || strlen(circuit) > CFG_ID_MAX || (unsigned)role >= CFG_LINK_COUNT ||
+	    (unsigned)dir >= BILL_DIR_COUNT || (unsigned)src >= BILL_SOURCE_COUNT)
+		goto drop;
+	if (!(c = find(m, circuit))) {
+		if (m->ncircuits >= BILL_METER_MAX_CIRCUITS || !(c = calloc(1, sizeof *c)))
+			goto drop;
+		strcpy(c->id, circuit);
+		HASH_ADD_STR(m->circuits, id, c);
+		m->ncircuits++;
+	}
+	c->bytes[src][dir] += bytes;
+	return 0;
+drop:
+	m->dropped++;
+	return -1;
+}
+
+uint64_t bill_meter_total(const struct bill_meter *m, const char *circuit, enum bill_dir dir,
+			  enum cfg_bill_source src)
+{
+	const struct mcircuit *c;
+
+	if (!m || !circuit || (unsigned)dir >= BILL_DIR_COUNT || (unsigned)src >= BILL_SOURCE_COUNT)
+		return 0;
+	c = find(m, circuit);
+	return c ? c->bytes[src][dir] : 0;
+}
+
+uint64_t bill_meter_dropped(const struct bill_meter *m)
+{
+	return m ? m->dropped : 0;
+}
+
+/* The circuit and link whose peering this VLAN stack is, or NULL. */
+static const struct cfg_circuit *vlan_owner(const struct cfg_config *cfg, const char *ifname,
+					    uint16_t s_tag, uint16_t c_tag,
+					    enum cfg_link_role *role)
+{
+	for (size_t i = 0; i < cfg->ncircuits; i++) {
+		const struct cfg_circuit *c = &cfg->circuits[i];
+
+		for (int l = 0; l < CFG_LINK_COUNT; l++) {
+			const struct cfg_link *lk = &c->links[l];
+
+			if (!lk->present || !lk->interface || lk->s_tag != s_tag ||
+			    strcmp(lk->interface, ifname) != 0)
+				continue;
+			for (size_t p = 0; p < lk->npeerings; p++) {
+				if (lk->peerings[p].vlan == c_tag) {
+					*role = (enum cfg_link_role)l;
+					return c;
+				}
+			}
+		}
+	}
+	return NULL;
+}
+
+void bill_meter_vlan(struct bill_meter *m, const struct cfg_config *cfg, const char *ifname,
+		     uint16_t s_tag, uint16_t c_tag, enum bill_dir dir, uint64_t cumulative)
+{
+	const struct cfg_circuit *c;
+	enum cfg_link_role role = CFG_LINK_PRIMARY;
+	struct vkey key;
+	struct mvlan *v = NULL;
+	uint64_t delta;
+
+	if (!m || !cfg || !ifname || (unsigned)dir >= BILL_DIR_COUNT ||
+	    strlen(ifname) >= sizeof key.ifname)
+		return;
+	if (!(c = vlan_owner(cfg, ifname, s_tag, c_tag, &role)))
+		return;
+	memset(&key, 0, sizeof key);
+	strcpy(key.ifname, ifname);
+	key.s_tag = s_tag;
+	key.c_tag = c_tag;
+	key.dir = (uint8_t)dir;
+	HASH_FIND(hh, m->vlans, &key, sizeof key, v);
+	if (!v) {
+		if (m->nvlans >= BILL_METER_MAX_VLANS || !(v = calloc(1, sizeof *v))) {
+			m->dropped++;
+			return;
+		}
+		v->key = key;
+		HASH_ADD(hh, m->vlans, key, sizeof key, v);
+		m->nvlans++;
+	}
+	/* the capture counts from 0 when it starts: a lower value is a new one */
+	delta = cumulative >= v->last ? cumulative - v->last : cumulative;
+	v->last = cumulative;
+	if (delta)
+		(void)bill_meter_add(m, c->id, role, dir, delta, CFG_BILL_SOURCE_CAPTURE);
+}

@@ -1,0 +1,218 @@
+/* consume.c — `circuitwatch events`: reads events back from a topic and
+ * prints each as one JSON line (the proto3 JSON mapping of Event), whatever
+ * encoding it was produced in (the content-type header says which).
+ *
+ * No consumer group: the command assigns itself every partition of the
+ * topic, from the beginning or from the end, and commits nothing — it is a
+ * tool for operators and tests, not a pipeline stage. */
+#include "kafka.h"
+
+#include <getopt.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "event.h"
+
+#define EVENTS_METADATA_MS 2000 /* per metadata request */
+#define EVENTS_POLL_MS 100
+
+struct consume_opts {
+	const char *brokers, *topic;
+	bool from_beginning;
+	long max;        /* 0 = no limit */
+	double timeout;  /* seconds without a message before stopping; 0 = never */
+};
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void events_usage(FILE *fp)
+{
+	fprintf(fp, "usage: circuitwatch events --brokers HOST:PORT[,...] --topic TOPIC\n"
+		    "                           [--from-beginning] [--max N] [--timeout SECONDS]\n");
+}
+
+static int parse(int argc, char **argv, struct consume_opts *o)
+{
+	static const struct option longopts[] = {
+		{"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
+		{"from-beginning", no_argument, NULL, 'f'}, {"max", required_argument, NULL, 'm'},
+		{"timeout", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}};
+	int c;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "b:t:fm:T:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': o->brokers = optarg; break;
+		case 't': o->topic = optarg; break;
+		case 'f': o->from_beginning = true; break;
+		case 'm':
+			o->max = strtol(optarg, &end, 10);
+			if (*end != '\0' || o->max < 1)
+				return -1;
+			break;
+		case 'T':
+			o->timeout = strtod(optarg, &end);
+			if (*end != '\0' || !(o->timeout > 0))
+				return -1;
+			break;
+		default: return -1;
+		}
+	}
+	return o->brokers != NULL && o->topic != NULL && optind == argc ? 0 : -1;
+}
+
+/* Decodes by the content-type header; without one, protobuf then JSON. */
+static enum cw_event_error decode(const rd_kafka_message_t *m, struct cw_event *ev)
+{
+	rd_kafka_headers_t *h = NULL;
+	const void *ct = NULL;
+	size_t ctlen = 0;
+	enum cw_event_error e;
+
+	if (rd_kafka_message_headers(m, &h) == RD_KAFKA_RESP_ERR_NO_ERROR)
+		(void)rd_kafka_header_get_last(h, "content-type", &ct, &ctlen);
+	if (ct != NULL && ctlen == 16 && memcmp(ct, "application/json", 16) == 0)
+		return cw_event_decode_json(m->payload, m->len, ev);
+	e = cw_event_decode_pb(m->payload, m->len, ev);
+	if (e != CW_EVENT_OK && ct == NULL)
+		e = cw_event_decode_json(m->payload, m->len, ev);
+	return e;
+}
+
+/* Partitions of the topic, waiting up to deadline for it to appear. */
+static int partitions(rd_kafka_t *rk, const char *topic, double deadline)
+{
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	int n = -1;
+
+	while (rkt != NULL && n <= 0 && mono() < deadline) {
+		const struct rd_kafka_metadata *md = NULL;
+
+		if (rd_kafka_metadata(rk, 0, rkt, &md, EVENTS_METADATA_MS) ==
+			    RD_KAFKA_RESP_ERR_NO_ERROR &&
+		    md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+			n = md->topics[0].partition_cnt;
+		if (md != NULL)
+			rd_kafka_metadata_destroy(md);
+	}
+	if (rkt != NULL)
+		rd_kafka_topic_destroy(rkt);
+	return n;
+}
+
+static rd_kafka_t *consumer_new(const struct consume_opts *o)
+{
+	char err[512];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+
+	if (rd_kafka_conf_set(c, "bootstrap.servers", o->brokers, err, sizeof(err)) ||
+	    rd_kafka_conf_set(c, "group.id", "circuitwatch-events", err, sizeof(err)) ||
+	    rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof(err)) ||
+	    rd_kafka_conf_set(c, "log_level", "3", err, sizeof(err))) {
+		fprintf(stderr, "circuitwatch events: %s\n", err);
+		rd_kafka_conf_destroy(c);
+		return NULL;
+	}
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
+
+	if (rk == NULL) {
+		fprintf(stderr, "circuitwatch events: %s\n", err);
+		rd_kafka_conf_destroy(c);
+	}
+	return rk;
+}
+
+static int assign_all(rd_kafka_t *rk, const struct consume_opts *o, double deadline)
+{
+	int n = partitions(rk, o->topic, deadline);
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t err;
+
+	if (n <= 0) {
+		fprintf(stderr, "circuitwatch events: topic %s not found on %s\n", o->topic,
+			o->brokers);
+		return -1;
+	}
+	l = rd_kafka_topic_partition_list_new(n);
+	for (int p = 0; p < n; p++)
+		rd_kafka_topic_partition_list_add(l, o->topic, p)->offset =
+			o->from_beginning ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+	err = rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	return err == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
+}
+
+/* One message: a JSON line on stdout, or a line on stderr when it is no
+ * event. Returns 1 for an event, 0 otherwise. */
+static int print_message(const rd_kafka_message_t *m)
+{
+	struct cw_event ev;
+	enum cw_event_error e;
+	char *json;
+
+	if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			fprintf(stderr, "circuitwatch events: %s\n", rd_kafka_message_errstr(m));
+		return 0;
+	}
+	e = decode(m, &ev);
+	if (e != CW_EVENT_OK) {
+		fprintf(stderr,
+			"circuitwatch events: partition %d offset %lld: not an event (%s)\n",
+			(int)m->partition, (long long)m->offset, cw_event_error_name(e));
+		return 0;
+	}
+	json = cw_event_encode_json(&ev);
+	if (json == NULL)
+		return 0;
+	printf("%s\n", json);
+	fflush(stdout); /* a line at a time, for pipes and tests */
+	free(json);
+	return 1;
+}
+
+int kafka_events_main(int argc, char **argv)
+{
+	struct consume_opts o = {0};
+	rd_kafka_t *rk;
+	long n = 0;
+	double idle_since;
+
+	if (parse(argc, argv, &o) != 0) {
+		events_usage(stderr);
+		return 2;
+	}
+	if ((rk = consumer_new(&o)) == NULL)
+		return 2;
+	if (assign_all(rk, &o, mono() + (o.timeout > 0 ? o.timeout : 30)) != 0) {
+		rd_kafka_destroy(rk);
+		return 1;
+	}
+	idle_since = mono();
+	while (o.max == 0 || n < o.max) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, EVENTS_POLL_MS);
+
+		if (m == NULL) {
+			if (o.timeout > 0 && mono() - idle_since >= o.timeout)
+				break;
+			continue;
+		}
+		idle_since = mono();
+		n += print_message(m);
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+	return 0;
+}
