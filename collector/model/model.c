@@ -304,7 +304,9 @@ static bool router_matches(const struct model_router *r, const char *want)
 }
 
 /* Finds the configured neighbour this peer is: same address and ASN, on a
- * link whose router (when given) is this router. */
+ * link whose router (when given) is this router. ASN 0 means not known (a
+ * capture that started after the OPENs; RFC 7607: AS 0 is never a peer's),
+ * and then the address decides. */
 static void map_peer(const struct cfg_config *cfg, struct model_peer *p)
 {
 	p->circuit = NULL;
@@ -328,7 +330,8 @@ static void map_peer(const struct cfg_config *cfg, struct model_peer *p)
 					size_t alen = nb->family == AF_INET ? 4 : 16;
 
 					if ((nb->family == AF_INET ? 4 : 6) != p->hkey.family ||
-					    memcmp(nb->addr, p->hkey.addr, alen) != 0 || nb->asn != p->asn)
+					    memcmp(nb->addr, p->hkey.addr, alen) != 0 ||
+					    (p->asn != 0 && nb->asn != p->asn))
 						continue;
 					p->circuit = ci;
 					p->link = l;

@@ -258,6 +258,32 @@ static void test_redundancy(void **state)
 	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
 }
 
+/* ASN 0 is not known (a capture that started after the OPENs): the
+ * address decides; a known other ASN still does not map. */
+static void test_unknown_asn_maps_by_address(void **state)
+{
+	static const char y[] = "circuits:\n  - id: dx-1\n    provider: directconnect\n"
+				"    bandwidth: 1Gbps\n    links:\n      primary:\n"
+				"        peerings: [{type: private, neighbors: [{address: 198.18.5.2, "
+				"asn: 7224}]}]\n";
+	struct fx *f = *state;
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	struct model_router *r = model_router_get(f->m, "pcap", "eth9");
+	struct model_peer_key k = key4(198, 18, 5, 2);
+
+	assert_int_equal(cfg_load_buffer("u.yaml", y, strlen(y), &cfg, &errs), 0);
+	model_apply_config(f->m, cfg);
+	model_peer_up(f->m, model_peer_get(f->m, r, &k, 0, 0), 1);
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"pcap\",router=\"eth9\",peer=\"198.18.5.2\","
+		       "peer_as=\"0\",rd=\"\",circuit=\"dx-1\",link=\"primary\",peering=\"private\"} 1");
+	model_peer_get(f->m, r, &k, 65099, 0);
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"pcap\",router=\"eth9\",peer=\"198.18.5.2\","
+		       "peer_as=\"65099\",rd=\"\",circuit=\"\",link=\"\",peering=\"\"} 1");
+	model_apply_config(f->m, f->cfg);
+	cfg_free(cfg);
+}
+
 static void test_counters_stats_and_headroom(void **state)
 {
 	struct fx *f = *state;
@@ -317,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters_stats_and_headroom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rd_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redundancy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_asn_maps_by_address, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
