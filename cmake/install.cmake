@@ -17,6 +17,8 @@ install(FILES deploy/systemd/circuitwatch.sysusers
 install(FILES deploy/etc/circuitwatch.yaml
         DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/circuitwatch)
 install(FILES deploy/examples/circuitwatch.yaml deploy/examples/demo.yaml
+              deploy/examples/plans.yaml deploy/examples/expressroute-direct.yaml
+              deploy/examples/directconnect.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 foreach(dir dashboards)

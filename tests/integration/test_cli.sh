@@ -18,6 +18,10 @@ check "check-config accepts the demo config" test "$rc" = 0
 check "check-config counts the demo circuits" grep -q "valid (3 circuits)" <<<"$out"
 out=$("$CW_BIN" check-config "$CW_SOURCE_DIR/deploy/examples/circuitwatch.yaml"); rc=$?
 check "check-config accepts the reference example" test "$rc" = 0
+for f in expressroute-direct directconnect; do
+  "$CW_BIN" check-config "$CW_SOURCE_DIR/deploy/examples/$f.yaml" >/dev/null
+  check "check-config accepts the example deploy/examples/$f.yaml" test "$?" = 0
+done
 
 # the configuration snippets in the README stay valid
 python3 - "$CW_SOURCE_DIR/README.md" "$WORK" <<'PY'

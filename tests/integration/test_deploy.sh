@@ -38,7 +38,9 @@ DESTDIR="$WORK/stage" cmake --install "$BUILD" --prefix /usr >"$WORK/install.log
 check "cmake --install succeeds" test "$rc" = 0
 for f in usr/bin/circuitwatch usr/lib/systemd/system/circuitwatch.service \
          usr/lib/sysusers.d/circuitwatch.conf usr/share/doc/circuitwatch/examples/circuitwatch.yaml \
-         usr/share/doc/circuitwatch/README.md; do
+         usr/share/doc/circuitwatch/README.md usr/share/doc/circuitwatch/examples/plans.yaml \
+         usr/share/doc/circuitwatch/examples/expressroute-direct.yaml \
+         usr/share/doc/circuitwatch/examples/directconnect.yaml; do
   check "installed: /$f" test -s "$WORK/stage/$f"
 done
 # the configuration goes to /etc only when configured with the prefix /usr
@@ -149,5 +151,7 @@ PASSED=$((PASSED + $(grep -c '^ok' "$WORK/static")))
 FAILED=$((FAILED + $(grep -c '^FAIL' "$WORK/static")))
 grep -q '^Traceback' "$WORK/static" && bad "static checks raised an exception"
 check "the compose stack's config is valid" "$CW_BIN" check-config "$D/compose/circuitwatch.yaml"
+check "the installed examples are valid where they are installed (plans_file next to them)" \
+  "$CW_BIN" check-config "$WORK/stage/usr/share/doc/circuitwatch/examples/expressroute-direct.yaml"
 check "the Kubernetes ConfigMap's config is valid" "$CW_BIN" check-config "$WORK/k8s-config.yaml"
 finish
