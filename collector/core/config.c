@@ -1659,58 +1659,85 @@ static int check_user(struct walk *w, const struct node *k, const struct node *v
 	return 0;
 }
 
-/* A free-form mapping user -> hash. off: array; off2: size_t count. */
-static int p_users(struct walk *w, struct frame *fr, const struct field *f,
-		   struct node *n, void *obj)
+/* Free-form mappings of scalar keys to scalar values (basic auth users,
+ * librdkafka properties) are stored as arrays of struct cfg_kv or of a
+ * struct with the same layout. */
+_Static_assert(sizeof(struct cfg_basic_auth_user) == sizeof(struct cfg_kv) &&
+		       offsetof(struct cfg_basic_auth_user, username) == offsetof(struct cfg_kv, key) &&
+		       offsetof(struct cfg_basic_auth_user, password_hash) ==
+			       offsetof(struct cfg_kv, value),
+	       "a basic auth user is stored as a key/value pair");
+
+/* check says whether one pair is acceptable, after reporting why not. */
+typedef int (*pair_check_fn)(struct walk *w, const struct node *k, const struct node *v);
+
+/* off: struct cfg_kv array; off2: size_t count; at least f->min pairs and,
+ * when f->max is set, at most f->max. noun names one entry in errors. */
+static int p_pairs(struct walk *w, const struct field *f, struct node *n, void *obj,
+		   const char *expect, const char *noun, pair_check_fn check)
 {
-	struct cfg_basic_auth_user *u;
+	struct cfg_kv *kv;
 	size_t pairs, *count = at(obj, f->off2);
 	int rc = 0;
 
-	(void)fr;
 	if (n->kind == N_BAD)
 		return -1;
 	if (n->kind != N_MAP && !is_null(n)) {
-		bad_value(w, n, "a mapping of user name to password hash");
+		bad_value(w, n, expect);
 		return -1;
 	}
 	pairs = n->kind == N_MAP ? n->n / 2 : 0;
 	if (pairs < f->min) {
-		err_here(w, n->loc, "needs at least one user");
+		err_here(w, n->loc, "needs at least one %s", noun);
 		return -1;
 	}
+	if (f->max && pairs > f->max) {
+		err_here(w, n->loc, "at most %llu %s entries", (unsigned long long)f->max, noun);
+		return -1;
+	}
+	if (pairs == 0)
+		return 0;
 	mark_dup_keys(w, n);
-	u = calloc(pairs, sizeof *u);
-	if (!u)
+	kv = calloc(pairs, sizeof *kv);
+	if (!kv)
 		return oom(w, n->loc);
-	*(struct cfg_basic_auth_user **)at(obj, f->off) = u;
+	*(struct cfg_kv **)at(obj, f->off) = kv;
 	for (size_t i = 0; i < pairs; i++) {
 		const struct node *k = n->v[2 * i], *v = n->v[2 * i + 1];
 
-		if (k->kind != N_SCALAR || k->dup || check_user(w, k, v) < 0) {
+		if (k->kind != N_SCALAR || k->dup || check(w, k, v) < 0) {
 			rc = -1;
 			continue;
 		}
-		u[*count].username = strdup(k->s);
-		u[*count].password_hash = strdup(v->s);
-		if (!u[(*count)++].password_hash || !u[*count - 1].username)
-			return oom(w, k->loc); /* counted: f_users frees both */
+		kv[*count].key = strdup(k->s);
+		kv[*count].value = strdup(v->s);
+		if (!kv[(*count)++].key || !kv[*count - 1].value)
+			return oom(w, k->loc); /* counted: f_pairs frees both */
 	}
 	return rc;
 }
 
-static void f_users(const struct field *f, void *obj)
+static void f_pairs(const struct field *f, void *obj)
 {
-	struct cfg_basic_auth_user **u = at(obj, f->off);
+	struct cfg_kv **kv = at(obj, f->off);
 	size_t *count = at(obj, f->off2);
 
-	for (size_t i = 0; *u && i < *count; i++) {
-		free((*u)[i].username);
-		free((*u)[i].password_hash);
+	for (size_t i = 0; *kv && i < *count; i++) {
+		free((*kv)[i].key);
+		free((*kv)[i].value);
 	}
-	free(*u);
-	*u = NULL;
+	free(*kv);
+	*kv = NULL;
 	*count = 0;
+}
+
+/* A mapping user -> crypt(3) hash. */
+static int p_users(struct walk *w, struct frame *fr, const struct field *f,
+		   struct node *n, void *obj)
+{
+	(void)fr;
+	return p_pairs(w, f, n, obj, "a mapping of user name to password hash", "user",
+		       check_user);
 }
 
 /* One item of a prefix list, with where it was for the duplicate check. */
@@ -2130,7 +2157,7 @@ static const struct ftype t_duration = {p_duration, NULL};
 static const struct ftype t_duration_ms = {p_duration_ms, NULL};
 static const struct ftype t_bandwidth = {p_bandwidth, f_bandwidth};
 static const struct ftype t_listen = {p_listen, f_listen};
-static const struct ftype t_users = {p_users, f_users};
+static const struct ftype t_users = {p_users, f_pairs};
 static const struct ftype t_section = {p_section, f_section};
 static const struct ftype t_list = {p_list, f_list};
 static const struct ftype t_prefixes = {p_prefixes, f_prefixes};
@@ -3577,70 +3604,30 @@ static bool valid_topic(const char *s, size_t len)
 	return len > 0 && len <= KAFKA_TOPIC_MAX;
 }
 
+/* A property name and a scalar value; the value may be empty. */
+static int check_kv(struct walk *w, const struct node *k, const struct node *v)
+{
+	if (k->len == 0 || memchr(k->s, '\0', k->len))
+		return -1;
+	if (v->kind != N_SCALAR || v->len > KAFKA_PROP_MAX || memchr(v->s, '\0', v->len)) {
+		bad_value(w, v, "a scalar value");
+		return -1;
+	}
+	return 0;
+}
+
 /* A free-form mapping of librdkafka property -> value (scalars; numbers and
  * booleans as written). librdkafka itself checks names and values when the
- * exporter starts. off: struct cfg_kv array; off2: size_t count. */
+ * exporter starts. */
 static int p_kv(struct walk *w, struct frame *fr, const struct field *f, struct node *n,
 		void *obj)
 {
-	struct cfg_kv *kv;
-	size_t pairs, *count = at(obj, f->off2);
-	int rc = 0;
-
 	(void)fr;
-	if (n->kind == N_BAD)
-		return -1;
-	if (n->kind != N_MAP && !is_null(n)) {
-		bad_value(w, n, "a mapping of librdkafka property to value");
-		return -1;
-	}
-	pairs = n->kind == N_MAP ? n->n / 2 : 0;
-	if (pairs > f->max) {
-		err_here(w, n->loc, "at most %llu properties", (unsigned long long)f->max);
-		return -1;
-	}
-	if (pairs == 0)
-		return 0;
-	mark_dup_keys(w, n);
-	kv = calloc(pairs, sizeof *kv);
-	if (!kv)
-		return oom(w, n->loc);
-	*(struct cfg_kv **)at(obj, f->off) = kv;
-	for (size_t i = 0; i < pairs; i++) {
-		const struct node *k = n->v[2 * i], *v = n->v[2 * i + 1];
-
-		if (k->kind != N_SCALAR || k->dup || k->len == 0 || memchr(k->s, '\0', k->len)) {
-			rc = -1;
-			continue;
-		}
-		if (v->kind != N_SCALAR || v->len > KAFKA_PROP_MAX || memchr(v->s, '\0', v->len)) {
-			bad_value(w, v, "a scalar value");
-			rc = -1;
-			continue;
-		}
-		kv[*count].key = strdup(k->s);
-		kv[*count].value = strdup(v->s);
-		if (!kv[(*count)++].key || !kv[*count - 1].value)
-			return oom(w, k->loc); /* counted: f_kv frees both */
-	}
-	return rc;
+	return p_pairs(w, f, n, obj, "a mapping of librdkafka property to value", "property",
+		       check_kv);
 }
 
-static void f_kv(const struct field *f, void *obj)
-{
-	struct cfg_kv **kv = at(obj, f->off);
-	size_t *count = at(obj, f->off2);
-
-	for (size_t i = 0; *kv && i < *count; i++) {
-		free((*kv)[i].key);
-		free((*kv)[i].value);
-	}
-	free(*kv);
-	*kv = NULL;
-	*count = 0;
-}
-
-static const struct ftype t_kv = {p_kv, f_kv};
+static const struct ftype t_kv = {p_kv, f_pairs};
 
 static void init_kafka(void *obj)
 {
