@@ -7,11 +7,16 @@ CW_BIN=${1:?usage: test.sh PATH/TO/circuitwatch}
 CW_SOURCE_DIR=${CW_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WORK=$(mktemp -d /tmp/cw-it.XXXXXX)
 PIDS=()
+NETNS=()
 PASSED=0
 FAILED=0
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  for n in "${NETNS[@]}"; do
+    ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
   wait 2>/dev/null
   if [ "$FAILED" -eq 0 ]; then rm -rf "$WORK"; else echo "kept $WORK for inspection"; fi
 }
@@ -83,6 +88,25 @@ until_true() {
   local t=$1; shift
   for _ in $(seq 1 $((t * 10))); do "$@" && return 0; sleep 0.1; done
   return 1
+}
+
+# netns_pair NS1 NS2 IF1 IF2 [MAC1 MAC2] — two network namespaces (lo up)
+# joined by a veth pair, IF1 in NS1 and IF2 in NS2, both up; the
+# namespaces and their processes go on exit. Skips without root or
+# namespaces.
+netns_pair() {
+  [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+  ip netns add "$1" 2>/dev/null || skip "cannot create network namespaces here"
+  NETNS+=("$1")
+  ip netns add "$2" || skip "cannot create a second network namespace"
+  NETNS+=("$2")
+  ip link add "$3" ${5:+address "$5"} type veth peer name "$4" ${6:+address "$6"} \
+    || skip "cannot create a veth pair here"
+  ip link set "$3" netns "$1"
+  ip link set "$4" netns "$2"
+  for n in "$1" "$2"; do ip -n "$n" link set lo up; done
+  ip -n "$1" link set "$3" up
+  ip -n "$2" link set "$4" up
 }
 
 # ---- the two-router lab of the BGP tests (namespaces made by the test;

@@ -20,22 +20,7 @@ IFA=cwbl$tag-a
 IFB=cwbl$tag-b
 MACA=02:00:00:00:b1:01
 MACB=02:00:00:00:b1:02
-ip netns add "$NS" || skip "cannot create network namespaces here"
-ip netns add "$PEER"
-cleanup_ns() {
-  for n in "$NS" "$PEER"; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$n" 2>/dev/null
-  done
-  cleanup
-}
-trap cleanup_ns EXIT
-ip link add "$IFA" address "$MACA" type veth peer name "$IFB" address "$MACB"
-ip link set "$IFA" netns "$NS"
-ip link set "$IFB" netns "$PEER"
-for n in "$NS" "$PEER"; do ip -n "$n" link set lo up; done
-ip -n "$NS" link set "$IFA" up
-ip -n "$PEER" link set "$IFB" up
+netns_pair "$NS" "$PEER" "$IFA" "$IFB" "$MACA" "$MACB"
 inA() { ip netns exec "$NS" "$@"; }
 
 PORT=10179

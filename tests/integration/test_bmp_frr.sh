@@ -16,26 +16,11 @@ need gobgpd; need gobgp; need vtysh
 tag=$$
 R1=cw$tag-r1
 R2=cw$tag-r2
-ip netns add "$R1" || skip "cannot create network namespaces here"
-ip netns add "$R2"
-cleanup_ns() {
-  for n in "$R1" "$R2"; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$n" 2>/dev/null
-  done
-  cleanup
-}
-trap cleanup_ns EXIT
-ip link add "cw$tag-a" type veth peer name "cw$tag-b"
-ip link set "cw$tag-a" netns "$R1"
-ip link set "cw$tag-b" netns "$R2"
+netns_pair "$R1" "$R2" "cw$tag-a" "cw$tag-b"
 ip -n "$R1" addr add 198.18.1.1/30 dev "cw$tag-a"
 ip -n "$R1" addr add 2001:db8:1::1/64 dev "cw$tag-a" nodad
 ip -n "$R2" addr add 198.18.1.2/30 dev "cw$tag-b"
 ip -n "$R2" addr add 2001:db8:1::2/64 dev "cw$tag-b" nodad
-for n in "$R1" "$R2"; do ip -n "$n" link set lo up; done
-ip -n "$R1" link set "cw$tag-a" up
-ip -n "$R2" link set "cw$tag-b" up
 in1() { ip netns exec "$R1" "$@"; }
 in2() { ip netns exec "$R2" "$@"; }
 

@@ -19,26 +19,11 @@ IF1=cwc$tag-a
 IF2=cwc$tag-b
 MAC1=02:00:00:00:c1:01
 MAC2=02:00:00:00:c1:02
-ip netns add "$R1" || skip "cannot create network namespaces here"
-ip netns add "$R2"
-cleanup_ns() {
-  for n in "$R1" "$R2"; do
-    ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null
-    ip netns del "$n" 2>/dev/null
-  done
-  cleanup
-}
-trap cleanup_ns EXIT
-ip link add "$IF1" address "$MAC1" type veth peer name "$IF2" address "$MAC2"
-ip link set "$IF1" netns "$R1"
-ip link set "$IF2" netns "$R2"
+netns_pair "$R1" "$R2" "$IF1" "$IF2" "$MAC1" "$MAC2"
 ip -n "$R1" addr add 198.18.1.1/30 dev "$IF1"
 ip -n "$R1" addr add 2001:db8:1::1/64 dev "$IF1" nodad
 ip -n "$R2" addr add 198.18.1.2/30 dev "$IF2"
 ip -n "$R2" addr add 2001:db8:1::2/64 dev "$IF2" nodad
-for n in "$R1" "$R2"; do ip -n "$n" link set lo up; done
-ip -n "$R1" link set "$IF1" up
-ip -n "$R2" link set "$IF2" up
 in1() { ip netns exec "$R1" "$@"; }
 in2() { ip netns exec "$R2" "$@"; }
 
