@@ -5,7 +5,8 @@
 # the BGP sessions of their ExpressRoute private peering with a few thousand
 # routes, as a router streaming BMP to 127.0.0.1:1790 would show them; and,
 # from a generated capture (tests/tools/gen_pcap), passive BGP sessions and
-# per-VLAN traffic as a SPAN port would show them.
+# per-VLAN traffic as a SPAN port would show them; the loopback's interface
+# counters; and alert rules firing on what is missing (circuitwatch_alerts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,24 @@ capture:
   enabled: true
   file: "$data/wire.pcap"
   local_macs: ["02:00:00:00:00:01"]
+
+# the loopback's counters every second (the demo links' interfaces do not
+# exist here: they show as absent)
+ifstats:
+  interval: 1s
+  interfaces: [lo]
+
+# a few of the example config's default rules: the flapped captured
+# sessions and the demo circuits' missing secondary sessions fire them
+alerts:
+  interval: 1s
+  rules:
+    - {name: BGPSessionDown, metric: circuitwatch_bgp_session_up, op: "<", threshold: 1,
+       for: 5s, severity: critical, summary: a BGP session of the circuit is down}
+    - {name: RedundancyDegraded, metric: circuitwatch_circuit_redundant, op: "<", threshold: 1,
+       for: 5s, severity: critical, event: redundancy}
+    - {name: BMPRouterGone, metric: circuitwatch_bmp_router_up, op: "<", threshold: 1,
+       for: 5s, event: source}
 YAML
 
 "$bin/collector/circuitwatch" run --config "$data/demo.yaml" &

@@ -891,7 +891,8 @@ void model_publish(struct model *m)
 		const struct model_router *r = m->routers[i];
 		const struct model_peer *p, *tmp;
 
-		publish_router(m, r);
+		if (strcmp(r->source, "bmp") == 0) /* a capture input is not a BMP router */
+			publish_router(m, r);
 		HASH_ITER(hh, r->peers, p, tmp) publish_peer(m, p);
 	}
 	publish_redundancy(m);

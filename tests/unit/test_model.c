@@ -280,6 +280,8 @@ static void test_unknown_asn_maps_by_address(void **state)
 	model_peer_get(f->m, r, &k, 65099, 0);
 	assert_line(f, "circuitwatch_bgp_session_up{source=\"pcap\",router=\"eth9\",peer=\"198.18.5.2\","
 		       "peer_as=\"65099\",rd=\"\",circuit=\"\",link=\"\",peering=\"\"} 1");
+	/* a capture input is no BMP router: no router series for it */
+	assert_no(f, "circuitwatch_bmp_router_up{router=\"eth9\"}");
 	model_apply_config(f->m, f->cfg);
 	cfg_free(cfg);
 }
