@@ -98,7 +98,7 @@ def garbage(host, port, family):
 def delay(host, port, family, lo, hi, count):
     """Each reply is held: the round trip is in [lo, hi), and the reply's
     timestamps put the hold on the path, not in the reflector (its
-    transmit timestamp is when it was queued: residence < 5 ms)."""
+    transmit timestamp is when it was queued: residence < a quarter of it)."""
     s = sock(family, 64)
     for seq in range(count):
         pkt, _ = test_packet(seq, 44)
@@ -110,7 +110,10 @@ def delay(host, port, family, lo, hi, count):
         held = ntp_float(r[1], r[2]) - ntp_float(r[5], r[6])
         if not (lo <= rtt < hi):
             fail(f"round trip {rtt * 1000:.1f} ms outside [{lo * 1000:.0f}, {hi * 1000:.0f}) ms")
-        if not (0 <= held < 0.005):
+        # the hold (lo, at least 200 ms here) must not show as residence;
+        # what does is the time from the kernel's receive timestamp to the
+        # queue, a few ms, more on a loaded machine
+        if not (0 <= held < lo / 4):
             fail(f"reflector residence {held * 1000:.1f} ms: the hold must count as path delay")
     print("delay ok")
 
