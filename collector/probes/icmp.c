@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "writer.h"
 
 #define V4_ECHO_REPLY 0      /* RFC 792 */
 #define V4_UNREACH 3
@@ -20,18 +21,6 @@
 #define V6_HDR_LEN 40
 #define V4_PROTO_ICMP 1
 #define V6_NEXT_ICMP 58
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
 
 uint16_t probe_inet_checksum(const uint8_t *buf, size_t len)
 {
@@ -56,14 +45,14 @@ int probe_icmp_encode_echo(uint8_t *buf, size_t cap, bool v6, uint16_t id, uint1
 		return -1;
 	memset(buf, 0, len);
 	buf[0] = v6 ? V6_ECHO_REQUEST : V4_ECHO_REQUEST;
-	put16(buf + 4, id);
-	put16(buf + 6, seq);
-	put32(buf + 8, PROBE_ICMP_MAGIC);
-	put32(buf + 12, tag->tidx);
-	put32(buf + 16, tag->tuid);
-	put32(buf + 20, tag->tseq);
+	wire_put_u16(buf + 4, id);
+	wire_put_u16(buf + 6, seq);
+	wire_put_u32(buf + 8, PROBE_ICMP_MAGIC);
+	wire_put_u32(buf + 12, tag->tidx);
+	wire_put_u32(buf + 16, tag->tuid);
+	wire_put_u32(buf + 20, tag->tseq);
 	if (!v6)
-		put16(buf + 2, probe_inet_checksum(buf, len));
+		wire_put_u16(buf + 2, probe_inet_checksum(buf, len));
 	return (int)len;
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "reader.h"
+#include "writer.h"
 
 /* Seconds from the NTP prime epoch (1900-01-01) to the Unix epoch
  * (1970-01-01): RFC 868 / RFC 5905 Figure 4. */
@@ -31,24 +32,10 @@
 #define STAMP_OFF_SND_ERR 36
 #define STAMP_OFF_SND_TTL 40
 
-static void put_u16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static void put_ntp(uint8_t *p, struct probe_ntp t)
 {
-	put_u32(p, t.sec);
-	put_u32(p + 4, t.frac);
+	wire_put_u32(p, t.sec);
+	wire_put_u32(p + 4, t.frac);
 }
 
 static int get_ntp(struct wire_reader *r, struct probe_ntp *t)
@@ -73,10 +60,10 @@ int probe_stamp_encode_test(uint8_t *buf, size_t cap, size_t len, const struct p
 {
 	if (t == NULL || stamp_prepare(buf, cap, len) != 0)
 		return -1;
-	put_u32(buf + STAMP_OFF_SEQ, t->seq);
+	wire_put_u32(buf + STAMP_OFF_SEQ, t->seq);
 	put_ntp(buf + STAMP_OFF_TS, t->ts);
-	put_u16(buf + STAMP_OFF_ERR, t->err_est);
-	put_u16(buf + STAMP_OFF_SSID, t->ssid);
+	wire_put_u16(buf + STAMP_OFF_ERR, t->err_est);
+	wire_put_u16(buf + STAMP_OFF_SSID, t->ssid);
 	return (int)len;
 }
 
@@ -104,14 +91,14 @@ int probe_stamp_encode_reply(uint8_t *buf, size_t cap, size_t len,
 {
 	if (r == NULL || stamp_prepare(buf, cap, len) != 0)
 		return -1;
-	put_u32(buf + STAMP_OFF_SEQ, r->seq);
+	wire_put_u32(buf + STAMP_OFF_SEQ, r->seq);
 	put_ntp(buf + STAMP_OFF_TS, r->ts);
-	put_u16(buf + STAMP_OFF_ERR, r->err_est);
-	put_u16(buf + STAMP_OFF_SSID, r->ssid);
+	wire_put_u16(buf + STAMP_OFF_ERR, r->err_est);
+	wire_put_u16(buf + STAMP_OFF_SSID, r->ssid);
 	put_ntp(buf + STAMP_OFF_RX_TS, r->rx_ts);
-	put_u32(buf + STAMP_OFF_SND_SEQ, r->sender_seq);
+	wire_put_u32(buf + STAMP_OFF_SND_SEQ, r->sender_seq);
 	put_ntp(buf + STAMP_OFF_SND_TS, r->sender_ts);
-	put_u16(buf + STAMP_OFF_SND_ERR, r->sender_err_est);
+	wire_put_u16(buf + STAMP_OFF_SND_ERR, r->sender_err_est);
 	buf[STAMP_OFF_SND_TTL] = r->sender_ttl;
 	return (int)len;
 }
