@@ -8,6 +8,8 @@ set -euo pipefail
 # installs only these: install-deps.sh --build).
 BUILD_PACKAGES=(
   build-essential cmake pkgconf git
+  # CPack's shlibdeps (the .deb's Depends) runs file(1) on the binary
+  file
   libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
   libjansson-dev libmnl-dev uthash-dev
@@ -34,6 +36,8 @@ PACKAGES=(
   kcat protobuf-compiler
   # billing: IANA zone files (TZif) for billing cycles in local time, and the tz tests
   tzdata
+  # tests/fresh-machine.sh: a minimal Debian 12 root to prove this list complete
+  debootstrap
 )
 
 if [ "${1:-}" = --build ]; then
