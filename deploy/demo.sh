@@ -15,7 +15,15 @@ cmake --preset release >/dev/null
 cmake --build --preset release -j "$(nproc)"
 bin=build/release
 data=$(mktemp -d /tmp/circuitwatch-demo.XXXXXX)
-trap 'pkill -f -- "$data" 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$data"' EXIT
+# Every step may fail (nothing left to kill) without stopping the rest:
+# under set -e a failing command would end the trap before rm -rf.
+cleanup() {
+  pkill -f -- "$data" 2>/dev/null || true
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$data"
+}
+trap cleanup EXIT
 
 # Microsoft's edges (AS 12076) on the primary and secondary link of er-ams-prod
 "$bin/tests/gen_bmp_table" --ipv4 3000 --ipv6 500 --sets 400 --peer-as 12076 \
