@@ -90,16 +90,26 @@ until_true() {
   return 1
 }
 
+# netns_add NS — a network namespace that this test can enter, removed on
+# exit with its processes. Skips at once (no waiting for ctest's timeout)
+# without root, when namespaces cannot be made, or when they cannot be
+# entered (ip netns exec needs "/" to be a mount point, which a plain chroot
+# is not).
+netns_add() {
+  [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+  ip netns add "$1" 2>/dev/null || skip "cannot create network namespaces here"
+  NETNS+=("$1")
+  ip netns exec "$1" true 2>/dev/null \
+    || skip "cannot enter a network namespace here (ip netns exec fails: is / a mount point?)"
+}
+
 # netns_pair NS1 NS2 IF1 IF2 [MAC1 MAC2] — two network namespaces (lo up)
 # joined by a veth pair, IF1 in NS1 and IF2 in NS2, both up; the
 # namespaces and their processes go on exit. Skips without root or
 # namespaces.
 netns_pair() {
-  [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-  ip netns add "$1" 2>/dev/null || skip "cannot create network namespaces here"
-  NETNS+=("$1")
-  ip netns add "$2" || skip "cannot create a second network namespace"
-  NETNS+=("$2")
+  netns_add "$1"
+  netns_add "$2"
   ip link add "$3" ${5:+address "$5"} type veth peer name "$4" ${6:+address "$6"} \
     || skip "cannot create a veth pair here"
   ip link set "$3" netns "$1"

@@ -161,7 +161,7 @@ for t in gen_bmp_table bmp_replay gen_pcap; do
   [ -x "$BUILD/tests/$t" ] || skip "$BUILD/tests/$t not built"
 done
 NS=cwdb-$$ V=cwdb$$ VP=cwdb$$p
-ip netns add "$NS" 2>/dev/null || skip "cannot create network namespaces"
+netns_add "$NS"
 trap 'cleanup; ip netns del "$NS" 2>/dev/null; ip link del "$V" 2>/dev/null' EXIT
 trap 'exit 143' INT TERM
 in_ns() { ip netns exec "$NS" "$@"; }

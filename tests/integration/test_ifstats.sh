@@ -16,8 +16,8 @@ need curl; need python3; need ip
 tag=$$
 NA=cwif$tag-a   # circuitwatch's side
 NB=cwif$tag-b   # the "provider" side
-ip netns add "$NA" || skip "cannot create network namespaces here"
-ip netns add "$NB"
+netns_add "$NA"
+netns_add "$NB"
 cleanup_ns() {
   for n in "$NA" "$NB"; do
     ip netns pids "$n" 2>/dev/null | xargs -r kill -9 2>/dev/null

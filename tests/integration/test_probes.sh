@@ -21,8 +21,8 @@ need nft
 [ "$(id -u)" -eq 0 ] || skip "needs root for network namespaces"
 C=cwpr-c$$
 R=cwpr-r$$
-ip netns add "$C" 2>/dev/null || skip "cannot create network namespaces"
-ip netns add "$R" || { ip netns del "$C"; skip "cannot create network namespaces"; }
+netns_add "$C"
+netns_add "$R"
 ns_cleanup() {
   cleanup
   ip netns del "$C" 2>/dev/null
