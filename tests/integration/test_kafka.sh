@@ -76,13 +76,18 @@ YAML
 events_logged() { grep -h 'msg="kafka: event"' "$WORK"/cw*.log 2>/dev/null | wc -l; }
 replay() { "$B/bmp_replay" 127.0.0.1 "$bport" "$WORK/updown.bmp" > /dev/null; }
 metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+# conditions for until_true: each call reads afresh (a "$(...)" argument
+# would be read once, before the first try, and never poll)
+logged_ge() { [ "$(events_logged)" -ge "$1" ]; }
+spool_bytes_is() { [ "$(metric circuitwatch_kafka_spool_bytes)" = "$1" ]; }
+spool_bytes_not() { [ "$(metric circuitwatch_kafka_spool_bytes)" != "$1" ]; }
 
 # ---- 1: brokers up, protobuf ----
 config "$WORK/cw1.yaml" protobuf
 start_cw "$WORK/cw1.log" run --config "$WORK/cw1.yaml"
 check "daemon 1 ready" wait_http "http://127.0.0.1:$port/-/ready"
 replay
-check "8 session events emitted" until_true 10 test "$(events_logged)" -ge 8
+check "8 session events emitted" until_true 10 logged_ge 8
 delivered() { [ "$(metric 'circuitwatch_kafka_messages_delivered_total{topic="events"}')" = "$1" ]; }
 check "8 delivered (acks=all)" until_true 15 delivered 8
 
@@ -107,7 +112,7 @@ mock down
 until_true 5 grep -c '^ok$' "$WORK/mock.out" > /dev/null
 spooled0=$(metric circuitwatch_kafka_spooled_total)
 replay
-check "8 more events emitted while the brokers are down" until_true 10 test "$(events_logged)" -ge 16
+check "8 more events emitted while the brokers are down" until_true 10 logged_ge 16
 spooled_more() { [ "$(metric circuitwatch_kafka_spooled_total)" -ge $((spooled0 + 4)) ]; }
 check "beyond queue_max_messages (4) they are spooled" until_true 5 spooled_more
 # the gauge is published on the exporter's own tick, after the spooling it
@@ -123,12 +128,12 @@ config "$WORK/cw2.yaml" json
 start_cw "$WORK/cw2.log" run --config "$WORK/cw2.yaml"
 check "daemon 2 ready (brokers still down)" wait_http "http://127.0.0.1:$port/-/ready"
 replay
-check "8 more events emitted by daemon 2" until_true 10 test "$(events_logged)" -ge 24
-check "spool holds them" until_true 5 test "$(metric circuitwatch_kafka_spool_bytes)" != 0
+check "8 more events emitted by daemon 2" until_true 10 logged_ge 24
+check "spool holds them" until_true 5 spool_bytes_not 0
 mock up
 check "all 24 delivered once the brokers are back" \
   until_true 30 sh -c "[ \"\$(kcat -C -b '$BS' -t cw.events -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)\" -ge 24 ]"
-check "spool drained" until_true 10 test "$(metric circuitwatch_kafka_spool_bytes)" = 0
+check "spool drained" until_true 10 spool_bytes_is 0
 check "nothing lost" test -z "$(curl -s "http://127.0.0.1:$port/metrics" | grep '^circuitwatch_kafka_events_lost_total' | awk '$2 != 0')"
 
 grep -h 'msg="kafka: event"' "$WORK/cw1.log" "$WORK/cw2.log" > "$WORK/emitted.log"
