@@ -172,6 +172,15 @@ static bool stores_routes(const struct bgp_update *u, enum model_view view)
 	return view != MODEL_VIEW_ADJ_IN_PRE && (u->errors & ~next_hop_only) == 0;
 }
 
+/* Whether the UPDATE announces anything. The IPv4 NLRI field is always
+ * "present" (it is the rest of the message) and MP_REACH may carry only a
+ * next hop, so what counts is prefixes: a withdraw-only UPDATE has no
+ * attributes to store (RFC 4271 §4.3) and that is no error. */
+static bool announces(const struct bgp_update *u)
+{
+	return wire_left(&u->nlri.r) > 0 || (u->mp_reach.present && wire_left(&u->mp_reach.r) > 0);
+}
+
 void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum model_view view,
 			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
 {
@@ -194,7 +203,7 @@ void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum mod
 	}
 	apply_block(in, p, view, &u.withdrawn, 0);
 	apply_block(in, p, view, &u.mp_unreach, 0);
-	if (stores_routes(&u, view) && (u.nlri.present || u.mp_reach.present)) {
+	if (stores_routes(&u, view) && announces(&u)) {
 		size_t klen = attr_key(in, &u);
 
 		attrs = klen > 0 ? model_attrs_intern(in->m, in->key, klen) : 0;
