@@ -115,7 +115,9 @@ static void cs_peers_up(struct cap_source *s, struct cap_flow *f)
 	}
 }
 
-/* Down only when this connection is the one that brought the peer up. */
+/* Down only when this connection is the one that brought the peer up. A
+ * NOTIFICATION counts on the series of the side that sent it; the other
+ * side's down event still names it. */
 static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const char *reason)
 {
 	for (int side = 0; side < 2; side++) {
@@ -125,9 +127,14 @@ static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const char *
 		if (cp == NULL || cp->owner != cf)
 			continue;
 		cp->owner = NULL;
-		if (reason != NULL && model_peer_is_up(p))
+		if (reason == NULL || !model_peer_is_up(p))
+			continue;
+		if (cf->sess.notif_side == side || cf->sess.notif_code < 0)
 			model_peer_down(s->model, p, s->ts, reason, cf->sess.notif_code,
 					cf->sess.notif_subcode);
+		else
+			model_peer_down_notified(s->model, p, s->ts, reason, cf->sess.notif_code,
+						 cf->sess.notif_subcode);
 	}
 }
 
@@ -179,8 +186,8 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 		/* what our router sends its neighbour is what the provider counts
 		 * against the prefix limit */
 		if (cf->ours[side] && (p = cs_peer(s, f, !side, false)) != NULL)
-			model_ingest_update(s->ingest, p, MODEL_VIEW_ADJ_OUT_PRE,
-					    &cf->sess.ctx[side], msg, len);
+			model_ingest_sent_to(s->ingest, p, MODEL_VIEW_ADJ_OUT_PRE,
+					     &cf->sess.ctx[side], msg, len);
 	}
 }
 

@@ -20,6 +20,7 @@ struct dp_dir {
 	struct bgp_open open; /* pointer fields cleared: numbers only */
 	struct decode_bmp *bmp;
 	bool skip; /* BMP framing lost: the rest of the direction is ignored */
+	uint64_t skipped; /* BMP bytes passed over since the last gap */
 };
 
 /* flow->user */
@@ -126,6 +127,8 @@ static size_t dp_bgp_step(struct dp *dp, struct cap_flow *f, int side, const uin
 
 	cap_reasm_bgp_step(&f->dir[side], p, n, &st);
 	dp->st.resyncs += st.resynced;
+	if (st.kind == CAP_STEP_SKIP)
+		dp->st.resync_skipped_bytes += st.used;
 	if (st.kind == CAP_STEP_LOST)
 		dp_framing_lost(dp, f, side, bgp_error_reason_name(st.why));
 	else if (st.kind == CAP_STEP_MESSAGE)
@@ -134,6 +137,60 @@ static size_t dp_bgp_step(struct dp *dp, struct cap_flow *f, int side, const uin
 }
 
 /* ---- BMP ---------------------------------------------------------------- */
+
+/* A common header of version 4 with a sane length (the BMP v4 drafts
+ * keep RFC 7854 §4.1's layout). */
+static bool bmp_v4_header(const uint8_t *p, size_t n)
+{
+	struct wire_reader r;
+	uint8_t version, type;
+	uint32_t len;
+
+	wire_init(&r, p, n);
+	return wire_get_u8(&r, &version) == 0 && version == BMP_VERSION + 1 &&
+	       wire_get_u32(&r, &len) == 0 && wire_get_u8(&r, &type) == 0 &&
+	       len >= BMP_COMMON_HDR_LEN && len <= BMP_DEFAULT_MAX_MSG;
+}
+
+/* After a TCP gap or a mid-session start: bytes to pass over before the
+ * next plausible BMP message (bmp_resync), 0 to wait for more. Clears
+ * after_gap, says so in one line and counts the bytes once it is found. */
+static size_t dp_bmp_resync(struct dp *dp, struct cap_flow *f, int side, const uint8_t *p,
+			    size_t n)
+{
+	struct cap_reasm *r = &f->dir[side];
+	struct dp_dir *d = &((struct dp_flow *)f->user)->d[side];
+	bool fresh = f->mid_session[side] && r->st.gaps == 0;
+	size_t off;
+
+	if (fresh && d->skipped == 0 && n > 0 && p[0] == BMP_VERSION + 1) {
+		/* a stream that starts with a whole BMP v4 (draft) header is that
+		 * version, not a message cut by the capture's start: say so */
+		if (n < BMP_COMMON_HDR_LEN)
+			return 0;
+		if (bmp_v4_header(p, n)) {
+			dp_framing_lost(dp, f, side, bmp_error_reason_name(BMP_ERR_VERSION));
+			d->skip = true;
+			return n;
+		}
+	}
+	if (bmp_resync(p, n, BMP_DEFAULT_MAX_MSG, &off) == BMP_RESYNC_NEED_MORE || off > 0) {
+		d->skipped += off;
+		dp->st.resync_skipped_bytes += off;
+		return off;
+	}
+	r->after_gap = false;
+	if (fresh && d->skipped == 0)
+		return 0; /* the capture began on a message boundary */
+	dp->st.resyncs++;
+	dp_emit(dp,
+		json_pack("{sssssbsI}", "error", "resynchronised", "reason",
+			  fresh ? "mid_session" : "tcp_gap", "bmp", 1, "skipped_bytes",
+			  (json_int_t)d->skipped),
+		f, side);
+	d->skipped = 0;
+	return 0;
+}
 
 static size_t dp_bmp_step(struct dp *dp, struct cap_flow *f, int side, const uint8_t *p, size_t n)
 {
@@ -145,20 +202,14 @@ static size_t dp_bmp_step(struct dp *dp, struct cap_flow *f, int side, const uin
 
 	if (d->skip)
 		return n;
-	st = bmp_frame(p, n, BMP_DEFAULT_MAX_MSG, &mlen, &why);
 	if (r->after_gap) {
-		/* no marker to resynchronise on: a mid-session start is tried
-		 * when it frames as a version 3 message, a gap ends the direction */
-		bool fresh = f->mid_session[side] && r->st.gaps == 0 && r->st.delivered == 0;
+		/* BMP has no marker: the next message is found by its shape */
+		size_t used = dp_bmp_resync(dp, f, side, p, n);
 
-		if (!fresh || st == BMP_FRAME_ERROR) {
-			dp_framing_lost(dp, f, side,
-					fresh ? bmp_error_reason_name(why) : "tcp_gap");
-			d->skip = true;
-			return n;
-		}
-		r->after_gap = false;
+		if (used > 0 || r->after_gap)
+			return used;
 	}
+	st = bmp_frame(p, n, BMP_DEFAULT_MAX_MSG, &mlen, &why);
 	if (st == BMP_FRAME_NEED_MORE)
 		return 0;
 	if (st == BMP_FRAME_ERROR) {

@@ -11,8 +11,11 @@
  * BGP resynchronises on the marker after a TCP gap and when the capture
  * starts mid-session; UPDATEs are decoded with the context negotiated from
  * the two OPENs of the flow (defaults until both are seen). BMP has no
- * marker: after a gap the direction is skipped (a mid-session start is
- * accepted when its first bytes frame as a BMP v3 message).
+ * marker: after a gap or a mid-session start it resynchronises on the next
+ * plausible message (wire/bmp.h bmp_resync) and prints one
+ * {"error":"resynchronised",...,"skipped_bytes":N} line before it; a
+ * framing error inside the stream (another version, a bad length) still
+ * ends the direction.
  */
 #ifndef CW_DECODE_PCAP_H
 #define CW_DECODE_PCAP_H
@@ -30,8 +33,9 @@ struct decode_pcap_stats {
 	uint64_t tcp_segments; /* on the BGP or BMP port */
 	uint64_t bad_frames;   /* did not decode down to TCP (non-TCP included) */
 	uint64_t messages;     /* messages printed */
-	uint64_t resyncs;      /* BGP resynchronisations on the marker */
-	uint64_t framing_lost; /* BGP bytes skipped to resync, BMP directions given up */
+	uint64_t resyncs;      /* BGP resyncs on the marker, BMP resyncs on a message */
+	uint64_t resync_skipped_bytes; /* bytes passed over to get there (BGP and BMP) */
+	uint64_t framing_lost; /* bad BGP headers, BMP directions given up */
 	uint64_t gaps;         /* TCP gaps over all directions */
 	uint64_t flows;        /* TCP flows seen */
 	uint64_t flows_evicted; /* LRU evictions (table full) */

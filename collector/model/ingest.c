@@ -129,9 +129,11 @@ static void to_rib_prefix(const struct bgp_prefix *b, struct rib_prefix *r)
 	memcpy(r->addr, b->addr, r->family == 4 ? 4 : 16);
 }
 
-/* Applies every prefix of a block: withdraws when attrs is 0. */
+/* Applies every prefix of a block: withdraws when attrs is 0. count: the
+ * peer sent it (its counters and error reasons count it); else it was
+ * sent to the peer and only the view changes. */
 static void apply_block(struct model_ingest *in, struct model_peer *p, enum model_view view,
-			const struct bgp_nlri_block *b, rib_attr_id attrs)
+			const struct bgp_nlri_block *b, rib_attr_id attrs, bool count)
 {
 	struct bgp_nlri_iter it;
 	struct bgp_prefix bp;
@@ -142,15 +144,20 @@ static void apply_block(struct model_ingest *in, struct model_peer *p, enum mode
 	if (!b->present)
 		return;
 	if (af_of(b->afi, b->safi, &af) != 0 || bgp_nlri_iter_init(&it, b) != 0) {
-		model_peer_count_error(p, unsupported_afi_safi);
+		if (count)
+			model_peer_count_error(p, unsupported_afi_safi);
 		return;
 	}
 	while ((rc = bgp_nlri_next(&it, &bp)) == 1) {
+		enum rib_change c;
+
 		to_rib_prefix(&bp, &rp);
-		if (model_route(in->m, p, view, af, &rp, attrs) == RIB_FULL)
-			model_peer_count_error(p, "rib_full");
+		c = count ? model_route(in->m, p, view, af, &rp, attrs)
+			  : model_route_uncounted(in->m, p, view, af, &rp, attrs);
+		if (c == RIB_FULL)
+			model_peer_count_error(p, "rib_full"); /* our limit, on the view's peer */
 	}
-	if (rc < 0)
+	if (rc < 0 && count)
 		model_peer_count_error(p, bgp_error_reason_name(it.error));
 }
 
@@ -172,8 +179,17 @@ static bool stores_routes(const struct bgp_update *u, enum model_view view)
 	return view != MODEL_VIEW_ADJ_IN_PRE && (u->errors & ~next_hop_only) == 0;
 }
 
-void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum model_view view,
-			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
+/* Whether the UPDATE announces anything. The IPv4 NLRI field is always
+ * "present" (it is the rest of the message) and MP_REACH may carry only a
+ * next hop, so what counts is prefixes: a withdraw-only UPDATE has no
+ * attributes to store (RFC 4271 §4.3) and that is no error. */
+static bool announces(const struct bgp_update *u)
+{
+	return wire_left(&u->nlri.r) > 0 || (u->mp_reach.present && wire_left(&u->mp_reach.r) > 0);
+}
+
+static void ingest(struct model_ingest *in, struct model_peer *p, enum model_view view,
+		   const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len, bool count)
 {
 	struct bgp_update u;
 	rib_attr_id attrs = 0;
@@ -181,29 +197,45 @@ void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum mod
 	uint8_t safi;
 	enum model_af af;
 
-	model_peer_count_update(p);
+	if (count)
+		model_peer_count_update(p);
 	if (bgp_update_decode(msg, len, ctx, &u) != 0) {
-		count_bgp_errors(p, u.errors);
+		if (count)
+			count_bgp_errors(p, u.errors);
 		return;
 	}
-	count_bgp_errors(p, u.errors);
+	if (count)
+		count_bgp_errors(p, u.errors);
 	if (bgp_update_is_eor(&u, &afi, &safi)) {
 		if (af_of(afi, safi, &af) == 0)
 			model_end_of_rib(p, view, af);
 		return;
 	}
-	apply_block(in, p, view, &u.withdrawn, 0);
-	apply_block(in, p, view, &u.mp_unreach, 0);
-	if (stores_routes(&u, view) && (u.nlri.present || u.mp_reach.present)) {
+	apply_block(in, p, view, &u.withdrawn, 0, count);
+	apply_block(in, p, view, &u.mp_unreach, 0, count);
+	if (stores_routes(&u, view) && announces(&u)) {
 		size_t klen = attr_key(in, &u);
 
 		attrs = klen > 0 ? model_attrs_intern(in->m, in->key, klen) : 0;
 		if (attrs == 0) {
-			model_peer_count_error(p, "attributes_not_stored");
+			if (count)
+				model_peer_count_error(p, "attributes_not_stored");
 			return;
 		}
 	}
-	apply_block(in, p, view, &u.nlri, attrs);
-	apply_block(in, p, view, &u.mp_reach, attrs);
+	apply_block(in, p, view, &u.nlri, attrs, count);
+	apply_block(in, p, view, &u.mp_reach, attrs, count);
 	model_attrs_unref(in->m, attrs);
+}
+
+void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum model_view view,
+			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
+{
+	ingest(in, p, view, ctx, msg, len, true);
+}
+
+void model_ingest_sent_to(struct model_ingest *in, struct model_peer *p, enum model_view view,
+			  const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
+{
+	ingest(in, p, view, ctx, msg, len, false);
 }

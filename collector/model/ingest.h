@@ -25,4 +25,11 @@ void model_ingest_free(struct model_ingest *in); /* takes NULL */
 void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum model_view view,
 			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len);
 
+/* Applies one UPDATE that p's neighbour sent TO p (passive capture: what
+ * our router sends a configured neighbour is that neighbour's
+ * Adj-RIB-Out). Only the view changes: p's counters and parse errors
+ * count what p sent, and the sender's own ingest counts this message. */
+void model_ingest_sent_to(struct model_ingest *in, struct model_peer *p, enum model_view view,
+			  const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len);
+
 #endif

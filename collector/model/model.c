@@ -565,15 +565,16 @@ void model_peer_up(struct model *m, struct model_peer *p, double now)
 	events_peer_up(m, p, now, restart);
 }
 
-void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
-		     int notif_code, int notif_subcode)
+/* count: the NOTIFICATION, if any, goes on p's series (see model.h). */
+static void peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
+		      int notif_code, int notif_subcode, bool count)
 {
 	bool was_up = p->up;
 
 	clear_views(m, p);
 	if (was_up)
 		events_peer_down(m, p, now, reason, notif_code, notif_subcode);
-	if (notif_code >= 0) {
+	if (notif_code >= 0 && count) {
 		size_t i;
 
 		for (i = 0; i < p->nnotifs; i++)
@@ -590,6 +591,18 @@ void model_peer_down(struct model *m, struct model_peer *p, double now, const ch
 		p->last_change = now;
 	}
 	p->up = false;
+}
+
+void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
+		     int notif_code, int notif_subcode)
+{
+	peer_down(m, p, now, reason, notif_code, notif_subcode, true);
+}
+
+void model_peer_down_notified(struct model *m, struct model_peer *p, double now,
+			      const char *reason, int notif_code, int notif_subcode)
+{
+	peer_down(m, p, now, reason, notif_code, notif_subcode, false);
 }
 
 void model_peer_count_error(struct model_peer *p, const char *reason)
@@ -633,20 +646,23 @@ void model_attrs_unref(struct model *m, rib_attr_id id)
 	rib_attrs_unref(m->rib, id);
 }
 
-enum rib_change model_route(struct model *m, struct model_peer *p, enum model_view view,
-			    enum model_af af, const struct rib_prefix *prefix, rib_attr_id attrs)
+/* count: announcements, withdrawals and implicit withdrawals go on p's
+ * counters (see model.h). */
+static enum rib_change route(struct model *m, struct model_peer *p, enum model_view view,
+			     enum model_af af, const struct rib_prefix *prefix, rib_attr_id attrs,
+			     bool count)
 {
 	struct rib_table **t = &p->tables[view][af];
 	enum rib_change c;
 
 	if (attrs == 0) {
-		p->withdrawn++;
+		p->withdrawn += count;
 		c = *t == NULL ? RIB_ABSENT : rib_withdraw(m->rib, *t, prefix);
 		if (c != RIB_ABSENT && m->ev_fn != NULL)
 			events_route(m, p, view, prefix);
 		return c;
 	}
-	p->announced++;
+	p->announced += count;
 	if (*t == NULL) {
 		*t = rib_table_new(m->rib, prefix->family);
 		if (*t == NULL)
@@ -655,10 +671,23 @@ enum rib_change model_route(struct model *m, struct model_peer *p, enum model_vi
 	p->seen[view][af] = true;
 	c = rib_announce(m->rib, *t, prefix, attrs);
 	if (c == RIB_REPLACED)
-		p->implicit++;
+		p->implicit += count;
 	if (c == RIB_ADDED && m->ev_fn != NULL)
 		events_route(m, p, view, prefix);
 	return c;
+}
+
+enum rib_change model_route(struct model *m, struct model_peer *p, enum model_view view,
+			    enum model_af af, const struct rib_prefix *prefix, rib_attr_id attrs)
+{
+	return route(m, p, view, af, prefix, attrs, true);
+}
+
+enum rib_change model_route_uncounted(struct model *m, struct model_peer *p,
+				      enum model_view view, enum model_af af,
+				      const struct rib_prefix *prefix, rib_attr_id attrs)
+{
+	return route(m, p, view, af, prefix, attrs, false);
 }
 
 void model_end_of_rib(struct model_peer *p, enum model_view view, enum model_af af)

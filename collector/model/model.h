@@ -86,6 +86,12 @@ void model_peer_up(struct model *m, struct model_peer *p, double now);
  * static string; notif_code < 0 when no NOTIFICATION came with it. */
 void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
 		     int notif_code, int notif_subcode);
+/* As model_peer_down for a speaker that received the NOTIFICATION its
+ * neighbour sent (passive capture sees both ends as peers): the event
+ * names the code, but p's notifications_total, which counts what p sent,
+ * does not count it. */
+void model_peer_down_notified(struct model *m, struct model_peer *p, double now,
+			      const char *reason, int notif_code, int notif_subcode);
 void model_peer_count_error(struct model_peer *p, const char *reason);
 void model_peer_count_update(struct model_peer *p);
 /* A statistics report value: kept as the latest value per (type, afi, safi).
@@ -101,6 +107,12 @@ void model_attrs_unref(struct model *m, rib_attr_id id);
  * changed, and counts it: announcements, implicit withdraws, withdrawals. */
 enum rib_change model_route(struct model *m, struct model_peer *p, enum model_view view,
 			    enum model_af af, const struct rib_prefix *prefix, rib_attr_id attrs);
+/* As model_route, without counting: for a view filled from what p's
+ * neighbour sent to p (passive capture's Adj-RIB-Out of a configured
+ * neighbour), which p's counters (what p sent) must not include. */
+enum rib_change model_route_uncounted(struct model *m, struct model_peer *p,
+				      enum model_view view, enum model_af af,
+				      const struct rib_prefix *prefix, rib_attr_id attrs);
 void model_end_of_rib(struct model_peer *p, enum model_view view, enum model_af af);
 size_t model_prefix_count(const struct model_peer *p, enum model_view view, enum model_af af);
 /* Attribute set of a route in a view, or 0. */

@@ -224,6 +224,118 @@ enum bmp_frame_status bmp_frame(const uint8_t *buf, size_t len, size_t max_msg, 
 	return len < length ? BMP_FRAME_NEED_MORE : BMP_FRAME_COMPLETE;
 }
 
+/* ---- resynchronisation ---------------------------------------------- */
+
+/* Fixed part of each message type: bytes a message of the type has at
+ * least (RFC 7854 §4.3-§4.10); Peer Up carries two OPENs of 29 or more
+ * (RFC 4271 §4.2). Indexed by type, 0..6. */
+static const uint32_t resync_min_len[] = {
+	[BMP_MSG_ROUTE_MONITORING] = BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN + BMP_BGP_HDR_LEN,
+	[BMP_MSG_STATISTICS_REPORT] = BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN + 4,
+	[BMP_MSG_PEER_DOWN] = BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN + 1,
+	[BMP_MSG_PEER_UP] = BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN + 20 + 2 * 29,
+	[BMP_MSG_INITIATION] = BMP_COMMON_HDR_LEN,
+	[BMP_MSG_TERMINATION] = BMP_COMMON_HDR_LEN,
+	[BMP_MSG_ROUTE_MIRRORING] = BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN,
+};
+
+/* A BGP header at off of r: marker, a length of 19..room, type. -1 no,
+ * 0 not enough bytes to tell, 1 yes. *blen: its length. */
+static int resync_bgp_hdr(const struct wire_reader *r, size_t off, size_t room, uint8_t type,
+			  uint16_t *blen)
+{
+	uint8_t b;
+
+	for (size_t i = 0; i < BMP_BGP_MARKER_LEN; i++) {
+		if (wire_peek_u8(r, off + i, &b) < 0)
+			return 0;
+		if (b != 0xff)
+			return -1;
+	}
+	if (wire_peek_u16(r, off + BMP_BGP_MARKER_LEN, blen) < 0 ||
+	    wire_peek_u8(r, off + BMP_BGP_MARKER_LEN + 2, &b) < 0)
+		return 0;
+	return *blen >= BMP_BGP_HDR_LEN && *blen <= room && b == type ? 1 : -1;
+}
+
+/* The type-specific checks of a candidate of type t and length len at the
+ * start of r: -1 implausible, 0 undecided (too few bytes), 1 plausible. */
+static int resync_body(const struct wire_reader *r, uint8_t t, uint32_t len)
+{
+	const size_t peer_end = BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN;
+	uint16_t blen, tlen;
+	uint8_t b;
+	int rc;
+
+	if (t <= BMP_MSG_PEER_UP || t == BMP_MSG_ROUTE_MIRRORING) {
+		if (wire_peek_u8(r, BMP_COMMON_HDR_LEN, &b) < 0)
+			return 0;
+		if (b > BMP_PEER_LOC_RIB)
+			return -1;
+	}
+	switch (t) {
+	case BMP_MSG_ROUTE_MONITORING: /* §4.6: one UPDATE, to the end */
+		rc = resync_bgp_hdr(r, peer_end, len - peer_end, BMP_BGP_UPDATE, &blen);
+		return rc == 1 && blen != len - peer_end ? -1 : rc;
+	case BMP_MSG_PEER_UP: /* §4.10: then the sent OPEN */
+		return resync_bgp_hdr(r, peer_end + 20, len - peer_end - 20 - 29, BMP_BGP_OPEN,
+				      &blen);
+	case BMP_MSG_PEER_DOWN: /* §4.9: reasons 1..5, RFC 9069 6, RFC 9736 7 */
+		if (wire_peek_u8(r, peer_end, &b) < 0)
+			return 0;
+		return b >= 1 && b <= 7 ? 1 : -1;
+	case BMP_MSG_INITIATION:
+	case BMP_MSG_TERMINATION: /* §4.3, §4.5: information TLVs that fit */
+		if (len == BMP_COMMON_HDR_LEN)
+			return 1;
+		if (len < BMP_COMMON_HDR_LEN + 4)
+			return -1;
+		if (wire_peek_u16(r, BMP_COMMON_HDR_LEN + 2, &tlen) < 0)
+			return 0;
+		return (size_t)tlen + 4 <= len - BMP_COMMON_HDR_LEN ? 1 : -1;
+	default:
+		return 1;
+	}
+}
+
+/* A message start at the beginning of r: -1 no, 0 undecided, 1 yes. */
+static int resync_candidate(const struct wire_reader *r, size_t max_msg)
+{
+	struct wire_reader c = *r;
+	uint8_t version, type;
+	uint32_t len;
+
+	if (wire_get_u8(&c, &version) < 0)
+		return 0;
+	if (version != BMP_VERSION)
+		return -1;
+	if (wire_get_u32(&c, &len) < 0 || wire_get_u8(&c, &type) < 0)
+		return 0;
+	if (type > BMP_MSG_ROUTE_MIRRORING || len < resync_min_len[type] || len > max_msg)
+		return -1;
+	return resync_body(r, type, len);
+}
+
+enum bmp_resync_status bmp_resync(const uint8_t *buf, size_t len, size_t max_msg, size_t *off)
+{
+	struct wire_reader r;
+
+	if (max_msg == 0)
+		max_msg = BMP_DEFAULT_MAX_MSG;
+	wire_init(&r, buf, buf != NULL ? len : 0);
+	for (*off = 0; wire_left(&r) > 0; (*off)++) {
+		int rc = resync_candidate(&r, max_msg);
+
+		if (rc == 1)
+			return BMP_RESYNC_FOUND;
+		if (rc == 0)
+			return BMP_RESYNC_NEED_MORE;
+		if (wire_skip(&r, 1) < 0)
+			break;
+	}
+	return BMP_RESYNC_NEED_MORE;
+}
+
 /* ---- helpers -------------------------------------------------------- */
 
 static void flag(struct bmp_msg *m, enum bmp_error e)

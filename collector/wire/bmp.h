@@ -314,6 +314,30 @@ struct bmp_tlv_iter {
 	bool failed;
 };
 
+/* Resynchronisation after lost framing (a TCP gap in a captured stream).
+ * BMP has no marker, so a message start is recognised by its shape: the
+ * common header (RFC 7854 §4.1: version 3, a length of at least the type's
+ * fixed part and at most max_msg, a type 0..6), the per-peer header's peer
+ * type (0..3, RFC 9069) for the types that carry one, a Peer Down reason of
+ * 1..7, an Initiation/Termination TLV that fits, and for Route Monitoring
+ * and Peer Up the BGP header (16-octet all-ones marker, length, type
+ * UPDATE / OPEN) at its offset (6+42, and 6+42+20 after the local address
+ * and ports, §4.6, §4.10); a Route Monitoring's UPDATE ends exactly where
+ * the message does. At most BMP_RESYNC_LOOKAHEAD bytes from a candidate
+ * decide it. */
+#define BMP_RESYNC_LOOKAHEAD (BMP_COMMON_HDR_LEN + BMP_PEER_HDR_LEN + 20 + BMP_BGP_HDR_LEN)
+
+enum bmp_resync_status {
+	BMP_RESYNC_FOUND = 0,	  /* a message plausibly starts at *off */
+	BMP_RESYNC_NEED_MORE = 1, /* none starts before *off; buf[*off..len) may
+				   * still hold one: keep it, call again with more */
+};
+
+/* Scans buf[0..len) (max_msg as for bmp_frame, 0 the default). The bytes
+ * before *off are not the start of a plausible message: the caller drops
+ * (and counts) them. Never reads outside buf; buf may be NULL when len is 0. */
+enum bmp_resync_status bmp_resync(const uint8_t *buf, size_t len, size_t max_msg, size_t *off);
+
 /* Finds the first message in buf[0..len). max_msg is the caller's cap on
  * one message (0 means BMP_DEFAULT_MAX_MSG). COMPLETE: *msg_len is the
  * message length. NEED_MORE: *msg_len is the total the caller must buffer

@@ -5,7 +5,10 @@
  * message and iterates it as a TLV area. Checks the contract on every
  * input: the return value agrees with the error summary, every pointer
  * handed out lies inside the bytes decoded, counts never exceed caps, and
- * every name helper answers. */
+ * every name helper answers. Also scans the input with bmp_resync() as a
+ * stream after a TCP gap: the offset stays inside it, a start it finds
+ * frames (bmp_frame never fails there) and is found again at 0, and a
+ * NEED_MORE keeps no more than one candidate's lookahead. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -104,6 +107,21 @@ static void decode_one(const uint8_t *b, size_t len)
 		check_body(b, m.length, &m);
 }
 
+static void check_resync(const uint8_t *data, size_t size)
+{
+	size_t off = SIZE_MAX, again = SIZE_MAX, msg_len;
+	enum bmp_resync_status st = bmp_resync(data, size, 1u << 20, &off);
+
+	need(off <= size);
+	if (st == BMP_RESYNC_NEED_MORE) {
+		need(size - off < BMP_RESYNC_LOOKAHEAD);
+		return;
+	}
+	need(st == BMP_RESYNC_FOUND && size - off >= BMP_COMMON_HDR_LEN);
+	need(bmp_frame(data + off, size - off, 1u << 20, &msg_len, NULL) != BMP_FRAME_ERROR);
+	need(bmp_resync(data + off, size - off, 1u << 20, &again) == BMP_RESYNC_FOUND && again == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bmp_tlv_iter it;
@@ -126,6 +144,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += msg_len;
 	}
 	decode_one(data, size);
+	check_resync(data, size);
+	if (size > 1)
+		check_resync(data + 1, size - 1);
 	bmp_tlv_iter_init(&it, data, size);
 	while ((rc = bmp_tlv_next(&it, &tlv)) == 1)
 		need(inside(data, size, tlv.value, tlv.len));

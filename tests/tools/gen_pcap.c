@@ -34,6 +34,13 @@
  * ports, both directions, --data frames of --data-min..--data-max payload
  * bytes) is interleaved, so per-VLAN accounting has something to count.
  *
+ * --drop N loses the Nth BGP data segment of the capture (1-based, in the
+ * order they would be written, originals only): it and any copy of it are
+ * never written, so the receiving direction has a TCP hole that is never
+ * filled (as a capture point that missed a frame). The summary says which
+ * bytes: {"session","sender","seq","bytes"}; the messages it cut are still
+ * counted as sent.
+ *
  * Output is deterministic for the same options and --seed: timestamps
  * start at TS_BASE and advance by drawn amounts. stdout gets one JSON line
  * with what a correct decoder and accountant must find: BGP messages per
@@ -78,6 +85,7 @@ struct opts {
 	unsigned data_min, data_max;
 	unsigned s_tpid;
 	unsigned zero_windows, rtt_us;
+	unsigned long drop; /* 1-based data segment to lose; 0 none */
 	uint64_t seed;
 	bool flap;
 	const char *out;
@@ -113,6 +121,13 @@ struct gen {
 	uint64_t ts_us; /* since TS_BASE */
 	uint64_t rng;
 	struct wb frame;
+	unsigned long data_segs; /* BGP data segments (originals) so far */
+	struct { /* the segment --drop lost */
+		const struct sess *s;
+		int dir;
+		uint32_t seq;
+		size_t len;
+	} dropped;
 	struct sess s[MAX_SESSIONS];
 };
 
@@ -340,10 +355,31 @@ static void pure_ack(struct gen *g, struct sess *s, int dir, uint32_t ack)
 	ack_window(g, s, dir, ack, false);
 }
 
-/* A segment sent again: a retransmission of side dir. */
+static bool is_dropped(const struct gen *g, const struct sess *s, int dir, uint32_t seq)
+{
+	return g->dropped.s == s && g->dropped.dir == dir && g->dropped.seq == seq;
+}
+
+/* An original data segment, unless it is the one --drop loses. */
+static void send_data(struct gen *g, struct sess *s, int dir, unsigned flags, uint32_t seq,
+		      const uint8_t *data, size_t len)
+{
+	if (++g->data_segs == g->o->drop) {
+		g->dropped.s = s;
+		g->dropped.dir = dir;
+		g->dropped.seq = seq;
+		g->dropped.len = len;
+		return;
+	}
+	bgp_tcp(g, s, dir, flags, seq, data, len);
+}
+
+/* A segment sent again: a retransmission of side dir (never of the lost one). */
 static void resend(struct gen *g, struct sess *s, int dir, uint32_t seq, const uint8_t *data,
 		   size_t len)
 {
+	if (is_dropped(g, s, dir, seq))
+		return;
 	s->conn[s->connections - 1].retrans[dir]++;
 	bgp_tcp(g, s, dir, F_ACK, seq, data, len);
 }
@@ -397,8 +433,8 @@ static void flush(struct gen *g, struct sess *s, int dir)
 			size_t x = order[j], from = x ? end[x - 1] : 0;
 			unsigned fl = F_ACK | (x + 1 == n ? F_PSH : 0);
 
-			bgp_tcp(g, s, dir, fl, base + (uint32_t)from, p->p + from,
-				end[x] - from);
+			send_data(g, s, dir, fl, base + (uint32_t)from, p->p + from,
+				  end[x] - from);
 			if (dup >= 0) {
 				size_t df = dup ? end[dup - 1] : 0;
 
@@ -837,7 +873,13 @@ static void print_summary(const struct gen *g)
 		frames += s->frames[CUST] + s->frames[PROV];
 		bytes += s->bytes[CUST] + s->bytes[PROV];
 	}
-	printf("],\"frames\":%lu,\"bytes\":%lu}\n", frames, bytes);
+	printf("],\"frames\":%lu,\"bytes\":%lu,\"dropped\":", frames, bytes);
+	if (g->dropped.s != NULL)
+		printf("{\"session\":%u,\"sender\":\"%s\",\"seq\":%lu,\"bytes\":%zu}}\n",
+		       g->dropped.s->id, g->dropped.dir == CUST ? "customer" : "provider",
+		       (unsigned long)g->dropped.seq, g->dropped.len);
+	else
+		printf("null}\n");
 }
 
 /* ---- main ---- */
@@ -861,6 +903,8 @@ static void usage(FILE *f)
 		"                       after the provider's table (default 0)\n"
 		"  -r, --rtt US         the SYN-ACK comes US microseconds after the SYN\n"
 		"                       plus the usual spacing (default 0)\n"
+		"  -x, --drop N         lose the Nth BGP data segment (never written, nor\n"
+		"                       any copy): a TCP hole (default 0: none)\n"
 		"  -s, --seed S         seed (default 1)\n",
 		MAX_SESSIONS);
 }
@@ -886,7 +930,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{"ipv6", 1, NULL, '6'},	    {"customer", 1, NULL, 'c'}, {"pack", 1, NULL, 'p'},
 		{"flap", 0, NULL, 'f'},	    {"s-tpid", 1, NULL, 't'},	{"data", 1, NULL, 'd'},
 		{"data-min", 1, NULL, 'm'}, {"data-max", 1, NULL, 'M'}, {"seed", 1, NULL, 's'},
-		{"zero-windows", 1, NULL, 'z'}, {"rtt", 1, NULL, 'r'},
+		{"zero-windows", 1, NULL, 'z'}, {"rtt", 1, NULL, 'r'}, {"drop", 1, NULL, 'x'},
 		{"help", 0, NULL, 'h'},	    {NULL, 0, NULL, 0}};
 	unsigned long v;
 	int c;
@@ -894,7 +938,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	*o = (struct opts){.sessions = 2, .n4 = 1000, .n6 = 200, .cust_pfx = 3, .pack = 20,
 			   .s_tpid = 0x8100, .data = 200, .data_min = 64, .data_max = 1400,
 			   .seed = 1};
-	while ((c = getopt_long(argc, argv, "o:k:4:6:c:p:ft:d:s:z:r:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:k:4:6:c:p:ft:d:s:z:r:x:h", lo, NULL)) != -1) {
 		int bad = 0;
 
 		switch (c) {
@@ -913,6 +957,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 's': bad = parse_ul(optarg, ~0ul, &v); o->seed = v; break;
 		case 'z': bad = parse_ul(optarg, 1000, &v); o->zero_windows = (unsigned)v; break;
 		case 'r': bad = parse_ul(optarg, 10000000, &v); o->rtt_us = (unsigned)v; break;
+		case 'x': bad = parse_ul(optarg, ~0ul, &o->drop); break;
 		case 'h': usage(stdout); exit(0);
 		default: return -1;
 		}

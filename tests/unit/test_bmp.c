@@ -1476,6 +1476,190 @@ static void test_names(void **state)
 	}
 }
 
+/* ---- resynchronisation after a gap ------------------------------------ */
+
+/* Every valid message, one after another; starts[] gets each offset. */
+static size_t build_stream(struct wb *b, size_t *starts)
+{
+	for (size_t i = 0; i < N_VALID; i++) {
+		starts[i] = b->len;
+		valid_msgs[i].build(b);
+	}
+	return N_VALID;
+}
+
+/* The first message start at or after `from` (the stream's end if none). */
+static size_t next_start(const size_t *starts, size_t n, size_t from, size_t end)
+{
+	for (size_t i = 0; i < n; i++)
+		if (starts[i] >= from)
+			return starts[i];
+	return end;
+}
+
+static void test_resync_finds_each_message(void **state)
+{
+	size_t off;
+
+	(void)state;
+	assert_int_equal(bmp_resync(NULL, 0, 0, &off), BMP_RESYNC_NEED_MORE);
+	assert_int_equal(off, 0);
+	for (size_t i = 0; i < N_VALID; i++) {
+		struct wb b;
+		size_t skip = 5 + i * 7;
+
+		wb_init(&b, 1024);
+		/* junk: zeros and 0xff, no version 3 */
+		for (size_t k = 0; k < skip; k++)
+			wb_put8(&b, k % 3 ? 0xff : 0);
+		valid_msgs[i].build(&b);
+		assert_int_equal(bmp_resync(b.p, b.len, 0, &off), BMP_RESYNC_FOUND);
+		assert_int_equal(off, skip);
+		assert_int_equal(bmp_resync(b.p + skip, b.len - skip, 0, &off), BMP_RESYNC_FOUND);
+		assert_int_equal(off, 0);
+		wb_free(&b);
+	}
+}
+
+/* A stream cut at every byte, and each rest truncated at every length:
+ * never a start that is not a real one, never a real start skipped. */
+static void test_resync_every_cut_and_truncation(void **state)
+{
+	struct wb b;
+	size_t starts[N_VALID], n;
+
+	(void)state;
+	wb_init(&b, 4096);
+	n = build_stream(&b, starts);
+	for (size_t c = 0; c < b.len; c++) {
+		size_t want = next_start(starts, n, c, b.len) - c;
+
+		for (size_t k = 0; k <= b.len - c; k++) {
+			uint8_t *cut = test_malloc(k ? k : 1);
+			size_t off = 99999;
+			enum bmp_resync_status st;
+
+			memcpy(cut, b.p + c, k);
+			st = bmp_resync(cut, k, 0, &off);
+			if (st == BMP_RESYNC_FOUND) {
+				assert_int_equal(off, want);
+			} else {
+				assert_int_equal(st, BMP_RESYNC_NEED_MORE);
+				assert_true(off <= want && off <= k);
+				/* only the last BMP_RESYNC_LOOKAHEAD bytes are kept */
+				assert_true(k - off < BMP_RESYNC_LOOKAHEAD || off == want);
+			}
+			test_free(cut);
+		}
+	}
+	wb_free(&b);
+}
+
+/* Fake headers before a real Route Monitoring: each must be passed over. */
+static void test_resync_hostile(void **state)
+{
+	struct wb fake, b;
+	size_t off, at;
+
+	(void)state;
+	for (int v = 0; v < 14; v++) {
+		wb_init(&fake, 512);
+		switch (v) {
+		case 0: /* Route Monitoring without a marker */
+			at = wb_bmp_begin(&fake, BMP_MSG_ROUTE_MONITORING);
+			put_peer(&fake, &peer4);
+			wb_put_fill(&fake, 0, 30);
+			wb_bmp_end(&fake, at);
+			break;
+		case 1: /* marker one byte early */
+		case 2: /* ... one byte late */
+			at = wb_bmp_begin(&fake, BMP_MSG_ROUTE_MONITORING);
+			put_peer(&fake, &peer4);
+			if (v == 2)
+				wb_put8(&fake, 0);
+			else
+				fake.len--;
+			put_bgp(&fake, BMP_BGP_UPDATE, 10);
+			wb_bmp_end(&fake, at);
+			break;
+		case 3: /* an UPDATE shorter than the message */
+			at = wb_bmp_begin(&fake, BMP_MSG_ROUTE_MONITORING);
+			put_peer(&fake, &peer4);
+			put_bgp(&fake, BMP_BGP_UPDATE, 10);
+			wb_put_fill(&fake, 0, 4);
+			wb_bmp_end(&fake, at);
+			break;
+		case 4: /* a KEEPALIVE where the UPDATE goes */
+			at = wb_bmp_begin(&fake, BMP_MSG_ROUTE_MONITORING);
+			put_peer(&fake, &peer4);
+			put_bgp(&fake, 4, 0);
+			wb_bmp_end(&fake, at);
+			break;
+		case 5: /* Peer Up with its OPEN at the Route Monitoring offset */
+			at = wb_bmp_begin(&fake, BMP_MSG_PEER_UP);
+			put_peer(&fake, &peer4);
+			put_open(&fake, 65000);
+			put_open(&fake, 65001);
+			wb_put_fill(&fake, 0, 40);
+			wb_bmp_end(&fake, at);
+			break;
+		case 6: /* an unknown type */
+			at = wb_bmp_begin(&fake, 7);
+			wb_put_fill(&fake, 0, 60);
+			wb_bmp_end(&fake, at);
+			break;
+		case 7: /* longer than the cap */
+			wb_put8(&fake, 3);
+			wb_put32(&fake, 1u << 30);
+			wb_put8(&fake, BMP_MSG_INITIATION);
+			break;
+		case 8: /* shorter than a common header */
+			wb_put8(&fake, 3);
+			wb_put32(&fake, 5);
+			wb_put8(&fake, BMP_MSG_INITIATION);
+			break;
+		case 9: /* a peer type that does not exist */
+			at = wb_bmp_begin(&fake, BMP_MSG_STATISTICS_REPORT);
+			put_peer(&fake, &(struct peer_spec){.type = 9});
+			wb_put32(&fake, 0);
+			wb_bmp_end(&fake, at);
+			break;
+		case 10: /* a Peer Down reason that does not exist */
+			at = wb_bmp_begin(&fake, BMP_MSG_PEER_DOWN);
+			put_peer(&fake, &peer4);
+			wb_put8(&fake, 0);
+			wb_bmp_end(&fake, at);
+			break;
+		case 11: /* an Initiation whose TLV overruns it */
+			at = wb_bmp_begin(&fake, BMP_MSG_INITIATION);
+			wb_put16(&fake, BMP_INIT_SYSNAME);
+			wb_put16(&fake, 200);
+			wb_put_fill(&fake, 'a', 5);
+			wb_bmp_end(&fake, at);
+			break;
+		case 12: /* version 2, 4 */
+			wb_put8(&fake, 2);
+			wb_put8(&fake, 4);
+			wb_put8(&fake, 1);
+			break;
+		default: /* a Route Monitoring header too short for its UPDATE */
+			wb_put8(&fake, 3);
+			wb_put32(&fake, 50);
+			wb_put8(&fake, BMP_MSG_ROUTE_MONITORING);
+			put_peer(&fake, &peer4);
+			put_bgp(&fake, BMP_BGP_UPDATE, 0);
+			break;
+		}
+		wb_init(&b, 1024);
+		wb_put_mem(&b, fake.p, fake.len);
+		build_route_mon(&b);
+		if (bmp_resync(b.p, b.len, 1u << 20, &off) != BMP_RESYNC_FOUND || off != fake.len)
+			fail_msg("fake header %d: resynchronised at %zu, want %zu", v, off, fake.len);
+		wb_free(&b);
+		wb_free(&fake);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1508,6 +1692,9 @@ int main(void)
 		cmocka_unit_test(test_route_mirroring_bad_info),
 		cmocka_unit_test(test_truncation_every_byte),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_resync_finds_each_message),
+		cmocka_unit_test(test_resync_every_cut_and_truncation),
+		cmocka_unit_test(test_resync_hostile),
 	};
 
 	return cmocka_run_group_tests_name("bmp", tests, NULL, NULL);

@@ -462,6 +462,39 @@ static void test_two_sessions(void **state)
 	check_sessions(f);
 }
 
+/* Issue 12 item 10: each speaker's series count what that speaker sent
+ * (as tshark shows per source): its NOTIFICATIONs, UPDATEs and prefix
+ * announcements; never what its neighbour sent to it. */
+static void check_per_speaker(struct fx *f)
+{
+	json_t *sessions = json_object_get(f->summary, "sessions");
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(sessions, i, s) {
+		static const char *const who[] = {"customer", "provider"};
+
+		for (int w = 0; w < 2; w++) {
+			char sent[32], want[64];
+			double notifs;
+
+			snprintf(sent, sizeof(sent), "%s_sent", who[w]);
+			snprintf(want, sizeof(want), "peer=\"%s\"",
+				 json_string_value(json_object_get(s, who[w])));
+			notifs = series(f, "circuitwatch_bgp_notifications_total", want);
+			if (jint(s, sent, "NOTIFICATION") == 0 && notifs != -1)
+				fail_msg("%s: %.0f NOTIFICATIONs counted, none sent", want, notifs);
+			if (jint(s, sent, "NOTIFICATION") > 0)
+				assert_int_equal((size_t)notifs, jint(s, sent, "NOTIFICATION"));
+			assert_int_equal((size_t)series(f, "circuitwatch_bgp_updates_received_total", want),
+					 jint(s, sent, "UPDATE"));
+			assert_int_equal(
+				(size_t)series(f, "circuitwatch_bgp_prefixes_announced_total", want),
+				jint(s, sent, "ipv4") + jint(s, sent, "ipv6"));
+		}
+	}
+}
+
 static void test_flap(void **state)
 {
 	struct fx *f = *state;
@@ -474,6 +507,7 @@ static void test_flap(void **state)
 			   "peer=\"198.18.1.2\"") == 3);
 	assert_true(series(f, "circuitwatch_bgp_notifications_total", "peer=\"198.18.1.2\"") == 1);
 	check_sessions(f);
+	check_per_speaker(f);
 }
 
 int main(void)

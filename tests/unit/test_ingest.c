@@ -1,0 +1,205 @@
+/* test_ingest.c — BGP UPDATEs into the model: what counts as a parse error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bgp.h"
+#include "config.h"
+#include "expo.h"
+#include "ingest.h"
+#include "metrics.h"
+#include "model.h"
+#include "wire_build.h"
+
+static const char yaml[] = "circuits:\n"
+			   "  - id: er-1\n"
+			   "    provider: expressroute\n"
+			   "    bandwidth: 1Gbps\n"
+			   "    links:\n"
+			   "      primary:\n"
+			   "        router: 198.18.0.1\n"
+			   "        peerings:\n"
+			   "          - type: private\n"
+			   "            neighbors: [{address: 198.18.1.2}]\n";
+
+struct fx {
+	struct metrics_registry *reg;
+	struct cfg_config *cfg;
+	struct model *m;
+	struct model_ingest *in;
+	struct model_peer *p;
+	struct bgp_decode_ctx ctx;
+	struct expo_buf out;
+	struct wb b;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct cfg_errors errs = {0};
+	struct model_peer_key k = {.family = 4, .addr = {198, 18, 1, 2}};
+	struct model_router *r;
+
+	assert_non_null(f);
+	f->reg = metrics_registry_new();
+	assert_int_equal(cfg_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, &errs), 0);
+	f->m = model_new(f->reg);
+	assert_non_null(f->m);
+	model_apply_config(f->m, f->cfg);
+	f->in = model_ingest_new(f->m);
+	assert_non_null(f->in);
+	r = model_router_get(f->m, "bmp", "198.18.0.1");
+	assert_non_null(r);
+	model_router_connected(f->m, r, 100);
+	f->p = model_peer_get(f->m, r, &k, 12076, 1);
+	assert_non_null(f->p);
+	model_peer_up(f->m, f->p, 101);
+	bgp_ctx_init(&f->ctx);
+	wb_init(&f->b, 256);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	wb_free(&f->b);
+	model_ingest_free(f->in);
+	model_free(f->m);
+	cfg_free(f->cfg);
+	expo_buf_clean(&f->out);
+	metrics_registry_free(f->reg);
+	free(f);
+	return 0;
+}
+
+static const char *scrape(struct fx *f)
+{
+	struct metrics_snapshot *snap;
+
+	model_publish(f->m);
+	snap = metrics_snapshot_take(f->reg);
+	assert_non_null(snap);
+	f->out.len = 0;
+	assert_int_equal(expo_render(snap, EXPO_TEXT, &f->out), 0);
+	metrics_snapshot_free(f->reg, snap);
+	return f->out.data;
+}
+
+/* Fails naming the first parse-error series, if any. */
+static void assert_no_errors(struct fx *f)
+{
+	const char *hit = strstr(scrape(f), "\ncircuitwatch_bgp_parse_errors_total{");
+
+	if (hit != NULL)
+		fail_msg("unexpected parse error: %.300s", hit + 1);
+}
+
+static void ingest(struct fx *f)
+{
+	model_ingest_update(f->in, f->p, MODEL_VIEW_ADJ_IN_PRE, &f->ctx, f->b.p, f->b.len);
+	wb_reset(&f->b);
+}
+
+/* An UPDATE: withdrawn routes, attributes (raw), NLRI (raw). */
+static void update(struct fx *f, const uint8_t *wd, size_t wdlen, const uint8_t *attrs,
+		   size_t alen, const uint8_t *nlri, size_t nlen)
+{
+	size_t at = wb_bgp_begin(&f->b, 2);
+
+	wb_put16(&f->b, (unsigned)wdlen);
+	wb_put_mem(&f->b, wd, wdlen);
+	wb_put16(&f->b, (unsigned)alen);
+	wb_put_mem(&f->b, attrs, alen);
+	wb_put_mem(&f->b, nlri, nlen);
+	wb_bgp_end(&f->b, at);
+}
+
+static const uint8_t path_attrs[] = {
+	0x40, 1, 1, 0,			/* ORIGIN IGP */
+	0x40, 2, 6, 2, 1, 0, 0, 0x2f, 0x2c, /* AS_PATH 12076 */
+	0x40, 3, 4, 198, 18, 1, 2,		/* NEXT_HOP */
+};
+static const uint8_t nlri2[] = {24, 203, 0, 1, 24, 203, 0, 2};
+
+static void announce_two(struct fx *f)
+{
+	update(f, NULL, 0, path_attrs, sizeof(path_attrs), nlri2, sizeof(nlri2));
+	ingest(f);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 2);
+}
+
+/* Issue 12 item 9: an UPDATE that only withdraws carries no attributes to
+ * store; it is no parse error (RFC 4271 §4.3: path attributes are present
+ * only with NLRI). */
+static void test_withdraw_only_ipv4_is_clean(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t wd[] = {24, 203, 0, 1};
+
+	announce_two(f);
+	update(f, wd, sizeof(wd), NULL, 0, NULL, 0);
+	ingest(f);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 1);
+	assert_no_errors(f);
+}
+
+static void test_withdraw_only_mp_unreach_is_clean(void **state)
+{
+	struct fx *f = *state;
+	/* MP_REACH 2001:db8::/32 then MP_UNREACH of it (RFC 4760 §3, §4) */
+	const uint8_t reach[] = {
+		0x40, 1, 1, 0, 0x40, 2, 6, 2, 1, 0, 0, 0x2f, 0x2c,
+		0x80, 14, 26, 0, 2, 1, 16, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 1, 0, 32, 0x20, 0x01, 0x0d, 0xb8,
+	};
+	const uint8_t unreach[] = {0x80, 15, 8, 0, 2, 1, 32, 0x20, 0x01, 0x0d, 0xb8};
+
+	update(f, NULL, 0, reach, sizeof(reach), NULL, 0);
+	ingest(f);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV6_UNICAST), 1);
+	update(f, NULL, 0, unreach, sizeof(unreach), NULL, 0);
+	ingest(f);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV6_UNICAST), 0);
+	assert_no_errors(f);
+}
+
+/* A withdraw-only UPDATE that is malformed still counts, and so does an
+ * announcement without its mandatory attributes. */
+static void test_malformed_still_counts(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t bad_wd[] = {33, 203, 0, 1, 0, 0}; /* /33 in IPv4 */
+	const char *text;
+
+	announce_two(f);
+	update(f, bad_wd, sizeof(bad_wd), NULL, 0, NULL, 0);
+	ingest(f);
+	update(f, NULL, 0, NULL, 0, nlri2, sizeof(nlri2)); /* NLRI, no attributes */
+	ingest(f);
+	text = scrape(f);
+	if (strstr(text, "reason=\"missing_mandatory\"} 1") == NULL)
+		fail_msg("missing_mandatory not counted:\n%s", text);
+	if (strstr(text, "circuitwatch_bgp_parse_errors_total{") == NULL ||
+	    strstr(text, "reason=\"attributes_not_stored\"") != NULL)
+		fail_msg("wrong error reasons:\n%s", text);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_withdraw_only_ipv4_is_clean, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_withdraw_only_mp_unreach_is_clean, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_still_counts, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
