@@ -84,8 +84,12 @@ void kafka_exporter_event(void *arg, const struct cw_event *ev);
 /* Serves delivery reports, syncs the spool, replays it. now_ns stamps the
  * EVENTS_LOST event. */
 void kafka_exporter_poll(struct kafka_exporter *k, int64_t now_ns);
-/* Flushes (at most KAFKA_SHUTDOWN_FLUSH_MS), spools what is left, frees.
- * Takes NULL. */
+/* Reports the pending loss now, without waiting KAFKA_LOSS_RETRY_MS after
+ * a report that could not be kept: at shutdown, while the bus still has
+ * the exporter as a subscriber. */
+void kafka_exporter_report_loss(struct kafka_exporter *k, int64_t now_ns);
+/* Flushes (at most KAFKA_SHUTDOWN_FLUSH_MS), spools what is left, frees;
+ * a loss still pending is logged. Takes NULL. */
 void kafka_exporter_free(struct kafka_exporter *k);
 void kafka_exporter_stats(const struct kafka_exporter *k, struct kafka_stats *st);
 

@@ -608,7 +608,10 @@ static void loss_event(const struct pending_loss *p, enum lost_reason r, int64_t
  * also what finds out that a full spool has room again). */
 static void report_loss(struct kafka_exporter *k, int64_t now_ns)
 {
-	if (now_ns < k->report_after_ns)
+	const int64_t wait_ns = (int64_t)KAFKA_LOSS_RETRY_MS * 1000000;
+
+	/* (a wall clock set back does not hold reports up for longer) */
+	if (now_ns < k->report_after_ns && k->report_after_ns - now_ns <= wait_ns)
 		return;
 	for (int r = 0; r < LOST__COUNT; r++) {
 		struct pending_loss p = k->pending[r];
@@ -626,10 +629,16 @@ static void report_loss(struct kafka_exporter *k, int64_t now_ns)
 		if (!k->report_seen) /* the bus dropped it */
 			pend_add(k, (enum lost_reason)r, p.count, p.first_ns, p.last_ns);
 		if (!k->report_seen || k->report_kept) {
-			k->report_after_ns = now_ns + (int64_t)KAFKA_LOSS_RETRY_MS * 1000000;
+			k->report_after_ns = now_ns + wait_ns;
 			return;
 		}
 	}
+}
+
+void kafka_exporter_report_loss(struct kafka_exporter *k, int64_t now_ns)
+{
+	k->report_after_ns = 0;
+	report_loss(k, now_ns);
 }
 
 static void update_gauges(struct kafka_exporter *k)
@@ -822,11 +831,10 @@ void kafka_exporter_free(struct kafka_exporter *k)
 {
 	if (k == NULL)
 		return;
-	/* a last report, straight to the producer or the spool (the bus may
-	 * be gone): the next start sends it */
-	k->emit = NULL;
-	k->report_after_ns = 0;
-	report_loss(k, wall_ns());
+	/* the last report (the module made it through the bus before it
+	 * unsubscribed): to the producer or the spool, the next start sends it */
+	if (k->emit == NULL)
+		kafka_exporter_report_loss(k, wall_ns());
 	k->closing = true;
 	if (k->rk != NULL) {
 		(void)rd_kafka_flush(k->rk, KAFKA_SHUTDOWN_FLUSH_MS);

@@ -779,6 +779,64 @@ static void test_exporter_disk_full(void **state)
 	mock_stop(&m);
 }
 
+/* The disk is full while the brokers are down, then has room again, and
+ * the daemon stops before any poll: the pending loss goes into the spool
+ * as its EVENTS_LOST report at shutdown, and the next start delivers it. */
+static void test_exporter_loss_across_restart(void **state)
+{
+	struct fx *f = *state;
+	static const struct kafka_prop props[] = {{"log_level", "0"}};
+	struct kafka_opts o = {.topic_events = "t.events", .topic_alerts = "t.events",
+			       .encoding = KAFKA_ENC_PROTOBUF, .compression = "none",
+			       .spool_dir = f->dir, .queue_max_messages = 2, .nprops = 1,
+			       .props = props};
+	const unsigned n = 200;
+	struct kafka_exporter *k;
+	struct kafka_stats st;
+	struct cw_event ev;
+	struct tally *t = calloc(1, sizeof(*t));
+	struct mock m;
+	char err[256];
+	uint64_t lost;
+	int64_t t0;
+
+	assert_non_null(t);
+	mock_start(&m);
+	o.brokers = m.bootstrap;
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	disk_limit(f->dir, 16 * 1024);
+	assert_int_equal(kafka_exporter_new(&o, NULL, NULL, &k, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < n; i++) {
+		session_event(&ev, i);
+		kafka_exporter_event(k, &ev);
+	}
+	kafka_exporter_stats(k, &st);
+	lost = st.lost;
+	assert_true(lost > 0 && st.spool_full);
+	disk.cap = 0;          /* room again, and no poll saw it */
+	kafka_exporter_free(k); /* the report is spooled, then the queue */
+	rd_kafka_mock_broker_set_up(m.mc, 1);
+	assert_int_equal(kafka_exporter_new(&o, NULL, NULL, &k, err, sizeof(err)), 0);
+	t0 = now_ns();
+	do {
+		kafka_exporter_poll(k, now_ns());
+		kafka_exporter_stats(k, &st);
+		usleep(10000);
+	} while ((st.delivered < n - lost + 1 || st.spool_bytes > 0) &&
+		 now_ns() - t0 < 30000000000);
+	assert_int_equal(st.delivered, n - lost + 1);
+	assert_int_equal(st.lost, 0);
+	kafka_exporter_free(k);
+	consume_tally(m.bootstrap, (unsigned)(n - lost + 1), t);
+	assert_int_equal(t->events, n - lost);
+	assert_int_equal(t->dups, 0);
+	assert_int_equal(t->reports, 1);
+	assert_false(t->bad_report);
+	assert_int_equal(t->reported, lost);
+	free(t);
+	mock_stop(&m);
+}
+
 static void test_exporter_without_spool(void **state)
 {
 	static const struct kafka_prop props[] = {{"log_level", "0"}};
@@ -905,6 +963,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_files_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exporter_spool_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exporter_disk_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exporter_loss_across_restart, setup, teardown),
 		cmocka_unit_test(test_exporter_without_spool),
 		cmocka_unit_test(test_config_kafka),
 	};
