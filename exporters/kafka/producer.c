@@ -384,11 +384,13 @@ static int to_spool(struct kafka_exporter *k, const uint8_t *pb, size_t len,
 		lose(k, LOST_NO_SPOOL, ev, "producer queue at queue_max_messages");
 		return -1;
 	}
-	if (spool_append(k->spool, pb, len) != 0) {
+	int rc = spool_append(k->spool, pb, len);
+
+	if (rc != 0) {
 		int e = errno;
 		/* the budget (kafka.spool_max_bytes) is "full"; a disk that
 		 * refuses the write (ENOSPC, EIO) is an error of its own */
-		enum lost_reason r = e == EDQUOT ? LOST_SPOOL_FULL : LOST_SPOOL_ERROR;
+		enum lost_reason r = rc == SPOOL_OVER_BUDGET ? LOST_SPOOL_FULL : LOST_SPOOL_ERROR;
 
 		spool_blocked(k, r, e);
 		lose(k, r, ev, strerror(e));

@@ -361,7 +361,7 @@ int spool_append(struct spool *sp, const void *rec, size_t len)
 	}
 	if (sp->total + SPOOL_HDR_LEN + len > sp->max_bytes) {
 		errno = EDQUOT; /* our own budget; a full disk is the write's ENOSPC */
-		return -1;
+		return SPOOL_OVER_BUDGET;
 	}
 	if (sp->wfd >= 0 && sp->segs[sp->nsegs - 1].size >= SPOOL_SEGMENT_MAX)
 		seal_write(sp);

@@ -67,10 +67,13 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out)
 /* Syncs and closes; takes NULL. Unacked records stay for the next open. */
 void spool_close(struct spool *sp);
 
-/* Appends one record (write(2), not yet synced). -1 with errno EDQUOT when
- * it would take the spool over max_bytes, EMSGSIZE when over
- * SPOOL_RECORD_MAX, or the write's own error (ENOSPC for a full disk, EIO);
- * a failed write leaves no part of the record behind. */
+#define SPOOL_OVER_BUDGET (-2) /* spool_append: max_bytes reached */
+
+/* Appends one record (write(2), not yet synced). 0; SPOOL_OVER_BUDGET
+ * (errno EDQUOT) when it would take the spool over max_bytes; or -1 with
+ * errno EMSGSIZE when over SPOOL_RECORD_MAX, or the write's own error
+ * (ENOSPC for a full disk, EIO). A failed write leaves no part of the
+ * record behind. */
 int spool_append(struct spool *sp, const void *rec, size_t len)
 	__attribute__((warn_unused_result));
 /* fsync(2)s what was appended since the last sync (and the directory when

@@ -294,9 +294,13 @@ static void test_bounds(void **state)
 	assert_int_equal(spool_open(f->dir, SPOOL_MIN_BYTES, &sp), 0);
 	assert_int_equal(spool_append(sp, buf, SPOOL_RECORD_MAX + 1), -1);
 	assert_int_equal(errno, EMSGSIZE);
-	while (spool_append(sp, buf, make_rec(n, 1000, buf)) == 0)
+	int rc;
+
+	while ((rc = spool_append(sp, buf, make_rec(n, 1000, buf))) == 0)
 		n++;
-	assert_int_equal(errno, EDQUOT); /* the budget, told apart from a full disk */
+	/* the budget, told apart from a full disk */
+	assert_int_equal(rc, SPOOL_OVER_BUDGET);
+	assert_int_equal(errno, EDQUOT);
 	assert_int_equal(n, SPOOL_MIN_BYTES / (SPOOL_HDR_LEN + 1000));
 	assert_true(spool_bytes(sp) <= SPOOL_MIN_BYTES);
 	/* draining makes room again */
@@ -319,9 +323,12 @@ static void test_disk_full(void **state)
 
 	disk_limit(f->dir, 10000);
 	assert_int_equal(spool_open(f->dir, 1u << 30, &sp), 0);
-	while (spool_append(sp, buf, make_rec(n, 1000, buf)) == 0)
+	int rc;
+
+	while ((rc = spool_append(sp, buf, make_rec(n, 1000, buf))) == 0)
 		n++;
-	assert_int_equal(errno, ENOSPC); /* not EDQUOT: the budget is far */
+	assert_int_equal(rc, -1); /* not SPOOL_OVER_BUDGET: the budget is far */
+	assert_int_equal(errno, ENOSPC);
 	assert_int_equal(n, 10000 / rec);
 	assert_int_equal(disk.refused, 1);
 	assert_int_equal(disk_used(), n * rec); /* the torn tail was cut */
