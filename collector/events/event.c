@@ -227,6 +227,7 @@ static void pb_detail(struct pb_tree *t, const struct cw_event *ev)
 		t->loss.first_time_unix_nano = ev->d.loss.first_ns;
 		t->loss.last_time_unix_nano = ev->d.loss.last_ns;
 		t->loss.cause = S(ev->d.loss.cause);
+		t->loss.reason = S(ev->d.loss.reason);
 		t->e.detail_case = CIRCUITWATCH__V1__EVENT__DETAIL_LOSS;
 		t->e.loss = &t->loss;
 		break;
@@ -334,6 +335,7 @@ static enum cw_event_error from_pb_detail(const PbEvent *e, struct cw_event *ev)
 		ev->d.loss.first_ns = e->loss->first_time_unix_nano;
 		ev->d.loss.last_ns = e->loss->last_time_unix_nano;
 		TRY(take(ev->d.loss.cause, e->loss->cause));
+		TRY(take(ev->d.loss.reason, e->loss->reason));
 		break;
 	default:
 		break;
@@ -515,7 +517,7 @@ static int json_detail(json_t *o, const struct cw_event *ev)
 		rc = ju64(d, "count", ev->d.loss.count) ||
 		     ji64(d, "firstTimeUnixNano", ev->d.loss.first_ns) ||
 		     ji64(d, "lastTimeUnixNano", ev->d.loss.last_ns) ||
-		     jstr(d, "cause", ev->d.loss.cause);
+		     jstr(d, "cause", ev->d.loss.cause) || jstr(d, "reason", ev->d.loss.reason);
 		break;
 	case CW_DETAIL_NONE:
 		break;
@@ -783,6 +785,7 @@ static enum cw_event_error jd_detail(const json_t *o, struct cw_event *ev)
 		TRY(di64(ls, "firstTimeUnixNano", &ev->d.loss.first_ns));
 		TRY(di64(ls, "lastTimeUnixNano", &ev->d.loss.last_ns));
 		TRY(dstr(ls, "cause", ev->d.loss.cause));
+		TRY(dstr(ls, "reason", ev->d.loss.reason));
 	}
 	return CW_EVENT_OK;
 }

@@ -109,6 +109,7 @@ struct cw_event {
 			uint64_t count;
 			int64_t first_ns, last_ns;
 			char cause[CW_EVENT_TEXT_MAX];
+			char reason[CW_EVENT_TEXT_MAX]; /* field 5: the lost-counter's label */
 		} loss;
 	} d;
 };

@@ -10,8 +10,12 @@
  * back to the producer as room frees up. At shutdown, what is still in the
  * producer's queue after a short flush is purged and written to the spool
  * in front of everything spooled, so a restart sends it first. A spool
- * that is full drops the event: counted, logged, and reported later as an
- * EVENTS_LOST event. Nothing is dropped without a count.
+ * that is full (its budget) or that cannot be written (a full disk) drops
+ * the event: counted by reason, logged, and reported as an EVENTS_LOST
+ * event per reason with the count and time range. The pending loss stays
+ * until its report is spooled or taken by the producer (a report lost
+ * later puts it back); a report is never counted as a lost event.
+ * Nothing is dropped without a count.
  *
  * Threads: every function here runs on the loop thread; librdkafka runs
  * its own threads and hands delivery reports back through
@@ -35,6 +39,7 @@ struct metrics_registry;
 #define KAFKA_QUEUE_MAX_DEFAULT 100000u /* messages in flight before spooling */
 #define KAFKA_SPOOL_MAX_DEFAULT (1ull << 30)
 #define KAFKA_PROPS_MAX 64              /* librdkafka passthrough properties */
+#define KAFKA_LOSS_RETRY_MS 1000        /* an EVENTS_LOST report not kept: tried again after */
 
 enum kafka_encoding { KAFKA_ENC_PROTOBUF, KAFKA_ENC_JSON };
 
@@ -79,8 +84,12 @@ void kafka_exporter_event(void *arg, const struct cw_event *ev);
 /* Serves delivery reports, syncs the spool, replays it. now_ns stamps the
  * EVENTS_LOST event. */
 void kafka_exporter_poll(struct kafka_exporter *k, int64_t now_ns);
-/* Flushes (at most KAFKA_SHUTDOWN_FLUSH_MS), spools what is left, frees.
- * Takes NULL. */
+/* Reports the pending loss now, without waiting KAFKA_LOSS_RETRY_MS after
+ * a report that could not be kept: at shutdown, while the bus still has
+ * the exporter as a subscriber. */
+void kafka_exporter_report_loss(struct kafka_exporter *k, int64_t now_ns);
+/* Flushes (at most KAFKA_SHUTDOWN_FLUSH_MS), spools what is left, frees;
+ * a loss still pending is logged. Takes NULL. */
 void kafka_exporter_free(struct kafka_exporter *k);
 void kafka_exporter_stats(const struct kafka_exporter *k, struct kafka_stats *st);
 

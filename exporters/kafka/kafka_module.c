@@ -177,6 +177,9 @@ static void kmod_stop(struct cw_ctx *ctx, void *state)
 	(void)ctx;
 	if (m == NULL)
 		return;
+	/* a loss not yet reported: its EVENTS_LOST (with an id from the bus)
+	 * is produced or spooled before the exporter stops */
+	kafka_exporter_report_loss(m->k, wall_ns());
 	ev_unsubscribe(m->bus, kafka_exporter_event, m->k);
 	uv_timer_stop(m->timer);
 	uv_close((uv_handle_t *)m->timer, free_handle);

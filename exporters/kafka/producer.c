@@ -49,10 +49,16 @@ struct kmetrics {
 		*truncated;
 };
 
+/* Loss of one reason not yet reported in an EVENTS_LOST event. */
+struct pending_loss {
+	uint64_t count;
+	int64_t first_ns, last_ns;
+};
+
 struct kafka_exporter {
 	rd_kafka_t *rk;
 	struct log *log;
-	struct log_ratelimit rl_lost, rl_fail, rl_rdk;
+	struct log_ratelimit rl_lost, rl_fail, rl_rdk, rl_state, rl_report;
 	char *topic[T_COUNT];
 	enum kafka_encoding enc;
 	unsigned qmax;
@@ -63,9 +69,14 @@ struct kafka_exporter {
 	struct kafka_stats st;
 	struct kmetrics m;
 	bool have_metrics;
-	/* loss not yet reported as an EVENTS_LOST event */
-	uint64_t loss_pending;
-	int64_t loss_first_ns, loss_last_ns;
+	/* Loss not yet reported, by reason. Kept until its EVENTS_LOST report
+	 * is spooled or handed to the producer; a report that is lost after
+	 * all puts its loss back here (lose()), so nothing is forgotten and a
+	 * report never counts itself. */
+	struct pending_loss pending[LOST__COUNT];
+	enum lost_reason blocked; /* why the spool takes nothing (st.spool_full) */
+	int64_t report_after_ns;  /* after a failed report: not before */
+	bool report_seen, report_kept;
 	kafka_emit_fn emit;
 	void *emit_arg;
 	/* purged at shutdown: spooled in front */
@@ -189,18 +200,62 @@ static int64_t wall_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void pend_add(struct kafka_exporter *k, enum lost_reason r, uint64_t n, int64_t first,
+		     int64_t last)
+{
+	struct pending_loss *p = &k->pending[r];
+
+	if (n == 0)
+		return;
+	if (p->count == 0 || first < p->first_ns)
+		p->first_ns = first;
+	if (p->count == 0 || last > p->last_ns)
+		p->last_ns = last;
+	p->count += n;
+}
+
+static enum lost_reason reason_of(const char *name, enum lost_reason dflt)
+{
+	for (int r = 0; r < LOST__COUNT; r++)
+		if (strcmp(name, lost_names[r]) == 0)
+			return (enum lost_reason)r;
+	return dflt;
+}
+
+/* Our own EVENTS_LOST report could not be kept: the loss it carried is
+ * pending again (it was counted when it happened; the report is no event
+ * lost of its own). */
+static void keep_report(struct kafka_exporter *k, enum lost_reason r, const struct cw_event *ev)
+{
+	const char *why = lost_names[r];
+
+	pend_add(k, reason_of(ev->d.loss.reason, r), ev->d.loss.count, ev->d.loss.first_ns,
+		 ev->d.loss.last_ns);
+	k->report_kept = true;
+	log_kv_limited(k->log, &k->rl_report, LOG_LVL_WARN,
+		       "kafka: loss report not written; its loss stays pending", "reason", why,
+		       (const char *)0);
+}
+
+static bool is_report(const struct cw_event *ev)
+{
+	return ev != NULL && ev->type == CW_EV_EVENTS_LOST && ev->detail == CW_DETAIL_LOSS;
+}
+
 static void lose(struct kafka_exporter *k, enum lost_reason r, const struct cw_event *ev,
 		 const char *detail)
 {
 	char id[2 * CW_EVENT_ID_LEN + 1] = "";
 	int64_t now = wall_ns();
 
+	if (is_report(ev)) {
+		keep_report(k, r, ev);
+		return;
+	}
 	if (ev != NULL)
 		cw_event_id_hex(ev, id);
 	count(k, k->have_metrics ? k->m.lost[r] : NULL, &k->st.lost);
-	if (k->loss_pending++ == 0)
-		k->loss_first_ns = now;
-	k->loss_last_ns = now;
+	pend_add(k, r, 1, now, now);
 	log_kv_limited(k->log, &k->rl_lost, LOG_LVL_ERROR, "kafka: event lost", "reason",
 		       lost_names[r], "id", id, "type", ev ? cw_event_type_name(ev->type) : "",
 		       "circuit", ev ? ev->circuit : "", "detail", detail ? detail : "",
@@ -295,6 +350,32 @@ static struct kmsg *kmsg_new(const uint8_t *pb, size_t len, bool alert, uint64_t
 	return km;
 }
 
+/* The spool stopped taking events (r: its budget is reached, or a write
+ * failed). Logged on the change only, and rate-limited: at the edge of a
+ * full disk, small and large events can alternate between fitting and not. */
+static void spool_blocked(struct kafka_exporter *k, enum lost_reason r, int err)
+{
+	if (k->st.spool_full && k->blocked == r)
+		return;
+	k->st.spool_full = true;
+	k->blocked = r;
+	log_kv_limited(k->log, &k->rl_state, LOG_LVL_ERROR,
+		       r == LOST_SPOOL_FULL ? "kafka: spool full; events are lost until it drains"
+					    : "kafka: spool write failed; events are lost until a "
+					      "write succeeds",
+		       "reason", lost_names[r], "error", strerror(err), (const char *)0);
+}
+
+/* Left only on evidence: a write that succeeded, or a spool drained empty. */
+static void spool_unblocked(struct kafka_exporter *k, const char *why)
+{
+	if (!k->st.spool_full)
+		return;
+	k->st.spool_full = false;
+	log_kv_limited(k->log, &k->rl_state, LOG_LVL_INFO, "kafka: spool takes events again",
+		       "after", why, (const char *)0);
+}
+
 /* Appends an encoded event to the spool; counts a loss when it cannot. */
 static int to_spool(struct kafka_exporter *k, const uint8_t *pb, size_t len,
 		    const struct cw_event *ev)
@@ -303,15 +384,19 @@ static int to_spool(struct kafka_exporter *k, const uint8_t *pb, size_t len,
 		lose(k, LOST_NO_SPOOL, ev, "producer queue at queue_max_messages");
 		return -1;
 	}
-	if (spool_append(k->spool, pb, len) != 0) {
-		bool full = errno == ENOSPC;
+	int rc = spool_append(k->spool, pb, len);
 
-		if (full && !k->st.spool_full)
-			log_error(k->log, "kafka: spool full; events are lost until it drains");
-		k->st.spool_full = k->st.spool_full || full;
-		lose(k, full ? LOST_SPOOL_FULL : LOST_SPOOL_ERROR, ev, strerror(errno));
+	if (rc != 0) {
+		int e = errno;
+		/* the budget (kafka.spool_max_bytes) is "full"; a disk that
+		 * refuses the write (ENOSPC, EIO) is an error of its own */
+		enum lost_reason r = rc == SPOOL_OVER_BUDGET ? LOST_SPOOL_FULL : LOST_SPOOL_ERROR;
+
+		spool_blocked(k, r, e);
+		lose(k, r, ev, strerror(e));
 		return -1;
 	}
+	spool_unblocked(k, "a spool write succeeded");
 	k->spool_dirty = true;
 	count(k, k->have_metrics ? k->m.spooled : NULL, &k->st.spooled);
 	return 0;
@@ -329,6 +414,8 @@ void kafka_exporter_event(void *arg, const struct cw_event *ev)
 	size_t len;
 	struct kmsg *km;
 
+	if (is_report(ev))
+		k->report_seen = true; /* report_loss: the bus did hand it over */
 	if (cw_event_encode_pb(ev, pb, sizeof(pb), &len) != 0) {
 		lose(k, LOST_ENCODE, ev, "event over CW_EVENT_PB_MAX");
 		return;
@@ -501,28 +588,59 @@ static void replay(struct kafka_exporter *k)
 	}
 }
 
+/* One EVENTS_LOST event for the pending loss of reason r. */
+static void loss_event(const struct pending_loss *p, enum lost_reason r, int64_t now_ns,
+		       struct cw_event *ev)
+{
+	cw_event_init(ev, CW_EV_EVENTS_LOST, CW_SEV_CRITICAL, now_ns);
+	ev->detail = CW_DETAIL_LOSS;
+	ev->d.loss.count = p->count;
+	ev->d.loss.first_ns = p->first_ns;
+	ev->d.loss.last_ns = p->last_ns;
+	cw_event_set(ev->d.loss.cause, "kafka exporter");
+	cw_event_set(ev->d.loss.reason, lost_names[r]);
+	snprintf(ev->message, sizeof(ev->message),
+		 "%" PRIu64 " events lost by the Kafka exporter (%s)", p->count, lost_names[r]);
+	ev->has_peer = false;
+}
+
+/* Reports each reason's pending loss. The pending count moves into the
+ * report, and comes back (keep_report) if the report is not spooled or
+ * taken by the producer; then the next try waits KAFKA_LOSS_RETRY_MS (it is
+ * also what finds out that a full spool has room again). */
 static void report_loss(struct kafka_exporter *k, int64_t now_ns)
 {
-	struct cw_event ev;
-	uint64_t n = k->loss_pending;
+	const int64_t wait_ns = (int64_t)KAFKA_LOSS_RETRY_MS * 1000000;
 
-	/* reported once there is room again, so the report itself gets through */
-	if (n == 0 || k->st.spool_full)
+	/* (a wall clock set back does not hold reports up for longer) */
+	if (now_ns < k->report_after_ns && k->report_after_ns - now_ns <= wait_ns)
 		return;
-	cw_event_init(&ev, CW_EV_EVENTS_LOST, CW_SEV_CRITICAL, now_ns);
-	ev.detail = CW_DETAIL_LOSS;
-	ev.d.loss.count = n;
-	ev.d.loss.first_ns = k->loss_first_ns;
-	ev.d.loss.last_ns = k->loss_last_ns;
-	cw_event_set(ev.d.loss.cause, "kafka exporter");
-	snprintf(ev.message, sizeof(ev.message), "%" PRIu64 " events lost by the Kafka exporter",
-		 n);
-	ev.has_peer = false;
-	k->loss_pending = 0;
-	if (k->emit != NULL)
-		k->emit(k->emit_arg, &ev);
-	else
-		kafka_exporter_event(k, &ev);
+	for (int r = 0; r < LOST__COUNT; r++) {
+		struct pending_loss p = k->pending[r];
+		struct cw_event ev;
+
+		if (p.count == 0)
+			continue;
+		loss_event(&p, (enum lost_reason)r, now_ns, &ev);
+		k->pending[r] = (struct pending_loss){0};
+		k->report_seen = k->report_kept = false;
+		if (k->emit != NULL)
+			k->emit(k->emit_arg, &ev);
+		else
+			kafka_exporter_event(k, &ev);
+		if (!k->report_seen) /* the bus dropped it */
+			pend_add(k, (enum lost_reason)r, p.count, p.first_ns, p.last_ns);
+		if (!k->report_seen || k->report_kept) {
+			k->report_after_ns = now_ns + wait_ns;
+			return;
+		}
+	}
+}
+
+void kafka_exporter_report_loss(struct kafka_exporter *k, int64_t now_ns)
+{
+	k->report_after_ns = 0;
+	report_loss(k, now_ns);
 }
 
 static void update_gauges(struct kafka_exporter *k)
@@ -544,15 +662,14 @@ static void update_gauges(struct kafka_exporter *k)
 
 void kafka_exporter_poll(struct kafka_exporter *k, int64_t now_ns)
 {
+	uint64_t held = k->spool != NULL ? spool_bytes(k->spool) : 0;
+
 	rd_kafka_poll(k->rk, 0);
 	if (k->spool != NULL) {
 		replay(k);
-		/* full until the largest event fits again */
-		if (k->st.spool_full &&
-		    spool_bytes(k->spool) + SPOOL_HDR_LEN + CW_EVENT_PB_MAX <= k->spool_max) {
-			k->st.spool_full = false;
-			log_info(k->log, "kafka: spool has room again");
-		}
+		/* delivered to its last record: events go to the producer again */
+		if (held > 0 && spool_bytes(k->spool) == 0)
+			spool_unblocked(k, "the spool drained");
 	}
 	report_loss(k, now_ns);
 	if (k->spool_dirty && k->spool != NULL) {
@@ -675,7 +792,7 @@ static void spool_purged(struct kafka_exporter *k)
 {
 	const uint8_t **recs;
 	size_t *lens;
-	int written = 0;
+	int written = 0, err = k->spool != NULL ? ENOMEM : 0;
 
 	if (k->npurged == 0)
 		return;
@@ -688,6 +805,7 @@ static void spool_purged(struct kafka_exporter *k)
 			lens[i] = k->purged[i]->len;
 		}
 		written = spool_prepend(k->spool, recs, lens, k->npurged);
+		err = errno;
 		if (written < 0)
 			written = 0;
 	}
@@ -696,7 +814,8 @@ static void spool_purged(struct kafka_exporter *k)
 
 		if (cw_event_decode_pb(k->purged[i]->pb, k->purged[i]->len, &ev) != CW_EVENT_OK)
 			memset(&ev, 0, sizeof(ev));
-		lose(k, k->spool ? LOST_SPOOL_FULL : LOST_NO_SPOOL, &ev, "at shutdown");
+		lose(k, err == 0 ? LOST_NO_SPOOL : err == EDQUOT ? LOST_SPOOL_FULL : LOST_SPOOL_ERROR,
+		     &ev, "at shutdown");
 	}
 	k->st.spooled += (uint64_t)written;
 	if (written > 0) {
@@ -714,6 +833,10 @@ void kafka_exporter_free(struct kafka_exporter *k)
 {
 	if (k == NULL)
 		return;
+	/* the last report (the module made it through the bus before it
+	 * unsubscribed): to the producer or the spool, the next start sends it */
+	if (k->emit == NULL)
+		kafka_exporter_report_loss(k, wall_ns());
 	k->closing = true;
 	if (k->rk != NULL) {
 		(void)rd_kafka_flush(k->rk, KAFKA_SHUTDOWN_FLUSH_MS);
@@ -723,6 +846,15 @@ void kafka_exporter_free(struct kafka_exporter *k)
 			rd_kafka_poll(k->rk, 10);
 		spool_purged(k);
 		rd_kafka_destroy(k->rk);
+	}
+	for (int r = 0; r < LOST__COUNT; r++) {
+		char n[24];
+
+		if (k->pending[r].count == 0)
+			continue;
+		snprintf(n, sizeof(n), "%" PRIu64, k->pending[r].count);
+		log_error(k->log, "kafka: lost events never reported (the report itself could "
+			  "not be kept)", "reason", lost_names[r], "events", n);
 	}
 	spool_close(k->spool);
 	free_purged(k);

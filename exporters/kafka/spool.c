@@ -360,8 +360,8 @@ int spool_append(struct spool *sp, const void *rec, size_t len)
 		return -1;
 	}
 	if (sp->total + SPOOL_HDR_LEN + len > sp->max_bytes) {
-		errno = ENOSPC;
-		return -1;
+		errno = EDQUOT; /* our own budget; a full disk is the write's ENOSPC */
+		return SPOOL_OVER_BUDGET;
 	}
 	if (sp->wfd >= 0 && sp->segs[sp->nsegs - 1].size >= SPOOL_SEGMENT_MAX)
 		seal_write(sp);
@@ -407,7 +407,7 @@ int spool_sync(struct spool *sp)
 int spool_prepend(struct spool *sp, const uint8_t *const *recs, const size_t *lens, size_t n)
 {
 	struct seg s = {.sealed = true};
-	int fd, written = 0;
+	int fd, written = 0, stop = 0;
 	uint8_t *buf = malloc(SPOOL_HDR_LEN + SPOOL_RECORD_MAX);
 
 	if (buf == NULL)
@@ -422,9 +422,12 @@ int spool_prepend(struct spool *sp, const uint8_t *const *recs, const size_t *le
 		size_t m = spool_frame(recs[i], lens[i], buf, SPOOL_HDR_LEN + SPOOL_RECORD_MAX);
 
 		/* the oldest first: what does not fit is the newest (counted lost) */
-		if (m == 0 || sp->total + s.size + m > sp->max_bytes)
+		if (m == 0 || sp->total + s.size + m > sp->max_bytes) {
+			stop = m == 0 ? EMSGSIZE : EDQUOT;
 			break;
+		}
 		if (cw_write_all(fd, buf, m) != 0) {
+			stop = errno;
 			if (ftruncate(fd, (off_t)s.size) != 0)
 				written = -1;
 			break;
@@ -441,6 +444,8 @@ int spool_prepend(struct spool *sp, const uint8_t *const *recs, const size_t *le
 		return -1;
 	sp->total += s.size;
 	sp->ridx++; /* the cursor stays on the record it was at */
+	if (stop != 0)
+		errno = stop;
 	return written;
 }
 

@@ -67,9 +67,13 @@ int spool_open(const char *dir, uint64_t max_bytes, struct spool **out)
 /* Syncs and closes; takes NULL. Unacked records stay for the next open. */
 void spool_close(struct spool *sp);
 
-/* Appends one record (write(2), not yet synced). -1 with errno ENOSPC when
- * it would take the spool over max_bytes, EMSGSIZE when over
- * SPOOL_RECORD_MAX, or the I/O error. */
+#define SPOOL_OVER_BUDGET (-2) /* spool_append: max_bytes reached */
+
+/* Appends one record (write(2), not yet synced). 0; SPOOL_OVER_BUDGET
+ * (errno EDQUOT) when it would take the spool over max_bytes; or -1 with
+ * errno EMSGSIZE when over SPOOL_RECORD_MAX, or the write's own error
+ * (ENOSPC for a full disk, EIO). A failed write leaves no part of the
+ * record behind. */
 int spool_append(struct spool *sp, const void *rec, size_t len)
 	__attribute__((warn_unused_result));
 /* fsync(2)s what was appended since the last sync (and the directory when
@@ -79,7 +83,8 @@ int spool_sync(struct spool *sp) __attribute__((warn_unused_result));
 /* Writes recs as a new segment placed before every other one (fsynced):
  * at shutdown, messages that were in the producer's queue and are older
  * than everything spooled. Call only before spool_close (the read cursor
- * does not move back). */
+ * does not move back). Returns how many were written (the first ones);
+ * when fewer than n, errno says why the rest were not (EDQUOT, ENOSPC...). */
 int spool_prepend(struct spool *sp, const uint8_t *const *recs, const size_t *lens, size_t n)
 	__attribute__((warn_unused_result));
 

@@ -125,7 +125,8 @@ static void test_pb_round_trip(void **state)
 	ev->d.loss.count = UINT64_MAX;
 	ev->d.loss.first_ns = INT64_MIN;
 	ev->d.loss.last_ns = INT64_MAX;
-	cw_event_set(ev->d.loss.cause, "spool-full");
+	cw_event_set(ev->d.loss.cause, "kafka exporter");
+	cw_event_set(ev->d.loss.reason, "spool_error");
 	ev->has_alert = true;
 	ev->alert.value = INFINITY;
 	ev->alert.threshold = -INFINITY;

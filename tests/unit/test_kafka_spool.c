@@ -3,13 +3,17 @@
  * length, a record torn by a crash) detected, skipped and counted; and the
  * exporter around it when the spool is full (against an in-process
  * librdkafka mock cluster): the loss counted and reported as an
- * EVENTS_LOST event once there is room. */
+ * EVENTS_LOST event once there is room. A disk that fills up (a write
+ * failing with ENOSPC after N bytes: cw_write_all is wrapped at link time,
+ * -Wl,--wrap) is a spool_error of its own; the reports carry the exact
+ * count and are never counted as lost themselves. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -24,8 +28,60 @@
 
 #include "config.h"
 #include "event.h"
+#include "fileio.h"
 #include "kafka.h"
+#include "log.h"
 #include "spool.h"
+
+/* ---- a disk of disk_cap bytes under disk_dir (0: no limit) ---- */
+
+static struct {
+	char dir[64];
+	uint64_t cap;
+	unsigned refused; /* writes failed with ENOSPC */
+} disk;
+
+int __real_cw_write_all(int fd, const void *p, size_t n);
+int __wrap_cw_write_all(int fd, const void *p, size_t n);
+
+/* Bytes of the regular files in disk.dir: what a filesystem would hold. */
+static uint64_t disk_used(void)
+{
+	DIR *d = opendir(disk.dir);
+	struct dirent *de;
+	uint64_t used = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (fstatat(dirfd(d), de->d_name, &st, 0) == 0 && S_ISREG(st.st_mode))
+			used += (uint64_t)st.st_size;
+	}
+	closedir(d);
+	return used;
+}
+
+/* As write(2) on a full filesystem: what fits is written, then ENOSPC. */
+int __wrap_cw_write_all(int fd, const void *p, size_t n)
+{
+	uint64_t used;
+
+	if (disk.cap == 0 || (used = disk_used()) + n <= disk.cap)
+		return __real_cw_write_all(fd, p, n);
+	if (used < disk.cap)
+		assert_true(write(fd, p, (size_t)(disk.cap - used)) >= 0);
+	disk.refused++;
+	errno = ENOSPC;
+	return -1;
+}
+
+static void disk_limit(const char *dir, uint64_t cap)
+{
+	snprintf(disk.dir, sizeof(disk.dir), "%s", dir);
+	disk.cap = cap;
+	disk.refused = 0;
+}
 
 struct fx {
 	char dir[64];
@@ -46,6 +102,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 	char cmd[128];
 
+	disk.cap = 0;
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -237,15 +294,58 @@ static void test_bounds(void **state)
 	assert_int_equal(spool_open(f->dir, SPOOL_MIN_BYTES, &sp), 0);
 	assert_int_equal(spool_append(sp, buf, SPOOL_RECORD_MAX + 1), -1);
 	assert_int_equal(errno, EMSGSIZE);
-	while (spool_append(sp, buf, make_rec(n, 1000, buf)) == 0)
+	int rc;
+
+	while ((rc = spool_append(sp, buf, make_rec(n, 1000, buf))) == 0)
 		n++;
-	assert_int_equal(errno, ENOSPC);
+	/* the budget, told apart from a full disk */
+	assert_int_equal(rc, SPOOL_OVER_BUDGET);
+	assert_int_equal(errno, EDQUOT);
 	assert_int_equal(n, SPOOL_MIN_BYTES / (SPOOL_HDR_LEN + 1000));
 	assert_true(spool_bytes(sp) <= SPOOL_MIN_BYTES);
 	/* draining makes room again */
 	expect_n(sp, 0, n, true);
 	assert_int_equal(spool_append(sp, buf, make_rec(n, 1000, buf)), 0);
 	expect_n(sp, n, 1, true);
+	spool_close(sp);
+}
+
+/* A disk that fills up: the write fails with ENOSPC after what fits, and
+ * no part of the record stays behind; once records are delivered and their
+ * segment deleted, appends work again. */
+static void test_disk_full(void **state)
+{
+	struct fx *f = *state;
+	struct spool *sp;
+	uint8_t buf[2000];
+	unsigned n = 0;
+	const uint64_t rec = SPOOL_HDR_LEN + 1000;
+
+	disk_limit(f->dir, 10000);
+	assert_int_equal(spool_open(f->dir, 1u << 30, &sp), 0);
+	int rc;
+
+	while ((rc = spool_append(sp, buf, make_rec(n, 1000, buf))) == 0)
+		n++;
+	assert_int_equal(rc, -1); /* not SPOOL_OVER_BUDGET: the budget is far */
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(n, 10000 / rec);
+	assert_int_equal(disk.refused, 1);
+	assert_int_equal(disk_used(), n * rec); /* the torn tail was cut */
+	assert_int_equal(spool_bytes(sp), n * rec);
+	assert_int_equal(spool_append(sp, buf, make_rec(n, 1000, buf)), -1);
+	assert_int_equal(errno, ENOSPC);
+	assert_int_equal(spool_sync(sp), 0);
+	expect_n(sp, 0, n, true);
+	expect_end(sp);
+	assert_int_equal(disk_used(), 0);
+	assert_int_equal(spool_append(sp, buf, make_rec(n, 1000, buf)), 0);
+	assert_int_equal(spool_sync(sp), 0);
+	spool_close(sp);
+	assert_int_equal(spool_open(f->dir, 1u << 30, &sp), 0);
+	expect_n(sp, n, 1, true);
+	expect_end(sp);
+	assert_int_equal(spool_damage(sp)->corrupt + spool_damage(sp)->truncated, 0);
 	spool_close(sp);
 }
 
@@ -439,6 +539,14 @@ static int consume(const char *bootstrap, int n, struct cw_event *lost)
 	return got;
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static void test_exporter_spool_full(void **state)
 {
 	struct fx *f = *state;
@@ -453,6 +561,7 @@ static void test_exporter_spool_full(void **state)
 	struct mock m;
 	char err[256];
 	unsigned n = 0;
+	uint64_t spooled;
 	time_t t0;
 
 	mock_start(&m);
@@ -465,18 +574,25 @@ static void test_exporter_spool_full(void **state)
 		kafka_exporter_event(k, &ev);
 		kafka_exporter_stats(k, &st);
 	} while (st.lost < 5 && n < 2000);
-	kafka_exporter_poll(k, 5000);
-	kafka_exporter_stats(k, &st);
-	assert_int_equal(st.lost, 5);
 	assert_true(st.spool_full);
 	assert_int_equal(st.in_flight, 2);
 	assert_int_equal(st.spooled + 2 + st.lost, n);
+	spooled = st.spooled;
+	kafka_exporter_poll(k, now_ns());
+	kafka_exporter_stats(k, &st);
+	assert_int_equal(st.lost, 5); /* a report is never counted lost */
+	/* the report is smaller than these events: spooled when it fits in
+	 * what is left (a write succeeded: not full), else kept for later */
+	if (st.spooled == spooled)
+		assert_true(st.spool_full);
+	else
+		assert_true(st.spooled == spooled + 1 && !st.spool_full);
 	assert_true(st.spool_bytes <= SPOOL_MIN_BYTES);
 	/* the brokers are back: everything kept is delivered, then the report */
 	rd_kafka_mock_broker_set_up(m.mc, 1);
 	t0 = time(NULL);
 	do {
-		kafka_exporter_poll(k, 6000);
+		kafka_exporter_poll(k, now_ns());
 		kafka_exporter_stats(k, &st);
 		usleep(10000);
 	} while (st.delivered < n - 5 + 1 && time(NULL) - t0 < 20);
@@ -488,7 +604,243 @@ static void test_exporter_spool_full(void **state)
 	assert_int_equal(lost.type, CW_EV_EVENTS_LOST);
 	assert_int_equal(lost.detail, CW_DETAIL_LOSS);
 	assert_int_equal(lost.d.loss.count, 5);
+	assert_string_equal(lost.d.loss.reason, "spool_full");
 	assert_true(lost.d.loss.first_ns > 0 && lost.d.loss.last_ns >= lost.d.loss.first_ns);
+	mock_stop(&m);
+}
+
+/* What a consumer saw: each event by its index, and the loss reports. */
+#define TALLY_MAX 4096
+struct tally {
+	unsigned events, dups, reports;
+	uint64_t reported;
+	int64_t first_ns, last_ns;
+	bool bad_report;
+	uint8_t seen[TALLY_MAX];
+};
+
+static void tally_one(struct tally *t, const struct cw_event *ev)
+{
+	if (ev->type == CW_EV_EVENTS_LOST) {
+		t->reports++;
+		t->reported += ev->d.loss.count;
+		if (strcmp(ev->d.loss.reason, "spool_error") != 0 ||
+		    ev->d.loss.last_ns < ev->d.loss.first_ns)
+			t->bad_report = true;
+		if (t->first_ns == 0 || ev->d.loss.first_ns < t->first_ns)
+			t->first_ns = ev->d.loss.first_ns;
+		if (ev->d.loss.last_ns > t->last_ns)
+			t->last_ns = ev->d.loss.last_ns;
+		return;
+	}
+	unsigned i = (unsigned)ev->id[15] | (unsigned)ev->id[14] << 8;
+
+	assert_true(i < TALLY_MAX);
+	if (t->seen[i]++)
+		t->dups++;
+	else
+		t->events++;
+}
+
+/* Reads the whole topic: at least want messages, then until 1 s passes
+ * with nothing new (20 s at most). */
+static void consume_tally(const char *bootstrap, unsigned want, struct tally *t)
+{
+	char err[256];
+	rd_kafka_conf_t *c = rd_kafka_conf_new();
+	rd_kafka_t *rk;
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	unsigned got = 0;
+	int64_t t0 = now_ns(), last = t0;
+
+	memset(t, 0, sizeof(*t));
+	rd_kafka_conf_set(c, "bootstrap.servers", bootstrap, err, sizeof(err));
+	rd_kafka_conf_set(c, "group.id", "t", err, sizeof(err));
+	rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
+	rd_kafka_topic_partition_list_add(l, "t.events", 0)->offset = RD_KAFKA_OFFSET_BEGINNING;
+	rd_kafka_assign(rk, l);
+	rd_kafka_topic_partition_list_destroy(l);
+	while (now_ns() - t0 < 20000000000 && (got < want || now_ns() - last < 1000000000)) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+		struct cw_event ev;
+
+		if (m == NULL)
+			continue;
+		if (m->err == 0 && cw_event_decode_pb(m->payload, m->len, &ev) == CW_EVENT_OK) {
+			got++;
+			last = now_ns();
+			tally_one(t, &ev);
+		}
+		rd_kafka_message_destroy(m);
+	}
+	rd_kafka_consumer_close(rk);
+	rd_kafka_destroy(rk);
+}
+
+/* Lines of the log file fd that contain any of the words. */
+static unsigned log_lines(int fd, const char *const *words, size_t nwords)
+{
+	char line[LOG_LINE_MAX + 2];
+	unsigned n = 0;
+	FILE *fp;
+
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	fp = fdopen(dup(fd), "r");
+	assert_non_null(fp);
+	while (fgets(line, sizeof(line), fp) != NULL)
+		for (size_t i = 0; i < nwords; i++)
+			if (strstr(line, words[i]) != NULL) {
+				n++;
+				break;
+			}
+	fclose(fp);
+	return n;
+}
+
+/* The disk under the spool fills up (the budget is far) while the brokers
+ * are down: the lost events are counted once each as spool_error, the
+ * count does not move while nothing happens, the state changes are logged
+ * a few times only; when the brokers return and the spool drains, every
+ * kept event arrives once and the EVENTS_LOST reports add up to exactly
+ * the events lost. */
+static void test_exporter_disk_full(void **state)
+{
+	struct fx *f = *state;
+	static const struct kafka_prop props[] = {{"log_level", "0"}};
+	static const char *const state_words[] = {"spool full", "spool write failed",
+						  "room again", "takes events again"};
+	struct kafka_opts o = {.topic_events = "t.events", .topic_alerts = "t.events",
+			       .encoding = KAFKA_ENC_PROTOBUF, .compression = "none",
+			       .spool_dir = f->dir, .queue_max_messages = 2, .nprops = 1,
+			       .props = props};
+	const unsigned n = 1000;
+	FILE *lf = tmpfile();
+	struct log *lg;
+	struct kafka_exporter *k;
+	struct kafka_stats st;
+	struct cw_event ev;
+	struct tally *t = calloc(1, sizeof(*t));
+	struct mock m;
+	char err[256];
+	uint64_t lost;
+	int64_t t_start = now_ns(), t_end, t0;
+
+	assert_non_null(lf);
+	assert_non_null(t);
+	lg = log_new(fileno(lf), LOG_LVL_INFO, LOG_FMT_LOGFMT);
+	assert_non_null(lg);
+	mock_start(&m);
+	o.brokers = m.bootstrap;
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	disk_limit(f->dir, 64 * 1024);
+	assert_int_equal(kafka_exporter_new(&o, NULL, lg, &k, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < n; i++) {
+		session_event(&ev, i);
+		ev.time_ns = now_ns();
+		kafka_exporter_event(k, &ev);
+		if (i % 50 == 0)
+			kafka_exporter_poll(k, now_ns());
+	}
+	t_end = now_ns();
+	kafka_exporter_stats(k, &st);
+	lost = st.lost;
+	assert_true(lost > 0 && st.spooled > 0);
+	assert_int_equal(st.spooled + st.in_flight + lost, n);
+	assert_true(st.spool_full);
+	/* the disk stays full for 2 s: nothing happens, nothing more is lost */
+	for (int i = 0; i < 40; i++) {
+		kafka_exporter_poll(k, now_ns());
+		usleep(50000);
+	}
+	kafka_exporter_stats(k, &st);
+	assert_int_equal(st.lost, lost);
+	assert_true(st.spool_full);
+	/* the brokers return: the spool drains and its segments free the disk */
+	rd_kafka_mock_broker_set_up(m.mc, 1);
+	t0 = now_ns();
+	do {
+		kafka_exporter_poll(k, now_ns());
+		kafka_exporter_stats(k, &st);
+		usleep(10000);
+	} while ((st.delivered < n - lost + 1 || st.spool_bytes > 0 || st.in_flight > 0) &&
+		 now_ns() - t0 < 30000000000);
+	assert_int_equal(st.spool_bytes, 0);
+	assert_false(st.spool_full);
+	assert_int_equal(st.lost, lost);
+	kafka_exporter_free(k);
+	consume_tally(m.bootstrap, (unsigned)(n - lost + 1), t);
+	assert_int_equal(t->events, n - lost);
+	assert_int_equal(t->dups, 0);
+	assert_true(t->reports >= 1);
+	assert_false(t->bad_report);
+	assert_int_equal(t->reported, lost);
+	assert_true(t->first_ns >= t_start && t->last_ns <= t_end);
+	/* "spool full" / "room again": a few lines, not one per poll */
+	unsigned lines = log_lines(fileno(lf), state_words, 4);
+
+	if (lines > 4)
+		fail_msg("%u spool state lines logged", lines);
+	log_free(lg);
+	fclose(lf);
+	free(t);
+	mock_stop(&m);
+}
+
+/* The disk is full while the brokers are down, then has room again, and
+ * the daemon stops before any poll: the pending loss goes into the spool
+ * as its EVENTS_LOST report at shutdown, and the next start delivers it. */
+static void test_exporter_loss_across_restart(void **state)
+{
+	struct fx *f = *state;
+	static const struct kafka_prop props[] = {{"log_level", "0"}};
+	struct kafka_opts o = {.topic_events = "t.events", .topic_alerts = "t.events",
+			       .encoding = KAFKA_ENC_PROTOBUF, .compression = "none",
+			       .spool_dir = f->dir, .queue_max_messages = 2, .nprops = 1,
+			       .props = props};
+	const unsigned n = 200;
+	struct kafka_exporter *k;
+	struct kafka_stats st;
+	struct cw_event ev;
+	struct tally *t = calloc(1, sizeof(*t));
+	struct mock m;
+	char err[256];
+	uint64_t lost;
+	int64_t t0;
+
+	assert_non_null(t);
+	mock_start(&m);
+	o.brokers = m.bootstrap;
+	rd_kafka_mock_broker_set_down(m.mc, 1);
+	disk_limit(f->dir, 16 * 1024);
+	assert_int_equal(kafka_exporter_new(&o, NULL, NULL, &k, err, sizeof(err)), 0);
+	for (unsigned i = 0; i < n; i++) {
+		session_event(&ev, i);
+		kafka_exporter_event(k, &ev);
+	}
+	kafka_exporter_stats(k, &st);
+	lost = st.lost;
+	assert_true(lost > 0 && st.spool_full);
+	disk.cap = 0;          /* room again, and no poll saw it */
+	kafka_exporter_free(k); /* the report is spooled, then the queue */
+	rd_kafka_mock_broker_set_up(m.mc, 1);
+	assert_int_equal(kafka_exporter_new(&o, NULL, NULL, &k, err, sizeof(err)), 0);
+	t0 = now_ns();
+	do {
+		kafka_exporter_poll(k, now_ns());
+		kafka_exporter_stats(k, &st);
+		usleep(10000);
+	} while ((st.delivered < n - lost + 1 || st.spool_bytes > 0) &&
+		 now_ns() - t0 < 30000000000);
+	assert_int_equal(st.delivered, n - lost + 1);
+	assert_int_equal(st.lost, 0);
+	kafka_exporter_free(k);
+	consume_tally(m.bootstrap, (unsigned)(n - lost + 1), t);
+	assert_int_equal(t->events, n - lost);
+	assert_int_equal(t->dups, 0);
+	assert_int_equal(t->reports, 1);
+	assert_false(t->bad_report);
+	assert_int_equal(t->reported, lost);
+	free(t);
 	mock_stop(&m);
 }
 
@@ -611,11 +963,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_across_reopen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unacked_replayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crc_corruption_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_files_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exporter_spool_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exporter_disk_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exporter_loss_across_restart, setup, teardown),
 		cmocka_unit_test(test_exporter_without_spool),
 		cmocka_unit_test(test_config_kafka),
 	};
