@@ -68,8 +68,10 @@ NET_RAW=$((1 << 13))
 caps_eq() { [ $((16#$1)) -eq "$2" ]; }
 caps_within() { [ $(( 16#$1 & ~$2 )) -eq 0 ]; }
 ids_are() { # every one of the four (real, effective, saved, fs) is $2
+  [ "$(wc -w <<<"$1")" = 4 ] || return 1
   for v in $1; do [ "$v" = "$2" ] || return 1; done
 }
+shopt -s nullglob
 
 # ---- 1. the drop --------------------------------------------------------------
 write_cfg
@@ -78,6 +80,7 @@ check "metrics served" wait_http "$base/metrics"
 check "says it dropped, keeping cap_net_raw for the raw ICMP probes" until_true 10 \
   grep -q 'msg="privileges dropped" user=nobody uid='"$NOBODY_UID"' .*capabilities=cap_net_raw needed_by="raw ICMP' "$WORK/cw.log"
 S=/proc/$CW_PID/status
+check "running" test -r "$S"
 check "uids all nobody ($(status "$S" Uid | tr -s '\t' ' '))" ids_are "$(status "$S" Uid)" "$NOBODY_UID"
 gid=$(id -g nobody)
 check "gids all nobody's group ($(status "$S" Gid | tr -s '\t' ' '))" ids_are "$(status "$S" Gid)" "$gid"
