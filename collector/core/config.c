@@ -3695,7 +3695,6 @@ DEFINE_SECTION(sec_kafka, kafka_fields, struct cfg_kafka, init_kafka, check_kafk
 
 static const struct field root_fields[] = {
 	FIELD_SECTION(struct cfg_config, "log", log, F_DEFAULT_EMPTY, sec_log),
-	FIELD_SECTION(struct cfg_config, "daemon", daemon, F_DEFAULT_EMPTY, sec_daemon),
 	FIELD_SECTION(struct cfg_config, "prometheus", prometheus, F_DEFAULT_EMPTY,
 		      sec_prometheus),
 	FIELD_SECTION(struct cfg_config, "bmp", bmp, F_DEFAULT_EMPTY, sec_bmp),
@@ -3707,6 +3706,7 @@ static const struct field root_fields[] = {
 	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
 	FIELD_SECTION(struct cfg_config, "alerts", alerts, F_DEFAULT_EMPTY, sec_alerts),
 	FIELD_SECTION(struct cfg_config, "kafka", kafka, F_DEFAULT_EMPTY, sec_kafka),
+	FIELD_SECTION(struct cfg_config, "daemon", daemon, F_DEFAULT_EMPTY, sec_daemon),
 };
 DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);
 

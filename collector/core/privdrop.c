@@ -172,7 +172,9 @@ static int as_user(const struct priv_plan *p, struct saved_ids *s)
 	if (s->ngroups < 0 || (s->ngroups > 0 && s->groups == NULL) ||
 	    (s->ngroups > 0 && getgroups(s->ngroups, s->groups) != s->ngroups)) {
 		free(s->groups);
-		return -1;
+		s->groups = NULL;
+		s->ngroups = 0;
+		return -2; /* nothing changed yet */
 	}
 	if (setgroups((size_t)p->ngroups, p->groups) != 0 || setegid(p->gid) != 0 ||
 	    seteuid(p->uid) != 0)
@@ -265,10 +267,11 @@ static int check_as_user(struct priv_plan *p, const struct cfg_config *cfg, stru
 	if ((bill && dir_create(p, "billing.state_dir", cfg->billing.state_dir, 0750, lg) != 0) ||
 	    (spool && dir_create(p, "kafka.spool_dir", cfg->kafka.spool_dir, 0700, lg) != 0))
 		return -1;
-	if (as_user(p, &s) != 0) {
+	if ((rc = as_user(p, &s)) != 0) {
 		log_error(lg, "cannot take on the user's identity", "user", p->user, "error",
 			  strerror(errno));
-		(void)as_root(&s);
+		if (rc == -1)
+			(void)as_root(&s);
 		return -1;
 	}
 	if (bill && dir_writable(p, "billing.state_dir", cfg->billing.state_dir, lg) != 0)
