@@ -12,6 +12,7 @@
  */
 #include "privdrop.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -233,6 +234,36 @@ static int dir_writable(const struct priv_plan *p, const char *key, const char *
 	return -1;
 }
 
+/* Run as the user: every file already in dir is one the daemon reads and
+ * rewrites after the drop (the Kafka spool's segments, left by a run as
+ * root, say): each must be readable and writable by the user. */
+static int files_usable(const struct priv_plan *p, const char *key, const char *dir,
+			struct log *lg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char first[256] = "", n[24];
+	unsigned long bad = 0;
+
+	if (d == NULL)
+		return 0; /* dir_writable said why */
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+		    faccessat(dirfd(d), de->d_name, R_OK | W_OK, AT_EACCESS) == 0)
+			continue;
+		if (bad++ == 0)
+			snprintf(first, sizeof(first), "%s", de->d_name);
+	}
+	closedir(d);
+	if (bad == 0)
+		return 0;
+	log_error(lg, "files the daemon reads and rewrites are not readable and writable by the "
+		      "user it drops to; chown -R them to the user",
+		  "key", key, "dir", dir, "user", p->user, "files", num(n, sizeof(n), bad), "first",
+		  first);
+	return -1;
+}
+
 /* Whether the user's groups may open the datagram ICMP socket (run as the
  * user: net.ipv4.ping_group_range is checked against the egid and the
  * supplementary groups, net/ipv4/ping.c ping_init_sock). */
@@ -276,7 +307,8 @@ static int check_as_user(struct priv_plan *p, const struct cfg_config *cfg, stru
 	}
 	if (bill && dir_writable(p, "billing.state_dir", cfg->billing.state_dir, lg) != 0)
 		rc = -1;
-	if (spool && dir_writable(p, "kafka.spool_dir", cfg->kafka.spool_dir, lg) != 0)
+	if (spool && (dir_writable(p, "kafka.spool_dir", cfg->kafka.spool_dir, lg) != 0 ||
+		      files_usable(p, "kafka.spool_dir", cfg->kafka.spool_dir, lg) != 0))
 		rc = -1;
 	file_readable(p, "config", cfg->path, lg);
 	file_readable(p, "billing.plans_file", cfg->billing.plans_file, lg);

@@ -28,7 +28,8 @@ chmod 755 "$WORK" # nobody reads the config on reload
 CFG="$WORK/cw.yaml"
 STATE="$WORK/state" # missing: created for the user
 
-# write_cfg [EXTRA PROBE LINES] [BILLING STATE DIR]
+LO4='          - {name: lo4, type: icmp, target: 127.0.0.1, interval: 100ms}'
+# write_cfg [EXTRA PROBE LINES] [BILLING STATE DIR] [FIRST PROBE LINE]
 write_cfg() {
   cat > "$CFG" <<YAML
 prometheus: {listen: "127.0.0.1:$PORT"}
@@ -52,7 +53,7 @@ circuits:
         peerings:
           - {type: private, local_asn: 65010, neighbors: [{address: 198.18.10.2}]}
         probes:
-          - {name: lo4, type: icmp, target: 127.0.0.1, interval: 100ms}
+${3:-$LO4}
 ${1:-}
 YAML
   chmod 644 "$CFG"
@@ -148,7 +149,27 @@ start_cw "$WORK/cliwins.log" run --config "$CFG" --user nobody
 check "--user wins over daemon.user" until_true 10 grep -q 'msg="privileges dropped" user=nobody' "$WORK/cliwins.log"
 kill -TERM "$CW_PID"; wait_exit "$CW_PID" 20
 
-# ---- 5. refusals ------------------------------------------------------------------
+# ---- 5. no ICMP probe: nothing kept; SO_BINDTODEVICE (on lo) needs nothing since 5.7 ----
+TCP1="          - {name: tcp1, type: tcp, target: 127.0.0.1, port: $PORT, interval: 100ms}"
+write_cfg "" "" "$TCP1"
+start_cw "$WORK/tcp.log" run --config "$CFG" --user nobody
+check "dropped with no capability" until_true 10 grep -q 'msg="privileges dropped" user=nobody .*capabilities=none' "$WORK/tcp.log"
+S=/proc/$CW_PID/status
+for set in CapEff CapPrm CapBnd CapAmb; do
+  check "$set empty ($(status "$S" $set))" caps_eq "$(status "$S" $set)" 0
+done
+kmaj=$(uname -r | cut -d. -f1); kmin=$(uname -r | cut -d. -f2)
+if [ $((kmaj * 1000 + kmin)) -ge 5007 ]; then
+  check "TCP probes bound to lo connect after the drop, without capabilities" until_true 10 \
+    sh -c "v=\$(curl -s '$base/metrics' | grep -E '^circuitwatch_probe_received_total\\{.*probe=\"tcp1\"' | awk '{print \$NF}'); [ \"\${v:-0}\" -gt 2 ]"
+fi
+write_cfg "$LO4" "" "$TCP1"
+kill -HUP "$CW_PID"
+check "a reload adding an ICMP probe says CAP_NET_RAW was given up" until_true 10 \
+  grep -q 'level=error msg="the new configuration needs CAP_NET_RAW, given up at start.*needed_by="raw ICMP' "$WORK/tcp.log"
+kill -TERM "$CW_PID"; wait_exit "$CW_PID" 20
+
+# ---- 6. refusals ------------------------------------------------------------------
 write_cfg
 start_cw "$WORK/nouser.log" run --config "$CFG" --user "cw-no-such-user-$$"
 wait_exit "$CW_PID" 20
@@ -162,6 +183,17 @@ start_cw "$WORK/ro.log" run --config "$CFG" --user nobody
 wait_exit "$CW_PID" 20
 check "a state dir nobody cannot write exits 2 (rc $RC)" test "$RC" = 2
 check "and names the key and the directory" grep -q "directory not writable by the user the daemon drops to.*key=billing.state_dir dir=$WORK/rootstate user=nobody" "$WORK/ro.log"
+
+mkdir -m 700 "$WORK/spool"
+touch "$WORK/spool/00000000000000000001.seg" && chmod 600 "$WORK/spool/00000000000000000001.seg"
+chown -R nobody "$WORK/spool"
+chown root "$WORK/spool/00000000000000000001.seg"
+write_cfg
+printf 'kafka: {enabled: true, brokers: ["127.0.0.1:9"], spool_dir: %s}\n' "$WORK/spool" >> "$CFG"
+start_cw "$WORK/spool.log" run --config "$CFG" --user nobody
+wait_exit "$CW_PID" 20
+check "a Kafka spool with a file nobody cannot read exits 2 (rc $RC)" test "$RC" = 2
+check "and names the key, the directory and the file" grep -q "not readable and writable by the user it drops to.*key=kafka.spool_dir dir=$WORK/spool user=nobody files=1 first=00000000000000000001.seg" "$WORK/spool.log"
 
 write_cfg
 setpriv --reuid nobody --regid "$gid" --clear-groups "$CW_BIN" run --config "$CFG" --user root \
