@@ -56,8 +56,11 @@ circuits:
 ${3:-$LO4}
 ${1:-}
 YAML
+  [ -z "$KAFKA" ] || printf '%s\n' "$KAFKA" >> "$CFG"
   chmod 644 "$CFG"
 }
+# librdkafka's threads join the thread checks; no broker answers on port 9
+KAFKA="kafka: {enabled: true, brokers: [\"127.0.0.1:9\"], spool_dir: $WORK/kspool}"
 
 val() { # val NAME LABEL-SUBSTRING: the first matching sample, or "missing"
   curl -s "$base/metrics" | grep -E "^$1[{ ]" | grep -F "$2" | awk '{print $NF; f=1; exit} END {if (!f) print "missing"}'
@@ -118,6 +121,7 @@ check "ICMP probe replies after the drop ($r0 -> $r1)" gt "$r1" "$r0"
 check "live capture on lo still counts after the drop ($c0 -> $c1)" gt "$c1" "$c0"
 check "billing state dir created for nobody" test "$(stat -c %u "$STATE" 2>/dev/null)" = "$NOBODY_UID"
 check "billing state saved by nobody" until_true 10 test -f "$STATE/billing-state.json"
+check "Kafka spool dir created for nobody" test "$(stat -c %u "$WORK/kspool" 2>/dev/null)" = "$NOBODY_UID"
 
 # ---- 2. reload: a probe on a new raw socket (another DSCP) ----------------------
 write_cfg '          - {name: lo4-ef, type: icmp, target: 127.0.0.1, interval: 100ms, dscp: 46}'
@@ -137,6 +141,8 @@ chmod 644 "$CFG"
 kill -TERM "$CW_PID"
 wait_exit "$CW_PID" 20
 check "clean exit as nobody (rc $RC)" test "$RC" = 0
+
+KAFKA=""
 
 # ---- 4. daemon.user from the config; --user wins over it -----------------------
 write_cfg
