@@ -28,8 +28,12 @@ static void usage(FILE *fp)
 		"and publishes their health to Prometheus.\n"
 		"\n"
 		"commands:\n"
-		"  run [--config FILE]    run the daemon (the default command);\n"
-		"                         FILE defaults to " DEFAULT_CONFIG "\n"
+		"  run [--config FILE] [--user NAME]\n"
+		"                         run the daemon (the default command);\n"
+		"                         FILE defaults to " DEFAULT_CONFIG ";\n"
+		"                         started as root, it becomes user NAME (default\n"
+		"                         daemon.user) once its sockets are open, keeping\n"
+		"                         only the capabilities it still needs\n"
 		"  check-config FILE      validate FILE; exit 0 when valid, 2 with\n"
 		"                         FILE:LINE:COLUMN: message per error\n"
 		"  decode [--format bmp|bgp] [--bmp-port N] FILE|-\n"
@@ -98,6 +102,7 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 		{"json", no_argument, NULL, 'J'},
 		{"realtime", no_argument, NULL, 'R'},
 		{"speed", required_argument, NULL, 'S'},
+		{"user", required_argument, NULL, 'u'},
 		{"version", no_argument, NULL, 'V'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -141,6 +146,9 @@ static int parse_options(int argc, char **argv, struct cli *cli)
 			}
 			break;
 		}
+		case 'u':
+			cli->opts.user = optarg;
+			break;
 		case 'l':
 			cli->reflect_listen = optarg;
 			break;
@@ -225,6 +233,10 @@ static int parse_cli(int argc, char **argv, struct cli *cli)
 	    (cli->command == NULL || strcmp(cli->command, "reflect") != 0)) {
 		fprintf(stderr, "circuitwatch: --listen, --delay and --delay-jitter are options "
 				"of reflect\n");
+		return 3;
+	}
+	if (cli->opts.user != NULL && cli->command != NULL && strcmp(cli->command, "run") != 0) {
+		fprintf(stderr, "circuitwatch: --user is an option of run\n");
 		return 3;
 	}
 	if (optind < argc) {

@@ -12,7 +12,7 @@ BUILD_PACKAGES=(
   file
   libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
-  libjansson-dev libmnl-dev uthash-dev
+  libjansson-dev libmnl-dev uthash-dev libcap-dev
 )
 
 PACKAGES=(

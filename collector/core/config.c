@@ -3312,6 +3312,18 @@ static const struct field log_fields[] = {
 };
 DEFINE_SECTION(sec_log, log_fields, struct cfg_log, init_log, NULL);
 
+/* A login name as useradd(8) accepts it (no leading '-': it would read as an option). */
+static bool valid_user(const char *s, size_t len)
+{
+	return len > 0 && s[0] != '-' && valid_id(s, len);
+}
+
+static const struct field daemon_fields[] = {
+	FIELD_TEXT(struct cfg_daemon, "user", user, 0, 1, CFG_USER_MAX, valid_user,
+		   "a user name of 1..32 characters from A-Z a-z 0-9 . _ - (not starting with -)"),
+};
+DEFINE_SECTION(sec_daemon, daemon_fields, struct cfg_daemon, NULL, NULL);
+
 static const struct field tls_fields[] = {
 	FIELD_STRING(struct cfg_prometheus, "cert_file", tls_cert_file, F_REQUIRED),
 	FIELD_STRING(struct cfg_prometheus, "key_file", tls_key_file, F_REQUIRED),
@@ -3694,6 +3706,7 @@ static const struct field root_fields[] = {
 	FIELD_LIST(struct cfg_config, "circuits", circuits, ncircuits, 0, 0, sec_circuit),
 	FIELD_SECTION(struct cfg_config, "alerts", alerts, F_DEFAULT_EMPTY, sec_alerts),
 	FIELD_SECTION(struct cfg_config, "kafka", kafka, F_DEFAULT_EMPTY, sec_kafka),
+	FIELD_SECTION(struct cfg_config, "daemon", daemon, F_DEFAULT_EMPTY, sec_daemon),
 };
 DEFINE_SECTION(sec_root, root_fields, struct cfg_config, NULL, NULL);
 

@@ -21,6 +21,7 @@
 #define CFG_ALLOW_MAX 65535                     /* bmp.allow entries (one per router) */
 #define CFG_PROBES_MAX 10000                    /* probes per link */
 #define CFG_PROBE_NAME_MAX 64                   /* probe name length */
+#define CFG_USER_MAX 32                         /* daemon.user length (useradd's) */
 
 enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
@@ -192,6 +193,12 @@ struct cfg_log {
 	enum cfg_log_format format; /* default logfmt */
 };
 
+/* The process (issue 12): whom `run` becomes once its privileged sockets
+ * and capture handles are open. */
+struct cfg_daemon {
+	char *user;                 /* NULL = keep the user it was started as */
+};
+
 struct cfg_basic_auth_user {
 	char *username;
 	char *password_hash;        /* crypt(3) hash, e.g. bcrypt "$2b$..." */
@@ -348,6 +355,7 @@ struct cfg_kafka {
 struct cfg_config {
 	char *path;                 /* file it came from ("<buffer>" otherwise) */
 	struct cfg_log log;
+	struct cfg_daemon daemon;
 	struct cfg_prometheus prometheus;
 	struct cfg_bmp bmp;
 	struct cfg_capture capture;

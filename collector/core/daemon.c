@@ -23,6 +23,7 @@
 #include "meter.h"
 #include "model.h"
 #include "module.h"
+#include "privdrop.h"
 #include "probes_module.h"
 #include "prometheus.h"
 
@@ -61,6 +62,7 @@ struct daemon {
 	void *state[NMODULES];
 	size_t nstarted;
 	struct self_metrics self;
+	struct priv_plan *priv;         /* owned; NULL when not dropping */
 };
 
 static double wall_now(void)
@@ -154,6 +156,7 @@ static void reload(struct daemon *d)
 	log_info(d->ctx.log, "reloading configuration", "file", d->opts->config_path);
 	if (cfg_load_file(d->opts->config_path, &next, &errs) != 0) {
 		log_cfg_errors(d->ctx.log, &errs);
+		priv_explain_unreadable(d->priv, d->opts->config_path, d->ctx.log);
 		log_error(d->ctx.log, "reload failed; keeping the running configuration",
 			  "file", d->opts->config_path);
 		cfg_errors_clean(&errs);
@@ -161,6 +164,7 @@ static void reload(struct daemon *d)
 		metrics_counter_add(d->self.reloads_fail_s, 1);
 		return;
 	}
+	priv_check_reload(d->priv, next, d->opts->user, d->ctx.log);
 	d->cfg = next;
 	d->ctx.cfg = next;
 	model_apply_config(d->ctx.model, next);
@@ -308,6 +312,13 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 		return 2;
 	}
 	apply_log_config(d);
+	/* the user exists and can write what the daemon writes, before anything opens */
+	if (priv_prepare(opts->user, d->cfg, lg, &d->priv) != 0) {
+		log_error(lg, "cannot run as the configured user; not starting");
+		cfg_free(d->cfg);
+		free(d);
+		return 2;
+	}
 	/* a peer closing its socket must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
 	d->ctx.reg = metrics_registry_new();
@@ -330,6 +341,9 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	model_apply_config(d->ctx.model, d->cfg);
 	if (signals_start(d) != 0 || housekeeping_start(d) != 0 || start_modules(d) != 0)
 		goto out;
+	/* every privileged socket and capture handle is open now */
+	if (priv_drop(d->priv, lg) != 0)
+		goto out;
 	model_publish(d->ctx.model);
 	atomic_store(&d->ctx.ready, true);
 	log_info(lg, "circuitwatch started", "version", CW_VERSION, "config", opts->config_path);
@@ -345,6 +359,7 @@ out_noloop:
 	ev_bus_free(d->ctx.events);
 	metrics_registry_free(d->ctx.reg);
 	cfg_free(d->cfg);
+	priv_free(d->priv);
 	free(d);
 	if (rc == 0)
 		log_info(lg, "stopped");
