@@ -50,6 +50,7 @@ MIRROR=$(mirror)
 [ -n "$MIRROR" ] || die "no Debian bookworm mirror in this machine's apt sources (set CW_DEBIAN_MIRROR)"
 
 ROOT=$(mktemp -d /var/tmp/cw-fresh.XXXXXX)
+chmod 755 "$ROOT" # it becomes "/": services that drop to their own user (FRR) must reach it
 LOGS=$ROOT.logs
 mkdir -p "$LOGS"
 DEMO_PID=
