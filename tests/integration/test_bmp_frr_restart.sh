@@ -4,7 +4,9 @@
 # its namespace drops every packet of its BMP connection (so neither FIN
 # nor RST reaches circuitwatch), then restarted; its new BMP session sends
 # the whole table again. When the drop goes and the old connection finally
-# ends, the router must stay up with FRR's prefix counts.
+# ends, the router must stay up with FRR's prefix counts. Then, with short
+# keepalive settings applied by SIGHUP, a killed bgpd whose packets are
+# dropped is found dead by TCP keepalive (item 4).
 source "$(dirname "$0")/lib.sh"
 need curl; need python3; need ip; need nft; need ss
 [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
@@ -132,6 +134,27 @@ check "IPv6 prefixes still equal FRR's ($N6)" same6
 echo "    FRR ipv4=$(frr_count ipv4 198.18.1.2) ipv6=$(frr_count ipv6 2001:db8:1::2);" \
      "circuitwatch ipv4=$(prefixes 198.18.1.2 ipv4-unicast) ipv6=$(prefixes 2001:db8:1::2 ipv6-unicast) router_up=$(router_up)"
 check "takeover counted" test "$(cw_metric 'circuitwatch_bmp_sessions_superseded_total ')" = 1
+
+# TCP keepalive (short settings, applied by a reload) ends a dead router's
+# connection that sends nothing
+cat > "$WORK/cw.yaml" <<YAML
+prometheus: {listen: "127.0.0.1:$PROM_PORT"}
+bmp: {listen: "127.0.0.1:$BMP_PORT", allow: ["127.0.0.0/8"], keepalive: 2s, keepalive_interval: 1s, keepalive_count: 2}
+YAML
+kill -HUP "$CW_PID"
+check "reloaded with short keepalive settings" until_true 10 grep -q "configuration reloaded" "$WORK/cw.log"
+fport=$(in1 ss -tnH state established "( dport = :$BMP_PORT )" | awk '{print $3}' | sed 's/.*://' | head -1)
+in1 nft add table inet cwtest$tag
+in1 nft add chain inet cwtest$tag out '{ type filter hook output priority 0; }'
+in1 nft add rule inet cwtest$tag out tcp sport "$fport" drop
+in1 nft add rule inet cwtest$tag out tcp dport "$fport" drop
+kill -9 "$(cat "$WORK/frr/bgpd.pid")"
+ka() { [ "$(cw_metric 'circuitwatch_bmp_connections_closed_total\{reason="keepalive_timeout"\}')" = 1 ]; }
+start=$SECONDS
+check "a dead router's silent connection is closed by keepalive" until_true 40 ka
+echo "    closed by keepalive after $((SECONDS - start)) s (idle 2 s + 2 probes 1 s apart)"
+gone() { [ "$(router_up)" = 0 ]; }
+check "router_up is 0 after it" until_true 10 gone
 
 kill -TERM "$CW_PID"
 wait_exit "$CW_PID" 15; rc=$RC
