@@ -4,7 +4,15 @@
  * Reads are never held back by our own work: each read callback consumes
  * every complete message at once (the RIB ingests over a million routes a
  * second) and keeps only a partial message's bytes. A connection's buffer
- * grows up to the configured maximum message size and no further. */
+ * grows to the length the partial message's header announces (never past
+ * bmp.max_message_size, and within bmp.buffer_budget over all connections)
+ * and shrinks back once that message is consumed.
+ *
+ * What a connection may hold is bounded in time too: a deadline for its
+ * first message, one for each message once started, and TCP keepalive for
+ * a peer that died silently. A connection belongs to a router once its
+ * first message names it (RFC 7854 §4.3); the newest connection of a
+ * router owns it (see supersede()). */
 #include "bmp_collector.h"
 
 #include <arpa/inet.h>
