@@ -420,9 +420,13 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 		return;
 	}
 	if (nread < 0) {
-		conn_close(c, nread == UV_EOF		? CR_ROUTER_CLOSED
-			      : nread == UV_ETIMEDOUT ? CR_KEEPALIVE
-						      : CR_SOCKET_ERROR);
+		enum close_reason why = CR_SOCKET_ERROR;
+
+		if (nread == UV_EOF)
+			why = CR_ROUTER_CLOSED;
+		else if (nread == UV_ETIMEDOUT) /* keepalive probes unanswered */
+			why = CR_KEEPALIVE;
+		conn_close(c, why);
 		return;
 	}
 	c->len += (size_t)nread;
