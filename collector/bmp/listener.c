@@ -4,10 +4,20 @@
  * Reads are never held back by our own work: each read callback consumes
  * every complete message at once (the RIB ingests over a million routes a
  * second) and keeps only a partial message's bytes. A connection's buffer
- * grows up to the configured maximum message size and no further. */
+ * grows to the length the partial message's header announces (never past
+ * bmp.max_message_size, and within bmp.buffer_budget over all connections)
+ * and shrinks back once that message is consumed.
+ *
+ * What a connection may hold is bounded in time too: a deadline for its
+ * first message, one for each message once started, and TCP keepalive for
+ * a peer that died silently. A connection belongs to a router once its
+ * first message names it (RFC 7854 §4.3); the newest connection of a
+ * router owns it (see supersede()). */
 #include "bmp_collector.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +28,62 @@
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
+#include "bmp.h"
 #include "session.h"
 
-#define READ_CHUNK (64u * 1024u)
-#define INITIAL_BUF (256u * 1024u)
+/* Each connection has a buffer of BASE_BUF bytes; it grows to the length a
+ * message's common header announces (up to bmp.max_message_size) and back
+ * once that message is consumed. The growth beyond BASE_BUF, over all
+ * connections, is bounded by bmp.buffer_budget. */
+#define BASE_BUF (256u * 1024u)
 #define RECV_BUFFER (4 * 1024 * 1024) /* kernel socket buffer asked for */
+#define BUDGET_DEFAULT (64ull * 1024u * 1024u)
 
+/* Why a connection ended: the `reason` label of connections_closed_total. */
+enum close_reason {
+	CR_ROUTER_CLOSED,
+	CR_SOCKET_ERROR,
+	CR_KEEPALIVE,
+	CR_TERMINATION,
+	CR_FRAMING,
+	CR_FIRST_TIMEOUT,
+	CR_MSG_TIMEOUT,
+	CR_BUDGET,
+	CR_NOT_ALLOWED,
+	CR_NO_ROUTER,
+	CR_SHUTDOWN,
+	CR__COUNT
+};
+
+static const char *const close_names[CR__COUNT] = {
+	[CR_ROUTER_CLOSED] = "closed_by_router",
+	[CR_SOCKET_ERROR] = "socket_error",
+	[CR_KEEPALIVE] = "keepalive_timeout",
+	[CR_TERMINATION] = "termination",
+	[CR_FRAMING] = "framing_lost",
+	[CR_FIRST_TIMEOUT] = "first_message_timeout",
+	[CR_MSG_TIMEOUT] = "message_timeout",
+	[CR_BUDGET] = "buffer_budget",
+	[CR_NOT_ALLOWED] = "not_allowed",
+	[CR_NO_ROUTER] = "router_unavailable",
+	[CR_SHUTDOWN] = "shutdown",
+};
+
+/* A connection is unbound until its first message names its router
+ * (sess == NULL, superseded false), then bound (sess, router set), and
+ * superseded when a newer connection binds to the same router: from then
+ * on its messages are dropped and counted, and its end touches nothing. */
 struct conn {
 	uv_tcp_t tcp;
+	uv_timer_t timer;
+	int handles; /* open libuv handles; freed at 0 */
 	struct listener *l;
 	struct bmp_session *sess;
 	struct model_router *router;
+	bool superseded, budget_refused;
 	char addr[INET6_ADDRSTRLEN];
+	int family;
+	uint8_t raw[16];
 	uint8_t *buf;
 	size_t len, cap;
 	struct conn *prev, *next;
@@ -46,8 +100,14 @@ struct listener {
 	unsigned max_routers;
 	struct cfg_prefix *allow;
 	size_t nallow;
-	struct metrics_family *refused;
-	struct log_ratelimit rl_refused, rl_error;
+	uint64_t first_timeout_ms, msg_timeout_ms;
+	unsigned ka_idle, ka_interval, ka_count;
+	uint64_t budget;
+	/* buffers: bytes held, and bytes beyond BASE_BUF (the budgeted part) */
+	uint64_t held, extra;
+	struct metrics_family *refused, *closed;
+	struct metrics_series *superseded, *dropped, *buf_bytes, *budget_refusals;
+	struct log_ratelimit rl_refused, rl_error, rl_conn, rl_budget;
 };
 
 static double wall_now(void)
@@ -61,6 +121,7 @@ static double wall_now(void)
 static int copy_limits(struct listener *l, const struct cfg_bmp *b)
 {
 	struct cfg_prefix *allow = NULL;
+	uint64_t four = 4ull * b->max_message_size;
 
 	if (b->nallow > 0) {
 		allow = malloc(b->nallow * sizeof(*allow));
@@ -73,6 +134,14 @@ static int copy_limits(struct listener *l, const struct cfg_bmp *b)
 	l->nallow = b->nallow;
 	l->max_msg = b->max_message_size;
 	l->max_routers = b->max_routers;
+	l->first_timeout_ms = (uint64_t)b->first_message_timeout_s * 1000u;
+	l->msg_timeout_ms = (uint64_t)b->message_timeout_s * 1000u;
+	l->ka_idle = b->keepalive_s;
+	l->ka_interval = b->keepalive_interval_s;
+	l->ka_count = b->keepalive_count;
+	/* 0 only when the config check did not run (a config built in code) */
+	l->budget = b->buffer_budget ? b->buffer_budget
+				     : (four > BUDGET_DEFAULT ? four : BUDGET_DEFAULT);
 	return 0;
 }
 
@@ -123,25 +192,53 @@ static void count_refused(struct listener *l, const char *reason, const char *ad
 		       "router", addr, "reason", reason, (const char *)0);
 }
 
-static void on_conn_closed(uv_handle_t *h)
+static void add(struct metrics_series *s, double v)
+{
+	if (s != NULL)
+		metrics_counter_add(s, v);
+}
+
+/* The label a connection's log lines carry: its router's, else the address. */
+static const char *conn_name(const struct conn *c)
+{
+	return c->router != NULL ? model_router_label(c->router) : c->addr;
+}
+
+static void buffer_account(struct listener *l, size_t old_cap, size_t new_cap)
+{
+	l->held = l->held - old_cap + new_cap;
+	l->extra = l->extra - (old_cap > BASE_BUF ? old_cap - BASE_BUF : 0) +
+		   (new_cap > BASE_BUF ? new_cap - BASE_BUF : 0);
+	if (l->buf_bytes != NULL)
+		metrics_gauge_set(l->buf_bytes, (double)l->held);
+}
+
+static void on_handle_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 
+	if (--c->handles > 0)
+		return;
 	bmp_session_free(c->sess);
 	free(c->buf);
 	free(c);
 }
 
-static void conn_close(struct conn *c, const char *why)
+static void conn_close(struct conn *c, enum close_reason why)
 {
 	struct listener *l = c->l;
+	const char *labels[] = {close_names[why]};
 
 	if (uv_is_closing((uv_handle_t *)&c->tcp))
 		return;
-	if (c->router != NULL) {
+	/* a superseded connection's router belongs to the newer session */
+	if (c->router != NULL)
 		model_router_disconnected(l->ctx->model, c->router, wall_now());
-		log_info(l->ctx->log, "bmp router disconnected", "router", c->addr, "reason", why);
-	}
+	add(metrics_series_get(l->closed, labels), 1);
+	log_kv_limited(l->ctx->log, &l->rl_conn, LOG_LVL_INFO, "bmp router disconnected", "router",
+		       conn_name(c), "address", c->addr, "reason", close_names[why],
+		       "superseded", c->superseded ? "true" : "false", (const char *)0);
+	buffer_account(l, c->cap, 0);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -149,72 +246,236 @@ static void conn_close(struct conn *c, const char *why)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	l->nconns--;
-	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+/* Grows the buffer to want bytes within the budget; -1 when refused. */
+static int conn_reserve(struct conn *c, size_t want)
+{
+	struct listener *l = c->l;
+	size_t grow = want - c->cap;
+	uint8_t *b;
+
+	if (want <= c->cap)
+		return 0;
+	if (l->extra + grow > l->budget) {
+		char need[24];
+
+		snprintf(need, sizeof(need), "%zu", want);
+		add(l->budget_refusals, 1);
+		log_kv_limited(l->ctx->log, &l->rl_budget, LOG_LVL_WARN,
+			       "bmp.buffer_budget reached: connection closed", "router",
+			       conn_name(c), "message_bytes", need, (const char *)0);
+		return -1;
+	}
+	b = realloc(c->buf, want);
+	if (b == NULL)
+		return -1;
+	buffer_account(l, c->cap, want);
+	c->buf = b;
+	c->cap = want;
+	return 0;
+}
+
+/* Back to BASE_BUF once the large message is consumed. */
+static void conn_shrink(struct conn *c)
+{
+	uint8_t *b;
+
+	if (c->cap <= BASE_BUF ||
+	    bmp_buffer_want(c->buf, c->len, c->l->max_msg, BASE_BUF) > BASE_BUF)
+		return;
+	b = realloc(c->buf, BASE_BUF);
+	if (b == NULL)
+		return; /* keeps the larger one; still accounted */
+	buffer_account(c->l, c->cap, BASE_BUF);
+	c->buf = b;
+	c->cap = BASE_BUF;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 {
 	struct conn *c = h->data;
-	size_t limit = c->l->max_msg + READ_CHUNK;
+	size_t want = bmp_buffer_want(c->buf, c->len, c->l->max_msg, BASE_BUF);
 
 	(void)suggested;
-	if (c->cap - c->len < READ_CHUNK && c->cap < limit) {
-		size_t cap = c->cap * 2 < limit ? c->cap * 2 : limit;
-		uint8_t *b = realloc(c->buf, cap);
-
-		if (b != NULL) {
-			c->buf = b;
-			c->cap = cap;
-		}
+	if (conn_reserve(c, want) != 0) {
+		c->budget_refused = true;
+		*out = uv_buf_init(NULL, 0); /* the read callback gets UV_ENOBUFS */
+		return;
 	}
 	*out = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	struct conn *c = t->data;
+
+	conn_close(c, c->sess != NULL || c->superseded ? CR_MSG_TIMEOUT : CR_FIRST_TIMEOUT);
+}
+
+/* The deadlines: until bound, the first message's (from accept, never
+ * restarted); then each message that has started must complete in
+ * bmp.message_timeout. An idle bound session has no deadline (a stable
+ * router may be silent for hours): TCP keepalive finds dead ones. */
+static void conn_rearm(struct conn *c, bool progressed)
+{
+	if (c->sess == NULL && !c->superseded)
+		return;
+	if (c->len == 0)
+		uv_timer_stop(&c->timer);
+	else if (progressed || !uv_is_active((uv_handle_t *)&c->timer))
+		uv_timer_start(&c->timer, on_timer, c->l->msg_timeout_ms, 0);
+}
+
+static void conn_keepalive(struct conn *c)
+{
+	uv_os_fd_t fd;
+	int v;
+
+	if (uv_tcp_keepalive(&c->tcp, 1, c->l->ka_idle) != 0 ||
+	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+		return;
+	v = (int)c->l->ka_interval;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
+	v = (int)c->l->ka_count;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
+}
+
+/* The newer connection c takes r over from old: the old session ends as a
+ * disconnect (its peers go down, their RIBs are released), and the old
+ * connection keeps nothing it could touch. */
+static void supersede(struct conn *c, struct model_router *r, double now)
+{
+	struct listener *l = c->l;
+
+	model_router_disconnected(l->ctx->model, r, now);
+	for (struct conn *o = l->conns; o != NULL; o = o->next) {
+		if (o == c || o->router != r)
+			continue;
+		o->router = NULL;
+		o->superseded = true;
+		bmp_session_free(o->sess);
+		o->sess = NULL;
+	}
+	add(l->superseded, 1);
+	log_kv_limited(l->ctx->log, &l->rl_conn, LOG_LVL_WARN,
+		       "bmp session superseded by a newer connection of the same router", "router",
+		       model_router_label(r), "address", c->addr, (const char *)0);
+}
+
+/* Binds c to its router once its first message is whole (RFC 7854 §4.3:
+ * the Initiation, whose sysName names the router). 0 when bound or still
+ * waiting, -1 when c was closed. */
+static int conn_bind(struct conn *c)
+{
+	struct listener *l = c->l;
+	struct model *m = l->ctx->model;
+	char name[256];
+	size_t mlen = 0;
+	double now = wall_now();
+	struct model_router *r;
+
+	switch (bmp_frame(c->buf, c->len, l->max_msg, &mlen, NULL)) {
+	case BMP_FRAME_NEED_MORE:
+		return 0;
+	case BMP_FRAME_ERROR:
+		log_kv_limited(l->ctx->log, &l->rl_error, LOG_LVL_ERROR,
+			       "bmp framing lost before the first message; closing", "router",
+			       c->addr, (const char *)0);
+		conn_close(c, CR_FRAMING);
+		return -1;
+	default:
+		break;
+	}
+	(void)bmp_first_sys_name(c->buf, mlen, name, sizeof(name));
+	r = model_router_bind(m, "bmp", c->addr, name);
+	c->sess = r != NULL ? bmp_session_new(m, r) : NULL;
+	if (c->sess == NULL) {
+		conn_close(c, CR_NO_ROUTER);
+		return -1;
+	}
+	if (model_router_is_connected(r))
+		supersede(c, r, now);
+	model_router_connected(m, r, now);
+	c->router = r;
+	log_kv_limited(l->ctx->log, &l->rl_conn, LOG_LVL_INFO, "bmp router connected", "router",
+		       model_router_label(r), "address", c->addr, "sys_name", name,
+		       (const char *)0);
+	return 0;
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
 	struct conn *c = stream->data;
+	struct listener *l = c->l;
 	int status = 0;
-	size_t used;
+	size_t used = 0, n = 0;
 
 	(void)b;
+	if (nread == UV_ENOBUFS && c->budget_refused) {
+		conn_close(c, CR_BUDGET);
+		return;
+	}
 	if (nread < 0) {
-		conn_close(c, nread == UV_EOF ? "closed by router" : uv_strerror((int)nread));
+		enum close_reason why = CR_SOCKET_ERROR;
+
+		if (nread == UV_EOF)
+			why = CR_ROUTER_CLOSED;
+		else if (nread == UV_ETIMEDOUT) /* keepalive probes unanswered */
+			why = CR_KEEPALIVE;
+		conn_close(c, why);
 		return;
 	}
 	c->len += (size_t)nread;
-	used = bmp_session_feed(c->sess, c->buf, c->len, c->l->max_msg, wall_now(), &status);
+	if (c->sess == NULL && !c->superseded && conn_bind(c) != 0)
+		return;
+	if (c->superseded) {
+		used = bmp_stream_skip(c->buf, c->len, l->max_msg, &n, &status);
+		add(l->dropped, (double)n);
+	} else if (c->sess != NULL) {
+		used = bmp_session_feed(c->sess, c->buf, c->len, l->max_msg, wall_now(), &status);
+	}
 	memmove(c->buf, c->buf + used, c->len - used);
 	c->len -= used;
 	if (status == 1) {
-		conn_close(c, "termination");
+		conn_close(c, CR_TERMINATION);
 	} else if (status < 0) {
-		log_kv_limited(c->l->ctx->log, &c->l->rl_error, LOG_LVL_ERROR,
+		log_kv_limited(l->ctx->log, &l->rl_error, LOG_LVL_ERROR,
 			       "bmp framing lost (unsupported version or bad length); closing",
-			       "router", c->addr, (const char *)0);
-		conn_close(c, "framing lost");
-	} else if (c->len == c->cap) {
-		conn_close(c, "buffer full"); /* cannot happen below max_msg: defensive */
+			       "router", conn_name(c), (const char *)0);
+		conn_close(c, CR_FRAMING);
+	} else {
+		conn_rearm(c, used > 0);
+		conn_shrink(c);
 	}
 }
 
 static int conn_start(struct listener *l, struct conn *c)
 {
-	c->router = model_router_get(l->ctx->model, "bmp", c->addr);
-	c->sess = c->router ? bmp_session_new(l->ctx->model, c->router) : NULL;
-	c->buf = malloc(INITIAL_BUF);
-	c->cap = INITIAL_BUF;
-	if (c->router == NULL || c->sess == NULL || c->buf == NULL)
+	if (uv_timer_init(l->ctx->loop, &c->timer) != 0)
 		return -1;
-	(void)uv_recv_buffer_size((uv_handle_t *)&c->tcp, &(int){RECV_BUFFER});
-	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+	c->timer.data = c;
+	c->handles++;
+	c->buf = malloc(BASE_BUF);
+	if (c->buf == NULL)
 		return -1;
-	model_router_connected(l->ctx->model, c->router, wall_now());
+	c->cap = BASE_BUF;
+	buffer_account(l, 0, c->cap);
 	c->next = l->conns;
 	if (l->conns != NULL)
 		l->conns->prev = c;
 	l->conns = c;
 	l->nconns++;
-	log_info(l->ctx->log, "bmp router connected", "router", c->addr);
+	(void)uv_recv_buffer_size((uv_handle_t *)&c->tcp, &(int){RECV_BUFFER});
+	conn_keepalive(c);
+	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
+		conn_close(c, CR_SOCKET_ERROR);
+		return 0;
+	}
+	uv_timer_start(&c->timer, on_timer, l->first_timeout_ms, 0);
 	return 0;
 }
 
@@ -222,8 +483,6 @@ static void on_connection(uv_stream_t *server, int status)
 {
 	struct listener *l = server->data;
 	struct conn *c;
-	uint8_t raw[16];
-	int family;
 
 	if (status < 0)
 		return;
@@ -234,20 +493,22 @@ static void on_connection(uv_stream_t *server, int status)
 	}
 	c->l = l;
 	c->tcp.data = c;
+	c->handles = 1;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
-	    peer_address(&c->tcp, c->addr, sizeof(c->addr), &family, raw) != 0) {
-		uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+	    peer_address(&c->tcp, c->addr, sizeof(c->addr), &c->family, c->raw) != 0) {
+		uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 		return;
 	}
-	if (!allowed(l, family, raw)) {
+	if (!allowed(l, c->family, c->raw)) {
 		count_refused(l, "not_allowed", c->addr);
 	} else if (l->nconns >= l->max_routers) {
 		count_refused(l, "too_many_routers", c->addr);
 	} else if (conn_start(l, c) == 0) {
 		return;
 	}
-	c->router = NULL; /* not connected: nothing to mark down */
-	uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
+	if (c->handles > 1) /* the timer was made */
+		uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
 }
 
 static int bind_listen(struct listener *l, const struct cfg_bmp *b)
@@ -286,20 +547,58 @@ static int bind_listen(struct listener *l, const struct cfg_bmp *b)
 static void listener_free(struct listener *l)
 {
 	while (l->conns != NULL)
-		conn_close(l->conns, "shutdown");
+		conn_close(l->conns, CR_SHUTDOWN);
 	if (l->server_open)
 		uv_close((uv_handle_t *)&l->server, NULL);
 	free(l->allow);
 	free(l);
 }
 
+static const char *const l_reason[] = {"reason"};
+enum { FAM_REFUSED, FAM_CLOSED, FAM_SUPERSEDED, FAM_DROPPED, FAM_BUF, FAM_BUDGET, FAM__COUNT };
+static const struct metrics_family_def fam_defs[FAM__COUNT] = {
+	[FAM_REFUSED] = {METRICS_COUNTER, "circuitwatch_bmp_connections_refused_total",
+			 "BMP connections refused: source not in bmp.allow, or bmp.max_routers "
+			 "reached.",
+			 NULL, 1, l_reason, 0, NULL},
+	[FAM_CLOSED] = {METRICS_COUNTER, "circuitwatch_bmp_connections_closed_total",
+			"BMP connections closed, by reason (timeouts included).", NULL, 1, l_reason,
+			0, NULL},
+	[FAM_SUPERSEDED] = {METRICS_COUNTER, "circuitwatch_bmp_sessions_superseded_total",
+			    "BMP sessions taken over by a newer connection of the same router.",
+			    NULL, 0, NULL, 0, NULL},
+	[FAM_DROPPED] = {METRICS_COUNTER, "circuitwatch_bmp_superseded_messages_dropped_total",
+			 "BMP messages dropped because their connection was superseded.", NULL, 0,
+			 NULL, 0, NULL},
+	[FAM_BUF] = {METRICS_GAUGE, "circuitwatch_bmp_buffer_bytes",
+		     "Bytes of BMP connection buffers held (partial messages).", "bytes", 0, NULL, 0,
+		     NULL},
+	[FAM_BUDGET] = {METRICS_COUNTER, "circuitwatch_bmp_buffer_budget_refusals_total",
+			"Connections closed because their partial message did not fit "
+			"bmp.buffer_budget.",
+			NULL, 0, NULL, 0, NULL},
+};
+
+static int make_metrics(struct listener *l, struct metrics_registry *reg)
+{
+	struct metrics_family *f[FAM__COUNT];
+
+	for (int i = 0; i < FAM__COUNT; i++) {
+		f[i] = metrics_family_new(reg, &fam_defs[i]);
+		if (f[i] == NULL)
+			return -1;
+	}
+	l->refused = f[FAM_REFUSED];
+	l->closed = f[FAM_CLOSED];
+	l->superseded = metrics_series_get(f[FAM_SUPERSEDED], NULL);
+	l->dropped = metrics_series_get(f[FAM_DROPPED], NULL);
+	l->buf_bytes = metrics_series_get(f[FAM_BUF], NULL);
+	l->budget_refusals = metrics_series_get(f[FAM_BUDGET], NULL);
+	return 0;
+}
+
 static int bmp_start(struct cw_ctx *ctx, void **state)
 {
-	static const char *const reason[] = {"reason"};
-	const struct metrics_family_def def = {
-		METRICS_COUNTER, "circuitwatch_bmp_connections_refused_total",
-		"BMP connections refused: source not in bmp.allow, or bmp.max_routers reached.",
-		NULL, 1, reason, 0, NULL};
 	const struct cfg_bmp *b = &ctx->cfg->bmp;
 	struct listener *l;
 
@@ -312,13 +611,32 @@ static int bmp_start(struct cw_ctx *ctx, void **state)
 	if (l == NULL)
 		return -1;
 	l->ctx = ctx;
-	l->refused = metrics_family_new(ctx->reg, &def);
-	if (l->refused == NULL || copy_limits(l, b) != 0 || bind_listen(l, b) != 0) {
+	if (make_metrics(l, ctx->reg) != 0 || copy_limits(l, b) != 0 || bind_listen(l, b) != 0) {
 		listener_free(l);
 		return -1;
 	}
 	*state = l;
 	return 0;
+}
+
+/* A reload applies to live connections where it can: sources no longer in
+ * bmp.allow are disconnected, keepalive settings are set on every socket,
+ * timeouts apply from the next deadline, the budget from the next growth. */
+static void apply_live(struct listener *l)
+{
+	struct conn *c = l->conns, *next;
+
+	for (; c != NULL; c = next) {
+		next = c->next;
+		if (!allowed(l, c->family, c->raw)) {
+			log_kv_limited(l->ctx->log, &l->rl_refused, LOG_LVL_WARN,
+				       "bmp router no longer in bmp.allow: disconnected", "router",
+				       conn_name(c), "address", c->addr, (const char *)0);
+			conn_close(c, CR_NOT_ALLOWED);
+			continue;
+		}
+		conn_keepalive(c);
+	}
 }
 
 static void bmp_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
@@ -334,9 +652,13 @@ static void bmp_reload(struct cw_ctx *ctx, void *state, const struct cfg_config 
 	    a->listen_port != b->listen_port)
 		log_warn(ctx->log, "setting changed but not applied; restart to apply", "key",
 			 "bmp.listen");
-	/* allow, max_routers and max_message_size apply to new connections and reads */
-	if (l != NULL && copy_limits(l, b) != 0)
+	if (l == NULL)
+		return;
+	if (copy_limits(l, b) != 0) {
 		log_error(ctx->log, "out of memory applying bmp limits; keeping the old ones");
+		return;
+	}
+	apply_live(l);
 }
 
 static void bmp_stop(struct cw_ctx *ctx, void *state)

@@ -266,3 +266,64 @@ size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, s
 	}
 	return used;
 }
+
+/* ---- stream pieces for the listener ---- */
+
+int bmp_first_sys_name(const uint8_t *msg, size_t len, char *out, size_t n)
+{
+	struct bmp_msg *m;
+	int rc = 0;
+
+	if (n == 0)
+		return 0;
+	out[0] = '\0';
+	m = malloc(sizeof(*m)); /* large: kept off the stack */
+	if (m == NULL)
+		return 0;
+	(void)!bmp_decode(msg, len, m);
+	if (m->type == BMP_MSG_INITIATION) {
+		size_t k = m->u.init.sys_name.len < n - 1 ? m->u.init.sys_name.len : n - 1;
+
+		if (m->u.init.sys_name.data != NULL)
+			memcpy(out, m->u.init.sys_name.data, k);
+		else
+			k = 0;
+		out[k] = '\0';
+		/* a NUL inside the TLV ends the name (it is also a label value) */
+		rc = 1;
+	}
+	free(m);
+	return rc;
+}
+
+size_t bmp_stream_skip(const uint8_t *buf, size_t len, size_t max_msg, size_t *nmsgs,
+		       int *status)
+{
+	size_t used = 0;
+
+	*status = 0;
+	*nmsgs = 0;
+	while (used < len) {
+		size_t mlen = 0;
+		enum bmp_frame_status st = bmp_frame(buf + used, len - used, max_msg, &mlen, NULL);
+
+		if (st == BMP_FRAME_NEED_MORE)
+			break;
+		if (st == BMP_FRAME_ERROR) {
+			*status = -1;
+			break;
+		}
+		used += mlen;
+		(*nmsgs)++;
+	}
+	return used;
+}
+
+size_t bmp_buffer_want(const uint8_t *buf, size_t len, size_t max_msg, size_t base)
+{
+	size_t mlen = 0, want = base;
+
+	if (bmp_frame(buf, len, max_msg, &mlen, NULL) == BMP_FRAME_NEED_MORE && mlen > want)
+		want = mlen;
+	return want > len ? want : len + 1;
+}

@@ -31,4 +31,24 @@ int bmp_session_message(struct bmp_session *s, const uint8_t *msg, size_t len, d
 size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, size_t max_msg,
 			double now, int *status);
 
+/* ---- pieces of the listener's stream handling, pure so they are tested ---- */
+
+/* The identity a connection's first message (framed, len bytes) gives it:
+ * RFC 7854 §4.3 makes the Initiation the first message, so its sysName
+ * (truncated to n - 1 bytes) names the router; "" when the message is no
+ * Initiation or carries no sysName. Returns 1 for an Initiation, else 0. */
+int bmp_first_sys_name(const uint8_t *msg, size_t len, char *out, size_t n);
+
+/* Skips whole messages of a superseded connection without applying them:
+ * returns the bytes consumed, *nmsgs the messages skipped, *status as
+ * bmp_session_feed (0 or -1). */
+size_t bmp_stream_skip(const uint8_t *buf, size_t len, size_t max_msg, size_t *nmsgs,
+		       int *status);
+
+/* The buffer capacity a connection needs to finish the partial message in
+ * buf[0..len): the length its common header announces (RFC 7854 §4.1) when
+ * that is known and valid, else base (the header is not complete, or the
+ * framing is lost and the next feed says so). Never below base or len+1. */
+size_t bmp_buffer_want(const uint8_t *buf, size_t len, size_t max_msg, size_t base);
+
 #endif

@@ -58,6 +58,8 @@
 #define BMP_MESSAGE_MIN 65536u
 #define BMP_MESSAGE_MAX (1024u * 1024u * 1024u)
 #define BMP_ROUTERS_DEFAULT 256u
+#define BMP_BUDGET_DEFAULT (64ull * 1024u * 1024u) /* or 4 x max_message_size when larger */
+#define BMP_BUDGET_MAX (1ull << 40)
 #define PREFIX_TEXT (INET6_ADDRSTRLEN + 4) /* "ADDRESS/LEN" */
 #define MAC_TEXT 18             /* "02:00:00:00:00:01" */
 #define IFNAME_MAX 15           /* IFNAMSIZ - 1 */
@@ -2411,6 +2413,31 @@ static void init_bmp(void *obj)
 	b->listen_port = BMP_PORT;
 	b->max_message_size = BMP_MESSAGE_DEFAULT;
 	b->max_routers = BMP_ROUTERS_DEFAULT;
+	b->first_message_timeout_s = 30;
+	b->message_timeout_s = 60;
+	b->keepalive_s = 60;
+	b->keepalive_interval_s = 10;
+	b->keepalive_count = 6;
+	b->buffer_budget = 0; /* resolved by check_bmp */
+}
+
+/* The partial-message budget must hold one message of the largest size,
+ * else such a message could never be accepted. */
+static void check_bmp_budget(struct walk *w, struct frame *fr)
+{
+	struct cfg_bmp *b = fr->obj;
+	uint64_t four = 4ull * b->max_message_size;
+
+	if (!fr_given(fr, "buffer_budget")) {
+		b->buffer_budget = four > BMP_BUDGET_DEFAULT ? four : BMP_BUDGET_DEFAULT;
+		return;
+	}
+	if (fr_ok(fr, "buffer_budget") &&
+	    (!fr_given(fr, "max_message_size") || fr_ok(fr, "max_message_size")) &&
+	    b->buffer_budget < b->max_message_size)
+		err_key(w, fr, "buffer_budget",
+			"%" PRIu64 " is below bmp.max_message_size (%u): a message of that size "
+			"could never be buffered", b->buffer_budget, (unsigned)b->max_message_size);
 }
 
 /* Two listeners on one port would fail at bind(); say so when checking.
@@ -2421,6 +2448,7 @@ static void check_bmp(struct walk *w, struct frame *fr)
 	const struct cfg_prometheus *p;
 	const struct node *n;
 
+	check_bmp_budget(w, fr);
 	if (!fr->parent || !fr_ok(fr->parent, "prometheus") ||
 	    (fr_given(fr, "listen") && !fr_ok(fr, "listen")) ||
 	    (fr_given(fr, "enabled") && !fr_ok(fr, "enabled")))
@@ -3353,6 +3381,12 @@ static const struct field bmp_fields[] = {
 	FIELD_UINT(struct cfg_bmp, "max_message_size", max_message_size, 0, BMP_MESSAGE_MIN,
 		   BMP_MESSAGE_MAX),
 	FIELD_UINT(struct cfg_bmp, "max_routers", max_routers, 0, 1, 65535),
+	FIELD_DURATION(struct cfg_bmp, "first_message_timeout", first_message_timeout_s, 0, 1, 3600),
+	FIELD_DURATION(struct cfg_bmp, "message_timeout", message_timeout_s, 0, 1, 3600),
+	FIELD_DURATION(struct cfg_bmp, "keepalive", keepalive_s, 0, 1, 7200),
+	FIELD_DURATION(struct cfg_bmp, "keepalive_interval", keepalive_interval_s, 0, 1, 600),
+	FIELD_UINT(struct cfg_bmp, "keepalive_count", keepalive_count, 0, 1, 127),
+	FIELD_UINT(struct cfg_bmp, "buffer_budget", buffer_budget, 0, BMP_MESSAGE_MIN, BMP_BUDGET_MAX),
 };
 DEFINE_SECTION(sec_bmp, bmp_fields, struct cfg_bmp, init_bmp, check_bmp);
 

@@ -224,6 +224,14 @@ struct cfg_bmp {
 	struct cfg_prefix *allow;   /* router source addresses allowed; unique */
 	uint32_t max_message_size;  /* bytes, 65536..1073741824; default 16 MiB */
 	unsigned max_routers;       /* concurrent BMP sessions, 1..65535; default 256 */
+	unsigned first_message_timeout_s; /* connect to first whole message; default 30 */
+	unsigned message_timeout_s; /* a started message must complete; default 60 */
+	unsigned keepalive_s;       /* TCP keepalive idle time; default 60 */
+	unsigned keepalive_interval_s; /* between unanswered probes; default 10 */
+	unsigned keepalive_count;   /* probes before the connection is dead; default 6 */
+	uint64_t buffer_budget;     /* bytes of partial messages over all connections, beyond
+				     * each connection's base buffer; default
+				     * max(64 MiB, 4 x max_message_size); >= max_message_size */
 };
 
 /* Passive capture (issue 4): libpcap on the interfaces facing the

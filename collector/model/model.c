@@ -73,7 +73,9 @@ struct model_peer {
 };
 
 struct model_router {
-	char *source, *address;
+	char *source, *address; /* address: the router label (see model_router_bind) */
+	char *host;             /* the source address alone */
+	char ident[TEXT_MAX];   /* sysName of the Initiation that bound it, "" without one */
 	bool connected;
 	uint64_t connects;
 	char sys_name[TEXT_MAX], sys_descr[TEXT_MAX];
@@ -287,6 +289,7 @@ void model_free(struct model *m)
 		}
 		free(r->source);
 		free(r->address);
+		free(r->host);
 		free(r);
 	}
 	free(m->routers);
@@ -300,7 +303,8 @@ void model_free(struct model *m)
 
 static bool router_matches(const struct model_router *r, const char *want)
 {
-	return want == NULL || strcmp(want, r->address) == 0 || strcmp(want, r->sys_name) == 0;
+	return want == NULL || strcmp(want, r->address) == 0 || strcmp(want, r->host) == 0 ||
+	       strcmp(want, r->sys_name) == 0;
 }
 
 /* Finds the configured neighbour this peer is: same address and ASN, on a
@@ -360,15 +364,11 @@ void model_apply_config(struct model *m, const struct cfg_config *cfg)
 
 /* ---- routers ---- */
 
-struct model_router *model_router_get(struct model *m, const char *source, const char *address)
+static struct model_router *router_new(struct model *m, const char *source, const char *host,
+				       const char *label, const char *ident)
 {
 	struct model_router *r;
 
-	for (size_t i = 0; i < m->nrouters; i++) {
-		r = m->routers[i];
-		if (strcmp(r->source, source) == 0 && strcmp(r->address, address) == 0)
-			return r;
-	}
 	if (m->nrouters >= MODEL_MAX_ROUTERS)
 		return NULL;
 	if (m->nrouters == m->routers_cap) {
@@ -384,15 +384,71 @@ struct model_router *model_router_get(struct model *m, const char *source, const
 	if (r == NULL)
 		return NULL;
 	r->source = strdup(source);
-	r->address = strdup(address);
-	if (r->source == NULL || r->address == NULL) {
+	r->address = strdup(label);
+	r->host = strdup(host);
+	if (r->source == NULL || r->address == NULL || r->host == NULL) {
 		free(r->source);
 		free(r->address);
+		free(r->host);
 		free(r);
 		return NULL;
 	}
+	snprintf(r->ident, sizeof(r->ident), "%s", ident);
 	m->routers[m->nrouters++] = r;
 	return r;
+}
+
+struct model_router *model_router_get(struct model *m, const char *source, const char *address)
+{
+	for (size_t i = 0; i < m->nrouters; i++) {
+		struct model_router *r = m->routers[i];
+
+		if (strcmp(r->source, source) == 0 && strcmp(r->address, address) == 0)
+			return r;
+	}
+	return router_new(m, source, address, address, "");
+}
+
+struct model_router *model_router_bind(struct model *m, const char *source, const char *host,
+				       const char *sys_name)
+{
+	struct model_router *idle = NULL;
+	char label[INET6_ADDRSTRLEN + TEXT_MAX + 1];
+	bool host_used = false;
+
+	for (size_t i = 0; i < m->nrouters; i++) {
+		struct model_router *r = m->routers[i];
+
+		if (strcmp(r->source, source) != 0 || strcmp(r->host, host) != 0)
+			continue;
+		if (strncmp(r->ident, sys_name, sizeof(r->ident) - 1) == 0)
+			return r; /* the same router, live (a takeover) or not */
+		if (strcmp(r->address, host) == 0)
+			host_used = true;
+		/* a router without a live session: renamed, it keeps its label */
+		if (!r->connected && (idle == NULL || strcmp(r->address, host) == 0))
+			idle = r;
+	}
+	if (idle != NULL) {
+		snprintf(idle->ident, sizeof(idle->ident), "%s", sys_name);
+		return idle;
+	}
+	/* another router with a live session has this address: tell them apart */
+	if (host_used)
+		snprintf(label, sizeof(label), "%s/%s", host, sys_name[0] ? sys_name : "-");
+	else
+		snprintf(label, sizeof(label), "%s", host);
+	return router_new(m, source, host, label, sys_name);
+}
+
+bool model_router_is_connected(const struct model_router *r)
+{
+	return r->connected;
+}
+
+const char *model_router_label(const struct model_router *r)
+{
+	return r->address;
 }
 
 void model_router_connected(struct model *m, struct model_router *r, double now)

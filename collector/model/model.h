@@ -63,6 +63,23 @@ void model_apply_config(struct model *m, const struct cfg_config *cfg);
 /* The router of this source ("bmp") and address, created when new; NULL at
  * MODEL_MAX_ROUTERS or on allocation failure. */
 struct model_router *model_router_get(struct model *m, const char *source, const char *address);
+/* The BMP router a session binds to when its first message arrives. RFC
+ * 7854 §4.3 makes the Initiation the first message, so a router is its
+ * source address (host) and the sysName of that Initiation ("" without one):
+ * - the router with this host and sysName, live or not (the caller sees
+ *   model_router_is_connected() and supersedes the older session);
+ * - else a router of this host without a live session, which takes the
+ *   sysName (a renamed router keeps its series);
+ * - else a new router. Its label (the `router` label of every series) is
+ *   the host, unless another router already has that label: then
+ *   "host/sysName" ("host/-" without a sysName), so that two routers
+ *   behind one address are told apart. Labels never change.
+ * NULL at MODEL_MAX_ROUTERS or on allocation failure. */
+struct model_router *model_router_bind(struct model *m, const char *source, const char *host,
+				       const char *sys_name);
+bool model_router_is_connected(const struct model_router *r);
+/* The router's label (its address unless model_router_bind said otherwise). */
+const char *model_router_label(const struct model_router *r);
 void model_router_connected(struct model *m, struct model_router *r, double now);
 /* Every peer of the router goes down (reason "router-disconnected"). */
 void model_router_disconnected(struct model *m, struct model_router *r, double now);

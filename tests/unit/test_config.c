@@ -469,7 +469,21 @@ static const struct err_case err_cases[] = {
 	/* bmp */
 	{"unknown key: bmp", "bmp:\n  port: 1790\n", 2, 3,
 	 "unknown key \"port\" in bmp (expected one of: enabled, listen, allow, max_message_size, "
-	 "max_routers)", 1},
+	 "max_routers, first_message_timeout, message_timeout, keepalive, keepalive_interval, "
+	 "keepalive_count, buffer_budget)", 1},
+	{"bmp: buffer_budget below max_message_size", "bmp:\n  buffer_budget: 1048576\n", 2, 18,
+	 "bmp.buffer_budget: 1048576 is below bmp.max_message_size (16777216): a message of that "
+	 "size could never be buffered", 1},
+	{"bmp: buffer_budget below a given max_message_size",
+	 "bmp:\n  max_message_size: 2097152\n  buffer_budget: 2097151\n", 3, 18,
+	 "bmp.buffer_budget: 2097151 is below bmp.max_message_size (2097152)", 1},
+	{"bmp: buffer_budget too small", "bmp:\n  buffer_budget: 1000\n", 2, 18,
+	 "bmp.buffer_budget: expected an integer 65536..1099511627776, got \"1000\"", 1},
+	{"bmp: message_timeout 0", "bmp:\n  message_timeout: 0s\n", 2, 20, "bmp.message_timeout", 1},
+	{"bmp: first_message_timeout 2h", "bmp:\n  first_message_timeout: 2h\n", 2, 26,
+	 "bmp.first_message_timeout", 1},
+	{"bmp: keepalive_count 0", "bmp:\n  keepalive_count: 0\n", 2, 20,
+	 "bmp.keepalive_count: expected an integer 1..127, got \"0\"", 1},
 	{"bmp: enabled yes", "bmp:\n  enabled: yes\n", 2, 12,
 	 "bmp.enabled: expected true or false, got \"yes\"", 1},
 	{"bmp: listen port 0", "bmp:\n  listen: \":0\"\n", 2, 11,
@@ -977,6 +991,7 @@ static void test_full_config(void **state)
 	assert_memory_equal(b->allow[2].addr, "\xc6\x13\xff\x01", 4);
 	assert_int_equal(b->max_message_size, 1073741824u);
 	assert_int_equal(b->max_routers, 65535);
+	assert_true(b->buffer_budget == 4ull * 1073741824u); /* default: 4 x max_message_size */
 	assert_int_equal(cfg->ncircuits, 3);
 
 	er = &cfg->circuits[0];
@@ -1118,6 +1133,12 @@ static void assert_defaults(const struct cfg_config *cfg)
 	assert_null(cfg->bmp.allow);
 	assert_int_equal(cfg->bmp.max_message_size, 16777216u);
 	assert_int_equal(cfg->bmp.max_routers, 256);
+	assert_int_equal(cfg->bmp.first_message_timeout_s, 30);
+	assert_int_equal(cfg->bmp.message_timeout_s, 60);
+	assert_int_equal(cfg->bmp.keepalive_s, 60);
+	assert_int_equal(cfg->bmp.keepalive_interval_s, 10);
+	assert_int_equal(cfg->bmp.keepalive_count, 6);
+	assert_true(cfg->bmp.buffer_budget == 64ull * 1024 * 1024);
 	assert_capture_defaults(&cfg->capture);
 	assert_int_equal(cfg->ncircuits, 0);
 	assert_null(cfg->circuits);

@@ -196,6 +196,42 @@ static void test_down_clears_and_router_loss(void **state)
 	assert_line(f, "circuitwatch_bgp_session_state_changes_total{" PEER1 "} 4");
 }
 
+/* Issue 12 item 2: a router is its address and the sysName of its
+ * Initiation; a second live router behind one address gets its own label. */
+static void test_router_identity(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r1 = model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1");
+	struct model_router *r2, *r3;
+
+	assert_non_null(r1);
+	assert_string_equal(model_router_label(r1), "198.18.0.1");
+	assert_false(model_router_is_connected(r1));
+	model_router_connected(f->m, r1, 1);
+	/* the same identity again (a reconnect): the same router, still live */
+	assert_ptr_equal(model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1"), r1);
+	assert_true(model_router_is_connected(r1));
+	/* another sysName while edge-1 is live: a second router */
+	r2 = model_router_bind(f->m, "bmp", "198.18.0.1", "edge-9");
+	assert_non_null(r2);
+	assert_ptr_not_equal(r2, r1);
+	assert_string_equal(model_router_label(r2), "198.18.0.1/edge-9");
+	model_router_connected(f->m, r2, 2);
+	r3 = model_router_bind(f->m, "bmp", "198.18.0.1", "");
+	assert_string_equal(model_router_label(r3), "198.18.0.1/-");
+	/* another source's router of that name is not a BMP router */
+	assert_ptr_not_equal(model_router_bind(f->m, "pcap", "198.18.0.1", "edge-1"), r1);
+	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1\"} 1");
+	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1/edge-9\"} 1");
+	/* edge-1 gone, then renamed: it keeps its label (and series) */
+	model_router_disconnected(f->m, r1, 3);
+	assert_ptr_equal(model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1-new"), r1);
+	assert_ptr_equal(model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1-new"), r1);
+	/* a link naming the address maps peers of both */
+	assert_string_equal(model_router_label(model_router_get(f->m, "bmp", "198.18.0.1")),
+			    "198.18.0.1");
+}
+
 static void test_mapping_needs_router_and_asn(void **state)
 {
 	struct fx *f = *state;
@@ -342,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_peer_maps_to_circuit_and_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_clears_and_router_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_needs_router_and_asn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_router_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_stats_and_headroom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rd_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redundancy, setup, teardown),

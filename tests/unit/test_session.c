@@ -341,6 +341,66 @@ static void test_framing_lost(void **state)
 	assert_true(model_peer_is_up(f->p)); /* what came before was applied */
 }
 
+/* The listener's pure pieces (issue 12 items 2 and 3). */
+static void test_first_sys_name(void **state)
+{
+	struct fx *f = *state;
+	struct wb b = {0};
+	char name[4];
+	char big[64];
+
+	initiation(&f->in);
+	assert_int_equal(bmp_first_sys_name(f->in.p, f->in.len, big, sizeof(big)), 1);
+	assert_string_equal(big, "edge1");
+	assert_int_equal(bmp_first_sys_name(f->in.p, f->in.len, name, sizeof(name)), 1);
+	assert_string_equal(name, "edg"); /* truncated to the room given */
+	peer_up(&b, 0, 0); /* RFC 7854 §4.3 broken: no Initiation first */
+	assert_int_equal(bmp_first_sys_name(b.p, b.len, big, sizeof(big)), 0);
+	assert_string_equal(big, "");
+	wb_free(&b);
+}
+
+static void test_buffer_want_follows_header(void **state)
+{
+	uint8_t h[8] = {3, 0, 0x10, 0, 0, 0}; /* v3, length 1 MiB */
+	const size_t base = 256 * 1024;
+
+	(void)state;
+	assert_int_equal(bmp_buffer_want(h, 0, 16u << 20, base), base);
+	assert_int_equal(bmp_buffer_want(h, 4, 16u << 20, base), base); /* length not whole */
+	assert_int_equal(bmp_buffer_want(h, 5, 16u << 20, base), 1u << 20);
+	assert_int_equal(bmp_buffer_want(h, 6, 16u << 20, base), 1u << 20);
+	assert_int_equal(bmp_buffer_want(h, 8, 16u << 20, base), 1u << 20);
+	/* over the maximum or another version: framing is lost, no growth */
+	assert_int_equal(bmp_buffer_want(h, 6, 65536, base), base);
+	h[0] = 1;
+	assert_int_equal(bmp_buffer_want(h, 6, 16u << 20, base), base);
+	/* a small message: the base buffer */
+	h[0] = 3, h[2] = 0, h[4] = 100;
+	assert_int_equal(bmp_buffer_want(h, 6, 16u << 20, base), base);
+}
+
+static void test_stream_skip(void **state)
+{
+	struct fx *f = *state;
+	size_t n = 0, used;
+	int status = 0;
+
+	initiation(&f->in);
+	peer_up(&f->in, 0, 0);
+	route_mon(&f->in, 3, false, false, 0);
+	used = bmp_stream_skip(f->in.p, f->in.len - 1, 1u << 20, &n, &status);
+	assert_int_equal(n, 2);
+	assert_int_equal(status, 0);
+	used += bmp_stream_skip(f->in.p + used, f->in.len - used, 1u << 20, &n, &status);
+	assert_int_equal(n, 1);
+	assert_int_equal(used, f->in.len);
+	assert_false(model_peer_is_up(f->p)); /* nothing applied */
+	wb_put8(&f->in, 1), wb_put32(&f->in, 0), wb_put8(&f->in, 0);
+	(void)bmp_stream_skip(f->in.p, f->in.len, 1u << 20, &n, &status);
+	assert_int_equal(status, -1);
+}
+
 static void test_malformed_update_keeps_session(void **state)
 {
 	struct fx *f = *state;
@@ -401,6 +461,9 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_peer_down_and_termination, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_framing_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_sys_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_buffer_want_follows_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stream_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_update_keeps_session, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_next_hop_by_view, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locrib_empty_mp_next_hop_kept, setup, teardown),
