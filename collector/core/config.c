@@ -3091,18 +3091,29 @@ static void init_circuit_billing(void *obj)
 
 static bool plan_has_fee(const struct cfg_fee *fees, size_t n, uint64_t bps)
 {
-	for (size_t i = 0; i < n; i++)
-		if (fees[i].bandwidth_bps == bps)
+	for (size_t i = 0; i < n; i++) /* a fee that did not parse: its error says so */
+		if (!fees[i].bandwidth_text || fees[i].bandwidth_bps == bps)
 			return true;
 	return false;
 }
 
+/* A plan that failed its own checks keeps what did not parse as NULL (a
+ * currency, a zone or an add-on name): its errors are reported already, so
+ * the circuit's cross-checks skip those parts instead of reading them. */
 static const struct cfg_egress_zone *plan_zone(const struct cfg_plan *p, const char *zone)
 {
 	for (size_t i = 0; zone && i < p->negress; i++)
-		if (strcmp(p->egress[i].zone, zone) == 0)
+		if (p->egress[i].zone && strcmp(p->egress[i].zone, zone) == 0)
 			return &p->egress[i];
 	return NULL;
+}
+
+static bool plan_zones_whole(const struct cfg_plan *p)
+{
+	for (size_t i = 0; i < p->negress; i++)
+		if (!p->egress[i].zone)
+			return false;
+	return true;
 }
 
 /* One plan the circuit uses (key: billing_plan or alternatives): it has a
@@ -3117,16 +3128,19 @@ static void check_plan_fits(struct walk *w, const struct frame *fr, const char *
 		err_key(w, fr, key, "plan \"%s\" has no port fee for %s", p->name,
 			c->bandwidth_text);
 	for (size_t i = 0; i < p->nadd_ons && c->bandwidth_text; i++)
-		if (!plan_has_fee(p->add_ons[i].fees, p->add_ons[i].nfees, c->bandwidth_bps))
+		if (p->add_ons[i].name &&
+		    !plan_has_fee(p->add_ons[i].fees, p->add_ons[i].nfees, c->bandwidth_bps))
 			err_key(w, fr, key, "plan \"%s\": add-on \"%s\" has no fee for %s", p->name,
 				p->add_ons[i].name, c->bandwidth_text);
-	if (main && strcmp(main->currency, p->currency) != 0)
+	if (main && main->currency && p->currency && strcmp(main->currency, p->currency) != 0)
 		err_key(w, fr, key, "plan \"%s\" is in %s but \"%s\" is in %s: compare plans "
 			"of one currency", p->name, p->currency, main->name, main->currency);
-	if (p->unlimited)
+	if (p->unlimited || p->negress == 0 || !plan_zones_whole(p))
+		return; /* a metered plan without zones has its error already */
+	if (!cb->zone && p->negress == 1 && !(cb->zone = strdup(p->egress[0].zone))) {
+		oom(w, fr->loc); /* one zone: no need to name it */
 		return;
-	if (!cb->zone && p->negress == 1)
-		cb->zone = strdup(p->egress[0].zone); /* one zone: no need to name it */
+	}
 	if (!cb->zone)
 		err_key(w, fr, key, "plan \"%s\" has %zu egress zones: give billing.zone",
 			p->name, p->negress);

@@ -816,6 +816,35 @@ static const struct err_case err_cases[] = {
 	 19, 15, "source capture needs capture.enabled: true", 1},
 	{"billing: circuit billing without plans", BILL("", BC("p1", "      cycle_day: 2\n")),
 	 17, 7, "no billing plans are declared", 1},
+	/* issue 12 item 1: a plan whose currency, zone or add-on name did not parse
+	 * is used by a circuit; its one error stands, the cross-checks skip the
+	 * missing part (they read NULL before: a segfault, or "(null)") */
+	{"billing: alternative with a lowercase currency",
+	 BILL(PL("{name: m, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, per_gb: 1}]}")
+	      PL("{name: u, currency: eur, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}"),
+	      BC("m", "      zone: z\n      alternatives: [u]\n")),
+	 4, 27, "billing.plans[1].currency: expected an ISO 4217 currency code", 1},
+	{"billing: own plan with a lowercase currency and an alternative",
+	 BILL(PL("{name: m, currency: eUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: z, per_gb: 1}]}")
+	      PL("{name: u, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}]}"),
+	      BC("m", "      alternatives: [u]\n")),
+	 3, 27, "billing.plans[0].currency: expected an ISO 4217 currency code", 1},
+	{"billing: the plan's one zone is a bad name",
+	 BILL(PL("{name: m, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: \"a b\", per_gb: 1}]}"),
+	      BC("m", "")),
+	 3, 93, "billing.plans[0].egress[0].zone: expected a zone name", 1},
+	{"billing: a zone is a bad name, the circuit names another",
+	 BILL(PL("{name: m, currency: EUR, port_fees: [{bandwidth: 1Gbps, monthly: 1}], egress: [{zone: \"a b\", per_gb: 1}, {zone: z, per_gb: 2}]}"),
+	      BC("m", "      zone: z\n")),
+	 3, 93, "billing.plans[0].egress[0].zone: expected a zone name", 1},
+	{"billing: add-on with a bad name",
+	 BILL(PL("{name: m, currency: EUR, unlimited: true, port_fees: [{bandwidth: 1Gbps, monthly: 1}], add_ons: [{name: \"a b\", fees: [{bandwidth: 10Gbps, monthly: 1}]}]}"),
+	      BC("m", "")),
+	 3, 111, "billing.plans[0].add_ons[0].name: expected a name", 1},
+	{"billing: fee with a bad bandwidth",
+	 BILL(PL("{name: m, currency: EUR, unlimited: true, port_fees: [{bandwidth: fast, monthly: 2}]}"),
+	      BC("m", "")),
+	 3, 73, "billing.plans[0].port_fees[0].bandwidth: expected", 1},
 };
 
 static void run_err_case(void **state)
