@@ -28,6 +28,7 @@
  * per-item paths and sorted duplicate check through struct item_at.
  */
 #include "config.h"
+#include "fileio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -3018,7 +3019,6 @@ static void load_plans_file(struct walk *w, struct frame *fr, struct cfg_billing
 	char *path = plans_path(w, b->plans_file), *buf = NULL, saved[PATH_LEN];
 	size_t len = 0, plen = w->plen;
 	struct cfg_plan *all;
-	struct stat st;
 
 	w->file2 = strdup(b->plans_file);
 	if (!path || !w->file2) {
@@ -3028,9 +3028,7 @@ static void load_plans_file(struct walk *w, struct frame *fr, struct cfg_billing
 	w->cur_file = 1;
 	memcpy(saved, w->path, sizeof saved);
 	path_pop(w, 0);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		err_at(w, (struct loc){0, 0, 1}, "not a regular file");
-	else if ((buf = read_file(w, path, &len)) && load_tree(w, buf, len, &root) == 0)
+	if ((buf = read_file(w, path, &len)) && load_tree(w, buf, len, &root) == 0)
 		walk_section(w, fr, &sec_plans_file, &extra, root, (struct loc){1, 1, 1});
 	w->cur_file = 0;
 	memcpy(w->path, saved, sizeof saved);
@@ -3848,57 +3846,27 @@ int cfg_load_buffer(const char *name, const char *buf, size_t len,
 	return finish(&w, parse(&w, buf, len), out, errs);
 }
 
-/* Reads at most CFG_MAX_FILE_BYTES + 1 bytes: enough to know it is too many. */
+/* The whole file, when it is a regular one of at most CFG_MAX_FILE_BYTES:
+ * a FIFO or a device is refused at once (it could block us or never end). */
 static char *read_file(struct walk *w, const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-	struct stat st;
+	int err = 0;
+	char *buf = cw_read_regular(path, CFG_MAX_FILE_BYTES, len, &err);
 
-	if (!fp) {
-		err_at(w, (struct loc){0, 0, 0}, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uintmax_t)st.st_size > CFG_MAX_FILE_BYTES) {
-		err_at(w, (struct loc){0, 0, 0}, "file is too large (%jd bytes; the limit is %u)",
-		       (intmax_t)st.st_size, CFG_MAX_FILE_BYTES);
-		goto fail;
-	}
-	for (;;) {
-		if (n == cap) {
-			char *b;
-
-			cap = cap ? cap * 2 : 64 * 1024;
-			if (cap > CFG_MAX_FILE_BYTES + 1)
-				cap = CFG_MAX_FILE_BYTES + 1;
-			b = realloc(buf, cap);
-			if (!b) {
-				oom(w, (struct loc){0, 0, 0});
-				goto fail;
-			}
-			buf = b;
-		}
-		n += fread(buf + n, 1, cap - n, fp);
-		if (ferror(fp)) {
-			err_at(w, (struct loc){0, 0, 0}, "cannot read: %s", strerror(errno));
-			goto fail;
-		}
-		if (feof(fp))
-			break;
-		if (n > CFG_MAX_FILE_BYTES) {
-			err_at(w, (struct loc){0, 0, 0}, "file is too large (more than %u bytes)",
-			       CFG_MAX_FILE_BYTES);
-			goto fail;
-		}
-	}
-	fclose(fp);
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	fclose(fp);
+	if (buf)
+		return buf;
+	if (err == EFBIG && *len > CFG_MAX_FILE_BYTES)
+		err_at(w, (struct loc){0, 0, 0}, "file is too large (%zu bytes; the limit is %u)",
+		       *len, CFG_MAX_FILE_BYTES);
+	else if (err == EFBIG)
+		err_at(w, (struct loc){0, 0, 0}, "file is too large (more than %u bytes)",
+		       CFG_MAX_FILE_BYTES);
+	else if (err == ENOMEM)
+		oom(w, (struct loc){0, 0, 0});
+	else if (err < 0)
+		err_at(w, (struct loc){0, 0, 0}, "%s", cw_read_error(err));
+	else
+		err_at(w, (struct loc){0, 0, 0}, "cannot open: %s", cw_read_error(err));
 	return NULL;
 }
 

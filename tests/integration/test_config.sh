@@ -73,4 +73,33 @@ kill -TERM "$CW_PID"
 wait_exit "$CW_PID" 15
 check "SIGTERM: clean exit 0 (got $RC)" test "$RC" = 0
 
+# --- files that are FIFOs: refused at once, never waited on (each command
+# runs under timeout: a reader blocked on the FIFO fails the check)
+mkfifo "$WORK/fifo.yaml"
+timeout -s KILL 10 "$CW_BIN" check-config "$WORK/fifo.yaml" >/dev/null 2>"$WORK/err"; rc=$?
+check "check-config on a FIFO exits 2 at once (got $rc)" test "$rc" = 2
+check "it says not a regular file" grep -q "fifo.yaml: not a regular file (a FIFO)" "$WORK/err"
+timeout -s KILL 10 "$CW_BIN" run --config "$WORK/fifo.yaml" >/dev/null 2>"$WORK/err"; rc=$?
+check "run --config on a FIFO exits 2 at once (got $rc)" test "$rc" = 2
+good_config "$WORK/plans-fifo.yaml"
+sed -i "s|^  plans:|  plans_file: $WORK/fifo.yaml\n  plans:|" "$WORK/plans-fifo.yaml"
+timeout -s KILL 10 "$CW_BIN" check-config "$WORK/plans-fifo.yaml" >/dev/null 2>"$WORK/err"; rc=$?
+check "a FIFO as plans_file: exit 2 at once (got $rc)" test "$rc" = 2
+check "the error names the plans_file" grep -q "fifo.yaml: not a regular file (a FIFO)" "$WORK/err"
+# the TLS key and the billing state file are read when the daemon starts
+good_config "$WORK/tls-fifo.yaml"
+sed -i "s|^prometheus: {listen: \"127.0.0.1:$port\"}|prometheus: {listen: \"127.0.0.1:$port\", tls: {cert_file: $WORK/fifo.yaml, key_file: $WORK/fifo.yaml}}|" "$WORK/tls-fifo.yaml"
+timeout -s KILL 10 "$CW_BIN" run --config "$WORK/tls-fifo.yaml" >/dev/null 2>"$WORK/err"; rc=$?
+check "a FIFO as the TLS files: run fails at once (got $rc)" test "$rc" != 0 -a "$rc" != 137
+check "it logs why" grep -q 'error="not a regular file (a FIFO)"' "$WORK/err"
+rm -rf "$STATE" && mkdir -p "$STATE" && mkfifo "$STATE/billing-state.json"
+good_config "$WORK/cw.yaml"
+start_cw "$WORK/cw2.log" run --config "$WORK/cw.yaml"
+check "a FIFO as the billing state file: the daemon starts" wait_http "$base/-/ready"
+check "the FIFO is kept aside as a corrupt state" \
+  until_true 10 grep -q 'not a regular file (a FIFO)' "$WORK/cw2.log"
+kill -TERM "$CW_PID"
+wait_exit "$CW_PID" 15
+check "SIGTERM: clean exit 0 (got $RC)" test "$RC" = 0
+
 finish
