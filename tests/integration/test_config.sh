@@ -98,6 +98,13 @@ start_cw "$WORK/cw2.log" run --config "$WORK/cw.yaml"
 check "a FIFO as the billing state file: the daemon starts" wait_http "$base/-/ready"
 check "the FIFO is kept aside as a corrupt state" \
   until_true 10 grep -q 'not a regular file (a FIFO)' "$WORK/cw2.log"
+# a reload from a FIFO: refused at once, the daemon serves on
+rm -f "$WORK/cw.yaml" && mkfifo "$WORK/cw.yaml"
+kill -HUP "$CW_PID"
+check "SIGHUP with a FIFO as the config: the reload fails at once" until_true 10 sh -c \
+  "curl -s '$base/metrics' | grep -q '^circuitwatch_config_reloads_total{result=\"failure\"} 1$'"
+check "it logs why" grep -q 'error="not a regular file (a FIFO)"' "$WORK/cw2.log"
+check "and still serves c1" sh -c "curl -s '$base/metrics' | grep -q '^circuitwatch_circuit_info{circuit=\"c1\"'"
 kill -TERM "$CW_PID"
 wait_exit "$CW_PID" 15
 check "SIGTERM: clean exit 0 (got $RC)" test "$RC" = 0
