@@ -70,10 +70,22 @@ struct billing {
 	struct metrics_family *fam[F_COUNT];
 	size_t n;
 	struct bcirc *v;
-	int64_t next_persist, last_persist;
+	int64_t last_persist;
+	uint64_t persist_due_ms;          /* monotonic: the next save */
+	uint64_t pass_ms;                 /* monotonic: a source's last pass (0: none yet) */
+	uint32_t pass_interval_ms;        /* that source's period */
+	bool save_now;                    /* at the next tick (reload, stop) */
 	uint64_t persist_ok, persist_err, corrupt;
 	bool persist_failing;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static int64_t wall_now(void)
 {
@@ -519,7 +531,9 @@ static void publish_circuit(struct billing *b, struct bcirc *bc, int64_t now)
 		publish_budget(b, bc, now_c.total, lin_c.total, rec_c.total, has_recent);
 }
 
-static void tick(struct billing *b, int64_t now)
+/* Counts into each circuit's cycle what the meter gained since the last
+ * count (a cycle that ended is closed first). */
+static void absorb(struct billing *b, int64_t now)
 {
 	for (size_t i = 0; i < b->n; i++) {
 		struct bcirc *bc = &b->v[i];
@@ -534,13 +548,59 @@ static void tick(struct billing *b, int64_t now)
 			bc->bytes[d] += total >= bc->seen[d] ? total - bc->seen[d] : total;
 			bc->seen[d] = total;
 		}
+	}
+}
+
+static void save(struct billing *b, int64_t now, uint64_t now_ms)
+{
+	persist(b, now);
+	b->persist_due_ms = now_ms + (uint64_t)b->ctx->cfg->billing.persist_interval_s * 1000u;
+}
+
+/* A source finished a pass (meter.h): its bytes are counted now, and the
+ * state is saved now when the source's next pass would come after the
+ * save is due. So the saved state never lags the counters by more than
+ * persist_interval: a kill -9 loses at most that much (README). */
+static void on_pass(void *arg, uint32_t interval_ms)
+{
+	struct billing *b = arg;
+	uint64_t now_ms = mono_ms();
+	int64_t now = wall_now();
+
+	absorb(b, now);
+	b->pass_ms = now_ms;
+	b->pass_interval_ms = interval_ms;
+	if (b->n > 0 && now_ms + interval_ms >= b->persist_due_ms)
+		save(b, now, now_ms);
+}
+
+/* Whether the tick saves: when due, unless a source's passes drive the
+ * saves (its pass would save a fresher count; the tick takes over when
+ * the passes stop for more than an interval). */
+static bool tick_saves(const struct billing *b, uint64_t now_ms)
+{
+	uint64_t slack = 0;
+
+	if (b->pass_ms && now_ms < b->pass_ms + 2u * (uint64_t)b->pass_interval_ms + TICK_MS)
+		slack = (uint64_t)b->pass_interval_ms + TICK_MS;
+	return b->n > 0 && now_ms >= b->persist_due_ms + slack;
+}
+
+static void tick(struct billing *b, int64_t now)
+{
+	uint64_t now_ms = mono_ms();
+
+	absorb(b, now);
+	for (size_t i = 0; i < b->n; i++) {
+		struct bcirc *bc = &b->v[i];
+
 		bill_window_push(&bc->win, now, (double)bc->bytes[BILL_DIR_FROM_CLOUD],
 				 b->ctx->cfg->billing.recent_window_s);
 		publish_circuit(b, bc, now);
 	}
-	if (b->n > 0 && now >= b->next_persist) {
-		persist(b, now);
-		b->next_persist = now + b->ctx->cfg->billing.persist_interval_s;
+	if (b->save_now || tick_saves(b, now_ms)) {
+		b->save_now = false;
+		save(b, now, now_ms);
 	}
 	put(b, F_PERSISTS, (const char *[]){"ok"}, (double)b->persist_ok);
 	put(b, F_PERSISTS, (const char *[]){"error"}, (double)b->persist_err);
@@ -601,7 +661,7 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	bill_state_clean(&saved);
-	b->next_persist = now + ctx->cfg->billing.persist_interval_s;
+	b->persist_due_ms = mono_ms() + (uint64_t)ctx->cfg->billing.persist_interval_s * 1000u;
 	b->timer = malloc(sizeof *b->timer);
 	if (!b->timer || uv_timer_init(ctx->loop, b->timer) != 0) {
 		free(b->timer);
@@ -614,6 +674,7 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		billing_free(b);
 		return -1;
 	}
+	bill_meter_set_listener(ctx->meter, on_pass, b);
 	if (b->n > 0) {
 		char n[24];
 
@@ -645,18 +706,18 @@ static void billing_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	if (old && old->billing.state_dir && ctx->cfg->billing.state_dir &&
 	    strcmp(old->billing.state_dir, ctx->cfg->billing.state_dir) != 0)
 		log_warn(ctx->log, "billing.state_dir changed: saving to the new directory from now on");
-	b->next_persist = now; /* save under the new config at the next tick */
+	b->save_now = true; /* save under the new config at the next tick */
 }
 
 static void billing_stop(struct cw_ctx *ctx, void *state)
 {
 	struct billing *b = state;
 
-	(void)ctx;
 	if (!b)
 		return;
 	uv_timer_stop(b->timer);
-	b->next_persist = 0; /* a last count and a last save */
+	bill_meter_set_listener(ctx->meter, NULL, NULL);
+	b->save_now = true; /* a last count and a last save */
 	tick(b, wall_now());
 	uv_close((uv_handle_t *)b->timer, free_handle);
 	billing_free(b);

@@ -32,7 +32,23 @@ struct bill_meter {
 	struct mvlan *vlans;
 	size_t nvlans;
 	uint64_t dropped;
+	bill_meter_pass_fn on_pass;
+	void *on_pass_arg;
 };
+
+void bill_meter_set_listener(struct bill_meter *m, bill_meter_pass_fn fn, void *arg)
+{
+	if (!m)
+		return;
+	m->on_pass = fn;
+	m->on_pass_arg = fn ? arg : NULL;
+}
+
+void bill_meter_pass_done(struct bill_meter *m, uint32_t interval_ms)
+{
+	if (m && m->on_pass)
+		m->on_pass(m->on_pass_arg, interval_ms);
+}
 
 struct bill_meter *bill_meter_new(void)
 {

@@ -53,6 +53,19 @@ uint64_t bill_meter_total(const struct bill_meter *m, const char *circuit, enum 
 void bill_meter_vlan(struct bill_meter *m, const struct cfg_config *cfg, const char *ifname,
 		     uint16_t s_tag, uint16_t c_tag, enum bill_dir dir, uint64_t cumulative);
 
+/* The consumer (billing) hears of each finished pass of a source, so it
+ * counts the pass's bytes at once, from the same pass, instead of on its
+ * own timer up to a whole sampling interval later (issue 12). interval_ms
+ * is the source's period: the consumer saves its state before the next
+ * pass when the next one would come too late. One listener; fn NULL
+ * removes it. fn runs on the loop thread inside bill_meter_pass_done. */
+typedef void (*bill_meter_pass_fn)(void *arg, uint32_t interval_ms);
+void bill_meter_set_listener(struct bill_meter *m, bill_meter_pass_fn fn, void *arg);
+
+/* Called by a source after the bill_meter_add / bill_meter_vlan calls of
+ * one pass (also when it added nothing: the pass still happened). */
+void bill_meter_pass_done(struct bill_meter *m, uint32_t interval_ms);
+
 /* Updates refused (table full, bad arguments) since creation. */
 uint64_t bill_meter_dropped(const struct bill_meter *m);
 

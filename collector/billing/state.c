@@ -266,25 +266,14 @@ out:
 	return rc;
 }
 
-/* Reads at most BILL_STATE_MAX_BYTES + 1 bytes. */
+/* The state file, when it is a regular file of at most BILL_STATE_MAX_BYTES
+ * (a FIFO or device there is refused, never waited on). */
 static char *slurp(const char *path, size_t *len, int *eno)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf;
+	char *buf = cw_read_regular(path, BILL_STATE_MAX_BYTES, len, eno);
 
-	*eno = 0;
-	if (!fp) {
-		*eno = errno;
-		return NULL;
-	}
-	buf = malloc(BILL_STATE_MAX_BYTES + 1);
-	*len = buf ? fread(buf, 1, BILL_STATE_MAX_BYTES + 1, fp) : 0;
-	if (!buf || ferror(fp)) {
-		*eno = buf ? EIO : ENOMEM;
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
+	if (!buf && *eno == EFBIG) /* decoded as "too large" */
+		*len = BILL_STATE_MAX_BYTES + 1u;
 	return buf;
 }
 
@@ -305,8 +294,10 @@ enum bill_state_read_result bill_state_read(const char *dir, int64_t now, struct
 	buf = slurp(path, &len, &eno);
 	if (!buf && eno == ENOENT)
 		return BILL_STATE_ABSENT;
-	if (!buf)
-		snprintf(why, whylen, "cannot read: %s", strerror(eno));
+	if (!buf && eno == EFBIG)
+		snprintf(why, whylen, "too large");
+	else if (!buf)
+		snprintf(why, whylen, "cannot read: %s", cw_read_error(eno));
 	else if (bill_state_decode(buf, len, out, &reason) == 0) {
 		free(buf);
 		return BILL_STATE_LOADED;

@@ -1,5 +1,6 @@
 /* tz.c — TZif (RFC 8536) decoding and local/UTC conversion; see tz.h. */
 #include "tz.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -510,8 +511,7 @@ int bill_tz_load(const char *dir, const char *name, struct bill_tz **out,
 	uint8_t *buf = NULL;
 	char path[512];
 	size_t n = 0;
-	FILE *fp;
-	int rc;
+	int rc, eno = 0;
 
 	*out = NULL;
 	if (!name || !safe_name(name)) {
@@ -524,20 +524,14 @@ int bill_tz_load(const char *dir, const char *name, struct bill_tz **out,
 		return *out ? 0 : -1;
 	}
 	snprintf(path, sizeof path, "%s/%s", dir ? dir : BILL_TZ_DIR, name);
-	if (!(fp = fopen(path, "rb"))) {
-		*err = BILL_TZ_IO;
+	/* a regular file only: a FIFO or device under the zone directory
+	 * is refused at once, not waited on */
+	buf = (uint8_t *)cw_read_regular(path, BILL_TZ_MAX_BYTES, &n, &eno);
+	if (!buf) {
+		*err = eno == EFBIG ? BILL_TZ_TOO_BIG : eno == ENOMEM ? BILL_TZ_NOMEM : BILL_TZ_IO;
 		return -1;
 	}
-	buf = malloc(BILL_TZ_MAX_BYTES + 1);
-	if (buf)
-		n = fread(buf, 1, BILL_TZ_MAX_BYTES + 1, fp);
-	if (!buf || ferror(fp)) {
-		*err = buf ? BILL_TZ_IO : BILL_TZ_NOMEM;
-		rc = -1;
-	} else {
-		rc = bill_tz_parse(buf, n, out, err); /* n over the cap: BILL_TZ_TOO_BIG */
-	}
-	fclose(fp);
+	rc = bill_tz_parse(buf, n, out, err);
 	free(buf);
 	return rc;
 }

@@ -283,6 +283,8 @@ static void on_publish(uv_timer_t *t)
 			cap_source_expire(in->src, wall_now());
 		publish_input(c, in);
 	}
+	/* billing counts this pass's VLAN bytes now, not on its own timer */
+	bill_meter_pass_done(c->ctx->meter, PUBLISH_MS);
 	(void)metrics_group_sweep(c->group);
 }
 

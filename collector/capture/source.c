@@ -378,19 +378,30 @@ void cap_source_finish(struct cap_source *s)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
-static void local_from_cfg(const struct cfg_capture *c, struct vlan_local *lo)
+/* Every local MAC and prefix of the config (none is dropped: the table
+ * is sorted for lookup). NULL when out of memory. */
+static struct vlan_acct *vlans_from_cfg(const struct cfg_capture *c)
 {
-	memset(lo, 0, sizeof(*lo));
-	for (size_t i = 0; i < c->nlocal_macs && lo->nmacs < VLAN_ACCT_MAX_LOCAL; i++)
-		memcpy(lo->macs[lo->nmacs++], c->local_macs[i], 6);
-	for (size_t i = 0; i < c->nlocal_prefixes && lo->nprefixes < VLAN_ACCT_MAX_LOCAL; i++) {
+	struct vlan_local lo = {.nmacs = c->nlocal_macs,
+				.macs = (const uint8_t(*)[6])c->local_macs};
+	struct vlan_prefix *pfx = NULL;
+	struct vlan_acct *a;
+
+	if (c->nlocal_prefixes > 0 &&
+	    (pfx = calloc(c->nlocal_prefixes, sizeof(*pfx))) == NULL)
+		return NULL;
+	for (size_t i = 0; i < c->nlocal_prefixes; i++) {
 		const struct cfg_prefix *p = &c->local_prefixes[i];
 
-		lo->prefixes[lo->nprefixes].family = p->family == AF_INET ? 4 : 6;
-		lo->prefixes[lo->nprefixes].len = p->len;
-		memcpy(lo->prefixes[lo->nprefixes].addr, p->addr, 16);
-		lo->nprefixes++;
+		pfx[i].family = p->family == AF_INET ? 4 : 6;
+		pfx[i].len = p->len;
+		memcpy(pfx[i].addr, p->addr, 16);
 	}
+	lo.nprefixes = c->nlocal_prefixes;
+	lo.prefixes = pfx;
+	a = vlan_acct_new(&lo);
+	free(pfx);
+	return a;
 }
 
 struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
@@ -398,7 +409,6 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 {
 	const struct cfg_capture *c;
 	struct cap_source *s;
-	struct vlan_local lo;
 
 	if (m == NULL || cfg == NULL || name == NULL || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
@@ -409,8 +419,7 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->bgp_port = c->bgp_port > 0 && c->bgp_port <= 65535 ? (uint16_t)c->bgp_port
 							      : CS_DEFAULT_BGP_PORT;
-	local_from_cfg(c, &lo);
-	s->vlans = vlan_acct_new(&lo);
+	s->vlans = vlans_from_cfg(c);
 	s->ingest = model_ingest_new(m);
 	s->router = model_router_get(m, "pcap", s->name);
 	s->flows = cap_flows_new(c->max_flows, c->max_reassembly_bytes, 0, cs_flow_removed, s);

@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #define VLAN_ACCT_MAX_KEYS 16384 /* distinct (interface, S, C, direction) */
-#define VLAN_ACCT_MAX_LOCAL 64   /* local MACs, local prefixes */
 #define VLAN_ACCT_IFNAME 16
 
 enum vlan_dir { VLAN_DIR_INGRESS, VLAN_DIR_EGRESS, VLAN_DIR_UNKNOWN, VLAN_DIR_COUNT };
@@ -33,17 +32,26 @@ struct vlan_counts {
 	uint64_t packets;
 };
 
-/* Our side of the circuit, to tell the direction. */
+struct vlan_prefix {
+	uint8_t family; /* 4 or 6 */
+	uint8_t len;
+	uint8_t addr[16];
+};
+
+/* Our side of the circuit, to tell the direction: every entry counts (the
+ * config allows 1,024 MACs and 65,535 prefixes). The arrays are read by
+ * vlan_acct_new / vlan_match_new only; the caller keeps them. */
 struct vlan_local {
 	size_t nmacs;
-	uint8_t macs[VLAN_ACCT_MAX_LOCAL][6];
+	const uint8_t (*macs)[6];
 	size_t nprefixes;
-	struct {
-		uint8_t family; /* 4 or 6 */
-		uint8_t len;
-		uint8_t addr[16];
-	} prefixes[VLAN_ACCT_MAX_LOCAL];
+	const struct vlan_prefix *prefixes;
 };
+
+/* The local side compiled for lookup in O(log n): the MACs sorted, the
+ * prefixes of each family as sorted, disjoint address ranges (overlapping
+ * and nested prefixes merged). Owned by the caller of vlan_match_new. */
+struct vlan_match;
 
 /* What the accounting needs of one frame (from the frame decoder). */
 struct vlan_frame {
@@ -54,13 +62,22 @@ struct vlan_frame {
 	uint32_t wire_len;
 };
 
+/* NULL when out of memory; local may be NULL (nothing is local). */
+struct vlan_match *vlan_match_new(const struct vlan_local *local);
+void vlan_match_free(struct vlan_match *m); /* takes NULL */
+
+/* Whether addr (4 or 16 bytes, network order) lies in one of the local
+ * prefixes of family 4 or 6 (RFC 4632: the leading len bits match). */
+bool vlan_match_ip(const struct vlan_match *m, uint8_t family, const uint8_t *addr);
+
+/* The direction of a frame: MACs first, then prefixes. */
+enum vlan_dir vlan_match_direction(const struct vlan_match *m, const struct vlan_frame *f);
+
 struct vlan_acct;
 
+/* NULL when out of memory; local is compiled into the table (see above). */
 struct vlan_acct *vlan_acct_new(const struct vlan_local *local);
 void vlan_acct_free(struct vlan_acct *a); /* takes NULL */
-
-/* The direction of a frame: MACs first, then prefixes (RFC 4632 match). */
-enum vlan_dir vlan_acct_direction(const struct vlan_local *local, const struct vlan_frame *f);
 
 /* Counts one frame seen on ifname. Past VLAN_ACCT_MAX_KEYS distinct keys
  * the frame is counted in vlan_acct_overflow() instead, never dropped. */

@@ -28,6 +28,7 @@
  * per-item paths and sorted duplicate check through struct item_at.
  */
 #include "config.h"
+#include "fileio.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -3046,7 +3047,6 @@ static void load_plans_file(struct walk *w, struct frame *fr, struct cfg_billing
 	char *path = plans_path(w, b->plans_file), *buf = NULL, saved[PATH_LEN];
 	size_t len = 0, plen = w->plen;
 	struct cfg_plan *all;
-	struct stat st;
 
 	w->file2 = strdup(b->plans_file);
 	if (!path || !w->file2) {
@@ -3056,9 +3056,7 @@ static void load_plans_file(struct walk *w, struct frame *fr, struct cfg_billing
 	w->cur_file = 1;
 	memcpy(saved, w->path, sizeof saved);
 	path_pop(w, 0);
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		err_at(w, (struct loc){0, 0, 1}, "not a regular file");
-	else if ((buf = read_file(w, path, &len)) && load_tree(w, buf, len, &root) == 0)
+	if ((buf = read_file(w, path, &len)) && load_tree(w, buf, len, &root) == 0)
 		walk_section(w, fr, &sec_plans_file, &extra, root, (struct loc){1, 1, 1});
 	w->cur_file = 0;
 	memcpy(w->path, saved, sizeof saved);
@@ -3119,18 +3117,29 @@ static void init_circuit_billing(void *obj)
 
 static bool plan_has_fee(const struct cfg_fee *fees, size_t n, uint64_t bps)
 {
-	for (size_t i = 0; i < n; i++)
-		if (fees[i].bandwidth_bps == bps)
+	for (size_t i = 0; i < n; i++) /* a fee that did not parse: its error says so */
+		if (!fees[i].bandwidth_text || fees[i].bandwidth_bps == bps)
 			return true;
 	return false;
 }
 
+/* A plan that failed its own checks keeps what did not parse as NULL (a
+ * currency, a zone or an add-on name): its errors are reported already, so
+ * the circuit's cross-checks skip those parts instead of reading them. */
 static const struct cfg_egress_zone *plan_zone(const struct cfg_plan *p, const char *zone)
 {
 	for (size_t i = 0; zone && i < p->negress; i++)
-		if (strcmp(p->egress[i].zone, zone) == 0)
+		if (p->egress[i].zone && strcmp(p->egress[i].zone, zone) == 0)
 			return &p->egress[i];
 	return NULL;
+}
+
+static bool plan_zones_whole(const struct cfg_plan *p)
+{
+	for (size_t i = 0; i < p->negress; i++)
+		if (!p->egress[i].zone)
+			return false;
+	return true;
 }
 
 /* One plan the circuit uses (key: billing_plan or alternatives): it has a
@@ -3145,16 +3154,19 @@ static void check_plan_fits(struct walk *w, const struct frame *fr, const char *
 		err_key(w, fr, key, "plan \"%s\" has no port fee for %s", p->name,
 			c->bandwidth_text);
 	for (size_t i = 0; i < p->nadd_ons && c->bandwidth_text; i++)
-		if (!plan_has_fee(p->add_ons[i].fees, p->add_ons[i].nfees, c->bandwidth_bps))
+		if (p->add_ons[i].name &&
+		    !plan_has_fee(p->add_ons[i].fees, p->add_ons[i].nfees, c->bandwidth_bps))
 			err_key(w, fr, key, "plan \"%s\": add-on \"%s\" has no fee for %s", p->name,
 				p->add_ons[i].name, c->bandwidth_text);
-	if (main && strcmp(main->currency, p->currency) != 0)
+	if (main && main->currency && p->currency && strcmp(main->currency, p->currency) != 0)
 		err_key(w, fr, key, "plan \"%s\" is in %s but \"%s\" is in %s: compare plans "
 			"of one currency", p->name, p->currency, main->name, main->currency);
-	if (p->unlimited)
+	if (p->unlimited || p->negress == 0 || !plan_zones_whole(p))
+		return; /* a metered plan without zones has its error already */
+	if (!cb->zone && p->negress == 1 && !(cb->zone = strdup(p->egress[0].zone))) {
+		oom(w, fr->loc); /* one zone: no need to name it */
 		return;
-	if (!cb->zone && p->negress == 1)
-		cb->zone = strdup(p->egress[0].zone); /* one zone: no need to name it */
+	}
 	if (!cb->zone)
 		err_key(w, fr, key, "plan \"%s\" has %zu egress zones: give billing.zone",
 			p->name, p->negress);
@@ -3881,57 +3893,27 @@ int cfg_load_buffer(const char *name, const char *buf, size_t len,
 	return finish(&w, parse(&w, buf, len), out, errs);
 }
 
-/* Reads at most CFG_MAX_FILE_BYTES + 1 bytes: enough to know it is too many. */
+/* The whole file, when it is a regular one of at most CFG_MAX_FILE_BYTES:
+ * a FIFO or a device is refused at once (it could block us or never end). */
 static char *read_file(struct walk *w, const char *path, size_t *len)
 {
-	FILE *fp = fopen(path, "rb");
-	size_t cap = 0, n = 0;
-	char *buf = NULL;
-	struct stat st;
+	int err = 0;
+	char *buf = cw_read_regular(path, CFG_MAX_FILE_BYTES, len, &err);
 
-	if (!fp) {
-		err_at(w, (struct loc){0, 0, 0}, "cannot open: %s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
-	    (uintmax_t)st.st_size > CFG_MAX_FILE_BYTES) {
-		err_at(w, (struct loc){0, 0, 0}, "file is too large (%jd bytes; the limit is %u)",
-		       (intmax_t)st.st_size, CFG_MAX_FILE_BYTES);
-		goto fail;
-	}
-	for (;;) {
-		if (n == cap) {
-			char *b;
-
-			cap = cap ? cap * 2 : 64 * 1024;
-			if (cap > CFG_MAX_FILE_BYTES + 1)
-				cap = CFG_MAX_FILE_BYTES + 1;
-			b = realloc(buf, cap);
-			if (!b) {
-				oom(w, (struct loc){0, 0, 0});
-				goto fail;
-			}
-			buf = b;
-		}
-		n += fread(buf + n, 1, cap - n, fp);
-		if (ferror(fp)) {
-			err_at(w, (struct loc){0, 0, 0}, "cannot read: %s", strerror(errno));
-			goto fail;
-		}
-		if (feof(fp))
-			break;
-		if (n > CFG_MAX_FILE_BYTES) {
-			err_at(w, (struct loc){0, 0, 0}, "file is too large (more than %u bytes)",
-			       CFG_MAX_FILE_BYTES);
-			goto fail;
-		}
-	}
-	fclose(fp);
-	*len = n;
-	return buf;
-fail:
-	free(buf);
-	fclose(fp);
+	if (buf)
+		return buf;
+	if (err == EFBIG && *len > CFG_MAX_FILE_BYTES)
+		err_at(w, (struct loc){0, 0, 0}, "file is too large (%zu bytes; the limit is %u)",
+		       *len, CFG_MAX_FILE_BYTES);
+	else if (err == EFBIG)
+		err_at(w, (struct loc){0, 0, 0}, "file is too large (more than %u bytes)",
+		       CFG_MAX_FILE_BYTES);
+	else if (err == ENOMEM)
+		oom(w, (struct loc){0, 0, 0});
+	else if (err < 0)
+		err_at(w, (struct loc){0, 0, 0}, "%s", cw_read_error(err));
+	else
+		err_at(w, (struct loc){0, 0, 0}, "cannot open: %s", cw_read_error(err));
 	return NULL;
 }
 

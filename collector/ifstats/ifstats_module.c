@@ -464,6 +464,8 @@ static void sample_pass(struct ifstats *st)
 		metrics_counter_add(st->pass_ok, 1);
 		for (size_t i = 0; st->enabled && i < st->nlinks; i++)
 			meter_link(st, &st->links[i], mono_ns());
+		/* billing counts what this pass read now: from the same pass */
+		bill_meter_pass_done(st->ctx->meter, st->interval_ms);
 	} else {
 		/* the interfaces not seen may still be there: nothing vanishes */
 		ifstats_rates_pass_abort(st->rates);

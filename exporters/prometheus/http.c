@@ -23,6 +23,7 @@
 #include <zlib.h>
 
 #include "config.h"
+#include "fileio.h"
 #include "expo.h"
 #include "log.h"
 #include "metrics.h"
@@ -350,28 +351,18 @@ fail:
 	return -1;
 }
 
+/* A TLS file, NUL-terminated: a regular file of at most HTTP_TLS_FILE_MAX
+ * bytes (a FIFO or a device is refused at once, never waited on). */
 static char *read_file(const char *path, struct log *lg)
 {
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n;
+	size_t n = 0;
+	int err = 0;
+	char *buf = cw_read_regular(path, HTTP_TLS_FILE_MAX, &n, &err);
 
-	if (fp == NULL) {
-		log_error(lg, "cannot read TLS file", "file", path, "error", strerror(errno));
-		return NULL;
-	}
-	buf = malloc(HTTP_TLS_FILE_MAX + 1);
-	if (buf != NULL) {
-		n = fread(buf, 1, HTTP_TLS_FILE_MAX + 1, fp);
-		if (n > HTTP_TLS_FILE_MAX || ferror(fp)) {
-			log_error(lg, "TLS file too large or unreadable", "file", path);
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(fp);
+	if (buf == NULL && err == EFBIG)
+		log_error(lg, "TLS file too large or unreadable", "file", path);
+	else if (buf == NULL)
+		log_error(lg, "cannot read TLS file", "file", path, "error", cw_read_error(err));
 	return buf;
 }
 

@@ -258,7 +258,8 @@ enum pass { PASS_BARE, PASS_PIPELINE };
 static int run_pass(const char *path, enum pass which, struct counts *out, double *secs)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
-	struct vlan_local local = {.nmacs = 1, .macs = {{0x02, 0, 0, 0, 0, 0x01}}};
+	static const uint8_t ours[1][6] = {{0x02, 0, 0, 0, 0, 0x01}};
+	struct vlan_local local = {.nmacs = 1, .macs = ours};
 	struct bench b = {0};
 	struct pcap_pkthdr *h;
 	const u_char *pkt;

@@ -14,6 +14,40 @@
 
 #include "config.h"
 
+/* A loaded plan is whole (issue 12: the circuit checks read a plan whose
+ * currency had failed), and what a billed circuit names resolves. */
+static void check_billing(const struct cfg_config *cfg)
+{
+	for (size_t i = 0; i < cfg->billing.nplans; i++) {
+		const struct cfg_plan *p = &cfg->billing.plans[i];
+
+		if (!p->name || !p->currency || strlen(p->currency) != 3 || p->nport_fees == 0 ||
+		    (p->unlimited && p->negress) || (!p->unlimited && !p->negress))
+			abort();
+		for (size_t z = 0; z < p->negress; z++)
+			if (!p->egress[z].zone || p->egress[z].ntiers == 0)
+				abort();
+		for (size_t a = 0; a < p->nadd_ons; a++)
+			if (!p->add_ons[a].name)
+				abort();
+	}
+	for (size_t i = 0; cfg->billing.nplans && i < cfg->ncircuits; i++) {
+		const struct cfg_circuit *c = &cfg->circuits[i];
+		const struct cfg_plan *main = cfg_plan_find(cfg, c->billing_plan);
+
+		if (!c->billing_plan)
+			continue;
+		if (!main || (!main->unlimited && !c->billing.zone))
+			abort();
+		for (size_t a = 0; a < c->billing.nalternatives; a++) {
+			const struct cfg_plan *p = cfg_plan_find(cfg, c->billing.alternatives[a]);
+
+			if (!p || p == main || strcmp(p->currency, main->currency) != 0)
+				abort();
+		}
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A prefix fits its family and has no host bits set past its length. */
@@ -120,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg) {
 		check_bmp(&cfg->bmp);
 		check_capture(&cfg->capture);
+		check_billing(cfg);
 	}
 	cfg_free(cfg);
 	cfg_errors_clean(&errs);

@@ -142,6 +142,17 @@ run_case tcp_health yes --config "$WORK/local.yaml" -- \
 run_case flap yes --config "$WORK/local.yaml" -- \
   --flap --s-tpid 0x88a8 --sessions 3 --ipv4 200 --ipv6 50 --pack 7 --zero-windows 1 --seed 7
 run_case no_config no -- --sessions 1 --ipv4 100 --ipv6 20 --data 10 --seed 9
+# Direction from local_prefixes alone, decided by the 65th and later
+# entries (64 that match nothing first): all of them count (issue 12 item
+# 12c; the first 64 only were kept, the rest went to "unknown").
+{
+  echo "capture:"
+  echo "  local_prefixes:"
+  for i in $(seq 0 63); do echo "    - 10.$i.0.0/16"; done
+  for s in 1 2 3; do echo "    - 198.18.$s.1/32"; done
+} > "$WORK/prefixes.yaml"
+run_case local_prefixes_65th yes --config "$WORK/prefixes.yaml" -- \
+  --sessions 3 --ipv4 50 --ipv6 10 --data 30 --seed 13
 
 # The text summary lists the same connections.
 timeout 60 "$CW_BIN" replay --config "$WORK/local.yaml" "$WORK/flap.pcap" > "$WORK/flap.txt" 2>&1

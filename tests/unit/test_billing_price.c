@@ -335,6 +335,45 @@ static void test_meter_vlan(void **state)
 	bill_meter_free(m);
 }
 
+/* The consumer hears of each pass with the source's period, sees the
+ * pass's bytes in the totals at once, and can stop listening. */
+struct heard {
+	struct bill_meter *m;
+	int calls;
+	uint32_t interval_ms;
+	uint64_t total;
+};
+
+static void on_pass(void *arg, uint32_t interval_ms)
+{
+	struct heard *h = arg;
+
+	h->calls++;
+	h->interval_ms = interval_ms;
+	h->total = bill_meter_total(h->m, "c1", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_INTERFACES);
+}
+
+static void test_meter_pass_listener(void **state)
+{
+	struct heard h = {.m = bill_meter_new()};
+
+	(void)state;
+	assert_non_null(h.m);
+	bill_meter_pass_done(h.m, 1000); /* nobody listens: nothing happens */
+	bill_meter_set_listener(h.m, on_pass, &h);
+	assert_int_equal(bill_meter_add(h.m, "c1", CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 123,
+					CFG_BILL_SOURCE_INTERFACES), 0);
+	bill_meter_pass_done(h.m, 2500);
+	assert_int_equal(h.calls, 1);
+	assert_int_equal(h.interval_ms, 2500);
+	assert_int_equal(h.total, 123); /* the same pass's bytes */
+	bill_meter_set_listener(h.m, NULL, &h);
+	bill_meter_pass_done(h.m, 1000);
+	assert_int_equal(h.calls, 1);
+	bill_meter_pass_done(NULL, 1000);
+	bill_meter_free(h.m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +388,7 @@ int main(void)
 		cmocka_unit_test(test_meter),
 		cmocka_unit_test(test_meter_cap),
 		cmocka_unit_test(test_meter_vlan),
+		cmocka_unit_test(test_meter_pass_listener),
 	};
 
 	return cmocka_run_group_tests_name("billing_price", tests, NULL, NULL);

@@ -10,7 +10,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cycle.h"
 #include "tz.h"
@@ -330,6 +333,36 @@ static void test_load_errors(void **state)
 	assert_null(tz);
 }
 
+static void on_alarm(int sig)
+{
+	(void)sig;
+	_exit(3); /* blocked on the FIFO: fail instead of hanging ctest */
+}
+
+/* Issue 12 item 8: a FIFO or a device where the zone file should be is
+ * refused at once (the loader opened it blocking: no writer, no return). */
+static void test_load_not_regular(void **state)
+{
+	char dir[] = "/tmp/cw-tz-XXXXXX", fifo[64];
+	struct bill_tz *tz = NULL;
+	enum bill_tz_error err;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof fifo, "%s/Fifo", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	assert_int_equal(bill_tz_load(dir, "Fifo", &tz, &err), -1);
+	assert_int_equal(err, BILL_TZ_IO);
+	assert_int_equal(bill_tz_load("/dev", "zero", &tz, &err), -1);
+	assert_int_equal(err, BILL_TZ_IO);
+	alarm(0);
+	assert_null(tz);
+	unlink(fifo);
+	rmdir(dir);
+}
+
 /* ---- calendar and cycles ---- */
 
 static void test_civil(void **state)
@@ -430,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_truncations),
 		cmocka_unit_test(test_load_errors),
+		cmocka_unit_test(test_load_not_regular),
 		cmocka_unit_test(test_civil),
 		cmocka_unit_test(test_cycles_utc),
 		cmocka_unit_test(test_cycles_dst),

@@ -510,12 +510,115 @@ static void test_flap(void **state)
 	check_per_speaker(f);
 }
 
+/* ---- issue 12 item 12c: every local MAC and prefix counts ---- */
+
+/* One untagged Ethernet/IPv4/UDP frame from src to dst (MACs, addresses). */
+static void udp_frame(uint8_t *b, const uint8_t smac[6], const uint8_t dmac[6], const char *sip,
+		      const char *dip)
+{
+	memset(b, 0, 60);
+	memcpy(b, dmac, 6);
+	memcpy(b + 6, smac, 6);
+	b[12] = 0x08; /* IPv4 */
+	b[14] = 0x45;
+	b[17] = 46; /* IPv4 total length: 60 - 14 */
+	b[22] = 64;
+	b[23] = 17;
+	assert_int_equal(inet_pton(AF_INET, sip, b + 26), 1);
+	assert_int_equal(inet_pton(AF_INET, dip, b + 30), 1);
+	b[34] = 0x30, b[35] = 0x39; /* 12345 -> 12346 */
+	b[36] = 0x30, b[37] = 0x3a;
+	b[39] = 26; /* UDP length: 46 - 20 */
+}
+
+static int dir_count(const struct vlan_key *k, const struct vlan_counts *n, void *arg)
+{
+	size_t *by_dir = arg;
+
+	by_dir[k->dir] += n->packets;
+	return 0;
+}
+
+/* The config: 64 local entries that match nothing, then the one that
+ * decides (the 65th on): all 1,024 MACs or 65,535 prefixes must count. */
+static struct cfg_config *locals_config(size_t nmacs, size_t nprefixes)
+{
+	size_t cap = 256 + (nmacs + nprefixes) * 32, n = 0;
+	char *y = malloc(cap);
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+
+	assert_non_null(y);
+	n += (size_t)snprintf(y + n, cap - n, "capture:\n  enabled: true\n  interfaces: [gen0]\n");
+	n += (size_t)snprintf(y + n, cap - n, "  local_macs:%s\n", nmacs ? "" : " []");
+	for (size_t i = 0; i < nmacs; i++) /* the last one is ours */
+		n += (size_t)snprintf(y + n, cap - n, "    - \"02:00:00:00:%02zx:%02zx\"\n",
+				      i + 1 == nmacs ? 0 : 0x10 + i / 256, i + 1 == nmacs ? 1 : i % 256);
+	n += (size_t)snprintf(y + n, cap - n, "  local_prefixes:%s\n", nprefixes ? "" : " []");
+	for (size_t i = 0; i < nprefixes; i++) /* the last one holds 198.18.7.1 */
+		n += (size_t)snprintf(y + n, cap - n, i + 1 == nprefixes ? "    - 198.18.7.0/24\n"
+								    : "    - 10.%zu.%zu.0/24\n",
+				      i / 256, i % 256);
+	if (cfg_load_buffer("locals.yaml", y, n, &cfg, &errs) != 0) {
+		cfg_errors_print(&errs, stderr);
+		fail_msg("config did not load");
+	}
+	free(y);
+	return cfg;
+}
+
+static void direction_counts(struct cfg_config *cfg, size_t by_dir[VLAN_DIR_COUNT])
+{
+	static const uint8_t ours[6] = {0x02, 0, 0, 0, 0, 0x01}, theirs[6] = {0x02, 0, 0, 0, 0, 0x02};
+	struct metrics_registry *reg = metrics_registry_new();
+	struct model *m = model_new(reg);
+	struct cap_source *src;
+	uint8_t b[60];
+
+	assert_non_null(m);
+	model_apply_config(m, cfg);
+	src = cap_source_new(m, cfg, "gen0", DLT_EN10MB);
+	assert_non_null(src);
+	udp_frame(b, ours, theirs, "198.18.7.1", "203.0.113.9");   /* egress */
+	cap_source_packet(src, 1.0, b, sizeof(b), sizeof(b));
+	udp_frame(b, theirs, ours, "203.0.113.9", "198.18.7.1");   /* ingress */
+	cap_source_packet(src, 1.1, b, sizeof(b), sizeof(b));
+	udp_frame(b, theirs, theirs, "203.0.113.9", "203.0.113.8"); /* neither */
+	cap_source_packet(src, 1.2, b, sizeof(b), sizeof(b));
+	cap_source_finish(src);
+	memset(by_dir, 0, VLAN_DIR_COUNT * sizeof(*by_dir));
+	assert_int_equal(vlan_acct_walk(cap_source_vlans(src), dir_count, by_dir), 0);
+	cap_source_free(src);
+	model_free(m);
+	metrics_registry_free(reg);
+}
+
+static void test_all_local_entries_count(void **state)
+{
+	static const size_t sizes[][2] = {{65, 0}, {1024, 0}, {0, 65}, {0, 65535}, {1, 0}, {0, 1}};
+	size_t by_dir[VLAN_DIR_COUNT];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct cfg_config *cfg = locals_config(sizes[i][0], sizes[i][1]);
+
+		direction_counts(cfg, by_dir);
+		if (by_dir[VLAN_DIR_EGRESS] != 1 || by_dir[VLAN_DIR_INGRESS] != 1 ||
+		    by_dir[VLAN_DIR_UNKNOWN] != 1)
+			fail_msg("%zu MACs, %zu prefixes: egress %zu ingress %zu unknown %zu",
+				 sizes[i][0], sizes[i][1], by_dir[VLAN_DIR_EGRESS],
+				 by_dir[VLAN_DIR_INGRESS], by_dir[VLAN_DIR_UNKNOWN]);
+		cfg_free(cfg);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_health, setup, teardown),
+		cmocka_unit_test(test_all_local_entries_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
