@@ -8,7 +8,7 @@ set -euo pipefail
 # installs only these: install-deps.sh --build).
 BUILD_PACKAGES=(
   build-essential cmake pkgconf git
-  libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev
+  libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev libgnutls28-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
   libjansson-dev libmnl-dev uthash-dev
 )
