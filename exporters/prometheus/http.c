@@ -611,6 +611,9 @@ static bool evict_oldest_waiting(struct http *h)
 	old->closing = true;
 	h->nclosing++;
 	metrics_counter_add(h->evicted, 1);
+	log_kv_limited(h->ctx->log, &h->rl_refused, LOG_LVL_WARN,
+		       "http connections full; closed the one waiting longest for its request",
+		       (const char *)0);
 	return true;
 }
 

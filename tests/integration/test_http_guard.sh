@@ -64,9 +64,10 @@ c=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$base/metrics")
 check "a scrape during a one-address flood is served" test "$c" = 200
 wait "$flood"
 cat "$WORK/flood.out"
-check "12 of 20 connections from one address refused at once" grep -q '^closed_fast 12/20$' "$WORK/flood.out"
+n=$(awk '/^closed_fast/ {split($2, a, "/"); print a[1]}' "$WORK/flood.out")
+check "at least 12 of 20 connections from one address closed at once (${n:-?})" ge "${n:-0}" 12
 v=$(metric 'circuitwatch_http_connections_refused_total{reason="address_limit"}')
-check "address-limit refusals counted ($v)" ge "$v" 12
+check "exactly 12 refused for the address limit of 8 ($v)" test "$v" = 12
 kill -TERM "$CW_PID"; wait_exit "$CW_PID" 15
 check "clean exit after the attacks" test "$RC" = 0
 
@@ -86,6 +87,7 @@ wait "$slow"
 v=$(metric circuitwatch_http_connections_evicted_total)
 check "the longest-waiting connections were evicted for newcomers ($v)" ge "$v" 24
 kill -TERM "$CW_PID"; wait_exit "$CW_PID" 15
+check "clean exit after the full house" test "$RC" = 0
 
 # --- 4. basic auth with bcrypt (cost 13: ~0.4 s a hash, as in production)
 hash() { python3 -W ignore -c 'import crypt,sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1 << 13)))' "$1"; }
