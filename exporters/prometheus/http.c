@@ -81,8 +81,9 @@ struct hreq {
 	struct MHD_Connection *conn;
 	enum auth_state state;
 	bool ok, busy;
-	const char *hash;               /* the user's hash, or the dummy for an unknown user */
+	char *hash;                     /* copy of the user's hash, or of the stand-in */
 	bool known;
+	uint64_t users_gen;             /* the users it was checked against */
 	uint8_t key[HA_KEY_LEN];
 	char user[65];                  /* for the log line only */
 	char pass[HA_CRED_MAX + 1];     /* has no NUL inside (refused before) */
@@ -98,8 +99,11 @@ struct http {
 	struct MHD_Daemon *mhd;
 	struct cw_ctx *ctx;             /* only reg, log and ready are read here */
 	struct cfg_prometheus conf;     /* shallow copy: strings below are ours */
-	struct cfg_basic_auth_user *users;
+	struct cfg_basic_auth_user *users; /* under ulock: a reload may swap them */
 	size_t nusers;
+	pthread_mutex_t ulock;
+	uint64_t users_gen;             /* under ulock: bumped when a reload swaps users */
+	bool have_ulock;
 	char *tls_key, *tls_cert;
 	char *listen_text;
 	struct metrics_family *requests, *scrape;
@@ -354,6 +358,11 @@ static void auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq 
 	rq->ok = false;
 	if (c == NULL)
 		return;
+	pthread_mutex_lock(&h->ulock);
+	if (h->nusers == 0) {
+		rq->ok = true; /* no basic auth configured */
+		goto out;
+	}
 	if (MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
 					  strlen(MHD_HTTP_HEADER_AUTHORIZATION), &v,
 					  &vlen) != MHD_YES ||
@@ -377,7 +386,10 @@ static void auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq 
 	rq->known = u >= 0;
 	/* an unknown user costs the same hashing as a known one: the first
 	 * user's hash stands in, and the answer is no whatever it says */
-	rq->hash = h->users[u >= 0 ? u : 0].password_hash;
+	rq->hash = strdup(h->users[u >= 0 ? u : 0].password_hash);
+	rq->users_gen = h->users_gen;
+	if (rq->hash == NULL)
+		goto out;
 	memcpy(rq->pass, c->pass, c->pass_len);
 	rq->pass[c->pass_len] = '\0';
 	if (!auth_enqueue(h, conn, rq)) {
@@ -386,6 +398,7 @@ static void auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq 
 		rq->busy = true;
 	}
 out:
+	pthread_mutex_unlock(&h->ulock);
 	ha_cred_clean(c);
 	free(c);
 }
@@ -417,8 +430,12 @@ static void auth_verify(struct http *h, struct hreq *rq, struct crypt_data *cd)
 		ok = false; /* no memory for crypt_r */
 	}
 	explicit_bzero(rq->pass, sizeof(rq->pass));
+	/* users reloaded meanwhile: this check was against users no longer in force */
+	pthread_mutex_lock(&h->ulock);
+	ok = ok && rq->users_gen == h->users_gen;
 	if (ok)
 		ha_cache_put(h->cache, rq->key, mono_now());
+	pthread_mutex_unlock(&h->ulock);
 	count_auth(h, ok ? AR_VERIFIED : AR_REJECTED);
 	if (!ok)
 		log_auth_failure(h, rq->user);
@@ -524,14 +541,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 		return queue(h, conn, hd, 405, resp);
 	}
-	if (h->nusers > 0) {
-		if (rq->state == AUTH_NONE)
-			auth_begin(h, conn, rq);
-		if (rq->state == AUTH_PENDING)
-			return MHD_YES; /* suspended until a worker has hashed */
-		if (!rq->ok)
-			return unauthorized(h, conn, hd, rq);
-	}
+	if (rq->state == AUTH_NONE)
+		auth_begin(h, conn, rq);
+	if (rq->state == AUTH_PENDING)
+		return MHD_YES; /* suspended until a worker has hashed */
+	if (!rq->ok)
+		return unauthorized(h, conn, hd, rq);
 	switch (hd) {
 	case H_METRICS:
 		return serve_metrics(h, conn);
@@ -567,8 +582,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		pthread_mutex_unlock(&h->lock);
 	}
 	if (*con_cls != NULL) {
-		explicit_bzero(*con_cls, sizeof(struct hreq));
-		free(*con_cls);
+		struct hreq *rq = *con_cls;
+
+		free(rq->hash);
+		explicit_bzero(rq, sizeof(*rq));
+		free(rq);
 		*con_cls = NULL;
 	}
 }
@@ -830,15 +848,48 @@ static char *read_file(const char *path, struct log *lg)
 	return buf;
 }
 
+static void users_free(struct cfg_basic_auth_user *u, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(u[i].username);
+		free(u[i].password_hash);
+	}
+	free(u);
+}
+
+/* Copies the configured users into *out (owned by the caller). */
+static int users_copy(const struct cfg_prometheus *pc, struct cfg_basic_auth_user **out,
+		      size_t *n)
+{
+	struct cfg_basic_auth_user *u = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (pc->nusers == 0)
+		return 0;
+	u = calloc(pc->nusers, sizeof(*u));
+	if (u == NULL)
+		return -1;
+	for (size_t i = 0; i < pc->nusers; i++) {
+		u[i].username = strdup(pc->users[i].username);
+		u[i].password_hash = strdup(pc->users[i].password_hash);
+		if (u[i].username == NULL || u[i].password_hash == NULL) {
+			users_free(u, i + 1);
+			return -1;
+		}
+	}
+	*out = u;
+	*n = pc->nusers;
+	return 0;
+}
+
 static void http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
-	for (size_t i = 0; i < h->nusers; i++) {
-		free(h->users[i].username);
-		free(h->users[i].password_hash);
-	}
-	free(h->users);
+	users_free(h->users, h->nusers);
+	if (h->have_ulock)
+		pthread_mutex_destroy(&h->ulock);
 	if (h->tls_key != NULL)
 		explicit_bzero(h->tls_key, strlen(h->tls_key));
 	free(h->tls_key);
@@ -854,23 +905,6 @@ static void http_free(struct http *h)
 		pthread_cond_destroy(&h->acv);
 	}
 	free(h);
-}
-
-static int copy_users(struct http *h, const struct cfg_prometheus *pc)
-{
-	if (pc->nusers == 0)
-		return 0;
-	h->users = calloc(pc->nusers, sizeof(*h->users));
-	if (h->users == NULL)
-		return -1;
-	for (size_t i = 0; i < pc->nusers; i++) {
-		h->users[i].username = strdup(pc->users[i].username);
-		h->users[i].password_hash = strdup(pc->users[i].password_hash);
-		h->nusers = i + 1;
-		if (h->users[i].username == NULL || h->users[i].password_hash == NULL)
-			return -1;
-	}
-	return 0;
 }
 
 static struct metrics_family *family(struct metrics_registry *reg, const char *name,
@@ -992,6 +1026,9 @@ static int start_guards(struct http *h)
 	}
 	pthread_condattr_destroy(&ca);
 	h->have_lock = true;
+	if (pthread_mutex_init(&h->ulock, NULL) != 0)
+		return -1;
+	h->have_ulock = true;
 	if (pthread_mutex_init(&h->alock, NULL) != 0)
 		return -1;
 	if (pthread_cond_init(&h->acv, NULL) != 0) {
@@ -1002,8 +1039,7 @@ static int start_guards(struct http *h)
 	if (pthread_create(&h->deadline, NULL, deadline_main, h) != 0)
 		return -1;
 	h->have_deadline = true;
-	if (h->nusers == 0)
-		return 0;
+	/* also without users: a reload may add them */
 	h->cache = ha_cache_new(HTTP_AUTH_CACHE_MAX, HTTP_AUTH_CACHE_TTL);
 	if (h->cache == NULL)
 		return -1;
@@ -1075,7 +1111,7 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	h->ctx = ctx;
 	h->conf = *pc;
 	h->listen_text = listen_text(pc);
-	if (h->listen_text == NULL || copy_users(h, pc) != 0 || register_metrics(h, ctx->reg) != 0 ||
+	if (h->listen_text == NULL || users_copy(pc, &h->users, &h->nusers) != 0 || register_metrics(h, ctx->reg) != 0 ||
 	    load_tls(h, pc, ctx->log) != 0)
 		goto fail;
 	if (start_guards(h) != 0) {
@@ -1117,15 +1153,40 @@ static bool users_differ(const struct cfg_prometheus *a, const struct cfg_promet
 	return false;
 }
 
-/* The listener, TLS and auth belong to libmicrohttpd's thread: changing
- * them needs a restart. Says which settings were not applied. */
+/* Basic-auth users apply at once: the verified-credential cache is
+ * emptied with them, so a removed user or changed password stops working
+ * now. The listener, TLS and limits belong to libmicrohttpd's thread:
+ * changing them needs a restart. Says which settings were not applied. */
+static int apply_users(struct cw_ctx *ctx, struct http *h, const struct cfg_prometheus *pc)
+{
+	struct cfg_basic_auth_user *u, *old;
+	size_t n, nold;
+	char num[24];
+
+	if (users_copy(pc, &u, &n) != 0)
+		return -1;
+	pthread_mutex_lock(&h->ulock);
+	old = h->users;
+	nold = h->nusers;
+	h->users = u;
+	h->nusers = n;
+	h->users_gen++;
+	ha_cache_clear(h->cache);
+	pthread_mutex_unlock(&h->ulock);
+	users_free(old, nold);
+	snprintf(num, sizeof(num), "%zu", n);
+	log_info(ctx->log, "basic auth users reloaded; credential cache emptied", "users", num);
+	return 0;
+}
+
 static void http_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
 {
+	struct http *h = state;
+
 	const struct cfg_prometheus *a = &old->prometheus, *b = &ctx->cfg->prometheus;
 	const char *changed[10];
 	size_t n = 0;
 
-	(void)state;
 	if (a->enabled != b->enabled)
 		changed[n++] = "prometheus.enabled";
 	if (str_differs(a->listen_host, b->listen_host) || a->listen_port != b->listen_port)
@@ -1133,7 +1194,7 @@ static void http_reload(struct cw_ctx *ctx, void *state, const struct cfg_config
 	if (str_differs(a->tls_cert_file, b->tls_cert_file) ||
 	    str_differs(a->tls_key_file, b->tls_key_file))
 		changed[n++] = "prometheus.tls";
-	if (users_differ(a, b))
+	if (users_differ(a, b) && (h == NULL || apply_users(ctx, h, b) != 0))
 		changed[n++] = "prometheus.basic_auth";
 	if (a->max_connections != b->max_connections)
 		changed[n++] = "prometheus.max_connections";

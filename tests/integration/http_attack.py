@@ -11,6 +11,9 @@ flood PORT N HOST HOLD_S
     server closed within 1 s.
 hammer PORT N USER SECONDS
     N threads sending wrong passwords for USER for SECONDS; prints the count.
+pair PORT AUTH1_B64 AUTH2_B64 COUNT
+    COUNT rounds of one request with each header, alternating so that the
+    machine's load weighs on both alike; prints "medians M1 M2".
 time PORT AUTH_B64 COUNT
     COUNT sequential GET /metrics with "Authorization: Basic AUTH_B64" (empty:
     none); prints each status and duration, then "median S".
@@ -134,6 +137,16 @@ def timed(port, auth, count):
     print("median %.3f" % statistics.median(ds))
 
 
+def pair(port, auth1, auth2, count):
+    d1, d2 = [], []
+    for _ in range(count):
+        for auth, ds in ((auth1, d1), (auth2, d2)):
+            t0 = time.monotonic()
+            get(port, auth)
+            ds.append(time.monotonic() - t0)
+    print("medians %.3f %.3f" % (statistics.median(d1), statistics.median(d2)))
+
+
 if __name__ == "__main__":
     cmd, port = sys.argv[1], int(sys.argv[2])
     a = sys.argv[3:]
@@ -143,5 +156,7 @@ if __name__ == "__main__":
         flood(port, int(a[0]), int(a[1]), float(a[2]))
     elif cmd == "hammer":
         hammer(port, int(a[0]), a[1], float(a[2]))
+    elif cmd == "pair":
+        pair(port, a[0], a[1], int(a[2]))
     elif cmd == "time":
         timed(port, a[0], int(a[1]))
