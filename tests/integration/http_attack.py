@@ -11,6 +11,9 @@ flood PORT N HOST HOLD_S
     server closed within 1 s.
 hammer PORT N USER SECONDS
     N threads sending wrong passwords for USER for SECONDS; prints the count.
+tlsdrip PORT HOLD_S
+    One connection dripping a TLS handshake record (header, then a byte every
+    0.2 s); prints "closed_after S" or "open_after S".
 pair PORT AUTH1_B64 AUTH2_B64 COUNT
     COUNT rounds of one request with each header, alternating so that the
     machine's load weighs on both alike; prints "medians M1 M2".
@@ -137,6 +140,29 @@ def timed(port, auth, count):
     print("median %.3f" % statistics.median(ds))
 
 
+def tlsdrip(port, hold):
+    s = conn_from("127.0.0.1", port)
+    s.sendall(b"\x16\x03\x01\x02\x00")  # handshake record of 512 bytes
+    s.setblocking(False)
+    start = time.monotonic()
+    while time.monotonic() - start < hold:
+        try:
+            if s.recv(4096) == b"":
+                break
+        except BlockingIOError:
+            pass
+        except OSError:
+            break
+        try:
+            s.send(b"\x01")
+        except OSError:
+            break
+        time.sleep(0.2)
+    life = time.monotonic() - start
+    print("%s %.1f" % ("closed_after" if life < hold else "open_after", life))
+    s.close()
+
+
 def pair(port, auth1, auth2, count):
     d1, d2 = [], []
     for _ in range(count):
@@ -156,6 +182,8 @@ if __name__ == "__main__":
         flood(port, int(a[0]), int(a[1]), float(a[2]))
     elif cmd == "hammer":
         hammer(port, int(a[0]), a[1], float(a[2]))
+    elif cmd == "tlsdrip":
+        tlsdrip(port, float(a[0]))
     elif cmd == "pair":
         pair(port, a[0], a[1], int(a[2]))
     elif cmd == "time":
