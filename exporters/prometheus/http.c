@@ -349,20 +349,21 @@ static bool auth_enqueue(struct http *h, struct MHD_Connection *conn, struct hre
  * decoded with its length, so a NUL inside the password is seen. */
 static void auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *rq)
 {
-	struct ha_cred *c = malloc(sizeof(*c));
+	struct ha_cred *c = NULL;
 	const char *v = NULL;
 	size_t vlen = 0;
 	ssize_t u;
 
 	rq->state = AUTH_DONE;
 	rq->ok = false;
-	if (c == NULL)
-		return;
 	pthread_mutex_lock(&h->ulock);
 	if (h->nusers == 0) {
 		rq->ok = true; /* no basic auth configured */
 		goto out;
 	}
+	c = malloc(sizeof(*c));
+	if (c == NULL)
+		goto out;
 	if (MHD_lookup_connection_value_n(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION,
 					  strlen(MHD_HTTP_HEADER_AUTHORIZATION), &v,
 					  &vlen) != MHD_YES ||
@@ -399,7 +400,8 @@ static void auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq 
 	}
 out:
 	pthread_mutex_unlock(&h->ulock);
-	ha_cred_clean(c);
+	if (c != NULL)
+		ha_cred_clean(c);
 	free(c);
 }
 
