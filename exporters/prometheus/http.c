@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,7 +49,6 @@
 #define HTTP_DEADLINE_TICK_MS 200  /* how often the request deadline is checked */
 #define HTTP_AUTH_WORKERS 2        /* threads running crypt(3) */
 #define HTTP_AUTH_QUEUE_MAX 32     /* requests waiting for a worker; more get 503 */
-#define HTTP_AUTH_NICE 10          /* workers yield the CPU to serving and ingest */
 #define HTTP_AUTH_CACHE_MAX 64     /* verified credentials remembered */
 #define HTTP_AUTH_CACHE_TTL 300.0  /* seconds a verification is remembered */
 #define HTTP_LISTEN_BACKLOG 256
@@ -451,8 +449,7 @@ static void *auth_worker(void *arg)
 	struct http *h = arg;
 	struct crypt_data *cd = malloc(sizeof(*cd));
 
-	/* Linux: nice applies to this thread only */
-	setpriority(PRIO_PROCESS, (id_t)gettid(), HTTP_AUTH_NICE);
+	/* not niced: setpriority is outside the systemd unit's syscall filter */
 	pthread_mutex_lock(&h->alock);
 	while (!h->stop_auth) {
 		struct hreq *rq = h->qhead;
