@@ -293,6 +293,11 @@ static const struct err_case err_cases[] = {
 	{"range: timeout 61m", "prometheus:\n  timeout: 61m\n", 2, 12, "got \"61m\"", 1},
 	{"range: timeout hours", "prometheus:\n  timeout: 1h\n", 2, 12, "got \"1h\"", 1},
 	{"range: timeout 3601", "prometheus:\n  timeout: 3601\n", 2, 12, "got \"3601\"", 1},
+	{"range: max_connections_per_address 0", "prometheus:\n  max_connections_per_address: 0\n",
+	 2, 32, "prometheus.max_connections_per_address: expected an integer 1..10000, got \"0\"", 1},
+	{"range: request_timeout 0s", "prometheus:\n  request_timeout: 0s\n", 2, 20,
+	 "prometheus.request_timeout: expected a duration of 1..3600 seconds such as 10s, 5m or 30, "
+	 "got \"0s\"", 1},
 
 	/* bandwidth */
 	{"bandwidth: 0", BW_CIRCUIT("0"), 4, 16,
