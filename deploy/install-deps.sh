@@ -10,7 +10,7 @@ BUILD_PACKAGES=(
   build-essential cmake pkgconf git
   # CPack's shlibdeps (the .deb's Depends) runs file(1) on the binary
   file
-  libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev
+  libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev libgnutls28-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
   libjansson-dev libmnl-dev uthash-dev libcap-dev
 )

@@ -2402,7 +2402,9 @@ static void init_prometheus(void *obj)
 
 	p->enabled = true;
 	p->listen_port = 10179;
-	p->max_connections = 64;
+	p->max_connections = 256;
+	p->max_connections_per_address = 8;
+	p->request_timeout_s = 5;
 	p->timeout_s = 10;
 }
 
@@ -3381,6 +3383,9 @@ static const struct field prometheus_fields[] = {
 	FIELD_INLINE("tls", 0, sec_tls),
 	FIELD_INLINE("basic_auth", 0, sec_basic_auth),
 	FIELD_UINT(struct cfg_prometheus, "max_connections", max_connections, 0, 1, 10000),
+	FIELD_UINT(struct cfg_prometheus, "max_connections_per_address",
+		   max_connections_per_address, 0, 1, 10000),
+	FIELD_DURATION(struct cfg_prometheus, "request_timeout", request_timeout_s, 0, 1, 3600),
 	FIELD_DURATION(struct cfg_prometheus, "timeout", timeout_s, 0, 1, 3600),
 };
 DEFINE_SECTION(sec_prometheus, prometheus_fields, struct cfg_prometheus, init_prometheus,

@@ -212,8 +212,10 @@ struct cfg_prometheus {
 	char *tls_key_file;
 	size_t nusers;              /* basic auth when > 0 */
 	struct cfg_basic_auth_user *users;
-	unsigned max_connections;   /* default 64 */
-	unsigned timeout_s;         /* per connection; default 10 */
+	unsigned max_connections;   /* default 256 */
+	unsigned max_connections_per_address; /* per IPv4 address or IPv6 /64; default 8 */
+	unsigned request_timeout_s; /* a whole request must arrive within; default 5 */
+	unsigned timeout_s;         /* idle time per connection; default 10 */
 };
 
 struct cfg_bmp {

@@ -39,6 +39,11 @@ check "plain HTTP is not served" test "$(curl -s -o /dev/null -w '%{http_code}' 
 for _ in $(seq 1 20); do code -u 'prom:guess' "$base/metrics" >/dev/null; done
 n=$(grep -c 'basic auth failed' "$WORK/cw.log")
 check "23 failed logins logged as $n lines (rate limit: 3 per 10 s)" test "$n" -ge 1 -a "$n" -le 3
+# a TLS handshake trickling in a byte at a time is cut at prometheus.request_timeout (5 s)
+python3 "$CW_SOURCE_DIR/tests/integration/http_attack.py" tlsdrip "$port" 15 > "$WORK/drip.out"
+read -r what secs < "$WORK/drip.out"
+check "a trickled TLS handshake is closed by the request deadline ($what $secs s)" \
+  python3 -c "import sys; sys.exit(0 if sys.argv[1] == 'closed_after' and float(sys.argv[2]) < 8 else 1)" "$what" "$secs"
 
 pport=$(free_port)
 cat > "$WORK/prometheus.yml" <<YAML

@@ -181,7 +181,7 @@ static const struct err_case err_cases[] = {
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
 	 "unknown key \"port\" in prometheus (expected one of: enabled, listen, tls, "
-	 "basic_auth, max_connections, timeout)", 1},
+	 "basic_auth, max_connections, max_connections_per_address, request_timeout, timeout)", 1},
 	{"unknown key: tls", "prometheus:\n  tls:\n    cert_file: a\n    key_file: b\n    ca_file: c\n",
 	 5, 5, "unknown key \"ca_file\" in prometheus.tls (expected one of: cert_file, key_file)", 1},
 	{"unknown key: basic_auth",
@@ -295,6 +295,11 @@ static const struct err_case err_cases[] = {
 	{"range: timeout 61m", "prometheus:\n  timeout: 61m\n", 2, 12, "got \"61m\"", 1},
 	{"range: timeout hours", "prometheus:\n  timeout: 1h\n", 2, 12, "got \"1h\"", 1},
 	{"range: timeout 3601", "prometheus:\n  timeout: 3601\n", 2, 12, "got \"3601\"", 1},
+	{"range: max_connections_per_address 0", "prometheus:\n  max_connections_per_address: 0\n",
+	 2, 32, "prometheus.max_connections_per_address: expected an integer 1..10000, got \"0\"", 1},
+	{"range: request_timeout 0s", "prometheus:\n  request_timeout: 0s\n", 2, 20,
+	 "prometheus.request_timeout: expected a duration of 1..3600 seconds such as 10s, 5m or 30, "
+	 "got \"0s\"", 1},
 
 	/* bandwidth */
 	{"bandwidth: 0", BW_CIRCUIT("0"), 4, 16,
@@ -905,6 +910,8 @@ static const char full_yaml[] =
 	"      alice: \"$2b$10$abcdefghijklmnopqrstuv\"\n"
 	"      bob: \"$y$j9T$salt$hash\"\n"
 	"  max_connections: 128\n"
+	"  max_connections_per_address: 4\n"
+	"  request_timeout: 3s\n"
 	"  timeout: 2m\n"
 	"bmp:\n"
 	"  enabled: false\n"
@@ -1005,6 +1012,8 @@ static void test_full_config(void **state)
 	assert_string_equal(p->users[1].username, "bob");
 	assert_string_equal(p->users[1].password_hash, "$y$j9T$salt$hash");
 	assert_int_equal(p->max_connections, 128);
+	assert_int_equal(p->max_connections_per_address, 4);
+	assert_int_equal(p->request_timeout_s, 3);
 	assert_int_equal(p->timeout_s, 120);
 	assert_false(b->enabled);
 	assert_string_equal(b->listen_host, "2001:db8::1");
@@ -1155,7 +1164,9 @@ static void assert_defaults(const struct cfg_config *cfg)
 	assert_null(cfg->prometheus.tls_key_file);
 	assert_int_equal(cfg->prometheus.nusers, 0);
 	assert_null(cfg->prometheus.users);
-	assert_int_equal(cfg->prometheus.max_connections, 64);
+	assert_int_equal(cfg->prometheus.max_connections, 256);
+	assert_int_equal(cfg->prometheus.max_connections_per_address, 8);
+	assert_int_equal(cfg->prometheus.request_timeout_s, 5);
 	assert_int_equal(cfg->prometheus.timeout_s, 10);
 	assert_true(cfg->bmp.enabled);
 	assert_null(cfg->bmp.listen_host);
