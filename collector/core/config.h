@@ -24,6 +24,8 @@
 
 enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
+/* bmp.publish: which BMP peers get per-peer series */
+enum cfg_bmp_publish { CFG_BMP_PUBLISH_ALL, CFG_BMP_PUBLISH_CONFIGURED };
 
 enum cfg_provider {
 	CFG_PROVIDER_EXPRESSROUTE,
@@ -207,6 +209,8 @@ struct cfg_prometheus {
 	struct cfg_basic_auth_user *users;
 	unsigned max_connections;   /* default 64 */
 	unsigned timeout_s;         /* per connection; default 10 */
+	unsigned max_series;        /* series in all families, 1000..10000000;
+	                             * default 200000 */
 };
 
 struct cfg_bmp {
@@ -217,6 +221,11 @@ struct cfg_bmp {
 	struct cfg_prefix *allow;   /* router source addresses allowed; unique */
 	uint32_t max_message_size;  /* bytes, 65536..1073741824; default 16 MiB */
 	unsigned max_routers;       /* concurrent BMP sessions, 1..65535; default 256 */
+	/* peers a router may report, 1..65535; default 2048 */
+	unsigned max_peers_per_router;
+	enum cfg_bmp_publish publish; /* default all */
+	/* how long a gone router's unconfigured peers are kept (s); default 300 */
+	unsigned peer_retention_s;
 };
 
 /* Passive capture (issue 4): libpcap on the interfaces facing the
