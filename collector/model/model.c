@@ -1094,6 +1094,8 @@ static void publish_router_peers(struct model *m, const struct model_router *r)
 
 void model_publish(struct model *m)
 {
+	/* routers and configured neighbours first: under the series budget
+	 * (prometheus.max_series) they are the ones that must get in */
 	for (size_t i = 0; i < m->nrouters; i++) {
 		const struct model_router *r = m->routers[i];
 		const struct model_peer *p, *tmp;
@@ -1103,11 +1105,20 @@ void model_publish(struct model *m)
 			publish_router_peers(m, r);
 		}
 		HASH_ITER(hh, r->peers, p, tmp) {
-			if (peer_published(m, r, p))
+			if (p->circuit != NULL)
 				publish_peer(m, p);
 		}
 	}
 	publish_redundancy(m);
+	for (size_t i = 0; i < m->nrouters; i++) {
+		const struct model_router *r = m->routers[i];
+		const struct model_peer *p, *tmp;
+
+		HASH_ITER(hh, r->peers, p, tmp) {
+			if (p->circuit == NULL && peer_published(m, r, p))
+				publish_peer(m, p);
+		}
+	}
 	/* many series gone (a router's peers released): memory back once gc is done */
 	if (metrics_group_sweep(m->group) >= MODEL_TRIM_SERIES)
 		m->trim = true;

@@ -492,6 +492,24 @@ static void test_gone_router_releases_peers(void **state)
 	assert_int_equal(model_expire(f->m, 1200), 1);
 }
 
+/* Under the series budget the configured neighbour gets its series before
+ * the many other peers a router reports, whatever their order. */
+static void test_budget_configured_first(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+
+	model_router_connected(f->m, r, 1);
+	for (uint8_t i = 1; i <= 20; i++)
+		model_peer_up(f->m, unconf(f, r, i), 2);
+	model_peer_up(f->m, configured(f, r), 2);
+	metrics_registry_set_max_series(f->reg, 40);
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 1");
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
+	assert_true(metrics_registry_refusals(f->reg).budget > 0);
+	assert_true(metrics_registry_series(f->reg) <= 40);
+}
+
 /* Per-peer reason counts grow on demand and still end in "other". */
 static void test_peer_reasons_cap(void **state)
 {
@@ -517,6 +535,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_publish_configured, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_gone_router_releases_peers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_reasons_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_configured_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_clears_and_router_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_needs_router_and_asn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_counters_stats_and_headroom, setup, teardown),
