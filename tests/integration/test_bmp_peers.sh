@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Many peers (issue 12, item 5): 4 BMP routers (127.0.0.2-5) each announce
-# 3,000 peers with bmp.max_peers_per_router 1000 and prometheus.max_series
+# 3,000 peers (250 routes each) with bmp.max_peers_per_router 1000 and prometheus.max_series
 # 40000. Checks the cap (1,000 peers per router, the rest dropped and
 # counted), the series budget (bounded /metrics, refusals counted and logged
 # once, the configured neighbour published), and that after the routers
@@ -31,7 +31,7 @@ circuits:
           - type: private
             neighbors: [{address: 198.18.0.2}]
 YAML
-"$GEN" --peers "$PEERS" --ipv4 60 --ipv6 15 --peer-as 12076 -o "$WORK/t.bmp" >/dev/null ||
+"$GEN" --peers "$PEERS" --ipv4 200 --ipv6 50 --peer-as 12076 -o "$WORK/t.bmp" >/dev/null ||
   { bad "gen_bmp_table"; finish; }
 per=$("$GEN" --check "$WORK/t.bmp" | grep -oE '[0-9]+ (initiation|peer-up|route-monitoring|peer-down)' |
   awk '{n += $1} END {print n}')
@@ -85,6 +85,13 @@ check "router totals: 1 peer left, down" \
 # memory back: within a third of the growth (and 24 MiB) of the baseline
 bound=$(( rss0 + (rsspk - rss0) / 3 )); [ "$bound" -lt $((rss0 + 24576)) ] && bound=$((rss0 + 24576))
 settled() { [ "$(rss)" -le "$bound" ]; }
-check "RSS falls back (peak $rsspk KiB -> <= $bound KiB)" until_true 30 settled
+if grep -q '^CW_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+  # ASan quarantines freed memory and has its own allocator: RSS says nothing there
+  echo "# RSS check skipped in the sanitizer build"
+else
+  check "RSS falls back (peak $rsspk KiB -> <= $bound KiB)" until_true 30 settled
+fi
 echo "# RSS after the routers went: $(rss) KiB; $(grep -vc '^#' "$WORK/m.txt") samples"
+kill -TERM "$CW_PID"; wait_exit "$CW_PID" 20
+check "SIGTERM: clean exit 0 (no leak under ASan)" test "$RC" = 0
 finish
