@@ -859,6 +859,13 @@ size_t model_expire(struct model *m, double now)
 		if (now - r->gone_since < keep)
 			continue;
 		release_gone_peers(m, r);
+		if (before > r->npeers && m->log != NULL) {
+			char n[24];
+
+			snprintf(n, sizeof(n), "%zu", before - r->npeers);
+			log_info(m->log, "released the peers of a gone router that are no configured "
+				 "neighbour (bmp.peer_retention)", "router", r->address, "peers", n);
+		}
 		released += before - r->npeers;
 	}
 	return released;
