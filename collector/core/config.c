@@ -61,6 +61,9 @@
 #define BMP_ROUTERS_DEFAULT 256u
 #define BMP_BUDGET_DEFAULT (64ull * 1024u * 1024u) /* or 4 x max_message_size when larger */
 #define BMP_BUDGET_MAX (1ull << 40)
+#define BMP_PEERS_DEFAULT 2048u   /* a route server's peers, both families */
+#define BMP_RETENTION_DEFAULT 300u /* s: a router reboot or collector flap */
+#define PROM_SERIES_DEFAULT 200000u
 #define PREFIX_TEXT (INET6_ADDRSTRLEN + 4) /* "ADDRESS/LEN" */
 #define MAC_TEXT 18             /* "02:00:00:00:00:01" */
 #define IFNAME_MAX 15           /* IFNAMSIZ - 1 */
@@ -111,6 +114,9 @@ static const char *const link_role_names[] = {
 static const char *const probe_type_names[] = {
 	[CFG_PROBE_ICMP] = "icmp", [CFG_PROBE_TCP] = "tcp", [CFG_PROBE_STAMP] = "stamp", NULL,
 };
+static const char *const bmp_publish_names[] = {
+	[CFG_BMP_PUBLISH_ALL] = "all", [CFG_BMP_PUBLISH_CONFIGURED] = "configured", NULL,
+};
 static const char *const icmp_socket_names[] = {
 	[CFG_ICMP_AUTO] = "auto", [CFG_ICMP_DATAGRAM] = "datagram", [CFG_ICMP_RAW] = "raw", NULL,
 };
@@ -120,6 +126,7 @@ _Static_assert(sizeof(enum cfg_provider) == sizeof(uint32_t), "enum width");
 _Static_assert(sizeof(enum cfg_log_level) == sizeof(uint32_t), "enum width");
 _Static_assert(sizeof(enum cfg_probe_type) == sizeof(uint32_t), "enum width");
 _Static_assert(sizeof(enum cfg_icmp_socket) == sizeof(uint32_t), "enum width");
+_Static_assert(sizeof(enum cfg_bmp_publish) == sizeof(uint32_t), "enum width");
 
 static const char *enum_name(const char *const *names, size_t n, unsigned v)
 {
@@ -2406,6 +2413,7 @@ static void init_prometheus(void *obj)
 	p->max_connections_per_address = 8;
 	p->request_timeout_s = 5;
 	p->timeout_s = 10;
+	p->max_series = PROM_SERIES_DEFAULT;
 }
 
 static void init_bmp(void *obj)
@@ -2422,6 +2430,9 @@ static void init_bmp(void *obj)
 	b->keepalive_interval_s = 10;
 	b->keepalive_count = 6;
 	b->buffer_budget = 0; /* resolved by check_bmp */
+	b->max_peers_per_router = BMP_PEERS_DEFAULT;
+	b->publish = CFG_BMP_PUBLISH_ALL;
+	b->peer_retention_s = BMP_RETENTION_DEFAULT;
 }
 
 /* The partial-message budget must hold one message of the largest size,
@@ -3387,6 +3398,7 @@ static const struct field prometheus_fields[] = {
 		   max_connections_per_address, 0, 1, 10000),
 	FIELD_DURATION(struct cfg_prometheus, "request_timeout", request_timeout_s, 0, 1, 3600),
 	FIELD_DURATION(struct cfg_prometheus, "timeout", timeout_s, 0, 1, 3600),
+	FIELD_UINT(struct cfg_prometheus, "max_series", max_series, 0, 1000, 10000000),
 };
 DEFINE_SECTION(sec_prometheus, prometheus_fields, struct cfg_prometheus, init_prometheus,
 	       NULL);
@@ -3404,6 +3416,10 @@ static const struct field bmp_fields[] = {
 	FIELD_DURATION(struct cfg_bmp, "keepalive_interval", keepalive_interval_s, 0, 1, 600),
 	FIELD_UINT(struct cfg_bmp, "keepalive_count", keepalive_count, 0, 1, 127),
 	FIELD_UINT(struct cfg_bmp, "buffer_budget", buffer_budget, 0, BMP_MESSAGE_MIN, BMP_BUDGET_MAX),
+	/* peers: the cap, per-peer series, and what a gone router leaves */
+	FIELD_UINT(struct cfg_bmp, "max_peers_per_router", max_peers_per_router, 0, 1, 65535),
+	FIELD_ENUM(struct cfg_bmp, "publish", publish, 0, bmp_publish_names),
+	FIELD_DURATION(struct cfg_bmp, "peer_retention", peer_retention_s, 0, 0, 86400),
 };
 DEFINE_SECTION(sec_bmp, bmp_fields, struct cfg_bmp, init_bmp, check_bmp);
 

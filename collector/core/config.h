@@ -25,6 +25,8 @@
 
 enum cfg_log_level { CFG_LOG_DEBUG, CFG_LOG_INFO, CFG_LOG_WARN, CFG_LOG_ERROR };
 enum cfg_log_format { CFG_LOG_LOGFMT, CFG_LOG_JSON };
+/* bmp.publish: which BMP peers get per-peer series */
+enum cfg_bmp_publish { CFG_BMP_PUBLISH_ALL, CFG_BMP_PUBLISH_CONFIGURED };
 
 enum cfg_provider {
 	CFG_PROVIDER_EXPRESSROUTE,
@@ -216,6 +218,8 @@ struct cfg_prometheus {
 	unsigned max_connections_per_address; /* per IPv4 address or IPv6 /64; default 8 */
 	unsigned request_timeout_s; /* a whole request must arrive within; default 5 */
 	unsigned timeout_s;         /* idle time per connection; default 10 */
+	unsigned max_series;        /* series in all families, 1000..10000000;
+	                             * default 200000 */
 };
 
 struct cfg_bmp {
@@ -234,6 +238,11 @@ struct cfg_bmp {
 	uint64_t buffer_budget;     /* bytes of partial messages over all connections, beyond
 				     * each connection's base buffer; default
 				     * max(64 MiB, 4 x max_message_size); >= max_message_size */
+	/* peers a router may report, 1..65535; default 2048 */
+	unsigned max_peers_per_router;
+	enum cfg_bmp_publish publish; /* default all */
+	/* how long a gone router's unconfigured peers are kept (s); default 300 */
+	unsigned peer_retention_s;
 };
 
 /* Passive capture (issue 4): libpcap on the interfaces facing the

@@ -49,6 +49,10 @@ static const struct cw_module *const modules[] = {
 struct self_metrics {
 	struct metrics_family *build, *start, *reload_ok, *reload_ts, *reloads;
 	struct metrics_series *reload_ok_s, *reload_ts_s, *reloads_ok_s, *reloads_fail_s;
+	/* the series budget (prometheus.max_series) */
+	struct metrics_family *series, *budget, *refused;
+	struct metrics_series *series_s, *budget_s, *refused_cap_s, *refused_budget_s;
+	bool refusal_logged;
 };
 
 struct daemon {
@@ -83,6 +87,60 @@ static struct metrics_family *family(struct metrics_registry *reg, enum metrics_
 	};
 
 	return metrics_family_new(reg, &def);
+}
+
+/* Made before anything else publishes, so that they always fit. */
+static int series_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
+{
+	static const char *const reason_label[] = {"reason"};
+	const char *cap[] = {"family_cap"}, *budget[] = {"series_budget"};
+
+	m->series = family(reg, METRICS_GAUGE, "circuitwatch_metrics_series",
+			   "Series in the registry (all families).", 0, NULL);
+	m->budget = family(reg, METRICS_GAUGE, "circuitwatch_metrics_series_budget",
+			   "The series budget (prometheus.max_series).", 0, NULL);
+	m->refused = family(reg, METRICS_COUNTER, "circuitwatch_metrics_series_refused_total",
+			    "New series refused (each attempt; publishers retry every second), "
+			    "by reason: series_budget (prometheus.max_series) or family_cap.",
+			    1, reason_label);
+	if (m->series == NULL || m->budget == NULL || m->refused == NULL)
+		return -1;
+	m->series_s = metrics_series_get(m->series, NULL);
+	m->budget_s = metrics_series_get(m->budget, NULL);
+	m->refused_cap_s = metrics_series_get(m->refused, cap);
+	m->refused_budget_s = metrics_series_get(m->refused, budget);
+	return m->series_s && m->budget_s && m->refused_cap_s && m->refused_budget_s ? 0 : -1;
+}
+
+/* prometheus.max_series into the registry (start and reload: a lower
+ * budget refuses new series, it never drops existing ones). */
+static void apply_series_budget(struct daemon *d)
+{
+	metrics_registry_set_max_series(d->ctx.reg, d->cfg->prometheus.max_series);
+	metrics_gauge_set(d->self.budget_s, d->cfg->prometheus.max_series);
+}
+
+/* Self metrics of the budget; the first refusal is logged (once: it
+ * repeats every round while the cause lasts). */
+static void series_metrics_update(struct daemon *d)
+{
+	struct metrics_refusals r = metrics_registry_refusals(d->ctx.reg);
+	size_t n = metrics_registry_series(d->ctx.reg);
+	char have[24], max[24];
+
+	metrics_gauge_set(d->self.series_s, (double)n);
+	metrics_counter_set(d->self.refused_cap_s, (double)r.family_cap);
+	metrics_counter_set(d->self.refused_budget_s, (double)r.budget);
+	if (d->self.refusal_logged || (r.family_cap == 0 && r.budget == 0))
+		return;
+	d->self.refusal_logged = true;
+	snprintf(have, sizeof(have), "%zu", n);
+	snprintf(max, sizeof(max), "%u", d->cfg->prometheus.max_series);
+	log_warn(d->ctx.log,
+		 "metrics series refused: new series are not published (existing ones stay); "
+		 "raise prometheus.max_series or publish less (bmp.publish: configured)",
+		 "reason", r.budget != 0 ? "series_budget" : "family_cap", "series", have,
+		 "max_series", max);
 }
 
 static int self_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
@@ -121,7 +179,7 @@ static int self_metrics_init(struct self_metrics *m, struct metrics_registry *re
 	metrics_gauge_set(st, wall_now());
 	metrics_gauge_set(m->reload_ok_s, 1);
 	metrics_gauge_set(m->reload_ts_s, wall_now());
-	return 0;
+	return series_metrics_init(m, reg);
 }
 
 static void apply_log_config(struct daemon *d)
@@ -169,6 +227,7 @@ static void reload(struct daemon *d)
 	d->ctx.cfg = next;
 	model_apply_config(d->ctx.model, next);
 	apply_log_config(d);
+	apply_series_budget(d);
 	for (size_t i = 0; i < d->nstarted; i++)
 		if (modules[i]->reload != NULL)
 			modules[i]->reload(&d->ctx, d->state[i], old);
@@ -234,8 +293,11 @@ static void on_housekeeping(uv_timer_t *t)
 	struct daemon *d = t->data;
 
 	(void)model_gc(d->ctx.model);
-	if (++d->ticks % PUBLISH_EVERY == 0)
+	if (++d->ticks % PUBLISH_EVERY == 0) {
+		(void)model_expire(d->ctx.model, wall_now());
 		model_publish(d->ctx.model);
+		series_metrics_update(d);
+	}
 }
 
 static int housekeeping_start(struct daemon *d)
@@ -338,6 +400,8 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 		goto out;
 	}
 	model_set_event_sink(d->ctx.model, on_model_event, d);
+	model_set_log(d->ctx.model, lg);
+	apply_series_budget(d);
 	model_apply_config(d->ctx.model, d->cfg);
 	if (signals_start(d) != 0 || housekeeping_start(d) != 0 || start_modules(d) != 0)
 		goto out;

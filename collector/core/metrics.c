@@ -63,6 +63,8 @@ struct metrics_registry {
 	size_t nfams;
 	size_t capfams;
 	size_t nseries;                  /* live series in all families */
+	size_t max_series;               /* budget over all families; 0 = none */
+	struct metrics_refusals refused;
 	size_t nbucket_slots;            /* sum of nbuckets over live series */
 	size_t outstanding;              /* snapshots taken and not freed */
 	struct metrics_series *dead_series;
@@ -535,6 +537,23 @@ static struct metrics_series *metrics_series_alloc(struct metrics_family *fam,
 	return s;
 }
 
+/* Whether one more series may join fam; counts a refusal when not. Caller
+ * holds the lock. */
+static bool metrics_series_room_locked(struct metrics_family *fam)
+{
+	struct metrics_registry *reg = fam->reg;
+
+	if (HASH_COUNT(fam->series) >= METRICS_MAX_SERIES_PER_FAMILY) {
+		reg->refused.family_cap++;
+		return false;
+	}
+	if (reg->max_series != 0 && reg->nseries >= reg->max_series) {
+		reg->refused.budget++;
+		return false;
+	}
+	return true;
+}
+
 /* Inserts a new series unless another thread won the race meanwhile;
  * allocation happens before the lock so the critical section stays short. */
 static struct metrics_series *metrics_series_insert(struct metrics_family *fam,
@@ -547,7 +566,7 @@ static struct metrics_series *metrics_series_insert(struct metrics_family *fam,
 		return NULL;
 	pthread_mutex_lock(&reg->lock);
 	HASH_FIND(hh, fam->series, labels, len, found);
-	if (found || HASH_COUNT(fam->series) >= METRICS_MAX_SERIES_PER_FAMILY)
+	if (found || !metrics_series_room_locked(fam))
 		goto out;
 	HASH_ADD_KEYPTR(hh, fam->series, s->labels, len, s);
 	if (!s->hh.tbl)
@@ -569,6 +588,7 @@ struct metrics_series *metrics_series_get(struct metrics_family *fam,
 	char *key = stack;
 	struct metrics_series *s = NULL;
 	size_t len;
+	bool room;
 
 	if (!fam)
 		return NULL;
@@ -580,8 +600,10 @@ struct metrics_series *metrics_series_get(struct metrics_family *fam,
 	metrics_labels_render(fam, label_values, key);
 	pthread_mutex_lock(&fam->reg->lock);
 	HASH_FIND(hh, fam->series, key, len, s);
+	/* refused before allocating: a publisher retries every round */
+	room = s != NULL || metrics_series_room_locked(fam);
 	pthread_mutex_unlock(&fam->reg->lock);
-	if (!s)
+	if (!s && room)
 		s = metrics_series_insert(fam, key, len);
 	if (key != stack)
 		free(key);
@@ -608,6 +630,33 @@ void metrics_series_remove(struct metrics_family *fam, struct metrics_series *s)
 	pthread_mutex_unlock(&reg->lock);
 	if (now)
 		free(s);
+}
+
+void metrics_registry_set_max_series(struct metrics_registry *reg, size_t max)
+{
+	pthread_mutex_lock(&reg->lock);
+	reg->max_series = max;
+	pthread_mutex_unlock(&reg->lock);
+}
+
+size_t metrics_registry_series(struct metrics_registry *reg)
+{
+	size_t n;
+
+	pthread_mutex_lock(&reg->lock);
+	n = reg->nseries;
+	pthread_mutex_unlock(&reg->lock);
+	return n;
+}
+
+struct metrics_refusals metrics_registry_refusals(struct metrics_registry *reg)
+{
+	struct metrics_refusals r;
+
+	pthread_mutex_lock(&reg->lock);
+	r = reg->refused;
+	pthread_mutex_unlock(&reg->lock);
+	return r;
 }
 
 /* ---- values ---- */

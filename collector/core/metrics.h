@@ -96,6 +96,25 @@ void metrics_histogram_observe(struct metrics_series *s, double v); /* NaN ignor
 /* Reads the current value of a counter or gauge (tests, internal use). */
 double metrics_series_value(const struct metrics_series *s);
 
+/* ---- the series budget: a cap on series in all families together ----
+ *
+ * A new series beyond the budget (or its family's cap) is refused:
+ * metrics_series_get() returns NULL and the refusal is counted. Existing
+ * series are never dropped to make room; lowering the budget below the
+ * series alive refuses new ones until enough go away. */
+struct metrics_refusals {
+	uint64_t family_cap; /* refused at METRICS_MAX_SERIES_PER_FAMILY */
+	uint64_t budget;     /* refused at the registry's budget */
+};
+
+/* max 0: no budget (the default). */
+void metrics_registry_set_max_series(struct metrics_registry *reg, size_t max);
+/* Live series in all families. */
+size_t metrics_registry_series(struct metrics_registry *reg);
+/* Refusals since the registry was made (attempts: a publisher that retries
+ * a refused series every round counts each time). */
+struct metrics_refusals metrics_registry_refusals(struct metrics_registry *reg);
+
 /* ---- snapshots: a read-only copy for exposition ---- */
 
 struct metrics_snap_series {

@@ -2,6 +2,9 @@
 #include "model.h"
 
 #include <arpa/inet.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "log.h"
 #include "metrics.h"
 
 #define TEXT_MAX 256 /* sysName / sysDescr kept for labels */
@@ -52,12 +56,14 @@ struct model_peer {
 	bool seen[MODEL_VIEW_COUNT][MODEL_AF_COUNT]; /* a view that ever had data */
 	bool eor[MODEL_VIEW_COUNT][MODEL_AF_COUNT];
 	uint64_t updates, announced, withdrawn, implicit;
-	struct named_count errors[MODEL_MAX_REASONS];
-	size_t nerrors;
-	struct notif_count notifs[MODEL_MAX_NOTIFICATIONS];
-	size_t nnotifs;
-	struct stat_value stats[MODEL_MAX_STATS];
-	size_t nstats;
+	/* grown on demand up to their caps: most peers have none, and a router
+	 * may report thousands of peers (3 KB each when fixed) */
+	struct named_count *errors; /* MODEL_MAX_REASONS */
+	size_t nerrors, errors_cap;
+	struct notif_count *notifs; /* MODEL_MAX_NOTIFICATIONS */
+	size_t nnotifs, notifs_cap;
+	struct stat_value *stats; /* MODEL_MAX_STATS */
+	size_t nstats, stats_cap;
 	/* mapping to the config, refreshed by model_apply_config */
 	const struct cfg_circuit *circuit;
 	int link;
@@ -85,6 +91,11 @@ struct model_router {
 	size_t nerrors;
 	struct model_peer *peers; /* uthash */
 	size_t npeers;
+	/* peers (issue 12): refusals at the cap, and since when it is gone */
+	struct named_count dropped[4];
+	size_t ndropped;
+	bool gone;         /* seen disconnected by model_expire() ... */
+	double gone_since; /* ... since then */
 };
 
 enum fam {
@@ -109,6 +120,8 @@ enum fam {
 	F_LIMIT,
 	F_HEADROOM,
 	F_WATCHED,
+	F_ROUTER_PEERS,
+	F_ROUTER_DROPPED,
 	F_LINK_UP,
 	F_LINK_CONF,
 	F_REDUNDANT,
@@ -126,6 +139,9 @@ struct model {
 	model_event_fn ev_fn;
 	void *ev_arg;
 	struct watch_entry *watch_idx; /* uthash: (peering, prefix) -> watch index */
+	struct log *log;
+	struct log_ratelimit peer_cap_rl;
+	bool trim; /* much was freed: give it back to the system once gc is done */
 };
 
 static void watch_index_free(struct model *m);
@@ -158,6 +174,7 @@ static const char *const l_router[] = {"router"};
 static const char *const l_router_info[] = {"router", "sys_name", "sys_descr"};
 static const char *const l_router_type[] = {"router", "type"};
 static const char *const l_router_reason[] = {"router", "reason"};
+static const char *const l_router_state[] = {"router", "state"};
 static const char *const l_peer[] = {PEER_LABELS};
 static const char *const l_peer_view[] = {PEER_LABELS, "afi_safi", "view"};
 static const char *const l_peer_notif[] = {PEER_LABELS, "code", "subcode"};
@@ -230,6 +247,14 @@ static const struct metrics_family_def defs[F_COUNT] = {
 			  "1 while a watched prefix (peerings[].watch) is received on the session, "
 			  "0 while it is not.",
 			  NPEER + 1, l_peer_prefix),
+	[F_ROUTER_PEERS] = DEF(METRICS_GAUGE, "circuitwatch_bmp_router_peers",
+			       "BGP peers the router reports that are tracked, by session state "
+			       "(published or not, see bmp.publish).",
+			       2, l_router_state),
+	[F_ROUTER_DROPPED] = DEF(METRICS_COUNTER, "circuitwatch_bmp_messages_dropped_total",
+				 "BMP messages not applied, by reason (peer_limit: a new peer "
+				 "beyond bmp.max_peers_per_router).",
+				 2, l_router_reason),
 	[F_LINK_UP] = DEF(METRICS_GAUGE, "circuitwatch_link_sessions_up",
 			  "Configured neighbours of the link with an established BGP session "
 			  "(seen by any source).",
@@ -272,6 +297,9 @@ static void peer_free(struct model *m, struct model_peer *p)
 	if (p->aux_free != NULL)
 		p->aux_free(p->aux);
 	free(p->watch_state);
+	free(p->errors);
+	free(p->notifs);
+	free(p->stats);
 	free(p);
 }
 
@@ -311,40 +339,56 @@ static bool router_matches(const struct model_router *r, const char *want)
  * link whose router (when given) is this router. ASN 0 means not known (a
  * capture that started after the OPENs; RFC 7607: AS 0 is never a peer's),
  * and then the address decides. */
-static void map_peer(const struct cfg_config *cfg, struct model_peer *p)
+struct peer_map {
+	const struct cfg_circuit *circuit;
+	int link;
+	const struct cfg_peering *peering;
+};
+
+static bool neighbour_matches(const struct cfg_neighbor *nb, const struct peer_hkey *hk,
+			      uint32_t asn)
 {
-	p->circuit = NULL;
-	p->peering = NULL;
-	p->link = -1;
-	if (cfg == NULL)
-		return;
-	for (size_t c = 0; c < cfg->ncircuits; c++) {
+	size_t alen = nb->family == AF_INET ? 4 : 16;
+
+	return (nb->family == AF_INET ? 4 : 6) == hk->family &&
+	       memcmp(nb->addr, hk->addr, alen) == 0 && (asn == 0 || nb->asn == asn);
+}
+
+/* The configured neighbour a peer (key, ASN) of router r is, if any. */
+static bool find_neighbour(const struct cfg_config *cfg, const struct model_router *r,
+			   const struct peer_hkey *hk, uint32_t asn, struct peer_map *out)
+{
+	for (size_t c = 0; cfg != NULL && c < cfg->ncircuits; c++) {
 		const struct cfg_circuit *ci = &cfg->circuits[c];
 
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
 			const struct cfg_link *lk = &ci->links[l];
 
-			if (!lk->present || !router_matches(p->router, lk->router))
+			if (!lk->present || !router_matches(r, lk->router))
 				continue;
 			for (size_t q = 0; q < lk->npeerings; q++) {
 				const struct cfg_peering *pe = &lk->peerings[q];
 
 				for (size_t n = 0; n < pe->nneighbors; n++) {
-					const struct cfg_neighbor *nb = &pe->neighbors[n];
-					size_t alen = nb->family == AF_INET ? 4 : 16;
-
-					if ((nb->family == AF_INET ? 4 : 6) != p->hkey.family ||
-					    memcmp(nb->addr, p->hkey.addr, alen) != 0 ||
-					    (p->asn != 0 && nb->asn != p->asn))
+					if (!neighbour_matches(&pe->neighbors[n], hk, asn))
 						continue;
-					p->circuit = ci;
-					p->link = l;
-					p->peering = pe;
-					return;
+					*out = (struct peer_map){ci, l, pe};
+					return true;
 				}
 			}
 		}
 	}
+	return false;
+}
+
+static void map_peer(const struct cfg_config *cfg, struct model_peer *p)
+{
+	struct peer_map pm = {NULL, -1, NULL};
+
+	(void)find_neighbour(cfg, p->router, &p->hkey, p->asn, &pm);
+	p->circuit = pm.circuit;
+	p->link = pm.link;
+	p->peering = pm.peering;
 }
 
 static void map_router(const struct cfg_config *cfg, struct model_router *r)
@@ -516,6 +560,27 @@ void model_router_count_error(struct model_router *r, const char *reason)
 
 /* ---- peers ---- */
 
+/* Room for element n of a peer's array *v (of *cap elements of size each),
+ * grown up to max; false when at max or out of memory. */
+static bool reserve(void **v, size_t *cap, size_t n, size_t max, size_t size)
+{
+	size_t c;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	if (*cap >= max)
+		return false;
+	c = *cap != 0 ? *cap * 2 : 4;
+	c = c < max ? c : max;
+	nv = realloc(*v, c * size);
+	if (nv == NULL)
+		return false;
+	*v = nv;
+	*cap = c;
+	return true;
+}
+
 static void format_rd(uint64_t rd, char *out, size_t n)
 {
 	unsigned type = (unsigned)(rd >> 48);
@@ -535,9 +600,46 @@ static void format_rd(uint64_t rd, char *out, size_t n)
 		snprintf(out, n, "0x%016llx", (unsigned long long)rd);
 }
 
+static const char peer_limit[] = "peer_limit";
+
+static bool is_bmp(const struct model_router *r)
+{
+	return strcmp(r->source, "bmp") == 0;
+}
+
+/* Peers a router may have: bmp.max_peers_per_router for BMP routers, the
+ * model's own cap for other sources (and without a config). */
+static size_t peer_cap(const struct model *m, const struct model_router *r)
+{
+	if (m->cfg != NULL && is_bmp(r) && m->cfg->bmp.max_peers_per_router != 0)
+		return m->cfg->bmp.max_peers_per_router;
+	return MODEL_MAX_PEERS_PER_ROUTER;
+}
+
+/* A message for a new peer beyond the cap: dropped, counted per router,
+ * logged rate-limited (a router with thousands of peers sends many). */
+static void refuse_peer(struct model *m, struct model_router *r, const struct peer_hkey *hk,
+			size_t cap)
+{
+	char addr[INET6_ADDRSTRLEN], lim[24];
+
+	count_name(r->dropped, &r->ndropped, sizeof(r->dropped) / sizeof(r->dropped[0]),
+		   peer_limit);
+	if (m->log == NULL)
+		return;
+	inet_ntop(hk->family == 4 ? AF_INET : AF_INET6, hk->addr, addr, sizeof(addr));
+	snprintf(lim, sizeof(lim), "%zu", cap);
+	log_kv_limited(m->log, &m->peer_cap_rl, LOG_LVL_WARN,
+		       "peer refused: the router reports more peers than allowed; its messages "
+		       "for this peer are dropped",
+		       "source", r->source, "router", r->address, "peer", addr,
+		       "max_peers_per_router", lim, (const char *)NULL);
+}
+
 struct model_peer *model_peer_get(struct model *m, struct model_router *r,
 				  const struct model_peer_key *key, uint32_t asn, uint32_t bgp_id)
 {
+	size_t cap;
 	struct peer_hkey hk;
 	struct model_peer *p;
 
@@ -557,8 +659,13 @@ struct model_peer *model_peer_get(struct model *m, struct model_router *r,
 		p->bgp_id = bgp_id;
 		return p;
 	}
-	if (r->npeers >= MODEL_MAX_PEERS_PER_ROUTER)
+	cap = peer_cap(m, r);
+	/* configured neighbours are always let in: the config bounds them, and
+	 * a flood of other peers must not hide a circuit's session */
+	if (r->npeers >= cap && !find_neighbour(m->cfg, r, &hk, asn, &(struct peer_map){0})) {
+		refuse_peer(m, r, &hk, cap);
 		return NULL;
+	}
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return NULL;
@@ -636,7 +743,9 @@ static void peer_down(struct model *m, struct model_peer *p, double now, const c
 		for (i = 0; i < p->nnotifs; i++)
 			if (p->notifs[i].code == notif_code && p->notifs[i].subcode == notif_subcode)
 				break;
-		if (i == p->nnotifs && p->nnotifs < MODEL_MAX_NOTIFICATIONS)
+		if (i == p->nnotifs &&
+		    reserve((void **)&p->notifs, &p->notifs_cap, p->nnotifs, MODEL_MAX_NOTIFICATIONS,
+			    sizeof(*p->notifs)))
 			p->notifs[p->nnotifs++] =
 				(struct notif_count){(uint8_t)notif_code, (uint8_t)notif_subcode, 0};
 		if (i < p->nnotifs)
@@ -663,7 +772,15 @@ void model_peer_down_notified(struct model *m, struct model_peer *p, double now,
 
 void model_peer_count_error(struct model_peer *p, const char *reason)
 {
-	count_name(p->errors, &p->nerrors, MODEL_MAX_REASONS, reason);
+	size_t i;
+
+	for (i = 0; i < p->nerrors && p->errors[i].name != reason; i++)
+		;
+	if (i < p->nerrors || reserve((void **)&p->errors, &p->errors_cap, p->nerrors,
+				      MODEL_MAX_REASONS, sizeof(*p->errors)))
+		count_name(p->errors, &p->nerrors, p->errors_cap, reason);
+	else if (p->nerrors > 0) /* at the cap (or out of memory): "other" */
+		count_name(p->errors, &p->nerrors, p->nerrors, reason);
 }
 
 void model_peer_count_update(struct model_peer *p)
@@ -683,7 +800,8 @@ void model_peer_stat(struct model_peer *p, uint16_t type, const char *name, uint
 			break;
 	}
 	if (i == p->nstats) {
-		if (p->nstats == MODEL_MAX_STATS)
+		if (!reserve((void **)&p->stats, &p->stats_cap, p->nstats, MODEL_MAX_STATS,
+			     sizeof(*p->stats)))
 			return;
 		p->nstats++;
 	}
@@ -765,7 +883,77 @@ rib_attr_id model_lookup(const struct model_peer *p, enum model_view view, enum 
 
 size_t model_gc(struct model *m)
 {
-	return rib_gc(m->rib, MODEL_GC_BUDGET);
+	size_t left = rib_gc(m->rib, MODEL_GC_BUDGET);
+
+	if (left > 0) {
+		m->trim = true;
+	} else if (m->trim) {
+		/* freed memory stays in the allocator's arenas: hand it back, once
+		 * everything pending is released (one pass over the free lists) */
+		m->trim = false;
+#ifdef __GLIBC__
+		(void)malloc_trim(0);
+#endif
+	}
+	return left;
+}
+
+void model_set_log(struct model *m, struct log *lg)
+{
+	m->log = lg;
+}
+
+/* Whether a peer is kept for a router that went away: a configured
+ * neighbour's series stay (session_up 0 is what alerts look for). */
+static bool peer_kept_when_gone(const struct model_peer *p)
+{
+	return p->circuit != NULL;
+}
+
+static void release_gone_peers(struct model *m, struct model_router *r)
+{
+	struct model_peer *p, *tmp;
+
+	HASH_ITER(hh, r->peers, p, tmp) {
+		if (peer_kept_when_gone(p))
+			continue;
+		HASH_DEL(r->peers, p);
+		r->npeers--;
+		peer_free(m, p);
+		m->trim = true;
+	}
+}
+
+size_t model_expire(struct model *m, double now)
+{
+	double keep = m->cfg != NULL ? (double)m->cfg->bmp.peer_retention_s : MODEL_RETENTION_S;
+	size_t released = 0;
+
+	for (size_t i = 0; i < m->nrouters; i++) {
+		struct model_router *r = m->routers[i];
+		size_t before = r->npeers;
+
+		if (!is_bmp(r) || r->connected) {
+			r->gone = false;
+			continue;
+		}
+		if (!r->gone) {
+			r->gone = true;
+			r->gone_since = now;
+		}
+		if (now - r->gone_since < keep)
+			continue;
+		release_gone_peers(m, r);
+		if (before > r->npeers && m->log != NULL) {
+			char n[24];
+
+			snprintf(n, sizeof(n), "%zu", before - r->npeers);
+			log_info(m->log, "released the peers of a gone router that are no configured "
+				 "neighbour (bmp.peer_retention)", "router", r->address, "peers", n);
+		}
+		released += before - r->npeers;
+	}
+	return released;
 }
 
 /* ---- publishing ---- */
@@ -970,18 +1158,62 @@ static void publish_redundancy(struct model *m)
 	}
 }
 
+/* bmp.publish configured: per-peer series only for configured neighbours
+ * (the router's aggregate series still count every peer). */
+static bool peer_published(const struct model *m, const struct model_router *r,
+			   const struct model_peer *p)
+{
+	return p->circuit != NULL || m->cfg == NULL || !is_bmp(r) ||
+	       m->cfg->bmp.publish != CFG_BMP_PUBLISH_CONFIGURED;
+}
+
+static void publish_router_peers(struct model *m, const struct model_router *r)
+{
+	const struct model_peer *p, *tmp;
+	size_t up = 0;
+
+	HASH_ITER(hh, r->peers, p, tmp) up += p->up;
+	const char *lu[] = {r->address, "up"}, *ld[] = {r->address, "down"};
+
+	put(m, F_ROUTER_PEERS, lu, (double)up);
+	put(m, F_ROUTER_PEERS, ld, (double)(r->npeers - up));
+	for (size_t i = 0; i < r->ndropped; i++) {
+		const char *l[] = {r->address, r->dropped[i].name};
+
+		put(m, F_ROUTER_DROPPED, l, (double)r->dropped[i].n);
+	}
+}
+
 void model_publish(struct model *m)
 {
+	/* routers and configured neighbours first: under the series budget
+	 * (prometheus.max_series) they are the ones that must get in */
 	for (size_t i = 0; i < m->nrouters; i++) {
 		const struct model_router *r = m->routers[i];
 		const struct model_peer *p, *tmp;
 
-		if (strcmp(r->source, "bmp") == 0) /* a capture input is not a BMP router */
+		if (is_bmp(r)) { /* a capture input is not a BMP router */
 			publish_router(m, r);
-		HASH_ITER(hh, r->peers, p, tmp) publish_peer(m, p);
+			publish_router_peers(m, r);
+		}
+		HASH_ITER(hh, r->peers, p, tmp) {
+			if (p->circuit != NULL)
+				publish_peer(m, p);
+		}
 	}
 	publish_redundancy(m);
-	(void)metrics_group_sweep(m->group);
+	for (size_t i = 0; i < m->nrouters; i++) {
+		const struct model_router *r = m->routers[i];
+		const struct model_peer *p, *tmp;
+
+		HASH_ITER(hh, r->peers, p, tmp) {
+			if (p->circuit == NULL && peer_published(m, r, p))
+				publish_peer(m, p);
+		}
+	}
+	/* many series gone (a router's peers released): memory back once gc is done */
+	if (metrics_group_sweep(m->group) >= MODEL_TRIM_SERIES)
+		m->trim = true;
 }
 
 /* ---- events (issue 7) ---- */

@@ -4,9 +4,11 @@
  * configured circuit, link and peering. Published as metrics by
  * model_publish().
  *
- * Routers and peers are never forgotten while the daemon runs: a router
- * that disconnects keeps its peers (down, with zero prefixes) so that their
- * series stay, with up=0, until it reconnects and resends.
+ * A router that disconnects keeps its peers (down, with zero prefixes) so
+ * that their series stay, with up=0, until it reconnects and resends; after
+ * bmp.peer_retention without it, model_expire() releases the peers that
+ * are no configured neighbour (their series go), and configured ones stay.
+ * A BMP router's peers are capped at bmp.max_peers_per_router.
  *
  * Ownership: the model owns routers, peers and the RIB. One owner thread
  * (the loop); the metrics registry is the only thing other threads see.
@@ -21,13 +23,16 @@
 #include "rib.h"
 
 #define MODEL_MAX_ROUTERS 65535
-#define MODEL_MAX_PEERS_PER_ROUTER 4096
+#define MODEL_MAX_PEERS_PER_ROUTER 4096 /* other sources; BMP: bmp.max_peers_per_router */
 #define MODEL_MAX_REASONS 48      /* distinct error reasons counted per peer/router */
 #define MODEL_MAX_NOTIFICATIONS 32 /* distinct (code, subcode) counted per peer */
 #define MODEL_MAX_STATS 64        /* distinct statistics (type, afi, safi) per peer */
 #define MODEL_GC_BUDGET 32768     /* route slots released per model_gc() call: ~3 ms */
+#define MODEL_RETENTION_S 300.0   /* peer retention without a config */
+#define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
 
 struct cfg_config;
+struct log;
 struct metrics_registry;
 struct model;
 struct model_router;
@@ -90,7 +95,10 @@ void model_router_set_info(struct model_router *r, const char *sys_name, size_t 
 void model_router_count_msg(struct model_router *r, const char *type);
 void model_router_count_error(struct model_router *r, const char *reason);
 
-/* The peer with this key, created (down) when new; NULL at the cap. */
+/* The peer with this key, created (down) when new; NULL at the cap
+ * (bmp.max_peers_per_router for BMP routers, MODEL_MAX_PEERS_PER_ROUTER
+ * otherwise): the refusal is counted per router (reason peer_limit) and
+ * logged rate-limited. */
 struct model_peer *model_peer_get(struct model *m, struct model_router *r,
 				  const struct model_peer_key *key, uint32_t asn, uint32_t bgp_id);
 /* Source-specific state kept with the peer (decode context of its BGP
@@ -137,10 +145,24 @@ rib_attr_id model_lookup(const struct model_peer *p, enum model_view view, enum 
 			 const struct rib_prefix *prefix);
 
 /* Releases routes of peers that went down; call from an idle/timer. Returns
- * routes still to release. */
+ * routes still to release. Once nothing is left after a large release
+ * (routes, released peers, many series), gives memory back to the system
+ * (glibc malloc_trim). */
 size_t model_gc(struct model *m);
 
-/* Writes every router and peer series into the registry. */
+/* Releases the peers that are no configured neighbour of every BMP router
+ * disconnected for bmp.peer_retention (0: at the first call after it went);
+ * their series go at the next model_publish(). Call from a timer with the
+ * wall clock. Returns the peers released. */
+size_t model_expire(struct model *m, double now);
+
+/* Where the model logs (peers refused at the cap); lg not owned, NULL for
+ * none. */
+void model_set_log(struct model *m, struct log *lg);
+
+/* Writes every router and peer series into the registry; with
+ * bmp.publish configured, a BMP router's peers that are no configured
+ * neighbour get no per-peer series. */
 void model_publish(struct model *m);
 
 const char *model_view_name(enum model_view v);

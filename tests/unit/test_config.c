@@ -181,7 +181,7 @@ static const struct err_case err_cases[] = {
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
 	 "unknown key \"port\" in prometheus (expected one of: enabled, listen, tls, "
-	 "basic_auth, max_connections, max_connections_per_address, request_timeout, timeout)", 1},
+	 "basic_auth, max_connections, max_connections_per_address, request_timeout, timeout, max_series)", 1},
 	{"unknown key: tls", "prometheus:\n  tls:\n    cert_file: a\n    key_file: b\n    ca_file: c\n",
 	 5, 5, "unknown key \"ca_file\" in prometheus.tls (expected one of: cert_file, key_file)", 1},
 	{"unknown key: basic_auth",
@@ -477,7 +477,7 @@ static const struct err_case err_cases[] = {
 	{"unknown key: bmp", "bmp:\n  port: 1790\n", 2, 3,
 	 "unknown key \"port\" in bmp (expected one of: enabled, listen, allow, max_message_size, "
 	 "max_routers, first_message_timeout, message_timeout, keepalive, keepalive_interval, "
-	 "keepalive_count, buffer_budget)", 1},
+	 "keepalive_count, buffer_budget, max_peers_per_router, publish, peer_retention)", 1},
 	{"bmp: buffer_budget below max_message_size", "bmp:\n  buffer_budget: 1048576\n", 2, 18,
 	 "bmp.buffer_budget: 1048576 is below bmp.max_message_size (16777216): a message of that "
 	 "size could never be buffered", 1},
@@ -504,6 +504,13 @@ static const struct err_case err_cases[] = {
 	{"bmp: max_routers 0", "bmp:\n  max_routers: 0\n", 2, 16,
 	 "bmp.max_routers: expected an integer 1..65535, got \"0\"", 1},
 	{"bmp: max_routers 65536", "bmp:\n  max_routers: 65536\n", 2, 16, "got \"65536\"", 1},
+	{"bmp: max_peers_per_router 0", "bmp:\n  max_peers_per_router: 0\n", 2, 25,
+	 "bmp.max_peers_per_router: expected an integer 1..65535, got \"0\"", 1},
+	{"bmp: publish some", "bmp:\n  publish: some\n", 2, 12,
+	 "bmp.publish: expected one of all, configured, got \"some\"", 1},
+	{"bmp: peer_retention 2d", "bmp:\n  peer_retention: 2d\n", 2, 19, "bmp.peer_retention", 1},
+	{"prometheus: max_series 999", "prometheus:\n  max_series: 999\n", 2, 15,
+	 "prometheus.max_series: expected an integer 1000..10000000, got \"999\"", 1},
 	{"bmp: listen clashes with prometheus", "bmp:\n  listen: \":10179\"\n", 2, 11,
 	 "bmp.listen: port 10179 is already used by prometheus.listen; give one of them another "
 	 "port", 1},
@@ -913,6 +920,7 @@ static const char full_yaml[] =
 	"  max_connections_per_address: 4\n"
 	"  request_timeout: 3s\n"
 	"  timeout: 2m\n"
+	"  max_series: 50000\n"
 	"bmp:\n"
 	"  enabled: false\n"
 	"  listen: \"[2001:db8::1]:11019\"\n"
@@ -922,6 +930,9 @@ static const char full_yaml[] =
 	"    - 198.19.255.1\n"
 	"  max_message_size: 1073741824\n"
 	"  max_routers: 65535\n"
+	"  max_peers_per_router: 100\n"
+	"  publish: configured\n"
+	"  peer_retention: 10m\n"
 	"circuits:\n"
 	"  - id: er-ams-1\n"
 	"    provider: expressroute\n"
@@ -1032,6 +1043,10 @@ static void test_full_config(void **state)
 	assert_int_equal(b->max_message_size, 1073741824u);
 	assert_int_equal(b->max_routers, 65535);
 	assert_true(b->buffer_budget == 4ull * 1073741824u); /* default: 4 x max_message_size */
+	assert_int_equal(b->max_peers_per_router, 100);
+	assert_int_equal(b->publish, CFG_BMP_PUBLISH_CONFIGURED);
+	assert_int_equal(b->peer_retention_s, 600);
+	assert_int_equal(p->max_series, 50000);
 	assert_int_equal(cfg->ncircuits, 3);
 
 	er = &cfg->circuits[0];
@@ -1181,6 +1196,10 @@ static void assert_defaults(const struct cfg_config *cfg)
 	assert_int_equal(cfg->bmp.keepalive_interval_s, 10);
 	assert_int_equal(cfg->bmp.keepalive_count, 6);
 	assert_true(cfg->bmp.buffer_budget == 64ull * 1024 * 1024);
+	assert_int_equal(cfg->bmp.max_peers_per_router, 2048);
+	assert_int_equal(cfg->bmp.publish, CFG_BMP_PUBLISH_ALL);
+	assert_int_equal(cfg->bmp.peer_retention_s, 300);
+	assert_int_equal(cfg->prometheus.max_series, 200000);
 	assert_capture_defaults(&cfg->capture);
 	assert_int_equal(cfg->ncircuits, 0);
 	assert_null(cfg->circuits);

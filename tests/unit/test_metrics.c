@@ -330,11 +330,51 @@ static void test_series_cap(void **state)
 	}
 	snprintf(val, sizeof val, "one-too-many");
 	assert_null(metrics_series_get(fam, v));
+	assert_int_equal(metrics_registry_refusals(reg).family_cap, 1);
+	assert_int_equal(metrics_registry_refusals(reg).budget, 0);
 	snprintf(val, sizeof val, "c0");
 	assert_ptr_equal(metrics_series_get(fam, v), first);
 	metrics_series_remove(fam, first);
 	snprintf(val, sizeof val, "one-too-many");
 	assert_non_null(metrics_series_get(fam, v));
+	metrics_registry_free(reg);
+}
+
+/* The series budget spans families: past it new series are refused and
+ * counted, existing ones still resolve and are never dropped; room comes
+ * back when series go; lowering it below the live count drops nothing. */
+static void test_series_budget(void **state)
+{
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *a = fam_new(reg, METRICS_GAUGE, "a", 1, one_label);
+	struct metrics_family *b = fam_new(reg, METRICS_COUNTER, "b_total", 1, one_label);
+	const char *x[] = {"x"}, *y[] = {"y"}, *z[] = {"z"};
+	struct metrics_series *ax, *ay, *bx;
+
+	(void)state;
+	metrics_registry_set_max_series(reg, 3);
+	ax = metrics_series_get(a, x);
+	ay = metrics_series_get(a, y);
+	bx = metrics_series_get(b, x);
+	assert_non_null(ax);
+	assert_non_null(ay);
+	assert_non_null(bx);
+	assert_int_equal(metrics_registry_series(reg), 3);
+	assert_null(metrics_series_get(b, y)); /* another family: the same budget */
+	assert_null(metrics_series_get(a, z));
+	assert_int_equal(metrics_registry_refusals(reg).budget, 2);
+	assert_int_equal(metrics_registry_refusals(reg).family_cap, 0);
+	assert_ptr_equal(metrics_series_get(a, x), ax); /* existing: still there */
+	assert_int_equal(metrics_registry_refusals(reg).budget, 2);
+	metrics_series_remove(a, ay);
+	assert_non_null(metrics_series_get(b, y));
+	metrics_registry_set_max_series(reg, 1); /* lowered: nothing dropped */
+	assert_int_equal(metrics_registry_series(reg), 3);
+	assert_ptr_equal(metrics_series_get(b, x), bx);
+	assert_null(metrics_series_get(a, z));
+	metrics_registry_set_max_series(reg, 0); /* no budget */
+	assert_non_null(metrics_series_get(a, z));
+	assert_int_equal(metrics_registry_refusals(reg).budget, 3);
 	metrics_registry_free(reg);
 }
 
@@ -760,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_label_escaping),
 		cmocka_unit_test(test_label_value_limits),
 		cmocka_unit_test(test_series_cap),
+		cmocka_unit_test(test_series_budget),
 		cmocka_unit_test(test_counter_values),
 		cmocka_unit_test(test_gauge_info_values),
 		cmocka_unit_test(test_histogram_values),

@@ -372,10 +372,206 @@ static void test_rd_label(void **state)
 		       "peering=\"\"} 1");
 }
 
+/* ---- many peers (issue 12, item 5) ---- */
+
+/* Reloads the fixture's circuits with extra top-level YAML (a bmp section). */
+static void use_config(struct fx *f, const char *extra)
+{
+	struct cfg_errors errs = {0};
+	struct cfg_config *next = NULL;
+	char buf[4096];
+
+	snprintf(buf, sizeof(buf), "%s%s", yaml, extra);
+	assert_int_equal(cfg_load_buffer("t.yaml", buf, strlen(buf), &next, &errs), 0);
+	model_apply_config(f->m, next);
+	cfg_free(f->cfg);
+	f->cfg = next;
+}
+
+#define UNCONF(a) "router=\"198.18.0.1\",peer=\"10.0.0." #a "\""
+
+static struct model_peer *unconf(struct fx *f, struct model_router *r, uint8_t a)
+{
+	struct model_peer_key k = key4(10, 0, 0, a);
+
+	return model_peer_get(f->m, r, &k, 65000u + a, a);
+}
+
+static struct model_peer *configured(struct fx *f, struct model_router *r)
+{
+	struct model_peer_key k = key4(198, 18, 1, 2);
+
+	return model_peer_get(f->m, r, &k, 12076, 1);
+}
+
+static void add_route(struct fx *f, struct model_peer *p, uint8_t third)
+{
+	const uint8_t attrs[] = {7};
+	rib_attr_id a = model_attrs_intern(f->m, attrs, 1);
+	struct rib_prefix x = pfx(third);
+
+	assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST, &x, a),
+			 RIB_ADDED);
+	model_attrs_unref(f->m, a);
+}
+
+/* bmp.max_peers_per_router: a new peer past it is refused (each message
+ * counted as dropped), known peers and configured neighbours still come
+ * in, other sources keep the model's own cap, a reload raises it. */
+static void test_peer_cap(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *cap = model_router_get(f->m, "pcap", "eth0");
+	struct model_peer *p1;
+
+	use_config(f, "bmp: {max_peers_per_router: 3}\n");
+	model_router_connected(f->m, r, 1);
+	p1 = unconf(f, r, 1);
+	assert_non_null(p1);
+	assert_non_null(unconf(f, r, 2));
+	assert_non_null(unconf(f, r, 3));
+	assert_null(unconf(f, r, 4));
+	assert_null(unconf(f, r, 4));
+	assert_ptr_equal(unconf(f, r, 1), p1);
+	assert_non_null(configured(f, r)); /* a configured neighbour is always let in */
+	assert_null(unconf(f, r, 5));
+	for (uint8_t i = 1; i <= 5; i++)
+		assert_non_null(unconf(f, cap, i)); /* bmp.* is not the capture's cap */
+	model_peer_up(f->m, p1, 2);
+	assert_line(f, "circuitwatch_bmp_messages_dropped_total{router=\"198.18.0.1\","
+		       "reason=\"peer_limit\"} 3");
+	assert_line(f, "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"up\"} 1");
+	assert_line(f, "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"down\"} 3");
+	assert_no(f, UNCONF(4));
+	use_config(f, "bmp: {max_peers_per_router: 5}\n");
+	assert_non_null(unconf(f, r, 4));
+	assert_line(f, "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"down\"} 4");
+}
+
+/* bmp.publish configured: only configured neighbours get per-peer series;
+ * the others stay in the model (RIB, counts) and in the router's totals;
+ * a reload switches either way. */
+static void test_publish_configured(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_peer *c, *u;
+
+	use_config(f, "bmp: {publish: configured}\n");
+	model_router_connected(f->m, r, 1);
+	c = configured(f, r);
+	u = unconf(f, r, 1);
+	model_peer_up(f->m, c, 2);
+	model_peer_up(f->m, u, 2);
+	add_route(f, u, 1);
+	add_route(f, u, 2);
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 1");
+	assert_no(f, UNCONF(1));
+	assert_line(f, "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"up\"} 2");
+	assert_int_equal(model_prefix_count(u, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 2);
+	use_config(f, "bmp: {publish: all}\n");
+	assert_line(f, "circuitwatch_bgp_prefixes{source=\"bmp\"," UNCONF(1)
+		       ",peer_as=\"65001\",rd=\"\",circuit=\"\",link=\"\",peering=\"\","
+		       "afi_safi=\"ipv4-unicast\",view=\"adj-rib-in-pre\"} 2");
+	use_config(f, "bmp: {publish: configured}\n");
+	assert_no(f, UNCONF(1));
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 1");
+}
+
+/* A router gone for bmp.peer_retention: its peers that are no configured
+ * neighbour are released with their series; configured neighbours stay
+ * with session_up 0; connected routers and other sources keep theirs. */
+static void test_gone_router_releases_peers(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *other = model_router_get(f->m, "bmp", "198.18.0.9");
+	struct model_router *cap = model_router_get(f->m, "pcap", "eth0");
+
+	use_config(f, "bmp: {peer_retention: 60s}\n");
+	model_router_connected(f->m, r, 100);
+	model_router_connected(f->m, other, 100);
+	model_peer_up(f->m, configured(f, r), 101);
+	for (uint8_t i = 1; i <= 2; i++) {
+		struct model_peer *u = unconf(f, r, i);
+
+		model_peer_up(f->m, u, 101);
+		add_route(f, u, i);
+		model_peer_up(f->m, unconf(f, other, i), 101);
+	}
+	model_peer_up(f->m, unconf(f, cap, 1), 101);
+	assert_int_equal(model_expire(f->m, 150), 0);
+	model_router_disconnected(f->m, r, 200);
+	assert_int_equal(model_expire(f->m, 200), 0);
+	assert_int_equal(model_expire(f->m, 259), 0);
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"bmp\"," UNCONF(1)
+		       ",peer_as=\"65001\",rd=\"\",circuit=\"\",link=\"\",peering=\"\"} 0");
+	assert_int_equal(model_expire(f->m, 261), 2);
+	while (model_gc(f->m) > 0)
+		;
+	assert_no(f, UNCONF(1));
+	assert_no(f, UNCONF(2));
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 0");
+	assert_line(f, "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"down\"} 1");
+	assert_non_null(strstr(scrape(f), "circuitwatch_bgp_session_up{source=\"bmp\","
+					  "router=\"198.18.0.9\",peer=\"10.0.0.1\""));
+	assert_non_null(strstr(scrape(f), "circuitwatch_bgp_session_up{source=\"pcap\","
+					  "router=\"eth0\""));
+	assert_int_equal(model_expire(f->m, 1000), 0);
+	/* back: its peers come again; with no retention they go at once */
+	model_router_connected(f->m, r, 300);
+	model_peer_up(f->m, unconf(f, r, 1), 301);
+	assert_int_equal(model_expire(f->m, 1100), 0);
+	use_config(f, "bmp: {peer_retention: 0s}\n");
+	model_router_disconnected(f->m, r, 1200);
+	assert_int_equal(model_expire(f->m, 1200), 1);
+}
+
+/* Under the series budget the configured neighbour gets its series before
+ * the many other peers a router reports, whatever their order. */
+static void test_budget_configured_first(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+
+	model_router_connected(f->m, r, 1);
+	for (uint8_t i = 1; i <= 20; i++)
+		model_peer_up(f->m, unconf(f, r, i), 2);
+	model_peer_up(f->m, configured(f, r), 2);
+	metrics_registry_set_max_series(f->reg, 40);
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 1");
+	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
+	assert_true(metrics_registry_refusals(f->reg).budget > 0);
+	assert_true(metrics_registry_series(f->reg) <= 40);
+}
+
+/* Per-peer reason counts grow on demand and still end in "other". */
+static void test_peer_reasons_cap(void **state)
+{
+	static char names[MODEL_MAX_REASONS + 2][8];
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_peer *p = configured(f, r);
+
+	for (int i = 0; i < MODEL_MAX_REASONS + 2; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%d", i);
+		model_peer_count_error(p, names[i]);
+	}
+	model_peer_count_error(p, names[0]);
+	assert_line(f, "circuitwatch_bgp_parse_errors_total{" PEER1 ",reason=\"r0\"} 2");
+	assert_line(f, "circuitwatch_bgp_parse_errors_total{" PEER1 ",reason=\"other\"} 3");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_peer_maps_to_circuit_and_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_publish_configured, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_gone_router_releases_peers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_reasons_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_budget_configured_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_down_clears_and_router_loss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mapping_needs_router_and_asn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_router_identity, setup, teardown),
