@@ -122,6 +122,25 @@ netns_pair() {
 # ---- the two-router lab of the BGP tests (namespaces made by the test;
 # in1/in2 run a command in the FRR and the GoBGP namespace) ----
 
+# vty CMD — a vtysh command to the lab's bgpd (in R1)
+vty() { in1 vtysh --vty_socket "$WORK/frr" -c "$@" 2>/dev/null; }
+# frr_count AFI NEIGHBOR — FRR's pfxRcd for the neighbour
+frr_count() {
+  vty "show bgp $1 unicast summary json" | python3 -c '
+import json,sys
+try: print(json.load(sys.stdin)["peers"][sys.argv[1]]["pfxRcd"])
+except Exception: print(-1)' "$2"
+}
+# cw_metric REGEX — the value of the first sample of circuitwatch's /metrics
+# (at $base, scraped from R1) that matches, or "none"
+cw_metric() {
+  in1 curl -s "$base/metrics" | python3 -c '
+import re,sys
+for l in sys.stdin:
+    if re.match(sys.argv[1], l): print(l.split()[-1]); break
+else: print("none")' "$1"
+}
+
 # start_frr_bgpd [ARGS] — runs FRR's bgpd on $WORK/frr/bgpd.conf in R1.
 start_frr_bgpd() {
   chmod 644 "$WORK/frr/bgpd.conf"

@@ -95,20 +95,7 @@ for i in $(seq 0 $((N6 - 1))); do
   gob global rib add "2001:db8:$((100 + i))::/48" aspath "65002,$((65300 + i % 5))" -a ipv6 >/dev/null
 done
 
-vty() { in1 vtysh --vty_socket "$WORK/frr" -c "$@" 2>/dev/null; }
-frr_count() { # frr_count AFI NEIGHBOR — FRR's pfxRcd for the neighbour
-  vty "show bgp $1 unicast summary json" | python3 -c '
-import json,sys
-try: print(json.load(sys.stdin)["peers"][sys.argv[1]]["pfxRcd"])
-except Exception: print(-1)' "$2"
-}
-cw_metric() { # cw_metric REGEX — the value of the first matching sample
-  in1 curl -s "$base/metrics" | python3 -c '
-import re,sys
-for l in sys.stdin:
-    if re.match(sys.argv[1], l): print(l.split()[-1]); break
-else: print("none")' "$1"
-}
+# vty, frr_count and cw_metric: lib.sh
 labels() { echo "source=\"pcap\",router=\"$IF1\",peer=\"$1\",peer_as=\"65002\",rd=\"\",circuit=\"dx-lab\",link=\"primary\",peering=\"private\""; }
 prefixes() { # prefixes PEER AFI_SAFI [VIEW]
   cw_metric "circuitwatch_bgp_prefixes\\{$(labels "$1"),afi_safi=\"$2\",view=\"${3:-adj-rib-in-pre}\"\\}"
