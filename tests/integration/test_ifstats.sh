@@ -137,7 +137,11 @@ COUNT=6000
 inb python3 -c '
 import socket, sys
 want = int(sys.argv[2]); n = 0
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("198.18.1.2", 9999)); s.settimeout(5)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+# room for the whole blast (SO_RCVBUFFORCE, root): a loaded machine may hold
+# this loop back for a while, and the default buffer then drops datagrams
+s.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)
+s.bind(("198.18.1.2", 9999)); s.settimeout(5)
 try:
     while n < want: s.recv(2048); n += 1
 except socket.timeout: pass
