@@ -31,6 +31,11 @@
 #      a row, at most --settle seconds;
 #   5. SIGTERM: the daemon must exit 0 within 120 s (LeakSanitizer runs at
 #      exit and turns a leak into a non-zero exit).
+# Besides: scrape latency per phase, the daemon's own time per answer (its
+# scrape histogram, when it has one), the scraping clients' CPU, and how
+# long /metrics went without a model update (the longest run of one hash of
+# the page without the exporter's own series, sampled every 2 s: the loop
+# thread's timers publish it every second; --max-stale makes it a criterion).
 # Then one table of figures, and exit 1 when a criterion fails: RSS after
 # the routers left > baseline + tolerance, any scrape over --max-latency
 # (1 s) or failed, any ASan/UBSan/LSan report (log files under
@@ -49,9 +54,10 @@ SCRAPERS=200
 BUILD=$SRC/build/sanitize
 HOLD=15
 WARMUP=20
-SETTLE=180
+SETTLE=600
 SCRAPE_INTERVAL=1
 MAX_LATENCY=1
+MAX_STALE=0
 RSS_TOL_MIB=64
 QUARANTINE_MB=32
 CACHE=/tmp/cw-soak-cache
@@ -70,6 +76,7 @@ usage: $0 [options]
   --settle S          at most this long for RSS to come back after the routers left (default $SETTLE)
   --scrape-interval S a round of scrapes starts every S seconds (default $SCRAPE_INTERVAL)
   --max-latency S     a scrape slower than this fails the run (default $MAX_LATENCY)
+  --max-stale S       fail when the model's part of /metrics stays unchanged longer (default 0: report only)
   --rss-tolerance MIB RSS after the routers left may exceed the baseline by this much (default $RSS_TOL_MIB)
   --quarantine-mb MB  ASan's quarantine of freed memory (ASAN_OPTIONS quarantine_size_mb; default $QUARANTINE_MB)
   --cache DIR         generated tables and capture are kept here (default $CACHE)
@@ -97,6 +104,7 @@ while [ $# -gt 0 ]; do
     --settle) posint "$1" "$2" 5 3600; SETTLE=$2 ;;
     --scrape-interval) posnum "$1" "$2"; SCRAPE_INTERVAL=$2 ;;
     --max-latency) posnum "$1" "$2"; MAX_LATENCY=$2 ;;
+    --max-stale) posnum "$1" "$2"; MAX_STALE=$2 ;;
     --rss-tolerance) posint "$1" "$2" 0 1000000; RSS_TOL_MIB=$2 ;;
     --quarantine-mb) posint "$1" "$2" 0 4096; QUARANTINE_MB=$2 ;;
     --cache) CACHE=$2 ;;
@@ -176,7 +184,8 @@ if [ ! -s "$PCAP" ] || [ "$GENPCAP" -nt "$PCAP" ]; then
   "$GENPCAP" --sessions 4 --ipv4 20000 --ipv6 4000 --data 2000 --flap -o "$PCAP.tmp" >/dev/null &&
     mv "$PCAP.tmp" "$PCAP" || { echo "gen_pcap failed" >&2; exit 1; }
 fi
-TABLE_MIB=$(du -m -c "$CACHE"/r*-"$ROUTES".bmp | tail -1 | cut -f1)
+TABLE_MIB=$(for ((r = 0; r < ROUTERS; r++)); do stat -c %s "$CACHE/r$r-$ROUTES.bmp"; done |
+  awk '{ s += $1 } END { printf "%.0f", s / 1048576 }')
 
 # ---- the probes' far ends: a TCP sink and the STAMP reflector ----
 TOTAL=$((WARMUP + DURATION + SETTLE + 600)) # hard bound on every helper's life
@@ -289,7 +298,7 @@ touch "$WORK/scraping"
     [ -e "$WORK/scraping" ] && alive || break
     t0=$(now)
     echo "# round $n $(cat "$WORK/phase") $t0" >> "$WORK/scrapes.txt"
-    curl -s --parallel --parallel-immediate --parallel-max "$SCRAPERS" -K "$WORK/scrape.cfg" \
+    curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$SCRAPERS" -K "$WORK/scrape.cfg" \
       >> "$WORK/scrapes.txt" 2>> "$WORK/curl.err"
     left=$(python3 -c "print(max(0.0, $t0 + $SCRAPE_INTERVAL - $(now)))")
     sleep "$left"
@@ -297,6 +306,22 @@ touch "$WORK/scraping"
   times > "$WORK/scrape.times" # CPU of the scraping curl processes (client side)
 ) &
 SCRAPE_PID=$!; PIDS+=("$SCRAPE_PID")
+
+# ---- freshness: every 2 s, a hash of /metrics without the exporter's own
+# circuitwatch_http_* and circuitwatch_scrape_* series. What is left comes from
+# the model's publish on the loop thread (lo's counters sampled every second,
+# the probes), so it changes every second while the loop keeps its timers;
+# the longest run of one hash is how stale /metrics went ----
+(
+  for ((i = 0; i < TOTAL; i++)); do
+    [ -e "$WORK/scraping" ] && alive || break
+    if page=$(curl -sf -m 10 "$BASE/metrics"); then
+      echo "$(now) $(printf '%s\n' "$page" | grep -vE '^circuitwatch_(http|scrape)_' | md5sum | cut -c1-16) $(cat "$WORK/phase")"
+    fi
+    sleep 2
+  done
+) > "$WORK/fresh.txt" &
+FRESH_PID=$!; PIDS+=("$FRESH_PID")
 
 sleep "$WARMUP"
 alive || { echo "circuitwatch died during the warm-up" >&2; tail -20 "$WORK/cw.err" >&2; exit 1; }
@@ -366,7 +391,7 @@ SCRAPE_METRICS=$(curl -s -m 5 "$BASE/metrics" | grep -E '^circuitwatch_scrape_du
 # ---- stop: scrapers, then SIGTERM ----
 rm -f "$WORK/scraping"
 for ((i = 0; i < 60; i++)); do kill -0 "$SCRAPE_PID" 2>/dev/null || break; sleep 1; done
-kill "$SCRAPE_PID" 2>/dev/null
+kill "$SCRAPE_PID" "$FRESH_PID" 2>/dev/null
 CPU_S=$(awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) / hz }' "/proc/$CW_PID/stat" 2>/dev/null)
 kill -TERM "$CW_PID" 2>/dev/null
 CW_RC=timeout
@@ -393,10 +418,11 @@ cat "$WORK"/routers/*.log 2>/dev/null > "$WORK/cycles.txt"
 python3 - "$WORK" "$BASE_KIB" "$AFTER_KIB" "$RSS_TOL_MIB" "$MAX_LATENCY" "$CW_RC" "$REFLECT_RC" \
   "${SETTLED:-}" "$((T_LEFT - T_ROUTERS))" "$(printf '%s\n' "$SAN_FILES" | grep -c .)" \
   "$(printf '%s\n' "$SAN_LINES" | grep -c .)" "${CPU_S:-0}" "$LOAD0" "$LOAD1" "$HELD_AFTER" \
-  "$TABLE_MIB" "$SCRAPE_METRICS" <<'PY'
+  "$TABLE_MIB" "$SCRAPE_METRICS" "$MAX_STALE" <<'PY'
 import glob, os, sys
 (work, base, after, tol, maxlat, cw_rc, rf_rc, settled, routed, san_files, san_lines, cpu,
- load0, load1, held_after, table_mib, scrape_metrics) = sys.argv[1:]
+ load0, load1, held_after, table_mib, scrape_metrics, max_stale) = sys.argv[1:]
+max_stale = float(max_stale)
 base, after, tol, maxlat = int(base), int(after), int(tol), float(maxlat)
 rss = [l.split() for l in open(os.path.join(work, "rss.txt")) if len(l.split()) == 3]
 peak = max(int(r[1]) for r in rss) if rss else 0
@@ -421,6 +447,15 @@ try:  # informational, from circuitwatch_scrape_duration_seconds when the daemon
     service = f"{ssum / scount * 1000:.1f} ms mean over {scount:.0f} answers ({ssum:.0f} s in all)"
 except (KeyError, ValueError, ZeroDivisionError):
     pass
+stale, cur, first = {}, None, None  # phase -> longest seconds one /metrics hash lasted
+for l in open(os.path.join(work, "fresh.txt")) if os.path.exists(os.path.join(work, "fresh.txt")) else []:
+    f = l.split()
+    if len(f) != 3:
+        continue
+    t, h, p = float(f[0]), f[1], f[2]
+    if h != cur:
+        cur, first, fph = h, t, p
+    stale[fph] = max(stale.get(fph, 0.0), t - first)
 client = "n/a"
 try:
     tl = open(os.path.join(work, "scrape.times")).read().split()
@@ -455,6 +490,10 @@ for p in ("warmup", "routers", "settle"):
     if v:
         rows.append((f"  {p}: p50 / p99 / max, over {maxlat:g} s", f"{pct(v,50)*1000:.0f} / {pct(v,99)*1000:.0f} / {max(v)*1000:.0f} ms, {sum(1 for t in v if t > maxlat)} of {len(v)}", ""))
 rows.append(("scraping clients' CPU time (curl)", client, ""))
+for p in ("warmup", "routers", "settle"):
+    if p in stale:
+        ok = "" if max_stale <= 0 else ("ok" if stale[p] <= max_stale else "FAIL")
+        rows.append((f"/metrics unchanged apart from the exporter's series, longest ({p})", f"{stale[p]:.0f} s (sampled every 2 s)", ok))
 rows += [
     (f"scrapes over {maxlat:g} s", f"{over}", "ok" if over == 0 else "FAIL"),
     ("daemon: time per /metrics answer (its scrape histogram: sum / count)", service, ""),
