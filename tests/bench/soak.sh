@@ -311,12 +311,16 @@ SCRAPE_PID=$!; PIDS+=("$SCRAPE_PID")
 # circuitwatch_http_* and circuitwatch_scrape_* series. What is left comes from
 # the model's publish on the loop thread (lo's counters sampled every second,
 # the probes), so it changes every second while the loop keeps its timers;
-# the longest run of one hash is how stale /metrics went ----
+# the longest run of one hash is how stale /metrics went. A second hash of
+# the circuitwatch_bgp_* and circuitwatch_bmp_* series alone follows the
+# model's own publish (every 10th 100 ms housekeeping tick); it is read only
+# while the routers flap, when those series change all the time ----
 (
   for ((i = 0; i < TOTAL; i++)); do
     [ -e "$WORK/scraping" ] && alive || break
     if page=$(curl -sf -m 10 "$BASE/metrics"); then
-      echo "$(now) $(printf '%s\n' "$page" | grep -vE '^circuitwatch_(http|scrape)_' | md5sum | cut -c1-16) $(cat "$WORK/phase")"
+      echo "$(now) $(printf '%s\n' "$page" | grep -vE '^circuitwatch_(http|scrape)_' | md5sum | cut -c1-16)" \
+        "$(printf '%s\n' "$page" | grep -E '^circuitwatch_(bgp|bmp)_' | md5sum | cut -c1-16) $(cat "$WORK/phase")"
     fi
     sleep 2
   done
@@ -447,15 +451,18 @@ try:  # informational, from circuitwatch_scrape_duration_seconds when the daemon
     service = f"{ssum / scount * 1000:.1f} ms mean over {scount:.0f} answers ({ssum:.0f} s in all)"
 except (KeyError, ValueError, ZeroDivisionError):
     pass
-stale, cur, first = {}, None, None  # phase -> longest seconds one /metrics hash lasted
-for l in open(os.path.join(work, "fresh.txt")) if os.path.exists(os.path.join(work, "fresh.txt")) else []:
-    f = l.split()
-    if len(f) != 3:
-        continue
-    t, h, p = float(f[0]), f[1], f[2]
-    if h != cur:
-        cur, first, fph = h, t, p
-    stale[fph] = max(stale.get(fph, 0.0), t - first)
+def staleness(col, only=None):  # phase -> longest seconds one hash (column col) lasted
+    stale, cur, first, fph = {}, None, None, None
+    for l in open(os.path.join(work, "fresh.txt")) if os.path.exists(os.path.join(work, "fresh.txt")) else []:
+        f = l.split()
+        if len(f) != 4 or (only and f[3] != only):
+            continue
+        t, h, p = float(f[0]), f[col], f[3]
+        if h != cur:
+            cur, first, fph = h, t, p
+        stale[fph] = max(stale.get(fph, 0.0), t - first)
+    return stale
+stale, stale_bgp = staleness(1), staleness(2, "routers")
 client = "n/a"
 try:
     tl = open(os.path.join(work, "scrape.times")).read().split()
@@ -494,6 +501,8 @@ for p in ("warmup", "routers", "settle"):
     if p in stale:
         ok = "" if max_stale <= 0 else ("ok" if stale[p] <= max_stale else "FAIL")
         rows.append((f"/metrics unchanged apart from the exporter's series, longest ({p})", f"{stale[p]:.0f} s (sampled every 2 s)", ok))
+if "routers" in stale_bgp:
+    rows.append(("  its bgp_/bmp_ series unchanged while routers flapped, longest", f"{stale_bgp['routers']:.0f} s", ""))
 rows += [
     (f"scrapes over {maxlat:g} s", f"{over}", "ok" if over == 0 else "FAIL"),
     ("daemon: time per /metrics answer (its scrape histogram: sum / count)", service, ""),
