@@ -3,11 +3,14 @@
  * connecting: large blocking writes straight from the mapped file.
  *
  * usage: bmp_replay [--bind ADDR] [--hold SECONDS] [--next-when PATH]
- *                   [--wait SECONDS] HOST PORT FILE [FILE...]
+ *                   [--wait SECONDS] [--gap SECONDS] HOST PORT FILE [FILE...]
  *
  * Each file is sent in turn. With --next-when, every file after the first
  * waits until PATH exists (at most --wait seconds, default 600), so that a
- * script can, say, send a Peer Down once a table is in. After the last
+ * script can, say, send a Peer Down once a table is in. With --gap, every
+ * file after the first is sent that many seconds after the one before it
+ * was written (a table, a pause, a Peer Down, a pause, the table again:
+ * a flap on one open session, as tests/bench/soak.sh drives). After the last
  * file the connection stays open --hold seconds (default 0) and is closed:
  * a closed BMP session takes the router's peers down, so hold it open
  * while measuring. For every file one line on stdout:
@@ -35,7 +38,7 @@
 
 struct replay_opts {
 	const char *bind_addr, *next_when, *host, *port;
-	double hold, wait;
+	double hold, wait, gap;
 	char **files;
 	int nfiles;
 };
@@ -175,12 +178,18 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 			o->bind_addr = v;
 		} else if (strcmp(a, "--next-when") == 0) {
 			o->next_when = v;
-		} else if (strcmp(a, "--hold") == 0 || strcmp(a, "--wait") == 0) {
+		} else if (strcmp(a, "--hold") == 0 || strcmp(a, "--wait") == 0 ||
+			   strcmp(a, "--gap") == 0) {
 			double d = strtod(v, &end);
 
 			if (*end != '\0' || end == v || d < 0 || d > 86400)
 				return -1;
-			*(strcmp(a, "--hold") == 0 ? &o->hold : &o->wait) = d;
+			if (strcmp(a, "--hold") == 0)
+				o->hold = d;
+			else if (strcmp(a, "--gap") == 0)
+				o->gap = d;
+			else
+				o->wait = d;
 		} else {
 			return -1;
 		}
@@ -201,7 +210,8 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: bmp_replay [--bind ADDR] [--hold SECONDS] "
-				"[--next-when PATH] [--wait SECONDS] HOST PORT FILE [FILE...]\n");
+				"[--next-when PATH] [--wait SECONDS] [--gap SECONDS] "
+				"HOST PORT FILE [FILE...]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -209,8 +219,13 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	for (int i = 0; i < o.nfiles; i++) {
-		if ((i > 0 && o.next_when != NULL && wait_for(o.next_when, o.wait) != 0) ||
-		    send_file(fd, o.files[i]) != 0) {
+		if (i > 0 && o.next_when != NULL && wait_for(o.next_when, o.wait) != 0) {
+			close(fd);
+			return 1;
+		}
+		if (i > 0 && o.gap > 0)
+			nap(o.gap);
+		if (send_file(fd, o.files[i]) != 0) {
 			close(fd);
 			return 1;
 		}
