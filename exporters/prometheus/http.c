@@ -61,6 +61,7 @@ static const char *const handler_names[H_COUNT] = {"/metrics", "/-/healthy", "/-
 
 /* The cached /metrics variants: format x encoding. */
 #define HTTP_VARIANTS 4
+#define HTTP_CACHE_MAX_AGE 1.0 /* seconds a rendered body may be reused */
 #define VARIANT(fmt, gz) ((unsigned)(fmt) * 2u + ((gz) ? 1u : 0u))
 enum cache_result { CR_HIT, CR_MISS, CR_COUNT };
 static const char *const cache_result_names[CR_COUNT] = {"hit", "miss"};
@@ -301,7 +302,8 @@ static enum MHD_Result serve_metrics(struct http *h, struct MHD_Connection *conn
 	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
 	enum expo_format fmt = expo_negotiate(accept);
 	enum sc_result res;
-	struct sc_body *b = sc_get(h->bodies, VARIANT(fmt, ae != NULL && accepts_gzip(ae)), &res);
+	struct sc_body *b = sc_get(h->bodies, VARIANT(fmt, ae != NULL && accepts_gzip(ae)),
+				  mono_now(), &res);
 	struct MHD_Response *resp;
 
 	if (b == NULL)
@@ -1170,7 +1172,7 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	{
 		const struct sc_source src = {body_generation, render_body, h};
 
-		if ((h->bodies = sc_new(HTTP_VARIANTS, &src)) == NULL)
+		if ((h->bodies = sc_new(HTTP_VARIANTS, HTTP_CACHE_MAX_AGE, &src)) == NULL)
 			goto fail;
 	}
 	if (start_guards(h) != 0) {

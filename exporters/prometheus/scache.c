@@ -15,11 +15,12 @@ struct sc_variant {
 struct scache {
 	pthread_mutex_t lock;
 	struct sc_source src;
+	double max_age;
 	unsigned n;
 	struct sc_variant v[SC_MAX_VARIANTS];
 };
 
-struct scache *sc_new(unsigned nvariants, const struct sc_source *src)
+struct scache *sc_new(unsigned nvariants, double max_age, const struct sc_source *src)
 {
 	struct scache *c;
 
@@ -34,6 +35,7 @@ struct scache *sc_new(unsigned nvariants, const struct sc_source *src)
 		return NULL;
 	}
 	c->src = *src;
+	c->max_age = max_age;
 	for (; c->n < nvariants; c->n++) {
 		if (pthread_mutex_init(&c->v[c->n].render, NULL) != 0) {
 			sc_free(c);
@@ -68,18 +70,20 @@ void sc_body_unref(struct sc_body *b)
 	free(b);
 }
 
-/* The cached body of v when its generation is gen, referenced; NULL when
- * none. Caller holds c->lock. */
-static struct sc_body *current_locked(struct sc_variant *v, uint64_t gen)
+/* The cached body of v when its generation is gen and it is fresh at now,
+ * referenced; NULL when none. Caller holds c->lock. */
+static struct sc_body *current_locked(const struct scache *c, struct sc_variant *v, uint64_t gen,
+				      double now)
 {
-	if (v->body == NULL || v->body->gen != gen)
+	if (v->body == NULL || v->body->gen != gen || !(now - v->body->at <= c->max_age) ||
+	    now < v->body->at)
 		return NULL;
 	sc_body_ref(v->body);
 	return v->body;
 }
 
 /* Renders v (caller holds v->render); the result replaces the cached body. */
-static struct sc_body *render(struct scache *c, unsigned i, uint64_t gen)
+static struct sc_body *render(struct scache *c, unsigned i, uint64_t gen, double now)
 {
 	struct sc_variant *v = &c->v[i];
 	struct sc_body *b = calloc(1, sizeof(*b)), *old = NULL;
@@ -93,6 +97,7 @@ static struct sc_body *render(struct scache *c, unsigned i, uint64_t gen)
 	v->last_ok = b != NULL;
 	if (b != NULL) {
 		b->gen = gen;
+		b->at = now;
 		atomic_init(&b->refs, 2); /* the cache's and the caller's */
 		old = v->body;
 		v->body = b;
@@ -102,7 +107,7 @@ static struct sc_body *render(struct scache *c, unsigned i, uint64_t gen)
 	return b;
 }
 
-struct sc_body *sc_get(struct scache *c, unsigned variant, enum sc_result *res)
+struct sc_body *sc_get(struct scache *c, unsigned variant, double now, enum sc_result *res)
 {
 	struct sc_variant *v;
 	struct sc_body *b;
@@ -114,7 +119,7 @@ struct sc_body *sc_get(struct scache *c, unsigned variant, enum sc_result *res)
 	v = &c->v[variant];
 	gen = c->src.generation(c->src.arg);
 	pthread_mutex_lock(&c->lock);
-	b = current_locked(v, gen);
+	b = current_locked(c, v, gen, now);
 	seen = v->renders;
 	if (b == NULL)
 		v->waiting++;
@@ -134,12 +139,12 @@ struct sc_body *sc_get(struct scache *c, unsigned variant, enum sc_result *res)
 		*res = SC_SHARED;
 	} else {
 		gen = c->src.generation(c->src.arg);
-		if ((b = current_locked(v, gen)) != NULL)
+		if ((b = current_locked(c, v, gen, now)) != NULL)
 			*res = SC_SHARED;
 	}
 	pthread_mutex_unlock(&c->lock);
 	if (b == NULL) {
-		b = render(c, variant, gen);
+		b = render(c, variant, gen, now);
 		*res = b != NULL ? SC_MISS : SC_FAILED;
 	}
 	pthread_mutex_unlock(&v->render);

@@ -1,9 +1,11 @@
 /* scache.h — the cache of rendered /metrics bodies, one per variant
  * (format x encoding), with single flight.
  *
- * Freshness: a body is reused while the source's generation (for the
- * exporter: metrics_registry_generation, which excludes the exporter's own
- * quiet per-scrape series) is the one it was rendered at. Single flight: a
+ * Freshness: a body is reused for at most max_age seconds after its render
+ * began, and only while the source's generation (for the exporter:
+ * metrics_registry_generation, which excludes the exporter's own quiet
+ * per-scrape series) is the one it was rendered at; so the quiet series
+ * in a reused body are at most max_age old. Single flight: a
  * request that finds its variant stale waits while another renders it and
  * shares the result of any render that finished after it arrived, even
  * when the generation moved meanwhile (the body is at most one render
@@ -29,6 +31,7 @@
 struct sc_body {
 	atomic_size_t refs;
 	uint64_t gen;             /* the source's generation before the render */
+	double at;                /* when the render began (the caller's clock) */
 	size_t len;
 	char *data;               /* malloc'd by the render, freed with the body */
 	void *ext;                /* the caller's: e.g. which format and encoding */
@@ -47,13 +50,14 @@ enum sc_result { SC_HIT, SC_SHARED, SC_MISS, SC_FAILED };
 struct scache;
 
 /* nvariants at most SC_MAX_VARIANTS; NULL on failure. */
-struct scache *sc_new(unsigned nvariants, const struct sc_source *src);
+struct scache *sc_new(unsigned nvariants, double max_age, const struct sc_source *src);
 /* Drops the cached bodies (those still referenced live on). Takes NULL. */
 void sc_free(struct scache *c);
 
 /* Returns a referenced body for variant (NULL when variant is out of range
- * or the render failed); *res tells how it was obtained. */
-struct sc_body *sc_get(struct scache *c, unsigned variant, enum sc_result *res);
+ * or the render failed); *res tells how it was obtained. now is a
+ * monotonic clock in seconds. */
+struct sc_body *sc_get(struct scache *c, unsigned variant, double now, enum sc_result *res);
 
 void sc_body_ref(struct sc_body *b);
 void sc_body_unref(struct sc_body *b); /* takes NULL */

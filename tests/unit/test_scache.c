@@ -57,7 +57,7 @@ static struct scache *make(struct fake *f)
 {
 	const struct sc_source src = {fake_gen, fake_render, f};
 
-	f->c = sc_new(4, &src);
+	f->c = sc_new(4, 1.0, &src);
 	assert_non_null(f->c);
 	return f->c;
 }
@@ -70,23 +70,23 @@ static void test_reuse_while_generation_holds(void **state)
 	struct sc_body *a, *b, *d;
 
 	(void)state;
-	a = sc_get(c, 0, &r);
+	a = sc_get(c, 0, 10.0, &r);
 	assert_non_null(a);
 	assert_int_equal(r, SC_MISS);
-	b = sc_get(c, 0, &r);
+	b = sc_get(c, 0, 10.0, &r);
 	assert_int_equal(r, SC_HIT);
 	assert_ptr_equal(a, b);
 	assert_int_equal(atomic_load(&f.renders), 1);
 	assert_string_equal(b->data, "v0 r1");
 	/* another variant is its own */
-	d = sc_get(c, 1, &r);
+	d = sc_get(c, 1, 10.0, &r);
 	assert_int_equal(r, SC_MISS);
 	assert_non_null(d->ext);
 	sc_body_unref(d);
 	/* the registry changed: render again; the old body lives on while
 	 * referenced */
 	atomic_store(&f.gen, 7);
-	d = sc_get(c, 0, &r);
+	d = sc_get(c, 0, 10.0, &r);
 	assert_int_equal(r, SC_MISS);
 	assert_ptr_not_equal(d, a);
 	assert_string_equal(d->data, "v0 r3");
@@ -94,8 +94,31 @@ static void test_reuse_while_generation_holds(void **state)
 	sc_body_unref(a);
 	sc_body_unref(b);
 	sc_body_unref(d);
-	assert_null(sc_get(c, 4, &r));
+	assert_null(sc_get(c, 4, 10.0, &r));
 	assert_int_equal(r, SC_FAILED);
+	sc_free(c);
+}
+
+/* Nothing changed, but a body is reused for max_age (1 s here) only. */
+static void test_max_age(void **state)
+{
+	struct fake f = {0};
+	struct scache *c = make(&f);
+	enum sc_result r;
+	struct sc_body *b;
+
+	(void)state;
+	sc_body_unref(sc_get(c, 0, 100.0, &r));
+	assert_int_equal(r, SC_MISS);
+	sc_body_unref(sc_get(c, 0, 101.0, &r));
+	assert_int_equal(r, SC_HIT);
+	b = sc_get(c, 0, 101.01, &r);
+	assert_int_equal(r, SC_MISS);
+	assert_true(b->at == 101.01);
+	sc_body_unref(b);
+	sc_body_unref(sc_get(c, 0, 50.0, &r)); /* a clock going back is not fresh */
+	assert_int_equal(r, SC_MISS);
+	assert_int_equal(atomic_load(&f.renders), 3);
 	sc_free(c);
 }
 
@@ -106,10 +129,10 @@ static void test_render_failure(void **state)
 	enum sc_result r;
 
 	(void)state;
-	assert_null(sc_get(c, 2, &r));
+	assert_null(sc_get(c, 2, 10.0, &r));
 	assert_int_equal(r, SC_FAILED);
 	f.fail = false;
-	struct sc_body *b = sc_get(c, 2, &r);
+	struct sc_body *b = sc_get(c, 2, 10.0, &r);
 	assert_int_equal(r, SC_MISS);
 	sc_body_unref(b);
 	sc_free(c);
@@ -124,7 +147,7 @@ static void test_moving_generation_renders_each(void **state)
 
 	(void)state;
 	for (int i = 0; i < 3; i++) {
-		struct sc_body *b = sc_get(c, 0, &r);
+		struct sc_body *b = sc_get(c, 0, 10.0, &r);
 
 		assert_int_equal(r, SC_MISS);
 		sc_body_unref(b);
@@ -139,7 +162,7 @@ static void *getter(void *arg)
 {
 	struct fake *f = arg;
 	enum sc_result r;
-	struct sc_body *b = sc_get(f->c, 3, &r);
+	struct sc_body *b = sc_get(f->c, 3, 10.0, &r);
 
 	assert_non_null(b);
 	sc_body_unref(b);
@@ -174,6 +197,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reuse_while_generation_holds),
+		cmocka_unit_test(test_max_age),
 		cmocka_unit_test(test_render_failure),
 		cmocka_unit_test(test_moving_generation_renders_each),
 		cmocka_unit_test(test_single_flight),
