@@ -1,8 +1,12 @@
 /* http.c — the libmicrohttpd adapter of the Prometheus exporter.
  *
- * libmicrohttpd runs one internal polling thread; each /metrics request
- * takes a registry snapshot (the registry lock is held only for the copy),
- * renders it outside any lock, and gzips it when the client accepts it.
+ * libmicrohttpd runs a pool of HTTP_THREADS polling threads. A /metrics
+ * answer is a rendered body shared by reference from the cache (scache.h):
+ * per format and encoding, reused for at most HTTP_CACHE_MAX_AGE and only
+ * while the registry's generation holds, which the exporter's own
+ * per-scrape series (marked quiet) do not move; a stale body is rendered
+ * once (snapshot, render outside any lock, gzip) while the other requests
+ * for it wait and share the result.
  *
  * Against slow or many clients (slowloris): the accept policy admits at most
  * max_connections_per_address per IPv4 address or IPv6 /64 and, when all
@@ -14,7 +18,7 @@
  * byte now and then never idles.
  *
  * Basic auth: crypt(3) takes ~100 ms by design, so it runs on worker
- * threads while the connection is suspended, never on the HTTP thread;
+ * threads while the connection is suspended, never on the HTTP threads;
  * an unknown user is hashed like a known one (no user enumeration by
  * timing) and verified credentials are cached under an HMAC key
  * (httpauth.h). */
@@ -54,6 +58,7 @@
 #define HTTP_AUTH_CACHE_MAX 64     /* verified credentials remembered */
 #define HTTP_AUTH_CACHE_TTL 300.0  /* seconds a verification is remembered */
 #define HTTP_LISTEN_BACKLOG 256
+#define HTTP_THREADS 2             /* libmicrohttpd workers: a render blocks only its own */
 
 enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_OTHER, H_COUNT };
 static const char *const handler_names[H_COUNT] = {"/metrics", "/-/healthy", "/-/ready", "/",
@@ -66,8 +71,9 @@ static const char *const handler_names[H_COUNT] = {"/metrics", "/-/healthy", "/-
 enum cache_result { CR_HIT, CR_MISS, CR_COUNT };
 static const char *const cache_result_names[CR_COUNT] = {"hit", "miss"};
 
-/* One open connection (libmicrohttpd's socket context), on the HTTP
- * thread's list; the deadline thread reads it under http.lock. */
+/* One open connection (libmicrohttpd's socket context), on the list of
+ * connections of all HTTP threads under http.lock, where the deadline
+ * thread reads it. */
 struct hconn {
 	struct hconn *prev, *next;
 	uint8_t addr[16];               /* IPv4 address or IPv6 /64: the per-address key */
@@ -686,7 +692,7 @@ static void log_refused(struct http *h, enum refusal r)
 		       "reason", refusal_names[r], (const char *)0);
 }
 
-/* libmicrohttpd's accept policy, on the HTTP thread before each new
+/* libmicrohttpd's accept policy, on an HTTP thread before each new
  * connection: the per-address limit, then the total. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 {
@@ -1056,8 +1062,8 @@ static int start_mhd(struct http *h, int fd)
 		h->conf.max_connections + HTTP_CLOSE_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
 		h->conf.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_ARRAY, h->tls_cert != NULL ? tls : tls + 2,
-		MHD_OPTION_END);
+		on_completed, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+		MHD_OPTION_ARRAY, h->tls_cert != NULL ? tls : tls + 2, MHD_OPTION_END);
 	return h->mhd != NULL ? 0 : -1;
 }
 
