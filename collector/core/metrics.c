@@ -38,6 +38,7 @@ struct metrics_series {
 	UT_hash_handle hh;               /* keyed by labels */
 	struct metrics_family *fam;
 	struct metrics_series *next_dead; /* deferred-free list link */
+	bool quiet;                      /* its updates leave reg->gen alone */
 	uint64_t buckets[];              /* histogram: per-bucket counts, not
 	                                  * cumulative; +Inf is count - sum */
 };
@@ -69,6 +70,7 @@ struct metrics_registry {
 	size_t outstanding;              /* snapshots taken and not freed */
 	struct metrics_series *dead_series;
 	struct metrics_family *dead_fams;
+	uint64_t gen;                    /* bumped on every change but quiet ones */
 };
 
 /* ---- names and label sets ---- */
@@ -456,6 +458,7 @@ static int metrics_family_link_locked(struct metrics_registry *reg, struct metri
 	memmove(&reg->fams[pos + 1], &reg->fams[pos], (reg->nfams - pos) * sizeof *reg->fams);
 	reg->fams[pos] = fam;
 	reg->nfams++;
+	reg->gen++;
 	return 0;
 }
 
@@ -491,6 +494,7 @@ static bool metrics_family_unlink_locked(struct metrics_registry *reg,
 			continue;
 		memmove(&reg->fams[i], &reg->fams[i + 1], (reg->nfams - i - 1) * sizeof *reg->fams);
 		reg->nfams--;
+		reg->gen++;
 		return true;
 	}
 	return false;
@@ -573,6 +577,7 @@ static struct metrics_series *metrics_series_insert(struct metrics_family *fam,
 		goto out; /* uthash ran out of memory; s is not in the table */
 	reg->nseries++;
 	reg->nbucket_slots += fam->type == METRICS_HISTOGRAM ? fam->nbuckets : 0;
+	reg->gen++;
 	found = s;
 	s = NULL;
 out:
@@ -621,6 +626,7 @@ void metrics_series_remove(struct metrics_family *fam, struct metrics_series *s)
 	pthread_mutex_lock(&reg->lock);
 	HASH_DEL(fam->series, s);
 	reg->nseries--;
+	reg->gen++;
 	reg->nbucket_slots -= fam->type == METRICS_HISTOGRAM ? fam->nbuckets : 0;
 	now = reg->outstanding == 0;
 	if (!now) {
@@ -661,13 +667,25 @@ struct metrics_refusals metrics_registry_refusals(struct metrics_registry *reg)
 
 /* ---- values ---- */
 
+/* Stores v, bumping the generation when the value really changed (a
+ * publisher re-setting the same gauge every round changes nothing).
+ * Caller holds the lock. */
+static void metrics_store_locked(struct metrics_series *s, double v)
+{
+	if (memcmp(&s->value, &v, sizeof v) == 0)
+		return;
+	s->value = v;
+	if (!s->quiet)
+		s->fam->reg->gen++;
+}
+
 void metrics_counter_add(struct metrics_series *s, double v)
 {
 	/* !(v >= 0) also rejects NaN: a counter only goes up. */
 	if (!s || s->fam->type != METRICS_COUNTER || !(v >= 0))
 		return;
 	pthread_mutex_lock(&s->fam->reg->lock);
-	s->value += v;
+	metrics_store_locked(s, s->value + v);
 	pthread_mutex_unlock(&s->fam->reg->lock);
 }
 
@@ -677,7 +695,7 @@ void metrics_counter_set(struct metrics_series *s, double v)
 	if (!s || s->fam->type != METRICS_COUNTER || !(v >= 0))
 		return;
 	pthread_mutex_lock(&s->fam->reg->lock);
-	s->value = v;
+	metrics_store_locked(s, v);
 	pthread_mutex_unlock(&s->fam->reg->lock);
 }
 
@@ -686,7 +704,7 @@ void metrics_gauge_set(struct metrics_series *s, double v)
 	if (!s || s->fam->type != METRICS_GAUGE)
 		return;
 	pthread_mutex_lock(&s->fam->reg->lock);
-	s->value = v;
+	metrics_store_locked(s, v);
 	pthread_mutex_unlock(&s->fam->reg->lock);
 }
 
@@ -695,8 +713,27 @@ void metrics_gauge_add(struct metrics_series *s, double v)
 	if (!s || s->fam->type != METRICS_GAUGE)
 		return;
 	pthread_mutex_lock(&s->fam->reg->lock);
-	s->value += v;
+	metrics_store_locked(s, s->value + v);
 	pthread_mutex_unlock(&s->fam->reg->lock);
+}
+
+void metrics_series_set_quiet(struct metrics_series *s, bool quiet)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->fam->reg->lock);
+	s->quiet = quiet;
+	pthread_mutex_unlock(&s->fam->reg->lock);
+}
+
+uint64_t metrics_registry_generation(struct metrics_registry *reg)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&reg->lock);
+	g = reg->gen;
+	pthread_mutex_unlock(&reg->lock);
+	return g;
 }
 
 /* Index of the first bound >= v, or n for the +Inf bucket. */
@@ -729,6 +766,8 @@ void metrics_histogram_observe(struct metrics_series *s, double v)
 		s->buckets[i]++;
 	s->sum += v;
 	s->count++;
+	if (!s->quiet)
+		fam->reg->gen++;
 	pthread_mutex_unlock(&fam->reg->lock);
 }
 

@@ -16,6 +16,7 @@
 #ifndef CW_METRICS_H
 #define CW_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,16 @@ void metrics_counter_set(struct metrics_series *s, double v);
 void metrics_gauge_set(struct metrics_series *s, double v);
 void metrics_gauge_add(struct metrics_series *s, double v);
 void metrics_histogram_observe(struct metrics_series *s, double v); /* NaN ignored */
+/* ---- the generation: has anything changed since? ----
+ *
+ * The registry counts changes: a new or removed family or series, a value
+ * that really changed (setting a gauge to the value it has is no change),
+ * a histogram observation. Updates of a quiet series are not counted: an
+ * exporter marks its own per-scrape bookkeeping quiet so that a cached
+ * exposition stays valid across scrapes. Series are not quiet by default. */
+uint64_t metrics_registry_generation(struct metrics_registry *reg);
+void metrics_series_set_quiet(struct metrics_series *s, bool quiet); /* takes NULL */
+
 /* Reads the current value of a counter or gauge (tests, internal use). */
 double metrics_series_value(const struct metrics_series *s);
 

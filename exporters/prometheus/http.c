@@ -1,8 +1,12 @@
 /* http.c — the libmicrohttpd adapter of the Prometheus exporter.
  *
- * libmicrohttpd runs one internal polling thread; each /metrics request
- * takes a registry snapshot (the registry lock is held only for the copy),
- * renders it outside any lock, and gzips it when the client accepts it.
+ * libmicrohttpd runs a pool of HTTP_THREADS polling threads. A /metrics
+ * answer is a rendered body shared by reference from the cache (scache.h):
+ * per format and encoding, reused for at most HTTP_CACHE_MAX_AGE and only
+ * while the registry's generation holds, which the exporter's own
+ * per-scrape series (marked quiet) do not move; a stale body is rendered
+ * once (snapshot, render outside any lock, gzip) while the other requests
+ * for it wait and share the result.
  *
  * Against slow or many clients (slowloris): the accept policy admits at most
  * max_connections_per_address per IPv4 address or IPv6 /64 and, when all
@@ -14,7 +18,7 @@
  * byte now and then never idles.
  *
  * Basic auth: crypt(3) takes ~100 ms by design, so it runs on worker
- * threads while the connection is suspended, never on the HTTP thread;
+ * threads while the connection is suspended, never on the HTTP threads;
  * an unknown user is hashed like a known one (no user enumeration by
  * timing) and verified credentials are cached under an HMAC key
  * (httpauth.h). */
@@ -42,6 +46,7 @@
 #include "httpauth.h"
 #include "log.h"
 #include "metrics.h"
+#include "scache.h"
 
 #define HTTP_MEMORY_LIMIT (64 * 1024)   /* per connection: request line + headers */
 #define HTTP_TLS_FILE_MAX (1024 * 1024) /* PEM files larger than this are refused */
@@ -53,13 +58,22 @@
 #define HTTP_AUTH_CACHE_MAX 64     /* verified credentials remembered */
 #define HTTP_AUTH_CACHE_TTL 300.0  /* seconds a verification is remembered */
 #define HTTP_LISTEN_BACKLOG 256
+#define HTTP_THREADS 2             /* libmicrohttpd workers: a render blocks only its own */
 
 enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_OTHER, H_COUNT };
 static const char *const handler_names[H_COUNT] = {"/metrics", "/-/healthy", "/-/ready", "/",
 						   "other"};
 
-/* One open connection (libmicrohttpd's socket context), on the HTTP
- * thread's list; the deadline thread reads it under http.lock. */
+/* The cached /metrics variants: format x encoding. */
+#define HTTP_VARIANTS 4
+#define HTTP_CACHE_MAX_AGE 1.0 /* seconds a rendered body may be reused */
+#define VARIANT(fmt, gz) ((unsigned)(fmt) * 2u + ((gz) ? 1u : 0u))
+enum cache_result { CR_HIT, CR_MISS, CR_COUNT };
+static const char *const cache_result_names[CR_COUNT] = {"hit", "miss"};
+
+/* One open connection (libmicrohttpd's socket context), on the list of
+ * connections of all HTTP threads under http.lock, where the deadline
+ * thread reads it. */
 struct hconn {
 	struct hconn *prev, *next;
 	uint8_t addr[16];               /* IPv4 address or IPv6 /64: the per-address key */
@@ -107,6 +121,8 @@ struct http {
 	char *listen_text;
 	struct metrics_family *requests, *scrape;
 	struct metrics_series *scrape_s;
+	struct metrics_series *cache_s[CR_COUNT];
+	struct scache *bodies;          /* rendered /metrics bodies */
 	struct metrics_series *refused[RF_COUNT], *timeouts, *evicted, *auth[AR_COUNT];
 	struct log_ratelimit rl_mhd, rl_auth, rl_refused, rl_timeout;
 
@@ -234,27 +250,35 @@ static int gzip_buf(const char *in, size_t len, char **out, size_t *outlen)
 	return 0;
 }
 
-static enum MHD_Result serve_metrics(struct http *h, struct MHD_Connection *conn)
+static uint64_t body_generation(void *arg)
 {
-	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
-	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
-	enum expo_format fmt = expo_negotiate(accept);
+	const struct http *h = arg;
+
+	return metrics_registry_generation(h->ctx->reg);
+}
+
+/* Snapshot, render and (for the gzip variants) compress one body. *ext
+ * becomes non-NULL when the body is gzip (compression falls back to
+ * identity when it fails). */
+static int render_body(void *arg, unsigned variant, char **data, size_t *len, void **ext)
+{
+	struct http *h = arg;
+	enum expo_format fmt = variant / 2 ? EXPO_OPENMETRICS : EXPO_TEXT;
 	double t0 = mono_now();
 	struct expo_buf buf = {0};
 	struct metrics_snapshot *snap = metrics_snapshot_take(h->ctx->reg);
-	struct MHD_Response *resp;
-	bool gz = false;
 	int rc;
 
 	if (snap == NULL)
-		return queue(h, conn, H_METRICS, 500, text_response("out of memory\n", "text/plain"));
+		return -1;
 	rc = expo_render(snap, fmt, &buf);
 	metrics_snapshot_free(h->ctx->reg, snap);
 	if (rc != 0) {
 		expo_buf_clean(&buf);
-		return queue(h, conn, H_METRICS, 500, text_response("out of memory\n", "text/plain"));
+		return -1;
 	}
-	if (ae != NULL && accepts_gzip(ae)) {
+	*ext = NULL;
+	if (variant % 2) {
 		char *z;
 		size_t zlen;
 
@@ -262,19 +286,45 @@ static enum MHD_Result serve_metrics(struct http *h, struct MHD_Connection *conn
 			expo_buf_clean(&buf);
 			buf.data = z;
 			buf.len = zlen;
-			gz = true;
+			*ext = h; /* any non-NULL: gzip */
 		}
 	}
-	resp = MHD_create_response_from_buffer_with_free_callback(buf.len, buf.data, free);
+	*data = buf.data;
+	*len = buf.len;
+	metrics_histogram_observe(h->scrape_s, mono_now() - t0);
+	return 0;
+}
+
+static void release_body(void *cls)
+{
+	sc_body_unref(cls);
+}
+
+/* Serves the cached body of the request's variant (scache.h has the
+ * freshness rule), rendering it when stale. */
+static enum MHD_Result serve_metrics(struct http *h, struct MHD_Connection *conn)
+{
+	const char *accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept");
+	const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+	enum expo_format fmt = expo_negotiate(accept);
+	enum sc_result res;
+	struct sc_body *b = sc_get(h->bodies, VARIANT(fmt, ae != NULL && accepts_gzip(ae)),
+				  mono_now(), &res);
+	struct MHD_Response *resp;
+
+	if (b == NULL)
+		return queue(h, conn, H_METRICS, 500, text_response("out of memory\n", "text/plain"));
+	metrics_counter_add(h->cache_s[res == SC_MISS ? CR_MISS : CR_HIT], 1);
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data,
+								       release_body, b);
 	if (resp == NULL) {
-		free(buf.data);
+		sc_body_unref(b);
 		return MHD_NO;
 	}
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, expo_content_type(fmt));
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
-	if (gz)
+	if (b->ext != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	metrics_histogram_observe(h->scrape_s, mono_now() - t0);
 	return queue(h, conn, H_METRICS, 200, resp);
 }
 
@@ -642,7 +692,7 @@ static void log_refused(struct http *h, enum refusal r)
 		       "reason", refusal_names[r], (const char *)0);
 }
 
-/* libmicrohttpd's accept policy, on the HTTP thread before each new
+/* libmicrohttpd's accept policy, on an HTTP thread before each new
  * connection: the per-address limit, then the total. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 {
@@ -886,6 +936,7 @@ static void http_free(struct http *h)
 	free(h->tls_cert);
 	free(h->listen_text);
 	ha_cache_free(h->cache);
+	sc_free(h->bodies);
 	if (h->have_lock) {
 		pthread_mutex_destroy(&h->lock);
 		pthread_cond_destroy(&h->tick);
@@ -930,6 +981,7 @@ static int register_guard_metrics(struct http *h, struct metrics_registry *reg)
 	for (int i = 0; i < AR_COUNT; i++)
 		if ((h->auth[i] = metrics_series_get(auth, &auth_result_names[i])) == NULL)
 			return -1;
+	metrics_series_set_quiet(h->auth[AR_CACHE_HIT], true); /* every authorized scrape */
 	h->timeouts = metrics_series_get(timeouts, NULL);
 	h->evicted = metrics_series_get(evicted, NULL);
 	return h->timeouts != NULL && h->evicted != NULL ? 0 : -1;
@@ -946,14 +998,33 @@ static int register_metrics(struct http *h, struct metrics_registry *reg)
 		METRICS_HISTOGRAM, "circuitwatch_scrape_duration_seconds",
 		"Time to snapshot, render and compress one /metrics response.", "seconds", 0,
 		NULL, sizeof(scrape_buckets) / sizeof(scrape_buckets[0]), scrape_buckets};
+	struct metrics_series *ok;
+
+	static const char *const metrics_ok[] = {"/metrics", "200"};
+	struct metrics_family *cache;
 
 	h->requests = metrics_family_new(reg, &req);
 	h->scrape = metrics_family_new(reg, &scrape);
-	if (h->requests == NULL || h->scrape == NULL)
+	cache = family(reg, "circuitwatch_scrape_cache_total",
+		       "/metrics answers by whether the body was rendered for them (miss) or "
+		       "reused from the cache (hit).", "result");
+	if (h->requests == NULL || h->scrape == NULL || cache == NULL)
 		return -1;
 	h->scrape_s = metrics_series_get(h->scrape, NULL);
 	if (h->scrape_s == NULL)
 		return -1;
+	for (int i = 0; i < CR_COUNT; i++)
+		if ((h->cache_s[i] = metrics_series_get(cache, &cache_result_names[i])) == NULL)
+			return -1;
+	/* the bookkeeping of every scrape is quiet, or no body could ever be
+	 * reused: a cached body shows it as of its render */
+	ok = metrics_series_get(h->requests, metrics_ok);
+	if (ok == NULL)
+		return -1;
+	metrics_series_set_quiet(ok, true);
+	metrics_series_set_quiet(h->scrape_s, true);
+	for (int i = 0; i < CR_COUNT; i++)
+		metrics_series_set_quiet(h->cache_s[i], true);
 	return register_guard_metrics(h, reg);
 }
 
@@ -991,8 +1062,8 @@ static int start_mhd(struct http *h, int fd)
 		h->conf.max_connections + HTTP_CLOSE_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
 		h->conf.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_ARRAY, h->tls_cert != NULL ? tls : tls + 2,
-		MHD_OPTION_END);
+		on_completed, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
+		MHD_OPTION_ARRAY, h->tls_cert != NULL ? tls : tls + 2, MHD_OPTION_END);
 	return h->mhd != NULL ? 0 : -1;
 }
 
@@ -1104,6 +1175,12 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	if (h->listen_text == NULL || users_copy(pc, &h->users, &h->nusers) != 0 || register_metrics(h, ctx->reg) != 0 ||
 	    load_tls(h, pc, ctx->log) != 0)
 		goto fail;
+	{
+		const struct sc_source src = {body_generation, render_body, h};
+
+		if ((h->bodies = sc_new(HTTP_VARIANTS, HTTP_CACHE_MAX_AGE, &src)) == NULL)
+			goto fail;
+	}
 	if (start_guards(h) != 0) {
 		log_error(ctx->log, "cannot start the HTTP exporter's threads");
 		goto fail;

@@ -759,6 +759,55 @@ static size_t first_family_series(struct metrics_registry *reg)
 	return n;
 }
 
+/* The generation moves on every real change and on nothing else; quiet
+ * series never move it. */
+static void test_generation(void **state)
+{
+	struct metrics_registry *reg = metrics_registry_new();
+	const char *const lbl[] = {"x"};
+	struct metrics_family *c, *g, *h;
+	struct metrics_series *cs, *gs, *hs, *q;
+	uint64_t g0;
+
+	(void)state;
+	assert_non_null(reg);
+	c = fam_new(reg, METRICS_COUNTER, "gen_c_total", 1, lbl);
+	g = fam_new(reg, METRICS_GAUGE, "gen_g", 0, NULL);
+	h = fam_new(reg, METRICS_HISTOGRAM, "gen_h", 0, NULL);
+	assert_non_null(c);
+	assert_non_null(g);
+	assert_non_null(h);
+	g0 = metrics_registry_generation(reg);
+	cs = metrics_series_get(c, (const char *const[]){"a"});
+	assert_true(metrics_registry_generation(reg) > g0); /* a new series */
+	gs = metrics_series_get(g, NULL);
+	hs = metrics_series_get(h, NULL);
+	q = metrics_series_get(c, (const char *const[]){"quiet"});
+	metrics_series_set_quiet(q, true);
+	g0 = metrics_registry_generation(reg);
+	metrics_counter_add(cs, 0);
+	metrics_gauge_set(gs, 0);
+	metrics_gauge_add(gs, 0);
+	metrics_counter_add(q, 5);
+	metrics_counter_set(cs, 0);
+	assert_int_equal(metrics_registry_generation(reg), g0); /* no change */
+	metrics_counter_add(cs, 1);
+	assert_int_equal(metrics_registry_generation(reg), g0 + 1);
+	metrics_gauge_set(gs, 2.5);
+	metrics_gauge_set(gs, 2.5);
+	assert_int_equal(metrics_registry_generation(reg), g0 + 2);
+	metrics_gauge_set(gs, NAN);
+	metrics_gauge_set(gs, NAN);
+	assert_int_equal(metrics_registry_generation(reg), g0 + 3);
+	metrics_histogram_observe(hs, 0.1);
+	assert_int_equal(metrics_registry_generation(reg), g0 + 4);
+	metrics_series_remove(c, cs);
+	assert_int_equal(metrics_registry_generation(reg), g0 + 5);
+	metrics_family_remove(reg, g);
+	assert_int_equal(metrics_registry_generation(reg), g0 + 6);
+	metrics_registry_free(reg);
+}
+
 static void test_group_sweep(void **state)
 {
 	static const char *const names[] = {"peer"};
@@ -810,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_registry_free_with_deferred),
 		cmocka_unit_test(test_concurrent_snapshots),
 		cmocka_unit_test(test_group_sweep),
+		cmocka_unit_test(test_generation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,68 @@
+/* scache.h — the cache of rendered /metrics bodies, one per variant
+ * (format x encoding), with single flight.
+ *
+ * Freshness: a body is reused for at most max_age seconds after its render
+ * began, and only while the source's generation (for the exporter:
+ * metrics_registry_generation, which excludes the exporter's own quiet
+ * per-scrape series) is the one it was rendered at; so the quiet series
+ * in a reused body are at most max_age old. Single flight: a
+ * request that finds its variant stale waits while another renders it and
+ * shares the result of any render that finished after it arrived, even
+ * when the generation moved meanwhile (the body is at most one render
+ * older than the request): 200 scrapers arriving together cost one
+ * render, not 200.
+ *
+ * Ownership: sc_get returns a body with a reference the caller owns
+ * (release with sc_body_unref, from any thread); the cache holds at most
+ * one body per variant, so memory is bounded by the variants plus the
+ * bodies still being sent.
+ *
+ * Threads: every function may be called from any thread. */
+#ifndef CW_SCACHE_H
+#define CW_SCACHE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SC_MAX_VARIANTS 8
+
+struct sc_body {
+	atomic_size_t refs;
+	uint64_t gen;             /* the source's generation before the render */
+	double at;                /* when the render began (the caller's clock) */
+	size_t len;
+	char *data;               /* malloc'd by the render, freed with the body */
+	void *ext;                /* the caller's: e.g. which format and encoding */
+};
+
+struct sc_source {
+	uint64_t (*generation)(void *arg);
+	/* Renders variant into a new malloc'd buffer (*data, len bytes) and
+	 * may set *ext; returns 0, or -1 (nothing is cached then). */
+	int (*render)(void *arg, unsigned variant, char **data, size_t *len, void **ext);
+	void *arg;
+};
+
+enum sc_result { SC_HIT, SC_SHARED, SC_MISS, SC_FAILED };
+
+struct scache;
+
+/* nvariants at most SC_MAX_VARIANTS; NULL on failure. */
+struct scache *sc_new(unsigned nvariants, double max_age, const struct sc_source *src);
+/* Drops the cached bodies (those still referenced live on). Takes NULL. */
+void sc_free(struct scache *c);
+
+/* Returns a referenced body for variant (NULL when variant is out of range
+ * or the render failed); *res tells how it was obtained. now is a
+ * monotonic clock in seconds. */
+struct sc_body *sc_get(struct scache *c, unsigned variant, double now, enum sc_result *res);
+
+void sc_body_ref(struct sc_body *b);
+void sc_body_unref(struct sc_body *b); /* takes NULL */
+
+/* Requests of variant waiting for a render in progress (tests). */
+unsigned sc_waiting(struct scache *c, unsigned variant);
+
+#endif

@@ -1,0 +1,207 @@
+/* test_scache.c — unit tests for the cache of rendered /metrics bodies
+ * (exporters/prometheus/scache.h): reuse while the generation holds,
+ * single flight, reference counting. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "scache.h"
+
+struct fake {
+	atomic_uint_fast64_t gen;
+	bool moving;                 /* every generation() call sees a new one */
+	atomic_uint renders;
+	bool fail;
+	struct scache *c;            /* for the single-flight render */
+	unsigned wait_for;           /* render blocks until this many wait */
+};
+
+static uint64_t fake_gen(void *arg)
+{
+	struct fake *f = arg;
+
+	return f->moving ? atomic_fetch_add(&f->gen, 1) : atomic_load(&f->gen);
+}
+
+static int fake_render(void *arg, unsigned variant, char **data, size_t *len, void **ext)
+{
+	struct fake *f = arg;
+	unsigned n = atomic_fetch_add(&f->renders, 1) + 1;
+	char tmp[64];
+
+	if (f->fail)
+		return -1;
+	if (f->wait_for > 0) {
+		/* hold the render until the others queue behind it (10 s cap) */
+		for (int i = 0; i < 10000 && sc_waiting(f->c, variant) < f->wait_for; i++)
+			nanosleep(&(struct timespec){0, 1000000}, NULL);
+	}
+	snprintf(tmp, sizeof(tmp), "v%u r%u", variant, n);
+	*data = strdup(tmp);
+	*len = strlen(tmp);
+	*ext = variant % 2 ? (void *)f : NULL;
+	return *data != NULL ? 0 : -1;
+}
+
+static struct scache *make(struct fake *f)
+{
+	const struct sc_source src = {fake_gen, fake_render, f};
+
+	f->c = sc_new(4, 1.0, &src);
+	assert_non_null(f->c);
+	return f->c;
+}
+
+static void test_reuse_while_generation_holds(void **state)
+{
+	struct fake f = {0};
+	struct scache *c = make(&f);
+	enum sc_result r;
+	struct sc_body *a, *b, *d;
+
+	(void)state;
+	a = sc_get(c, 0, 10.0, &r);
+	assert_non_null(a);
+	assert_int_equal(r, SC_MISS);
+	b = sc_get(c, 0, 10.0, &r);
+	assert_int_equal(r, SC_HIT);
+	assert_ptr_equal(a, b);
+	assert_int_equal(atomic_load(&f.renders), 1);
+	assert_string_equal(b->data, "v0 r1");
+	/* another variant is its own */
+	d = sc_get(c, 1, 10.0, &r);
+	assert_int_equal(r, SC_MISS);
+	assert_non_null(d->ext);
+	sc_body_unref(d);
+	/* the registry changed: render again; the old body lives on while
+	 * referenced */
+	atomic_store(&f.gen, 7);
+	d = sc_get(c, 0, 10.0, &r);
+	assert_int_equal(r, SC_MISS);
+	assert_ptr_not_equal(d, a);
+	assert_string_equal(d->data, "v0 r3");
+	assert_string_equal(a->data, "v0 r1");
+	sc_body_unref(a);
+	sc_body_unref(b);
+	sc_body_unref(d);
+	assert_null(sc_get(c, 4, 10.0, &r));
+	assert_int_equal(r, SC_FAILED);
+	sc_free(c);
+}
+
+/* Nothing changed, but a body is reused for max_age (1 s here) only. */
+static void test_max_age(void **state)
+{
+	struct fake f = {0};
+	struct scache *c = make(&f);
+	enum sc_result r;
+	struct sc_body *b;
+
+	(void)state;
+	sc_body_unref(sc_get(c, 0, 100.0, &r));
+	assert_int_equal(r, SC_MISS);
+	sc_body_unref(sc_get(c, 0, 101.0, &r));
+	assert_int_equal(r, SC_HIT);
+	b = sc_get(c, 0, 101.01, &r);
+	assert_int_equal(r, SC_MISS);
+	assert_true(b->at == 101.01);
+	sc_body_unref(b);
+	sc_body_unref(sc_get(c, 0, 50.0, &r)); /* a clock going back is not fresh */
+	assert_int_equal(r, SC_MISS);
+	assert_int_equal(atomic_load(&f.renders), 3);
+	sc_free(c);
+}
+
+static void test_render_failure(void **state)
+{
+	struct fake f = {.fail = true};
+	struct scache *c = make(&f);
+	enum sc_result r;
+
+	(void)state;
+	assert_null(sc_get(c, 2, 10.0, &r));
+	assert_int_equal(r, SC_FAILED);
+	f.fail = false;
+	struct sc_body *b = sc_get(c, 2, 10.0, &r);
+	assert_int_equal(r, SC_MISS);
+	sc_body_unref(b);
+	sc_free(c);
+}
+
+/* A registry that changes all the time: sequential requests each render. */
+static void test_moving_generation_renders_each(void **state)
+{
+	struct fake f = {.moving = true};
+	struct scache *c = make(&f);
+	enum sc_result r;
+
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct sc_body *b = sc_get(c, 0, 10.0, &r);
+
+		assert_int_equal(r, SC_MISS);
+		sc_body_unref(b);
+	}
+	assert_int_equal(atomic_load(&f.renders), 3);
+	sc_free(c);
+}
+
+#define NTHREADS 8
+
+static void *getter(void *arg)
+{
+	struct fake *f = arg;
+	enum sc_result r;
+	struct sc_body *b = sc_get(f->c, 3, 10.0, &r);
+
+	assert_non_null(b);
+	sc_body_unref(b);
+	return (void *)(uintptr_t)r;
+}
+
+/* Requests arriving while a render runs share it, even though the
+ * generation moves under them. */
+static void test_single_flight(void **state)
+{
+	struct fake f = {.moving = true, .wait_for = NTHREADS - 1};
+	struct scache *c = make(&f);
+	pthread_t t[NTHREADS];
+	unsigned misses = 0;
+
+	(void)state;
+	for (int i = 0; i < NTHREADS; i++)
+		assert_int_equal(pthread_create(&t[i], NULL, getter, &f), 0);
+	for (int i = 0; i < NTHREADS; i++) {
+		void *r;
+
+		pthread_join(t[i], &r);
+		misses += (uintptr_t)r == SC_MISS;
+		assert_true((uintptr_t)r == SC_MISS || (uintptr_t)r == SC_SHARED);
+	}
+	assert_int_equal(misses, 1);
+	assert_int_equal(atomic_load(&f.renders), 1);
+	sc_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reuse_while_generation_holds),
+		cmocka_unit_test(test_max_age),
+		cmocka_unit_test(test_render_failure),
+		cmocka_unit_test(test_moving_generation_renders_each),
+		cmocka_unit_test(test_single_flight),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
