@@ -9,7 +9,8 @@
  * reaches the router) and joins a round-robin queue; an idle handle
  * resumes the queue on the next turns, after timers and other I/O had
  * theirs, and a connection reads again once its buffer holds no complete
- * message. A paused connection is not slow: its message deadline stops
+ * message. The queue's head keeps it for INGEST_QUANTUM_NS of ingest
+ * (over many turns) before the next connection's run, for cache locality. A paused connection is not slow: its message deadline stops
  * while we hold it and restarts in full when it reads again.
  *
  * A connection reads only when its buffer holds no complete message, so
@@ -54,6 +55,11 @@
  * INGEST_BATCH messages (a packed UPDATE costs tens of µs). */
 #define INGEST_SLICE_NS (3ull * 1000u * 1000u)
 #define INGEST_BATCH 16u
+/* The connection at the head of the queue keeps it for this much ingest
+ * (over as many turns as that takes) before the next one's turn: applying
+ * one router's table in long runs keeps its RIB in the CPU caches, where
+ * 3 ms runs over 16 routers cost a fifth more CPU per route. */
+#define INGEST_QUANTUM_NS (50ull * 1000u * 1000u)
 
 /* Why a connection ended: the `reason` label of connections_closed_total. */
 enum close_reason {
@@ -120,6 +126,8 @@ struct listener {
 	uv_check_t check;
 	int handles; /* open handles of the listener itself; freed at 0 */
 	uint64_t spent_ns; /* ingest in the current turn */
+	struct conn *current; /* holds the queue's head for its quantum */
+	uint64_t current_ns;  /* ingest of current so far */
 	/* copied from the config so that a reload can change them live */
 	size_t max_msg;
 	unsigned max_routers;
@@ -267,10 +275,33 @@ static void queue_push(struct listener *l, struct conn *c)
 	l->qtail = c;
 }
 
+static void queue_push_front(struct listener *l, struct conn *c)
+{
+	c->qnext = l->qhead;
+	l->qhead = c;
+	if (l->qtail == NULL)
+		l->qtail = c;
+}
+
+/* Back into the queue after a yield: at the front while c is the current
+ * connection with quantum left, else at the back. */
+static void queue_requeue(struct listener *l, struct conn *c)
+{
+	if (c == l->current && l->current_ns < INGEST_QUANTUM_NS) {
+		queue_push_front(l, c);
+		return;
+	}
+	if (c == l->current)
+		l->current = NULL;
+	queue_push(l, c);
+}
+
 static void queue_remove(struct listener *l, struct conn *c)
 {
 	struct conn **pp = &l->qhead, *prev = NULL;
 
+	if (l->current == c)
+		l->current = NULL;
 	if (!c->paused)
 		return;
 	while (*pp != NULL && *pp != c) {
@@ -482,7 +513,7 @@ static void conn_pause(struct conn *c)
 	(void)uv_read_stop((uv_stream_t *)&c->tcp);
 	uv_timer_stop(&c->timer);
 	c->paused = true;
-	queue_push(l, c);
+	queue_requeue(l, c);
 	if (!uv_is_active((uv_handle_t *)&l->idle))
 		(void)uv_idle_start(&l->idle, on_idle);
 }
@@ -523,7 +554,10 @@ static int conn_ingest(struct conn *c)
 			break;
 		t = mono_ns();
 	}
-	l->spent_ns += mono_ns() - t0;
+	t = mono_ns() - t0;
+	l->spent_ns += t;
+	if (c == l->current)
+		l->current_ns += t;
 	memmove(c->buf, c->buf + used, c->len - used);
 	c->len -= used;
 	if (status == 1) {
@@ -584,6 +618,9 @@ static void on_idle(uv_idle_t *h)
 {
 	struct listener *l = h->data;
 
+	/* a current connection that caught up (reads, not queued) lets go */
+	if (l->current != NULL && !l->current->paused)
+		l->current = NULL;
 	while (l->qhead != NULL && l->spent_ns < INGEST_SLICE_NS) {
 		struct conn *c = l->qhead;
 		int rc;
@@ -592,17 +629,29 @@ static void on_idle(uv_idle_t *h)
 		if (l->qhead == NULL)
 			l->qtail = NULL;
 		c->qnext = NULL;
+		if (l->current == NULL) {
+			l->current = c;
+			l->current_ns = 0;
+		}
 		rc = conn_ingest(c); /* c still counts as paused: no fresh read */
 		if (rc < 0)
 			continue; /* closed (queue_remove found it gone) */
 		if (rc == 1) {
 			add(l->yields, 1);
-			queue_push(l, c);
+			queue_requeue(l, c);
 			continue;
 		}
 		c->paused = false;
-		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
 			conn_close(c, CR_SOCKET_ERROR);
+			continue;
+		}
+		/* the current one drained its buffer: this turn's poll refills it
+		 * (the others wait, so that its run goes on) */
+		if (c == l->current && l->current_ns < INGEST_QUANTUM_NS)
+			break;
+		if (c == l->current)
+			l->current = NULL;
 	}
 	if (l->qhead == NULL)
 		(void)uv_idle_stop(&l->idle);

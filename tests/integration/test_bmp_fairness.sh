@@ -5,8 +5,9 @@
 # listener spends a bounded slice per loop turn and then yields (counted in
 # circuitwatch_bmp_ingest_yields_total); without that a loop turn lasted as
 # long as the routers kept the sockets full, the timer fired once per turn,
-# and the published prefix counts stood still for many seconds.
-# Environment: ROUTERS (16), ROUTES (400000 IPv4 routes per router), MAX_GAP
+# and the published prefix counts stood still for many seconds. One router
+# reconnects mid-table, taking its session over from a held-back connection.
+# Environment: ROUTERS (16), ROUTES (800000 IPv4 routes per router), MAX_GAP
 # (3 s: the longest /metrics may stand still during ingest; generous).
 source "$(dirname "$0")/lib.sh"
 need curl; need python3
@@ -14,7 +15,7 @@ BUILD=${CW_BUILD_DIR:?CW_BUILD_DIR is not set (run through ctest)}
 GEN=$BUILD/tests/gen_bmp_table REPLAY=$BUILD/tests/bmp_replay
 [ -x "$GEN" ] && [ -x "$REPLAY" ] || skip "gen_bmp_table/bmp_replay not built"
 ROUTERS=${ROUTERS:-16}
-ROUTES=${ROUTES:-400000}
+ROUTES=${ROUTES:-800000}
 MAX_GAP=${MAX_GAP:-3}
 
 "$GEN" --seed 7 --ipv4 "$ROUTES" --ipv6 0 -o "$WORK/table.bmp" >/dev/null 2>&1 \
@@ -42,6 +43,11 @@ for i in $(seq 1 "$ROUTERS"); do
     > "$WORK/replay$i.out" 2>&1 &
   PIDS+=($!)
 done
+# a second connection of the first router while its first one is likely
+# held back mid-table: the takeover must work on a paused connection too
+sleep 1
+"$REPLAY" --bind 127.0.0.2 --hold 120 127.0.0.1 "$bport" "$WORK/table.bmp" > "$WORK/replay-again.out" 2>&1 &
+PIDS+=($!)
 
 # samples every 0.2 s: the longest time the published count stood still
 # between the start and the full count (the first publish included)
@@ -74,5 +80,8 @@ check "/metrics moved at least every ${MAX_GAP} s during ingest (longest ${gap} 
 y=$(curl -s "$base/metrics" | awk '/^circuitwatch_bmp_ingest_yields_total /{print $2}')
 check "ingest yielded its slice (circuitwatch_bmp_ingest_yields_total ${y:-absent})" \
   python3 -c "import sys; sys.exit(0 if float('${y:-0}') > 0 else 1)"
+metric() { curl -s "$base/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+check "the second connection of 127.0.0.2 took its session over" \
+  test "$(metric circuitwatch_bmp_sessions_superseded_total)" = 1
 check "daemon still running" kill -0 "$CW_PID"
 finish
