@@ -240,13 +240,15 @@ int bmp_session_message(struct bmp_session *s, const uint8_t *msg, size_t len, d
 	return 0;
 }
 
-size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, size_t max_msg,
-			double now, int *status)
+size_t bmp_session_feed_some(struct bmp_session *s, const uint8_t *buf, size_t len,
+			     size_t max_msg, double now, size_t max_msgs, size_t *nmsgs,
+			     int *status)
 {
 	size_t used = 0;
 
 	*status = 0;
-	while (used < len) {
+	*nmsgs = 0;
+	while (used < len && *nmsgs < max_msgs) {
 		size_t mlen = 0;
 		enum bmp_error why = BMP_OK;
 		enum bmp_frame_status st = bmp_frame(buf + used, len - used, max_msg, &mlen, &why);
@@ -259,12 +261,21 @@ size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, s
 			break;
 		}
 		used += mlen;
+		(*nmsgs)++;
 		if (bmp_session_message(s, buf + used - mlen, mlen, now) == 1) {
 			*status = 1;
 			break;
 		}
 	}
 	return used;
+}
+
+size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, size_t max_msg,
+			double now, int *status)
+{
+	size_t n = 0;
+
+	return bmp_session_feed_some(s, buf, len, max_msg, now, SIZE_MAX, &n, status);
 }
 
 /* ---- stream pieces for the listener ---- */

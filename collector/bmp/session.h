@@ -31,6 +31,13 @@ int bmp_session_message(struct bmp_session *s, const uint8_t *msg, size_t len, d
 size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, size_t max_msg,
 			double now, int *status);
 
+/* As bmp_session_feed, but applies at most max_msgs messages (the listener's
+ * unit of work between two looks at the clock); *nmsgs is how many it
+ * applied. *status 0 means "need more" or "max_msgs reached". */
+size_t bmp_session_feed_some(struct bmp_session *s, const uint8_t *buf, size_t len,
+			     size_t max_msg, double now, size_t max_msgs, size_t *nmsgs,
+			     int *status);
+
 /* ---- pieces of the listener's stream handling, pure so they are tested ---- */
 
 /* The identity a connection's first message (framed, len bytes) gives it:

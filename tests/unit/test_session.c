@@ -267,6 +267,35 @@ static void test_split_reads_same_result(void **state)
 	}
 }
 
+/* The listener's unit of work between looks at the clock: at most max_msgs
+ * messages applied, the rest left in the stream for the next call. */
+static void test_feed_some_stops_at_max(void **state)
+{
+	struct fx *f = *state;
+	size_t used, n = 0;
+	int status = -2;
+
+	initiation(&f->in);
+	peer_up(&f->in, 0, 0);
+	route_mon(&f->in, 1, false, false, 0);
+	route_mon(&f->in, 2, false, false, 0);
+	route_mon(&f->in, 3, false, false, 0);
+	used = bmp_session_feed_some(f->s, f->in.p, f->in.len, 1u << 20, 1.0, 3, &n, &status);
+	assert_int_equal(n, 3);
+	assert_int_equal(status, 0);
+	assert_int_equal(pre4(f), 1);
+	used += bmp_session_feed_some(f->s, f->in.p + used, f->in.len - used, 1u << 20, 1.0, 1,
+				      &n, &status);
+	assert_int_equal(n, 1);
+	assert_int_equal(pre4(f), 2);
+	used += bmp_session_feed_some(f->s, f->in.p + used, f->in.len - used, 1u << 20, 1.0, 16,
+				      &n, &status);
+	assert_int_equal(n, 1); /* what was left */
+	assert_int_equal(status, 0);
+	assert_int_equal(used, f->in.len);
+	assert_int_equal(pre4(f), 3);
+}
+
 /* The trap: ADD-PATH only when the peer can send AND the router can
  * receive; otherwise the same bytes mean something else. */
 static void test_addpath_follows_peer_up(void **state)
@@ -455,6 +484,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_split_reads_same_result, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_some_stops_at_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addpath_follows_peer_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addpath_one_sided_is_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_monitoring_without_peer_up, setup,
