@@ -10,8 +10,9 @@
  * resumes the queue on the next turns, after timers and other I/O had
  * theirs, and a connection reads again once its buffer holds no complete
  * message. The queue's head keeps it for INGEST_QUANTUM_NS of ingest
- * (over many turns) before the next connection's run, for cache locality. A paused connection is not slow: its message deadline stops
- * while we hold it and restarts in full when it reads again.
+ * (over many turns) before the next connection's run, for cache locality.
+ * A paused connection is not slow: its message deadline stops while we
+ * hold it and restarts in full when it reads again.
  *
  * A connection reads only when its buffer holds no complete message, so
  * the buffer grows only to the length the partial message's header
