@@ -122,6 +122,29 @@ netns_pair() {
 # ---- the two-router lab of the BGP tests (namespaces made by the test;
 # in1/in2 run a command in the FRR and the GoBGP namespace) ----
 
+# frr_bmp_lab — the BMP lab of the FRR tests: skips without root, FRR's
+# bgpd and BMP module, GoBGP or vtysh; else namespaces R1 (FRR's, with
+# 198.18.1.1/30 and 2001:db8:1::1/64) and R2 (GoBGP's, .2 and ::2) joined by
+# a veth pair, and in1/in2 to run a command in each.
+frr_bmp_lab() {
+  [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+  [ -x /usr/lib/frr/bgpd ] || skip "FRR bgpd not installed (run deploy/install-deps.sh)"
+  need gobgpd; need gobgp; need vtysh
+  [ -e /usr/lib/x86_64-linux-gnu/frr/modules/bgpd_bmp.so ] || ls /usr/lib/*/frr/modules/bgpd_bmp.so >/dev/null 2>&1 \
+    || skip "FRR's BMP module is not installed"
+
+  tag=$$
+  R1=cw$tag-r1
+  R2=cw$tag-r2
+  netns_pair "$R1" "$R2" "cw$tag-a" "cw$tag-b"
+  ip -n "$R1" addr add 198.18.1.1/30 dev "cw$tag-a"
+  ip -n "$R1" addr add 2001:db8:1::1/64 dev "cw$tag-a" nodad
+  ip -n "$R2" addr add 198.18.1.2/30 dev "cw$tag-b"
+  ip -n "$R2" addr add 2001:db8:1::2/64 dev "cw$tag-b" nodad
+  in1() { ip netns exec "$R1" "$@"; }
+  in2() { ip netns exec "$R2" "$@"; }
+}
+
 # vty CMD — a vtysh command to the lab's bgpd (in R1)
 vty() { in1 vtysh --vty_socket "$WORK/frr" -c "$@" 2>/dev/null; }
 # frr_count AFI NEIGHBOR — FRR's pfxRcd for the neighbour

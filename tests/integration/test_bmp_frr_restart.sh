@@ -9,22 +9,7 @@
 # dropped is found dead by TCP keepalive (item 4).
 source "$(dirname "$0")/lib.sh"
 need curl; need python3; need ip; need nft; need ss
-[ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
-[ -x /usr/lib/frr/bgpd ] || skip "FRR bgpd not installed (run deploy/install-deps.sh)"
-need gobgpd; need gobgp; need vtysh
-[ -e /usr/lib/x86_64-linux-gnu/frr/modules/bgpd_bmp.so ] || ls /usr/lib/*/frr/modules/bgpd_bmp.so >/dev/null 2>&1 \
-  || skip "FRR's BMP module is not installed"
-
-tag=$$
-R1=cw$tag-r1
-R2=cw$tag-r2
-netns_pair "$R1" "$R2" "cw$tag-a" "cw$tag-b"
-ip -n "$R1" addr add 198.18.1.1/30 dev "cw$tag-a"
-ip -n "$R1" addr add 2001:db8:1::1/64 dev "cw$tag-a" nodad
-ip -n "$R2" addr add 198.18.1.2/30 dev "cw$tag-b"
-ip -n "$R2" addr add 2001:db8:1::2/64 dev "cw$tag-b" nodad
-in1() { ip netns exec "$R1" "$@"; }
-in2() { ip netns exec "$R2" "$@"; }
+frr_bmp_lab # R1 (FRR, 198.18.1.1) and R2 (GoBGP, 198.18.1.2): lib.sh
 
 BMP_PORT=11790
 PROM_PORT=10179
