@@ -21,6 +21,7 @@ install(FILES deploy/examples/circuitwatch.yaml deploy/examples/demo.yaml
               deploy/examples/directconnect.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs)
 foreach(dir dashboards)
   if(EXISTS ${PROJECT_SOURCE_DIR}/${dir})
     install(DIRECTORY ${dir}/ DESTINATION ${CMAKE_INSTALL_DATADIR}/circuitwatch/${dir})

@@ -251,7 +251,7 @@ YAML
 "$CW" check-config "$WORK/cw.yaml" >/dev/null 2>"$WORK/check.err" ||
   { echo "config refused:" >&2; cat "$WORK/check.err" >&2; exit 1; }
 # log_path: reports go to files named PREFIX.PID; the quarantine is bounded
-# so that freed memory can show up as RSS coming back (see README)
+# so that freed memory can show up as RSS coming back (see docs/performance.md)
 export ASAN_OPTIONS="log_path=$WORK/san/asan:detect_leaks=1:halt_on_error=1:quarantine_size_mb=$QUARANTINE_MB:allocator_release_to_os_interval_ms=1000"
 export UBSAN_OPTIONS="log_path=$WORK/san/ubsan:print_stacktrace=1:halt_on_error=1"
 "$CW" run --config "$WORK/cw.yaml" > "$WORK/cw.out" 2> "$WORK/cw.err" &

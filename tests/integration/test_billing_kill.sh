@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Billing from interface counters against kill -9 at random moments (issue
-# 12 item 12b). The README promises that a crash loses at most one
+# 12 item 12b). docs/billing.md promises that a crash loses at most one
 # persist_interval of metering; billing used to count each ifstats pass on
 # its own later tick, a whole sampling interval late, so a kill lost one
 # to two intervals. Here the provider side streams frames into the link

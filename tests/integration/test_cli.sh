@@ -23,20 +23,27 @@ for f in expressroute-direct directconnect; do
   check "check-config accepts the example deploy/examples/$f.yaml" test "$?" = 0
 done
 
-# the configuration snippets in the README stay valid
-python3 - "$CW_SOURCE_DIR/README.md" "$WORK" <<'PY'
-import re,sys
-blocks=re.findall(r"```yaml\n(.*?)```", open(sys.argv[1]).read(), re.S)
-for i,b in enumerate(blocks):
-    open(f"{sys.argv[2]}/readme-{i}.yaml","w").write(b)
-print(len(blocks))
+# the configuration snippets of the README and of docs/ stay valid: every
+# ```yaml block is a whole config (other examples are fenced without "yaml")
+python3 - "$CW_SOURCE_DIR" "$WORK" <<'PY'
+import glob,os,re,sys
+src,work=sys.argv[1],sys.argv[2]
+docs=["README.md"]+sorted("docs/"+os.path.basename(f) for f in glob.glob(f"{src}/docs/*.md"))
+for d in docs:
+    blocks=re.findall(r"```yaml\n(.*?)```", open(f"{src}/{d}").read(), re.S)
+    for i,b in enumerate(blocks):
+        open(f"{work}/snippet-{d.replace('/','_')}-{i}.yaml","w").write(b)
 PY
 n=0
-for f in "$WORK"/readme-*.yaml; do
-  "$CW_BIN" check-config "$f" >/dev/null || { bad "README snippet $f is not a valid config"; cat "$f"; }
+for f in "$WORK"/snippet-*.yaml; do
+  [ -e "$f" ] || continue
+  "$CW_BIN" check-config "$f" >/dev/null || { bad "snippet $(basename "$f") (FILE-N: the Nth yaml block) is not a valid config"; cat "$f"; }
   n=$((n + 1))
 done
-check "README has YAML snippets and all of them are valid configs ($n)" test "$n" -ge 1
+check "README.md and docs/*.md have YAML snippets and all of them are valid configs ($n)" test "$n" -ge 1
+has_snippet() { compgen -G "$WORK/snippet-$1-*.yaml" >/dev/null; }
+check "README.md has a YAML snippet" has_snippet README.md
+check "docs/configuration.md has YAML snippets" has_snippet docs_configuration.md
 
 cat > "$WORK/bad.yaml" <<'YAML'
 circuits:

@@ -5,7 +5,7 @@
 #  2. every dashboard is valid JSON with the schema bits, the datasource /
 #     circuit / link variables and ${datasource} on every panel and target;
 #     every circuitwatch_* metric named by a dashboard or a rule is in the
-#     README's Metrics reference and in the daemon's code, and every
+#     Metrics reference (docs/metrics.md) and in the daemon's code, and every
 #     circuitwatch:* series they name is a recording rule;
 #  3. end to end (root: it makes a network namespace): a real Prometheus
 #     scrapes two collectors fed with generated data — BMP (gen_bmp_table,
@@ -14,8 +14,8 @@
 #     with a plan and a budget, and a live capture on the veth — and loads the
 #     rules; then every panel expression, every variable query, every
 #     recording rule and every selector of every alerting rule is queried
-#     through the HTTP API and must return data (see the README, "Dashboards
-#     and alerting rules", for how alert expressions are checked).
+#     through the HTTP API and must return data (see docs/dashboards.md,
+#     "Testing them", for how alert expressions are checked).
 source "$(dirname "$0")/lib.sh"
 need promtool; need python3; need curl
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml not installed (run deploy/install-deps.sh)"
@@ -124,8 +124,8 @@ metrics = set(); recs = set()
 for t in texts:
     metrics |= set(re.findall(r"(?<![\w:])circuitwatch_[a-z0-9_]+", t))
     recs |= set(re.findall(r"(?<![\w:])circuitwatch:[a-z0-9_:]+", t))
-readme = open(f"{src}/README.md").read()
-m = re.search(r"^## Metrics reference$(.*?)^## ", readme, re.M | re.S)
+metrics_doc = open(f"{src}/docs/metrics.md").read()
+m = re.search(r"^## Metrics reference$(.*)", metrics_doc, re.M | re.S)
 ref = m.group(1) if m else ""
 code = ""
 for f in glob.glob(f"{src}/collector/**/*.c", recursive=True) + \
@@ -139,7 +139,7 @@ def family(name, text, quoted):
     return False
 need(len(metrics) > 50, f"{len(metrics)} circuitwatch_* metrics named by dashboards and rules")
 for name in sorted(metrics):
-    need(family(name, ref, False), f"{name}: in README's Metrics reference")
+    need(family(name, ref, False), f"{name}: in the Metrics reference (docs/metrics.md)")
     need(family(name, code, True), f"{name}: exported by the daemon (collector/, exporters/)")
 for r in sorted(recs):
     need(r in records, f"{r}: a recording rule in recording.yml")

@@ -38,7 +38,8 @@ DESTDIR="$WORK/stage" cmake --install "$BUILD" --prefix /usr >"$WORK/install.log
 check "cmake --install succeeds" test "$rc" = 0
 for f in usr/bin/circuitwatch usr/lib/systemd/system/circuitwatch.service \
          usr/lib/sysusers.d/circuitwatch.conf usr/share/doc/circuitwatch/examples/circuitwatch.yaml \
-         usr/share/doc/circuitwatch/README.md usr/share/doc/circuitwatch/examples/plans.yaml \
+         usr/share/doc/circuitwatch/README.md usr/share/doc/circuitwatch/docs/configuration.md \
+         usr/share/doc/circuitwatch/examples/plans.yaml \
          usr/share/doc/circuitwatch/examples/expressroute-direct.yaml \
          usr/share/doc/circuitwatch/examples/directconnect.yaml; do
   check "installed: /$f" test -s "$WORK/stage/$f"
