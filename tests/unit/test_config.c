@@ -27,6 +27,7 @@
 #include "capture_config.h"
 #include "circuit_config.h"
 #include "config.h"
+#include "config_schema.h"
 #include "daemon_config.h"
 #include "ifstats_config.h"
 #include "kafka_config.h"
@@ -2448,6 +2449,101 @@ static void test_plans_file_relative(void **state)
 	rmdir(dir);
 }
 
+/* ---- the engine over a schema of its own ------------------------------- */
+
+/* Two toy sections: the engine knows none of the daemon's. */
+struct toy {
+	unsigned n;
+	char *name;
+};
+
+struct toy_list {
+	size_t nitems;
+	struct toy *items;
+};
+
+static const struct field toy_fields[] = {
+	FIELD_UINT(struct toy, "n", n, F_REQUIRED, 1, 9),
+	FIELD_STRING(struct toy, "name", name, 0),
+};
+DEFINE_SECTION(sec_toy, toy_fields, struct toy, NULL, NULL);
+static const struct field toy_list_fields[] = {
+	FIELD_LIST(struct toy_list, "items", items, nitems, 0, 0, sec_toy),
+};
+DEFINE_SECTION(sec_toy_list, toy_list_fields, struct toy_list, NULL, NULL);
+
+/* A finish hook: every item's name must be the name of the single toy. */
+static void toy_finish(struct walk *w, struct cfg_config *cfg, void *obj)
+{
+	const struct toy *one = obj;
+	struct toy_list *list = cfg_section_edit(cfg, &sec_toy_list);
+	char path[32];
+
+	for (size_t i = 0; list && one->name && i < list->nitems; i++) {
+		struct frame fr;
+
+		snprintf(path, sizeof path, "items[%zu]", i);
+		if (cfg_reframe(w, path, &sec_toy, &list->items[i], NULL, &fr) < 0)
+			continue;
+		if (fr_ok(&fr, "name") && strcmp(list->items[i].name, one->name) != 0)
+			err_key(w, &fr, "name", "not the toy's name \"%s\"", one->name);
+		else if (!fr_given(&fr, "name"))
+			err_key(w, &fr, "name", "missing (the toy is \"%s\")", one->name);
+	}
+}
+
+static const struct field one_fields[] = {
+	FIELD_UINT(struct toy, "n", n, 0, 1, 9),
+	FIELD_STRING(struct toy, "name", name, 0),
+};
+DEFINE_TOP_SECTION(sec_toy_one, one_fields, struct toy, NULL, NULL, toy_finish);
+
+static const struct cfg_schema_entry toy_entries[] = {
+	{"toy", &sec_toy_one, 0},
+	{"items", &sec_toy_list, CFG_TOP_FIELD},
+};
+static const struct cfg_schema toy_schema = {toy_entries, ARRAY_LEN(toy_entries)};
+
+static void test_engine_own_schema(void **state)
+{
+	static const char ok[] = "toy: {n: 3, name: a}\nitems: [{n: 1, name: a}]\n";
+	static const char bad[] = "toy: {name: a}\n"
+				  "items:\n"
+				  "  - {n: 1, name: b}\n" /* 3:18 */
+				  "  - {n: 2}\n"          /* 4:5 */
+				  "  - x\n"               /* 5:5: not walked, not finished */
+				  "bmp: {}\n";            /* 6:1: not in this schema */
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	const struct toy_list *list;
+
+	(void)state;
+	assert_int_equal(cfg_load_buffer("toy.yaml", ok, strlen(ok), &toy_schema, &cfg, &errs), 0);
+	list = cfg_section(cfg, &sec_toy_list);
+	assert_non_null(list);
+	assert_int_equal(list->nitems, 1);
+	assert_string_equal(list->items[0].name, "a");
+	assert_int_equal(((const struct toy *)cfg_section(cfg, &sec_toy_one))->n, 3);
+	assert_null(bmp_config(cfg)); /* a section of another schema */
+	assert_int_equal(circuit_config(cfg)->ncircuits, 0);
+	cfg_free(cfg);
+	assert_int_equal(cfg_load_buffer("toy.yaml", bad, strlen(bad), &toy_schema, &cfg, &errs), -1);
+	assert_null(cfg);
+	assert_int_equal(errs.n, 4);
+	assert_int_equal(errs.v[0].line, 3);
+	assert_int_equal(errs.v[0].column, 18);
+	assert_string_equal(errs.v[0].message, "items[0].name: not the toy's name \"a\"");
+	assert_int_equal(errs.v[1].line, 4);
+	assert_int_equal(errs.v[1].column, 5);
+	assert_string_equal(errs.v[1].message, "items[1].name: missing (the toy is \"a\")");
+	assert_int_equal(errs.v[2].line, 5);
+	assert_string_equal(errs.v[2].message, "items[2]: expected a mapping, got \"x\"");
+	assert_int_equal(errs.v[3].line, 6);
+	assert_string_equal(errs.v[3].message,
+			    "unknown key \"bmp\" at top level (expected one of: toy, items)");
+	cfg_errors_clean(&errs);
+}
+
 static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_full_config),
 	cmocka_unit_test(test_defaults),
@@ -2484,6 +2580,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_plans_file_example),
 	cmocka_unit_test(test_plans_file_errors),
 	cmocka_unit_test(test_plans_file_relative),
+	cmocka_unit_test(test_engine_own_schema),
 };
 
 int main(void)
