@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "circuit_config.h"
 #include "config.h"
+#include "daemon_config.h"
 #include "daemon.h"
 #include "decode.h"
 #include "decode_pcap.h"
@@ -257,12 +259,12 @@ static int check_config(const char *path)
 	struct cfg_errors errs = {0};
 	struct cfg_config *cfg = NULL;
 
-	if (cfg_load_file(path, &cfg, &errs) != 0) {
+	if (daemon_config_load_file(path, &cfg, &errs) != 0) {
 		cfg_errors_print(&errs, stderr);
 		cfg_errors_clean(&errs);
 		return 2;
 	}
-	printf("%s: valid (%zu circuit%s)\n", path, cfg->ncircuits, cfg->ncircuits == 1 ? "" : "s");
+	printf("%s: valid (%zu circuit%s)\n", path, circuit_config(cfg)->ncircuits, circuit_config(cfg)->ncircuits == 1 ? "" : "s");
 	cfg_free(cfg);
 	return 0;
 }
@@ -334,6 +336,7 @@ int main(int argc, char **argv)
 		return decode(cli.decode_file, cli.decode_format, cli.bmp_port);
 	if (cli.replay.file != NULL) {
 		cli.replay.config = cli.config;
+		cli.replay.schema = daemon_config_schema();
 		cli.replay.speed = cli.replay.speed > 0 ? cli.replay.speed : 1.0;
 		cli.replay.progress = isatty(STDERR_FILENO) == 1;
 		return replay_run(&cli.replay, stdout, stderr);

@@ -13,7 +13,7 @@
 
 #include "alert.h"
 #include "bus.h"
-#include "config.h"
+#include "alerts_config.h"
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
@@ -126,7 +126,7 @@ static void event_peer(struct cw_event *ev, const char *labels)
 static void on_transition(const struct alert_transition *t, void *arg)
 {
 	struct alerts *a = arg;
-	const struct cfg_alert_rule *cr = &a->ctx->cfg->alerts.rules[t->rule->tag];
+	const struct cfg_alert_rule *cr = &alerts_config(a->ctx->cfg)->rules[t->rule->tag];
 	const char *to = transition_name(t);
 	const char *tl[] = {t->rule->name, to};
 	char value[32], threshold[32];
@@ -288,7 +288,7 @@ static void on_timer(uv_timer_t *t)
 
 static int configure(struct alerts *a)
 {
-	const struct cfg_alerts *ca = &a->ctx->cfg->alerts;
+	const struct cfg_alerts *ca = alerts_config(a->ctx->cfg);
 	struct alert_engine *e = NULL;
 
 	uv_timer_stop(a->timer);

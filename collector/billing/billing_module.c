@@ -13,7 +13,8 @@
 #include <time.h>
 #include <uv.h>
 
-#include "config.h"
+#include "billing_config.h"
+#include "circuit_config.h"
 #include "cycle.h"
 #include "log.h"
 #include "meter.h"
@@ -315,13 +316,13 @@ static int circuits_build(struct billing *b, struct bcirc *old, size_t nold,
 			  const struct bill_state *saved, int64_t now, bool strict)
 {
 	const struct cfg_config *cfg = b->ctx->cfg;
-	struct bcirc *v = calloc(cfg->ncircuits ? cfg->ncircuits : 1, sizeof *v);
+	struct bcirc *v = calloc(circuit_config(cfg)->ncircuits ? circuit_config(cfg)->ncircuits : 1, sizeof *v);
 	size_t n = 0;
 
 	if (!v)
 		return -1;
-	for (size_t i = 0; cfg->billing.enabled && i < cfg->ncircuits; i++) {
-		const struct cfg_circuit *c = &cfg->circuits[i];
+	for (size_t i = 0; billing_config(cfg)->enabled && i < circuit_config(cfg)->ncircuits; i++) {
+		const struct cfg_circuit *c = &circuit_config(cfg)->circuits[i];
 		const struct cfg_plan *plan = cfg_plan_find(cfg, c->billing_plan);
 		const struct bill_state_circuit *sc;
 		struct bcirc *o;
@@ -354,7 +355,7 @@ static int circuits_build(struct billing *b, struct bcirc *old, size_t nold,
 
 static void persist(struct billing *b, int64_t now)
 {
-	const struct cfg_billing *cb = &b->ctx->cfg->billing;
+	const struct cfg_billing *cb = billing_config(b->ctx->cfg);
 	struct bill_state st = {.written = now, .n = b->n};
 	char err[256];
 
@@ -392,7 +393,7 @@ static void persist(struct billing *b, int64_t now)
 /* Reads the saved state; a bad file is reported and kept aside. */
 static void restore(struct billing *b, struct bill_state *st, int64_t now)
 {
-	const char *dir = b->ctx->cfg->billing.state_dir;
+	const char *dir = billing_config(b->ctx->cfg)->state_dir;
 	char aside[4200], why[512];
 
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
@@ -497,7 +498,7 @@ static void publish_circuit(struct billing *b, struct bcirc *bc, int64_t now)
 	double elapsed = (double)(now - bc->cyc.start), len = (double)(bc->cyc.end - bc->cyc.start);
 	double lin_b = bill_project_linear((double)eg, elapsed, len), rate = 0, rec_b = 0;
 	struct bill_cost now_c, lin_c, rec_c = {0};
-	bool has_recent = bill_window_rate(&bc->win, now, b->ctx->cfg->billing.recent_window_s,
+	bool has_recent = bill_window_rate(&bc->win, now, billing_config(b->ctx->cfg)->recent_window_s,
 					   &rate) == 0;
 
 	put(b, F_BYTES, (const char *[]){bc->id, "from_cloud"}, (double)eg);
@@ -554,7 +555,7 @@ static void absorb(struct billing *b, int64_t now)
 static void save(struct billing *b, int64_t now, uint64_t now_ms)
 {
 	persist(b, now);
-	b->persist_due_ms = now_ms + (uint64_t)b->ctx->cfg->billing.persist_interval_s * 1000u;
+	b->persist_due_ms = now_ms + (uint64_t)billing_config(b->ctx->cfg)->persist_interval_s * 1000u;
 }
 
 /* A source finished a pass (meter.h): its bytes are counted now, and the
@@ -595,7 +596,7 @@ static void tick(struct billing *b, int64_t now)
 		struct bcirc *bc = &b->v[i];
 
 		bill_window_push(&bc->win, now, (double)bc->bytes[BILL_DIR_FROM_CLOUD],
-				 b->ctx->cfg->billing.recent_window_s);
+				 billing_config(b->ctx->cfg)->recent_window_s);
 		publish_circuit(b, bc, now);
 	}
 	if (b->save_now || tick_saves(b, now_ms)) {
@@ -653,7 +654,7 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		billing_free(b);
 		return -1;
 	}
-	if (ctx->cfg->billing.enabled && ctx->cfg->billing.nplans > 0)
+	if (billing_config(ctx->cfg)->enabled && billing_config(ctx->cfg)->nplans > 0)
 		restore(b, &saved, now);
 	if (circuits_build(b, NULL, 0, &saved, now, true) < 0) {
 		bill_state_clean(&saved);
@@ -661,7 +662,7 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	bill_state_clean(&saved);
-	b->persist_due_ms = mono_ms() + (uint64_t)ctx->cfg->billing.persist_interval_s * 1000u;
+	b->persist_due_ms = mono_ms() + (uint64_t)billing_config(ctx->cfg)->persist_interval_s * 1000u;
 	b->timer = malloc(sizeof *b->timer);
 	if (!b->timer || uv_timer_init(ctx->loop, b->timer) != 0) {
 		free(b->timer);
@@ -680,7 +681,7 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 
 		snprintf(n, sizeof n, "%zu", b->n);
 		log_info(ctx->log, "billing started", "circuits", n, "state_dir",
-			 ctx->cfg->billing.state_dir);
+			 billing_config(ctx->cfg)->state_dir);
 	}
 	*state = b;
 	return 0;
@@ -703,8 +704,8 @@ static void billing_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	for (size_t i = 0; i < nprev; i++)
 		circ_clean(&prev[i]);
 	free(prev);
-	if (old && old->billing.state_dir && ctx->cfg->billing.state_dir &&
-	    strcmp(old->billing.state_dir, ctx->cfg->billing.state_dir) != 0)
+	if (old && billing_config(old)->state_dir && billing_config(ctx->cfg)->state_dir &&
+	    strcmp(billing_config(old)->state_dir, billing_config(ctx->cfg)->state_dir) != 0)
 		log_warn(ctx->log, "billing.state_dir changed: saving to the new directory from now on");
 	b->save_now = true; /* save under the new config at the next tick */
 }

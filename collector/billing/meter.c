@@ -126,8 +126,8 @@ static const struct cfg_circuit *vlan_owner(const struct cfg_config *cfg, const 
 					    uint16_t s_tag, uint16_t c_tag,
 					    enum cfg_link_role *role)
 {
-	for (size_t i = 0; i < cfg->ncircuits; i++) {
-		const struct cfg_circuit *c = &cfg->circuits[i];
+	for (size_t i = 0; i < circuit_config(cfg)->ncircuits; i++) {
+		const struct cfg_circuit *c = &circuit_config(cfg)->circuits[i];
 
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
 			const struct cfg_link *lk = &c->links[l];

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "config.h"
+#include "circuit_config.h"
 
 #define BILL_METER_MAX_CIRCUITS 4096 /* distinct circuit ids metered */
 #define BILL_METER_MAX_VLANS 16384   /* capture keys followed (VLAN_ACCT_MAX_KEYS) */

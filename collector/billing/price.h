@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "billing_config.h"
 
 #define BILL_WINDOW_SLOTS 64 /* samples kept for the recent-rate projection */
 

@@ -36,7 +36,7 @@
 #include <time.h>
 #include <uv.h>
 
-#include "config.h"
+#include "bmp_config.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
@@ -856,7 +856,7 @@ static int make_metrics(struct listener *l, struct metrics_registry *reg)
 
 static int bmp_start(struct cw_ctx *ctx, void **state)
 {
-	const struct cfg_bmp *b = &ctx->cfg->bmp;
+	const struct cfg_bmp *b = bmp_config(ctx->cfg);
 	struct listener *l;
 
 	*state = NULL;
@@ -899,7 +899,7 @@ static void apply_live(struct listener *l)
 
 static void bmp_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
 {
-	const struct cfg_bmp *a = &old->bmp, *b = &ctx->cfg->bmp;
+	const struct cfg_bmp *a = bmp_config(old), *b = bmp_config(ctx->cfg);
 	struct listener *l = state;
 
 	if (a->enabled != b->enabled)

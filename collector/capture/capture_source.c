@@ -16,7 +16,8 @@
 
 #include <pcap/pcap.h>
 
-#include "config.h"
+#include "capture_config.h"
+#include "circuit_config.h"
 #include "log.h"
 #include "meter.h"
 #include "metrics.h"
@@ -166,9 +167,9 @@ static void map_labels(const struct cfg_config *cfg, const char *router,
 		       const char **peering)
 {
 	*circuit = *link = *peering = "";
-	for (size_t c = 0; c < cfg->ncircuits; c++) {
+	for (size_t c = 0; c < circuit_config(cfg)->ncircuits; c++) {
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 
 			if (!lk->present || (lk->router != NULL && strcmp(lk->router, router) != 0))
 				continue;
@@ -182,7 +183,7 @@ static void map_labels(const struct cfg_config *cfg, const char *router,
 					    memcmp(nb->addr, p->addr, p->family == 4 ? 4 : 16) != 0 ||
 					    nb->asn != p->as)
 						continue;
-					*circuit = cfg->circuits[c].id;
+					*circuit = circuit_config(cfg)->circuits[c].id;
 					*link = cfg_link_role_name((enum cfg_link_role)l);
 					*peering = cfg_peering_type_name(pe->type);
 					return;
@@ -456,7 +457,7 @@ static int open_file(struct input *in, const struct cfg_capture *cc, const char 
 
 static int input_open(struct capture *c, struct input *in, const char *name, const char *path)
 {
-	const struct cfg_capture *cc = &c->ctx->cfg->capture;
+	const struct cfg_capture *cc = capture_config(c->ctx->cfg);
 	int lt;
 
 	in->c = c;
@@ -512,7 +513,7 @@ static int inputs_open(struct capture *c, const struct cfg_capture *cc)
 
 static int capture_start(struct cw_ctx *ctx, void **state)
 {
-	const struct cfg_capture *cc = &ctx->cfg->capture;
+	const struct cfg_capture *cc = capture_config(ctx->cfg);
 	struct capture *c;
 
 	*state = NULL;
@@ -548,7 +549,7 @@ static bool str_differs(const char *a, const char *b)
 
 static void capture_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
 {
-	const struct cfg_capture *a = &old->capture, *b = &ctx->cfg->capture;
+	const struct cfg_capture *a = capture_config(old), *b = capture_config(ctx->cfg);
 	struct capture *c = state;
 	bool ifs = a->ninterfaces != b->ninterfaces;
 

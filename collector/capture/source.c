@@ -6,7 +6,8 @@
 #include <sys/socket.h>
 
 #include "bgp.h"
-#include "config.h"
+#include "capture_config.h"
+#include "circuit_config.h"
 #include "flows.h"
 #include "ingest.h"
 #include "model.h"
@@ -54,9 +55,9 @@ static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss);
 
 static bool is_neighbor(const struct cfg_config *cfg, uint8_t family, const uint8_t *addr)
 {
-	for (size_t c = 0; cfg != NULL && c < cfg->ncircuits; c++) {
+	for (size_t c = 0; cfg != NULL && c < circuit_config(cfg)->ncircuits; c++) {
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 
 			for (size_t q = 0; lk->present && q < lk->npeerings; q++) {
 				const struct cfg_peering *pe = &lk->peerings[q];
@@ -412,7 +413,7 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 
 	if (m == NULL || cfg == NULL || name == NULL || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	c = &cfg->capture;
+	c = capture_config(cfg);
 	s->model = m;
 	s->cfg = cfg;
 	s->linktype = linktype;

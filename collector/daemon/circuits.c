@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "circuit_config.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -145,9 +145,9 @@ static int apply(struct circuits *c, const struct cfg_config *cfg, struct log *l
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < cfg->ncircuits; i++)
-		rc |= publish_circuit(c, &cfg->circuits[i]);
-	rc |= publish(c, F_CIRCUITS, NULL, (double)cfg->ncircuits);
+	for (size_t i = 0; i < circuit_config(cfg)->ncircuits; i++)
+		rc |= publish_circuit(c, &circuit_config(cfg)->circuits[i]);
+	rc |= publish(c, F_CIRCUITS, NULL, (double)circuit_config(cfg)->ncircuits);
 	if (metrics_group_sweep(c->group) < 0 || rc != 0)
 		log_error(lg, "some circuit metrics could not be published (series cap or memory)");
 	return rc;
@@ -176,7 +176,7 @@ static int circuits_start(struct cw_ctx *ctx, void **state)
 	char n[24];
 
 	(void)apply(c, ctx->cfg, ctx->log);
-	snprintf(n, sizeof(n), "%zu", ctx->cfg->ncircuits);
+	snprintf(n, sizeof(n), "%zu", circuit_config(ctx->cfg)->ncircuits);
 	log_info(ctx->log, "circuits loaded", "count", n);
 	*state = c;
 	return 0;
@@ -186,8 +186,8 @@ static void circuits_reload(struct cw_ctx *ctx, void *state, const struct cfg_co
 {
 	char was[24], now[24];
 
-	snprintf(was, sizeof(was), "%zu", old->ncircuits);
-	snprintf(now, sizeof(now), "%zu", ctx->cfg->ncircuits);
+	snprintf(was, sizeof(was), "%zu", circuit_config(old)->ncircuits);
+	snprintf(now, sizeof(now), "%zu", circuit_config(ctx->cfg)->ncircuits);
 	(void)apply(state, ctx->cfg, ctx->log);
 	log_info(ctx->log, "circuits reloaded", "before", was, "after", now);
 }

@@ -16,6 +16,9 @@
 #include "capture_source.h"
 #include "circuits.h"
 #include "config.h"
+#include "daemon_config.h"
+#include "log_config.h"
+#include "prometheus_config.h"
 #include "event.h"
 #include "ifstats_module.h"
 #include "kafka.h"
@@ -116,8 +119,8 @@ static int series_metrics_init(struct self_metrics *m, struct metrics_registry *
  * budget refuses new series, it never drops existing ones). */
 static void apply_series_budget(struct daemon *d)
 {
-	metrics_registry_set_max_series(d->ctx.reg, d->cfg->prometheus.max_series);
-	metrics_gauge_set(d->self.budget_s, d->cfg->prometheus.max_series);
+	metrics_registry_set_max_series(d->ctx.reg, prometheus_config(d->cfg)->max_series);
+	metrics_gauge_set(d->self.budget_s, prometheus_config(d->cfg)->max_series);
 }
 
 /* Self metrics of the budget; the first refusal is logged (once: it
@@ -135,7 +138,7 @@ static void series_metrics_update(struct daemon *d)
 		return;
 	d->self.refusal_logged = true;
 	snprintf(have, sizeof(have), "%zu", n);
-	snprintf(max, sizeof(max), "%u", d->cfg->prometheus.max_series);
+	snprintf(max, sizeof(max), "%u", prometheus_config(d->cfg)->max_series);
 	log_warn(d->ctx.log,
 		 "metrics series refused: new series are not published (existing ones stay); "
 		 "raise prometheus.max_series or publish less (bmp.publish: configured)",
@@ -186,9 +189,9 @@ static void apply_log_config(struct daemon *d)
 {
 	const struct daemon_opts *o = d->opts;
 	enum log_level lvl = o->log_level >= 0 ? (enum log_level)o->log_level
-					       : (enum log_level)d->cfg->log.level;
+					       : (enum log_level)log_config(d->cfg)->level;
 	enum log_format fmt = o->log_format >= 0 ? (enum log_format)o->log_format
-						 : (enum log_format)d->cfg->log.format;
+						 : (enum log_format)log_config(d->cfg)->format;
 
 	log_configure(d->ctx.log, lvl, fmt);
 }
@@ -212,7 +215,7 @@ static void reload(struct daemon *d)
 	struct cfg_config *next = NULL, *old = d->cfg;
 
 	log_info(d->ctx.log, "reloading configuration", "file", d->opts->config_path);
-	if (cfg_load_file(d->opts->config_path, &next, &errs) != 0) {
+	if (daemon_config_load_file(d->opts->config_path, &next, &errs) != 0) {
 		log_cfg_errors(d->ctx.log, &errs);
 		priv_explain_unreadable(d->priv, d->opts->config_path, d->ctx.log);
 		log_error(d->ctx.log, "reload failed; keeping the running configuration",
@@ -349,7 +352,7 @@ static int load_initial(struct daemon *d)
 {
 	struct cfg_errors errs = {0};
 
-	if (cfg_load_file(d->opts->config_path, &d->cfg, &errs) != 0) {
+	if (daemon_config_load_file(d->opts->config_path, &d->cfg, &errs) != 0) {
 		cfg_errors_print(&errs, stderr);
 		cfg_errors_clean(&errs);
 		return -1;

@@ -28,7 +28,11 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "billing_config.h"
+#include "circuit_config.h"
+#include "daemon_config.h"
+#include "kafka_config.h"
+#include "probes_config.h"
 #include "log.h"
 
 #define PRIV_GROUPS_MAX 65536 /* the kernel's NGROUPS_MAX */
@@ -79,12 +83,12 @@ unsigned priv_runtime_caps(const struct cfg_config *cfg, unsigned kernel, bool i
 	 * once at start and never again (a changed interface, filter or port
 	 * needs a restart); probe sockets are opened for targets a reload adds
 	 * and reopened after a failure, so only probes need anything later. */
-	for (size_t c = 0; cfg->probes.enabled && c < cfg->ncircuits; c++)
+	for (size_t c = 0; probes_config(cfg)->enabled && c < circuit_config(cfg)->ncircuits; c++)
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 
 			for (size_t i = 0; lk->present && i < lk->nprobes; i++)
-				caps |= probe_caps(&cfg->probes, &lk->probes[i], lk->interface,
+				caps |= probe_caps(probes_config(cfg), &lk->probes[i], lk->interface,
 						   kernel, icmp_dgram_ok, &w);
 		}
 	if (why != NULL)
@@ -289,14 +293,14 @@ static void file_readable(const struct priv_plan *p, const char *key, const char
 
 static int check_as_user(struct priv_plan *p, const struct cfg_config *cfg, struct log *lg)
 {
-	const bool bill = cfg->billing.enabled && cfg->billing.nplans > 0;
-	const bool spool = cfg->kafka.enabled && cfg->kafka.spool_dir != NULL;
+	const bool bill = billing_config(cfg)->enabled && billing_config(cfg)->nplans > 0;
+	const bool spool = kafka_config(cfg)->enabled && kafka_config(cfg)->spool_dir != NULL;
 	struct saved_ids s;
 	bool dgram;
 	int rc = 0;
 
-	if ((bill && dir_create(p, "billing.state_dir", cfg->billing.state_dir, 0750, lg) != 0) ||
-	    (spool && dir_create(p, "kafka.spool_dir", cfg->kafka.spool_dir, 0700, lg) != 0))
+	if ((bill && dir_create(p, "billing.state_dir", billing_config(cfg)->state_dir, 0750, lg) != 0) ||
+	    (spool && dir_create(p, "kafka.spool_dir", kafka_config(cfg)->spool_dir, 0700, lg) != 0))
 		return -1;
 	if ((rc = as_user(p, &s)) != 0) {
 		log_error(lg, "cannot take on the user's identity", "user", p->user, "error",
@@ -305,13 +309,13 @@ static int check_as_user(struct priv_plan *p, const struct cfg_config *cfg, stru
 			(void)as_root(&s);
 		return -1;
 	}
-	if (bill && dir_writable(p, "billing.state_dir", cfg->billing.state_dir, lg) != 0)
+	if (bill && dir_writable(p, "billing.state_dir", billing_config(cfg)->state_dir, lg) != 0)
 		rc = -1;
-	if (spool && (dir_writable(p, "kafka.spool_dir", cfg->kafka.spool_dir, lg) != 0 ||
-		      files_usable(p, "kafka.spool_dir", cfg->kafka.spool_dir, lg) != 0))
+	if (spool && (dir_writable(p, "kafka.spool_dir", kafka_config(cfg)->spool_dir, lg) != 0 ||
+		      files_usable(p, "kafka.spool_dir", kafka_config(cfg)->spool_dir, lg) != 0))
 		rc = -1;
 	file_readable(p, "config", cfg->path, lg);
-	file_readable(p, "billing.plans_file", cfg->billing.plans_file, lg);
+	file_readable(p, "billing.plans_file", billing_config(cfg)->plans_file, lg);
 	dgram = icmp_dgram_ok();
 	if (as_root(&s) != 0) {
 		log_error(lg, "cannot return to root after the checks", "error", strerror(errno));
@@ -370,7 +374,7 @@ int priv_prepare(const char *user, const struct cfg_config *cfg, struct log *lg,
 		 struct priv_plan **out)
 {
 	struct priv_plan *p;
-	const char *name = user != NULL ? user : cfg->daemon.user;
+	const char *name = user != NULL ? user : daemon_config(cfg)->user;
 	char uid[24];
 
 	*out = NULL;
@@ -471,7 +475,7 @@ void priv_check_reload(const struct priv_plan *p, const struct cfg_config *next,
 		       const char *cli_user, struct log *lg)
 {
 	const char *why = NULL;
-	const char *want = cli_user != NULL ? cli_user : next->daemon.user;
+	const char *want = cli_user != NULL ? cli_user : daemon_config(next)->user;
 	unsigned need;
 
 	if (p == NULL || !p->dropped)
@@ -484,11 +488,11 @@ void priv_check_reload(const struct priv_plan *p, const struct cfg_config *next,
 		log_error(lg, "the new configuration needs CAP_NET_RAW, given up at start: those "
 			      "probes fail until a restart",
 			  "needed_by", why, "user", p->user);
-	if (next->billing.enabled && next->billing.nplans > 0 &&
-	    access(next->billing.state_dir, W_OK | X_OK) != 0)
+	if (billing_config(next)->enabled && billing_config(next)->nplans > 0 &&
+	    access(billing_config(next)->state_dir, W_OK | X_OK) != 0)
 		log_error(lg, "directory not writable by the user the daemon runs as; the billing "
 			      "state will not be saved",
-			  "key", "billing.state_dir", "dir", next->billing.state_dir, "user",
+			  "key", "billing.state_dir", "dir", billing_config(next)->state_dir, "user",
 			  p->user, "error", strerror(errno));
 }
 

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <uv.h>
 
-#include "config.h"
+#include "circuit_config.h"
+#include "ifstats_config.h"
 #include "log.h"
 #include "meter.h"
 #include "metrics.h"
@@ -170,7 +171,7 @@ static void keep_billed(struct link_ref *now, size_t n, const struct link_ref *o
 
 static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
 {
-	size_t nc = cfg->ncircuits, n = 0, cap = nc * CFG_LINK_COUNT + cfg->ifstats.ninterfaces;
+	size_t nc = circuit_config(cfg)->ncircuits, n = 0, cap = nc * CFG_LINK_COUNT + ifstats_config(cfg)->ninterfaces;
 	const char **names = calloc(cap ? cap : 1, sizeof(*names));
 	struct link_ref *links = calloc(nc ? nc * CFG_LINK_COUNT : 1, sizeof(*links));
 	struct if_labels *labels = NULL;
@@ -180,13 +181,13 @@ static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
 		goto out;
 	for (size_t c = 0; c < nc; c++)
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 
 			if (lk->present && lk->interface != NULL)
 				names[n++] = lk->interface;
 		}
-	for (size_t i = 0; i < cfg->ifstats.ninterfaces; i++)
-		names[n++] = cfg->ifstats.interfaces[i];
+	for (size_t i = 0; i < ifstats_config(cfg)->ninterfaces; i++)
+		names[n++] = ifstats_config(cfg)->interfaces[i];
 	if (ifstats_rates_set_watch(st->rates, names, n) != 0)
 		goto out;
 	labels = calloc(ifstats_rates_count(st->rates) + 1, sizeof(*labels));
@@ -196,16 +197,16 @@ static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
 		labels[i].circuit = labels[i].link = "";
 	for (size_t c = 0; c < nc; c++)
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 			struct link_ref *lr = &links[c * CFG_LINK_COUNT + (size_t)l];
 			long idx = lk->present && lk->interface != NULL
 					   ? ifstats_rates_find(st->rates, lk->interface) : -1;
 
-			lr->circuit = cfg->circuits[c].id;
+			lr->circuit = circuit_config(cfg)->circuits[c].id;
 			lr->role = (enum cfg_link_role)l;
 			lr->link = cfg_link_role_name((enum cfg_link_role)l);
 			lr->idx = idx;
-			lr->bandwidth_bps = cfg->circuits[c].bandwidth_bps;
+			lr->bandwidth_bps = circuit_config(cfg)->circuits[c].bandwidth_bps;
 			/* an interface on several links is labelled with the first */
 			if (idx >= 0 && labels[idx].circuit[0] == '\0') {
 				labels[idx].circuit = lr->circuit;
@@ -540,7 +541,7 @@ static int families_new(struct ifstats *st, struct metrics_registry *reg)
 
 static uint32_t interval_of(const struct cfg_config *cfg)
 {
-	return cfg->ifstats.interval_ms ? cfg->ifstats.interval_ms : IFSTATS_DEFAULT_INTERVAL_MS;
+	return ifstats_config(cfg)->interval_ms ? ifstats_config(cfg)->interval_ms : IFSTATS_DEFAULT_INTERVAL_MS;
 }
 
 /* Starts or stops the timer to match cfg; the first pass runs at once. */
@@ -548,7 +549,7 @@ static int apply_timer(struct ifstats *st, const struct cfg_config *cfg)
 {
 	uint64_t window_ns = (uint64_t)interval_of(cfg) * 1500000ULL; /* 1.5 intervals */
 
-	st->enabled = cfg->ifstats.enabled;
+	st->enabled = ifstats_config(cfg)->enabled;
 	st->interval_ms = interval_of(cfg);
 	ifstats_rates_set_peak_window(st->rates, window_ns > IFSTATS_PEAK_WINDOW_NS
 							 ? window_ns : IFSTATS_PEAK_WINDOW_NS);
@@ -604,7 +605,7 @@ static void ifstats_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 		return;
 	if (rebuild(st, ctx->cfg) != 0)
 		log_error(ctx->log, "interface list not reloaded (memory)");
-	if (st->enabled != ctx->cfg->ifstats.enabled || st->interval_ms != interval_of(ctx->cfg)) {
+	if (st->enabled != ifstats_config(ctx->cfg)->enabled || st->interval_ms != interval_of(ctx->cfg)) {
 		if (apply_timer(st, ctx->cfg) != 0)
 			log_error(ctx->log, "interface sampling timer not restarted");
 	} else if (st->enabled) {

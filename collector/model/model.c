@@ -10,7 +10,8 @@
 #include <string.h>
 #include <uthash.h>
 
-#include "config.h"
+#include "bmp_config.h"
+#include "circuit_config.h"
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
@@ -358,8 +359,8 @@ static bool neighbour_matches(const struct cfg_neighbor *nb, const struct peer_h
 static bool find_neighbour(const struct cfg_config *cfg, const struct model_router *r,
 			   const struct peer_hkey *hk, uint32_t asn, struct peer_map *out)
 {
-	for (size_t c = 0; cfg != NULL && c < cfg->ncircuits; c++) {
-		const struct cfg_circuit *ci = &cfg->circuits[c];
+	for (size_t c = 0; cfg != NULL && c < circuit_config(cfg)->ncircuits; c++) {
+		const struct cfg_circuit *ci = &circuit_config(cfg)->circuits[c];
 
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
 			const struct cfg_link *lk = &ci->links[l];
@@ -611,8 +612,8 @@ static bool is_bmp(const struct model_router *r)
  * model's own cap for other sources (and without a config). */
 static size_t peer_cap(const struct model *m, const struct model_router *r)
 {
-	if (m->cfg != NULL && is_bmp(r) && m->cfg->bmp.max_peers_per_router != 0)
-		return m->cfg->bmp.max_peers_per_router;
+	if (m->cfg != NULL && is_bmp(r) && bmp_config(m->cfg)->max_peers_per_router != 0)
+		return bmp_config(m->cfg)->max_peers_per_router;
 	return MODEL_MAX_PEERS_PER_ROUTER;
 }
 
@@ -926,7 +927,7 @@ static void release_gone_peers(struct model *m, struct model_router *r)
 
 size_t model_expire(struct model *m, double now)
 {
-	double keep = m->cfg != NULL ? (double)m->cfg->bmp.peer_retention_s : MODEL_RETENTION_S;
+	double keep = m->cfg != NULL ? (double)bmp_config(m->cfg)->peer_retention_s : MODEL_RETENTION_S;
 	size_t released = 0;
 
 	for (size_t i = 0; i < m->nrouters; i++) {
@@ -1128,8 +1129,8 @@ static bool neighbour_up(const struct model *m, const struct cfg_peering *pe,
  * down already leaves that family on one link). */
 static void publish_redundancy(struct model *m)
 {
-	for (size_t c = 0; m->cfg != NULL && c < m->cfg->ncircuits; c++) {
-		const struct cfg_circuit *ci = &m->cfg->circuits[c];
+	for (size_t c = 0; m->cfg != NULL && c < circuit_config(m->cfg)->ncircuits; c++) {
+		const struct cfg_circuit *ci = &circuit_config(m->cfg)->circuits[c];
 		bool all = true, two = ci->links[CFG_LINK_SECONDARY].present;
 
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
@@ -1164,7 +1165,7 @@ static bool peer_published(const struct model *m, const struct model_router *r,
 			   const struct model_peer *p)
 {
 	return p->circuit != NULL || m->cfg == NULL || !is_bmp(r) ||
-	       m->cfg->bmp.publish != CFG_BMP_PUBLISH_CONFIGURED;
+	       bmp_config(m->cfg)->publish != CFG_BMP_PUBLISH_CONFIGURED;
 }
 
 static void publish_router_peers(struct model *m, const struct model_router *r)
@@ -1264,9 +1265,9 @@ static void watch_index_free(struct model *m)
 static void watch_index_build(struct model *m)
 {
 	watch_index_free(m);
-	for (size_t c = 0; m->cfg != NULL && c < m->cfg->ncircuits; c++) {
+	for (size_t c = 0; m->cfg != NULL && c < circuit_config(m->cfg)->ncircuits; c++) {
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &m->cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(m->cfg)->circuits[c].links[l];
 
 			for (size_t q = 0; lk->present && q < lk->npeerings; q++) {
 				const struct cfg_peering *pe = &lk->peerings[q];

@@ -28,7 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "circuit_config.h"
+#include "probes_config.h"
 #include "stats.h"
 
 struct uv_loop_s;

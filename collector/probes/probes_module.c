@@ -11,7 +11,8 @@
 #include <uthash.h>
 #include <uv.h>
 
-#include "config.h"
+#include "circuit_config.h"
+#include "probes_config.h"
 #include "engine.h"
 #include "log.h"
 #include "metrics.h"
@@ -214,22 +215,22 @@ static void sync_targets(struct probes *m, const struct cfg_config *cfg)
 
 	HASH_ITER(hh, m->targets, pt, tmp)
 		pt->seen = false;
-	for (size_t c = 0; cfg->probes.enabled && c < cfg->ncircuits; c++)
+	for (size_t c = 0; probes_config(cfg)->enabled && c < circuit_config(cfg)->ncircuits; c++)
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 			const char *link = cfg_link_role_name((enum cfg_link_role)l);
 
 			for (size_t i = 0; lk->present && i < lk->nprobes; i++) {
 				const struct cfg_probe *p = &lk->probes[i];
 
-				probe_key(key, cfg->circuits[c].id, link, p, lk);
+				probe_key(key, circuit_config(cfg)->circuits[c].id, link, p, lk);
 				HASH_FIND_STR(m->targets, key, pt);
 				if (pt != NULL && !pt->seen) {
 					pt->seen = true;
 					if (probe_engine_update(m->engine, pt->t, p) != 0)
 						failed++;
 				} else if (pt == NULL &&
-					   ptarget_add(m, key, cfg->circuits[c].id, link, p, lk) != 0) {
+					   ptarget_add(m, key, circuit_config(cfg)->circuits[c].id, link, p, lk) != 0) {
 					failed++;
 				}
 			}
@@ -330,9 +331,9 @@ static void on_publish(uv_timer_t *h)
 static void engine_opts(const struct cfg_config *cfg, struct probe_engine_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->icmp_socket = cfg->probes.icmp_socket;
-	o->loss_window = cfg->probes.loss_window ? cfg->probes.loss_window : 100;
-	o->spread_percent = cfg->probes.spread_percent;
+	o->icmp_socket = probes_config(cfg)->icmp_socket;
+	o->loss_window = probes_config(cfg)->loss_window ? probes_config(cfg)->loss_window : 100;
+	o->spread_percent = probes_config(cfg)->spread_percent;
 	o->on_rtt = on_rtt;
 }
 
@@ -381,7 +382,7 @@ static int probes_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	sync_targets(m, ctx->cfg);
-	if (!ctx->cfg->probes.enabled)
+	if (!probes_config(ctx->cfg)->enabled)
 		log_info(ctx->log, "probes disabled");
 	*state = m;
 	return 0;

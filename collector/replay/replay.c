@@ -12,6 +12,7 @@
 
 #include <pcap/pcap.h>
 
+#include "capture_config.h"
 #include "config.h"
 #include "metrics.h"
 #include "model.h"
@@ -116,9 +117,9 @@ static int load_config(struct replay *r)
 	int rc;
 
 	if (r->o->config != NULL)
-		rc = cfg_load_file(r->o->config, &r->cfg, &errs);
+		rc = cfg_load_file(r->o->config, r->o->schema, &r->cfg, &errs);
 	else /* every key at its default: no circuits, port 179 */
-		rc = cfg_load_buffer("(defaults)", "", 0, &r->cfg, &errs);
+		rc = cfg_load_buffer("(defaults)", "", 0, r->o->schema, &r->cfg, &errs);
 	if (rc != 0) {
 		cfg_errors_print(&errs, r->err);
 		cfg_errors_clean(&errs);
@@ -142,9 +143,9 @@ static int set_filter(struct replay *r)
 	struct bpf_program prog;
 	int rc;
 
-	if (r->cfg->capture.filter == NULL)
+	if (capture_config(r->cfg)->filter == NULL)
 		return 0;
-	if (pcap_compile(r->pc, &prog, r->cfg->capture.filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	if (pcap_compile(r->pc, &prog, capture_config(r->cfg)->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
 		fprintf(r->err, "circuitwatch: replay: bad capture.filter: %s\n", pcap_geterr(r->pc));
 		return -1;
 	}

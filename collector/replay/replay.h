@@ -31,9 +31,12 @@
 #define REPLAY_MAX_SPEED 1e6
 #define REPLAY_MIN_SPEED 1e-3
 
+struct cfg_schema;
+
 struct replay_opts {
 	const char *file;   /* the capture */
 	const char *config; /* NULL: the built-in defaults */
+	const struct cfg_schema *schema; /* the config's (the daemon's) */
 	bool json;          /* one JSON object on out instead of text */
 	bool realtime;      /* sleep between frames by their timestamps */
 	double speed;       /* realtime multiplier, REPLAY_MIN_SPEED..REPLAY_MAX_SPEED */

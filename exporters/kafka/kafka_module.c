@@ -8,7 +8,7 @@
 #include <uv.h>
 
 #include "bus.h"
-#include "config.h"
+#include "kafka_config.h"
 #include "event.h"
 #include "kafka.h"
 #include "log.h"
@@ -96,7 +96,7 @@ static int options(const struct cfg_kafka *c, struct kmod *m, struct kafka_opts 
 
 static int kmod_start(struct cw_ctx *ctx, void **state)
 {
-	const struct cfg_kafka *c = &ctx->cfg->kafka;
+	const struct cfg_kafka *c = kafka_config(ctx->cfg);
 	struct kafka_opts o;
 	struct kmod *m;
 	char err[512] = "out of memory";
@@ -161,7 +161,7 @@ static bool kafka_changed(const struct cfg_kafka *a, const struct cfg_kafka *b)
 static void kmod_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
 {
 	(void)state;
-	if (kafka_changed(&old->kafka, &ctx->cfg->kafka))
+	if (kafka_changed(kafka_config(old), kafka_config(ctx->cfg)))
 		log_warn(ctx->log, "kafka: settings changed; they apply after a restart");
 }
 

@@ -40,7 +40,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "config.h"
+#include "prometheus_config.h"
 #include "fileio.h"
 #include "expo.h"
 #include "httpauth.h"
@@ -1157,7 +1157,7 @@ static char *listen_text(const struct cfg_prometheus *pc)
 
 static int http_start(struct cw_ctx *ctx, void **state)
 {
-	const struct cfg_prometheus *pc = &ctx->cfg->prometheus;
+	const struct cfg_prometheus *pc = prometheus_config(ctx->cfg);
 	struct http *h;
 	int fd;
 
@@ -1250,7 +1250,7 @@ static void http_reload(struct cw_ctx *ctx, void *state, const struct cfg_config
 {
 	struct http *h = state;
 
-	const struct cfg_prometheus *a = &old->prometheus, *b = &ctx->cfg->prometheus;
+	const struct cfg_prometheus *a = prometheus_config(old), *b = prometheus_config(ctx->cfg);
 	const char *changed[10];
 	size_t n = 0;
 

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "config.h"
+#include "daemon_config.h"
 #include "metrics.h"
 #include "model.h"
 #include "source.h"
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cfg == NULL) {
 		struct cfg_errors errs = {0};
 
-		if (cfg_load_buffer("fuzz.yaml", yaml, sizeof(yaml) - 1, &cfg, &errs) != 0)
+		if (daemon_config_load_buffer("fuzz.yaml", yaml, sizeof(yaml) - 1, &cfg, &errs) != 0)
 			abort();
 	}
 	reg = metrics_registry_new();

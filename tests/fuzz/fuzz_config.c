@@ -1,9 +1,10 @@
 /* fuzz_config.c — libFuzzer target for the YAML config parser.
  *
- * Feeds arbitrary bytes to cfg_load_buffer() and checks the contract on
- * every input: either a config and no new error, or no config and at least
- * one error; every error has a file and a message; a config obeys the
- * invariants that the rest of the daemon relies on. Everything is freed.
+ * Feeds arbitrary bytes to daemon_config_load_buffer() (the engine over the
+ * daemon's schema) and checks the contract on every input: either a config
+ * and no new error, or no config and at least one error; every error has a
+ * file and a message; a config obeys the invariants that the rest of the
+ * daemon relies on. Everything is freed.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,14 +13,18 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "billing_config.h"
+#include "bmp_config.h"
+#include "capture_config.h"
+#include "circuit_config.h"
+#include "daemon_config.h"
 
 /* A loaded plan is whole (issue 12: the circuit checks read a plan whose
  * currency had failed), and what a billed circuit names resolves. */
 static void check_billing(const struct cfg_config *cfg)
 {
-	for (size_t i = 0; i < cfg->billing.nplans; i++) {
-		const struct cfg_plan *p = &cfg->billing.plans[i];
+	for (size_t i = 0; i < billing_config(cfg)->nplans; i++) {
+		const struct cfg_plan *p = &billing_config(cfg)->plans[i];
 
 		if (!p->name || !p->currency || strlen(p->currency) != 3 || p->nport_fees == 0 ||
 		    (p->unlimited && p->negress) || (!p->unlimited && !p->negress))
@@ -31,8 +36,8 @@ static void check_billing(const struct cfg_config *cfg)
 			if (!p->add_ons[a].name)
 				abort();
 	}
-	for (size_t i = 0; cfg->billing.nplans && i < cfg->ncircuits; i++) {
-		const struct cfg_circuit *c = &cfg->circuits[i];
+	for (size_t i = 0; billing_config(cfg)->nplans && i < circuit_config(cfg)->ncircuits; i++) {
+		const struct cfg_circuit *c = &circuit_config(cfg)->circuits[i];
 		const struct cfg_plan *main = cfg_plan_find(cfg, c->billing_plan);
 
 		if (!c->billing_plan)
@@ -140,7 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cfg_config *cfg = NULL;
 	struct cfg_errors errs = {0};
-	int rc = cfg_load_buffer("fuzz.yaml", (const char *)data, size, &cfg, &errs);
+	int rc = daemon_config_load_buffer("fuzz.yaml", (const char *)data, size, &cfg, &errs);
 
 	if (rc == 0 && (!cfg || errs.n != 0))
 		abort();
@@ -149,11 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < errs.n; i++)
 		if (!errs.v[i].file || !errs.v[i].message)
 			abort();
-	for (size_t i = 0; cfg && i < cfg->ncircuits; i++)
-		check_circuit(&cfg->circuits[i]);
+	for (size_t i = 0; cfg && i < circuit_config(cfg)->ncircuits; i++)
+		check_circuit(&circuit_config(cfg)->circuits[i]);
 	if (cfg) {
-		check_bmp(&cfg->bmp);
-		check_capture(&cfg->capture);
+		check_bmp(bmp_config(cfg));
+		check_capture(capture_config(cfg));
 		check_billing(cfg);
 	}
 	cfg_free(cfg);

@@ -300,7 +300,12 @@ static void test_meter_vlan(void **state)
 				   {.type = CFG_PEERING_MICROSOFT, .vlan = 200}};
 	struct cfg_peering p2[] = {{.type = CFG_PEERING_PRIVATE, .vlan = 10}};
 	struct cfg_circuit circuits[2] = {0};
-	struct cfg_config cfg = {.ncircuits = 2, .circuits = circuits};
+	struct cfg_circuits list = {.ncircuits = 2, .circuits = circuits};
+	/* a config of one section, the circuits, built by hand */
+	const struct cfg_schema_entry entry = {"circuits", &circuit_config_section, CFG_TOP_FIELD};
+	const struct cfg_schema schema = {&entry, 1};
+	void *sections[] = {&list};
+	struct cfg_config cfg = {.schema = &schema, .sections = sections};
 	struct bill_meter *m = bill_meter_new();
 
 	(void)state;

@@ -20,6 +20,7 @@
 #include <pcap/pcap.h>
 
 #include "config.h"
+#include "daemon_config.h"
 #include "metrics.h"
 #include "model.h"
 #include "source.h"
@@ -108,7 +109,7 @@ static int setup(void **state)
 	struct cfg_errors errs = {0};
 
 	assert_non_null(f);
-	if (cfg_load_buffer("test.yaml", yaml, sizeof(yaml) - 1, &f->cfg, &errs) != 0) {
+	if (daemon_config_load_buffer("test.yaml", yaml, sizeof(yaml) - 1, &f->cfg, &errs) != 0) {
 		cfg_errors_print(&errs, stderr);
 		cfg_errors_clean(&errs);
 		free(f);
@@ -559,7 +560,7 @@ static struct cfg_config *locals_config(size_t nmacs, size_t nprefixes)
 		n += (size_t)snprintf(y + n, cap - n, i + 1 == nprefixes ? "    - 198.18.7.0/24\n"
 								    : "    - 10.%zu.%zu.0/24\n",
 				      i / 256, i % 256);
-	if (cfg_load_buffer("locals.yaml", y, n, &cfg, &errs) != 0) {
+	if (daemon_config_load_buffer("locals.yaml", y, n, &cfg, &errs) != 0) {
 		cfg_errors_print(&errs, stderr);
 		fail_msg("config did not load");
 	}

@@ -1,4 +1,5 @@
-/* test_config.c — cmocka tests for collector/core/config.c.
+/* test_config.c — cmocka tests for the config engine (collector/core/config*.c)
+ * and the sections of the daemon's schema (the x_config.c of each module).
  *
  * Error cases are a table: YAML in, one expected error (line, column, a
  * piece of the message) and the exact number of errors out; each row runs as
@@ -20,7 +21,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "alerts_config.h"
+#include "billing_config.h"
+#include "bmp_config.h"
+#include "capture_config.h"
+#include "circuit_config.h"
 #include "config.h"
+#include "config_schema.h"
+#include "daemon_config.h"
+#include "ifstats_config.h"
+#include "kafka_config.h"
+#include "log_config.h"
+#include "probes_config.h"
+#include "prometheus_config.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -28,7 +41,7 @@
 
 static int load(const char *yaml, struct cfg_config **cfg, struct cfg_errors *errs)
 {
-	return cfg_load_buffer("test.yaml", yaml, strlen(yaml), cfg, errs);
+	return daemon_config_load_buffer("test.yaml", yaml, strlen(yaml), cfg, errs);
 }
 
 /* Loads yaml that must be valid; prints the errors when it is not. */
@@ -1001,8 +1014,8 @@ static const char full_yaml[] =
 static void test_full_config(void **state)
 {
 	struct cfg_config *cfg = load_ok(full_yaml);
-	const struct cfg_prometheus *p = &cfg->prometheus;
-	const struct cfg_bmp *b = &cfg->bmp;
+	const struct cfg_prometheus *p = prometheus_config(cfg);
+	const struct cfg_bmp *b = bmp_config(cfg);
 	const struct cfg_circuit *er, *dx, *gc;
 	const struct cfg_link *l;
 	const struct cfg_peering *pe;
@@ -1010,8 +1023,8 @@ static void test_full_config(void **state)
 
 	(void)state;
 	assert_string_equal(cfg->path, "test.yaml");
-	assert_int_equal(cfg->log.level, CFG_LOG_WARN);
-	assert_int_equal(cfg->log.format, CFG_LOG_JSON);
+	assert_int_equal(log_config(cfg)->level, CFG_LOG_WARN);
+	assert_int_equal(log_config(cfg)->format, CFG_LOG_JSON);
 	assert_false(p->enabled);
 	assert_string_equal(p->listen_host, "198.18.0.1");
 	assert_int_equal(p->listen_port, 9100);
@@ -1047,9 +1060,9 @@ static void test_full_config(void **state)
 	assert_int_equal(b->publish, CFG_BMP_PUBLISH_CONFIGURED);
 	assert_int_equal(b->peer_retention_s, 600);
 	assert_int_equal(p->max_series, 50000);
-	assert_int_equal(cfg->ncircuits, 3);
+	assert_int_equal(circuit_config(cfg)->ncircuits, 3);
 
-	er = &cfg->circuits[0];
+	er = &circuit_config(cfg)->circuits[0];
 	assert_string_equal(er->id, "er-ams-1");
 	assert_int_equal(er->provider, CFG_PROVIDER_EXPRESSROUTE);
 	assert_string_equal(er->location, "Amsterdam");
@@ -1108,7 +1121,7 @@ static void test_full_config(void **state)
 	assert_int_equal(l->peerings[0].local_asn, 0);
 	assert_int_equal(l->peerings[0].neighbors[0].asn, 4200000000u);
 
-	dx = &cfg->circuits[1];
+	dx = &circuit_config(cfg)->circuits[1];
 	assert_string_equal(dx->id, "dx-fra-1");
 	assert_int_equal(dx->provider, CFG_PROVIDER_DIRECTCONNECT);
 	assert_null(dx->location);
@@ -1134,7 +1147,7 @@ static void test_full_config(void **state)
 	assert_int_equal(l->peerings[1].type, CFG_PEERING_PUBLIC);
 	assert_int_equal(l->peerings[1].prefix_limit, 1000);
 
-	gc = &cfg->circuits[2];
+	gc = &circuit_config(cfg)->circuits[2];
 	assert_string_equal(gc->id, "gci.par_1");
 	assert_int_equal(gc->provider, CFG_PROVIDER_INTERCONNECT);
 	assert_string_equal(gc->tier, "dedicated");
@@ -1170,39 +1183,39 @@ static void assert_capture_defaults(const struct cfg_capture *c)
 
 static void assert_defaults(const struct cfg_config *cfg)
 {
-	assert_int_equal(cfg->log.level, CFG_LOG_INFO);
-	assert_int_equal(cfg->log.format, CFG_LOG_LOGFMT);
-	assert_true(cfg->prometheus.enabled);
-	assert_null(cfg->prometheus.listen_host);
-	assert_int_equal(cfg->prometheus.listen_port, 10179);
-	assert_null(cfg->prometheus.tls_cert_file);
-	assert_null(cfg->prometheus.tls_key_file);
-	assert_int_equal(cfg->prometheus.nusers, 0);
-	assert_null(cfg->prometheus.users);
-	assert_int_equal(cfg->prometheus.max_connections, 256);
-	assert_int_equal(cfg->prometheus.max_connections_per_address, 8);
-	assert_int_equal(cfg->prometheus.request_timeout_s, 5);
-	assert_int_equal(cfg->prometheus.timeout_s, 10);
-	assert_true(cfg->bmp.enabled);
-	assert_null(cfg->bmp.listen_host);
-	assert_int_equal(cfg->bmp.listen_port, 1790);
-	assert_int_equal(cfg->bmp.nallow, 0);
-	assert_null(cfg->bmp.allow);
-	assert_int_equal(cfg->bmp.max_message_size, 16777216u);
-	assert_int_equal(cfg->bmp.max_routers, 256);
-	assert_int_equal(cfg->bmp.first_message_timeout_s, 30);
-	assert_int_equal(cfg->bmp.message_timeout_s, 60);
-	assert_int_equal(cfg->bmp.keepalive_s, 60);
-	assert_int_equal(cfg->bmp.keepalive_interval_s, 10);
-	assert_int_equal(cfg->bmp.keepalive_count, 6);
-	assert_true(cfg->bmp.buffer_budget == 64ull * 1024 * 1024);
-	assert_int_equal(cfg->bmp.max_peers_per_router, 2048);
-	assert_int_equal(cfg->bmp.publish, CFG_BMP_PUBLISH_ALL);
-	assert_int_equal(cfg->bmp.peer_retention_s, 300);
-	assert_int_equal(cfg->prometheus.max_series, 200000);
-	assert_capture_defaults(&cfg->capture);
-	assert_int_equal(cfg->ncircuits, 0);
-	assert_null(cfg->circuits);
+	assert_int_equal(log_config(cfg)->level, CFG_LOG_INFO);
+	assert_int_equal(log_config(cfg)->format, CFG_LOG_LOGFMT);
+	assert_true(prometheus_config(cfg)->enabled);
+	assert_null(prometheus_config(cfg)->listen_host);
+	assert_int_equal(prometheus_config(cfg)->listen_port, 10179);
+	assert_null(prometheus_config(cfg)->tls_cert_file);
+	assert_null(prometheus_config(cfg)->tls_key_file);
+	assert_int_equal(prometheus_config(cfg)->nusers, 0);
+	assert_null(prometheus_config(cfg)->users);
+	assert_int_equal(prometheus_config(cfg)->max_connections, 256);
+	assert_int_equal(prometheus_config(cfg)->max_connections_per_address, 8);
+	assert_int_equal(prometheus_config(cfg)->request_timeout_s, 5);
+	assert_int_equal(prometheus_config(cfg)->timeout_s, 10);
+	assert_true(bmp_config(cfg)->enabled);
+	assert_null(bmp_config(cfg)->listen_host);
+	assert_int_equal(bmp_config(cfg)->listen_port, 1790);
+	assert_int_equal(bmp_config(cfg)->nallow, 0);
+	assert_null(bmp_config(cfg)->allow);
+	assert_int_equal(bmp_config(cfg)->max_message_size, 16777216u);
+	assert_int_equal(bmp_config(cfg)->max_routers, 256);
+	assert_int_equal(bmp_config(cfg)->first_message_timeout_s, 30);
+	assert_int_equal(bmp_config(cfg)->message_timeout_s, 60);
+	assert_int_equal(bmp_config(cfg)->keepalive_s, 60);
+	assert_int_equal(bmp_config(cfg)->keepalive_interval_s, 10);
+	assert_int_equal(bmp_config(cfg)->keepalive_count, 6);
+	assert_true(bmp_config(cfg)->buffer_budget == 64ull * 1024 * 1024);
+	assert_int_equal(bmp_config(cfg)->max_peers_per_router, 2048);
+	assert_int_equal(bmp_config(cfg)->publish, CFG_BMP_PUBLISH_ALL);
+	assert_int_equal(bmp_config(cfg)->peer_retention_s, 300);
+	assert_int_equal(prometheus_config(cfg)->max_series, 200000);
+	assert_capture_defaults(capture_config(cfg));
+	assert_int_equal(circuit_config(cfg)->ncircuits, 0);
+	assert_null(circuit_config(cfg)->circuits);
 }
 
 static void test_defaults(void **state)
@@ -1235,7 +1248,7 @@ static void test_empty_file(void **state)
 	(void)state;
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(cfg_load_file(path, &cfg, &errs), 0);
+	assert_int_equal(daemon_config_load_file(path, &cfg, &errs), 0);
 	assert_int_equal(errs.n, 0);
 	assert_non_null(cfg);
 	assert_string_equal(cfg->path, path);
@@ -1276,8 +1289,8 @@ static void test_bandwidth_forms(void **state)
 				  C_ADDR("198.18.0.2"));
 		struct cfg_config *cfg = load_ok(yaml);
 
-		assert_int_equal(cfg->circuits[0].bandwidth_bps, cases[i].bps);
-		assert_string_equal(cfg->circuits[0].bandwidth_text, cases[i].text);
+		assert_int_equal(circuit_config(cfg)->circuits[0].bandwidth_bps, cases[i].bps);
+		assert_string_equal(circuit_config(cfg)->circuits[0].bandwidth_text, cases[i].text);
 		cfg_free(cfg);
 		free(yaml);
 	}
@@ -1305,10 +1318,10 @@ static void test_listen_forms(void **state)
 		struct cfg_config *cfg = load_ok(yaml);
 
 		if (cases[i].host)
-			assert_string_equal(cfg->prometheus.listen_host, cases[i].host);
+			assert_string_equal(prometheus_config(cfg)->listen_host, cases[i].host);
 		else
-			assert_null(cfg->prometheus.listen_host);
-		assert_int_equal(cfg->prometheus.listen_port, cases[i].port);
+			assert_null(prometheus_config(cfg)->listen_host);
+		assert_int_equal(prometheus_config(cfg)->listen_port, cases[i].port);
 		cfg_free(cfg);
 		free(yaml);
 	}
@@ -1329,7 +1342,7 @@ static void test_duration_forms(void **state)
 		char *yaml = cat3("prometheus:\n  timeout: ", cases[i].in, "\n");
 		struct cfg_config *cfg = load_ok(yaml);
 
-		assert_int_equal(cfg->prometheus.timeout_s, cases[i].secs);
+		assert_int_equal(prometheus_config(cfg)->timeout_s, cases[i].secs);
 		cfg_free(cfg);
 		free(yaml);
 	}
@@ -1371,9 +1384,9 @@ static void test_provider_defaults(void **state)
 			 cases[i].type, cases[i].asn ? "" : ", asn: 65000");
 		yaml = cat3(head, cases[i].sku, tail);
 		cfg = load_ok(yaml);
-		pe = &cfg->circuits[0].links[CFG_LINK_PRIMARY].peerings[0];
-		assert_string_equal(cfg->circuits[0].tier, cases[i].tier);
-		assert_int_equal(cfg->circuits[0].data_plan, cases[i].plan);
+		pe = &circuit_config(cfg)->circuits[0].links[CFG_LINK_PRIMARY].peerings[0];
+		assert_string_equal(circuit_config(cfg)->circuits[0].tier, cases[i].tier);
+		assert_int_equal(circuit_config(cfg)->circuits[0].data_plan, cases[i].plan);
 		assert_int_equal(pe->prefix_limit, cases[i].prefix_limit);
 		assert_int_equal(pe->neighbors[0].asn, cases[i].asn ? cases[i].asn : 65000);
 		cfg_free(cfg);
@@ -1388,7 +1401,7 @@ static void test_explicit_prefix_limit_zero(void **state)
 		C_TYPE("private") "            prefix_limit: 0\n" C_NEIGHBORS C_ADDR("198.18.0.2"));
 
 	(void)state;
-	assert_int_equal(cfg->circuits[0].links[0].peerings[0].prefix_limit, 0);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[0].peerings[0].prefix_limit, 0);
 	cfg_free(cfg);
 }
 
@@ -1403,9 +1416,9 @@ static void test_qinq(void **state)
 		C_NEIGHBORS C_ADDR("198.18.0.6"));
 
 	(void)state;
-	assert_int_equal(cfg->circuits[0].links[0].s_tag, 100);
-	assert_int_equal(cfg->circuits[0].links[1].s_tag, 100);
-	assert_int_equal(cfg->circuits[0].links[1].peerings[0].vlan, 10);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[0].s_tag, 100);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[1].s_tag, 100);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[1].peerings[0].vlan, 10);
 	cfg_free(cfg);
 }
 
@@ -1442,10 +1455,10 @@ static void test_prefix_forms(void **state)
 		uint8_t want[16] = {0};
 
 		assert_int_equal(inet_pton(cases[i].family, cases[i].addr, want), 1);
-		assert_int_equal(cfg->bmp.nallow, 1);
-		assert_int_equal(cfg->bmp.allow[0].family, cases[i].family);
-		assert_int_equal(cfg->bmp.allow[0].len, cases[i].len);
-		assert_memory_equal(cfg->bmp.allow[0].addr, want, 16);
+		assert_int_equal(bmp_config(cfg)->nallow, 1);
+		assert_int_equal(bmp_config(cfg)->allow[0].family, cases[i].family);
+		assert_int_equal(bmp_config(cfg)->allow[0].len, cases[i].len);
+		assert_memory_equal(bmp_config(cfg)->allow[0].addr, want, 16);
 		cfg_free(cfg);
 		free(yaml);
 	}
@@ -1478,7 +1491,7 @@ static void test_router_forms(void **state)
 				  "\n" C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.0.2"));
 		struct cfg_config *cfg = load_ok(yaml);
 
-		assert_string_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].router, stored);
+		assert_string_equal(circuit_config(cfg)->circuits[0].links[CFG_LINK_PRIMARY].router, stored);
 		cfg_free(cfg);
 		free(yaml);
 	}
@@ -1502,8 +1515,8 @@ static void test_watch_limit(void **state)
 		o += (size_t)snprintf(yaml + o, size - o, "              - 198.%u.%u.0/24\n",
 				      18 + i / 256, i % 256);
 	cfg = load_ok(yaml);
-	assert_int_equal(cfg->circuits[0].links[0].peerings[0].nwatch, CFG_WATCH_MAX);
-	assert_int_equal(cfg->circuits[0].links[0].peerings[0].watch[CFG_WATCH_MAX - 1].len, 24);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[0].peerings[0].nwatch, CFG_WATCH_MAX);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[0].peerings[0].watch[CFG_WATCH_MAX - 1].len, 24);
 	cfg_free(cfg);
 
 	snprintf(yaml + o, size - o, "              - 198.19.255.0/24\n");
@@ -1622,12 +1635,12 @@ static void test_prefix_contains_edges(void **state)
 	assert_false(cfg_prefix_contains(&all4, AF_INET, NULL));
 
 	cfg = load_ok("bmp:\n  allow: [198.18.0.0/15, \"2001:db8::/32\", \"::ffff:198.18.0.0/111\"]\n");
-	assert_true(cfg_prefix_contains(&cfg->bmp.allow[0], AF_INET, v4));
-	assert_false(cfg_prefix_contains(&cfg->bmp.allow[0], AF_INET6, v6));
-	assert_true(cfg_prefix_contains(&cfg->bmp.allow[1], AF_INET6, v6));
-	assert_false(cfg_prefix_contains(&cfg->bmp.allow[1], AF_INET, v4));
-	assert_true(cfg_prefix_contains(&cfg->bmp.allow[2], AF_INET6, mapped));
-	assert_false(cfg_prefix_contains(&cfg->bmp.allow[2], AF_INET, v4));
+	assert_true(cfg_prefix_contains(&bmp_config(cfg)->allow[0], AF_INET, v4));
+	assert_false(cfg_prefix_contains(&bmp_config(cfg)->allow[0], AF_INET6, v6));
+	assert_true(cfg_prefix_contains(&bmp_config(cfg)->allow[1], AF_INET6, v6));
+	assert_false(cfg_prefix_contains(&bmp_config(cfg)->allow[1], AF_INET, v4));
+	assert_true(cfg_prefix_contains(&bmp_config(cfg)->allow[2], AF_INET6, mapped));
+	assert_false(cfg_prefix_contains(&bmp_config(cfg)->allow[2], AF_INET, v4));
 	cfg_free(cfg);
 }
 
@@ -1658,7 +1671,7 @@ static void test_capture_full(void **state)
 		      "  bgp_port: 1179\n"
 		      "  max_flows: 16\n"
 		      "  max_reassembly_bytes: 4294967295\n");
-	c = &cfg->capture;
+	c = capture_config(cfg);
 	assert_true(c->enabled);
 	assert_int_equal(c->ninterfaces, 2);
 	assert_string_equal(c->interfaces[0], "eth1");
@@ -1684,7 +1697,7 @@ static void test_capture_full(void **state)
 
 	/* a file instead; the other keys keep their defaults */
 	cfg = load_ok("capture: {enabled: true, file: /var/tmp/span.pcapng, interfaces: []}\n");
-	c = &cfg->capture;
+	c = capture_config(cfg);
 	assert_true(c->enabled);
 	assert_string_equal(c->file, "/var/tmp/span.pcapng");
 	assert_int_equal(c->ninterfaces, 0);
@@ -1695,8 +1708,8 @@ static void test_capture_full(void **state)
 	/* disabled: the source may be missing, the keys are still checked */
 	cfg = load_ok("capture:\n  enabled: false\n  interfaces: [eth1]\n"
 		      "  local_macs: [\"02:00:00:00:00:01\"]\n");
-	assert_false(cfg->capture.enabled);
-	assert_int_equal(cfg->capture.ninterfaces, 1);
+	assert_false(capture_config(cfg)->enabled);
+	assert_int_equal(capture_config(cfg)->ninterfaces, 1);
 	cfg_free(cfg);
 }
 
@@ -1719,16 +1732,16 @@ static void test_probes_full(void **state)
 		      C_SECONDARY C_PEERINGS C_TYPE("private") C_NEIGHBORS C_ADDR("198.18.1.2")
 		      "        probes:\n"
 		      P_ITEM("{type: icmp, target: 198.18.0.2, interval: 1h}"));
-	assert_true(cfg->ifstats.enabled);
-	assert_int_equal(cfg->ifstats.interval_ms, 1000);
-	assert_int_equal(cfg->ifstats.ninterfaces, 2);
-	assert_string_equal(cfg->ifstats.interfaces[1], "bond0.100");
-	assert_true(cfg->probes.enabled);
-	assert_int_equal(cfg->probes.icmp_socket, CFG_ICMP_RAW);
-	assert_int_equal(cfg->probes.loss_window, 10);
-	assert_int_equal(cfg->probes.spread_percent, 0);
-	pri = &cfg->circuits[0].links[CFG_LINK_PRIMARY];
-	sec = &cfg->circuits[0].links[CFG_LINK_SECONDARY];
+	assert_true(ifstats_config(cfg)->enabled);
+	assert_int_equal(ifstats_config(cfg)->interval_ms, 1000);
+	assert_int_equal(ifstats_config(cfg)->ninterfaces, 2);
+	assert_string_equal(ifstats_config(cfg)->interfaces[1], "bond0.100");
+	assert_true(probes_config(cfg)->enabled);
+	assert_int_equal(probes_config(cfg)->icmp_socket, CFG_ICMP_RAW);
+	assert_int_equal(probes_config(cfg)->loss_window, 10);
+	assert_int_equal(probes_config(cfg)->spread_percent, 0);
+	pri = &circuit_config(cfg)->circuits[0].links[CFG_LINK_PRIMARY];
+	sec = &circuit_config(cfg)->circuits[0].links[CFG_LINK_SECONDARY];
 	assert_int_equal(pri->nprobes, 3);
 	p = &pri->probes[0];
 	assert_string_equal(p->name, "icmp-198.18.0.2");
@@ -1769,16 +1782,16 @@ static void test_probes_full(void **state)
 
 	/* defaults */
 	cfg = load_ok("");
-	assert_true(cfg->ifstats.enabled);
-	assert_int_equal(cfg->ifstats.interval_ms, 10000);
-	assert_int_equal(cfg->ifstats.ninterfaces, 0);
-	assert_int_equal(cfg->probes.icmp_socket, CFG_ICMP_AUTO);
-	assert_int_equal(cfg->probes.loss_window, 100);
-	assert_int_equal(cfg->probes.spread_percent, 10);
+	assert_true(ifstats_config(cfg)->enabled);
+	assert_int_equal(ifstats_config(cfg)->interval_ms, 10000);
+	assert_int_equal(ifstats_config(cfg)->ninterfaces, 0);
+	assert_int_equal(probes_config(cfg)->icmp_socket, CFG_ICMP_AUTO);
+	assert_int_equal(probes_config(cfg)->loss_window, 100);
+	assert_int_equal(probes_config(cfg)->spread_percent, 10);
 	cfg_free(cfg);
 	cfg = load_ok("ifstats: {interval: 300}\nprobes: {enabled: false}\n");
-	assert_int_equal(cfg->ifstats.interval_ms, 300000);
-	assert_false(cfg->probes.enabled);
+	assert_int_equal(ifstats_config(cfg)->interval_ms, 300000);
+	assert_false(probes_config(cfg)->enabled);
 	cfg_free(cfg);
 }
 
@@ -1797,10 +1810,10 @@ static void test_alerts_full(void **state)
 		      "      summary: egress above 80 % of the circuit\n"
 		      "    - {name: Drops, metric: circuitwatch_capture_dropped_total, function: rate,"
 		      " op: \">=\", threshold: -1.5e-3}\n");
-	assert_true(cfg->alerts.enabled);
-	assert_int_equal(cfg->alerts.interval_ms, 2000);
-	assert_int_equal(cfg->alerts.nrules, 2);
-	r = &cfg->alerts.rules[0];
+	assert_true(alerts_config(cfg)->enabled);
+	assert_int_equal(alerts_config(cfg)->interval_ms, 2000);
+	assert_int_equal(alerts_config(cfg)->nrules, 2);
+	r = &alerts_config(cfg)->rules[0];
 	assert_string_equal(r->name, "LinkUtilisationHigh");
 	assert_string_equal(r->metric, "circuitwatch_link_utilisation_ratio");
 	assert_int_equal(r->nmatch, 3);
@@ -1815,7 +1828,7 @@ static void test_alerts_full(void **state)
 	assert_int_equal(r->severity, CFG_SEV_CRITICAL);
 	assert_int_equal(r->event, CFG_ALERT_EV_UTILISATION);
 	assert_string_equal(r->summary, "egress above 80 % of the circuit");
-	r = &cfg->alerts.rules[1];
+	r = &alerts_config(cfg)->rules[1];
 	assert_int_equal(r->fn, CFG_ALERT_RATE);
 	assert_int_equal(r->window_ms, 300000); /* default 5m */
 	assert_true(r->threshold == -1.5e-3);
@@ -1826,9 +1839,9 @@ static void test_alerts_full(void **state)
 	cfg_free(cfg);
 
 	cfg = load_ok("");
-	assert_true(cfg->alerts.enabled);
-	assert_int_equal(cfg->alerts.interval_ms, 5000);
-	assert_int_equal(cfg->alerts.nrules, 0);
+	assert_true(alerts_config(cfg)->enabled);
+	assert_int_equal(alerts_config(cfg)->interval_ms, 5000);
+	assert_int_equal(alerts_config(cfg)->nrules, 0);
 	cfg_free(cfg);
 }
 
@@ -1928,14 +1941,14 @@ static void test_errors_print(void **state)
 			       "a.yaml:12:7: log.level: bad\n");
 	free(s);
 
-	assert_int_equal(cfg_load_buffer("mem.yaml", "log:\n  level: loud\n", 19, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_buffer("mem.yaml", "log:\n  level: loud\n", 19, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "mem.yaml:2:10: log.level: expected one of debug, info, warn, error, "
 			       "got \"loud\"\n");
 	free(s);
 	cfg_errors_clean(&errs);
 
-	assert_int_equal(cfg_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "<buffer>:1:1: unknown key \"x\" at top level (expected one of: log, "
 			       "prometheus, bmp, capture, ifstats, probes, billing, circuits, alerts, "
@@ -1978,7 +1991,7 @@ static void test_file_missing(void **state)
 	char *s;
 
 	(void)state;
-	assert_int_equal(cfg_load_file(path, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_file(path, &cfg, &errs), -1);
 	assert_null(cfg);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.v[0].file, path);
@@ -1997,14 +2010,14 @@ static void test_file_unbounded(void **state)
 	struct cfg_errors errs = {0};
 
 	(void)state;
-	assert_int_equal(cfg_load_file("/dev/zero", &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_file("/dev/zero", &cfg, &errs), -1);
 	assert_null(cfg);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 0);
 	assert_string_equal(errs.v[0].message, "not a regular file (a device)");
 	cfg_errors_clean(&errs);
 
-	assert_int_equal(cfg_load_file(NULL, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_file(NULL, &cfg, &errs), -1);
 	assert_null(cfg);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 0);
@@ -2018,7 +2031,7 @@ static void test_file_is_directory(void **state)
 	struct cfg_errors errs = {0};
 
 	(void)state;
-	assert_int_equal(cfg_load_file("/", &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_file("/", &cfg, &errs), -1);
 	assert_null(cfg);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 0);
@@ -2046,7 +2059,7 @@ static void test_file_is_fifo(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	signal(SIGALRM, on_alarm);
 	alarm(10);
-	assert_int_equal(cfg_load_file(fifo, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_file(fifo, &cfg, &errs), -1);
 	assert_null(cfg);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.v[0].file, fifo);
@@ -2094,13 +2107,13 @@ static void test_file_too_large(void **state)
 	close(fd);
 	/* the limit itself is fine... */
 	write_comment_file(path, CFG_MAX_FILE_BYTES);
-	assert_int_equal(cfg_load_file(path, &cfg, &errs), 0);
+	assert_int_equal(daemon_config_load_file(path, &cfg, &errs), 0);
 	assert_int_equal(errs.n, 0);
 	assert_defaults(cfg);
 	cfg_free(cfg);
 	/* ...one byte more is refused before parsing */
 	write_comment_file(path, CFG_MAX_FILE_BYTES + 1);
-	assert_int_equal(cfg_load_file(path, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_file(path, &cfg, &errs), -1);
 	assert_null(cfg);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 0);
@@ -2110,7 +2123,7 @@ static void test_file_too_large(void **state)
 
 	big = calloc(1, CFG_MAX_FILE_BYTES + 1);
 	assert_non_null(big);
-	assert_int_equal(cfg_load_buffer("big", big, CFG_MAX_FILE_BYTES + 1, &cfg, &errs), -1);
+	assert_int_equal(daemon_config_load_buffer("big", big, CFG_MAX_FILE_BYTES + 1, &cfg, &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_int_equal(errs.v[0].line, 0);
 	assert_string_equal(errs.v[0].message, "file is too large (4194305 bytes; the limit is 4194304)");
@@ -2130,28 +2143,28 @@ static void test_example_file(void **state)
 	if (!dir || !*dir)
 		skip();
 	path = cat3(dir, "/deploy/examples/", "circuitwatch.yaml");
-	rc = cfg_load_file(path, &cfg, &errs);
+	rc = daemon_config_load_file(path, &cfg, &errs);
 	if (rc != 0)
 		cfg_errors_print(&errs, stderr);
 	assert_int_equal(rc, 0);
 	assert_non_null(cfg);
-	assert_int_equal(cfg->ncircuits, 3);
-	assert_int_equal(cfg->circuits[0].provider, CFG_PROVIDER_EXPRESSROUTE);
-	assert_string_equal(cfg->circuits[0].tier, "premium");
-	assert_int_equal(cfg->circuits[0].data_plan, CFG_PLAN_METERED);
-	assert_int_equal(cfg->circuits[0].bandwidth_bps, 1000000000ull);
-	assert_true(cfg->circuits[0].links[CFG_LINK_SECONDARY].present);
-	assert_int_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].npeerings, 2);
-	assert_int_equal(cfg->circuits[0].links[CFG_LINK_SECONDARY].npeerings, 2);
-	assert_true(cfg->bmp.enabled);
-	assert_int_equal(cfg->bmp.listen_port, 1790);
-	assert_int_equal(cfg->bmp.nallow, 2);
-	assert_int_equal(cfg->bmp.max_message_size, 16777216u);
-	assert_string_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].router, "198.18.0.1");
-	assert_string_equal(cfg->circuits[0].links[CFG_LINK_SECONDARY].router, "edge-ams-2");
-	assert_int_equal(cfg->circuits[0].links[CFG_LINK_PRIMARY].peerings[0].nwatch, 2);
-	assert_true(cfg->circuits[1].links[CFG_LINK_PRIMARY].s_tag > 0);
-	assert_int_equal(cfg->circuits[2].provider, CFG_PROVIDER_DIRECTCONNECT);
+	assert_int_equal(circuit_config(cfg)->ncircuits, 3);
+	assert_int_equal(circuit_config(cfg)->circuits[0].provider, CFG_PROVIDER_EXPRESSROUTE);
+	assert_string_equal(circuit_config(cfg)->circuits[0].tier, "premium");
+	assert_int_equal(circuit_config(cfg)->circuits[0].data_plan, CFG_PLAN_METERED);
+	assert_int_equal(circuit_config(cfg)->circuits[0].bandwidth_bps, 1000000000ull);
+	assert_true(circuit_config(cfg)->circuits[0].links[CFG_LINK_SECONDARY].present);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[CFG_LINK_PRIMARY].npeerings, 2);
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[CFG_LINK_SECONDARY].npeerings, 2);
+	assert_true(bmp_config(cfg)->enabled);
+	assert_int_equal(bmp_config(cfg)->listen_port, 1790);
+	assert_int_equal(bmp_config(cfg)->nallow, 2);
+	assert_int_equal(bmp_config(cfg)->max_message_size, 16777216u);
+	assert_string_equal(circuit_config(cfg)->circuits[0].links[CFG_LINK_PRIMARY].router, "198.18.0.1");
+	assert_string_equal(circuit_config(cfg)->circuits[0].links[CFG_LINK_SECONDARY].router, "edge-ams-2");
+	assert_int_equal(circuit_config(cfg)->circuits[0].links[CFG_LINK_PRIMARY].peerings[0].nwatch, 2);
+	assert_true(circuit_config(cfg)->circuits[1].links[CFG_LINK_PRIMARY].s_tag > 0);
+	assert_int_equal(circuit_config(cfg)->circuits[2].provider, CFG_PROVIDER_DIRECTCONNECT);
 	cfg_free(cfg);
 	free(path);
 }
@@ -2245,14 +2258,14 @@ static void test_billing_full(void **state)
 	memcpy(bad, "{per_gb: 0.02}             ", 27);
 	cfg = load_ok(fixed);
 	free(fixed);
-	assert_true(cfg->billing.enabled);
-	assert_string_equal(cfg->billing.state_dir, "/tmp/cw-state");
-	assert_int_equal(cfg->billing.persist_interval_s, 300);
-	assert_int_equal(cfg->billing.recent_window_s, 600);
-	assert_int_equal(cfg->billing.nplans, 2);
+	assert_true(billing_config(cfg)->enabled);
+	assert_string_equal(billing_config(cfg)->state_dir, "/tmp/cw-state");
+	assert_int_equal(billing_config(cfg)->persist_interval_s, 300);
+	assert_int_equal(billing_config(cfg)->recent_window_s, 600);
+	assert_int_equal(billing_config(cfg)->nplans, 2);
 	{
 		const struct cfg_plan *m = cfg_plan_find(cfg, "metered"), *f = cfg_plan_find(cfg, "flat");
-		const struct cfg_circuit_billing *b = &cfg->circuits[0].billing;
+		const struct cfg_circuit_billing *b = &circuit_config(cfg)->circuits[0].billing;
 
 		assert_non_null(m);
 		assert_non_null(f);
@@ -2283,7 +2296,7 @@ static void test_billing_full(void **state)
 		assert_int_equal(b->nthresholds, 3);
 		assert_true(b->thresholds[2] == 1.5);
 		/* defaults */
-		b = &cfg->circuits[1].billing;
+		b = &circuit_config(cfg)->circuits[1].billing;
 		assert_int_equal(b->cycle_day, 1);
 		assert_int_equal(b->cycle_minute, 0);
 		assert_string_equal(b->timezone, "UTC");
@@ -2302,12 +2315,12 @@ static void test_billing_defaults(void **state)
 	struct cfg_config *cfg = load_ok("circuits: []\n");
 
 	(void)state;
-	assert_true(cfg->billing.enabled);
-	assert_string_equal(cfg->billing.state_dir, "/var/lib/circuitwatch");
-	assert_int_equal(cfg->billing.persist_interval_s, 60);
-	assert_int_equal(cfg->billing.recent_window_s, 3600);
-	assert_int_equal(cfg->billing.nplans, 0);
-	assert_null(cfg->billing.plans_file);
+	assert_true(billing_config(cfg)->enabled);
+	assert_string_equal(billing_config(cfg)->state_dir, "/var/lib/circuitwatch");
+	assert_int_equal(billing_config(cfg)->persist_interval_s, 60);
+	assert_int_equal(billing_config(cfg)->recent_window_s, 3600);
+	assert_int_equal(billing_config(cfg)->nplans, 0);
+	assert_null(billing_config(cfg)->plans_file);
 	cfg_free(cfg);
 }
 
@@ -2343,7 +2356,7 @@ static void test_plans_file_example(void **state)
 		    "neighbors: [{address: 198.18.0.2}]}]}}\n"
 		    "    billing: {zone: zone1, alternatives: [er-premium-unlimited, er-standard-metered]}\n");
 	cfg = load_ok(yaml);
-	assert_true(cfg->billing.nplans >= 8);
+	assert_true(billing_config(cfg)->nplans >= 8);
 	assert_non_null(cfg_plan_find(cfg, "dx-dedicated"));
 	assert_int_equal(cfg_plan_find(cfg, "dx-dedicated")->port_fees[0].period, CFG_FEE_HOURLY);
 	assert_true(cfg_plan_find(cfg, "er-local")->unlimited);
@@ -2426,7 +2439,7 @@ static void test_plans_file_relative(void **state)
 	assert_non_null(fp);
 	fputs("billing: {plans_file: plans.yaml}\n", fp);
 	fclose(fp);
-	if (cfg_load_file(cfgp, &cfg, &errs) != 0)
+	if (daemon_config_load_file(cfgp, &cfg, &errs) != 0)
 		cfg_errors_print(&errs, stderr);
 	assert_non_null(cfg);
 	assert_non_null(cfg_plan_find(cfg, "p1"));
@@ -2434,6 +2447,101 @@ static void test_plans_file_relative(void **state)
 	unlink(plansp);
 	unlink(cfgp);
 	rmdir(dir);
+}
+
+/* ---- the engine over a schema of its own ------------------------------- */
+
+/* Two toy sections: the engine knows none of the daemon's. */
+struct toy {
+	unsigned n;
+	char *name;
+};
+
+struct toy_list {
+	size_t nitems;
+	struct toy *items;
+};
+
+static const struct field toy_fields[] = {
+	FIELD_UINT(struct toy, "n", n, F_REQUIRED, 1, 9),
+	FIELD_STRING(struct toy, "name", name, 0),
+};
+DEFINE_SECTION(sec_toy, toy_fields, struct toy, NULL, NULL);
+static const struct field toy_list_fields[] = {
+	FIELD_LIST(struct toy_list, "items", items, nitems, 0, 0, sec_toy),
+};
+DEFINE_SECTION(sec_toy_list, toy_list_fields, struct toy_list, NULL, NULL);
+
+/* A finish hook: every item's name must be the name of the single toy. */
+static void toy_finish(struct walk *w, struct cfg_config *cfg, void *obj)
+{
+	const struct toy *one = obj;
+	struct toy_list *list = cfg_section_edit(cfg, &sec_toy_list);
+	char path[32];
+
+	for (size_t i = 0; list && one->name && i < list->nitems; i++) {
+		struct frame fr;
+
+		snprintf(path, sizeof path, "items[%zu]", i);
+		if (cfg_reframe(w, path, &sec_toy, &list->items[i], NULL, &fr) < 0)
+			continue;
+		if (fr_ok(&fr, "name") && strcmp(list->items[i].name, one->name) != 0)
+			err_key(w, &fr, "name", "not the toy's name \"%s\"", one->name);
+		else if (!fr_given(&fr, "name"))
+			err_key(w, &fr, "name", "missing (the toy is \"%s\")", one->name);
+	}
+}
+
+static const struct field one_fields[] = {
+	FIELD_UINT(struct toy, "n", n, 0, 1, 9),
+	FIELD_STRING(struct toy, "name", name, 0),
+};
+DEFINE_TOP_SECTION(sec_toy_one, one_fields, struct toy, NULL, NULL, toy_finish);
+
+static const struct cfg_schema_entry toy_entries[] = {
+	{"toy", &sec_toy_one, 0},
+	{"items", &sec_toy_list, CFG_TOP_FIELD},
+};
+static const struct cfg_schema toy_schema = {toy_entries, ARRAY_LEN(toy_entries)};
+
+static void test_engine_own_schema(void **state)
+{
+	static const char ok[] = "toy: {n: 3, name: a}\nitems: [{n: 1, name: a}]\n";
+	static const char bad[] = "toy: {name: a}\n"
+				  "items:\n"
+				  "  - {n: 1, name: b}\n" /* 3:18 */
+				  "  - {n: 2}\n"          /* 4:5 */
+				  "  - x\n"               /* 5:5: not walked, not finished */
+				  "bmp: {}\n";            /* 6:1: not in this schema */
+	struct cfg_config *cfg = NULL;
+	struct cfg_errors errs = {0};
+	const struct toy_list *list;
+
+	(void)state;
+	assert_int_equal(cfg_load_buffer("toy.yaml", ok, strlen(ok), &toy_schema, &cfg, &errs), 0);
+	list = cfg_section(cfg, &sec_toy_list);
+	assert_non_null(list);
+	assert_int_equal(list->nitems, 1);
+	assert_string_equal(list->items[0].name, "a");
+	assert_int_equal(((const struct toy *)cfg_section(cfg, &sec_toy_one))->n, 3);
+	assert_null(bmp_config(cfg)); /* a section of another schema */
+	assert_int_equal(circuit_config(cfg)->ncircuits, 0);
+	cfg_free(cfg);
+	assert_int_equal(cfg_load_buffer("toy.yaml", bad, strlen(bad), &toy_schema, &cfg, &errs), -1);
+	assert_null(cfg);
+	assert_int_equal(errs.n, 4);
+	assert_int_equal(errs.v[0].line, 3);
+	assert_int_equal(errs.v[0].column, 18);
+	assert_string_equal(errs.v[0].message, "items[0].name: not the toy's name \"a\"");
+	assert_int_equal(errs.v[1].line, 4);
+	assert_int_equal(errs.v[1].column, 5);
+	assert_string_equal(errs.v[1].message, "items[1].name: missing (the toy is \"a\")");
+	assert_int_equal(errs.v[2].line, 5);
+	assert_string_equal(errs.v[2].message, "items[2]: expected a mapping, got \"x\"");
+	assert_int_equal(errs.v[3].line, 6);
+	assert_string_equal(errs.v[3].message,
+			    "unknown key \"bmp\" at top level (expected one of: toy, items)");
+	cfg_errors_clean(&errs);
 }
 
 static const struct CMUnitTest fixed_tests[] = {
@@ -2472,6 +2580,7 @@ static const struct CMUnitTest fixed_tests[] = {
 	cmocka_unit_test(test_plans_file_example),
 	cmocka_unit_test(test_plans_file_errors),
 	cmocka_unit_test(test_plans_file_relative),
+	cmocka_unit_test(test_engine_own_schema),
 };
 
 int main(void)

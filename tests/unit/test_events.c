@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "bus.h"
-#include "config.h"
+#include "daemon_config.h"
 #include "event.h"
 #include "metrics.h"
 #include "model.h"
@@ -416,7 +416,7 @@ static int msetup(void **state)
 
 	assert_non_null(f);
 	f->reg = metrics_registry_new();
-	assert_int_equal(cfg_load_buffer("t.yaml", model_yaml, strlen(model_yaml), &f->cfg, &errs),
+	assert_int_equal(daemon_config_load_buffer("t.yaml", model_yaml, strlen(model_yaml), &f->cfg, &errs),
 			 0);
 	f->m = model_new(f->reg);
 	assert_non_null(f->m);

@@ -15,7 +15,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "config.h"
+#include "daemon_config.h"
 #include "ifstats_module.h"
 #include "log.h"
 #include "metrics.h"
@@ -41,7 +41,7 @@ static struct cfg_config *load(const char *text)
 	struct cfg_errors errs = {0};
 	struct cfg_config *cfg = NULL;
 
-	if (cfg_load_buffer("test.yaml", text, strlen(text), &cfg, &errs) != 0) {
+	if (daemon_config_load_buffer("test.yaml", text, strlen(text), &cfg, &errs) != 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			print_error("%u:%u: %s\n", errs.v[i].line, errs.v[i].column, errs.v[i].message);
 		fail();

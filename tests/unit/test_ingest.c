@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "bgp.h"
-#include "config.h"
+#include "daemon_config.h"
 #include "expo.h"
 #include "ingest.h"
 #include "metrics.h"
@@ -48,7 +48,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->reg = metrics_registry_new();
-	assert_int_equal(cfg_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, &errs), 0);
+	assert_int_equal(daemon_config_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, &errs), 0);
 	f->m = model_new(f->reg);
 	assert_non_null(f->m);
 	model_apply_config(f->m, f->cfg);

@@ -26,7 +26,8 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <time.h>
 
-#include "config.h"
+#include "daemon_config.h"
+#include "kafka_config.h"
 #include "event.h"
 #include "fileio.h"
 #include "kafka.h"
@@ -917,36 +918,36 @@ static void test_config_kafka(void **state)
 
 	(void)state;
 	/* defaults */
-	assert_int_equal(cfg_load_buffer("t", "", 0, &cfg, &errs), 0);
-	assert_false(cfg->kafka.enabled);
-	assert_string_equal(cfg->kafka.topic_events, "circuitwatch.events");
-	assert_string_equal(cfg->kafka.topic_alerts, "circuitwatch.alerts");
-	assert_int_equal(cfg->kafka.encoding, CFG_KAFKA_PROTOBUF);
-	assert_string_equal(cfg_kafka_compression_name(cfg->kafka.compression), "lz4");
-	assert_string_equal(cfg->kafka.spool_dir, "/var/lib/circuitwatch/kafka-spool");
-	assert_int_equal(cfg->kafka.spool_max_bytes, 1ull << 30);
-	assert_int_equal(cfg->kafka.queue_max_messages, KAFKA_QUEUE_MAX_DEFAULT);
-	assert_string_equal(cfg->kafka.client_id, "circuitwatch");
+	assert_int_equal(daemon_config_load_buffer("t", "", 0, &cfg, &errs), 0);
+	assert_false(kafka_config(cfg)->enabled);
+	assert_string_equal(kafka_config(cfg)->topic_events, "circuitwatch.events");
+	assert_string_equal(kafka_config(cfg)->topic_alerts, "circuitwatch.alerts");
+	assert_int_equal(kafka_config(cfg)->encoding, CFG_KAFKA_PROTOBUF);
+	assert_string_equal(cfg_kafka_compression_name(kafka_config(cfg)->compression), "lz4");
+	assert_string_equal(kafka_config(cfg)->spool_dir, "/var/lib/circuitwatch/kafka-spool");
+	assert_int_equal(kafka_config(cfg)->spool_max_bytes, 1ull << 30);
+	assert_int_equal(kafka_config(cfg)->queue_max_messages, KAFKA_QUEUE_MAX_DEFAULT);
+	assert_string_equal(kafka_config(cfg)->client_id, "circuitwatch");
 	cfg_free(cfg);
 	/* every key */
-	assert_int_equal(cfg_load_buffer("t", full, strlen(full), &cfg, &errs), 0);
-	assert_true(cfg->kafka.enabled);
-	assert_int_equal(cfg->kafka.nbrokers, 3);
-	assert_string_equal(cfg->kafka.brokers[1], "[2001:db8::1]:9093");
-	assert_string_equal(cfg->kafka.topic_events, "cw.events");
-	assert_int_equal(cfg->kafka.encoding, CFG_KAFKA_JSON);
-	assert_string_equal(cfg_kafka_compression_name(cfg->kafka.compression), "zstd");
-	assert_string_equal(cfg->kafka.spool_dir, "/tmp/spool");
-	assert_int_equal(cfg->kafka.spool_max_bytes, 1048576);
-	assert_int_equal(cfg->kafka.queue_max_messages, 500);
-	assert_string_equal(cfg->kafka.client_id, "cw-test");
-	assert_int_equal(cfg->kafka.nlibrdkafka, 2);
-	assert_string_equal(cfg->kafka.librdkafka[0].key, "linger.ms");
-	assert_string_equal(cfg->kafka.librdkafka[0].value, "10");
-	assert_string_equal(cfg->kafka.librdkafka[1].value, "true");
+	assert_int_equal(daemon_config_load_buffer("t", full, strlen(full), &cfg, &errs), 0);
+	assert_true(kafka_config(cfg)->enabled);
+	assert_int_equal(kafka_config(cfg)->nbrokers, 3);
+	assert_string_equal(kafka_config(cfg)->brokers[1], "[2001:db8::1]:9093");
+	assert_string_equal(kafka_config(cfg)->topic_events, "cw.events");
+	assert_int_equal(kafka_config(cfg)->encoding, CFG_KAFKA_JSON);
+	assert_string_equal(cfg_kafka_compression_name(kafka_config(cfg)->compression), "zstd");
+	assert_string_equal(kafka_config(cfg)->spool_dir, "/tmp/spool");
+	assert_int_equal(kafka_config(cfg)->spool_max_bytes, 1048576);
+	assert_int_equal(kafka_config(cfg)->queue_max_messages, 500);
+	assert_string_equal(kafka_config(cfg)->client_id, "cw-test");
+	assert_int_equal(kafka_config(cfg)->nlibrdkafka, 2);
+	assert_string_equal(kafka_config(cfg)->librdkafka[0].key, "linger.ms");
+	assert_string_equal(kafka_config(cfg)->librdkafka[0].value, "10");
+	assert_string_equal(kafka_config(cfg)->librdkafka[1].value, "true");
 	cfg_free(cfg);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(cfg_load_buffer("t", bad[i].yaml, strlen(bad[i].yaml), &cfg, &errs),
+		assert_int_equal(daemon_config_load_buffer("t", bad[i].yaml, strlen(bad[i].yaml), &cfg, &errs),
 				 -1);
 		assert_true(errs.n >= 1);
 		if (strstr(errs.v[0].message, bad[i].error) == NULL)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "daemon_config.h"
 #include "expo.h"
 #include "metrics.h"
 #include "model.h"
@@ -47,7 +47,7 @@ static int setup(void **state)
 
 	assert_non_null(f);
 	f->reg = metrics_registry_new();
-	assert_int_equal(cfg_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, &errs), 0);
+	assert_int_equal(daemon_config_load_buffer("t.yaml", yaml, strlen(yaml), &f->cfg, &errs), 0);
 	f->m = model_new(f->reg);
 	assert_non_null(f->m);
 	model_apply_config(f->m, f->cfg);
@@ -308,7 +308,7 @@ static void test_unknown_asn_maps_by_address(void **state)
 	struct model_router *r = model_router_get(f->m, "pcap", "eth9");
 	struct model_peer_key k = key4(198, 18, 5, 2);
 
-	assert_int_equal(cfg_load_buffer("u.yaml", y, strlen(y), &cfg, &errs), 0);
+	assert_int_equal(daemon_config_load_buffer("u.yaml", y, strlen(y), &cfg, &errs), 0);
 	model_apply_config(f->m, cfg);
 	model_peer_up(f->m, model_peer_get(f->m, r, &k, 0, 0), 1);
 	assert_line(f, "circuitwatch_bgp_session_up{source=\"pcap\",router=\"eth9\",peer=\"198.18.5.2\","
@@ -382,7 +382,7 @@ static void use_config(struct fx *f, const char *extra)
 	char buf[4096];
 
 	snprintf(buf, sizeof(buf), "%s%s", yaml, extra);
-	assert_int_equal(cfg_load_buffer("t.yaml", buf, strlen(buf), &next, &errs), 0);
+	assert_int_equal(daemon_config_load_buffer("t.yaml", buf, strlen(buf), &next, &errs), 0);
 	model_apply_config(f->m, next);
 	cfg_free(f->cfg);
 	f->cfg = next;

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include "daemon_config.h"
 #include "privdrop.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -80,7 +80,7 @@ static void test_caps(void **state)
 
 	snprintf(yaml, sizeof(yaml), "%s%s%s%s", tc->top, head, tc->link,
 		 "        peerings: [{type: private, neighbors: [{address: 198.18.0.9}]}]\n");
-	if (cfg_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, &errs) != 0) {
+	if (daemon_config_load_buffer("t.yaml", yaml, strlen(yaml), &cfg, &errs) != 0) {
 		cfg_errors_print(&errs, stderr);
 		fail_msg("%s: config refused", tc->name);
 	}
@@ -99,11 +99,11 @@ static void test_daemon_user_key(void **state)
 	struct cfg_errors errs = {0};
 
 	(void)state;
-	assert_int_equal(cfg_load_buffer("t.yaml", ok, strlen(ok), &cfg, &errs), 0);
-	assert_string_equal(cfg->daemon.user, "circuitwatch");
+	assert_int_equal(daemon_config_load_buffer("t.yaml", ok, strlen(ok), &cfg, &errs), 0);
+	assert_string_equal(daemon_config(cfg)->user, "circuitwatch");
 	cfg_free(cfg);
-	assert_int_equal(cfg_load_buffer("t.yaml", "{}", 2, &cfg, &errs), 0);
-	assert_null(cfg->daemon.user);
+	assert_int_equal(daemon_config_load_buffer("t.yaml", "{}", 2, &cfg, &errs), 0);
+	assert_null(daemon_config(cfg)->user);
 	cfg_free(cfg);
 }
 
@@ -120,7 +120,7 @@ static void test_daemon_user_refused(void **state)
 		struct cfg_config *cfg = NULL;
 		struct cfg_errors errs = {0};
 
-		assert_int_equal(cfg_load_buffer("t.yaml", bad[i], strlen(bad[i]), &cfg, &errs), -1);
+		assert_int_equal(daemon_config_load_buffer("t.yaml", bad[i], strlen(bad[i]), &cfg, &errs), -1);
 		assert_null(cfg);
 		assert_int_equal(errs.n, 1);
 		assert_non_null(strstr(errs.v[0].message, "daemon"));
