@@ -1,11 +1,11 @@
 /* billing_config.c — the billing: section (see billing_config.h): plans,
  * their fees, tiers and zones, plans_file, and — once the whole document
  * is walked — each circuit's billing against the plans (plan exists, zone,
- * fee for the bandwidth, alternatives of one currency, a metering source;
- * capture: is read for the last, a section of the same floor).
+ * fee for the bandwidth, alternatives of one currency, a link to meter on;
+ * whether capture is on for `source: capture` is the daemon's check, since
+ * capture: is the section of a module of the same floor).
  */
 #include "billing_config.h"
-#include "capture_config.h"
 #include "config_schema.h"
 
 #include <stdio.h>
@@ -359,17 +359,9 @@ static void check_plan_fits(struct walk *w, const struct frame *fr, const char *
 		err_key(w, fr, key, "plan \"%s\" has no egress zone \"%s\"", p->name, cb->zone);
 }
 
-static bool circuit_has_interface(const struct cfg_circuit *c)
-{
-	for (int l = 0; l < CFG_LINK_COUNT; l++)
-		if (c->links[l].present && c->links[l].interface)
-			return true;
-	return false;
-}
-
 /* The circuit's plan and alternatives exist and fit; the source can meter. */
 static void check_circuit_plans(struct walk *w, struct frame *fr, const struct frame *cf,
-				const struct cfg_billing *b, const struct cfg_capture *cap)
+				const struct cfg_billing *b)
 {
 	struct cfg_circuit *c = cf->obj;
 	struct cfg_circuit_billing *cb = fr->obj;
@@ -393,16 +385,15 @@ static void check_circuit_plans(struct walk *w, struct frame *fr, const struct f
 		else
 			check_plan_fits(w, fr, "alternatives", c, p, main);
 	}
-	if (!circuit_has_interface(c))
+	/* source: capture without capture.enabled is the daemon's check */
+	if (!circuit_config_has_interface(c))
 		err_here(w, fr->loc, "metering needs a link interface (interface counters or "
 			 "capture on it)");
-	else if (cb->source == CFG_BILL_SOURCE_CAPTURE && (!cap || !cap->enabled))
-		err_key(w, fr, "source", "source capture needs capture.enabled: true");
 }
 
 /* One circuit's billing against the plans (after the whole document). */
 static void check_circuit_billing(struct walk *w, struct frame *fr, const struct frame *cf,
-				  const struct cfg_billing *b, const struct cfg_capture *cap)
+				  const struct cfg_billing *b)
 {
 	if (b->nplans == 0) {
 		/* no plans: billing_plan is a label only, as before issue 6 */
@@ -414,20 +405,18 @@ static void check_circuit_billing(struct walk *w, struct frame *fr, const struct
 	if ((fr_given(fr, "alternatives") && !fr_ok(fr, "alternatives")) ||
 	    (fr_given(fr, "zone") && !fr_ok(fr, "zone")) || !fr_ok(cf, "bandwidth"))
 		return;
-	check_circuit_plans(w, fr, cf, b, cap);
+	check_circuit_plans(w, fr, cf, b);
 }
 
 /* The finish hook: every circuit whose billing the walker took. */
 static void finish_billing(struct walk *w, struct cfg_config *cfg, void *obj)
 {
 	struct cfg_circuits *cc = cfg_section_edit(cfg, &circuit_config_section);
-	const struct cfg_capture *cap = capture_config(cfg);
-
 	for (size_t i = 0; cc && i < cc->ncircuits && !walk_full(w); i++) {
 		struct frame cf, fr;
 
 		if (circuit_config_reframe(w, &cc->circuits[i], i, &cf, &fr) == 0)
-			check_circuit_billing(w, &fr, &cf, obj, cap);
+			check_circuit_billing(w, &fr, &cf, obj);
 	}
 }
 

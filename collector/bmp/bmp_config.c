@@ -1,8 +1,8 @@
-/* bmp_config.c — the bmp: section (see bmp_config.h). Its check reads the
- * prometheus: section (the same floor): two listeners on one port. */
+/* bmp_config.c — the bmp: section (see bmp_config.h). Whether its listener
+ * clashes with prometheus's is the daemon's check (daemon_config.c): the
+ * two sections belong to modules of one floor. */
 #include "bmp_config.h"
 #include "config_schema.h"
-#include "prometheus_config.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -63,37 +63,6 @@ static void check_bmp_budget(struct walk *w, struct frame *fr)
 			"could never be buffered", b->buffer_budget, (unsigned)b->max_message_size);
 }
 
-/* Two listeners on one port would fail at bind(); say so when checking.
- * prometheus is walked before bmp (table order). */
-static void check_bmp(struct walk *w, struct frame *fr)
-{
-	const struct cfg_bmp *b = fr->obj;
-	const struct cfg_prometheus *p;
-	const struct node *n;
-
-	check_bmp_budget(w, fr);
-	if (!fr->parent || !fr_ok(fr->parent, "prometheus") ||
-	    (fr_given(fr, "listen") && !fr_ok(fr, "listen")) ||
-	    (fr_given(fr, "enabled") && !fr_ok(fr, "enabled")))
-		return;
-	p = fr_section(fr->parent, &prometheus_config_section);
-	if (!p || !b->enabled || !p->enabled || b->listen_port != p->listen_port)
-		return;
-	if (b->listen_host && p->listen_host && strcmp(b->listen_host, p->listen_host) != 0)
-		return;
-	if (fr_given(fr, "listen")) {
-		err_key(w, fr, "listen",
-			"port %u is already used by prometheus.listen; give one of them another port",
-			(unsigned)b->listen_port);
-		return;
-	}
-	/* bmp.listen is the default, so prometheus.listen was given: point there */
-	n = map_get(map_get(fr->parent->map, "prometheus"), "listen");
-	err_at(w, n ? n->loc : fr->loc,
-	       "prometheus.listen: port %u is already used by bmp.listen (its default); "
-	       "give one of them another port", (unsigned)p->listen_port);
-}
-
 static const struct field bmp_fields[] = {
 	FIELD_BOOL(struct cfg_bmp, "enabled", enabled, 0),
 	FIELD_PAIR(t_listen, struct cfg_bmp, "listen", listen_host, listen_port, 0, 0),
@@ -112,7 +81,7 @@ static const struct field bmp_fields[] = {
 	FIELD_ENUM(struct cfg_bmp, "publish", publish, 0, bmp_publish_names),
 	FIELD_DURATION(struct cfg_bmp, "peer_retention", peer_retention_s, 0, 0, 86400),
 };
-DEFINE_TOP_SECTION(bmp_config_section, bmp_fields, struct cfg_bmp, init_bmp, check_bmp, NULL);
+DEFINE_TOP_SECTION(bmp_config_section, bmp_fields, struct cfg_bmp, init_bmp, check_bmp_budget, NULL);
 
 const struct cfg_bmp *bmp_config(const struct cfg_config *cfg)
 {

@@ -626,6 +626,13 @@ int cfg_reframe(struct walk *w, const char *path, const struct section *sec, voi
 	return n && n->kind != N_MAP && !is_null(n) ? -1 : 0;
 }
 
+bool cfg_walked_ok(struct walk *w, const char *path)
+{
+	struct node *near, *n = path_node(w->root, path, &near);
+
+	return !n || n->ok;
+}
+
 int cfg_load_file(const char *path, const struct cfg_schema *schema, struct cfg_config **out,
 		  struct cfg_errors *errs)
 {

@@ -233,6 +233,9 @@ void free_section(const struct section *sec, void *obj);
  * but neither a mapping nor null (the walker refused it as a section). */
 int cfg_reframe(struct walk *w, const char *path, const struct section *sec, void *obj,
 		const struct frame *parent, struct frame *out);
+/* For finish hooks: true when the node at path is absent (walked as its
+ * defaults) or was walked without an error. */
+bool cfg_walked_ok(struct walk *w, const char *path);
 /* The object of section sec of the config being loaded (finish hooks). */
 void *cfg_section_edit(struct cfg_config *cfg, const struct section *sec);
 

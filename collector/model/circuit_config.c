@@ -627,6 +627,14 @@ const struct cfg_circuits *circuit_config(const struct cfg_config *cfg)
 	return c ? c : &none;
 }
 
+bool circuit_config_has_interface(const struct cfg_circuit *c)
+{
+	for (int l = 0; l < CFG_LINK_COUNT; l++)
+		if (c->links[l].present && c->links[l].interface)
+			return true;
+	return false;
+}
+
 int circuit_config_reframe(struct walk *w, struct cfg_circuit *c, size_t i, struct frame *cf,
 			   struct frame *bf)
 {

@@ -145,6 +145,9 @@ const char *cfg_link_role_name(enum cfg_link_role r);
 const char *cfg_probe_type_name(enum cfg_probe_type t);
 const char *cfg_bill_source_name(enum cfg_bill_source s);
 
+/* True when a link of c names an interface (something to meter on). */
+bool circuit_config_has_interface(const struct cfg_circuit *c);
+
 /* For other sections' finish hooks (config_schema.h): the frames of
  * circuit i (c) and of its billing: mapping, as the walker saw them.
  * Returns -1 when the walker refused either (not a mapping): its checks
