@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "negotiate.h"
+
 void cap_passive_init(struct cap_passive *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -28,8 +30,7 @@ static void negotiate(struct cap_passive *s)
 
 	/* RFC 4271 §4.2: the smaller of the two; 0 on either side means none */
 	s->hold_time = a < b ? a : b;
-	for (int i = 0; i < 2; i++)
-		bgp_negotiate(&s->side[1 - i].open, &s->side[i].open, &s->ctx[i]);
+	bgp_negotiate_both(&s->side[0].open, &s->side[1].open, &s->ctx[0], &s->ctx[1]);
 }
 
 static enum cap_passive_state go_down(struct cap_passive *s, const char *why, double now)

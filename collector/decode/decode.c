@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "bmp.h"
+#include "negotiate.h"
 
 /* ---- small JSON helpers ---------------------------------------------- */
 
@@ -587,7 +588,7 @@ struct decode_peer {
 	bool v6;
 	uint64_t rd;
 	uint8_t addr[16];
-	struct bgp_decode_ctx in, out; /* Adj-RIB-In, Adj-RIB-Out (RFC 7911 §4) */
+	struct bgp_peer_ctx ctx; /* Adj-RIB-In, Adj-RIB-Out (RFC 7911 §4) */
 };
 
 struct decode_bmp {
@@ -649,28 +650,13 @@ static struct decode_peer *peer_add(struct decode_bmp *d, const struct bmp_peer_
 	return p;
 }
 
-/* As collector/bmp/session.c: the OPENs count only when both decode. */
+/* As the collector (bgp/negotiate.h): the OPENs count only when both decode. */
 static void peer_negotiate(struct decode_bmp *d, const struct bmp_msg *m)
 {
-	const struct bmp_peer_up *u = &m->u.up;
 	struct decode_peer *p = peer_add(d, &m->peer);
-	struct bgp_open *sent = malloc(2 * sizeof(*sent));
-	struct bgp_open *recv = sent + 1;
 
-	if (p == NULL || sent == NULL) {
-		free(sent);
-		return;
-	}
-	bgp_ctx_init(&p->in);
-	bgp_ctx_init(&p->out);
-	if (u->sent_open.status == BMP_PDU_OK && u->recv_open.status == BMP_PDU_OK &&
-	    bgp_open_decode(u->sent_open.data, u->sent_open.len, sent) == 0 &&
-	    bgp_open_decode(u->recv_open.data, u->recv_open.len, recv) == 0) {
-		/* RFC 7854 §4.10: sent = the monitored router's, recv = its peer's */
-		bgp_negotiate(sent, recv, &p->in);
-		bgp_negotiate(recv, sent, &p->out);
-	}
-	free(sent);
+	if (p != NULL)
+		(void)!bgp_peer_ctx_peer_up(&p->ctx, &m->u.up);
 }
 
 /* The context a Route Monitoring (or mirrored PDU) of this peer is
@@ -679,16 +665,12 @@ static void peer_ctx(struct decode_bmp *d, const struct bmp_peer_hdr *h,
 		     struct bgp_decode_ctx *ctx, bool *known)
 {
 	const struct decode_peer *p = peer_find(d, h);
-	/* RFC 8671: the O flag marks Adj-RIB-Out, negotiated the other way */
-	bool out = h->type != BMP_PEER_LOC_RIB && h->adj_rib_out;
+	struct bgp_peer_ctx defaults;
 
 	*known = p != NULL;
-	if (p != NULL)
-		*ctx = out ? p->out : p->in;
-	else
-		bgp_ctx_init(ctx);
-	if (h->type != BMP_PEER_LOC_RIB && h->legacy_as_path)
-		bgp_ctx_set_legacy_as_path(ctx); /* RFC 7854 §4.2 "A" flag */
+	if (p == NULL)
+		bgp_peer_ctx_init(&defaults);
+	bgp_peer_ctx_pick(p != NULL ? &p->ctx : &defaults, h, ctx);
 }
 
 /* ---- BMP: per-peer header and TLVs -------------------------------------- */
@@ -1141,16 +1123,7 @@ int decode_bmp_stream(FILE *in, FILE *out, struct decode_stats *st)
 
 void decode_bgp_stream_ctx(const struct bgp_open *sender, struct bgp_decode_ctx *out)
 {
-	struct bgp_open mirror = *sender;
-
-	/* The receiver as the sender's mirror: it receives what the sender
-	 * can send (RFC 7911 §4 send/receive bits swapped). */
-	for (size_t i = 0; i < mirror.n_addpath && i < BGP_OPEN_MAX_ADDPATH; i++) {
-		uint8_t sr = sender->addpath[i].send_receive;
-
-		mirror.addpath[i].send_receive = (uint8_t)((sr & 1) << 1 | (sr & 2) >> 1);
-	}
-	bgp_negotiate(&mirror, sender, out);
+	bgp_negotiate_sender_only(sender, out);
 }
 
 struct bgp_stream {
