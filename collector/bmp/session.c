@@ -11,12 +11,13 @@
 #include "ingest.h"
 #include "model.h"
 #include "negotiate.h"
+#include "rib_sink.h"
 
 struct bmp_session {
 	struct model *m;
 	struct model_router *r;
 	struct bmp_msg msg;          /* decode scratch (large: kept off the stack) */
-	struct model_ingest *ingest; /* UPDATEs into the model */
+	struct bgp_ingest *ingest;   /* UPDATEs into the model */
 };
 
 static const char no_peer_up[] = "route_monitoring_without_peer_up";
@@ -30,7 +31,7 @@ struct bmp_session *bmp_session_new(struct model *m, struct model_router *r)
 		return NULL;
 	s->m = m;
 	s->r = r;
-	s->ingest = model_ingest_new(m);
+	s->ingest = bgp_ingest_new(model_rib_sink(m));
 	if (s->ingest == NULL) {
 		free(s);
 		return NULL;
@@ -42,7 +43,7 @@ void bmp_session_free(struct bmp_session *s)
 {
 	if (s == NULL)
 		return;
-	model_ingest_free(s->ingest);
+	bgp_ingest_free(s->ingest);
 	free(s);
 }
 
@@ -112,20 +113,20 @@ static void on_peer_down(struct bmp_session *s, const struct bmp_msg *m, double 
 
 /* ---- Route Monitoring ---- */
 
-static enum model_view view_of(const struct bmp_peer_hdr *h)
+static enum bgp_ingest_view view_of(const struct bmp_peer_hdr *h)
 {
 	if (h->type == BMP_PEER_LOC_RIB)
-		return MODEL_VIEW_LOC_RIB; /* RFC 9069 */
+		return BGP_INGEST_LOC_RIB; /* RFC 9069 */
 	if (h->adj_rib_out)            /* RFC 8671 */
-		return h->post_policy ? MODEL_VIEW_ADJ_OUT_POST : MODEL_VIEW_ADJ_OUT_PRE;
-	return h->post_policy ? MODEL_VIEW_ADJ_IN_POST : MODEL_VIEW_ADJ_IN_PRE;
+		return h->post_policy ? BGP_INGEST_ADJ_OUT_POST : BGP_INGEST_ADJ_OUT_PRE;
+	return h->post_policy ? BGP_INGEST_ADJ_IN_POST : BGP_INGEST_ADJ_IN_PRE;
 }
 
 static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 {
 	const struct bmp_bgp_pdu *pdu = &m->u.rm.update;
 	struct model_peer *p = peer_of(s, &m->peer);
-	enum model_view view = view_of(&m->peer);
+	enum bgp_ingest_view view = view_of(&m->peer);
 	struct bgp_peer_ctx *c;
 	struct bgp_decode_ctx ctx;
 
@@ -139,7 +140,7 @@ static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 		return;
 	}
 	bgp_peer_ctx_pick(c, &m->peer, &ctx);
-	model_ingest_update(s->ingest, p, view, &ctx, pdu->data, pdu->len);
+	bgp_ingest_update(s->ingest, p, view, &ctx, pdu->data, pdu->len);
 }
 
 /* ---- Statistics, Initiation ---- */
