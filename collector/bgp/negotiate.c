@@ -7,6 +7,18 @@ void bgp_peer_ctx_init(struct bgp_peer_ctx *c)
 	bgp_ctx_init(&c->out);
 }
 
+void bgp_open_detach(struct bgp_open *o)
+{
+	o->hostname = NULL;
+	o->hostname_len = 0;
+	o->domain = NULL;
+	o->domain_len = 0;
+	o->ext_next_hop.data = NULL;
+	o->llgr.data = NULL;
+	for (size_t i = 0; i < BGP_OPEN_MAX_OPAQUE; i++)
+		o->opaque[i].data = NULL;
+}
+
 void bgp_negotiate_both(const struct bgp_open *a, const struct bgp_open *b,
 			struct bgp_decode_ctx *from_a, struct bgp_decode_ctx *from_b)
 {

@@ -29,6 +29,11 @@ struct bgp_peer_ctx {
  * no extended messages). */
 void bgp_peer_ctx_init(struct bgp_peer_ctx *c);
 
+/* Drops what points into the message an OPEN was decoded from (hostname,
+ * domain, raw capabilities), so that the numbers the negotiation needs
+ * outlive the message. */
+void bgp_open_detach(struct bgp_open *o);
+
 /* Both directions of a session whose two OPENs are known: *from_a decodes
  * what speaker a sends, *from_b what b sends. */
 void bgp_negotiate_both(const struct bgp_open *a, const struct bgp_open *b,

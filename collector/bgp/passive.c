@@ -92,14 +92,7 @@ enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive
 static void keep_open(struct cap_passive_side *sd, const struct bgp_open *o)
 {
 	sd->open = *o;
-	sd->open.hostname = NULL;
-	sd->open.hostname_len = 0;
-	sd->open.domain = NULL;
-	sd->open.domain_len = 0;
-	sd->open.ext_next_hop.data = NULL;
-	sd->open.llgr.data = NULL;
-	for (size_t i = 0; i < sd->open.n_opaque && i < BGP_OPEN_MAX_OPAQUE; i++)
-		sd->open.opaque[i].data = NULL;
+	bgp_open_detach(&sd->open);
 	sd->open_seen = true;
 	sd->as = o->has_as4 ? o->as4 : o->my_as;
 	sd->bgp_id = o->bgp_id;

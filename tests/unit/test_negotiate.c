@@ -316,6 +316,32 @@ static void test_sender_only(void **state)
 	assert_false(ctx.as4);
 }
 
+static void test_open_detach(void **state)
+{
+	struct wb b;
+	struct bgp_open o, kept;
+	(void)state;
+
+	wb_init(&b, 64);
+	open_msg(&b, &router);
+	assert_int_equal(bgp_open_decode(b.p, b.len, &o), 0);
+	o.hostname = o.domain = b.p;
+	o.hostname_len = o.domain_len = 3;
+	o.n_opaque = 1;
+	o.opaque[0].data = b.p;
+	kept = o;
+	bgp_open_detach(&o);
+	assert_null(o.hostname);
+	assert_null(o.domain);
+	assert_int_equal(o.hostname_len + o.domain_len, 0);
+	assert_null(o.opaque[0].data);
+	/* the numbers stay */
+	assert_int_equal(o.as4, kept.as4);
+	assert_int_equal(o.n_addpath, kept.n_addpath);
+	assert_memory_equal(o.addpath, kept.addpath, sizeof(o.addpath));
+	wb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -327,6 +353,7 @@ int main(void)
 		cmocka_unit_test(test_pick),
 		cmocka_unit_test(test_both_matches_one_way),
 		cmocka_unit_test(test_sender_only),
+		cmocka_unit_test(test_open_detach),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
