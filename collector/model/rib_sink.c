@@ -1,7 +1,7 @@
 /* rib_sink.c — bgp/ingest's sink over model.h's public functions. */
 #include "rib_sink.h"
 
-enum model_view model_view_of(enum bgp_ingest_view v)
+static enum model_view view_of(enum bgp_ingest_view v)
 {
 	static const enum model_view views[] = {
 		[BGP_INGEST_ADJ_IN_PRE] = MODEL_VIEW_ADJ_IN_PRE,
@@ -34,15 +34,15 @@ static enum rib_change sink_route(void *ctx, void *peer, enum bgp_ingest_view vi
 				  rib_attr_id attrs, bool counted)
 {
 	if (counted)
-		return model_route(ctx, peer, model_view_of(view), af_of(af), p, attrs);
-	return model_route_uncounted(ctx, peer, model_view_of(view), af_of(af), p, attrs);
+		return model_route(ctx, peer, view_of(view), af_of(af), p, attrs);
+	return model_route_uncounted(ctx, peer, view_of(view), af_of(af), p, attrs);
 }
 
 static void sink_end_of_rib(void *ctx, void *peer, enum bgp_ingest_view view,
 			    enum bgp_ingest_af af)
 {
 	(void)ctx;
-	model_end_of_rib(peer, model_view_of(view), af_of(af));
+	model_end_of_rib(peer, view_of(view), af_of(af));
 }
 
 static void sink_count_error(void *ctx, void *peer, const char *reason)

@@ -13,7 +13,4 @@
 /* The sink to pass to bgp_ingest_new() for model m. */
 struct bgp_rib_sink model_rib_sink(struct model *m);
 
-/* The model's view for an ingest view. */
-enum model_view model_view_of(enum bgp_ingest_view v);
-
 #endif
