@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "negotiate.h"
+
 void cap_passive_init(struct cap_passive *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -28,8 +30,7 @@ static void negotiate(struct cap_passive *s)
 
 	/* RFC 4271 §4.2: the smaller of the two; 0 on either side means none */
 	s->hold_time = a < b ? a : b;
-	for (int i = 0; i < 2; i++)
-		bgp_negotiate(&s->side[1 - i].open, &s->side[i].open, &s->ctx[i]);
+	bgp_negotiate_both(&s->side[0].open, &s->side[1].open, &s->ctx[0], &s->ctx[1]);
 }
 
 static enum cap_passive_state go_down(struct cap_passive *s, const char *why, double now)
@@ -91,14 +92,7 @@ enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive
 static void keep_open(struct cap_passive_side *sd, const struct bgp_open *o)
 {
 	sd->open = *o;
-	sd->open.hostname = NULL;
-	sd->open.hostname_len = 0;
-	sd->open.domain = NULL;
-	sd->open.domain_len = 0;
-	sd->open.ext_next_hop.data = NULL;
-	sd->open.llgr.data = NULL;
-	for (size_t i = 0; i < sd->open.n_opaque && i < BGP_OPEN_MAX_OPAQUE; i++)
-		sd->open.opaque[i].data = NULL;
+	bgp_open_detach(&sd->open);
 	sd->open_seen = true;
 	sd->as = o->has_as4 ? o->as4 : o->my_as;
 	sd->bgp_id = o->bgp_id;

@@ -10,19 +10,14 @@
 #include "bmp.h"
 #include "ingest.h"
 #include "model.h"
+#include "negotiate.h"
+#include "rib_sink.h"
 
 struct bmp_session {
 	struct model *m;
 	struct model_router *r;
 	struct bmp_msg msg;          /* decode scratch (large: kept off the stack) */
-	struct model_ingest *ingest; /* UPDATEs into the model */
-};
-
-/* How a peer's BGP messages are decoded: what it sends us (Adj-RIB-In) and
- * what the router sends it (Adj-RIB-Out) were negotiated in opposite
- * directions (RFC 7911 §4). Kept with the model's peer. */
-struct peer_ctx {
-	struct bgp_decode_ctx in, out;
+	struct bgp_ingest *ingest;   /* UPDATEs into the model */
 };
 
 static const char no_peer_up[] = "route_monitoring_without_peer_up";
@@ -36,7 +31,7 @@ struct bmp_session *bmp_session_new(struct model *m, struct model_router *r)
 		return NULL;
 	s->m = m;
 	s->r = r;
-	s->ingest = model_ingest_new(m);
+	s->ingest = bgp_ingest_new(model_rib_sink(m));
 	if (s->ingest == NULL) {
 		free(s);
 		return NULL;
@@ -48,7 +43,7 @@ void bmp_session_free(struct bmp_session *s)
 {
 	if (s == NULL)
 		return;
-	model_ingest_free(s->ingest);
+	bgp_ingest_free(s->ingest);
 	free(s);
 }
 
@@ -66,16 +61,17 @@ static struct model_peer *peer_of(struct bmp_session *s, const struct bmp_peer_h
 	return model_peer_get(s->m, s->r, &k, h->as, h->bgp_id);
 }
 
-static struct peer_ctx *ctx_of(struct model_peer *p)
+/* How a peer's BGP messages are decoded (both directions, from its Peer
+ * Up): kept with the model's peer. */
+static struct bgp_peer_ctx *ctx_of(struct model_peer *p)
 {
-	struct peer_ctx *c = model_peer_aux(p);
+	struct bgp_peer_ctx *c = model_peer_aux(p);
 
 	if (c == NULL) {
 		c = malloc(sizeof(*c));
 		if (c == NULL)
 			return NULL;
-		bgp_ctx_init(&c->in);
-		bgp_ctx_init(&c->out);
+		bgp_peer_ctx_init(c);
 		model_peer_set_aux(p, c, free);
 	}
 	return c;
@@ -87,27 +83,13 @@ static void on_peer_up(struct bmp_session *s, const struct bmp_msg *m, double no
 {
 	const struct bmp_peer_up *u = &m->u.up;
 	struct model_peer *p = peer_of(s, &m->peer);
-	struct peer_ctx *c;
-	struct bgp_open sent, recv;
-	bool have_sent, have_recv;
+	struct bgp_peer_ctx *c;
 
 	if (p == NULL || (c = ctx_of(p)) == NULL)
 		return;
-	/* A Peer Up's OPENs can be missing or fabricated: use them only when
-	 * both decode, else fall back to the defaults (4-octet AS, no ADD-PATH). */
-	have_sent = u->sent_open.status == BMP_PDU_OK &&
-		    bgp_open_decode(u->sent_open.data, u->sent_open.len, &sent) == 0;
-	have_recv = u->recv_open.status == BMP_PDU_OK &&
-		    bgp_open_decode(u->recv_open.data, u->recv_open.len, &recv) == 0;
-	if (have_sent && have_recv) {
-		/* RFC 7854 §4.10: the sent OPEN is the router's, the received the peer's */
-		bgp_negotiate(&sent, &recv, &c->in);
-		bgp_negotiate(&recv, &sent, &c->out);
-	} else {
+	/* unusable OPENs leave the defaults (4-octet AS, no ADD-PATH) */
+	if (bgp_peer_ctx_peer_up(c, u) != 0)
 		model_peer_count_error(p, "peer_up_open_unusable");
-		bgp_ctx_init(&c->in);
-		bgp_ctx_init(&c->out);
-	}
 	model_peer_up(s->m, p, now);
 }
 
@@ -131,21 +113,21 @@ static void on_peer_down(struct bmp_session *s, const struct bmp_msg *m, double 
 
 /* ---- Route Monitoring ---- */
 
-static enum model_view view_of(const struct bmp_peer_hdr *h)
+static enum bgp_ingest_view view_of(const struct bmp_peer_hdr *h)
 {
 	if (h->type == BMP_PEER_LOC_RIB)
-		return MODEL_VIEW_LOC_RIB; /* RFC 9069 */
+		return BGP_INGEST_LOC_RIB; /* RFC 9069 */
 	if (h->adj_rib_out)            /* RFC 8671 */
-		return h->post_policy ? MODEL_VIEW_ADJ_OUT_POST : MODEL_VIEW_ADJ_OUT_PRE;
-	return h->post_policy ? MODEL_VIEW_ADJ_IN_POST : MODEL_VIEW_ADJ_IN_PRE;
+		return h->post_policy ? BGP_INGEST_ADJ_OUT_POST : BGP_INGEST_ADJ_OUT_PRE;
+	return h->post_policy ? BGP_INGEST_ADJ_IN_POST : BGP_INGEST_ADJ_IN_PRE;
 }
 
 static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 {
 	const struct bmp_bgp_pdu *pdu = &m->u.rm.update;
 	struct model_peer *p = peer_of(s, &m->peer);
-	enum model_view view = view_of(&m->peer);
-	struct peer_ctx *c;
+	enum bgp_ingest_view view = view_of(&m->peer);
+	struct bgp_peer_ctx *c;
 	struct bgp_decode_ctx ctx;
 
 	if (p == NULL || (c = ctx_of(p)) == NULL)
@@ -157,10 +139,8 @@ static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 		model_peer_count_error(p, bad_pdu);
 		return;
 	}
-	ctx = (view == MODEL_VIEW_ADJ_OUT_PRE || view == MODEL_VIEW_ADJ_OUT_POST) ? c->out : c->in;
-	if (m->peer.legacy_as_path)
-		bgp_ctx_set_legacy_as_path(&ctx);
-	model_ingest_update(s->ingest, p, view, &ctx, pdu->data, pdu->len);
+	bgp_peer_ctx_pick(c, &m->peer, &ctx);
+	bgp_ingest_update(s->ingest, p, view, &ctx, pdu->data, pdu->len);
 }
 
 /* ---- Statistics, Initiation ---- */

@@ -12,6 +12,7 @@
 #include "ingest.h"
 #include "model.h"
 #include "passive.h"
+#include "rib_sink.h"
 #include "vlan_acct.h"
 
 #define CS_NAME_MAX 256
@@ -34,7 +35,7 @@ struct cs_flow {
 
 struct cap_source {
 	struct model *model;
-	struct model_ingest *ingest;
+	struct bgp_ingest *ingest;
 	struct model_router *router;
 	const struct cfg_config *cfg;
 	char name[CS_NAME_MAX];
@@ -182,13 +183,13 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 		 * (cap_passive keeps the context of what side sends) */
 		p = cs_peer(s, f, side, false);
 		if (p != NULL)
-			model_ingest_update(s->ingest, p, MODEL_VIEW_ADJ_IN_PRE, &cf->sess.ctx[side],
-					    msg, len);
+			bgp_ingest_update(s->ingest, p, BGP_INGEST_ADJ_IN_PRE, &cf->sess.ctx[side], msg,
+					  len);
 		/* what our router sends its neighbour is what the provider counts
 		 * against the prefix limit */
 		if (cf->ours[side] && (p = cs_peer(s, f, !side, false)) != NULL)
-			model_ingest_sent_to(s->ingest, p, MODEL_VIEW_ADJ_OUT_PRE,
-					     &cf->sess.ctx[side], msg, len);
+			bgp_ingest_sent_to(s->ingest, p, BGP_INGEST_ADJ_OUT_PRE, &cf->sess.ctx[side],
+					   msg, len);
 	}
 }
 
@@ -421,7 +422,7 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 	s->bgp_port = c->bgp_port > 0 && c->bgp_port <= 65535 ? (uint16_t)c->bgp_port
 							      : CS_DEFAULT_BGP_PORT;
 	s->vlans = vlans_from_cfg(c);
-	s->ingest = model_ingest_new(m);
+	s->ingest = bgp_ingest_new(model_rib_sink(m));
 	s->router = model_router_get(m, "pcap", s->name);
 	s->flows = cap_flows_new(c->max_flows, c->max_reassembly_bytes, 0, cs_flow_removed, s);
 	if (s->vlans == NULL || s->ingest == NULL || s->router == NULL || s->flows == NULL) {
@@ -437,7 +438,7 @@ void cap_source_free(struct cap_source *s)
 		return;
 	s->freeing = true;
 	cap_flows_free(s->flows);
-	model_ingest_free(s->ingest);
+	bgp_ingest_free(s->ingest);
 	vlan_acct_free(s->vlans);
 	free(s);
 }

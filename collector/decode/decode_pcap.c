@@ -13,6 +13,7 @@
 #include "decode.h"
 #include "flows.h"
 #include "frame.h"
+#include "negotiate.h"
 
 /* One direction of a flow. */
 struct dp_dir {
@@ -99,15 +100,10 @@ static void dp_bgp_open(struct dp_flow *pf, int side, const uint8_t *msg, size_t
 
 	if (bgp_open_decode(msg, len, &d->open) != 0)
 		return;
-	d->open.hostname = d->open.domain = NULL;
-	d->open.ext_next_hop.data = d->open.llgr.data = NULL;
-	for (size_t i = 0; i < BGP_OPEN_MAX_OPAQUE; i++)
-		d->open.opaque[i].data = NULL;
+	bgp_open_detach(&d->open);
 	d->open_seen = true;
-	if (pf->d[0].open_seen && pf->d[1].open_seen) {
-		bgp_negotiate(&pf->d[1].open, &pf->d[0].open, &pf->ctx[0]);
-		bgp_negotiate(&pf->d[0].open, &pf->d[1].open, &pf->ctx[1]);
-	}
+	if (pf->d[0].open_seen && pf->d[1].open_seen)
+		bgp_negotiate_both(&pf->d[0].open, &pf->d[1].open, &pf->ctx[0], &pf->ctx[1]);
 }
 
 static void dp_bgp_message(struct dp *dp, struct cap_flow *f, int side, const uint8_t *msg,

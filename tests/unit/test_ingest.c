@@ -1,4 +1,6 @@
-/* test_ingest.c — BGP UPDATEs into the model: what counts as a parse error. */
+/* test_ingest.c — BGP UPDATEs into the model (bgp/ingest through the
+ * model's sink): what counts as a parse error; and bgp/ingest alone over a
+ * recording sink: which calls each kind of UPDATE makes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "model.h"
+#include "rib_sink.h"
 #include "wire_build.h"
 
 static const char yaml[] = "circuits:\n"
@@ -32,7 +35,7 @@ struct fx {
 	struct metrics_registry *reg;
 	struct cfg_config *cfg;
 	struct model *m;
-	struct model_ingest *in;
+	struct bgp_ingest *in;
 	struct model_peer *p;
 	struct bgp_decode_ctx ctx;
 	struct expo_buf out;
@@ -52,7 +55,7 @@ static int setup(void **state)
 	f->m = model_new(f->reg);
 	assert_non_null(f->m);
 	model_apply_config(f->m, f->cfg);
-	f->in = model_ingest_new(f->m);
+	f->in = bgp_ingest_new(model_rib_sink(f->m));
 	assert_non_null(f->in);
 	r = model_router_get(f->m, "bmp", "198.18.0.1");
 	assert_non_null(r);
@@ -71,7 +74,7 @@ static int teardown(void **state)
 	struct fx *f = *state;
 
 	wb_free(&f->b);
-	model_ingest_free(f->in);
+	bgp_ingest_free(f->in);
 	model_free(f->m);
 	cfg_free(f->cfg);
 	expo_buf_clean(&f->out);
@@ -104,7 +107,7 @@ static void assert_no_errors(struct fx *f)
 
 static void ingest(struct fx *f)
 {
-	model_ingest_update(f->in, f->p, MODEL_VIEW_ADJ_IN_PRE, &f->ctx, f->b.p, f->b.len);
+	bgp_ingest_update(f->in, f->p, BGP_INGEST_ADJ_IN_PRE, &f->ctx, f->b.p, f->b.len);
 	wb_reset(&f->b);
 }
 
@@ -192,6 +195,171 @@ static void test_malformed_still_counts(void **state)
 		fail_msg("wrong error reasons:\n%s", text);
 }
 
+/* ---- bgp/ingest over a recording sink ---- */
+
+struct rec {
+	unsigned interned, unrefs, announces, withdraws, uncounted, eors, updates;
+	enum bgp_ingest_view last_view;
+	enum bgp_ingest_af last_af;
+	bool refuse_intern;
+	char errors[256];
+};
+
+static rib_attr_id rec_intern(void *ctx, const uint8_t *key, size_t len)
+{
+	struct rec *r = ctx;
+
+	(void)key;
+	assert_true(len > 0);
+	r->interned++;
+	return r->refuse_intern ? 0 : 7;
+}
+
+static void rec_unref(void *ctx, rib_attr_id id)
+{
+	if (id != 0)
+		((struct rec *)ctx)->unrefs++;
+}
+
+static enum rib_change rec_route(void *ctx, void *peer, enum bgp_ingest_view view,
+				 enum bgp_ingest_af af, const struct rib_prefix *p,
+				 rib_attr_id attrs, bool counted)
+{
+	struct rec *r = ctx;
+
+	assert_ptr_equal(peer, r);
+	assert_true(p->family == 4 || p->family == 6);
+	r->last_view = view;
+	r->last_af = af;
+	if (attrs != 0)
+		r->announces++;
+	else
+		r->withdraws++;
+	if (!counted)
+		r->uncounted++;
+	return attrs != 0 ? RIB_ADDED : RIB_REMOVED;
+}
+
+static void rec_eor(void *ctx, void *peer, enum bgp_ingest_view view, enum bgp_ingest_af af)
+{
+	struct rec *r = ctx;
+
+	(void)peer;
+	r->eors++;
+	r->last_view = view;
+	r->last_af = af;
+}
+
+static void rec_error(void *ctx, void *peer, const char *reason)
+{
+	struct rec *r = ctx;
+	size_t n = strlen(r->errors);
+
+	(void)peer;
+	snprintf(r->errors + n, sizeof(r->errors) - n, "%s ", reason);
+}
+
+static void rec_update(void *ctx, void *peer)
+{
+	(void)peer;
+	((struct rec *)ctx)->updates++;
+}
+
+static const struct bgp_rib_sink_ops rec_ops = {rec_intern, rec_unref, rec_route,
+						rec_eor,    rec_error, rec_update};
+
+/* Feeds b's UPDATE to a fresh ingest over r, as from r (or sent to it). */
+static void rec_feed(struct rec *r, struct wb *b, enum bgp_ingest_view view, bool sent_to)
+{
+	struct bgp_ingest *in = bgp_ingest_new((struct bgp_rib_sink){&rec_ops, r});
+	struct bgp_decode_ctx ctx;
+
+	assert_non_null(in);
+	bgp_ctx_init(&ctx);
+	if (sent_to)
+		bgp_ingest_sent_to(in, r, view, &ctx, b->p, b->len);
+	else
+		bgp_ingest_update(in, r, view, &ctx, b->p, b->len);
+	bgp_ingest_free(in);
+	wb_reset(b);
+}
+
+static void raw_update(struct wb *b, const uint8_t *attrs, size_t alen, const uint8_t *nlri,
+		       size_t nlen)
+{
+	size_t at = wb_bgp_begin(b, 2);
+
+	wb_put16(b, 0);
+	wb_put16(b, (unsigned)alen);
+	wb_put_mem(b, attrs, alen);
+	wb_put_mem(b, nlri, nlen);
+	wb_bgp_end(b, at);
+}
+
+/* RFC 7606 treat-as-withdraw in Adj-RIB-In pre-policy; a missing next hop
+ * alone is kept in the views the router builds itself. */
+static void test_sink_missing_next_hop_by_view(void **state)
+{
+	struct wb b;
+	struct rec r = {0};
+	(void)state;
+
+	wb_init(&b, 128);
+	raw_update(&b, path_attrs, sizeof(path_attrs) - 7, nlri2, sizeof(nlri2));
+	rec_feed(&r, &b, BGP_INGEST_ADJ_IN_PRE, false);
+	assert_int_equal(r.withdraws, 2);
+	assert_int_equal(r.announces, 0);
+	assert_int_equal(r.updates, 1);
+	assert_string_equal(r.errors, "missing_mandatory ");
+	memset(&r, 0, sizeof(r));
+	raw_update(&b, path_attrs, sizeof(path_attrs) - 7, nlri2, sizeof(nlri2));
+	rec_feed(&r, &b, BGP_INGEST_LOC_RIB, false);
+	assert_int_equal(r.announces, 2);
+	assert_int_equal(r.interned, 1);
+	assert_int_equal(r.unrefs, 1);
+	assert_int_equal(r.last_view, BGP_INGEST_LOC_RIB);
+	assert_int_equal(r.last_af, BGP_INGEST_IPV4_UNICAST);
+	assert_string_equal(r.errors, "missing_mandatory ");
+	wb_free(&b);
+}
+
+/* What a peer was sent changes only the view: no counters, no errors. */
+static void test_sink_sent_to_is_uncounted(void **state)
+{
+	struct wb b;
+	struct rec r = {0};
+	(void)state;
+
+	wb_init(&b, 128);
+	raw_update(&b, path_attrs, sizeof(path_attrs) - 7, nlri2, sizeof(nlri2));
+	rec_feed(&r, &b, BGP_INGEST_ADJ_OUT_PRE, true);
+	assert_int_equal(r.updates, 0);
+	assert_int_equal(r.uncounted, 2);
+	assert_string_equal(r.errors, "");
+	wb_free(&b);
+}
+
+static void test_sink_end_of_rib_and_refusal(void **state)
+{
+	struct wb b;
+	struct rec r = {0};
+	(void)state;
+
+	wb_init(&b, 128);
+	raw_update(&b, NULL, 0, NULL, 0); /* RFC 4724 §2: IPv4 unicast End-of-RIB */
+	rec_feed(&r, &b, BGP_INGEST_ADJ_IN_POST, false);
+	assert_int_equal(r.eors, 1);
+	assert_int_equal(r.last_view, BGP_INGEST_ADJ_IN_POST);
+	assert_int_equal(r.announces + r.withdraws, 0);
+	/* the store refuses the attribute set: counted, nothing announced */
+	r.refuse_intern = true;
+	raw_update(&b, path_attrs, sizeof(path_attrs), nlri2, sizeof(nlri2));
+	rec_feed(&r, &b, BGP_INGEST_ADJ_IN_PRE, false);
+	assert_int_equal(r.announces, 0);
+	assert_string_equal(r.errors, "attributes_not_stored ");
+	wb_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +367,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withdraw_only_mp_unreach_is_clean, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_still_counts, setup, teardown),
+		cmocka_unit_test(test_sink_missing_next_hop_by_view),
+		cmocka_unit_test(test_sink_sent_to_is_uncounted),
+		cmocka_unit_test(test_sink_end_of_rib_and_refusal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

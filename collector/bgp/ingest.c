@@ -1,4 +1,4 @@
-/* ingest.c — BGP UPDATEs into the model. */
+/* ingest.c — BGP UPDATEs into a route store (the sink). See ingest.h. */
 #include "ingest.h"
 
 #include <stdbool.h>
@@ -10,43 +10,47 @@
  * attributes in another wire order still share one set. */
 #define ATTR_KEY_MAX (BGP_MAX_EXT_MSG_LEN + 64)
 
-struct model_ingest {
-	struct model *m;
+struct bgp_ingest {
+	struct bgp_rib_sink sink;
 	uint8_t key[ATTR_KEY_MAX]; /* attribute-set key scratch */
 };
 
 static const char unsupported_afi_safi[] = "afi_safi_not_decoded";
 
-struct model_ingest *model_ingest_new(struct model *m)
+struct bgp_ingest *bgp_ingest_new(struct bgp_rib_sink sink)
 {
-	struct model_ingest *in = malloc(sizeof(*in));
+	struct bgp_ingest *in = malloc(sizeof(*in));
 
 	if (in != NULL)
-		in->m = m;
+		in->sink = sink;
 	return in;
 }
 
-void model_ingest_free(struct model_ingest *in)
+void bgp_ingest_free(struct bgp_ingest *in)
 {
 	free(in);
 }
 
-static void count_bgp_errors(struct model_peer *p, uint64_t errors)
+static void count_error(struct bgp_ingest *in, void *p, const char *reason)
+{
+	in->sink.ops->count_error(in->sink.ctx, p, reason);
+}
+
+static void count_bgp_errors(struct bgp_ingest *in, void *p, uint64_t errors)
 {
 	for (int e = 1; e < BGP_ERR__COUNT; e++)
 		if (bgp_errors_has(errors, (enum bgp_error)e))
-			model_peer_count_error(p, bgp_error_reason_name((enum bgp_error)e));
+			count_error(in, p, bgp_error_reason_name((enum bgp_error)e));
 }
 
-
-static int af_of(uint16_t afi, uint8_t safi, enum model_af *af)
+static int af_of(uint16_t afi, uint8_t safi, enum bgp_ingest_af *af)
 {
 	if (safi != BGP_SAFI_UNICAST)
 		return -1;
 	if (afi == BGP_AFI_IPV4)
-		*af = MODEL_AF_IPV4_UNICAST;
+		*af = BGP_INGEST_IPV4_UNICAST;
 	else if (afi == BGP_AFI_IPV6)
-		*af = MODEL_AF_IPV6_UNICAST;
+		*af = BGP_INGEST_IPV6_UNICAST;
 	else
 		return -1;
 	return 0;
@@ -78,7 +82,7 @@ static void key_u32(struct keybuf *k, uint8_t type, uint32_t v)
 }
 
 /* The canonical attribute-set key of an UPDATE (next hop included). */
-static size_t attr_key(struct model_ingest *in, const struct bgp_update *u)
+static size_t attr_key(struct bgp_ingest *in, const struct bgp_update *u)
 {
 	struct keybuf k = {in->key, 0, sizeof(in->key), false};
 
@@ -132,33 +136,29 @@ static void to_rib_prefix(const struct bgp_prefix *b, struct rib_prefix *r)
 /* Applies every prefix of a block: withdraws when attrs is 0. count: the
  * peer sent it (its counters and error reasons count it); else it was
  * sent to the peer and only the view changes. */
-static void apply_block(struct model_ingest *in, struct model_peer *p, enum model_view view,
+static void apply_block(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
 			const struct bgp_nlri_block *b, rib_attr_id attrs, bool count)
 {
 	struct bgp_nlri_iter it;
 	struct bgp_prefix bp;
 	struct rib_prefix rp;
-	enum model_af af;
+	enum bgp_ingest_af af;
 	int rc;
 
 	if (!b->present)
 		return;
 	if (af_of(b->afi, b->safi, &af) != 0 || bgp_nlri_iter_init(&it, b) != 0) {
 		if (count)
-			model_peer_count_error(p, unsupported_afi_safi);
+			count_error(in, p, unsupported_afi_safi);
 		return;
 	}
 	while ((rc = bgp_nlri_next(&it, &bp)) == 1) {
-		enum rib_change c;
-
 		to_rib_prefix(&bp, &rp);
-		c = count ? model_route(in->m, p, view, af, &rp, attrs)
-			  : model_route_uncounted(in->m, p, view, af, &rp, attrs);
-		if (c == RIB_FULL)
-			model_peer_count_error(p, "rib_full"); /* our limit, on the view's peer */
+		if (in->sink.ops->route(in->sink.ctx, p, view, af, &rp, attrs, count) == RIB_FULL)
+			count_error(in, p, "rib_full"); /* our limit, on the view's peer */
 	}
 	if (rc < 0 && count)
-		model_peer_count_error(p, bgp_error_reason_name(it.error));
+		count_error(in, p, bgp_error_reason_name(it.error));
 }
 
 /* Whether an UPDATE's announcements go into the view. RFC 7606:
@@ -169,14 +169,14 @@ static void apply_block(struct model_ingest *in, struct model_peer *p, enum mode
  * RIB, and some leave the next hop out there (a missing NEXT_HOP from
  * Huawei, an empty MP_REACH next hop from IOS XR's Loc-RIB). The reason is
  * still counted. */
-static bool stores_routes(const struct bgp_update *u, enum model_view view)
+static bool stores_routes(const struct bgp_update *u, enum bgp_ingest_view view)
 {
 	const uint64_t next_hop_only = UINT64_C(1) << BGP_ERR_MISSING_MANDATORY |
 				       UINT64_C(1) << BGP_ERR_MP_NEXT_HOP_LENGTH;
 
 	if (u->outcome < BGP_UPDATE_TREAT_AS_WITHDRAW)
 		return true;
-	return view != MODEL_VIEW_ADJ_IN_PRE && (u->errors & ~next_hop_only) == 0;
+	return view != BGP_INGEST_ADJ_IN_PRE && (u->errors & ~next_hop_only) == 0;
 }
 
 /* Whether the UPDATE announces anything. The IPv4 NLRI field is always
@@ -188,27 +188,28 @@ static bool announces(const struct bgp_update *u)
 	return wire_left(&u->nlri.r) > 0 || (u->mp_reach.present && wire_left(&u->mp_reach.r) > 0);
 }
 
-static void ingest(struct model_ingest *in, struct model_peer *p, enum model_view view,
+static void ingest(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
 		   const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len, bool count)
 {
+	const struct bgp_rib_sink_ops *ops = in->sink.ops;
 	struct bgp_update u;
 	rib_attr_id attrs = 0;
 	uint16_t afi;
 	uint8_t safi;
-	enum model_af af;
+	enum bgp_ingest_af af;
 
 	if (count)
-		model_peer_count_update(p);
+		ops->count_update(in->sink.ctx, p);
 	if (bgp_update_decode(msg, len, ctx, &u) != 0) {
 		if (count)
-			count_bgp_errors(p, u.errors);
+			count_bgp_errors(in, p, u.errors);
 		return;
 	}
 	if (count)
-		count_bgp_errors(p, u.errors);
+		count_bgp_errors(in, p, u.errors);
 	if (bgp_update_is_eor(&u, &afi, &safi)) {
 		if (af_of(afi, safi, &af) == 0)
-			model_end_of_rib(p, view, af);
+			ops->end_of_rib(in->sink.ctx, p, view, af);
 		return;
 	}
 	apply_block(in, p, view, &u.withdrawn, 0, count);
@@ -216,26 +217,26 @@ static void ingest(struct model_ingest *in, struct model_peer *p, enum model_vie
 	if (stores_routes(&u, view) && announces(&u)) {
 		size_t klen = attr_key(in, &u);
 
-		attrs = klen > 0 ? model_attrs_intern(in->m, in->key, klen) : 0;
+		attrs = klen > 0 ? ops->attrs_intern(in->sink.ctx, in->key, klen) : 0;
 		if (attrs == 0) {
 			if (count)
-				model_peer_count_error(p, "attributes_not_stored");
+				count_error(in, p, "attributes_not_stored");
 			return;
 		}
 	}
 	apply_block(in, p, view, &u.nlri, attrs, count);
 	apply_block(in, p, view, &u.mp_reach, attrs, count);
-	model_attrs_unref(in->m, attrs);
+	ops->attrs_unref(in->sink.ctx, attrs);
 }
 
-void model_ingest_update(struct model_ingest *in, struct model_peer *p, enum model_view view,
-			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
+void bgp_ingest_update(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
+		       const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
 {
 	ingest(in, p, view, ctx, msg, len, true);
 }
 
-void model_ingest_sent_to(struct model_ingest *in, struct model_peer *p, enum model_view view,
-			  const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
+void bgp_ingest_sent_to(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
+			const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len)
 {
 	ingest(in, p, view, ctx, msg, len, false);
 }
