@@ -486,7 +486,7 @@ static int conn_bind(struct conn *c)
 		break;
 	}
 	(void)bmp_first_sys_name(c->buf, mlen, name, sizeof(name));
-	r = model_router_bind(m, "bmp", c->addr, name);
+	r = model_router_bind(m, MODEL_SRC_BMP, c->addr, name);
 	c->sess = r != NULL ? bmp_session_new(m, r) : NULL;
 	if (c->sess == NULL) {
 		conn_close(c, CR_NO_ROUTER);

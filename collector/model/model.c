@@ -25,6 +25,13 @@ const char *model_af_name(enum model_af af)
 	return af < MODEL_AF_COUNT ? af_names[af] : "unknown";
 }
 
+const char *model_source_name(enum model_source s)
+{
+	static const char *const names[MODEL_SRC_COUNT] = {"bmp", "pcap"};
+
+	return (unsigned)s < MODEL_SRC_COUNT ? names[s] : "unknown";
+}
+
 struct model *model_new(struct metrics_registry *reg)
 {
 	struct model *m = calloc(1, sizeof(*m));
@@ -70,7 +77,6 @@ void model_free(struct model *m)
 			HASH_DEL(r->peers, p);
 			model_peer_free(m, p);
 		}
-		free(r->source);
 		free(r->address);
 		free(r->host);
 		free(r);
@@ -84,8 +90,8 @@ void model_free(struct model *m)
 
 /* ---- routers ---- */
 
-static struct model_router *router_new(struct model *m, const char *source, const char *host,
-				       const char *label, const char *ident)
+static struct model_router *router_new(struct model *m, enum model_source source,
+				       const char *host, const char *label, const char *ident)
 {
 	struct model_router *r;
 
@@ -103,11 +109,10 @@ static struct model_router *router_new(struct model *m, const char *source, cons
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return NULL;
-	r->source = strdup(source);
+	r->source = source;
 	r->address = strdup(label);
 	r->host = strdup(host);
-	if (r->source == NULL || r->address == NULL || r->host == NULL) {
-		free(r->source);
+	if (r->address == NULL || r->host == NULL) {
 		free(r->address);
 		free(r->host);
 		free(r);
@@ -118,19 +123,20 @@ static struct model_router *router_new(struct model *m, const char *source, cons
 	return r;
 }
 
-struct model_router *model_router_get(struct model *m, const char *source, const char *address)
+struct model_router *model_router_get(struct model *m, enum model_source source,
+				      const char *address)
 {
 	for (size_t i = 0; i < m->nrouters; i++) {
 		struct model_router *r = m->routers[i];
 
-		if (strcmp(r->source, source) == 0 && strcmp(r->address, address) == 0)
+		if (r->source == source && strcmp(r->address, address) == 0)
 			return r;
 	}
 	return router_new(m, source, address, address, "");
 }
 
-struct model_router *model_router_bind(struct model *m, const char *source, const char *host,
-				       const char *sys_name)
+struct model_router *model_router_bind(struct model *m, enum model_source source,
+				       const char *host, const char *sys_name)
 {
 	struct model_router *idle = NULL;
 	char label[INET6_ADDRSTRLEN + TEXT_MAX + 1];
@@ -139,7 +145,7 @@ struct model_router *model_router_bind(struct model *m, const char *source, cons
 	for (size_t i = 0; i < m->nrouters; i++) {
 		struct model_router *r = m->routers[i];
 
-		if (strcmp(r->source, source) != 0 || strcmp(r->host, host) != 0)
+		if (r->source != source || strcmp(r->host, host) != 0)
 			continue;
 		if (strncmp(r->ident, sys_name, sizeof(r->ident) - 1) == 0)
 			return r; /* the same router, live (a takeover) or not */
@@ -181,10 +187,11 @@ void model_router_connected(struct model *m, struct model_router *r, double now)
 
 void model_router_disconnected(struct model *m, struct model_router *r, double now)
 {
+	static const struct model_down gone = {MODEL_DOWN_ROUTER_DISCONNECTED, 0, -1, 0};
 	struct model_peer *p, *tmp;
 
 	r->connected = false;
-	HASH_ITER(hh, r->peers, p, tmp) model_peer_down(m, p, now, "router-disconnected", -1, 0);
+	HASH_ITER(hh, r->peers, p, tmp) model_peer_down(m, p, now, &gone);
 }
 
 static void copy_text(char *dst, const char *src, size_t len)
@@ -280,7 +287,7 @@ static const char peer_limit[] = "peer_limit";
 
 bool model_router_is_bmp(const struct model_router *r)
 {
-	return strcmp(r->source, "bmp") == 0;
+	return r->source == MODEL_SRC_BMP;
 }
 
 /* Peers a router may have: bmp.max_peers_per_router for BMP routers, the
@@ -308,7 +315,7 @@ static void refuse_peer(struct model *m, struct model_router *r, const struct pe
 	log_kv_limited(m->log, &m->peer_cap_rl, LOG_LVL_WARN,
 		       "peer refused: the router reports more peers than allowed; its messages "
 		       "for this peer are dropped",
-		       "source", r->source, "router", r->address, "peer", addr,
+		       "source", model_source_name(r->source), "router", r->address, "peer", addr,
 		       "max_peers_per_router", lim, (const char *)NULL);
 }
 
@@ -405,14 +412,15 @@ void model_peer_up(struct model *m, struct model_peer *p, double now)
 }
 
 /* count: the NOTIFICATION, if any, goes on p's series (see model.h). */
-static void peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
-		      int notif_code, int notif_subcode, bool count)
+static void peer_down(struct model *m, struct model_peer *p, double now,
+		      const struct model_down *why, bool count)
 {
+	int notif_code = why->notif_code, notif_subcode = why->notif_subcode;
 	bool was_up = p->up;
 
 	clear_views(m, p);
 	if (was_up)
-		model_events_peer_down(m, p, now, reason, notif_code, notif_subcode);
+		model_events_peer_down(m, p, now, why);
 	if (notif_code >= 0 && count) {
 		size_t i;
 
@@ -434,16 +442,16 @@ static void peer_down(struct model *m, struct model_peer *p, double now, const c
 	p->up = false;
 }
 
-void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
-		     int notif_code, int notif_subcode)
+void model_peer_down(struct model *m, struct model_peer *p, double now,
+		     const struct model_down *why)
 {
-	peer_down(m, p, now, reason, notif_code, notif_subcode, true);
+	peer_down(m, p, now, why, true);
 }
 
 void model_peer_down_notified(struct model *m, struct model_peer *p, double now,
-			      const char *reason, int notif_code, int notif_subcode)
+			      const struct model_down *why)
 {
-	peer_down(m, p, now, reason, notif_code, notif_subcode, false);
+	peer_down(m, p, now, why, false);
 }
 
 void model_peer_count_error(struct model_peer *p, const char *reason)

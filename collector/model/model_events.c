@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmp.h"
 #include "event.h"
 #include "model_priv.h"
 
@@ -114,11 +115,9 @@ static bool watch_state_ready(struct model_peer *p)
 
 static enum cw_event_source source_of(const struct model_router *r)
 {
-	if (strcmp(r->source, "bmp") == 0)
-		return CW_SRC_BMP;
-	if (strcmp(r->source, "pcap") == 0)
-		return CW_SRC_PCAP;
-	return CW_SRC_UNSPECIFIED;
+	static const enum cw_event_source of[MODEL_SRC_COUNT] = {CW_SRC_BMP, CW_SRC_PCAP};
+
+	return (unsigned)r->source < MODEL_SRC_COUNT ? of[r->source] : CW_SRC_UNSPECIFIED;
 }
 
 static void event_of_peer(struct cw_event *ev, const struct model_peer *p,
@@ -166,43 +165,54 @@ void model_events_peer_up(struct model *m, struct model_peer *p, double now, boo
 	free(ev);
 }
 
-/* RFC 7854 §4.9 reason number of a BMP Peer Down reason name, or 0. */
-static uint32_t bmp_reason_number(const char *reason)
+const char *model_down_text(const struct model_down *why)
 {
-	static const char *const names[] = {NULL, "local-notification", "local-fsm-event",
-					    "remote-notification", "remote-no-data",
-					    "peer-deconfigured", "local-tlv"};
+	static const char *const text[MODEL_DOWN_COUNT] = {
+		[MODEL_DOWN_UNKNOWN] = "unknown",
+		[MODEL_DOWN_NOTIFICATION] = "notification",
+		[MODEL_DOWN_TCP_FIN] = "fin",
+		[MODEL_DOWN_TCP_RST] = "rst",
+		[MODEL_DOWN_IDLE] = "idle",
+		[MODEL_DOWN_ROUTER_DISCONNECTED] = "router-disconnected",
+	};
 
-	for (uint32_t i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(reason, names[i]) == 0)
-			return i;
-	return 0;
+	if (why->cause == MODEL_DOWN_BMP_PEER_DOWN)
+		return bmp_peer_down_reason_name(why->bmp_reason);
+	return (unsigned)why->cause < MODEL_DOWN_COUNT ? text[why->cause] : "unknown";
 }
 
-static void down_reason(struct cw_event *ev, const struct model_peer *p, const char *reason,
-			int code, int subcode)
+/* RFC 7854 §4.9: the Peer Down reasons the event's bmp_reason carries. */
+static bool bmp_reason_known(uint8_t reason)
+{
+	return reason >= BMP_DOWN_LOCAL_NOTIFICATION && reason <= BMP_DOWN_LOCAL_TLV;
+}
+
+static enum cw_reason_kind down_kind(const struct model_down *why)
+{
+	if (why->cause == MODEL_DOWN_ROUTER_DISCONNECTED)
+		return CW_REASON_ROUTER_DISCONNECTED;
+	if (why->cause == MODEL_DOWN_BMP_PEER_DOWN && bmp_reason_known(why->bmp_reason))
+		return CW_REASON_BMP_PEER_DOWN;
+	if (why->notif_code == 4) /* RFC 4271 §6.5: Hold Timer Expired */
+		return CW_REASON_HOLD_TIMER;
+	if (why->notif_code > 0 || why->cause == MODEL_DOWN_NOTIFICATION)
+		return CW_REASON_NOTIFICATION;
+	if (why->cause == MODEL_DOWN_TCP_FIN || why->cause == MODEL_DOWN_TCP_RST)
+		return CW_REASON_TCP_CLOSE;
+	return CW_REASON_OTHER;
+}
+
+static void down_reason(struct cw_event *ev, const struct model_down *why)
 {
 	ev->has_reason = true;
-	cw_event_set(ev->reason.text, reason);
-	if (code > 0) { /* RFC 4271 §4.5: error codes start at 1 */
-		ev->reason.notif_code = (uint32_t)code;
-		ev->reason.notif_subcode = (uint32_t)subcode;
+	cw_event_set(ev->reason.text, model_down_text(why));
+	if (why->notif_code > 0) { /* RFC 4271 §4.5: error codes start at 1 */
+		ev->reason.notif_code = (uint32_t)why->notif_code;
+		ev->reason.notif_subcode = (uint32_t)why->notif_subcode;
 	}
-	if (strcmp(reason, "router-disconnected") == 0)
-		ev->reason.kind = CW_REASON_ROUTER_DISCONNECTED;
-	else if (source_of(p->router) == CW_SRC_BMP && bmp_reason_number(reason) != 0) {
-		ev->reason.kind = CW_REASON_BMP_PEER_DOWN;
-		ev->reason.bmp_reason = bmp_reason_number(reason);
-	} else if (code == 4) /* RFC 4271 §6.5: Hold Timer Expired */
-		ev->reason.kind = CW_REASON_HOLD_TIMER;
-	else if (code > 0 || strcmp(reason, "notification") == 0)
-		ev->reason.kind = CW_REASON_NOTIFICATION;
-	else if (strcmp(reason, "fin") == 0 || strcmp(reason, "rst") == 0)
-		ev->reason.kind = CW_REASON_TCP_CLOSE;
-	else if (strstr(reason, "hold") != NULL)
-		ev->reason.kind = CW_REASON_HOLD_TIMER;
-	else
-		ev->reason.kind = CW_REASON_OTHER;
+	ev->reason.kind = down_kind(why);
+	if (ev->reason.kind == CW_REASON_BMP_PEER_DOWN)
+		ev->reason.bmp_reason = why->bmp_reason;
 }
 
 static void watch_event(struct model *m, struct model_peer *p, size_t i, bool present,
@@ -230,14 +240,14 @@ static void watch_event(struct model *m, struct model_peer *p, size_t i, bool pr
 }
 
 void model_events_peer_down(struct model *m, struct model_peer *p, double now,
-			    const char *reason, int code, int subcode)
+			    const struct model_down *why)
 {
 	struct cw_event *ev;
 
 	if (m->ev_fn == NULL || (ev = malloc(sizeof(*ev))) == NULL)
 		return;
 	event_of_peer(ev, p, CW_EV_BGP_SESSION_DOWN, CW_SEV_CRITICAL, now);
-	down_reason(ev, p, reason != NULL ? reason : "", code, subcode);
+	down_reason(ev, why);
 	emit(m, ev, "BGP session down", p);
 	free(ev);
 	/* the views are empty now: what was present is gone with the session */

@@ -78,7 +78,8 @@ struct model_peer {
 };
 
 struct model_router {
-	char *source, *address; /* address: the router label (see model_router_bind) */
+	enum model_source source;
+	char *address;          /* the router label (see model_router_bind) */
 	char *host;             /* the source address alone */
 	char ident[TEXT_MAX];   /* sysName of the Initiation that bound it, "" without one */
 	bool connected;
@@ -168,7 +169,7 @@ void model_watch_index_free(struct model *m);
 void model_watch_index_build(struct model *m);
 void model_events_peer_up(struct model *m, struct model_peer *p, double now, bool restart);
 void model_events_peer_down(struct model *m, struct model_peer *p, double now,
-			    const char *reason, int code, int subcode);
+			    const struct model_down *why);
 void model_events_route(struct model *m, struct model_peer *p, enum model_view view,
 			const struct rib_prefix *prefix);
 

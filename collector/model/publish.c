@@ -212,7 +212,7 @@ static void publish_watched(struct model *m, const struct model_peer *p, const c
 static void publish_peer(struct model *m, const struct model_peer *p)
 {
 	const char *pl[NPEER] = {
-		p->router->source, p->router->address, p->addr_text, p->asn_text, p->rd_text,
+		model_source_name(p->router->source), p->router->address, p->addr_text, p->asn_text, p->rd_text,
 		p->circuit ? p->circuit->id : "",
 		p->link >= 0 ? cfg_link_role_name((enum cfg_link_role)p->link) : "",
 		p->peering ? cfg_peering_type_name(p->peering->type) : ""};
