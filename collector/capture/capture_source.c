@@ -18,9 +18,9 @@
 
 #include "config.h"
 #include "log.h"
-#include "meter.h"
 #include "metrics.h"
 #include "source.h"
+#include "traffic.h"
 #include "vlan_acct.h"
 
 #define LIVE_BATCH 256     /* packets per readiness callback */
@@ -229,8 +229,8 @@ static int publish_vlan(const struct vlan_key *k, const struct vlan_counts *n, v
 	put(c, F_VLAN_BYTES, labels, (double)n->bytes);
 	/* billing meters circuit peerings from here: our egress goes to the cloud (issue 6) */
 	if (k->dir != VLAN_DIR_UNKNOWN)
-		bill_meter_vlan(c->ctx->meter, c->ctx->cfg, k->ifname, k->s_tag, k->c_tag,
-				k->dir == VLAN_DIR_EGRESS ? BILL_DIR_TO_CLOUD : BILL_DIR_FROM_CLOUD, n->bytes);
+		traffic_vlan(c->ctx->traffic, c->ctx->cfg, k->ifname, k->s_tag, k->c_tag,
+				k->dir == VLAN_DIR_EGRESS ? TRAFFIC_TO_CLOUD : TRAFFIC_FROM_CLOUD, n->bytes);
 	put(c, F_VLAN_PACKETS, labels, (double)n->packets);
 	return 0;
 }
@@ -284,7 +284,7 @@ static void on_publish(uv_timer_t *t)
 		publish_input(c, in);
 	}
 	/* billing counts this pass's VLAN bytes now, not on its own timer */
-	bill_meter_pass_done(c->ctx->meter, PUBLISH_MS);
+	traffic_pass_done(c->ctx->traffic, PUBLISH_MS);
 	(void)metrics_group_sweep(c->group);
 }
 

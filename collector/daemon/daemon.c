@@ -20,12 +20,12 @@
 #include "ifstats_module.h"
 #include "kafka.h"
 #include "metrics.h"
-#include "meter.h"
 #include "model.h"
 #include "module.h"
 #include "privdrop.h"
 #include "probes_module.h"
 #include "prometheus.h"
+#include "traffic.h"
 
 /* Start order; stopped in reverse. Sources and exporters join here. */
 static const struct cw_module *const modules[] = {
@@ -391,7 +391,7 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 		goto out_noloop;
 	}
 	d->ctx.loop = &d->loop;
-	if ((d->ctx.meter = bill_meter_new()) == NULL) { /* before the sources push into it */
+	if ((d->ctx.traffic = traffic_new()) == NULL) { /* before the sources push into it */
 		log_error(lg, "out of memory at start");
 		goto out;
 	}
@@ -418,7 +418,7 @@ out:
 	stop_modules(d);
 	loop_clean(&d->loop);
 out_noloop:
-	bill_meter_free(d->ctx.meter);
+	traffic_free(d->ctx.traffic);
 	model_free(d->ctx.model);
 	ev_bus_free(d->ctx.events);
 	metrics_registry_free(d->ctx.reg);

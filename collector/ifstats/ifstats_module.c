@@ -14,10 +14,10 @@
 
 #include "config.h"
 #include "log.h"
-#include "meter.h"
 #include "metrics.h"
 #include "netlink.h"
 #include "rate.h"
+#include "traffic.h"
 
 enum fam_id {
 	/* counters */
@@ -340,8 +340,8 @@ static uint64_t counter_growth(uint64_t last, uint64_t cur)
  * ifindex) counts from zero. */
 static void meter_link(struct ifstats *st, struct link_ref *lr, uint64_t now)
 {
-	static const enum bill_dir dirs[IFSTATS_NDIRS] = {
-		[IFSTATS_RX] = BILL_DIR_FROM_CLOUD, [IFSTATS_TX] = BILL_DIR_TO_CLOUD,
+	static const enum traffic_dir dirs[IFSTATS_NDIRS] = {
+		[IFSTATS_RX] = TRAFFIC_FROM_CLOUD, [IFSTATS_TX] = TRAFFIC_TO_CLOUD,
 	};
 	struct ifstats_view v;
 
@@ -356,7 +356,7 @@ static void meter_link(struct ifstats *st, struct link_ref *lr, uint64_t now)
 		grown = lr->billed_ifindex != v.last->ifindex ? cur
 							      : counter_growth(lr->billed[d], cur);
 		if (grown > 0)
-			(void)bill_meter_add(st->ctx->meter, lr->circuit, lr->role, dirs[d], grown,
+			(void)traffic_add(st->ctx->traffic, lr->circuit, lr->role, dirs[d], grown,
 					     CFG_BILL_SOURCE_INTERFACES);
 	}
 	snprintf(lr->billed_if, sizeof lr->billed_if, "%s", v.name);
@@ -465,7 +465,7 @@ static void sample_pass(struct ifstats *st)
 		for (size_t i = 0; st->enabled && i < st->nlinks; i++)
 			meter_link(st, &st->links[i], mono_ns());
 		/* billing counts what this pass read now: from the same pass */
-		bill_meter_pass_done(st->ctx->meter, st->interval_ms);
+		traffic_pass_done(st->ctx->traffic, st->interval_ms);
 	} else {
 		/* the interfaces not seen may still be there: nothing vanishes */
 		ifstats_rates_pass_abort(st->rates);

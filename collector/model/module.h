@@ -16,7 +16,7 @@ struct cfg_config;
 struct metrics_registry;
 struct model;
 struct log;
-struct bill_meter;
+struct model_traffic;
 struct ev_bus;
 
 struct cw_ctx {
@@ -26,8 +26,9 @@ struct cw_ctx {
 	struct metrics_registry *reg;  /* thread-safe */
 	struct model *model;           /* routers, peers, RIBs; loop thread only */
 	struct log *log;               /* thread-safe */
-	struct bill_meter *meter;      /* billing's metering hub (billing/meter.h):
-	                                * sources push byte deltas; loop thread only */
+	struct model_traffic *traffic; /* traffic per circuit (model/traffic.h):
+	                                * sources push byte deltas, billing reads;
+	                                * loop thread only */
 	struct ev_bus *events;         /* the event bus (events/bus.h): the model and
 	                                * sources emit, exporters subscribe; loop thread only */
 	atomic_bool ready;             /* true once every module has started */

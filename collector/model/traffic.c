@@ -1,6 +1,6 @@
-/* meter.c — cumulative byte totals per circuit, direction and source; the
- * capture's per-VLAN counters turned into deltas. See meter.h. */
-#include "meter.h"
+/* traffic.c — cumulative byte totals per circuit, direction and source; the
+ * capture's per-VLAN counters turned into deltas. See traffic.h. */
+#include "traffic.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 
 struct mcircuit {
 	char id[CFG_ID_MAX + 1];
-	uint64_t bytes[BILL_SOURCE_COUNT][BILL_DIR_COUNT];
+	uint64_t bytes[TRAFFIC_SOURCE_COUNT][TRAFFIC_DIR_COUNT];
 	UT_hash_handle hh;
 };
 
@@ -26,17 +26,17 @@ struct mvlan {
 	UT_hash_handle hh;
 };
 
-struct bill_meter {
+struct model_traffic {
 	struct mcircuit *circuits;
 	size_t ncircuits;
 	struct mvlan *vlans;
 	size_t nvlans;
 	uint64_t dropped;
-	bill_meter_pass_fn on_pass;
+	traffic_pass_fn on_pass;
 	void *on_pass_arg;
 };
 
-void bill_meter_set_listener(struct bill_meter *m, bill_meter_pass_fn fn, void *arg)
+void traffic_set_listener(struct model_traffic *m, traffic_pass_fn fn, void *arg)
 {
 	if (!m)
 		return;
@@ -44,18 +44,18 @@ void bill_meter_set_listener(struct bill_meter *m, bill_meter_pass_fn fn, void *
 	m->on_pass_arg = fn ? arg : NULL;
 }
 
-void bill_meter_pass_done(struct bill_meter *m, uint32_t interval_ms)
+void traffic_pass_done(struct model_traffic *m, uint32_t interval_ms)
 {
 	if (m && m->on_pass)
 		m->on_pass(m->on_pass_arg, interval_ms);
 }
 
-struct bill_meter *bill_meter_new(void)
+struct model_traffic *traffic_new(void)
 {
-	return calloc(1, sizeof(struct bill_meter));
+	return calloc(1, sizeof(struct model_traffic));
 }
 
-void bill_meter_free(struct bill_meter *m)
+void traffic_free(struct model_traffic *m)
 {
 	struct mcircuit *c, *ct;
 	struct mvlan *v, *vt;
@@ -73,7 +73,7 @@ void bill_meter_free(struct bill_meter *m)
 	free(m);
 }
 
-static struct mcircuit *find(const struct bill_meter *m, const char *id)
+static struct mcircuit *find(const struct model_traffic *m, const char *id)
 {
 	struct mcircuit *c = NULL;
 
@@ -81,18 +81,18 @@ static struct mcircuit *find(const struct bill_meter *m, const char *id)
 	return c;
 }
 
-int bill_meter_add(struct bill_meter *m, const char *circuit, enum cfg_link_role role,
-		   enum bill_dir dir, uint64_t bytes, enum cfg_bill_source src)
+int traffic_add(struct model_traffic *m, const char *circuit, enum cfg_link_role role,
+		enum traffic_dir dir, uint64_t bytes, enum cfg_bill_source src)
 {
 	struct mcircuit *c;
 
 	if (!m)
 		return -1;
 	if (!circuit || strlen(circuit) > CFG_ID_MAX || (unsigned)role >= CFG_LINK_COUNT ||
-	    (unsigned)dir >= BILL_DIR_COUNT || (unsigned)src >= BILL_SOURCE_COUNT)
+	    (unsigned)dir >= TRAFFIC_DIR_COUNT || (unsigned)src >= TRAFFIC_SOURCE_COUNT)
 		goto drop;
 	if (!(c = find(m, circuit))) {
-		if (m->ncircuits >= BILL_METER_MAX_CIRCUITS || !(c = calloc(1, sizeof *c)))
+		if (m->ncircuits >= TRAFFIC_MAX_CIRCUITS || !(c = calloc(1, sizeof *c)))
 			goto drop;
 		strcpy(c->id, circuit);
 		HASH_ADD_STR(m->circuits, id, c);
@@ -105,18 +105,18 @@ drop:
 	return -1;
 }
 
-uint64_t bill_meter_total(const struct bill_meter *m, const char *circuit, enum bill_dir dir,
-			  enum cfg_bill_source src)
+uint64_t traffic_total(const struct model_traffic *m, const char *circuit, enum traffic_dir dir,
+		       enum cfg_bill_source src)
 {
 	const struct mcircuit *c;
 
-	if (!m || !circuit || (unsigned)dir >= BILL_DIR_COUNT || (unsigned)src >= BILL_SOURCE_COUNT)
+	if (!m || !circuit || (unsigned)dir >= TRAFFIC_DIR_COUNT || (unsigned)src >= TRAFFIC_SOURCE_COUNT)
 		return 0;
 	c = find(m, circuit);
 	return c ? c->bytes[src][dir] : 0;
 }
 
-uint64_t bill_meter_dropped(const struct bill_meter *m)
+uint64_t traffic_dropped(const struct model_traffic *m)
 {
 	return m ? m->dropped : 0;
 }
@@ -146,8 +146,8 @@ static const struct cfg_circuit *vlan_owner(const struct cfg_config *cfg, const 
 	return NULL;
 }
 
-void bill_meter_vlan(struct bill_meter *m, const struct cfg_config *cfg, const char *ifname,
-		     uint16_t s_tag, uint16_t c_tag, enum bill_dir dir, uint64_t cumulative)
+void traffic_vlan(struct model_traffic *m, const struct cfg_config *cfg, const char *ifname,
+		  uint16_t s_tag, uint16_t c_tag, enum traffic_dir dir, uint64_t cumulative)
 {
 	const struct cfg_circuit *c;
 	enum cfg_link_role role = CFG_LINK_PRIMARY;
@@ -155,7 +155,7 @@ void bill_meter_vlan(struct bill_meter *m, const struct cfg_config *cfg, const c
 	struct mvlan *v = NULL;
 	uint64_t delta;
 
-	if (!m || !cfg || !ifname || (unsigned)dir >= BILL_DIR_COUNT ||
+	if (!m || !cfg || !ifname || (unsigned)dir >= TRAFFIC_DIR_COUNT ||
 	    strlen(ifname) >= sizeof key.ifname)
 		return;
 	if (!(c = vlan_owner(cfg, ifname, s_tag, c_tag, &role)))
@@ -167,7 +167,7 @@ void bill_meter_vlan(struct bill_meter *m, const struct cfg_config *cfg, const c
 	key.dir = (uint8_t)dir;
 	HASH_FIND(hh, m->vlans, &key, sizeof key, v);
 	if (!v) {
-		if (m->nvlans >= BILL_METER_MAX_VLANS || !(v = calloc(1, sizeof *v))) {
+		if (m->nvlans >= TRAFFIC_MAX_VLANS || !(v = calloc(1, sizeof *v))) {
 			m->dropped++;
 			return;
 		}
@@ -179,5 +179,5 @@ void bill_meter_vlan(struct bill_meter *m, const struct cfg_config *cfg, const c
 	delta = cumulative >= v->last ? cumulative - v->last : cumulative;
 	v->last = cumulative;
 	if (delta)
-		(void)bill_meter_add(m, c->id, role, dir, delta, CFG_BILL_SOURCE_CAPTURE);
+		(void)traffic_add(m, c->id, role, dir, delta, CFG_BILL_SOURCE_CAPTURE);
 }
