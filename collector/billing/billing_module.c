@@ -13,6 +13,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "circuit_index.h"
 #include "config.h"
 #include "cycle.h"
 #include "log.h"
@@ -249,7 +250,7 @@ static int circ_init(struct billing *b, struct bcirc *bc, const struct cfg_circu
 	}
 	for (int d = 0; d < TRAFFIC_DIR_COUNT; d++)
 		bc->seen[d] = traffic_total(b->ctx->traffic, c->id, (enum traffic_dir)d,
-					       c->billing.source);
+					    c->billing.source);
 	return 0;
 }
 
@@ -315,13 +316,13 @@ static int circuits_build(struct billing *b, struct bcirc *old, size_t nold,
 			  const struct bill_state *saved, int64_t now, bool strict)
 {
 	const struct cfg_config *cfg = b->ctx->cfg;
-	struct bcirc *v = calloc(cfg->ncircuits ? cfg->ncircuits : 1, sizeof *v);
-	size_t n = 0;
+	size_t nc = circuit_index_ncircuits(b->ctx->circuits), n = 0;
+	struct bcirc *v = calloc(nc ? nc : 1, sizeof *v);
 
 	if (!v)
 		return -1;
-	for (size_t i = 0; cfg->billing.enabled && i < cfg->ncircuits; i++) {
-		const struct cfg_circuit *c = &cfg->circuits[i];
+	for (size_t i = 0; cfg->billing.enabled && i < nc; i++) {
+		const struct cfg_circuit *c = circuit_index_circuit(b->ctx->circuits, i);
 		const struct cfg_plan *plan = cfg_plan_find(cfg, c->billing_plan);
 		const struct bill_state_circuit *sc;
 		struct bcirc *o;
@@ -542,7 +543,7 @@ static void absorb(struct billing *b, int64_t now)
 			close_cycle(b, bc, now);
 		for (int d = 0; d < TRAFFIC_DIR_COUNT; d++) {
 			uint64_t total = traffic_total(b->ctx->traffic, bc->id, (enum traffic_dir)d,
-							  bc->c->billing.source);
+						       bc->c->billing.source);
 
 			/* the meter only grows; lower means a new meter: all of it is new */
 			bc->bytes[d] += total >= bc->seen[d] ? total - bc->seen[d] : total;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <uv.h>
 
+#include "circuit_index.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -168,23 +169,21 @@ static void keep_billed(struct link_ref *now, size_t n, const struct link_ref *o
 			}
 }
 
-static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
+static int rebuild(struct ifstats *st, const struct cfg_config *cfg,
+		   const struct circuit_index *ix)
 {
-	size_t nc = cfg->ncircuits, n = 0, cap = nc * CFG_LINK_COUNT + cfg->ifstats.ninterfaces;
-	const char **names = calloc(cap ? cap : 1, sizeof(*names));
+	size_t nl, nc = circuit_index_ncircuits(ix), n = 0;
+	const struct circuit_ref *present = circuit_index_links(ix, &nl);
+	const char **names = calloc(nl + cfg->ifstats.ninterfaces + 1, sizeof(*names));
 	struct link_ref *links = calloc(nc ? nc * CFG_LINK_COUNT : 1, sizeof(*links));
 	struct if_labels *labels = NULL;
 	int rc = -1;
 
 	if (names == NULL || links == NULL)
 		goto out;
-	for (size_t c = 0; c < nc; c++)
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
-
-			if (lk->present && lk->interface != NULL)
-				names[n++] = lk->interface;
-		}
+	for (size_t i = 0; i < nl; i++)
+		if (present[i].link->interface != NULL)
+			names[n++] = present[i].link->interface;
 	for (size_t i = 0; i < cfg->ifstats.ninterfaces; i++)
 		names[n++] = cfg->ifstats.interfaces[i];
 	if (ifstats_rates_set_watch(st->rates, names, n) != 0)
@@ -196,16 +195,17 @@ static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
 		labels[i].circuit = labels[i].link = "";
 	for (size_t c = 0; c < nc; c++)
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &cfg->circuits[c].links[l];
+			const struct cfg_circuit *ci = circuit_index_circuit(ix, c);
+			const struct cfg_link *lk = &ci->links[l];
 			struct link_ref *lr = &links[c * CFG_LINK_COUNT + (size_t)l];
 			long idx = lk->present && lk->interface != NULL
 					   ? ifstats_rates_find(st->rates, lk->interface) : -1;
 
-			lr->circuit = cfg->circuits[c].id;
+			lr->circuit = ci->id;
 			lr->role = (enum cfg_link_role)l;
 			lr->link = cfg_link_role_name((enum cfg_link_role)l);
 			lr->idx = idx;
-			lr->bandwidth_bps = cfg->circuits[c].bandwidth_bps;
+			lr->bandwidth_bps = ci->bandwidth_bps;
 			/* an interface on several links is labelled with the first */
 			if (idx >= 0 && labels[idx].circuit[0] == '\0') {
 				labels[idx].circuit = lr->circuit;
@@ -357,7 +357,7 @@ static void meter_link(struct ifstats *st, struct link_ref *lr, uint64_t now)
 							      : counter_growth(lr->billed[d], cur);
 		if (grown > 0)
 			(void)traffic_add(st->ctx->traffic, lr->circuit, lr->role, dirs[d], grown,
-					     CFG_BILL_SOURCE_INTERFACES);
+					  CFG_BILL_SOURCE_INTERFACES);
 	}
 	snprintf(lr->billed_if, sizeof lr->billed_if, "%s", v.name);
 	lr->billed_ifindex = v.last->ifindex;
@@ -580,7 +580,7 @@ static int ifstats_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	st->timer->data = st;
-	if (families_new(st, ctx->reg) != 0 || rebuild(st, ctx->cfg) != 0 ||
+	if (families_new(st, ctx->reg) != 0 || rebuild(st, ctx->cfg, ctx->circuits) != 0 ||
 	    apply_timer(st, ctx->cfg) != 0) {
 		log_error(ctx->log, "interface counters could not start");
 		ifstats_free(st);
@@ -602,7 +602,7 @@ static void ifstats_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	(void)old;
 	if (st == NULL)
 		return;
-	if (rebuild(st, ctx->cfg) != 0)
+	if (rebuild(st, ctx->cfg, ctx->circuits) != 0)
 		log_error(ctx->log, "interface list not reloaded (memory)");
 	if (st->enabled != ctx->cfg->ifstats.enabled || st->interval_ms != interval_of(ctx->cfg)) {
 		if (apply_timer(st, ctx->cfg) != 0)

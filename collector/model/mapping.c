@@ -1,11 +1,11 @@
 /* mapping.c — which configured circuit, link and peering each peer is:
  * a peer is a configured neighbour when its address and ASN match one on a
- * link whose router (when given) is the peer's router. Refreshed for every
- * peer by model_apply_config, and for one peer when it is created or
- * changes AS. */
+ * link whose router (when given) is the peer's router, as the circuit
+ * index finds it. Refreshed for every peer by model_apply_circuits, and
+ * for one peer when it is created or changes AS. */
 #include <string.h>
-#include <sys/socket.h>
 
+#include "circuit_index.h"
 #include "model_priv.h"
 
 static bool router_matches(const struct model_router *r, const char *want)
@@ -14,67 +14,60 @@ static bool router_matches(const struct model_router *r, const char *want)
 	       strcmp(want, r->sys_name) == 0;
 }
 
-/* Finds the configured neighbour this peer is: same address and ASN, on a
- * link whose router (when given) is this router. ASN 0 means not known (a
- * capture that started after the OPENs; RFC 7607: AS 0 is never a peer's),
- * and then the address decides. */
-static bool neighbour_matches(const struct cfg_neighbor *nb, const struct peer_hkey *hk,
-			      uint32_t asn)
-{
-	size_t alen = nb->family == AF_INET ? 4 : 16;
-
-	return (nb->family == AF_INET ? 4 : 6) == hk->family &&
-	       memcmp(nb->addr, hk->addr, alen) == 0 && (asn == 0 || nb->asn == asn);
-}
-
-/* The configured neighbour a peer (key, ASN) of router r is, if any. */
-bool model_find_neighbour(const struct cfg_config *cfg, const struct model_router *r,
+/* The configured neighbour a peer (key, ASN) of router r is, if any: the
+ * first in config order with its address and ASN on a link whose router
+ * (when given) is r. ASN 0 means not known (a capture that started after
+ * the OPENs; RFC 7607: AS 0 is never a peer's), and then the address
+ * decides. */
+bool model_find_neighbour(const struct circuit_index *ix, const struct model_router *r,
 			  const struct peer_hkey *hk, uint32_t asn, struct peer_map *out)
 {
-	for (size_t c = 0; cfg != NULL && c < cfg->ncircuits; c++) {
-		const struct cfg_circuit *ci = &cfg->circuits[c];
+	size_t n;
+	const struct circuit_ref *const *v = circuit_index_by_address(ix, hk->family, hk->addr, &n);
 
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &ci->links[l];
-
-			if (!lk->present || !router_matches(r, lk->router))
-				continue;
-			for (size_t q = 0; q < lk->npeerings; q++) {
-				const struct cfg_peering *pe = &lk->peerings[q];
-
-				for (size_t n = 0; n < pe->nneighbors; n++) {
-					if (!neighbour_matches(&pe->neighbors[n], hk, asn))
-						continue;
-					*out = (struct peer_map){ci, l, pe};
-					return true;
-				}
-			}
-		}
+	for (size_t i = 0; i < n; i++) {
+		if (!router_matches(r, v[i]->link->router) ||
+		    (asn != 0 && v[i]->neighbor->asn != asn))
+			continue;
+		*out = (struct peer_map){v[i]->circuit, (int)v[i]->role, v[i]->peering};
+		return true;
 	}
 	return false;
 }
 
-void model_map_peer(const struct cfg_config *cfg, struct model_peer *p)
+void model_map_peer(const struct circuit_index *ix, struct model_peer *p)
 {
 	struct peer_map pm = {NULL, -1, NULL};
 
-	(void)model_find_neighbour(cfg, p->router, &p->hkey, p->asn, &pm);
+	(void)model_find_neighbour(ix, p->router, &p->hkey, p->asn, &pm);
 	p->circuit = pm.circuit;
 	p->link = pm.link;
 	p->peering = pm.peering;
 }
 
-static void map_router(const struct cfg_config *cfg, struct model_router *r)
+static void map_router(const struct circuit_index *ix, struct model_router *r)
 {
 	struct model_peer *p, *tmp;
 
-	HASH_ITER(hh, r->peers, p, tmp) model_map_peer(cfg, p);
+	HASH_ITER(hh, r->peers, p, tmp) model_map_peer(ix, p);
+}
+
+void model_apply_circuits(struct model *m, const struct cfg_config *cfg,
+			  const struct circuit_index *circuits)
+{
+	m->cfg = cfg;
+	m->ix = circuits;
+	for (size_t i = 0; i < m->nrouters; i++)
+		map_router(circuits, m->routers[i]);
+	model_watch_index_build(m);
 }
 
 void model_apply_config(struct model *m, const struct cfg_config *cfg)
 {
-	m->cfg = cfg;
-	for (size_t i = 0; i < m->nrouters; i++)
-		map_router(cfg, m->routers[i]);
-	model_watch_index_build(m);
+	struct circuit_index *old = m->own_ix;
+
+	/* out of memory: no peer maps to a circuit until the next config */
+	m->own_ix = circuit_index_new(cfg);
+	model_apply_circuits(m, cfg, m->own_ix);
+	circuit_index_free(old);
 }

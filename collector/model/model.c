@@ -83,6 +83,7 @@ void model_free(struct model *m)
 	}
 	free(m->routers);
 	model_watch_index_free(m);
+	circuit_index_free(m->own_ix);
 	metrics_group_free(m->group);
 	rib_free(m->rib);
 	free(m);
@@ -337,7 +338,7 @@ struct model_peer *model_peer_get(struct model *m, struct model_router *r,
 			/* the same address with another AS is the same session re-homed */
 			p->asn = asn;
 			snprintf(p->asn_text, sizeof(p->asn_text), "%u", asn);
-			model_map_peer(m->cfg, p);
+			model_map_peer(m->ix, p);
 		}
 		p->bgp_id = bgp_id;
 		return p;
@@ -345,7 +346,7 @@ struct model_peer *model_peer_get(struct model *m, struct model_router *r,
 	cap = peer_cap(m, r);
 	/* configured neighbours are always let in: the config bounds them, and
 	 * a flood of other peers must not hide a circuit's session */
-	if (r->npeers >= cap && !model_find_neighbour(m->cfg, r, &hk, asn, &(struct peer_map){0})) {
+	if (r->npeers >= cap && !model_find_neighbour(m->ix, r, &hk, asn, &(struct peer_map){0})) {
 		refuse_peer(m, r, &hk, cap);
 		return NULL;
 	}
@@ -361,7 +362,7 @@ struct model_peer *model_peer_get(struct model *m, struct model_router *r,
 		  sizeof(p->addr_text));
 	snprintf(p->asn_text, sizeof(p->asn_text), "%u", asn);
 	format_rd(hk.distinguisher, p->rd_text, sizeof(p->rd_text));
-	model_map_peer(m->cfg, p);
+	model_map_peer(m->ix, p);
 	HASH_ADD(hh, r->peers, hkey, sizeof(hk), p);
 	r->npeers++;
 	return p;

@@ -32,6 +32,7 @@
 #define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
 
 struct cfg_config;
+struct circuit_index;
 struct log;
 struct metrics_registry;
 struct model;
@@ -85,8 +86,13 @@ struct model_peer_key {
 struct model *model_new(struct metrics_registry *reg);
 void model_free(struct model *m); /* takes NULL */
 
-/* Maps every peer (now and later) to the circuits of cfg, which must stay
- * valid until the next call or model_free. */
+/* Maps every peer (now and later) to the circuits of cfg as indexed by
+ * circuits (circuit_index.h, built from cfg); both must stay valid until
+ * the next call or model_free (the daemon's, rebuilt per reload). */
+void model_apply_circuits(struct model *m, const struct cfg_config *cfg,
+			  const struct circuit_index *circuits);
+/* As model_apply_circuits with an index the model builds from cfg and
+ * owns (for tools and tests without a daemon); cfg must stay valid. */
 void model_apply_config(struct model *m, const struct cfg_config *cfg);
 
 /* The router of this source and address, created when new; NULL at

@@ -58,30 +58,27 @@ void model_watch_index_free(struct model *m)
  * O(1) whether it touches one (a full table must not pay per watch). */
 void model_watch_index_build(struct model *m)
 {
+	size_t np;
+	const struct circuit_ref *peerings = circuit_index_peerings(m->ix, &np);
+
 	model_watch_index_free(m);
-	for (size_t c = 0; m->cfg != NULL && c < m->cfg->ncircuits; c++) {
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &m->cfg->circuits[c].links[l];
+	for (size_t q = 0; q < np; q++) {
+		const struct cfg_peering *pe = peerings[q].peering;
 
-			for (size_t q = 0; lk->present && q < lk->npeerings; q++) {
-				const struct cfg_peering *pe = &lk->peerings[q];
+		for (size_t i = 0; i < pe->nwatch; i++) {
+			struct watch_entry *e = calloc(1, sizeof(*e)), *old;
 
-				for (size_t i = 0; i < pe->nwatch; i++) {
-					struct watch_entry *e = calloc(1, sizeof(*e)), *old;
-
-					if (e == NULL)
-						return; /* events of the rest are missed; metrics stay */
-					watch_key_of(&e->key, pe, pe->watch[i].family == AF_INET ? 4 : 6,
-						     pe->watch[i].len, pe->watch[i].addr);
-					e->index = i;
-					HASH_FIND(hh, m->watch_idx, &e->key, sizeof(e->key), old);
-					if (old != NULL) {
-						free(e);
-						continue;
-					}
-					HASH_ADD(hh, m->watch_idx, key, sizeof(e->key), e);
-				}
+			if (e == NULL)
+				return; /* events of the rest are missed; metrics stay */
+			watch_key_of(&e->key, pe, pe->watch[i].family == AF_INET ? 4 : 6,
+				     pe->watch[i].len, pe->watch[i].addr);
+			e->index = i;
+			HASH_FIND(hh, m->watch_idx, &e->key, sizeof(e->key), old);
+			if (old != NULL) {
+				free(e);
+				continue;
 			}
+			HASH_ADD(hh, m->watch_idx, key, sizeof(e->key), e);
 		}
 	}
 }

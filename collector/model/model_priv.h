@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uthash.h>
 
+#include "circuit_index.h"
 #include "config.h"
 #include "log.h"
 #include "metrics.h"
@@ -134,6 +135,8 @@ struct model {
 	struct metrics_family *fam[F_COUNT];
 	struct metrics_group *group;
 	const struct cfg_config *cfg;
+	const struct circuit_index *ix; /* of cfg: the daemon's, or own_ix */
+	struct circuit_index *own_ix;   /* built by model_apply_config */
 	struct model_router **routers;
 	size_t nrouters, routers_cap;
 	model_event_fn ev_fn;
@@ -157,9 +160,9 @@ struct peer_map {
 	const struct cfg_peering *peering;
 };
 
-bool model_find_neighbour(const struct cfg_config *cfg, const struct model_router *r,
+bool model_find_neighbour(const struct circuit_index *ix, const struct model_router *r,
 			  const struct peer_hkey *hk, uint32_t asn, struct peer_map *out);
-void model_map_peer(const struct cfg_config *cfg, struct model_peer *p);
+void model_map_peer(const struct circuit_index *ix, struct model_peer *p);
 
 /* publish.c: creates m->fam[]; -1 on failure */
 int model_publish_init(struct model *m, struct metrics_registry *reg);

@@ -17,12 +17,15 @@ struct metrics_registry;
 struct model;
 struct log;
 struct model_traffic;
+struct circuit_index;
 struct ev_bus;
 
 struct cw_ctx {
 	struct uv_loop_s *loop;        /* the loop thread's libuv loop */
 	const struct cfg_config *cfg;  /* current config, swapped whole on reload;
 	                                * read it on the loop thread only */
+	const struct circuit_index *circuits; /* cfg's circuits indexed (model/
+	                                * circuit_index.h), rebuilt with it */
 	struct metrics_registry *reg;  /* thread-safe */
 	struct model *model;           /* routers, peers, RIBs; loop thread only */
 	struct log *log;               /* thread-safe */

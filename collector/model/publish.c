@@ -277,8 +277,8 @@ static bool neighbour_up(const struct model *m, const struct cfg_peering *pe,
  * down already leaves that family on one link). */
 static void publish_redundancy(struct model *m)
 {
-	for (size_t c = 0; m->cfg != NULL && c < m->cfg->ncircuits; c++) {
-		const struct cfg_circuit *ci = &m->cfg->circuits[c];
+	for (size_t c = 0; c < circuit_index_ncircuits(m->ix); c++) {
+		const struct cfg_circuit *ci = circuit_index_circuit(m->ix, c);
 		bool all = true, two = ci->links[CFG_LINK_SECONDARY].present;
 
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {

@@ -7,6 +7,8 @@
 
 #include <uthash.h>
 
+#include "circuit_index.h"
+
 struct mcircuit {
 	char id[CFG_ID_MAX + 1];
 	uint64_t bytes[TRAFFIC_SOURCE_COUNT][TRAFFIC_DIR_COUNT];
@@ -121,44 +123,19 @@ uint64_t traffic_dropped(const struct model_traffic *m)
 	return m ? m->dropped : 0;
 }
 
-/* The circuit and link whose peering this VLAN stack is, or NULL. */
-static const struct cfg_circuit *vlan_owner(const struct cfg_config *cfg, const char *ifname,
-					    uint16_t s_tag, uint16_t c_tag,
-					    enum cfg_link_role *role)
+void traffic_vlan(struct model_traffic *m, const struct circuit_index *circuits,
+		  const char *ifname, uint16_t s_tag, uint16_t c_tag, enum traffic_dir dir,
+		  uint64_t cumulative)
 {
-	for (size_t i = 0; i < cfg->ncircuits; i++) {
-		const struct cfg_circuit *c = &cfg->circuits[i];
-
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &c->links[l];
-
-			if (!lk->present || !lk->interface || lk->s_tag != s_tag ||
-			    strcmp(lk->interface, ifname) != 0)
-				continue;
-			for (size_t p = 0; p < lk->npeerings; p++) {
-				if (lk->peerings[p].vlan == c_tag) {
-					*role = (enum cfg_link_role)l;
-					return c;
-				}
-			}
-		}
-	}
-	return NULL;
-}
-
-void traffic_vlan(struct model_traffic *m, const struct cfg_config *cfg, const char *ifname,
-		  uint16_t s_tag, uint16_t c_tag, enum traffic_dir dir, uint64_t cumulative)
-{
-	const struct cfg_circuit *c;
-	enum cfg_link_role role = CFG_LINK_PRIMARY;
+	const struct circuit_ref *owner;
 	struct vkey key;
 	struct mvlan *v = NULL;
 	uint64_t delta;
 
-	if (!m || !cfg || !ifname || (unsigned)dir >= TRAFFIC_DIR_COUNT ||
+	if (!m || !circuits || !ifname || (unsigned)dir >= TRAFFIC_DIR_COUNT ||
 	    strlen(ifname) >= sizeof key.ifname)
 		return;
-	if (!(c = vlan_owner(cfg, ifname, s_tag, c_tag, &role)))
+	if (!(owner = circuit_index_by_vlan(circuits, ifname, s_tag, c_tag)))
 		return;
 	memset(&key, 0, sizeof key);
 	strcpy(key.ifname, ifname);
@@ -179,5 +156,6 @@ void traffic_vlan(struct model_traffic *m, const struct cfg_config *cfg, const c
 	delta = cumulative >= v->last ? cumulative - v->last : cumulative;
 	v->last = cumulative;
 	if (delta)
-		(void)traffic_add(m, c->id, role, dir, delta, CFG_BILL_SOURCE_CAPTURE);
+		(void)traffic_add(m, owner->circuit->id, owner->role, dir, delta,
+				  CFG_BILL_SOURCE_CAPTURE);
 }

@@ -32,6 +32,7 @@
 enum traffic_dir { TRAFFIC_TO_CLOUD, TRAFFIC_FROM_CLOUD, TRAFFIC_DIR_COUNT };
 #define TRAFFIC_SOURCE_COUNT 2 /* enum cfg_bill_source values */
 
+struct circuit_index;
 struct model_traffic;
 
 struct model_traffic *traffic_new(void);
@@ -48,11 +49,13 @@ uint64_t traffic_total(const struct model_traffic *m, const char *circuit, enum 
 
 /* Capture adapter: the cumulative byte counter of frames seen on ifname
  * with this VLAN stack and direction. When the stack is a peering of a
- * circuit's link (link interface, link s_tag, peering vlan as C-tag), the
- * growth since the last call is added to that circuit as source capture;
- * a counter lower than before is a restarted capture, counted from 0. */
-void traffic_vlan(struct model_traffic *m, const struct cfg_config *cfg, const char *ifname,
-		  uint16_t s_tag, uint16_t c_tag, enum traffic_dir dir, uint64_t cumulative);
+ * circuit's link (circuit_index_by_vlan: link interface, link s_tag,
+ * peering vlan as C-tag), the growth since the last call is added to
+ * that circuit as source capture; a counter lower than before is a
+ * restarted capture, counted from 0. */
+void traffic_vlan(struct model_traffic *m, const struct circuit_index *circuits,
+		  const char *ifname, uint16_t s_tag, uint16_t c_tag, enum traffic_dir dir,
+		  uint64_t cumulative);
 
 /* The consumer (billing) hears of each finished pass of a source, so it
  * counts the pass's bytes at once, from the same pass, instead of on its

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "circuit_index.h"
 #include "traffic.h"
 
 static void test_traffic(void **state)
@@ -72,6 +73,7 @@ static void test_traffic_vlan(void **state)
 	struct cfg_circuit circuits[2] = {0};
 	struct cfg_config cfg = {.ncircuits = 2, .circuits = circuits};
 	struct model_traffic *m = traffic_new();
+	struct circuit_index *ix;
 
 	(void)state;
 	circuits[0].id = "er";
@@ -80,29 +82,32 @@ static void test_traffic_vlan(void **state)
 	circuits[1].id = "direct";
 	circuits[1].links[1] = (struct cfg_link){.present = true, .interface = "eth2", .s_tag = 310,
 						 .npeerings = 1, .peerings = p2};
+	ix = circuit_index_new(&cfg);
+	assert_non_null(ix);
 	/* cumulative counters in, deltas counted */
-	traffic_vlan(m, &cfg, "eth1", 0, 100, TRAFFIC_FROM_CLOUD, 1000);
-	traffic_vlan(m, &cfg, "eth1", 0, 100, TRAFFIC_FROM_CLOUD, 1500);
-	traffic_vlan(m, &cfg, "eth1", 0, 200, TRAFFIC_FROM_CLOUD, 10);
-	traffic_vlan(m, &cfg, "eth1", 0, 100, TRAFFIC_TO_CLOUD, 3);
+	traffic_vlan(m, ix, "eth1", 0, 100, TRAFFIC_FROM_CLOUD, 1000);
+	traffic_vlan(m, ix, "eth1", 0, 100, TRAFFIC_FROM_CLOUD, 1500);
+	traffic_vlan(m, ix, "eth1", 0, 200, TRAFFIC_FROM_CLOUD, 10);
+	traffic_vlan(m, ix, "eth1", 0, 100, TRAFFIC_TO_CLOUD, 3);
 	assert_int_equal(traffic_total(m, "er", TRAFFIC_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 1510);
 	assert_int_equal(traffic_total(m, "er", TRAFFIC_TO_CLOUD, CFG_BILL_SOURCE_CAPTURE), 3);
 	/* a restarted capture (counter went down) counts from zero */
-	traffic_vlan(m, &cfg, "eth1", 0, 100, TRAFFIC_FROM_CLOUD, 40);
+	traffic_vlan(m, ix, "eth1", 0, 100, TRAFFIC_FROM_CLOUD, 40);
 	assert_int_equal(traffic_total(m, "er", TRAFFIC_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 1550);
 	/* not a peering: another VLAN, another interface, a missing S-tag */
-	traffic_vlan(m, &cfg, "eth1", 0, 101, TRAFFIC_FROM_CLOUD, 99);
-	traffic_vlan(m, &cfg, "eth9", 0, 100, TRAFFIC_FROM_CLOUD, 99);
-	traffic_vlan(m, &cfg, "eth2", 0, 10, TRAFFIC_FROM_CLOUD, 99);
+	traffic_vlan(m, ix, "eth1", 0, 101, TRAFFIC_FROM_CLOUD, 99);
+	traffic_vlan(m, ix, "eth9", 0, 100, TRAFFIC_FROM_CLOUD, 99);
+	traffic_vlan(m, ix, "eth2", 0, 10, TRAFFIC_FROM_CLOUD, 99);
 	assert_int_equal(traffic_total(m, "er", TRAFFIC_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 1550);
 	assert_int_equal(traffic_total(m, "direct", TRAFFIC_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 0);
 	/* QinQ: S-tag of the link, C-tag of the peering */
-	traffic_vlan(m, &cfg, "eth2", 310, 10, TRAFFIC_FROM_CLOUD, 77);
+	traffic_vlan(m, ix, "eth2", 310, 10, TRAFFIC_FROM_CLOUD, 77);
 	assert_int_equal(traffic_total(m, "direct", TRAFFIC_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 77);
 	/* a name too long for an interface is ignored */
-	traffic_vlan(m, &cfg, "a-very-long-interface-name", 0, 100, TRAFFIC_FROM_CLOUD, 5);
+	traffic_vlan(m, ix, "a-very-long-interface-name", 0, 100, TRAFFIC_FROM_CLOUD, 5);
 	assert_int_equal(traffic_dropped(m), 0);
 	traffic_free(m);
+	circuit_index_free(ix);
 }
 
 /* The consumer hears of each pass with the source's period, sees the
