@@ -33,11 +33,15 @@ static void negotiate(struct cap_passive *s)
 	bgp_negotiate_both(&s->side[0].open, &s->side[1].open, &s->ctx[0], &s->ctx[1]);
 }
 
-static enum cap_passive_state go_down(struct cap_passive *s, const char *why, double now)
+static enum cap_passive_state go_down(struct cap_passive *s, enum cap_passive_down why,
+				      double now)
 {
+	static const char *const names[] = {NULL, "notification", "fin", "rst"};
+
 	if (s->state == CAP_PASSIVE_ESTABLISHED)
 		s->state_changes++;
-	s->down_reason = why;
+	s->down_cause = why;
+	s->down_reason = names[why];
 	s->down_at = now;
 	return CAP_PASSIVE_DOWN;
 }
@@ -60,13 +64,13 @@ enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive
 		return st; /* a new TCP connection is a new session */
 	switch (ev) {
 	case CAP_EV_NOTIFICATION:
-		st = go_down(s, "notification", now);
+		st = go_down(s, CAP_DOWN_NOTIFICATION, now);
 		break;
 	case CAP_EV_FIN:
-		st = go_down(s, "fin", now);
+		st = go_down(s, CAP_DOWN_FIN, now);
 		break;
 	case CAP_EV_RST:
-		st = go_down(s, "rst", now);
+		st = go_down(s, CAP_DOWN_RST, now);
 		break;
 	case CAP_EV_OPEN:
 		if (st != CAP_PASSIVE_ESTABLISHED)

@@ -24,6 +24,9 @@ enum cap_passive_state {
 	CAP_PASSIVE_DOWN,        /* NOTIFICATION, FIN or RST */
 };
 
+/* What ended the session (CAP_PASSIVE_DOWN). */
+enum cap_passive_down { CAP_DOWN_NONE, CAP_DOWN_NOTIFICATION, CAP_DOWN_FIN, CAP_DOWN_RST };
+
 enum cap_passive_event {
 	CAP_EV_OPEN,
 	CAP_EV_KEEPALIVE,
@@ -55,7 +58,8 @@ struct cap_passive {
 	struct bgp_decode_ctx ctx[2]; /* how to decode UPDATEs sent by side i */
 	double established_at;
 	double down_at;
-	const char *down_reason;     /* "notification", "fin", "rst"; static */
+	enum cap_passive_down down_cause;
+	const char *down_reason;     /* its name: "notification", "fin", "rst"; static */
 	int notif_code, notif_subcode; /* -1 when no NOTIFICATION */
 	int notif_side;
 	uint64_t state_changes;      /* to and from established */

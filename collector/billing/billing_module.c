@@ -13,14 +13,14 @@
 #include <time.h>
 #include <uv.h>
 
+#include "circuit_index.h"
 #include "billing_config.h"
-#include "circuit_config.h"
 #include "cycle.h"
 #include "log.h"
-#include "meter.h"
 #include "metrics.h"
 #include "price.h"
 #include "state.h"
+#include "traffic.h"
 #include "tz.h"
 
 #define TICK_MS 1000
@@ -57,8 +57,8 @@ struct bcirc {
 	const struct cfg_plan *plan;
 	struct bill_tz *tz;
 	struct bill_cycle cyc;
-	uint64_t bytes[BILL_DIR_COUNT];   /* metered in the current cycle */
-	uint64_t seen[BILL_DIR_COUNT];    /* meter totals already counted */
+	uint64_t bytes[TRAFFIC_DIR_COUNT];   /* metered in the current cycle */
+	uint64_t seen[TRAFFIC_DIR_COUNT];    /* meter totals already counted */
 	struct bill_window win;           /* from-cloud bytes of the cycle, sampled */
 	struct bill_state_cycle prev;
 	uint32_t crossed;                 /* thresholds already logged */
@@ -216,8 +216,8 @@ static void close_cycle(struct billing *b, struct bcirc *bc, int64_t now)
 
 	bc->prev = (struct bill_state_cycle){true, bc->cyc.start, bc->cyc.end,
 					     {bc->bytes[0], bc->bytes[1]}, 0};
-	bc->prev.cost = cycle_cost(bc, &bc->cyc, bc->bytes[BILL_DIR_FROM_CLOUD]);
-	snprintf(bytes, sizeof bytes, "%" PRIu64, bc->bytes[BILL_DIR_FROM_CLOUD]);
+	bc->prev.cost = cycle_cost(bc, &bc->cyc, bc->bytes[TRAFFIC_FROM_CLOUD]);
+	snprintf(bytes, sizeof bytes, "%" PRIu64, bc->bytes[TRAFFIC_FROM_CLOUD]);
 	snprintf(cost, sizeof cost, "%.2f", bc->prev.cost);
 	log_info(b->ctx->log, "billing cycle closed", "circuit", bc->id, "from_cloud_bytes", bytes,
 		 "cost", cost, "currency", bc->plan->currency);
@@ -248,9 +248,9 @@ static int circ_init(struct billing *b, struct bcirc *bc, const struct cfg_circu
 		circ_clean(bc);
 		return -1;
 	}
-	for (int d = 0; d < BILL_DIR_COUNT; d++)
-		bc->seen[d] = bill_meter_total(b->ctx->meter, c->id, (enum bill_dir)d,
-					       c->billing.source);
+	for (int d = 0; d < TRAFFIC_DIR_COUNT; d++)
+		bc->seen[d] = traffic_total(b->ctx->traffic, c->id, (enum traffic_dir)d,
+					    c->billing.source);
 	return 0;
 }
 
@@ -267,7 +267,7 @@ static void circ_restore(struct billing *b, struct bcirc *bc, const struct bill_
 	if (r.closed) {
 		struct bill_cycle old = {r.prev.start, r.prev.end};
 
-		bc->prev.cost = cycle_cost(bc, &old, r.prev.bytes[BILL_DIR_FROM_CLOUD]);
+		bc->prev.cost = cycle_cost(bc, &old, r.prev.bytes[TRAFFIC_FROM_CLOUD]);
 	}
 	log_info(b->ctx->log, "billing state restored", "circuit", bc->id, "cycle",
 		 r.closed ? "closed while down" : "restored");
@@ -287,7 +287,7 @@ static void circ_adopt(struct bcirc *bc, struct bcirc *old)
 	if (old->cyc.start != bc->cyc.start && old->cyc.end <= bc->cyc.start) {
 		bc->prev = (struct bill_state_cycle){true, old->cyc.start, old->cyc.end,
 						     {old->bytes[0], old->bytes[1]}, 0};
-		bc->prev.cost = cycle_cost(bc, &old->cyc, old->bytes[BILL_DIR_FROM_CLOUD]);
+		bc->prev.cost = cycle_cost(bc, &old->cyc, old->bytes[TRAFFIC_FROM_CLOUD]);
 		memset(bc->bytes, 0, sizeof bc->bytes);
 		bill_window_reset(&bc->win);
 	}
@@ -316,13 +316,13 @@ static int circuits_build(struct billing *b, struct bcirc *old, size_t nold,
 			  const struct bill_state *saved, int64_t now, bool strict)
 {
 	const struct cfg_config *cfg = b->ctx->cfg;
-	struct bcirc *v = calloc(circuit_config(cfg)->ncircuits ? circuit_config(cfg)->ncircuits : 1, sizeof *v);
-	size_t n = 0;
+	size_t nc = circuit_index_ncircuits(b->ctx->circuits), n = 0;
+	struct bcirc *v = calloc(nc ? nc : 1, sizeof *v);
 
 	if (!v)
 		return -1;
-	for (size_t i = 0; billing_config(cfg)->enabled && i < circuit_config(cfg)->ncircuits; i++) {
-		const struct cfg_circuit *c = &circuit_config(cfg)->circuits[i];
+	for (size_t i = 0; billing_config(cfg)->enabled && i < nc; i++) {
+		const struct cfg_circuit *c = circuit_index_circuit(b->ctx->circuits, i);
 		const struct cfg_plan *plan = cfg_plan_find(cfg, c->billing_plan);
 		const struct bill_state_circuit *sc;
 		struct bcirc *o;
@@ -494,7 +494,7 @@ static void publish_circuit(struct billing *b, struct bcirc *bc, int64_t now)
 {
 	const struct cfg_circuit *c = bc->c;
 	const char *cur = bc->plan->currency, *pl = bc->plan->name;
-	uint64_t eg = bc->bytes[BILL_DIR_FROM_CLOUD];
+	uint64_t eg = bc->bytes[TRAFFIC_FROM_CLOUD];
 	double elapsed = (double)(now - bc->cyc.start), len = (double)(bc->cyc.end - bc->cyc.start);
 	double lin_b = bill_project_linear((double)eg, elapsed, len), rate = 0, rec_b = 0;
 	struct bill_cost now_c, lin_c, rec_c = {0};
@@ -502,14 +502,14 @@ static void publish_circuit(struct billing *b, struct bcirc *bc, int64_t now)
 					   &rate) == 0;
 
 	put(b, F_BYTES, (const char *[]){bc->id, "from_cloud"}, (double)eg);
-	put(b, F_BYTES, (const char *[]){bc->id, "to_cloud"}, (double)bc->bytes[BILL_DIR_TO_CLOUD]);
+	put(b, F_BYTES, (const char *[]){bc->id, "to_cloud"}, (double)bc->bytes[TRAFFIC_TO_CLOUD]);
 	put(b, F_CYCLE_START, (const char *[]){bc->id}, (double)bc->cyc.start);
 	put(b, F_CYCLE_END, (const char *[]){bc->id}, (double)bc->cyc.end);
 	if (bc->prev.valid) {
 		put(b, F_PREV_BYTES, (const char *[]){bc->id, "from_cloud"},
-		    (double)bc->prev.bytes[BILL_DIR_FROM_CLOUD]);
+		    (double)bc->prev.bytes[TRAFFIC_FROM_CLOUD]);
 		put(b, F_PREV_BYTES, (const char *[]){bc->id, "to_cloud"},
-		    (double)bc->prev.bytes[BILL_DIR_TO_CLOUD]);
+		    (double)bc->prev.bytes[TRAFFIC_TO_CLOUD]);
 		put(b, F_PREV_COST, (const char *[]){bc->id, pl, cur}, bc->prev.cost);
 		put(b, F_PREV_START, (const char *[]){bc->id}, (double)bc->prev.start);
 		put(b, F_PREV_END, (const char *[]){bc->id}, (double)bc->prev.end);
@@ -541,9 +541,9 @@ static void absorb(struct billing *b, int64_t now)
 
 		if (now >= bc->cyc.end)
 			close_cycle(b, bc, now);
-		for (int d = 0; d < BILL_DIR_COUNT; d++) {
-			uint64_t total = bill_meter_total(b->ctx->meter, bc->id, (enum bill_dir)d,
-							  bc->c->billing.source);
+		for (int d = 0; d < TRAFFIC_DIR_COUNT; d++) {
+			uint64_t total = traffic_total(b->ctx->traffic, bc->id, (enum traffic_dir)d,
+						       bc->c->billing.source);
 
 			/* the meter only grows; lower means a new meter: all of it is new */
 			bc->bytes[d] += total >= bc->seen[d] ? total - bc->seen[d] : total;
@@ -558,7 +558,7 @@ static void save(struct billing *b, int64_t now, uint64_t now_ms)
 	b->persist_due_ms = now_ms + (uint64_t)billing_config(b->ctx->cfg)->persist_interval_s * 1000u;
 }
 
-/* A source finished a pass (meter.h): its bytes are counted now, and the
+/* A source finished a pass (traffic.h): its bytes are counted now, and the
  * state is saved now when the source's next pass would come after the
  * save is due. So the saved state never lags the counters by more than
  * persist_interval: a kill -9 loses at most that much (README). */
@@ -595,7 +595,7 @@ static void tick(struct billing *b, int64_t now)
 	for (size_t i = 0; i < b->n; i++) {
 		struct bcirc *bc = &b->v[i];
 
-		bill_window_push(&bc->win, now, (double)bc->bytes[BILL_DIR_FROM_CLOUD],
+		bill_window_push(&bc->win, now, (double)bc->bytes[TRAFFIC_FROM_CLOUD],
 				 billing_config(b->ctx->cfg)->recent_window_s);
 		publish_circuit(b, bc, now);
 	}
@@ -606,7 +606,7 @@ static void tick(struct billing *b, int64_t now)
 	put(b, F_PERSISTS, (const char *[]){"ok"}, (double)b->persist_ok);
 	put(b, F_PERSISTS, (const char *[]){"error"}, (double)b->persist_err);
 	put(b, F_CORRUPT, NULL, (double)b->corrupt);
-	put(b, F_DROPPED, NULL, (double)bill_meter_dropped(b->ctx->meter));
+	put(b, F_DROPPED, NULL, (double)traffic_dropped(b->ctx->traffic));
 	if (b->last_persist)
 		put(b, F_PERSIST_TS, NULL, (double)b->last_persist);
 	(void)metrics_group_sweep(b->group);
@@ -675,7 +675,7 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		billing_free(b);
 		return -1;
 	}
-	bill_meter_set_listener(ctx->meter, on_pass, b);
+	traffic_set_listener(ctx->traffic, on_pass, b);
 	if (b->n > 0) {
 		char n[24];
 
@@ -717,7 +717,7 @@ static void billing_stop(struct cw_ctx *ctx, void *state)
 	if (!b)
 		return;
 	uv_timer_stop(b->timer);
-	bill_meter_set_listener(ctx->meter, NULL, NULL);
+	traffic_set_listener(ctx->traffic, NULL, NULL);
 	b->save_now = true; /* a last count and a last save */
 	tick(b, wall_now());
 	uv_close((uv_handle_t *)b->timer, free_handle);

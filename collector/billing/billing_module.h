@@ -1,5 +1,5 @@
 /* billing_module.h — the billing module: once a second it reads the
- * metering hub (cw_ctx.meter), advances each circuit's billing cycle with
+ * traffic per circuit (cw_ctx.traffic), advances each circuit's billing cycle with
  * the wall clock, prices the cycle under the circuit's plan and its
  * alternatives, publishes the billing metrics, and saves the state every
  * billing.persist_interval and at stop (restored at start). Runs after the

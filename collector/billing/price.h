@@ -2,7 +2,7 @@
  * struct cfg_plan), projections to the cycle's end, the break-even egress
  * between a metered and an unlimited plan, and budget thresholds.
  *
- * Only the cloud's egress (cloud to customer, meter.h's BILL_DIR_FROM_CLOUD)
+ * Only the cloud's egress (cloud to customer, model/traffic.h's TRAFFIC_FROM_CLOUD)
  * is priced: data into the cloud is free
  * with ExpressRoute, Direct Connect and Cloud Interconnect (see README,
  * Billing). Money is a double in the plan's currency.

@@ -44,8 +44,8 @@ static int checksum(const json_t *circuits, char out[17])
 static json_t *cycle_json(const struct bill_state_cycle *c)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:f}", "start", (json_int_t)c->start, "end",
-			 (json_int_t)c->end, "from_cloud_bytes", (json_int_t)c->bytes[BILL_DIR_FROM_CLOUD],
-			 "to_cloud_bytes", (json_int_t)c->bytes[BILL_DIR_TO_CLOUD], "cost", c->cost);
+			 (json_int_t)c->end, "from_cloud_bytes", (json_int_t)c->bytes[TRAFFIC_FROM_CLOUD],
+			 "to_cloud_bytes", (json_int_t)c->bytes[TRAFFIC_TO_CLOUD], "cost", c->cost);
 }
 
 int bill_state_encode(const struct bill_state *st, char **out)
@@ -113,8 +113,8 @@ static const char *cycle_from(const json_t *o, struct bill_state_cycle *c)
 	cost = json_object_get(o, "cost");
 	if (!json_is_number(cost) || json_number_value(cost) < 0)
 		return "a cycle's cost is not a non-negative number";
-	c->bytes[BILL_DIR_FROM_CLOUD] = (uint64_t)eg;
-	c->bytes[BILL_DIR_TO_CLOUD] = (uint64_t)in;
+	c->bytes[TRAFFIC_FROM_CLOUD] = (uint64_t)eg;
+	c->bytes[TRAFFIC_TO_CLOUD] = (uint64_t)in;
 	c->cost = json_number_value(cost);
 	c->valid = true;
 	return NULL;

@@ -23,17 +23,17 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "meter.h"
+#include "traffic.h"
 
 #define BILL_STATE_VERSION 1
 #define BILL_STATE_FILE "billing-state.json"
 #define BILL_STATE_MAX_BYTES (8u * 1024u * 1024u) /* refuse larger state files */
-#define BILL_STATE_MAX_CIRCUITS BILL_METER_MAX_CIRCUITS
+#define BILL_STATE_MAX_CIRCUITS TRAFFIC_MAX_CIRCUITS
 
 struct bill_state_cycle {
 	bool valid;
 	int64_t start, end;               /* POSIX seconds */
-	uint64_t bytes[BILL_DIR_COUNT];   /* metered in the cycle */
+	uint64_t bytes[TRAFFIC_DIR_COUNT];   /* metered in the cycle */
 	double cost;                      /* previous cycle: what it cost (its plan's currency) */
 };
 
@@ -64,7 +64,7 @@ int bill_state_write(const char *dir, const struct bill_state *st, char *err, si
 /* A saved circuit brought forward to now. */
 struct bill_restored {
 	bool closed;                      /* the saved cycle ended while we were down */
-	uint64_t bytes[BILL_DIR_COUNT];   /* of the cycle running now */
+	uint64_t bytes[TRAFFIC_DIR_COUNT];   /* of the cycle running now */
 	struct bill_state_cycle prev;     /* the previous cycle (cost: the caller prices a
 	                                   * closed one) */
 };

@@ -486,7 +486,7 @@ static int conn_bind(struct conn *c)
 		break;
 	}
 	(void)bmp_first_sys_name(c->buf, mlen, name, sizeof(name));
-	r = model_router_bind(m, "bmp", c->addr, name);
+	r = model_router_bind(m, MODEL_SRC_BMP, c->addr, name);
 	c->sess = r != NULL ? bmp_session_new(m, r) : NULL;
 	if (c->sess == NULL) {
 		conn_close(c, CR_NO_ROUTER);
@@ -854,12 +854,26 @@ static int make_metrics(struct listener *l, struct metrics_registry *reg)
 	return 0;
 }
 
+/* The model keeps BMP routers' peers as bmp: says: the cap per router, how
+ * long a gone router's unconfigured peers stay, which get series. */
+static void set_model_policy(struct cw_ctx *ctx, const struct cfg_bmp *b)
+{
+	struct model_source_policy p = {
+		.max_peers_per_router = b->max_peers_per_router,
+		.peer_retention_s = (double)b->peer_retention_s,
+		.publish_configured_only = b->publish == CFG_BMP_PUBLISH_CONFIGURED,
+	};
+
+	model_set_source_policy(ctx->model, MODEL_SRC_BMP, &p);
+}
+
 static int bmp_start(struct cw_ctx *ctx, void **state)
 {
 	const struct cfg_bmp *b = bmp_config(ctx->cfg);
 	struct listener *l;
 
 	*state = NULL;
+	set_model_policy(ctx, b);
 	if (!b->enabled) {
 		log_info(ctx->log, "bmp collector disabled");
 		return 0;
@@ -902,6 +916,7 @@ static void bmp_reload(struct cw_ctx *ctx, void *state, const struct cfg_config 
 	const struct cfg_bmp *a = bmp_config(old), *b = bmp_config(ctx->cfg);
 	struct listener *l = state;
 
+	set_model_policy(ctx, b);
 	if (a->enabled != b->enabled)
 		log_warn(ctx->log, "setting changed but not applied; restart to apply", "key",
 			 "bmp.enabled");

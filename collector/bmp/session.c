@@ -98,17 +98,17 @@ static void on_peer_down(struct bmp_session *s, const struct bmp_msg *m, double 
 	const struct bmp_peer_down *d = &m->u.down;
 	struct model_peer *p = peer_of(s, &m->peer);
 	struct bgp_notification n;
-	int code = -1, subcode = 0;
+	struct model_down why = {MODEL_DOWN_BMP_PEER_DOWN, d->reason, -1, 0};
 
 	if (p == NULL)
 		return;
 	if ((d->reason == BMP_DOWN_LOCAL_NOTIFICATION || d->reason == BMP_DOWN_REMOTE_NOTIFICATION) &&
 	    d->notification.status == BMP_PDU_OK &&
 	    bgp_notification_decode(d->notification.data, d->notification.len, &n) == 0) {
-		code = n.code;
-		subcode = n.subcode;
+		why.notif_code = n.code;
+		why.notif_subcode = n.subcode;
 	}
-	model_peer_down(s->m, p, now, bmp_peer_down_reason_name(d->reason), code, subcode);
+	model_peer_down(s->m, p, now, &why);
 }
 
 /* ---- Route Monitoring ---- */

@@ -16,12 +16,12 @@
 
 #include <pcap/pcap.h>
 
+#include "circuit_index.h"
 #include "capture_config.h"
-#include "circuit_config.h"
 #include "log.h"
-#include "meter.h"
 #include "metrics.h"
 #include "source.h"
+#include "traffic.h"
 #include "vlan_acct.h"
 
 #define LIVE_BATCH 256     /* packets per readiness callback */
@@ -162,34 +162,23 @@ static double wall_now(void)
 
 /* The configured neighbour a peer is, as the model maps it: same address
  * and ASN, on a link whose router (when given) is this input. */
-static void map_labels(const struct cfg_config *cfg, const char *router,
+static void map_labels(const struct circuit_index *circuits, const char *router,
 		       const struct cap_source_peer *p, const char **circuit, const char **link,
 		       const char **peering)
 {
+	size_t n;
+	const struct circuit_ref *const *v = circuit_index_by_address(circuits, p->family, p->addr,
+								      &n);
+
 	*circuit = *link = *peering = "";
-	for (size_t c = 0; c < circuit_config(cfg)->ncircuits; c++) {
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
-
-			if (!lk->present || (lk->router != NULL && strcmp(lk->router, router) != 0))
-				continue;
-			for (size_t q = 0; q < lk->npeerings; q++) {
-				const struct cfg_peering *pe = &lk->peerings[q];
-
-				for (size_t n = 0; n < pe->nneighbors; n++) {
-					const struct cfg_neighbor *nb = &pe->neighbors[n];
-
-					if ((nb->family == AF_INET ? 4 : 6) != p->family ||
-					    memcmp(nb->addr, p->addr, p->family == 4 ? 4 : 16) != 0 ||
-					    nb->asn != p->as)
-						continue;
-					*circuit = circuit_config(cfg)->circuits[c].id;
-					*link = cfg_link_role_name((enum cfg_link_role)l);
-					*peering = cfg_peering_type_name(pe->type);
-					return;
-				}
-			}
-		}
+	for (size_t i = 0; i < n; i++) {
+		if ((v[i]->link->router != NULL && strcmp(v[i]->link->router, router) != 0) ||
+		    v[i]->neighbor->asn != p->as)
+			continue;
+		*circuit = v[i]->circuit->id;
+		*link = cfg_link_role_name(v[i]->role);
+		*peering = cfg_peering_type_name(v[i]->peering->type);
+		return;
 	}
 }
 
@@ -207,7 +196,7 @@ static void publish_peer(const struct cap_source_peer *p, void *arg)
 	if (inet_ntop(p->family == 4 ? AF_INET : AF_INET6, p->addr, addr, sizeof(addr)) == NULL)
 		return;
 	snprintf(as, sizeof(as), "%u", p->as);
-	map_labels(pp->c->ctx->cfg, pp->router, p, &labels[5], &labels[6], &labels[7]);
+	map_labels(pp->c->ctx->circuits, pp->router, p, &labels[5], &labels[6], &labels[7]);
 	put(pp->c, F_HOLD_RISK, labels, p->hold_risk);
 	if (p->keepalive_interval > 0)
 		put(pp->c, F_KEEPALIVE, labels, p->keepalive_interval);
@@ -230,8 +219,8 @@ static int publish_vlan(const struct vlan_key *k, const struct vlan_counts *n, v
 	put(c, F_VLAN_BYTES, labels, (double)n->bytes);
 	/* billing meters circuit peerings from here: our egress goes to the cloud (issue 6) */
 	if (k->dir != VLAN_DIR_UNKNOWN)
-		bill_meter_vlan(c->ctx->meter, c->ctx->cfg, k->ifname, k->s_tag, k->c_tag,
-				k->dir == VLAN_DIR_EGRESS ? BILL_DIR_TO_CLOUD : BILL_DIR_FROM_CLOUD, n->bytes);
+		traffic_vlan(c->ctx->traffic, c->ctx->circuits, k->ifname, k->s_tag, k->c_tag,
+			     k->dir == VLAN_DIR_EGRESS ? TRAFFIC_TO_CLOUD : TRAFFIC_FROM_CLOUD, n->bytes);
 	put(c, F_VLAN_PACKETS, labels, (double)n->packets);
 	return 0;
 }
@@ -285,7 +274,7 @@ static void on_publish(uv_timer_t *t)
 		publish_input(c, in);
 	}
 	/* billing counts this pass's VLAN bytes now, not on its own timer */
-	bill_meter_pass_done(c->ctx->meter, PUBLISH_MS);
+	traffic_pass_done(c->ctx->traffic, PUBLISH_MS);
 	(void)metrics_group_sweep(c->group);
 }
 

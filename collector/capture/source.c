@@ -120,7 +120,7 @@ static void cs_peers_up(struct cap_source *s, struct cap_flow *f)
 /* Down only when this connection is the one that brought the peer up. A
  * NOTIFICATION counts on the series of the side that sent it; the other
  * side's down event still names it. */
-static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const char *reason)
+static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const struct model_down *why)
 {
 	for (int side = 0; side < 2; side++) {
 		struct model_peer *p = cf->peer[side];
@@ -129,15 +129,28 @@ static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const char *
 		if (cp == NULL || cp->owner != cf)
 			continue;
 		cp->owner = NULL;
-		if (reason == NULL || !model_peer_is_up(p))
+		if (why == NULL || !model_peer_is_up(p))
 			continue;
 		if (cf->sess.notif_side == side || cf->sess.notif_code < 0)
-			model_peer_down(s->model, p, s->ts, reason, cf->sess.notif_code,
-					cf->sess.notif_subcode);
+			model_peer_down(s->model, p, s->ts, why);
 		else
-			model_peer_down_notified(s->model, p, s->ts, reason, cf->sess.notif_code,
-						 cf->sess.notif_subcode);
+			model_peer_down_notified(s->model, p, s->ts, why);
 	}
+}
+
+/* What the inferred session says ended it (cause: when it is not down). */
+static struct model_down cs_down_of(const struct cap_passive *ps, enum model_down_cause cause)
+{
+	static const enum model_down_cause of[] = {
+		[CAP_DOWN_NONE] = MODEL_DOWN_UNKNOWN,
+		[CAP_DOWN_NOTIFICATION] = MODEL_DOWN_NOTIFICATION,
+		[CAP_DOWN_FIN] = MODEL_DOWN_TCP_FIN,
+		[CAP_DOWN_RST] = MODEL_DOWN_TCP_RST,
+	};
+
+	if (ps->state == CAP_PASSIVE_DOWN && (unsigned)ps->down_cause < sizeof(of) / sizeof(of[0]))
+		cause = of[ps->down_cause];
+	return (struct model_down){cause, 0, ps->notif_code, ps->notif_subcode};
 }
 
 /* Follows the inferred session into the model. */
@@ -145,13 +158,14 @@ static void cs_state(struct cap_source *s, struct cap_flow *f, enum cap_passive_
 {
 	struct cs_flow *cf = f->user;
 	enum cap_passive_state after = cf->sess.state;
+	struct model_down why = cs_down_of(&cf->sess, MODEL_DOWN_UNKNOWN);
 
 	if (after == before)
 		return;
 	if (after == CAP_PASSIVE_ESTABLISHED)
 		cs_peers_up(s, f);
 	else if (after == CAP_PASSIVE_DOWN && before == CAP_PASSIVE_ESTABLISHED)
-		cs_peers_down(s, cf, cf->sess.down_reason ? cf->sess.down_reason : "unknown");
+		cs_peers_down(s, cf, &why);
 }
 
 static void cs_event(struct cap_source *s, struct cap_flow *f, enum cap_passive_event ev,
@@ -256,9 +270,11 @@ static void cs_flow_removed(struct cap_flow *f, void *arg)
 	struct cap_source *s = arg;
 	struct cs_flow *cf = f->user;
 	double now = s->ts;
+	struct model_down idle;
 
 	if (cf == NULL)
 		return;
+	idle = cs_down_of(&cf->sess, MODEL_DOWN_IDLE);
 	s->ts = f->last_seen;
 	cs_flush(s, f);
 	if (s->on_end != NULL) {
@@ -271,8 +287,7 @@ static void cs_flow_removed(struct cap_flow *f, void *arg)
 		s->st.gaps += f->dir[side].st.gaps;
 		s->st.gap_bytes += f->dir[side].st.gap_bytes;
 	}
-	cs_peers_down(s, cf,
-		      !s->freeing && cf->sess.state == CAP_PASSIVE_ESTABLISHED ? "idle" : NULL);
+	cs_peers_down(s, cf, !s->freeing && cf->sess.state == CAP_PASSIVE_ESTABLISHED ? &idle : NULL);
 	free(cf);
 	f->user = NULL;
 	s->ts = now;
@@ -423,7 +438,7 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 							      : CS_DEFAULT_BGP_PORT;
 	s->vlans = vlans_from_cfg(c);
 	s->ingest = bgp_ingest_new(model_rib_sink(m));
-	s->router = model_router_get(m, "pcap", s->name);
+	s->router = model_router_get(m, MODEL_SRC_PCAP, s->name);
 	s->flows = cap_flows_new(c->max_flows, c->max_reassembly_bytes, 0, cs_flow_removed, s);
 	if (s->vlans == NULL || s->ingest == NULL || s->router == NULL || s->flows == NULL) {
 		cap_source_free(s);

@@ -14,6 +14,7 @@
 #include "bmp_collector.h"
 #include "bus.h"
 #include "capture_source.h"
+#include "circuit_index.h"
 #include "circuits.h"
 #include "config.h"
 #include "daemon_config.h"
@@ -23,12 +24,12 @@
 #include "ifstats_module.h"
 #include "kafka.h"
 #include "metrics.h"
-#include "meter.h"
 #include "model.h"
 #include "module.h"
 #include "privdrop.h"
 #include "probes_module.h"
 #include "prometheus.h"
+#include "traffic.h"
 
 /* Start order; stopped in reverse. Sources and exporters join here. */
 static const struct cw_module *const modules[] = {
@@ -66,6 +67,7 @@ struct daemon {
 	unsigned ticks;
 	const struct daemon_opts *opts;
 	struct cfg_config *cfg;         /* owned; ctx.cfg points here */
+	struct circuit_index *circuits; /* owned, of cfg; ctx.circuits points here */
 	void *state[NMODULES];
 	size_t nstarted;
 	struct self_metrics self;
@@ -209,31 +211,45 @@ static void log_cfg_errors(struct log *lg, const struct cfg_errors *errs)
 	}
 }
 
+static void reload_failed(struct daemon *d)
+{
+	log_error(d->ctx.log, "reload failed; keeping the running configuration",
+		  "file", d->opts->config_path);
+	metrics_gauge_set(d->self.reload_ok_s, 0);
+	metrics_counter_add(d->self.reloads_fail_s, 1);
+}
+
 static void reload(struct daemon *d)
 {
 	struct cfg_errors errs = {0};
 	struct cfg_config *next = NULL, *old = d->cfg;
+	struct circuit_index *ix, *old_ix = d->circuits;
 
 	log_info(d->ctx.log, "reloading configuration", "file", d->opts->config_path);
 	if (daemon_config_load_file(d->opts->config_path, &next, &errs) != 0) {
 		log_cfg_errors(d->ctx.log, &errs);
 		priv_explain_unreadable(d->priv, d->opts->config_path, d->ctx.log);
-		log_error(d->ctx.log, "reload failed; keeping the running configuration",
-			  "file", d->opts->config_path);
 		cfg_errors_clean(&errs);
-		metrics_gauge_set(d->self.reload_ok_s, 0);
-		metrics_counter_add(d->self.reloads_fail_s, 1);
+		reload_failed(d);
+		return;
+	}
+	if ((ix = circuit_index_new(circuit_config(next))) == NULL) { /* out of memory */
+		cfg_free(next);
+		reload_failed(d);
 		return;
 	}
 	priv_check_reload(d->priv, next, d->opts->user, d->ctx.log);
 	d->cfg = next;
 	d->ctx.cfg = next;
-	model_apply_config(d->ctx.model, next);
+	d->circuits = ix;
+	d->ctx.circuits = ix;
+	model_apply_circuits(d->ctx.model, next, ix);
 	apply_log_config(d);
 	apply_series_budget(d);
 	for (size_t i = 0; i < d->nstarted; i++)
 		if (modules[i]->reload != NULL)
 			modules[i]->reload(&d->ctx, d->state[i], old);
+	circuit_index_free(old_ix);
 	cfg_free(old);
 	/* now, not at the next tick: a scrape after the reload is counted must
 	 * not show series of circuits that are gone */
@@ -394,10 +410,15 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 		goto out_noloop;
 	}
 	d->ctx.loop = &d->loop;
-	if ((d->ctx.meter = bill_meter_new()) == NULL) { /* before the sources push into it */
+	if ((d->ctx.traffic = traffic_new()) == NULL) { /* before the sources push into it */
 		log_error(lg, "out of memory at start");
 		goto out;
 	}
+	if ((d->circuits = circuit_index_new(circuit_config(d->cfg))) == NULL) {
+		log_error(lg, "out of memory at start");
+		goto out;
+	}
+	d->ctx.circuits = d->circuits;
 	if ((d->ctx.events = ev_bus_new(NULL)) == NULL) {
 		log_error(lg, "out of memory at start");
 		goto out;
@@ -405,7 +426,7 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	model_set_event_sink(d->ctx.model, on_model_event, d);
 	model_set_log(d->ctx.model, lg);
 	apply_series_budget(d);
-	model_apply_config(d->ctx.model, d->cfg);
+	model_apply_circuits(d->ctx.model, d->cfg, d->circuits);
 	if (signals_start(d) != 0 || housekeeping_start(d) != 0 || start_modules(d) != 0)
 		goto out;
 	/* every privileged socket and capture handle is open now */
@@ -421,8 +442,9 @@ out:
 	stop_modules(d);
 	loop_clean(&d->loop);
 out_noloop:
-	bill_meter_free(d->ctx.meter);
+	traffic_free(d->ctx.traffic);
 	model_free(d->ctx.model);
+	circuit_index_free(d->circuits);
 	ev_bus_free(d->ctx.events);
 	metrics_registry_free(d->ctx.reg);
 	cfg_free(d->cfg);

@@ -12,13 +12,13 @@
 #include <string.h>
 #include <uv.h>
 
-#include "circuit_config.h"
+#include "circuit_index.h"
 #include "ifstats_config.h"
 #include "log.h"
-#include "meter.h"
 #include "metrics.h"
 #include "netlink.h"
 #include "rate.h"
+#include "traffic.h"
 
 enum fam_id {
 	/* counters */
@@ -169,23 +169,21 @@ static void keep_billed(struct link_ref *now, size_t n, const struct link_ref *o
 			}
 }
 
-static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
+static int rebuild(struct ifstats *st, const struct cfg_config *cfg,
+		   const struct circuit_index *ix)
 {
-	size_t nc = circuit_config(cfg)->ncircuits, n = 0, cap = nc * CFG_LINK_COUNT + ifstats_config(cfg)->ninterfaces;
-	const char **names = calloc(cap ? cap : 1, sizeof(*names));
+	size_t nl, nc = circuit_index_ncircuits(ix), n = 0;
+	const struct circuit_ref *present = circuit_index_links(ix, &nl);
+	const char **names = calloc(nl + ifstats_config(cfg)->ninterfaces + 1, sizeof(*names));
 	struct link_ref *links = calloc(nc ? nc * CFG_LINK_COUNT : 1, sizeof(*links));
 	struct if_labels *labels = NULL;
 	int rc = -1;
 
 	if (names == NULL || links == NULL)
 		goto out;
-	for (size_t c = 0; c < nc; c++)
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
-
-			if (lk->present && lk->interface != NULL)
-				names[n++] = lk->interface;
-		}
+	for (size_t i = 0; i < nl; i++)
+		if (present[i].link->interface != NULL)
+			names[n++] = present[i].link->interface;
 	for (size_t i = 0; i < ifstats_config(cfg)->ninterfaces; i++)
 		names[n++] = ifstats_config(cfg)->interfaces[i];
 	if (ifstats_rates_set_watch(st->rates, names, n) != 0)
@@ -197,16 +195,17 @@ static int rebuild(struct ifstats *st, const struct cfg_config *cfg)
 		labels[i].circuit = labels[i].link = "";
 	for (size_t c = 0; c < nc; c++)
 		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
+			const struct cfg_circuit *ci = circuit_index_circuit(ix, c);
+			const struct cfg_link *lk = &ci->links[l];
 			struct link_ref *lr = &links[c * CFG_LINK_COUNT + (size_t)l];
 			long idx = lk->present && lk->interface != NULL
 					   ? ifstats_rates_find(st->rates, lk->interface) : -1;
 
-			lr->circuit = circuit_config(cfg)->circuits[c].id;
+			lr->circuit = ci->id;
 			lr->role = (enum cfg_link_role)l;
 			lr->link = cfg_link_role_name((enum cfg_link_role)l);
 			lr->idx = idx;
-			lr->bandwidth_bps = circuit_config(cfg)->circuits[c].bandwidth_bps;
+			lr->bandwidth_bps = ci->bandwidth_bps;
 			/* an interface on several links is labelled with the first */
 			if (idx >= 0 && labels[idx].circuit[0] == '\0') {
 				labels[idx].circuit = lr->circuit;
@@ -341,8 +340,8 @@ static uint64_t counter_growth(uint64_t last, uint64_t cur)
  * ifindex) counts from zero. */
 static void meter_link(struct ifstats *st, struct link_ref *lr, uint64_t now)
 {
-	static const enum bill_dir dirs[IFSTATS_NDIRS] = {
-		[IFSTATS_RX] = BILL_DIR_FROM_CLOUD, [IFSTATS_TX] = BILL_DIR_TO_CLOUD,
+	static const enum traffic_dir dirs[IFSTATS_NDIRS] = {
+		[IFSTATS_RX] = TRAFFIC_FROM_CLOUD, [IFSTATS_TX] = TRAFFIC_TO_CLOUD,
 	};
 	struct ifstats_view v;
 
@@ -357,8 +356,8 @@ static void meter_link(struct ifstats *st, struct link_ref *lr, uint64_t now)
 		grown = lr->billed_ifindex != v.last->ifindex ? cur
 							      : counter_growth(lr->billed[d], cur);
 		if (grown > 0)
-			(void)bill_meter_add(st->ctx->meter, lr->circuit, lr->role, dirs[d], grown,
-					     CFG_BILL_SOURCE_INTERFACES);
+			(void)traffic_add(st->ctx->traffic, lr->circuit, lr->role, dirs[d], grown,
+					  CFG_BILL_SOURCE_INTERFACES);
 	}
 	snprintf(lr->billed_if, sizeof lr->billed_if, "%s", v.name);
 	lr->billed_ifindex = v.last->ifindex;
@@ -466,7 +465,7 @@ static void sample_pass(struct ifstats *st)
 		for (size_t i = 0; st->enabled && i < st->nlinks; i++)
 			meter_link(st, &st->links[i], mono_ns());
 		/* billing counts what this pass read now: from the same pass */
-		bill_meter_pass_done(st->ctx->meter, st->interval_ms);
+		traffic_pass_done(st->ctx->traffic, st->interval_ms);
 	} else {
 		/* the interfaces not seen may still be there: nothing vanishes */
 		ifstats_rates_pass_abort(st->rates);
@@ -581,7 +580,7 @@ static int ifstats_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	st->timer->data = st;
-	if (families_new(st, ctx->reg) != 0 || rebuild(st, ctx->cfg) != 0 ||
+	if (families_new(st, ctx->reg) != 0 || rebuild(st, ctx->cfg, ctx->circuits) != 0 ||
 	    apply_timer(st, ctx->cfg) != 0) {
 		log_error(ctx->log, "interface counters could not start");
 		ifstats_free(st);
@@ -603,7 +602,7 @@ static void ifstats_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	(void)old;
 	if (st == NULL)
 		return;
-	if (rebuild(st, ctx->cfg) != 0)
+	if (rebuild(st, ctx->cfg, ctx->circuits) != 0)
 		log_error(ctx->log, "interface list not reloaded (memory)");
 	if (st->enabled != ifstats_config(ctx->cfg)->enabled || st->interval_ms != interval_of(ctx->cfg)) {
 		if (apply_timer(st, ctx->cfg) != 0)

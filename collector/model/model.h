@@ -32,6 +32,7 @@
 #define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
 
 struct cfg_config;
+struct circuit_index;
 struct log;
 struct metrics_registry;
 struct model;
@@ -49,6 +50,30 @@ enum model_view {
 
 enum model_af { MODEL_AF_IPV4_UNICAST, MODEL_AF_IPV6_UNICAST, MODEL_AF_COUNT };
 
+/* Where a router's reports come from: a BMP session, or a capture input
+ * (passive BGP seen on the wire). Its name is the `source` label. */
+enum model_source { MODEL_SRC_BMP, MODEL_SRC_PCAP, MODEL_SRC_COUNT };
+
+/* Why a BGP session went down, as the source knows it: a typed fact, so
+ * that the model never parses a string nor asks who sent it. The reason
+ * text of the session-down event (and its kind) follow from it. */
+enum model_down_cause {
+	MODEL_DOWN_UNKNOWN,             /* "unknown" */
+	MODEL_DOWN_BMP_PEER_DOWN,       /* a BMP Peer Down: bmp_reason (RFC 7854 §4.9) */
+	MODEL_DOWN_NOTIFICATION,        /* "notification": one of the speakers sent it */
+	MODEL_DOWN_TCP_FIN,             /* "fin" */
+	MODEL_DOWN_TCP_RST,             /* "rst" */
+	MODEL_DOWN_IDLE,                /* "idle": the connection went quiet and expired */
+	MODEL_DOWN_ROUTER_DISCONNECTED, /* "router-disconnected": its router's session went */
+	MODEL_DOWN_COUNT,
+};
+
+struct model_down {
+	enum model_down_cause cause;
+	uint8_t bmp_reason;            /* MODEL_DOWN_BMP_PEER_DOWN: the Peer Down reason */
+	int notif_code, notif_subcode; /* the NOTIFICATION that ended it; code < 0: none */
+};
+
 /* Identity of a peer as a router reports it (BMP per-peer header). */
 struct model_peer_key {
 	uint8_t peer_type;      /* BMP peer type: global, RD, local, Loc-RIB */
@@ -61,13 +86,38 @@ struct model_peer_key {
 struct model *model_new(struct metrics_registry *reg);
 void model_free(struct model *m); /* takes NULL */
 
-/* Maps every peer (now and later) to the circuits of cfg, which must stay
- * valid until the next call or model_free. */
+/* Maps every peer (now and later) to the circuits of cfg as indexed by
+ * circuits (circuit_index.h, built from cfg); both must stay valid until
+ * the next call or model_free (the daemon's, rebuilt per reload). */
+void model_apply_circuits(struct model *m, const struct cfg_config *cfg,
+			  const struct circuit_index *circuits);
+/* As model_apply_circuits with an index the model builds from cfg and
+ * owns (for tools and tests without a daemon); cfg must stay valid. */
 void model_apply_config(struct model *m, const struct cfg_config *cfg);
 
-/* The router of this source ("bmp") and address, created when new; NULL at
+/* What the model keeps of one source's routers, as that source's config
+ * says (the wiring floor sets it on start and reload; bmp: its
+ * max_peers_per_router, peer_retention and publish):
+ * - max_peers_per_router: peers one router may report before new ones are
+ *   refused (configured neighbours always come in); 0 = the model's own
+ *   cap, MODEL_MAX_PEERS_PER_ROUTER;
+ * - peer_retention_s: how long a disconnected router's peers that are no
+ *   configured neighbour are kept (model_expire);
+ * - publish_configured_only: per-peer series only for configured
+ *   neighbours.
+ * Until set: 0, MODEL_RETENTION_S, false. */
+struct model_source_policy {
+	unsigned max_peers_per_router;
+	double peer_retention_s;
+	bool publish_configured_only;
+};
+void model_set_source_policy(struct model *m, enum model_source source,
+			     const struct model_source_policy *policy);
+
+/* The router of this source and address, created when new; NULL at
  * MODEL_MAX_ROUTERS or on allocation failure. */
-struct model_router *model_router_get(struct model *m, const char *source, const char *address);
+struct model_router *model_router_get(struct model *m, enum model_source source,
+				      const char *address);
 /* The BMP router a session binds to when its first message arrives. RFC
  * 7854 §4.3 makes the Initiation the first message, so a router is its
  * source address (host) and the sysName of that Initiation ("" without one):
@@ -80,13 +130,13 @@ struct model_router *model_router_get(struct model *m, const char *source, const
  *   "host/sysName" ("host/-" without a sysName), so that two routers
  *   behind one address are told apart. Labels never change.
  * NULL at MODEL_MAX_ROUTERS or on allocation failure. */
-struct model_router *model_router_bind(struct model *m, const char *source, const char *host,
-				       const char *sys_name);
+struct model_router *model_router_bind(struct model *m, enum model_source source,
+				       const char *host, const char *sys_name);
 bool model_router_is_connected(const struct model_router *r);
 /* The router's label (its address unless model_router_bind said otherwise). */
 const char *model_router_label(const struct model_router *r);
 void model_router_connected(struct model *m, struct model_router *r, double now);
-/* Every peer of the router goes down (reason "router-disconnected"). */
+/* Every peer of the router goes down (MODEL_DOWN_ROUTER_DISCONNECTED). */
 void model_router_disconnected(struct model *m, struct model_router *r, double now);
 void model_router_set_info(struct model_router *r, const char *sys_name, size_t name_len,
 			   const char *sys_descr, size_t descr_len);
@@ -107,16 +157,16 @@ void *model_peer_aux(struct model_peer *p);
 void model_peer_set_aux(struct model_peer *p, void *aux, void (*free_fn)(void *));
 bool model_peer_is_up(const struct model_peer *p);
 void model_peer_up(struct model *m, struct model_peer *p, double now);
-/* Down: every RIB view is emptied (released incrementally). reason is a
- * static string; notif_code < 0 when no NOTIFICATION came with it. */
-void model_peer_down(struct model *m, struct model_peer *p, double now, const char *reason,
-		     int notif_code, int notif_subcode);
+/* Down: every RIB view is emptied (released incrementally). why is read
+ * during the call only; its NOTIFICATION, if any, counts on p's series. */
+void model_peer_down(struct model *m, struct model_peer *p, double now,
+		     const struct model_down *why);
 /* As model_peer_down for a speaker that received the NOTIFICATION its
  * neighbour sent (passive capture sees both ends as peers): the event
  * names the code, but p's notifications_total, which counts what p sent,
  * does not count it. */
 void model_peer_down_notified(struct model *m, struct model_peer *p, double now,
-			      const char *reason, int notif_code, int notif_subcode);
+			      const struct model_down *why);
 void model_peer_count_error(struct model_peer *p, const char *reason);
 void model_peer_count_update(struct model_peer *p);
 /* A statistics report value: kept as the latest value per (type, afi, safi).
@@ -166,6 +216,9 @@ void model_set_log(struct model *m, struct log *lg);
 void model_publish(struct model *m);
 
 const char *model_view_name(enum model_view v);
+const char *model_source_name(enum model_source s); /* "bmp", "pcap" */
+/* The reason text of a session-down event: "remote-notification", "fin", ... */
+const char *model_down_text(const struct model_down *why);
 const char *model_af_name(enum model_af af);
 
 /* ---- events (issue 7) ----

@@ -16,18 +16,22 @@ struct cfg_config;
 struct metrics_registry;
 struct model;
 struct log;
-struct bill_meter;
+struct model_traffic;
+struct circuit_index;
 struct ev_bus;
 
 struct cw_ctx {
 	struct uv_loop_s *loop;        /* the loop thread's libuv loop */
 	const struct cfg_config *cfg;  /* current config, swapped whole on reload;
 	                                * read it on the loop thread only */
+	const struct circuit_index *circuits; /* cfg's circuits indexed (model/
+	                                * circuit_index.h), rebuilt with it */
 	struct metrics_registry *reg;  /* thread-safe */
 	struct model *model;           /* routers, peers, RIBs; loop thread only */
 	struct log *log;               /* thread-safe */
-	struct bill_meter *meter;      /* billing's metering hub (billing/meter.h):
-	                                * sources push byte deltas; loop thread only */
+	struct model_traffic *traffic; /* traffic per circuit (model/traffic.h):
+	                                * sources push byte deltas, billing reads;
+	                                * loop thread only */
 	struct ev_bus *events;         /* the event bus (events/bus.h): the model and
 	                                * sources emit, exporters subscribe; loop thread only */
 	atomic_bool ready;             /* true once every module has started */

@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct metrics_registry *reg = metrics_registry_new();
 	struct model *m = reg ? model_new(reg) : NULL;
-	struct model_router *r = m ? model_router_get(m, "bmp", "198.18.0.1") : NULL;
+	struct model_router *r = m ? model_router_get(m, MODEL_SRC_BMP, "198.18.0.1") : NULL;
 	struct bmp_session *s = r ? bmp_session_new(m, r) : NULL;
 	uint8_t *buf = malloc(size + 1);
 	size_t split = size > 0 ? data[0] % (size + 1) : 0, have = 0, used;

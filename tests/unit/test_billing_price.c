@@ -1,7 +1,7 @@
-/* test_billing_price.c — cmocka tests for collector/billing/price.c and
- * meter.c: tiered and zoned egress, hourly vs monthly fees, add-ons,
- * unlimited plans, projections, break-even, budget thresholds, the recent
- * rate window, and the metering hub (deltas, VLAN mapping, resets, caps). */
+/* test_billing_price.c — cmocka tests for collector/billing/price.c:
+ * tiered and zoned egress, hourly vs monthly fees, add-ons, unlimited
+ * plans, projections, break-even, budget thresholds and the recent rate
+ * window. The traffic totals billing reads: test_model_traffic.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "meter.h"
 #include "price.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -239,146 +238,6 @@ static void test_window(void **state)
 	assert_int_equal(bill_window_rate(&w, 8200, 3600, &r), -1);
 }
 
-/* ---- the metering hub ---- */
-
-static void test_meter(void **state)
-{
-	struct bill_meter *m = bill_meter_new();
-
-	(void)state;
-	assert_non_null(m);
-	assert_int_equal(bill_meter_add(m, "c1", CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 100,
-					CFG_BILL_SOURCE_INTERFACES), 0);
-	assert_int_equal(bill_meter_add(m, "c1", CFG_LINK_SECONDARY, BILL_DIR_FROM_CLOUD, 50,
-					CFG_BILL_SOURCE_INTERFACES), 0);
-	assert_int_equal(bill_meter_add(m, "c1", CFG_LINK_PRIMARY, BILL_DIR_TO_CLOUD, 7,
-					CFG_BILL_SOURCE_CAPTURE), 0);
-	assert_int_equal(bill_meter_total(m, "c1", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_INTERFACES), 150);
-	assert_int_equal(bill_meter_total(m, "c1", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 0);
-	assert_int_equal(bill_meter_total(m, "c1", BILL_DIR_TO_CLOUD, CFG_BILL_SOURCE_CAPTURE), 7);
-	assert_int_equal(bill_meter_total(m, "nope", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_INTERFACES), 0);
-	/* bad arguments are refused and counted */
-	assert_int_equal(bill_meter_add(m, NULL, CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 1,
-					CFG_BILL_SOURCE_INTERFACES), -1);
-	assert_int_equal(bill_meter_add(m, "c1", CFG_LINK_COUNT, BILL_DIR_FROM_CLOUD, 1,
-					CFG_BILL_SOURCE_INTERFACES), -1);
-	assert_int_equal(bill_meter_add(m, "c1", CFG_LINK_PRIMARY, BILL_DIR_COUNT, 1,
-					CFG_BILL_SOURCE_INTERFACES), -1);
-	assert_int_equal(bill_meter_dropped(m), 3);
-	/* NULL meter: no-ops */
-	assert_int_equal(bill_meter_add(NULL, "c1", CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 1,
-					CFG_BILL_SOURCE_INTERFACES), -1);
-	assert_int_equal(bill_meter_total(NULL, "c1", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_INTERFACES), 0);
-	bill_meter_free(m);
-	bill_meter_free(NULL);
-}
-
-static void test_meter_cap(void **state)
-{
-	struct bill_meter *m = bill_meter_new();
-	char id[16];
-
-	(void)state;
-	for (unsigned i = 0; i < BILL_METER_MAX_CIRCUITS; i++) {
-		snprintf(id, sizeof id, "c%u", i);
-		assert_int_equal(bill_meter_add(m, id, CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 1,
-						CFG_BILL_SOURCE_INTERFACES), 0);
-	}
-	assert_int_equal(bill_meter_add(m, "one-more", CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 1,
-					CFG_BILL_SOURCE_INTERFACES), -1);
-	assert_int_equal(bill_meter_dropped(m), 1);
-	/* existing ones still count */
-	assert_int_equal(bill_meter_add(m, "c0", CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 1,
-					CFG_BILL_SOURCE_INTERFACES), 0);
-	assert_int_equal(bill_meter_total(m, "c0", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_INTERFACES), 2);
-	bill_meter_free(m);
-}
-
-static void test_meter_vlan(void **state)
-{
-	struct cfg_peering p1[] = {{.type = CFG_PEERING_PRIVATE, .vlan = 100},
-				   {.type = CFG_PEERING_MICROSOFT, .vlan = 200}};
-	struct cfg_peering p2[] = {{.type = CFG_PEERING_PRIVATE, .vlan = 10}};
-	struct cfg_circuit circuits[2] = {0};
-	struct cfg_circuits list = {.ncircuits = 2, .circuits = circuits};
-	/* a config of one section, the circuits, built by hand */
-	const struct cfg_schema_entry entry = {"circuits", &circuit_config_section, CFG_TOP_FIELD};
-	const struct cfg_schema schema = {&entry, 1};
-	void *sections[] = {&list};
-	struct cfg_config cfg = {.schema = &schema, .sections = sections};
-	struct bill_meter *m = bill_meter_new();
-
-	(void)state;
-	circuits[0].id = "er";
-	circuits[0].links[0] = (struct cfg_link){.present = true, .interface = "eth1",
-						 .npeerings = 2, .peerings = p1};
-	circuits[1].id = "direct";
-	circuits[1].links[1] = (struct cfg_link){.present = true, .interface = "eth2", .s_tag = 310,
-						 .npeerings = 1, .peerings = p2};
-	/* cumulative counters in, deltas counted */
-	bill_meter_vlan(m, &cfg, "eth1", 0, 100, BILL_DIR_FROM_CLOUD, 1000);
-	bill_meter_vlan(m, &cfg, "eth1", 0, 100, BILL_DIR_FROM_CLOUD, 1500);
-	bill_meter_vlan(m, &cfg, "eth1", 0, 200, BILL_DIR_FROM_CLOUD, 10);
-	bill_meter_vlan(m, &cfg, "eth1", 0, 100, BILL_DIR_TO_CLOUD, 3);
-	assert_int_equal(bill_meter_total(m, "er", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 1510);
-	assert_int_equal(bill_meter_total(m, "er", BILL_DIR_TO_CLOUD, CFG_BILL_SOURCE_CAPTURE), 3);
-	/* a restarted capture (counter went down) counts from zero */
-	bill_meter_vlan(m, &cfg, "eth1", 0, 100, BILL_DIR_FROM_CLOUD, 40);
-	assert_int_equal(bill_meter_total(m, "er", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 1550);
-	/* not a peering: another VLAN, another interface, a missing S-tag */
-	bill_meter_vlan(m, &cfg, "eth1", 0, 101, BILL_DIR_FROM_CLOUD, 99);
-	bill_meter_vlan(m, &cfg, "eth9", 0, 100, BILL_DIR_FROM_CLOUD, 99);
-	bill_meter_vlan(m, &cfg, "eth2", 0, 10, BILL_DIR_FROM_CLOUD, 99);
-	assert_int_equal(bill_meter_total(m, "er", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 1550);
-	assert_int_equal(bill_meter_total(m, "direct", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 0);
-	/* QinQ: S-tag of the link, C-tag of the peering */
-	bill_meter_vlan(m, &cfg, "eth2", 310, 10, BILL_DIR_FROM_CLOUD, 77);
-	assert_int_equal(bill_meter_total(m, "direct", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_CAPTURE), 77);
-	/* a name too long for an interface is ignored */
-	bill_meter_vlan(m, &cfg, "a-very-long-interface-name", 0, 100, BILL_DIR_FROM_CLOUD, 5);
-	assert_int_equal(bill_meter_dropped(m), 0);
-	bill_meter_free(m);
-}
-
-/* The consumer hears of each pass with the source's period, sees the
- * pass's bytes in the totals at once, and can stop listening. */
-struct heard {
-	struct bill_meter *m;
-	int calls;
-	uint32_t interval_ms;
-	uint64_t total;
-};
-
-static void on_pass(void *arg, uint32_t interval_ms)
-{
-	struct heard *h = arg;
-
-	h->calls++;
-	h->interval_ms = interval_ms;
-	h->total = bill_meter_total(h->m, "c1", BILL_DIR_FROM_CLOUD, CFG_BILL_SOURCE_INTERFACES);
-}
-
-static void test_meter_pass_listener(void **state)
-{
-	struct heard h = {.m = bill_meter_new()};
-
-	(void)state;
-	assert_non_null(h.m);
-	bill_meter_pass_done(h.m, 1000); /* nobody listens: nothing happens */
-	bill_meter_set_listener(h.m, on_pass, &h);
-	assert_int_equal(bill_meter_add(h.m, "c1", CFG_LINK_PRIMARY, BILL_DIR_FROM_CLOUD, 123,
-					CFG_BILL_SOURCE_INTERFACES), 0);
-	bill_meter_pass_done(h.m, 2500);
-	assert_int_equal(h.calls, 1);
-	assert_int_equal(h.interval_ms, 2500);
-	assert_int_equal(h.total, 123); /* the same pass's bytes */
-	bill_meter_set_listener(h.m, NULL, &h);
-	bill_meter_pass_done(h.m, 1000);
-	assert_int_equal(h.calls, 1);
-	bill_meter_pass_done(NULL, 1000);
-	bill_meter_free(h.m);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,10 +249,6 @@ int main(void)
 		cmocka_unit_test(test_break_even),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_window),
-		cmocka_unit_test(test_meter),
-		cmocka_unit_test(test_meter_cap),
-		cmocka_unit_test(test_meter_vlan),
-		cmocka_unit_test(test_meter_pass_listener),
 	};
 
 	return cmocka_run_group_tests_name("billing_price", tests, NULL, NULL);

@@ -85,13 +85,13 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.n, 2);
 	assert_int_equal(back.written, st.written);
 	assert_string_equal(back.v[0].id, "er-ams-1");
-	assert_int_equal(back.v[0].cur.bytes[BILL_DIR_FROM_CLOUD], 9876543210ull);
-	assert_int_equal(back.v[0].cur.bytes[BILL_DIR_TO_CLOUD], 12345);
+	assert_int_equal(back.v[0].cur.bytes[TRAFFIC_FROM_CLOUD], 9876543210ull);
+	assert_int_equal(back.v[0].cur.bytes[TRAFFIC_TO_CLOUD], 12345);
 	assert_int_equal(back.v[0].cur.start, 1788220800);
 	assert_true(back.v[0].prev.valid);
 	assert_true(back.v[0].prev.cost == 461.25);
 	assert_false(back.v[1].prev.valid);
-	assert_int_equal(back.v[1].cur.bytes[BILL_DIR_FROM_CLOUD], 1ull << 62);
+	assert_int_equal(back.v[1].cur.bytes[TRAFFIC_FROM_CLOUD], 1ull << 62);
 	bill_state_clean(&back);
 	free(text);
 }
@@ -142,14 +142,14 @@ static void test_write_read(void **state)
 	assert_int_equal(bill_state_read(dir, 1, &back, aside, sizeof aside, why, sizeof why),
 			 BILL_STATE_ABSENT);
 	assert_int_equal(bill_state_write(dir, &st, err, sizeof err), 0);
-	st.v[0].cur.bytes[BILL_DIR_FROM_CLOUD] = 42; /* a second write replaces the first */
+	st.v[0].cur.bytes[TRAFFIC_FROM_CLOUD] = 42; /* a second write replaces the first */
 	assert_int_equal(bill_state_write(dir, &st, err, sizeof err), 0);
 	/* atomic: the file and nothing else (no temporary left behind) */
 	assert_int_equal(count_entries(dir, ""), 3); /* ".", "..", the file */
 	assert_int_equal(count_entries(dir, "."), 2);
 	assert_int_equal(bill_state_read(dir, 1, &back, aside, sizeof aside, why, sizeof why),
 			 BILL_STATE_LOADED);
-	assert_int_equal(back.v[0].cur.bytes[BILL_DIR_FROM_CLOUD], 42);
+	assert_int_equal(back.v[0].cur.bytes[TRAFFIC_FROM_CLOUD], 42);
 	bill_state_clean(&back);
 	rmtree(dir);
 	free(dir);
@@ -251,7 +251,7 @@ static void test_boundary_while_down(void **state)
 	/* restarted before the boundary: the January bytes go on */
 	bill_state_restore(&sc, jan.end - 1, &r);
 	assert_false(r.closed);
-	assert_int_equal(r.bytes[BILL_DIR_FROM_CLOUD], 700);
+	assert_int_equal(r.bytes[TRAFFIC_FROM_CLOUD], 700);
 	assert_int_equal(r.prev.start, 1764547200);
 	/* restarted at the boundary and after it (February 2026): January is previous */
 	for (int64_t now = jan.end; now < jan.end + 3 * 86400; now += 86400) {
@@ -260,9 +260,9 @@ static void test_boundary_while_down(void **state)
 		assert_true(r.prev.valid);
 		assert_int_equal(r.prev.start, jan.start);
 		assert_int_equal(r.prev.end, jan.end);
-		assert_int_equal(r.prev.bytes[BILL_DIR_FROM_CLOUD], 700);
-		assert_int_equal(r.prev.bytes[BILL_DIR_TO_CLOUD], 5);
-		assert_int_equal(r.bytes[BILL_DIR_FROM_CLOUD], 0);
+		assert_int_equal(r.prev.bytes[TRAFFIC_FROM_CLOUD], 700);
+		assert_int_equal(r.prev.bytes[TRAFFIC_TO_CLOUD], 5);
+		assert_int_equal(r.bytes[TRAFFIC_FROM_CLOUD], 0);
 		assert_int_equal(bill_cycle_at(utc, 1, 0, now, &now_cycle), 0);
 		assert_int_equal(now_cycle.start, r.prev.end); /* no gap, no overlap */
 	}

@@ -140,7 +140,7 @@ static int teardown(void **state)
 
 static struct model_peer *peer(struct fx *f, const char *addr, uint32_t asn)
 {
-	struct model_router *r = model_router_get(f->m, "pcap", "gen0");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_PCAP, "gen0");
 	struct model_peer_key k = {.family = 4};
 
 	assert_non_null(r);

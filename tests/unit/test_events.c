@@ -422,7 +422,7 @@ static int msetup(void **state)
 	assert_non_null(f->m);
 	model_apply_config(f->m, f->cfg);
 	model_set_event_sink(f->m, collect, &f->seen);
-	f->r = model_router_get(f->m, "bmp", "198.18.0.1");
+	f->r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	f->p = model_peer_get(f->m, f->r, &k, 12076, 1);
 	f->a = model_attrs_intern(f->m, attrs, sizeof(attrs));
 	*state = f;
@@ -473,12 +473,14 @@ static void test_model_session_events(void **state)
 	assert_int_equal(e->reason.kind, CW_REASON_OTHER);
 	assert_string_equal(e->reason.text, "restarted");
 	assert_int_equal(f->seen.ev[2].type, CW_EV_BGP_SESSION_UP);
-	model_peer_down(f->m, f->p, 102, "local-fsm-event", -1, 0);
-	model_peer_down(f->m, f->p, 102, "local-fsm-event", -1, 0); /* already down */
+	model_peer_down(f->m, f->p, 102, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 2, -1, 0});
+	model_peer_down(f->m, f->p, 102,
+			&(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 2, -1, 0}); /* already down */
 	assert_int_equal(f->seen.n, 4);
 	assert_int_equal(f->seen.ev[3].reason.bmp_reason, 2);
+	assert_string_equal(f->seen.ev[3].reason.text, "local-fsm-event");
 	model_peer_up(f->m, f->p, 103);
-	model_peer_down(f->m, f->p, 104, "remote-notification", 6, 2);
+	model_peer_down(f->m, f->p, 104, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 3, 6, 2});
 	e = &f->seen.ev[f->seen.n - 1];
 	assert_int_equal(e->type, CW_EV_BGP_SESSION_DOWN);
 	assert_int_equal(e->severity, CW_SEV_CRITICAL);
@@ -490,33 +492,38 @@ static void test_model_session_events(void **state)
 	model_router_disconnected(f->m, f->r, 106);
 	e = &f->seen.ev[f->seen.n - 1];
 	assert_int_equal(e->reason.kind, CW_REASON_ROUTER_DISCONNECTED);
+	assert_string_equal(e->reason.text, "router-disconnected");
 }
 
 static void test_model_capture_reasons(void **state)
 {
 	struct mfx *f = *state;
-	struct model_router *r = model_router_get(f->m, "pcap", "eth0");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_PCAP, "eth0");
 	struct model_peer_key k = {.family = 4, .addr = {198, 18, 9, 9}};
 	struct model_peer *p = model_peer_get(f->m, r, &k, 65000, 1);
 	static const struct {
+		enum model_down_cause cause;
 		const char *reason;
 		int code;
 		enum cw_reason_kind kind;
 	} cases[] = {
-		{"fin", -1, CW_REASON_TCP_CLOSE},
-		{"rst", -1, CW_REASON_TCP_CLOSE},
-		{"notification", 6, CW_REASON_NOTIFICATION},
-		{"notification", 4, CW_REASON_HOLD_TIMER}, /* RFC 4271 §6.5 */
+		{MODEL_DOWN_TCP_FIN, "fin", -1, CW_REASON_TCP_CLOSE},
+		{MODEL_DOWN_TCP_RST, "rst", -1, CW_REASON_TCP_CLOSE},
+		{MODEL_DOWN_NOTIFICATION, "notification", 6, CW_REASON_NOTIFICATION},
+		{MODEL_DOWN_NOTIFICATION, "notification", 4, CW_REASON_HOLD_TIMER}, /* RFC 4271 §6.5 */
+		{MODEL_DOWN_IDLE, "idle", -1, CW_REASON_OTHER},
+		{MODEL_DOWN_UNKNOWN, "unknown", -1, CW_REASON_OTHER},
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		model_peer_up(f->m, p, 1);
-		model_peer_down(f->m, p, 2, cases[i].reason, cases[i].code, 0);
+		model_peer_down(f->m, p, 2, &(struct model_down){cases[i].cause, 0, cases[i].code, 0});
 		const struct cw_event *e = &f->seen.ev[f->seen.n - 1];
 
 		assert_int_equal(e->peer.source, CW_SRC_PCAP);
 		assert_string_equal(e->circuit, ""); /* not a configured neighbour */
 		assert_int_equal(e->reason.kind, cases[i].kind);
+		assert_string_equal(e->reason.text, cases[i].reason);
 	}
 }
 
@@ -593,7 +600,7 @@ static void test_model_watched_events(void **state)
 	model_route(f->m, f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST, &other, 0);
 	assert_int_equal(f->seen.n, n0 + 2);
 	/* the session going down takes the watched prefix with it */
-	model_peer_down(f->m, f->p, 5, "remote-no-data", -1, 0);
+	model_peer_down(f->m, f->p, 5, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 4, -1, 0});
 	assert_int_equal(f->seen.n, n0 + 4);
 	assert_int_equal(f->seen.ev[n0 + 2].type, CW_EV_BGP_SESSION_DOWN);
 	assert_int_equal(f->seen.ev[n0 + 3].type, CW_EV_WATCHED_PREFIX_WITHDRAWN);

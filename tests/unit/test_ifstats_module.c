@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "circuit_index.h"
 #include "daemon_config.h"
 #include "ifstats_module.h"
 #include "log.h"
@@ -93,7 +94,8 @@ static void test_module_on_loopback(void **state)
 	int devnull = open("/dev/null", O_WRONLY);
 	struct log *lg = log_new(devnull, LOG_LVL_DEBUG, LOG_FMT_LOGFMT);
 	struct cfg_config *cfg = load(cfg_on), *next;
-	struct cw_ctx ctx = {.loop = &loop, .cfg = cfg, .reg = reg, .log = lg};
+	struct circuit_index *ix = circuit_index_new(circuit_config(cfg)), *next_ix;
+	struct cw_ctx ctx = {.loop = &loop, .cfg = cfg, .circuits = ix, .reg = reg, .log = lg};
 	void *st = NULL;
 
 	(void)state;
@@ -129,9 +131,13 @@ static void test_module_on_loopback(void **state)
 
 	/* reload: cwifnone1 leaves the list; lo keeps its history */
 	next = load(cfg_less);
+	next_ix = circuit_index_new(circuit_config(next));
 	ctx.cfg = next;
+	ctx.circuits = next_ix;
 	ifstats_module.reload(&ctx, st, cfg);
+	circuit_index_free(ix);
 	cfg_free(cfg);
+	ix = next_ix;
 	cfg = next;
 	assert_true(value(reg, "circuitwatch_interface_present",
 			  "interface=\"cwifnone1\",circuit=\"\",link=\"\"") == -1);
@@ -139,9 +145,13 @@ static void test_module_on_loopback(void **state)
 
 	/* reload: switched off, every interface series goes */
 	next = load(cfg_off);
+	next_ix = circuit_index_new(circuit_config(next));
 	ctx.cfg = next;
+	ctx.circuits = next_ix;
 	ifstats_module.reload(&ctx, st, cfg);
+	circuit_index_free(ix);
 	cfg_free(cfg);
+	ix = next_ix;
 	cfg = next;
 	assert_int_equal(nseries(reg, "circuitwatch_interface_present"), 0);
 	assert_int_equal(nseries(reg, "circuitwatch_interface_receive_bytes_total"), 0);
@@ -151,6 +161,7 @@ static void test_module_on_loopback(void **state)
 	while (uv_run(&loop, UV_RUN_DEFAULT) != 0)
 		;
 	assert_int_equal(uv_loop_close(&loop), 0);
+	circuit_index_free(ix);
 	cfg_free(cfg);
 	log_free(lg);
 	close(devnull);

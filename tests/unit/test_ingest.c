@@ -57,7 +57,7 @@ static int setup(void **state)
 	model_apply_config(f->m, f->cfg);
 	f->in = bgp_ingest_new(model_rib_sink(f->m));
 	assert_non_null(f->in);
-	r = model_router_get(f->m, "bmp", "198.18.0.1");
+	r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	assert_non_null(r);
 	model_router_connected(f->m, r, 100);
 	f->p = model_peer_get(f->m, r, &k, 12076, 1);

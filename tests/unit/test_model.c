@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bmp_config.h"
 #include "daemon_config.h"
 #include "expo.h"
 #include "metrics.h"
@@ -118,7 +119,7 @@ static struct rib_prefix pfx(uint8_t third)
 static void test_peer_maps_to_circuit_and_counts(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	struct model_peer_key k = key4(198, 18, 1, 2);
 	struct model_peer *p;
 	const uint8_t attrs[] = {0x40, 1, 1, 0};
@@ -163,7 +164,7 @@ static void test_peer_maps_to_circuit_and_counts(void **state)
 static void test_down_clears_and_router_loss(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	struct model_peer_key k = key4(198, 18, 1, 2);
 	struct model_peer *p = model_peer_get(f->m, r, &k, 12076, 1);
 	const uint8_t attrs[] = {1};
@@ -176,7 +177,7 @@ static void test_down_clears_and_router_loss(void **state)
 			 RIB_ADDED);
 	model_attrs_unref(f->m, a);
 	assert_line(f, "circuitwatch_bgp_watched_prefix_present{" PEER1 ",prefix=\"203.0.1.0/24\"} 1");
-	model_peer_down(f->m, p, 3, "remote-notification", 6, 2);
+	model_peer_down(f->m, p, 3, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 3, 6, 2});
 	assert_line(f, "circuitwatch_bgp_watched_prefix_present{" PEER1 ",prefix=\"203.0.1.0/24\"} 0");
 	assert_false(model_peer_is_up(p));
 	assert_int_equal(model_prefix_count(p, MODEL_VIEW_ADJ_IN_POST, MODEL_AF_IPV4_UNICAST), 0);
@@ -201,7 +202,7 @@ static void test_down_clears_and_router_loss(void **state)
 static void test_router_identity(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r1 = model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1");
+	struct model_router *r1 = model_router_bind(f->m, MODEL_SRC_BMP, "198.18.0.1", "edge-1");
 	struct model_router *r2, *r3;
 
 	assert_non_null(r1);
@@ -209,34 +210,34 @@ static void test_router_identity(void **state)
 	assert_false(model_router_is_connected(r1));
 	model_router_connected(f->m, r1, 1);
 	/* the same identity again (a reconnect): the same router, still live */
-	assert_ptr_equal(model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1"), r1);
+	assert_ptr_equal(model_router_bind(f->m, MODEL_SRC_BMP, "198.18.0.1", "edge-1"), r1);
 	assert_true(model_router_is_connected(r1));
 	/* another sysName while edge-1 is live: a second router */
-	r2 = model_router_bind(f->m, "bmp", "198.18.0.1", "edge-9");
+	r2 = model_router_bind(f->m, MODEL_SRC_BMP, "198.18.0.1", "edge-9");
 	assert_non_null(r2);
 	assert_ptr_not_equal(r2, r1);
 	assert_string_equal(model_router_label(r2), "198.18.0.1/edge-9");
 	model_router_connected(f->m, r2, 2);
-	r3 = model_router_bind(f->m, "bmp", "198.18.0.1", "");
+	r3 = model_router_bind(f->m, MODEL_SRC_BMP, "198.18.0.1", "");
 	assert_string_equal(model_router_label(r3), "198.18.0.1/-");
 	/* another source's router of that name is not a BMP router */
-	assert_ptr_not_equal(model_router_bind(f->m, "pcap", "198.18.0.1", "edge-1"), r1);
+	assert_ptr_not_equal(model_router_bind(f->m, MODEL_SRC_PCAP, "198.18.0.1", "edge-1"), r1);
 	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1\"} 1");
 	assert_line(f, "circuitwatch_bmp_router_up{router=\"198.18.0.1/edge-9\"} 1");
 	/* edge-1 gone, then renamed: it keeps its label (and series) */
 	model_router_disconnected(f->m, r1, 3);
-	assert_ptr_equal(model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1-new"), r1);
-	assert_ptr_equal(model_router_bind(f->m, "bmp", "198.18.0.1", "edge-1-new"), r1);
+	assert_ptr_equal(model_router_bind(f->m, MODEL_SRC_BMP, "198.18.0.1", "edge-1-new"), r1);
+	assert_ptr_equal(model_router_bind(f->m, MODEL_SRC_BMP, "198.18.0.1", "edge-1-new"), r1);
 	/* a link naming the address maps peers of both */
-	assert_string_equal(model_router_label(model_router_get(f->m, "bmp", "198.18.0.1")),
+	assert_string_equal(model_router_label(model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1")),
 			    "198.18.0.1");
 }
 
 static void test_mapping_needs_router_and_asn(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *other = model_router_get(f->m, "bmp", "198.18.0.99");
-	struct model_router *edge2 = model_router_get(f->m, "bmp", "198.18.0.2");
+	struct model_router *other = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.99");
+	struct model_router *edge2 = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.2");
 	struct model_peer_key k1 = key4(198, 18, 1, 2), k2 = key4(198, 18, 1, 6);
 
 	/* right neighbour, wrong router: not mapped, still tracked */
@@ -266,8 +267,8 @@ static void test_mapping_needs_router_and_asn(void **state)
 static void test_redundancy(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r1 = model_router_get(f->m, "bmp", "198.18.0.1");
-	struct model_router *r2 = model_router_get(f->m, "bmp", "198.18.0.2");
+	struct model_router *r1 = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_router *r2 = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.2");
 	struct model_peer_key k1 = key4(198, 18, 1, 2), k2 = key4(198, 18, 1, 6);
 	struct model_peer *p1, *p2;
 
@@ -285,11 +286,11 @@ static void test_redundancy(void **state)
 	assert_line(f, "circuitwatch_link_sessions_up{circuit=\"er-1\",link=\"secondary\"} 1");
 	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 1");
 	/* the secondary's session goes down: degraded */
-	model_peer_down(f->m, p2, 3, "remote-notification", 6, 2);
+	model_peer_down(f->m, p2, 3, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 3, 6, 2});
 	assert_line(f, "circuitwatch_link_sessions_up{circuit=\"er-1\",link=\"secondary\"} 0");
 	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
 	/* the same neighbour seen by an unmapped router does not count */
-	model_peer_up(f->m, model_peer_get(f->m, model_router_get(f->m, "bmp", "198.18.0.99"), &k2,
+	model_peer_up(f->m, model_peer_get(f->m, model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.99"), &k2,
 					   12076, 9), 4);
 	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
 }
@@ -305,7 +306,7 @@ static void test_unknown_asn_maps_by_address(void **state)
 	struct fx *f = *state;
 	struct cfg_config *cfg = NULL;
 	struct cfg_errors errs = {0};
-	struct model_router *r = model_router_get(f->m, "pcap", "eth9");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_PCAP, "eth9");
 	struct model_peer_key k = key4(198, 18, 5, 2);
 
 	assert_int_equal(daemon_config_load_buffer("u.yaml", y, strlen(y), &cfg, &errs), 0);
@@ -325,7 +326,7 @@ static void test_unknown_asn_maps_by_address(void **state)
 static void test_counters_stats_and_headroom(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	struct model_peer_key k = key4(198, 18, 1, 2);
 	struct model_peer *p = model_peer_get(f->m, r, &k, 12076, 1);
 	const uint8_t attrs[] = {2};
@@ -361,7 +362,7 @@ static void test_counters_stats_and_headroom(void **state)
 static void test_rd_label(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	struct model_peer_key k = key4(198, 18, 9, 9);
 
 	k.peer_type = 1;
@@ -379,11 +380,18 @@ static void use_config(struct fx *f, const char *extra)
 {
 	struct cfg_errors errs = {0};
 	struct cfg_config *next = NULL;
+	const struct cfg_bmp *b;
 	char buf[4096];
 
 	snprintf(buf, sizeof(buf), "%s%s", yaml, extra);
 	assert_int_equal(daemon_config_load_buffer("t.yaml", buf, strlen(buf), &next, &errs), 0);
 	model_apply_config(f->m, next);
+	/* what the BMP module sets from bmp: on start and reload */
+	b = bmp_config(next);
+	model_set_source_policy(f->m, MODEL_SRC_BMP, &(struct model_source_policy){
+		.max_peers_per_router = b->max_peers_per_router,
+		.peer_retention_s = (double)b->peer_retention_s,
+		.publish_configured_only = b->publish == CFG_BMP_PUBLISH_CONFIGURED});
 	cfg_free(f->cfg);
 	f->cfg = next;
 }
@@ -421,8 +429,8 @@ static void add_route(struct fx *f, struct model_peer *p, uint8_t third)
 static void test_peer_cap(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
-	struct model_router *cap = model_router_get(f->m, "pcap", "eth0");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_router *cap = model_router_get(f->m, MODEL_SRC_PCAP, "eth0");
 	struct model_peer *p1;
 
 	use_config(f, "bmp: {max_peers_per_router: 3}\n");
@@ -455,7 +463,7 @@ static void test_peer_cap(void **state)
 static void test_publish_configured(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	struct model_peer *c, *u;
 
 	use_config(f, "bmp: {publish: configured}\n");
@@ -485,9 +493,9 @@ static void test_publish_configured(void **state)
 static void test_gone_router_releases_peers(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
-	struct model_router *other = model_router_get(f->m, "bmp", "198.18.0.9");
-	struct model_router *cap = model_router_get(f->m, "pcap", "eth0");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_router *other = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.9");
+	struct model_router *cap = model_router_get(f->m, MODEL_SRC_PCAP, "eth0");
 
 	use_config(f, "bmp: {peer_retention: 60s}\n");
 	model_router_connected(f->m, r, 100);
@@ -533,7 +541,7 @@ static void test_gone_router_releases_peers(void **state)
 static void test_budget_configured_first(void **state)
 {
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 
 	model_router_connected(f->m, r, 1);
 	for (uint8_t i = 1; i <= 20; i++)
@@ -551,7 +559,7 @@ static void test_peer_reasons_cap(void **state)
 {
 	static char names[MODEL_MAX_REASONS + 2][8];
 	struct fx *f = *state;
-	struct model_router *r = model_router_get(f->m, "bmp", "198.18.0.1");
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
 	struct model_peer *p = configured(f, r);
 
 	for (int i = 0; i < MODEL_MAX_REASONS + 2; i++) {

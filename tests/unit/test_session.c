@@ -202,7 +202,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	f->reg = metrics_registry_new();
 	f->m = model_new(f->reg);
-	f->r = model_router_get(f->m, "bmp", "127.0.0.1");
+	f->r = model_router_get(f->m, MODEL_SRC_BMP, "127.0.0.1");
 	f->s = bmp_session_new(f->m, f->r);
 	assert_non_null(f->s);
 	f->p = model_peer_get(f->m, f->r, &k, 65002, 0xc6120102);

@@ -1,0 +1,78 @@
+/* expire.c — giving memory back: the incremental release of the routes of
+ * peers that went down (model_gc), and the release of the peers of BMP
+ * routers gone for longer than bmp.peer_retention (model_expire). */
+#include <stdio.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "model_priv.h"
+
+size_t model_gc(struct model *m)
+{
+	size_t left = rib_gc(m->rib, MODEL_GC_BUDGET);
+
+	if (left > 0) {
+		m->trim = true;
+	} else if (m->trim) {
+		/* freed memory stays in the allocator's arenas: hand it back, once
+		 * everything pending is released (one pass over the free lists) */
+		m->trim = false;
+#ifdef __GLIBC__
+		(void)malloc_trim(0);
+#endif
+	}
+	return left;
+}
+
+/* Whether a peer is kept for a router that went away: a configured
+ * neighbour's series stay (session_up 0 is what alerts look for). */
+static bool peer_kept_when_gone(const struct model_peer *p)
+{
+	return p->circuit != NULL;
+}
+
+static void release_gone_peers(struct model *m, struct model_router *r)
+{
+	struct model_peer *p, *tmp;
+
+	HASH_ITER(hh, r->peers, p, tmp) {
+		if (peer_kept_when_gone(p))
+			continue;
+		HASH_DEL(r->peers, p);
+		r->npeers--;
+		model_peer_free(m, p);
+		m->trim = true;
+	}
+}
+
+size_t model_expire(struct model *m, double now)
+{
+	size_t released = 0;
+
+	for (size_t i = 0; i < m->nrouters; i++) {
+		struct model_router *r = m->routers[i];
+		size_t before = r->npeers;
+
+		if (!model_router_is_bmp(r) || r->connected) {
+			r->gone = false;
+			continue;
+		}
+		if (!r->gone) {
+			r->gone = true;
+			r->gone_since = now;
+		}
+		if (now - r->gone_since < m->policy[r->source].peer_retention_s)
+			continue;
+		release_gone_peers(m, r);
+		if (before > r->npeers && m->log != NULL) {
+			char n[24];
+
+			snprintf(n, sizeof(n), "%zu", before - r->npeers);
+			log_info(m->log, "released the peers of a gone router that are no configured "
+				 "neighbour (bmp.peer_retention)", "router", r->address, "peers", n);
+		}
+		released += before - r->npeers;
+	}
+	return released;
+}

@@ -1,0 +1,180 @@
+/* model_priv.h — the model's own structs and the functions its files share
+ * (model.c, mapping.c, publish.c, model_events.c, expire.c). Included only
+ * by the model's own files: everything else sees model.h's opaque types. */
+#ifndef CW_MODEL_PRIV_H
+#define CW_MODEL_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uthash.h>
+
+#include "circuit_index.h"
+#include "circuit_config.h"
+#include "log.h"
+#include "metrics.h"
+#include "model.h"
+
+#define TEXT_MAX 256 /* sysName / sysDescr kept for labels */
+
+struct named_count {
+	const char *name; /* static string, compared by pointer */
+	uint64_t n;
+};
+
+struct notif_count {
+	uint8_t code, subcode;
+	uint64_t n;
+};
+
+struct stat_value {
+	uint16_t type, afi;
+	uint8_t safi;
+	bool gauge;
+	const char *name;
+	uint64_t value;
+};
+
+/* The hash key of a peer: fixed bytes, zero padding included. */
+struct peer_hkey {
+	uint64_t distinguisher;
+	uint8_t addr[16];
+	uint8_t peer_type;
+	uint8_t family;
+	uint8_t pad[6];
+};
+
+struct model_peer {
+	UT_hash_handle hh;
+	struct peer_hkey hkey;
+	struct model_router *router;
+	uint32_t asn, bgp_id;
+	bool up;
+	double last_change;
+	uint64_t state_changes;
+	struct rib_table *tables[MODEL_VIEW_COUNT][MODEL_AF_COUNT];
+	bool seen[MODEL_VIEW_COUNT][MODEL_AF_COUNT]; /* a view that ever had data */
+	bool eor[MODEL_VIEW_COUNT][MODEL_AF_COUNT];
+	uint64_t updates, announced, withdrawn, implicit;
+	/* grown on demand up to their caps: most peers have none, and a router
+	 * may report thousands of peers (3 KB each when fixed) */
+	struct named_count *errors; /* MODEL_MAX_REASONS */
+	size_t nerrors, errors_cap;
+	struct notif_count *notifs; /* MODEL_MAX_NOTIFICATIONS */
+	size_t nnotifs, notifs_cap;
+	struct stat_value *stats; /* MODEL_MAX_STATS */
+	size_t nstats, stats_cap;
+	/* mapping to the config, refreshed by model_apply_config */
+	const struct cfg_circuit *circuit;
+	int link;
+	const struct cfg_peering *peering;
+	char addr_text[48], asn_text[12], rd_text[32];
+	void *aux;
+	void (*aux_free)(void *);
+	/* events: prefix-limit level and watched-prefix states, for watch_for */
+	uint8_t limit_level;
+	const struct cfg_peering *watch_for;
+	uint8_t *watch_state;
+	size_t nwatch_state;
+};
+
+struct model_router {
+	enum model_source source;
+	char *address;          /* the router label (see model_router_bind) */
+	char *host;             /* the source address alone */
+	char ident[TEXT_MAX];   /* sysName of the Initiation that bound it, "" without one */
+	bool connected;
+	uint64_t connects;
+	char sys_name[TEXT_MAX], sys_descr[TEXT_MAX];
+	struct named_count msgs[16];
+	size_t nmsgs;
+	struct named_count errors[MODEL_MAX_REASONS];
+	size_t nerrors;
+	struct model_peer *peers; /* uthash */
+	size_t npeers;
+	/* peers (issue 12): refusals at the cap, and since when it is gone */
+	struct named_count dropped[4];
+	size_t ndropped;
+	bool gone;         /* seen disconnected by model_expire() ... */
+	double gone_since; /* ... since then */
+};
+
+enum fam {
+	F_ROUTER_UP,
+	F_ROUTER_INFO,
+	F_ROUTER_CONNECTS,
+	F_ROUTER_MSGS,
+	F_ROUTER_ERRORS,
+	F_UP,
+	F_CHANGES,
+	F_LAST_CHANGE,
+	F_PREFIXES,
+	F_EOR,
+	F_UPDATES,
+	F_ANNOUNCED,
+	F_WITHDRAWN,
+	F_IMPLICIT,
+	F_NOTIFS,
+	F_ERRORS,
+	F_STAT_COUNTER,
+	F_STAT_GAUGE,
+	F_LIMIT,
+	F_HEADROOM,
+	F_WATCHED,
+	F_ROUTER_PEERS,
+	F_ROUTER_DROPPED,
+	F_LINK_UP,
+	F_LINK_CONF,
+	F_REDUNDANT,
+	F_COUNT
+};
+
+struct model {
+	struct rib *rib;
+	struct metrics_registry *reg;
+	struct metrics_family *fam[F_COUNT];
+	struct metrics_group *group;
+	const struct cfg_config *cfg;
+	struct model_source_policy policy[MODEL_SRC_COUNT];
+	const struct circuit_index *ix; /* of cfg: the daemon's, or own_ix */
+	struct circuit_index *own_ix;   /* built by model_apply_config */
+	struct model_router **routers;
+	size_t nrouters, routers_cap;
+	model_event_fn ev_fn;
+	void *ev_arg;
+	struct watch_entry *watch_idx; /* uthash: (peering, prefix) -> watch index */
+	struct log *log;
+	struct log_ratelimit peer_cap_rl;
+	bool trim; /* much was freed: give it back to the system once gc is done */
+};
+
+/* model.c */
+void model_peer_free(struct model *m, struct model_peer *p);
+bool model_router_is_bmp(const struct model_router *r);
+/* The received view a watched prefix is looked up in. */
+enum model_view model_received_view(const struct model_peer *p, enum model_af af);
+
+/* mapping.c: peers to the configured circuits */
+struct peer_map {
+	const struct cfg_circuit *circuit;
+	int link;
+	const struct cfg_peering *peering;
+};
+
+bool model_find_neighbour(const struct circuit_index *ix, const struct model_router *r,
+			  const struct peer_hkey *hk, uint32_t asn, struct peer_map *out);
+void model_map_peer(const struct circuit_index *ix, struct model_peer *p);
+
+/* publish.c: creates m->fam[]; -1 on failure */
+int model_publish_init(struct model *m, struct metrics_registry *reg);
+
+/* model_events.c */
+void model_watch_index_free(struct model *m);
+void model_watch_index_build(struct model *m);
+void model_events_peer_up(struct model *m, struct model_peer *p, double now, bool restart);
+void model_events_peer_down(struct model *m, struct model_peer *p, double now,
+			    const struct model_down *why);
+void model_events_route(struct model *m, struct model_peer *p, enum model_view view,
+			const struct rib_prefix *prefix);
+
+#endif
