@@ -1,0 +1,171 @@
+/* http_priv.h — private to exporters/prometheus: what the files of the
+ * libmicrohttpd adapter (http.c, http_scrape.c, http_guard.c,
+ * http_auth_glue.c) share: the limits, the per-connection and per-request
+ * contexts, the exporter's state (struct http) and the functions they call
+ * in one another. The module's public header is prometheus.h.
+ *
+ * Threads: struct http is made and freed on the loop thread (the module's
+ * start and stop); in between libmicrohttpd's threads, the deadline thread
+ * and the basic-auth workers use it, each field under the lock its comment
+ * names. */
+#ifndef CW_PROMETHEUS_HTTP_PRIV_H
+#define CW_PROMETHEUS_HTTP_PRIV_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "prometheus_config.h"
+#include "httpauth.h"
+#include "log.h"
+#include "metrics.h"
+
+struct cw_ctx;
+struct scache;
+
+#define HTTP_MEMORY_LIMIT (64 * 1024)   /* per connection: request line + headers */
+#define HTTP_TLS_FILE_MAX (1024 * 1024) /* PEM files larger than this are refused */
+#define HTTP_REALM "circuitwatch"
+#define HTTP_CLOSE_SLACK 32        /* connections we closed that libmicrohttpd still holds */
+#define HTTP_DEADLINE_TICK_MS 200  /* how often the request deadline is checked */
+#define HTTP_AUTH_WORKERS 2        /* threads running crypt(3) */
+#define HTTP_AUTH_QUEUE_MAX 32     /* requests waiting for a worker; more get 503 */
+#define HTTP_AUTH_CACHE_MAX 64     /* verified credentials remembered */
+#define HTTP_AUTH_CACHE_TTL 300.0  /* seconds a verification is remembered */
+#define HTTP_LISTEN_BACKLOG 256
+#define HTTP_THREADS 2             /* libmicrohttpd workers: a render blocks only its own */
+
+/* The cached /metrics variants: format x encoding. */
+#define HTTP_VARIANTS 4
+#define HTTP_CACHE_MAX_AGE 1.0 /* seconds a rendered body may be reused */
+#define VARIANT(fmt, gz) ((unsigned)(fmt) * 2u + ((gz) ? 1u : 0u))
+
+/* ---- types ---------------------------------------------------------------- */
+
+enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_OTHER, H_COUNT };
+
+enum cache_result { CR_HIT, CR_MISS, CR_COUNT };
+
+/* One open connection (libmicrohttpd's socket context), on the list of
+ * connections of all HTTP threads under http.lock, where the deadline
+ * thread reads it. */
+struct hconn {
+	struct hconn *prev, *next;
+	uint8_t addr[16];               /* IPv4 address or IPv6 /64: the per-address key */
+	size_t addr_len;
+	int fd;
+	double since;                   /* opened, or its last request completed */
+	bool waiting;                   /* its request has not fully arrived: deadline runs */
+	bool closing;                   /* shut down by us; libmicrohttpd will reap it */
+};
+
+enum auth_state { AUTH_NONE, AUTH_PENDING, AUTH_DONE };
+
+/* One request (libmicrohttpd's con_cls); freed when it completes. While
+ * AUTH_PENDING the connection is suspended and a worker owns the fields
+ * below `state`. */
+struct hreq {
+	struct hreq *next;              /* worker queue */
+	struct MHD_Connection *conn;
+	enum auth_state state;
+	bool ok, busy;
+	char *hash;                     /* copy of the user's hash, or of the stand-in */
+	bool known;
+	uint64_t users_gen;             /* the users it was checked against */
+	uint8_t key[HA_KEY_LEN];
+	char user[65];                  /* for the log line only */
+	char pass[HA_CRED_MAX + 1];     /* has no NUL inside (refused before) */
+};
+
+enum auth_result { AR_CACHE_HIT, AR_VERIFIED, AR_REJECTED, AR_BUSY, AR_COUNT };
+
+enum refusal { RF_CONNECTION_LIMIT, RF_ADDRESS_LIMIT, RF_COUNT };
+
+struct http {
+	struct MHD_Daemon *mhd;
+	struct cw_ctx *ctx;             /* only reg, log and ready are read here */
+	struct cfg_prometheus conf;     /* shallow copy: strings below are ours */
+	struct cfg_basic_auth_user *users; /* under ulock: a reload may swap them */
+	size_t nusers;
+	pthread_mutex_t ulock;
+	uint64_t users_gen;             /* under ulock: bumped when a reload swaps users */
+	bool have_ulock;
+	char *tls_key, *tls_cert;
+	char *listen_text;
+	struct metrics_family *requests, *scrape;
+	struct metrics_series *scrape_s;
+	struct metrics_series *cache_s[CR_COUNT];
+	struct scache *bodies;          /* rendered /metrics bodies */
+	struct metrics_series *refused[RF_COUNT], *timeouts, *evicted, *auth[AR_COUNT];
+	struct log_ratelimit rl_mhd, rl_auth, rl_refused, rl_timeout;
+
+	/* connections: list and counts under lock; the deadline thread */
+	pthread_mutex_t lock;
+	pthread_cond_t tick;
+	struct hconn *conns;
+	size_t nconns, nclosing;
+	bool stop_deadline, have_lock, have_deadline;
+	pthread_t deadline;
+
+	/* basic auth: the queue under alock; the workers; the cache */
+	pthread_mutex_t alock;
+	pthread_cond_t acv;
+	struct hreq *qhead, *qtail;
+	size_t qlen;
+	bool stop_auth, have_alock;
+	pthread_t workers[HTTP_AUTH_WORKERS];
+	size_t nworkers;
+	struct ha_cache *cache;
+};
+
+/* ---- clock ------------------------------------------------------------------ */
+
+static inline double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- shared between the files, by the file that defines them ---------------- */
+
+/* http.c */
+void http_count_request(struct http *h, enum handler hd, unsigned code);
+enum MHD_Result http_queue(struct http *h, struct MHD_Connection *conn, enum handler hd,
+			   unsigned code, struct MHD_Response *resp);
+struct MHD_Response *http_text_response(const char *body, const char *type);
+struct metrics_family *http_family(struct metrics_registry *reg, const char *name,
+				   const char *help, const char *label);
+
+/* http_scrape.c */
+uint64_t http_body_generation(void *arg);
+int http_render_body(void *arg, unsigned variant, char **data, size_t *len, void **ext);
+enum MHD_Result http_serve_metrics(struct http *h, struct MHD_Connection *conn);
+
+/* http_guard.c */
+void http_request_arrived(struct http *h, struct MHD_Connection *conn);
+void http_on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		       enum MHD_RequestTerminationCode toe);
+enum MHD_Result http_on_accept(void *cls, const struct sockaddr *sa, socklen_t salen);
+void http_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			enum MHD_ConnectionNotificationCode code);
+int http_register_guard_metrics(struct http *h, struct metrics_registry *reg);
+int http_start_guards(struct http *h);
+void http_stop_guards(struct http *h);
+
+/* http_auth_glue.c */
+void http_auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *rq);
+void *http_auth_worker(void *arg);
+enum MHD_Result http_unauthorized(struct http *h, struct MHD_Connection *conn,
+				  enum handler hd, const struct hreq *rq);
+void http_users_free(struct cfg_basic_auth_user *u, size_t n);
+int http_users_copy(const struct cfg_prometheus *pc, struct cfg_basic_auth_user **out,
+		    size_t *n);
+int http_apply_users(struct cw_ctx *ctx, struct http *h, const struct cfg_prometheus *pc);
+
+#endif
