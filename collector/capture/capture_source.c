@@ -140,7 +140,7 @@ static int families_new(struct capture *c)
 	return 0;
 }
 
-static void put(struct capture *c, enum cap_fam f, const char *const *labels, double v)
+static void cap_put(struct capture *c, enum cap_fam f, const char *const *labels, double v)
 {
 	struct metrics_series *s = metrics_group_series(c->group, c->fam[f], labels);
 
@@ -152,7 +152,7 @@ static void put(struct capture *c, enum cap_fam f, const char *const *labels, do
 		metrics_gauge_set(s, v);
 }
 
-static double wall_now(void)
+static double cap_wall_now(void)
 {
 	struct timespec ts;
 
@@ -187,7 +187,7 @@ struct peer_pub {
 	const char *router;
 };
 
-static void publish_peer(const struct cap_source_peer *p, void *arg)
+static void publish_cap_peer(const struct cap_source_peer *p, void *arg)
 {
 	const struct peer_pub *pp = arg;
 	char addr[INET6_ADDRSTRLEN], as[12];
@@ -197,13 +197,13 @@ static void publish_peer(const struct cap_source_peer *p, void *arg)
 		return;
 	snprintf(as, sizeof(as), "%u", p->as);
 	map_labels(pp->c->ctx->circuits, pp->router, p, &labels[5], &labels[6], &labels[7]);
-	put(pp->c, F_HOLD_RISK, labels, p->hold_risk);
+	cap_put(pp->c, F_HOLD_RISK, labels, p->hold_risk);
 	if (p->keepalive_interval > 0)
-		put(pp->c, F_KEEPALIVE, labels, p->keepalive_interval);
-	put(pp->c, F_TCP_RETRANS, labels, (double)p->retransmissions);
-	put(pp->c, F_TCP_ZERO_WINDOWS, labels, (double)p->zero_windows);
+		cap_put(pp->c, F_KEEPALIVE, labels, p->keepalive_interval);
+	cap_put(pp->c, F_TCP_RETRANS, labels, (double)p->retransmissions);
+	cap_put(pp->c, F_TCP_ZERO_WINDOWS, labels, (double)p->zero_windows);
 	if (p->handshake_rtt >= 0)
-		put(pp->c, F_HANDSHAKE_RTT, labels, p->handshake_rtt);
+		cap_put(pp->c, F_HANDSHAKE_RTT, labels, p->handshake_rtt);
 }
 
 static int publish_vlan(const struct vlan_key *k, const struct vlan_counts *n, void *arg)
@@ -216,12 +216,12 @@ static int publish_vlan(const struct vlan_key *k, const struct vlan_counts *n, v
 		snprintf(st, sizeof(st), "%u", (unsigned)k->s_tag);
 	if (k->c_tag != 0)
 		snprintf(ct, sizeof(ct), "%u", (unsigned)k->c_tag);
-	put(c, F_VLAN_BYTES, labels, (double)n->bytes);
+	cap_put(c, F_VLAN_BYTES, labels, (double)n->bytes);
 	/* billing meters circuit peerings from here: our egress goes to the cloud (issue 6) */
 	if (k->dir != VLAN_DIR_UNKNOWN)
 		traffic_vlan(c->ctx->traffic, c->ctx->circuits, k->ifname, k->s_tag, k->c_tag,
 			     k->dir == VLAN_DIR_EGRESS ? TRAFFIC_TO_CLOUD : TRAFFIC_FROM_CLOUD, n->bytes);
-	put(c, F_VLAN_PACKETS, labels, (double)n->packets);
+	cap_put(c, F_VLAN_PACKETS, labels, (double)n->packets);
 	return 0;
 }
 
@@ -234,24 +234,24 @@ static void publish_input(struct capture *c, struct input *in)
 	const char *lru[] = {name, "lru"}, *idle[] = {name, "idle"};
 
 	(void)vlan_acct_walk(cap_source_vlans(in->src), publish_vlan, c);
-	put(c, F_PACKETS, one, (double)st.packets);
+	cap_put(c, F_PACKETS, one, (double)st.packets);
 	if (!in->offline) {
-		put(c, F_DROPPED, kernel, (double)in->kernel_drop);
-		put(c, F_DROPPED, iface, (double)in->if_drop);
+		cap_put(c, F_DROPPED, kernel, (double)in->kernel_drop);
+		cap_put(c, F_DROPPED, iface, (double)in->if_drop);
 	}
 	for (int e = 1; e < CAP_FRAME_ERROR_COUNT; e++) {
 		const char *l[] = {name, cap_frame_error_name((enum cap_frame_error)e)};
 
 		if (st.decode_errors[e] > 0)
-			put(c, F_DECODE_ERRORS, l, (double)st.decode_errors[e]);
+			cap_put(c, F_DECODE_ERRORS, l, (double)st.decode_errors[e]);
 	}
-	put(c, F_GAPS, one, (double)st.gaps);
-	put(c, F_FLOWS_EVICTED, lru, (double)st.flows_evicted);
-	put(c, F_FLOWS_EVICTED, idle, (double)st.flows_expired);
-	put(c, F_EVICTED_BYTES, one, (double)st.evicted_bytes);
-	put(c, F_BGP_MESSAGES, one, (double)st.bgp_messages);
+	cap_put(c, F_GAPS, one, (double)st.gaps);
+	cap_put(c, F_FLOWS_EVICTED, lru, (double)st.flows_evicted);
+	cap_put(c, F_FLOWS_EVICTED, idle, (double)st.flows_expired);
+	cap_put(c, F_EVICTED_BYTES, one, (double)st.evicted_bytes);
+	cap_put(c, F_BGP_MESSAGES, one, (double)st.bgp_messages);
 	/* a file's sessions are judged at its end, not by today's clock */
-	cap_source_foreach_peer(in->src, in->offline ? st.last_ts : wall_now(), publish_peer,
+	cap_source_foreach_peer(in->src, in->offline ? st.last_ts : cap_wall_now(), publish_cap_peer,
 				&(struct peer_pub){c, name});
 }
 
@@ -270,7 +270,7 @@ static void on_publish(uv_timer_t *t)
 			in->if_drop = ps.ps_ifdrop;
 		}
 		if (!in->offline)
-			cap_source_expire(in->src, wall_now());
+			cap_source_expire(in->src, cap_wall_now());
 		publish_input(c, in);
 	}
 	/* billing counts this pass's VLAN bytes now, not on its own timer */

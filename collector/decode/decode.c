@@ -163,15 +163,15 @@ static json_t *peer_json(const struct bmp_peer_hdr *h)
 {
 	json_t *p = json_object();
 
-	put(p, "type", json_string(bmp_peer_type_name(h->type)));
+	obj_put(p, "type", json_string(bmp_peer_type_name(h->type)));
 	if (h->type > BMP_PEER_LOC_RIB)
-		put(p, "type_code", json_integer(h->type));
-	put(p, "address", addr16_json(h->addr, h->ipv6 && h->type != BMP_PEER_LOC_RIB));
-	put(p, "as", uint_json(h->as));
-	put(p, "bgp_id", ip4_host_json(h->bgp_id));
-	put(p, "rd", rd_json(h->distinguisher));
-	put(p, "flags", peer_flags_json(h));
-	put(p, "timestamp", timestamp_json(h->ts_sec, h->ts_usec));
+		obj_put(p, "type_code", json_integer(h->type));
+	obj_put(p, "address", addr16_json(h->addr, h->ipv6 && h->type != BMP_PEER_LOC_RIB));
+	obj_put(p, "as", uint_json(h->as));
+	obj_put(p, "bgp_id", ip4_host_json(h->bgp_id));
+	obj_put(p, "rd", rd_json(h->distinguisher));
+	obj_put(p, "flags", peer_flags_json(h));
+	obj_put(p, "timestamp", timestamp_json(h->ts_sec, h->ts_usec));
 	return p;
 }
 
@@ -219,8 +219,8 @@ static json_t *tlvs_json(enum tlv_ctx c, const struct bmp_tlv_list *l)
 		json_t *e = json_pack("{sI}", "type", (json_int_t)t->type);
 
 		if (name != NULL)
-			put(e, "name", json_string(name));
-		put(e, "value", tlv_value(c, t));
+			obj_put(e, "name", json_string(name));
+		obj_put(e, "value", tlv_value(c, t));
 		push(a, e);
 	}
 	return a;
@@ -242,8 +242,8 @@ static void route_monitoring_json(struct decode_bmp *d, json_t *j, const struct 
 	bool known;
 
 	peer_ctx(d, &m->peer, &ctx, &known);
-	put(j, "decode_context", json_string(known ? "peer-up" : "default"));
-	put(j, "bgp", pdu_json(&m->u.rm.update, &ctx));
+	obj_put(j, "decode_context", json_string(known ? "peer-up" : "default"));
+	obj_put(j, "bgp", pdu_json(&m->u.rm.update, &ctx));
 }
 
 static json_t *stat_json(const struct bmp_stat *s)
@@ -253,19 +253,19 @@ static json_t *stat_json(const struct bmp_stat *s)
 
 	switch (s->value_kind) {
 	case BMP_STAT_VAL_AFI_SAFI_U64:
-		put(e, "afi", json_integer(s->afi));
-		put(e, "safi", json_integer(s->safi));
+		obj_put(e, "afi", json_integer(s->afi));
+		obj_put(e, "safi", json_integer(s->safi));
 		/* fall through */
 	case BMP_STAT_VAL_U32:
 	case BMP_STAT_VAL_U64:
-		put(e, "value", uint_json(s->value));
+		obj_put(e, "value", uint_json(s->value));
 		break;
 	default:
-		put(e, "raw", hex_json(s->raw, s->len));
+		obj_put(e, "raw", hex_json(s->raw, s->len));
 		break;
 	}
 	if (s->unexpected_size)
-		put(e, "unexpected_size", json_true());
+		obj_put(e, "unexpected_size", json_true());
 	return e;
 }
 
@@ -275,35 +275,35 @@ static void stats_json(json_t *j, const struct bmp_msg *m)
 
 	for (size_t i = 0; i < m->u.stats.n && i < BMP_MAX_STATS; i++)
 		push(a, stat_json(&m->u.stats.v[i]));
-	put(j, "count", json_integer(m->u.stats.count));
-	put(j, "stats", a);
+	obj_put(j, "count", json_integer(m->u.stats.count));
+	obj_put(j, "stats", a);
 }
 
 static void peer_down_json(json_t *j, const struct bmp_msg *m)
 {
 	const struct bmp_peer_down *d = &m->u.down;
 
-	put(j, "reason", json_string(bmp_peer_down_reason_name(d->reason)));
-	put(j, "reason_code", json_integer(d->reason));
+	obj_put(j, "reason", json_string(bmp_peer_down_reason_name(d->reason)));
+	obj_put(j, "reason_code", json_integer(d->reason));
 	if (d->reason == BMP_DOWN_LOCAL_NOTIFICATION || d->reason == BMP_DOWN_REMOTE_NOTIFICATION)
-		put(j, "notification", pdu_json(&d->notification, NULL));
+		obj_put(j, "notification", pdu_json(&d->notification, NULL));
 	if (d->has_fsm_event)
-		put(j, "fsm_event", json_integer(d->fsm_event));
+		obj_put(j, "fsm_event", json_integer(d->fsm_event));
 	if (d->reason == BMP_DOWN_LOCAL_TLV)
-		put(j, "tlvs", tlvs_json(TLV_PEER, &d->tlvs));
+		obj_put(j, "tlvs", tlvs_json(TLV_PEER, &d->tlvs));
 }
 
 static void peer_up_json(struct decode_bmp *d, json_t *j, const struct bmp_msg *m)
 {
 	const struct bmp_peer_up *u = &m->u.up;
 
-	put(j, "local_address", addr16_json(u->local_addr, m->peer.ipv6));
-	put(j, "local_port", json_integer(u->local_port));
-	put(j, "remote_port", json_integer(u->remote_port));
-	put(j, "sent_open", pdu_json(&u->sent_open, NULL));
-	put(j, "received_open", pdu_json(&u->recv_open, NULL));
+	obj_put(j, "local_address", addr16_json(u->local_addr, m->peer.ipv6));
+	obj_put(j, "local_port", json_integer(u->local_port));
+	obj_put(j, "remote_port", json_integer(u->remote_port));
+	obj_put(j, "sent_open", pdu_json(&u->sent_open, NULL));
+	obj_put(j, "received_open", pdu_json(&u->recv_open, NULL));
 	if (u->tlvs.total > 0)
-		put(j, "tlvs", tlvs_json(TLV_PEER, &u->tlvs));
+		obj_put(j, "tlvs", tlvs_json(TLV_PEER, &u->tlvs));
 	peer_negotiate(d, m);
 }
 
@@ -314,13 +314,13 @@ static void mirror_json(struct decode_bmp *d, json_t *j, const struct bmp_msg *m
 	struct bgp_decode_ctx ctx;
 	bool known;
 
-	put(j, "tlvs", tlvs_json(TLV_MIRROR, &r->tlvs));
+	obj_put(j, "tlvs", tlvs_json(TLV_MIRROR, &r->tlvs));
 	if (r->n_bgp > 0) {
 		peer_ctx(d, &m->peer, &ctx, &known);
-		put(j, "bgp", pdu_json(&r->bgp, &ctx));
+		obj_put(j, "bgp", pdu_json(&r->bgp, &ctx));
 	}
 	if (r->has_info)
-		put(j, "information", r->info_code < 2 ? json_string(infos[r->info_code])
+		obj_put(j, "information", r->info_code < 2 ? json_string(infos[r->info_code])
 						      : json_integer(r->info_code));
 }
 
@@ -340,10 +340,10 @@ static void body_json(struct decode_bmp *d, json_t *j, const struct bmp_msg *m)
 		peer_up_json(d, j, m);
 		break;
 	case BMP_MSG_INITIATION:
-		put(j, "tlvs", tlvs_json(TLV_INIT, &m->u.init.tlvs));
+		obj_put(j, "tlvs", tlvs_json(TLV_INIT, &m->u.init.tlvs));
 		break;
 	case BMP_MSG_TERMINATION:
-		put(j, "tlvs", tlvs_json(TLV_TERM, &m->u.term.tlvs));
+		obj_put(j, "tlvs", tlvs_json(TLV_TERM, &m->u.term.tlvs));
 		break;
 	case BMP_MSG_ROUTE_MIRRORING:
 		mirror_json(d, j, m);
@@ -371,20 +371,20 @@ json_t *decode_bmp_message(struct decode_bmp *d, const uint8_t *msg, size_t len)
 
 	if (j == NULL)
 		return NULL;
-	put(j, "proto", json_string("bmp"));
-	put(j, "version", json_integer(m->version));
-	put(j, "type", json_string(bmp_msg_type_name(m->type)));
+	obj_put(j, "proto", json_string("bmp"));
+	obj_put(j, "version", json_integer(m->version));
+	obj_put(j, "type", json_string(bmp_msg_type_name(m->type)));
 	if (m->type > BMP_MSG_ROUTE_MIRRORING)
-		put(j, "type_code", json_integer(m->type));
-	put(j, "length", json_integer((json_int_t)m->length));
+		obj_put(j, "type_code", json_integer(m->type));
+	obj_put(j, "length", json_integer((json_int_t)m->length));
 	if (m->has_peer)
-		put(j, "peer", peer_json(&m->peer));
+		obj_put(j, "peer", peer_json(&m->peer));
 	/* without a usable per-peer header the body means nothing */
 	if (m->has_peer || m->type == BMP_MSG_INITIATION || m->type == BMP_MSG_TERMINATION)
 		body_json(d, j, m);
 	if (rc != 0) {
-		put(j, "error", json_string(bmp_error_reason_name(m->error)));
-		put(j, "errors", bmp_errors_json(m->errors));
+		obj_put(j, "error", json_string(bmp_error_reason_name(m->error)));
+		obj_put(j, "errors", bmp_errors_json(m->errors));
 	}
 	return j;
 }
@@ -437,7 +437,7 @@ static int stream_fill(struct stream *s, size_t want)
 	return 0;
 }
 
-static int emit(struct stream *s, json_t *j)
+static int stream_emit(struct stream *s, json_t *j)
 {
 	int rc;
 
@@ -463,7 +463,7 @@ static int stream_message(struct stream *s, void *self, message_fn fn, size_t ml
 	s->offset += mlen;
 	s->len -= mlen;
 	memmove(s->buf, s->buf + mlen, s->len);
-	return emit(s, j);
+	return stream_emit(s, j);
 }
 
 /* The input ended inside a message: say where and how much is missing. */
@@ -473,16 +473,16 @@ static int stream_truncated(struct stream *s, size_t need)
 			      "bytes", (json_int_t)s->len);
 
 	if (e != NULL && need > s->len)
-		put(e, "needed", json_integer((json_int_t)need));
+		obj_put(e, "needed", json_integer((json_int_t)need));
 	s->st.truncated = true;
-	return emit(s, e) == 0 ? -1 : -2;
+	return stream_emit(s, e) == 0 ? -1 : -2;
 }
 
 static int stream_lost(struct stream *s, json_t *err)
 {
-	put(err, "offset", json_integer((json_int_t)s->offset));
+	obj_put(err, "offset", json_integer((json_int_t)s->offset));
 	s->st.framing_lost = true;
-	return emit(s, err) == 0 ? -1 : -2;
+	return stream_emit(s, err) == 0 ? -1 : -2;
 }
 
 static int stream_step(struct stream *s, void *self, frame_fn frame, message_fn fn, bool *done)
@@ -537,10 +537,10 @@ static enum frame_result bmp_framer(void *self, const uint8_t *buf, size_t len, 
 		return FRAME_OK;
 	if (st == BMP_FRAME_NEED_MORE)
 		return FRAME_MORE;
-	put(err, "error", json_string("framing_lost"));
-	put(err, "reason", json_string(bmp_error_reason_name(why)));
+	obj_put(err, "error", json_string("framing_lost"));
+	obj_put(err, "reason", json_string(bmp_error_reason_name(why)));
 	if (why == BMP_ERR_VERSION && len > 0)
-		put(err, "version", json_integer(buf[0]));
+		obj_put(err, "version", json_integer(buf[0]));
 	return FRAME_LOST;
 }
 
@@ -591,8 +591,8 @@ static enum frame_result bgp_framer(void *self, const uint8_t *buf, size_t len, 
 		if (*mlen >= BGP_HEADER_LEN)
 			return len >= *mlen ? FRAME_OK : FRAME_MORE;
 	}
-	put(err, "error", json_string("framing_lost"));
-	put(err, "reason", json_string(bgp_error_reason_name(why)));
+	obj_put(err, "error", json_string("framing_lost"));
+	obj_put(err, "reason", json_string(bgp_error_reason_name(why)));
 	return FRAME_LOST;
 }
 

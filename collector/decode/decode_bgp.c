@@ -33,8 +33,8 @@ static void put_bgp_errors(json_t *o, uint64_t mask)
 {
 	if (mask == 0)
 		return;
-	put(o, "error", json_string(bgp_error_reason_name(first_error(mask))));
-	put(o, "errors", bgp_errors_json(mask));
+	obj_put(o, "error", json_string(bgp_error_reason_name(first_error(mask))));
+	obj_put(o, "errors", bgp_errors_json(mask));
 }
 
 static json_t *afisafi_json(uint16_t afi, uint8_t safi)
@@ -58,7 +58,7 @@ static json_t *open_addpath_json(const struct bgp_open *o)
 	for (size_t i = 0; i < o->n_addpath && i < BGP_OPEN_MAX_ADDPATH; i++) {
 		json_t *e = afisafi_json(o->addpath[i].afi, o->addpath[i].safi);
 
-		put(e, "send_receive", json_string(addpath_mode_name(o->addpath[i].send_receive)));
+		obj_put(e, "send_receive", json_string(addpath_mode_name(o->addpath[i].send_receive)));
 		push(a, e);
 	}
 	return a;
@@ -73,10 +73,10 @@ static json_t *open_gr_json(const struct bgp_open *o)
 	for (size_t i = 0; i < o->n_gr && i < BGP_OPEN_MAX_GR; i++) {
 		json_t *e = afisafi_json(o->gr[i].afi, o->gr[i].safi);
 
-		put(e, "flags", json_integer(o->gr[i].flags));
+		obj_put(e, "flags", json_integer(o->gr[i].flags));
 		push(a, e);
 	}
-	put(g, "afi_safi", a);
+	obj_put(g, "afi_safi", a);
 	return g;
 }
 
@@ -98,40 +98,40 @@ static json_t *open_caps_json(const struct bgp_open *o)
 
 	for (size_t i = 0; i < o->n_mp && i < BGP_OPEN_MAX_MP; i++)
 		push(mp, afisafi_json(o->mp[i].afi, o->mp[i].safi));
-	put(c, "multiprotocol", mp);
-	put(c, "route_refresh", json_boolean(o->route_refresh));
-	put(c, "enhanced_route_refresh", json_boolean(o->enhanced_route_refresh));
-	put(c, "extended_message", json_boolean(o->extended_message));
+	obj_put(c, "multiprotocol", mp);
+	obj_put(c, "route_refresh", json_boolean(o->route_refresh));
+	obj_put(c, "enhanced_route_refresh", json_boolean(o->enhanced_route_refresh));
+	obj_put(c, "extended_message", json_boolean(o->extended_message));
 	if (o->has_as4)
-		put(c, "as4", uint_json(o->as4));
+		obj_put(c, "as4", uint_json(o->as4));
 	if (o->n_addpath > 0)
-		put(c, "add_path", open_addpath_json(o));
+		obj_put(c, "add_path", open_addpath_json(o));
 	if (o->has_gr)
-		put(c, "graceful_restart", open_gr_json(o));
+		obj_put(c, "graceful_restart", open_gr_json(o));
 	if (o->has_ext_next_hop)
-		put(c, "extended_next_hop", hex_json(o->ext_next_hop.data, o->ext_next_hop.len));
+		obj_put(c, "extended_next_hop", hex_json(o->ext_next_hop.data, o->ext_next_hop.len));
 	if (o->has_llgr)
-		put(c, "llgr", hex_json(o->llgr.data, o->llgr.len));
+		obj_put(c, "llgr", hex_json(o->llgr.data, o->llgr.len));
 	if (o->has_fqdn)
-		put(c, "fqdn", json_pack("{soso}", "hostname",
+		obj_put(c, "fqdn", json_pack("{soso}", "hostname",
 					 text_json(o->hostname, o->hostname_len), "domain",
 					 text_json(o->domain, o->domain_len)));
 	if (o->n_opaque > 0)
-		put(c, "other", open_opaque_json(o));
+		obj_put(c, "other", open_opaque_json(o));
 	return c;
 }
 
 static void open_fill(json_t *j, const struct bgp_open *o)
 {
-	put(j, "version", json_integer(o->version));
-	put(j, "my_as", json_integer(o->my_as));
+	obj_put(j, "version", json_integer(o->version));
+	obj_put(j, "my_as", json_integer(o->my_as));
 	/* RFC 6793 §4.1: the real AS is the capability's when present */
-	put(j, "as", uint_json(o->has_as4 ? o->as4 : o->my_as));
-	put(j, "hold_time", json_integer(o->hold_time));
-	put(j, "bgp_id", ip4_host_json(o->bgp_id));
+	obj_put(j, "as", uint_json(o->has_as4 ? o->as4 : o->my_as));
+	obj_put(j, "hold_time", json_integer(o->hold_time));
+	obj_put(j, "bgp_id", ip4_host_json(o->bgp_id));
 	if (o->extended_params)
-		put(j, "extended_params", json_true());
-	put(j, "capabilities", open_caps_json(o));
+		obj_put(j, "extended_params", json_true());
+	obj_put(j, "capabilities", open_caps_json(o));
 }
 
 static void open_json(json_t *j, const uint8_t *msg, size_t len)
@@ -180,7 +180,7 @@ static void nlri_add(struct nlri_out *out, const struct bgp_nlri_block *b, const
 	}
 	if (rc < 0)
 		out->errors |= (uint64_t)1 << (unsigned)it.error;
-	put(out->counts, key, json_integer(n));
+	obj_put(out->counts, key, json_integer(n));
 }
 
 static const char *seg_type_name(uint8_t t)
@@ -215,9 +215,9 @@ static void aspath_json(json_t *attrs, const struct bgp_update *u)
 		}
 		push(asns, uint_json(hops[i].asn));
 	}
-	put(attrs, "as_path", segs);
+	obj_put(attrs, "as_path", segs);
 	if (n > DECODE_MAX_AS_HOPS)
-		put(attrs, "as_path_truncated", json_true());
+		obj_put(attrs, "as_path_truncated", json_true());
 }
 
 static json_t *asn_addr_json(const struct bgp_asn_addr *a)
@@ -235,7 +235,7 @@ static void communities_json(json_t *attrs, const struct bgp_update *u)
 		snprintf(buf, sizeof(buf), "%u:%u", c >> 16, c & 0xffffu);
 		push(a, json_string(buf));
 	}
-	put(attrs, "communities", a);
+	obj_put(attrs, "communities", a);
 }
 
 static void large_communities_json(json_t *attrs, const struct bgp_update *u)
@@ -248,7 +248,7 @@ static void large_communities_json(json_t *attrs, const struct bgp_update *u)
 		snprintf(buf, sizeof(buf), "%u:%u:%u", lc.global_admin, lc.local1, lc.local2);
 		push(a, json_string(buf));
 	}
-	put(attrs, "large_communities", a);
+	obj_put(attrs, "large_communities", a);
 }
 
 static void ext_communities_json(json_t *attrs, const struct bgp_update *u)
@@ -261,7 +261,7 @@ static void ext_communities_json(json_t *attrs, const struct bgp_update *u)
 		snprintf(buf, sizeof(buf), "%016" PRIx64, v);
 		push(a, json_string(buf));
 	}
-	put(attrs, "ext_communities", a);
+	obj_put(attrs, "ext_communities", a);
 }
 
 static void cluster_list_json(json_t *attrs, const struct bgp_update *u)
@@ -271,7 +271,7 @@ static void cluster_list_json(json_t *attrs, const struct bgp_update *u)
 
 	for (size_t i = 0; bgp_community_get(&u->cluster_list, i, &id) == 0; i++)
 		push(a, ip4_host_json(id));
-	put(attrs, "cluster_list", a);
+	obj_put(attrs, "cluster_list", a);
 }
 
 static json_t *mp_nexthop_json(const struct bgp_nexthop *nh)
@@ -289,13 +289,13 @@ static void mp_json(json_t *attrs, const struct bgp_update *u)
 		json_t *r = afisafi_json(u->mp_reach.afi, u->mp_reach.safi);
 
 		if (u->mp_nexthop.raw != NULL)
-			put(r, "next_hop", mp_nexthop_json(&u->mp_nexthop));
+			obj_put(r, "next_hop", mp_nexthop_json(&u->mp_nexthop));
 		if (u->mp_nexthop.has_link_local)
-			put(r, "link_local", ip6_json(u->mp_nexthop.link_local));
-		put(attrs, "mp_reach", r);
+			obj_put(r, "link_local", ip6_json(u->mp_nexthop.link_local));
+		obj_put(attrs, "mp_reach", r);
 	}
 	if (u->mp_unreach.present)
-		put(attrs, "mp_unreach", afisafi_json(u->mp_unreach.afi, u->mp_unreach.safi));
+		obj_put(attrs, "mp_unreach", afisafi_json(u->mp_unreach.afi, u->mp_unreach.safi));
 }
 
 static void unknown_attrs_json(json_t *attrs, const struct bgp_update *u)
@@ -309,9 +309,9 @@ static void unknown_attrs_json(json_t *attrs, const struct bgp_update *u)
 		push(a, json_pack("{sIsIsI}", "type", (json_int_t)u->unknown[i].type, "flags",
 				  (json_int_t)u->unknown[i].flags, "len",
 				  (json_int_t)u->unknown[i].len));
-	put(attrs, "unknown", a);
+	obj_put(attrs, "unknown", a);
 	if (u->unknown_overflow > 0)
-		put(attrs, "unknown_overflow", json_integer((json_int_t)u->unknown_overflow));
+		obj_put(attrs, "unknown_overflow", json_integer((json_int_t)u->unknown_overflow));
 }
 
 static const char *origin_name(uint8_t o)
@@ -324,20 +324,20 @@ static const char *origin_name(uint8_t o)
 static void attrs_basic(json_t *a, const struct bgp_update *u)
 {
 	if (bgp_update_has(u, BGP_ATTR_ORIGIN))
-		put(a, "origin", json_string(origin_name(u->origin)));
+		obj_put(a, "origin", json_string(origin_name(u->origin)));
 	aspath_json(a, u);
 	if (bgp_update_has(u, BGP_ATTR_NEXT_HOP))
-		put(a, "next_hop", ip4_json(u->next_hop));
+		obj_put(a, "next_hop", ip4_json(u->next_hop));
 	if (bgp_update_has(u, BGP_ATTR_MED))
-		put(a, "med", uint_json(u->med));
+		obj_put(a, "med", uint_json(u->med));
 	if (bgp_update_has(u, BGP_ATTR_LOCAL_PREF))
-		put(a, "local_pref", uint_json(u->local_pref));
+		obj_put(a, "local_pref", uint_json(u->local_pref));
 	if (bgp_update_has(u, BGP_ATTR_ATOMIC_AGGREGATE))
-		put(a, "atomic_aggregate", json_true());
+		obj_put(a, "atomic_aggregate", json_true());
 	if (bgp_update_has(u, BGP_ATTR_AGGREGATOR))
-		put(a, "aggregator", asn_addr_json(&u->aggregator));
+		obj_put(a, "aggregator", asn_addr_json(&u->aggregator));
 	if (bgp_update_has(u, BGP_ATTR_AS4_AGGREGATOR))
-		put(a, "as4_aggregator", asn_addr_json(&u->as4_aggregator));
+		obj_put(a, "as4_aggregator", asn_addr_json(&u->as4_aggregator));
 }
 
 static void attrs_lists(json_t *a, const struct bgp_update *u)
@@ -349,7 +349,7 @@ static void attrs_lists(json_t *a, const struct bgp_update *u)
 	if (bgp_update_has(u, BGP_ATTR_EXT_COMMUNITIES))
 		ext_communities_json(a, u);
 	if (bgp_update_has(u, BGP_ATTR_ORIGINATOR_ID))
-		put(a, "originator_id", ip4_host_json(u->originator_id));
+		obj_put(a, "originator_id", ip4_host_json(u->originator_id));
 	if (bgp_update_has(u, BGP_ATTR_CLUSTER_LIST))
 		cluster_list_json(a, u);
 }
@@ -376,9 +376,9 @@ static uint64_t update_nlri(json_t *j, const struct bgp_update *u)
 	nlri_add(&ann, &u->mp_reach, "mp_reach");
 	nlri_add(&wd, &u->withdrawn, "withdrawn");
 	nlri_add(&wd, &u->mp_unreach, "mp_unreach");
-	put(j, "announced", ann.list);
-	put(j, "withdrawn", wd.list);
-	put(j, "counts", ann.counts);
+	obj_put(j, "announced", ann.list);
+	obj_put(j, "withdrawn", wd.list);
+	obj_put(j, "counts", ann.counts);
 	return ann.errors | wd.errors;
 }
 
@@ -394,19 +394,19 @@ static void update_json(json_t *j, const uint8_t *msg, size_t len,
 		return;
 	if (bgp_update_decode(msg, len, ctx, u) != 0) {
 		/* framing or top-level lengths wrong: nothing else is meaningful */
-		put(j, "outcome", json_string(bgp_update_outcome_name(u->outcome)));
+		obj_put(j, "outcome", json_string(bgp_update_outcome_name(u->outcome)));
 		put_bgp_errors(j, u->errors);
 		free(u);
 		return;
 	}
 	errors = u->errors | update_nlri(j, u);
-	put(j, "attrs", attrs_json(u));
+	obj_put(j, "attrs", attrs_json(u));
 	if (bgp_update_is_eor(u, &afi, &safi))
-		put(j, "eor", afisafi_json(afi, safi));
-	put(j, "outcome", json_string(bgp_update_outcome_name(u->outcome)));
-	put(j, "errors", bgp_errors_json(errors));
+		obj_put(j, "eor", afisafi_json(afi, safi));
+	obj_put(j, "outcome", json_string(bgp_update_outcome_name(u->outcome)));
+	obj_put(j, "errors", bgp_errors_json(errors));
 	if (errors != 0)
-		put(j, "error", json_string(bgp_error_reason_name(first_error(errors))));
+		obj_put(j, "error", json_string(bgp_error_reason_name(first_error(errors))));
 	free(u);
 }
 
@@ -418,14 +418,14 @@ static void notification_json(json_t *j, const uint8_t *msg, size_t len)
 
 	if (bgp_notification_decode(msg, len, &n) != 0 && n.errors == 0)
 		n.errors = 1u << BGP_ERR_TRUNCATED;
-	put(j, "code", json_integer(n.code));
-	put(j, "subcode", json_integer(n.subcode));
-	put(j, "code_name", json_string(bgp_notification_code_name(n.code)));
-	put(j, "subcode_name", json_string(bgp_notification_subcode_name(n.code, n.subcode)));
+	obj_put(j, "code", json_integer(n.code));
+	obj_put(j, "subcode", json_integer(n.subcode));
+	obj_put(j, "code_name", json_string(bgp_notification_code_name(n.code)));
+	obj_put(j, "subcode_name", json_string(bgp_notification_subcode_name(n.code, n.subcode)));
 	if (n.data != NULL && n.data_len > 0)
-		put(j, "data", hex_json(n.data, n.data_len));
+		obj_put(j, "data", hex_json(n.data, n.data_len));
 	if (n.has_shutdown_comm)
-		put(j, "shutdown_communication", text_json(n.shutdown_comm, n.shutdown_comm_len));
+		obj_put(j, "shutdown_communication", text_json(n.shutdown_comm, n.shutdown_comm_len));
 	put_bgp_errors(j, n.errors);
 }
 
@@ -444,12 +444,12 @@ static void route_refresh_json(json_t *j, const uint8_t *msg, size_t len)
 
 	if (bgp_route_refresh_decode(msg, len, &rr) != 0 && rr.errors == 0)
 		rr.errors = 1u << BGP_ERR_TRUNCATED;
-	put(j, "afi", json_integer(rr.afi));
-	put(j, "safi", json_integer(rr.safi));
-	put(j, "subtype", rr.subtype < 3 ? json_string(subtypes[rr.subtype])
+	obj_put(j, "afi", json_integer(rr.afi));
+	obj_put(j, "safi", json_integer(rr.safi));
+	obj_put(j, "subtype", rr.subtype < 3 ? json_string(subtypes[rr.subtype])
 					 : json_integer(rr.subtype));
 	if (rr.orf != NULL && rr.orf_len > 0)
-		put(j, "orf", hex_json(rr.orf, rr.orf_len));
+		obj_put(j, "orf", hex_json(rr.orf, rr.orf_len));
 	put_bgp_errors(j, rr.errors);
 }
 
@@ -465,8 +465,8 @@ json_t *decode_bgp_message(const uint8_t *msg, size_t len, const struct bgp_deco
 		bgp_ctx_init(&defaults);
 		ctx = &defaults;
 	}
-	put(j, "type", json_string(bgp_msg_type_name(type)));
-	put(j, "length", json_integer((json_int_t)len));
+	obj_put(j, "type", json_string(bgp_msg_type_name(type)));
+	obj_put(j, "length", json_integer((json_int_t)len));
 	switch (type) {
 	case BGP_MSG_OPEN:
 		open_json(j, msg, len);
@@ -484,7 +484,7 @@ json_t *decode_bgp_message(const uint8_t *msg, size_t len, const struct bgp_deco
 		route_refresh_json(j, msg, len);
 		break;
 	default:
-		put(j, "code", json_integer(type));
+		obj_put(j, "code", json_integer(type));
 		put_bgp_errors(j, (uint64_t)1 << BGP_ERR_MSG_TYPE);
 		break;
 	}

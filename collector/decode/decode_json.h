@@ -12,7 +12,7 @@
 
 #include <jansson.h>
 
-static inline void put(json_t *o, const char *key, json_t *v)
+static inline void obj_put(json_t *o, const char *key, json_t *v)
 {
 	if (v != NULL)
 		(void)json_object_set_new(o, key, v);
