@@ -58,7 +58,7 @@ struct cfg_plan {
 	struct cfg_egress_zone *egress;
 	size_t nadd_ons;
 	struct cfg_add_on *add_ons;
-	double global_reach_per_gb; /* kept, not priced: see README (Billing) */
+	double global_reach_per_gb; /* kept, not priced: see docs/billing.md */
 };
 
 /* Billing (issue 6): plans as data, metering state on disk. */

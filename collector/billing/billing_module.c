@@ -561,7 +561,7 @@ static void save(struct billing *b, int64_t now, uint64_t now_ms)
 /* A source finished a pass (traffic.h): its bytes are counted now, and the
  * state is saved now when the source's next pass would come after the
  * save is due. So the saved state never lags the counters by more than
- * persist_interval: a kill -9 loses at most that much (README). */
+ * persist_interval: a kill -9 loses at most that much (docs/billing.md). */
 static void on_pass(void *arg, uint32_t interval_ms)
 {
 	struct billing *b = arg;

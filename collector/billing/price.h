@@ -4,8 +4,8 @@
  *
  * Only the cloud's egress (cloud to customer, model/traffic.h's TRAFFIC_FROM_CLOUD)
  * is priced: data into the cloud is free
- * with ExpressRoute, Direct Connect and Cloud Interconnect (see README,
- * Billing). Money is a double in the plan's currency.
+ * with ExpressRoute, Direct Connect and Cloud Interconnect (see docs/billing.md,
+ * "What is priced"). Money is a double in the plan's currency.
  *
  * Pure: no clock, no I/O; instants and durations are passed in. */
 #ifndef CW_BILLING_PRICE_H

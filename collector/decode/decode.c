@@ -1,5 +1,5 @@
 /* decode.c — BMP messages to JSON and the stream drivers (BGP messages
- * are in decode_bgp.c). See decode.h for the contract and README.md for
+ * are in decode_bgp.c). See decode.h for the contract and docs/capture.md for
  * the format. */
 #include "decode.h"
 

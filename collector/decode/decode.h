@@ -8,7 +8,7 @@
  * "errors") and decoding goes on; when the framing itself is lost the
  * driver prints one error line and stops.
  *
- * The JSON format is documented in README.md ("Decoding streams and
+ * The JSON format is documented in docs/capture.md ("Decoding streams and
  * captures").
  */
 #ifndef CW_DECODE_H

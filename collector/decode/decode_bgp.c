@@ -1,6 +1,6 @@
 /* decode_bgp.c — BGP messages (OPEN, UPDATE with its path attributes,
  * NOTIFICATION, KEEPALIVE, ROUTE-REFRESH) as JSON. See decode.h for the
- * contract and README.md for the format. */
+ * contract and docs/capture.md for the format. */
 #include "decode.h"
 
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* ifstats_module.c — the libuv/registry edge of interface counters (see
  * ifstats_module.h). One RTM_GETLINK dump per pass on the loop thread
- * (a dump of 1,000 links takes a few milliseconds, see README
- * "Performance"), filtered to the watched names, fed to rate.c; then every
+ * (a dump of 1,000 links takes a few milliseconds, see docs/performance.md
+ * "Interface sampling"), filtered to the watched names, fed to rate.c; then every
  * series is re-published as one metrics group round, so the series of an
  * interface that vanished go away with the sweep. */
 #include "ifstats_module.h"

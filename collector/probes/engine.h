@@ -56,7 +56,7 @@ enum probe_err {
 	PROBE_ERR_UNREACHABLE,   /* ICMP destination unreachable, no route */
 	PROBE_ERR_TIME_EXCEEDED, /* ICMP time exceeded (TTL) */
 	PROBE_ERR_ICMP_OTHER,    /* other ICMP errors (packet too big, ...) */
-	PROBE_ERR_REFUSED,       /* TCP RST: counted as a reply too, see README */
+	PROBE_ERR_REFUSED,       /* TCP RST: counted as a reply too, see docs/metrics.md */
 	PROBE_ERR_CONNECT,       /* TCP connect failed for another reason */
 	PROBE_ERR_COUNT
 };

@@ -276,7 +276,7 @@ static const struct err_case err_cases[] = {
 	{"int: leading zero", VLAN_CIRCUIT("010"), 10, 19, "got \"010\"", 1},
 	{"int: 0", VLAN_CIRCUIT("0"), 10, 19, "expected an integer 1..4094, got \"0\"", 1},
 	{"int: 4095", VLAN_CIRCUIT("4095"), 10, 19, "expected an integer 1..4094, got \"4095\"", 1},
-	{"int: 5000 (the README example)", VLAN_CIRCUIT("5000"), 10, 19,
+	{"int: 5000 (the configuration reference example)", VLAN_CIRCUIT("5000"), 10, 19,
 	 "circuits[0].links.primary.peerings[0].vlan: expected an integer 1..4094, got \"5000\"", 1},
 	{"int: overflow", VLAN_CIRCUIT("99999999999999999999999"), 10, 19, "expected an integer 1..4094", 1},
 	{"int: null", VLAN_CIRCUIT("~"), 10, 19, "expected an integer 1..4094, got null", 1},
