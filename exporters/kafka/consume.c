@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "event.h"
+#include "event_codec.h"
 
 #define EVENTS_METADATA_MS 2000 /* per metadata request */
 #define EVENTS_POLL_MS 100

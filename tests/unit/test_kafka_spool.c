@@ -27,7 +27,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "event.h"
+#include "event_codec.h"
 #include "fileio.h"
 #include "kafka.h"
 #include "log.h"
