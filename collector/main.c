@@ -239,6 +239,18 @@ static int long_val(const struct cmd *cmd, const char *arg)
 	return 0;
 }
 
+/* Whether "--name[=value]" abbreviates an option of cmd (getopt_long
+ * refuses an abbreviation of two). */
+static bool long_prefix(const struct cmd *cmd, const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+
+	for (const struct option *o = cmd->options; o->name != NULL; o++)
+		if (strncmp(o->name, arg + 2, n) == 0)
+			return true;
+	return false;
+}
+
 /* One option getopt_long returned; returns an exit code, or -1 to go on. */
 static int take_option(struct parse *p, int c, char **args)
 {
@@ -253,6 +265,9 @@ static int take_option(struct parse *p, int c, char **args)
 		if (is_long && optopt != 0)
 			fprintf(stderr, "circuitwatch: %.*s takes no argument; try 'circuitwatch %s "
 					"--help'\n", (int)strcspn(a, "="), a, cmd->name);
+		else if (is_long && long_prefix(cmd, a))
+			fprintf(stderr, "circuitwatch: %.*s is ambiguous for %s; try 'circuitwatch %s "
+					"--help'\n", (int)strcspn(a, "="), a, cmd->name, cmd->name);
 		else
 			refuse(cmd, is_long, a, optopt);
 		return 2;
