@@ -1,7 +1,8 @@
-/* main.c — the command line: a table of the subcommands (cmd/cmd.h), each
- * with its own options, usage and handler, run (the default), check-config,
- * decode, replay, reflect, events; plus the global options --log-format,
- * --log-level, --version and --help, before or after the command. */
+/* main.c — the command line: a table of the subcommands, each with its own
+ * options, usage and handler (cmd/cmd.h; one file each in cmd/): run (the
+ * default), check-config, decode, replay, reflect, events; plus the global
+ * options --log-format, --log-level, --version and --help, before or after
+ * the command. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -251,25 +252,31 @@ static bool long_prefix(const struct cmd *cmd, const char *arg)
 	return false;
 }
 
+/* getopt_long's '?' for arg: an option cmd does not take, an ambiguous
+ * abbreviation, or an argument to a flag. */
+static void bad_option(const struct cmd *cmd, const char *a)
+{
+	/* glibc: optopt is 0 for an unknown long option, the option's val
+	 * for "--flag=value", the character for an unknown short one */
+	bool is_long = strncmp(a, "--", 2) == 0 && (optopt == 0 || long_val(cmd, a) == optopt);
+
+	if (is_long && optopt != 0)
+		fprintf(stderr, "circuitwatch: %.*s takes no argument; try 'circuitwatch %s "
+				"--help'\n", (int)strcspn(a, "="), a, cmd->name);
+	else if (is_long && long_prefix(cmd, a))
+		fprintf(stderr, "circuitwatch: %.*s is ambiguous for %s; try 'circuitwatch %s "
+				"--help'\n", (int)strcspn(a, "="), a, cmd->name, cmd->name);
+	else
+		refuse(cmd, is_long, a, optopt);
+}
+
 /* One option getopt_long returned; returns an exit code, or -1 to go on. */
 static int take_option(struct parse *p, int c, char **args)
 {
 	const struct cmd *cmd = p->call.cmd;
 
 	if (c == '?') {
-		/* glibc: optopt is 0 for an unknown long option, the option's val
-		 * for "--flag=value", the character for an unknown short one */
-		const char *a = args[optind - 1];
-		bool is_long = strncmp(a, "--", 2) == 0 && (optopt == 0 || long_val(cmd, a) == optopt);
-
-		if (is_long && optopt != 0)
-			fprintf(stderr, "circuitwatch: %.*s takes no argument; try 'circuitwatch %s "
-					"--help'\n", (int)strcspn(a, "="), a, cmd->name);
-		else if (is_long && long_prefix(cmd, a))
-			fprintf(stderr, "circuitwatch: %.*s is ambiguous for %s; try 'circuitwatch %s "
-					"--help'\n", (int)strcspn(a, "="), a, cmd->name, cmd->name);
-		else
-			refuse(cmd, is_long, a, optopt);
+		bad_option(cmd, args[optind - 1]);
 		return 2;
 	}
 	if (c == ':') {
