@@ -1,6 +1,8 @@
-/* main.c — the command line: run (the default), check-config, decode, reflect,
- * replay, events, --version, --help. The only file that knows every module. */
-#include <errno.h>
+/* main.c — the command line: a table of the subcommands, each with its own
+ * options, usage and handler (cmd/cmd.h; one file each in cmd/): run (the
+ * default), check-config, decode, replay, reflect, events; plus the global
+ * options --log-format, --log-level, --version and --help, before or after
+ * the command. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,351 +10,352 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "circuit_config.h"
-#include "config.h"
-#include "daemon_config.h"
-#include "daemon.h"
-#include "decode.h"
-#include "decode_pcap.h"
-#include "kafka.h"
-#include "log.h"
-#include "reflector.h"
-#include "replay.h"
+#include "cmd.h"
 
-#define DEFAULT_CONFIG "/etc/circuitwatch/circuitwatch.yaml"
+/* The commands, in the order of `circuitwatch --help`; the first is the
+ * default. */
+static const struct cmd *const commands[] = {
+	&cmd_run, &cmd_check_config, &cmd_decode, &cmd_replay, &cmd_reflect, &cmd_events,
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* The global options: --log-format and --log-level for the commands that
+ * take them (cmd->logs), --version and --help for all. */
+enum { GLOBAL_LOG_FORMAT, GLOBAL_LOG_LEVEL, GLOBAL_VERSION, GLOBAL_HELP, NGLOBALS };
+static const struct option global_options[NGLOBALS] = {
+	[GLOBAL_LOG_FORMAT] = {"log-format", required_argument, NULL, 'F'},
+	[GLOBAL_LOG_LEVEL] = {"log-level", required_argument, NULL, 'L'},
+	[GLOBAL_VERSION] = {"version", no_argument, NULL, 'V'},
+	[GLOBAL_HELP] = {"help", no_argument, NULL, 'h'},
+};
+
+/* What the command line says. */
+struct parse {
+	struct cmd_call call;
+	bool named; /* the command was given (not the default) */
+};
+
+struct log *cmd_log_new(const struct cmd_call *c)
+{
+	return log_new(STDERR_FILENO,
+		       c->log_level >= 0 ? (enum log_level)c->log_level : LOG_LVL_INFO,
+		       c->log_format >= 0 ? (enum log_format)c->log_format : LOG_FMT_LOGFMT);
+}
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: circuitwatch [GLOBAL OPTIONS] [COMMAND] [ARGS]\n"
-		"\n"
-		"Watches private WAN circuits (ExpressRoute, Direct Connect, Interconnect)\n"
-		"and publishes their health to Prometheus.\n"
-		"\n"
-		"commands:\n"
-		"  run [--config FILE] [--user NAME]\n"
-		"                         run the daemon (the default command);\n"
-		"                         FILE defaults to " DEFAULT_CONFIG ";\n"
-		"                         started as root, it becomes user NAME (default\n"
-		"                         daemon.user) once its sockets are open, keeping\n"
-		"                         only the capabilities it still needs\n"
-		"  check-config FILE      validate FILE; exit 0 when valid, 2 with\n"
-		"                         FILE:LINE:COLUMN: message per error\n"
-		"  decode [--format bmp|bgp] [--bmp-port N] FILE|-\n"
-		"                         print each BMP (default) or BGP message of a\n"
-		"                         raw byte stream as one JSON object per line;\n"
-		"                         a pcap/pcapng FILE (unless --format is given):\n"
-		"                         the messages of TCP port 179 (BGP) and of the\n"
-		"                         BMP port (default 1790) reassembled from TCP;\n"
-		"                         exit 0, 1 when the framing was lost or the\n"
-		"                         input ended inside a message, 2 on errors\n"
-		"  reflect --listen ADDR[:PORT] [--delay MS] [--delay-jitter MS]\n"
-		"                         answer STAMP/TWAMP-Light test packets (RFC 8762)\n"
-		"                         on UDP ADDR:PORT (default port 862, which needs\n"
-		"                         root or CAP_NET_BIND_SERVICE); --delay holds each\n"
-		"                         reply MS milliseconds (+/- --delay-jitter MS);\n"
-		"                         runs until SIGINT/SIGTERM, then prints counters\n"
-		"  replay [--config FILE] [--json] [--realtime [--speed X]] FILE\n"
-		"                         run a pcap/pcapng FILE through the passive\n"
-		"                         capture pipeline (as fast as possible, or at\n"
-		"                         recorded speed times X) and print a summary:\n"
-		"                         sessions, messages, prefixes, TCP health, VLANs;\n"
-		"                         exit 0, 1 when the file is damaged or truncated\n"
-		"                         (summary of what was read), 2 on errors\n"
-		"  events --brokers B --topic T [--from-beginning] [--max N] [--timeout S]\n"
-		"                         consume topic T and print each event as a JSON\n"
-		"                         line (protobuf or JSON messages, by their\n"
-		"                         content-type header); from the end unless\n"
-		"                         --from-beginning; stop after N events or S\n"
-		"                         seconds without one (must be the first argument)\n"
-		"\n"
-		"global options (before or after the command):\n"
-		"  -c, --config FILE      configuration file for run\n"
-		"      --log-format FMT   logfmt (default) or json; overrides log.format\n"
-		"      --log-level LEVEL  debug, info, warn or error; overrides log.level\n"
-		"  -V, --version          print the version and exit\n"
-		"  -h, --help             print this help and exit\n"
-		"\n"
-		"signals: SIGINT/SIGTERM stop cleanly; SIGHUP reloads the configuration.\n");
+	fprintf(fp, "usage: circuitwatch [GLOBAL OPTIONS] [COMMAND] [ARGS]\n"
+		    "\n"
+		    "Watches private WAN circuits (ExpressRoute, Direct Connect, Interconnect)\n"
+		    "and publishes their health to Prometheus.\n"
+		    "\n"
+		    "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		char line[128];
+
+		snprintf(line, sizeof(line), "%s %s", commands[i]->name, commands[i]->synopsis);
+		if (strlen(line) <= 22)
+			fprintf(fp, "  %-22s %s\n", line, commands[i]->summary);
+		else
+			fprintf(fp, "  %s\n  %22s %s\n", line, "", commands[i]->summary);
+	}
+	fprintf(fp, "\n"
+		    "global options (before or after the command):\n"
+		    "      --log-format FMT   logfmt (default) or json; overrides log.format\n"
+		    "      --log-level LEVEL  debug, info, warn or error; overrides log.level\n"
+		    "  -V, --version          print the version and exit\n"
+		    "  -h, --help             print this help and exit\n"
+		    "\n"
+		    "'circuitwatch COMMAND --help' prints the options of COMMAND.\n"
+		    "signals: SIGINT/SIGTERM stop cleanly; SIGHUP reloads the configuration.\n");
 }
 
-struct cli {
-	const char *command;
-	const char *config;
-	const char *check_file;
-	const char *decode_file;
-	const char *decode_format;
-	long bmp_port; /* 0: not given */
-	const char *reflect_listen, *reflect_delay, *reflect_jitter; /* reflect */
-	struct replay_opts replay; /* replay: file NULL unless the command */
-	bool replay_flags;         /* --json, --realtime or --speed given */
-	struct daemon_opts opts;
-};
-
-/* Returns 0 to go on, or an exit code + 1 (so 1 means exit 0). */
-static int parse_options(int argc, char **argv, struct cli *cli)
+static void cmd_usage(const struct cmd *cmd, FILE *fp)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"log-format", required_argument, NULL, 'F'},
-		{"log-level", required_argument, NULL, 'L'},
-		{"format", required_argument, NULL, 'f'},
-		{"bmp-port", required_argument, NULL, 'P'},
-		{"listen", required_argument, NULL, 'l'},
-		{"delay", required_argument, NULL, 'd'},
-		{"delay-jitter", required_argument, NULL, 'j'},
-		{"json", no_argument, NULL, 'J'},
-		{"realtime", no_argument, NULL, 'R'},
-		{"speed", required_argument, NULL, 'S'},
-		{"user", required_argument, NULL, 'u'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
+	fprintf(fp, "usage: circuitwatch %s %s\n\n%s", cmd->name, cmd->synopsis, cmd->usage);
+	fprintf(fp, "\nglobal options (circuitwatch --help):%s -V, -h\n",
+		cmd->logs ? " --log-format FMT, --log-level LEVEL," : "");
+}
 
-	while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
-		enum log_level lvl;
-		enum log_format fmt;
+static const struct cmd *cmd_find(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i]->name, name) == 0)
+			return commands[i];
+	return NULL;
+}
 
-		switch (c) {
-		case 'c':
-			cli->config = optarg;
-			break;
-		case 'F':
-			if (log_format_parse(optarg, &fmt) != 0) {
-				fprintf(stderr, "circuitwatch: --log-format must be logfmt or json\n");
-				return 3;
-			}
-			cli->opts.log_format = (int)fmt;
-			break;
-		case 'L':
-			if (log_level_parse(optarg, &lvl) != 0) {
-				fprintf(stderr, "circuitwatch: --log-level must be debug, info, warn "
-						"or error\n");
-				return 3;
-			}
-			cli->opts.log_level = (int)lvl;
-			break;
-		case 'f':
-			cli->decode_format = optarg;
-			break;
-		case 'P': {
-			char *end = NULL;
+/* Whether cmd takes the option: a long name ("json") or a short one ("c"). */
+static bool cmd_takes(const struct cmd *cmd, const char *name, bool is_short)
+{
+	if (is_short)
+		return strchr(cmd->shortopts, name[0]) != NULL;
+	if (cmd->logs && (strcmp(name, "log-format") == 0 || strcmp(name, "log-level") == 0))
+		return true;
+	for (const struct option *o = cmd->options; o->name != NULL; o++)
+		if (strcmp(o->name, name) == 0)
+			return true;
+	return false;
+}
 
-			cli->bmp_port = strtol(optarg, &end, 10);
-			if (end == optarg || *end != '\0' || cli->bmp_port < 1 ||
-			    cli->bmp_port > 65535) {
-				fprintf(stderr, "circuitwatch: --bmp-port must be 1..65535\n");
-				return 3;
-			}
-			break;
+/* Whether an option of any command or a global one takes an argument. */
+static bool needs_argument(const char *name, bool is_short)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct cmd *cmd = commands[i];
+		const char *s = is_short ? strchr(cmd->shortopts, name[0]) : NULL;
+
+		if (s != NULL)
+			return s[1] == ':';
+		for (const struct option *o = cmd->options; !is_short && o->name != NULL; o++)
+			if (strcmp(o->name, name) == 0)
+				return o->has_arg == required_argument;
+	}
+	for (size_t i = 0; !is_short && i < NGLOBALS; i++)
+		if (strcmp(global_options[i].name, name) == 0)
+			return global_options[i].has_arg == required_argument;
+	return false;
+}
+
+/* The index in argv of the command (the first argument that is no option
+ * nor an option's argument), or 0 when there is none. */
+static int find_command(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			return i + 1 < argc ? i + 1 : 0;
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		if (a[1] == '-') {
+			char name[64];
+
+			snprintf(name, sizeof(name), "%.*s", (int)strcspn(a + 2, "="), a + 2);
+			i += strchr(a, '=') == NULL && needs_argument(name, false);
+			continue;
 		}
-		case 'u':
-			cli->opts.user = optarg;
-			break;
-		case 'l':
-			cli->reflect_listen = optarg;
-			break;
-		case 'd':
-			cli->reflect_delay = optarg;
-			break;
-		case 'j':
-			cli->reflect_jitter = optarg;
-			break;
-		case 'J':
-			cli->replay.json = cli->replay_flags = true;
-			break;
-		case 'R':
-			cli->replay.realtime = cli->replay_flags = true;
-			break;
-		case 'S': {
-			char *end = NULL;
-
-			cli->replay_flags = true;
-			cli->replay.speed = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(cli->replay.speed >= REPLAY_MIN_SPEED) ||
-			    cli->replay.speed > REPLAY_MAX_SPEED) {
-				fprintf(stderr, "circuitwatch: --speed must be 0.001..1000000\n");
-				return 3;
+		for (const char *p = a + 1; *p != '\0'; p++) {
+			if (needs_argument(p, true)) {
+				i += p[1] == '\0'; /* "-c FILE", not "-cFILE" */
+				break;
 			}
-			break;
 		}
-		case 'V':
-			printf("circuitwatch %s\n", CW_VERSION);
-			return 1;
-		case 'h':
+	}
+	return 0;
+}
+
+/* "run, replay": the commands that take the option, or "" when none. */
+static void owners(const char *name, bool is_short, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < NCOMMANDS && n < cap; i++)
+		if (cmd_takes(commands[i], name, is_short))
+			n += (size_t)snprintf(out + n, cap - n, "%s%s", n > 0 ? ", " : "",
+					      commands[i]->name);
+}
+
+/* An option the command does not take (a long one when is_long, else the
+ * short opt): one line naming the command, the commands that do take it,
+ * and where to look. */
+static void refuse(const struct cmd *cmd, bool is_long, const char *arg, int opt)
+{
+	char name[64], who[128];
+	bool is_short = !is_long;
+
+	if (is_short)
+		snprintf(name, sizeof(name), "%c", opt);
+	else
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	owners(name, is_short, who, sizeof(who));
+	fprintf(stderr, "circuitwatch: %s does not take %s%s%s%s%s; try 'circuitwatch %s --help'\n",
+		cmd->name, is_short ? "-" : "--", name, who[0] ? " (one of the options of " : "",
+		who, who[0] ? ")" : "", cmd->name);
+}
+
+/* The getopt tables of cmd: its options, then the globals it takes. */
+static void build_table(const struct cmd *cmd, struct option *longopts, char *shortopts,
+			size_t cap)
+{
+	size_t n = 0;
+
+	for (const struct option *o = cmd->options; o->name != NULL; o++)
+		longopts[n++] = *o;
+	for (size_t i = 0; i < NGLOBALS; i++)
+		if (cmd->logs || i >= GLOBAL_VERSION)
+			longopts[n++] = global_options[i];
+	longopts[n] = (struct option){NULL, 0, NULL, 0};
+	/* ':' first: a missing argument is ':', not '?'; the getopt messages are ours */
+	snprintf(shortopts, cap, ":%sVh", cmd->shortopts);
+}
+
+/* A global option; returns an exit code, or -1 to go on. */
+static int global_option(struct parse *p, int c, const char *arg)
+{
+	enum log_level lvl;
+	enum log_format fmt;
+
+	switch (c) {
+	case 'F':
+		if (log_format_parse(arg, &fmt) != 0) {
+			fprintf(stderr, "circuitwatch: --log-format must be logfmt or json\n");
+			return 2;
+		}
+		p->call.log_format = (int)fmt;
+		return -1;
+	case 'L':
+		if (log_level_parse(arg, &lvl) != 0) {
+			fprintf(stderr, "circuitwatch: --log-level must be debug, info, warn or error\n");
+			return 2;
+		}
+		p->call.log_level = (int)lvl;
+		return -1;
+	case 'V':
+		printf("circuitwatch %s\n", CW_VERSION);
+		return 0;
+	default: /* 'h' */
+		if (p->named)
+			cmd_usage(p->call.cmd, stdout);
+		else
 			usage(stdout);
-			return 1;
-		default:
-			usage(stderr);
-			return 3;
-		}
+		return 0;
 	}
+}
+
+/* The val of the long option "--name[=value]" among cmd's and the globals,
+ * or 0. */
+static int long_val(const struct cmd *cmd, const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+
+	for (const struct option *o = cmd->options; o->name != NULL; o++)
+		if (strlen(o->name) == n && strncmp(o->name, arg + 2, n) == 0)
+			return o->val;
+	for (size_t i = 0; i < NGLOBALS; i++)
+		if (strlen(global_options[i].name) == n &&
+		    strncmp(global_options[i].name, arg + 2, n) == 0)
+			return global_options[i].val;
 	return 0;
 }
 
-static int parse_cli(int argc, char **argv, struct cli *cli)
+/* Whether "--name[=value]" abbreviates an option of cmd (getopt_long
+ * refuses an abbreviation of two). */
+static bool long_prefix(const struct cmd *cmd, const char *arg)
 {
-	int rc = parse_options(argc, argv, cli);
+	size_t n = strcspn(arg + 2, "=");
 
-	if (rc != 0)
-		return rc;
-	/* getopt_long permutes, so options may follow the command */
-	if (optind < argc)
-		cli->command = argv[optind++];
-	if (cli->command != NULL && strcmp(cli->command, "check-config") == 0) {
-		if (optind >= argc) {
-			fprintf(stderr, "circuitwatch: check-config needs a FILE\n");
-			return 3;
-		}
-		cli->check_file = argv[optind++];
-	}
-	if (cli->command != NULL && strcmp(cli->command, "decode") == 0) {
-		if (optind >= argc) {
-			fprintf(stderr, "circuitwatch: decode needs a FILE (or - for stdin)\n");
-			return 3;
-		}
-		cli->decode_file = argv[optind++];
-	}
-	if (cli->command != NULL && strcmp(cli->command, "replay") == 0) {
-		if (optind >= argc) {
-			fprintf(stderr, "circuitwatch: replay needs a capture FILE\n");
-			return 3;
-		}
-		cli->replay.file = argv[optind++];
-	}
-	if (cli->replay_flags && cli->replay.file == NULL) {
-		fprintf(stderr, "circuitwatch: --json, --realtime and --speed are options of replay\n");
-		return 3;
-	}
-	if ((cli->decode_format != NULL || cli->bmp_port != 0) && cli->decode_file == NULL) {
-		fprintf(stderr, "circuitwatch: --format and --bmp-port are options of decode\n");
-		return 3;
-	}
-	if ((cli->reflect_listen != NULL || cli->reflect_delay != NULL ||
-	     cli->reflect_jitter != NULL) &&
-	    (cli->command == NULL || strcmp(cli->command, "reflect") != 0)) {
-		fprintf(stderr, "circuitwatch: --listen, --delay and --delay-jitter are options "
-				"of reflect\n");
-		return 3;
-	}
-	if (cli->opts.user != NULL && cli->command != NULL && strcmp(cli->command, "run") != 0) {
-		fprintf(stderr, "circuitwatch: --user is an option of run\n");
-		return 3;
-	}
-	if (optind < argc) {
-		fprintf(stderr, "circuitwatch: unexpected argument '%s'\n", argv[optind]);
-		return 3;
-	}
-	if (cli->command != NULL && strcmp(cli->command, "run") != 0 &&
-	    strcmp(cli->command, "check-config") != 0 && strcmp(cli->command, "decode") != 0 &&
-	    strcmp(cli->command, "reflect") != 0 && strcmp(cli->command, "replay") != 0) {
-		fprintf(stderr, "circuitwatch: unknown command '%s' (try --help)\n", cli->command);
-		return 3;
-	}
-	return 0;
+	for (const struct option *o = cmd->options; o->name != NULL; o++)
+		if (strncmp(o->name, arg + 2, n) == 0)
+			return true;
+	return false;
 }
 
-static int check_config(const char *path)
+/* getopt_long's '?' for arg: an option cmd does not take, an ambiguous
+ * abbreviation, or an argument to a flag. */
+static void bad_option(const struct cmd *cmd, const char *a)
 {
-	struct cfg_errors errs = {0};
-	struct cfg_config *cfg = NULL;
+	/* glibc: optopt is 0 for an unknown long option, the option's val
+	 * for "--flag=value", the character for an unknown short one */
+	bool is_long = strncmp(a, "--", 2) == 0 && (optopt == 0 || long_val(cmd, a) == optopt);
 
-	if (daemon_config_load_file(path, &cfg, &errs) != 0) {
-		cfg_errors_print(&errs, stderr);
-		cfg_errors_clean(&errs);
+	if (is_long && optopt != 0)
+		fprintf(stderr, "circuitwatch: %.*s takes no argument; try 'circuitwatch %s "
+				"--help'\n", (int)strcspn(a, "="), a, cmd->name);
+	else if (is_long && long_prefix(cmd, a))
+		fprintf(stderr, "circuitwatch: %.*s is ambiguous for %s; try 'circuitwatch %s "
+				"--help'\n", (int)strcspn(a, "="), a, cmd->name, cmd->name);
+	else
+		refuse(cmd, is_long, a, optopt);
+}
+
+/* One option getopt_long returned; returns an exit code, or -1 to go on. */
+static int take_option(struct parse *p, int c, char **args)
+{
+	const struct cmd *cmd = p->call.cmd;
+
+	if (c == '?') {
+		bad_option(cmd, args[optind - 1]);
 		return 2;
 	}
-	printf("%s: valid (%zu circuit%s)\n", path, circuit_config(cfg)->ncircuits, circuit_config(cfg)->ncircuits == 1 ? "" : "s");
-	cfg_free(cfg);
-	return 0;
-}
-
-/* Whether path is a pcap/pcapng file (by its magic bytes). */
-static bool is_capture(const char *path)
-{
-	uint8_t magic[4];
-	FILE *fp = strcmp(path, "-") != 0 ? fopen(path, "rb") : NULL;
-	bool yes = fp != NULL && fread(magic, 1, sizeof(magic), fp) == sizeof(magic) &&
-		   decode_is_capture(magic, sizeof(magic));
-
-	if (fp != NULL)
-		fclose(fp);
-	return yes;
-}
-
-/* decode of a capture: 0 read whole, 1 damaged part way, 2 errors. */
-static int decode_capture(const char *path, long bmp_port)
-{
-	int rc = decode_pcap_file(path, (uint16_t)bmp_port, stdout, NULL);
-
-	return rc == 0 ? 0 : rc == -1 ? 1 : 2;
-}
-
-/* decode: exit 0 when the whole input decoded, 1 when the framing was
- * lost or the input ended inside a message, 2 on usage or I/O errors. */
-static int decode(const char *path, const char *format, long bmp_port)
-{
-	bool bgp = format != NULL && strcmp(format, "bgp") == 0;
-	FILE *in = stdin;
-	int rc;
-
-	if (format != NULL && !bgp && strcmp(format, "bmp") != 0) {
-		fprintf(stderr, "circuitwatch: --format must be bmp or bgp\n");
+	if (c == ':') {
+		fprintf(stderr, "circuitwatch: %s needs an argument; try 'circuitwatch %s --help'\n",
+			args[optind - 1], cmd->name);
 		return 2;
 	}
-	if (format == NULL && is_capture(path))
-		return decode_capture(path, bmp_port);
-	if (strcmp(path, "-") != 0 && (in = fopen(path, "rb")) == NULL) {
-		fprintf(stderr, "circuitwatch: %s: %s\n", path, strerror(errno));
+	for (int i = 0; cmd->options[i].name != NULL; i++) {
+		if (cmd->options[i].val == c) {
+			p->call.opt[i] = optarg != NULL ? optarg : "";
+			return -1;
+		}
+	}
+	return global_option(p, c, optarg);
+}
+
+/* The positional arguments after the options: the one the command needs. */
+static int take_args(struct parse *p, int n, char **args)
+{
+	const struct cmd *cmd = p->call.cmd;
+
+	if (n < cmd->nargs) {
+		fprintf(stderr, "circuitwatch: %s\n", cmd->missing);
 		return 2;
 	}
-	rc = bgp ? decode_bgp_stream(in, stdout, NULL) : decode_bmp_stream(in, stdout, NULL);
-	if (in != stdin)
-		fclose(in);
-	if (rc == -2)
-		fprintf(stderr, "circuitwatch: %s: read or write error\n", path);
-	else if (rc == -1)
-		fprintf(stderr, "circuitwatch: %s: stopped: see the error line\n", path);
-	return rc == 0 ? 0 : rc == -1 ? 1 : 2;
+	if (cmd->nargs > 0)
+		p->call.arg = args[0];
+	if (n > cmd->nargs) {
+		fprintf(stderr, "circuitwatch: unexpected argument '%s'\n", args[cmd->nargs]);
+		return 2;
+	}
+	return -1;
+}
+
+/* Parses args (argv without the command) with the command's table. */
+static int parse_options(struct parse *p, int argc, char **args)
+{
+	struct option longopts[CMD_OPTS_MAX + NGLOBALS + 1];
+	char shortopts[2 * CMD_OPTS_MAX + 8];
+	int c, rc = -1;
+
+	build_table(p->call.cmd, longopts, shortopts, sizeof(shortopts));
+	optind = 0; /* glibc: start afresh */
+	opterr = 0;
+	while (rc < 0 && (c = getopt_long(argc, args, shortopts, longopts, NULL)) != -1)
+		rc = take_option(p, c, args);
+	return rc >= 0 ? rc : take_args(p, argc - optind, args + optind);
+}
+
+/* Finds the command and parses the command line for it into p->call;
+ * returns an exit code, or -1 to run the command. */
+static int parse(int argc, char **argv, char **args, struct parse *p)
+{
+	int at = find_command(argc, argv), n = 0;
+
+	p->call.cmd = commands[0];
+	if (at > 0 && (p->call.cmd = cmd_find(argv[at])) == NULL) {
+		fprintf(stderr, "circuitwatch: unknown command '%s' (try --help)\n", argv[at]);
+		return 2;
+	}
+	p->named = at > 0;
+	for (int i = 0; i < argc; i++)
+		if (i != at || at == 0)
+			args[n++] = argv[i];
+	args[n] = NULL;
+	return parse_options(p, n, args);
 }
 
 int main(int argc, char **argv)
 {
-	struct cli cli = {.opts = {.log_level = -1, .log_format = -1}};
-	struct log *lg;
+	struct parse p = {.call = {.log_level = -1, .log_format = -1}};
+	char **args = calloc((size_t)argc + 1, sizeof(*args));
 	int rc;
 
-	/* events has its own options (none of the daemon's) */
-	if (argc > 1 && strcmp(argv[1], "events") == 0)
-		return kafka_events_main(argc - 1, argv + 1);
-	rc = parse_cli(argc, argv, &cli);
-	if (rc != 0)
-		return rc - 1;
-	if (cli.check_file != NULL)
-		return check_config(cli.check_file);
-	if (cli.decode_file != NULL)
-		return decode(cli.decode_file, cli.decode_format, cli.bmp_port);
-	if (cli.replay.file != NULL) {
-		cli.replay.config = cli.config;
-		cli.replay.schema = daemon_config_schema();
-		cli.replay.speed = cli.replay.speed > 0 ? cli.replay.speed : 1.0;
-		cli.replay.progress = isatty(STDERR_FILENO) == 1;
-		return replay_run(&cli.replay, stdout, stderr);
-	}
-	cli.opts.config_path = cli.config ? cli.config : DEFAULT_CONFIG;
-	lg = log_new(STDERR_FILENO,
-		     cli.opts.log_level >= 0 ? (enum log_level)cli.opts.log_level : LOG_LVL_INFO,
-		     cli.opts.log_format >= 0 ? (enum log_format)cli.opts.log_format
-					      : LOG_FMT_LOGFMT);
-	if (lg == NULL)
+	if (args == NULL)
 		return 1;
-	if (cli.command != NULL && strcmp(cli.command, "reflect") == 0)
-		rc = probe_reflect_main(cli.reflect_listen, cli.reflect_delay, cli.reflect_jitter,
-					lg);
-	else
-		rc = daemon_run(&cli.opts, lg);
-	log_free(lg);
+	rc = parse(argc, argv, args, &p);
+	if (rc < 0)
+		rc = p.call.cmd->main(&p.call);
+	free(args);
 	return rc;
 }

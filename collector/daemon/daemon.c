@@ -1,5 +1,7 @@
 /* daemon.c — the loop thread: loads the config, starts the modules, and
- * turns signals into shutdown (SIGINT, SIGTERM) and reload (SIGHUP). */
+ * turns signals into shutdown (SIGINT, SIGTERM) and reload (SIGHUP).
+ * The wiring floor (README.md): the module table below is the one place
+ * that names every module; the modules see only module.h's cw_ctx. */
 #include "daemon.h"
 
 #include <signal.h>

@@ -1,15 +1,10 @@
 /* event.h — what happened, as circuitwatch tells it: the in-memory event
- * (a flat, copyable struct with bounded strings) and its two encodings,
- * protobuf (proto/circuitwatch/v1/events.proto, protobuf-c) and JSON (the
- * proto3 JSON mapping of the same message, jansson).
+ * (a flat, copyable struct with bounded strings), its construction and the
+ * names of its enums. The model, the sources and alerts build events and
+ * hand them to the bus (bus.h); their encodings for Kafka (protobuf and
+ * JSON) are exporters/kafka/event_codec.h.
  *
- * The codecs are pure: buffers in, buffers out. Decoding is the path for
- * remote bytes (Kafka, the spool), so every string is checked against its
- * field's cap and the decoders return a reason instead of crashing.
- *
- * Ownership: the struct owns nothing (arrays inside). Encoders write into a
- * buffer the caller owns (cw_event_encode_pb) or return a malloc'd string
- * the caller frees (cw_event_encode_json).
+ * Ownership: the struct owns nothing (arrays inside).
  */
 #ifndef CW_EVENT_H
 #define CW_EVENT_H
@@ -18,12 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_EVENT_SCHEMA_VERSION 1 /* Kafka header schema-version; package circuitwatch.v1 */
 #define CW_EVENT_ID_LEN 16        /* bytes; 32 hex digits in both encodings */
 #define CW_EVENT_TEXT_MAX 256     /* every string field, NUL included */
 #define CW_EVENT_DETAILS_MAX 16   /* details map entries */
-#define CW_EVENT_PB_MAX 16384     /* an encoded event never exceeds this (decoder cap too) */
-#define CW_EVENT_JSON_MAX 65536   /* a JSON event longer than this is refused */
 
 /* Numbers equal the proto enum values (wire compatibility). */
 enum cw_event_type {
@@ -114,21 +106,6 @@ struct cw_event {
 	} d;
 };
 
-/* Why a decode failed (a counter label each). */
-enum cw_event_error {
-	CW_EVENT_OK = 0,
-	CW_EVENT_ERR_TOO_LONG,   /* input over CW_EVENT_PB_MAX / CW_EVENT_JSON_MAX */
-	CW_EVENT_ERR_MALFORMED,  /* not a valid protobuf message / JSON object */
-	CW_EVENT_ERR_FIELD,      /* a field of the wrong type or out of range */
-	CW_EVENT_ERR_STRING,     /* a string over CW_EVENT_TEXT_MAX or with a NUL */
-	CW_EVENT_ERR_ID,         /* id not 32 hex digits */
-	CW_EVENT_ERR_DETAILS,    /* more than CW_EVENT_DETAILS_MAX details */
-	CW_EVENT_ERR_NOMEM,
-	CW_EVENT_ERR__COUNT
-};
-
-const char *cw_event_error_name(enum cw_event_error e);
-
 /* Zeroes ev and sets type, severity and time. */
 void cw_event_init(struct cw_event *ev, enum cw_event_type type, enum cw_severity sev,
 		   int64_t time_ns);
@@ -151,22 +128,5 @@ void cw_event_id_hex(const struct cw_event *ev, char out[2 * CW_EVENT_ID_LEN + 1
 /* Whether the event is an alert rule's transition (ALERT_TRANSITION, or any
  * type with the alert part set): it goes to the alerts topic. */
 bool cw_event_is_alert(const struct cw_event *ev);
-
-/* Protobuf: encodes into buf (cap bytes) and sets *len (0 for an all-
- * default event). -1 when it does not fit (CW_EVENT_PB_MAX always does) or
- * on allocation failure. */
-int cw_event_encode_pb(const struct cw_event *ev, uint8_t *buf, size_t cap, size_t *len)
-	__attribute__((warn_unused_result));
-/* Decodes a whole message into *ev. Unknown fields are ignored (newer
- * writers); unknown enum numbers are kept as numbers. */
-enum cw_event_error cw_event_decode_pb(const uint8_t *buf, size_t len, struct cw_event *ev);
-
-/* JSON (proto3 JSON mapping: lowerCamelCase names, enums by name, 64-bit
- * integers as strings, default values left out), one line, no newline.
- * Returns a malloc'd string the caller frees, or NULL on allocation failure. */
-char *cw_event_encode_json(const struct cw_event *ev);
-/* Decodes a JSON object (len bytes, need not be NUL-terminated). Accepts
- * enum names or numbers and 64-bit integers as strings or numbers. */
-enum cw_event_error cw_event_decode_json(const char *buf, size_t len, struct cw_event *ev);
 
 #endif

@@ -7,24 +7,16 @@
  * tool for operators and tests, not a pipeline stage. */
 #include "kafka.h"
 
-#include <getopt.h>
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "event.h"
+#include "event_codec.h"
 
 #define EVENTS_METADATA_MS 2000 /* per metadata request */
 #define EVENTS_POLL_MS 100
-
-struct consume_opts {
-	const char *brokers, *topic;
-	bool from_beginning;
-	long max;        /* 0 = no limit */
-	double timeout;  /* seconds without a message before stopping; 0 = never */
-};
 
 static double mono(void)
 {
@@ -32,44 +24,6 @@ static double mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void events_usage(FILE *fp)
-{
-	fprintf(fp, "usage: circuitwatch events --brokers HOST:PORT[,...] --topic TOPIC\n"
-		    "                           [--from-beginning] [--max N] [--timeout SECONDS]\n");
-}
-
-static int parse(int argc, char **argv, struct consume_opts *o)
-{
-	static const struct option longopts[] = {
-		{"brokers", required_argument, NULL, 'b'}, {"topic", required_argument, NULL, 't'},
-		{"from-beginning", no_argument, NULL, 'f'}, {"max", required_argument, NULL, 'm'},
-		{"timeout", required_argument, NULL, 'T'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
-	int c;
-	char *end;
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "b:t:fm:T:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'b': o->brokers = optarg; break;
-		case 't': o->topic = optarg; break;
-		case 'f': o->from_beginning = true; break;
-		case 'm':
-			o->max = strtol(optarg, &end, 10);
-			if (*end != '\0' || o->max < 1)
-				return -1;
-			break;
-		case 'T':
-			o->timeout = strtod(optarg, &end);
-			if (*end != '\0' || !(o->timeout > 0))
-				return -1;
-			break;
-		default: return -1;
-		}
-	}
-	return o->brokers != NULL && o->topic != NULL && optind == argc ? 0 : -1;
 }
 
 /* Decodes by the content-type header; without one, protobuf then JSON. */
@@ -111,7 +65,7 @@ static int partitions(rd_kafka_t *rk, const char *topic, double deadline)
 	return n;
 }
 
-static rd_kafka_t *consumer_new(const struct consume_opts *o)
+static rd_kafka_t *consumer_new(const struct kafka_events_opts *o)
 {
 	char err[512];
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -133,7 +87,7 @@ static rd_kafka_t *consumer_new(const struct consume_opts *o)
 	return rk;
 }
 
-static int assign_all(rd_kafka_t *rk, const struct consume_opts *o, double deadline)
+static int assign_all(rd_kafka_t *rk, const struct kafka_events_opts *o, double deadline)
 {
 	int n = partitions(rk, o->topic, deadline);
 	rd_kafka_topic_partition_list_t *l;
@@ -182,29 +136,24 @@ static int print_message(const rd_kafka_message_t *m)
 	return 1;
 }
 
-int kafka_events_main(int argc, char **argv)
+int kafka_events_run(const struct kafka_events_opts *o)
 {
-	struct consume_opts o = {0};
 	rd_kafka_t *rk;
 	long n = 0;
 	double idle_since;
 
-	if (parse(argc, argv, &o) != 0) {
-		events_usage(stderr);
+	if ((rk = consumer_new(o)) == NULL)
 		return 2;
-	}
-	if ((rk = consumer_new(&o)) == NULL)
-		return 2;
-	if (assign_all(rk, &o, mono() + (o.timeout > 0 ? o.timeout : 30)) != 0) {
+	if (assign_all(rk, o, mono() + (o->timeout > 0 ? o->timeout : 30)) != 0) {
 		rd_kafka_destroy(rk);
 		return 1;
 	}
 	idle_since = mono();
-	while (o.max == 0 || n < o.max) {
+	while (o->max == 0 || n < o->max) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, EVENTS_POLL_MS);
 
 		if (m == NULL) {
-			if (o.timeout > 0 && mono() - idle_since >= o.timeout)
+			if (o->timeout > 0 && mono() - idle_since >= o->timeout)
 				break;
 			continue;
 		}

@@ -97,10 +97,17 @@ void kafka_exporter_stats(const struct kafka_exporter *k, struct kafka_stats *st
 const char *kafka_encoding_name(enum kafka_encoding e);
 const char *kafka_content_type(enum kafka_encoding e);
 
-/* `circuitwatch events ARGS` (argv[0] is "events"): consumes a topic and
- * prints each event as a JSON line. Returns the exit code: 0, 1 when the
- * topic cannot be read, 2 on usage errors. */
-int kafka_events_main(int argc, char **argv);
+/* `circuitwatch events` (main.c's command table parses its options):
+ * consumes a topic and prints each event as a JSON line. Returns the exit
+ * code: 0, 1 when the topic cannot be read, 2 when the consumer cannot be
+ * configured. */
+struct kafka_events_opts {
+	const char *brokers, *topic;
+	bool from_beginning;
+	long max;        /* 0 = no limit */
+	double timeout;  /* seconds without a message before stopping; 0 = never */
+};
+int kafka_events_run(const struct kafka_events_opts *o);
 
 /* The module (daemon.c's table): reads the `kafka:` section. */
 struct cw_module;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "event.h"
+#include "event_codec.h"
 #include "log.h"
 #include "metrics.h"
 #include "spool.h"

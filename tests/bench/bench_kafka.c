@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "event_codec.h"
 #include "kafka.h"
 #include "spool.h"
 

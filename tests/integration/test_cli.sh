@@ -10,6 +10,34 @@ out=$("$CW_BIN" --help); rc=$?
 check "--help lists the commands" grep -q "check-config FILE" <<<"$out"
 "$CW_BIN" frobnicate 2>/dev/null; rc=$?
 check "unknown command exits 2" test "$rc" = 2
+for c in run check-config decode replay reflect events; do
+  check "--help lists $c with the hint to its own help" bash -c \
+    "grep -q '^  $c ' <<<\"\$1\" && grep -q 'circuitwatch COMMAND --help' <<<\"\$1\"" _ "$out"
+  out1=$("$CW_BIN" "$c" --help 2>"$WORK/err"); rc=$?
+  check "$c --help prints its own usage on stdout, exit 0" \
+    test "$rc" = 0 -a "$(head -n 1 <<<"$out1" | cut -d' ' -f1-3)" = "usage: circuitwatch $c" -a ! -s "$WORK/err"
+done
+out1=$("$CW_BIN" --help decode); rc=$?
+check "--help before the command prints that command's usage" \
+  test "$rc" = 0 -a "$(head -n 1 <<<"$out1" | cut -d' ' -f1-3)" = "usage: circuitwatch decode"
+# an option of another command: one line naming the command and its --help
+wrong() { # expected-command args...
+  local want=$1; shift
+  "$CW_BIN" "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
+  [ "$rc" = 2 ] && [ ! -s "$WORK/out" ] && [ "$(wc -l < "$WORK/err")" = 1 ] &&
+    grep -q "^circuitwatch: $want does not take " "$WORK/err" &&
+    grep -q "try 'circuitwatch $want --help'" "$WORK/err" || { cat "$WORK/err"; return 1; }
+}
+check "check-config --user: refused by check-config" wrong check-config check-config --user nobody "$CW_SOURCE_DIR/deploy/examples/demo.yaml"
+check "and the error names the command that takes it" grep -q "options of run)" "$WORK/err"
+check "-c before check-config: refused (check-config reads no other config)" \
+  wrong check-config -c "$CW_SOURCE_DIR/deploy/examples/demo.yaml" check-config "$CW_SOURCE_DIR/deploy/examples/demo.yaml"
+check "decode --frob: an option of no command, refused by decode" wrong decode decode --frob /dev/null
+check "events --config: refused by events" wrong events events --config x --brokers a --topic b
+check "the default command refuses replay's --json" wrong run --json
+"$CW_BIN" run --config 2>"$WORK/err"; rc=$?
+check "a missing option argument: exit 2, one line with the hint" \
+  bash -c "[ $rc = 2 ] && [ \$(wc -l < '$WORK/err') = 1 ] && grep -q \"try 'circuitwatch run --help'\" '$WORK/err'"
 "$CW_BIN" --log-level loud run 2>/dev/null; rc=$?
 check "bad --log-level exits 2" test "$rc" = 2
 

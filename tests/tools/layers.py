@@ -49,8 +49,8 @@ FLOORS = {
     "collector/decode": (6, "tool: `circuitwatch decode`"),
     "collector/replay": (6, "tool: `circuitwatch replay`"),
     "collector/daemon": (6, "the module table, wiring, reload, privileges"),
-    "collector/cmd": (7, "the subcommands"),
-    "collector": (7, "main.c: the command table"),
+    "collector/cmd": (7, "the subcommands: each one's options, usage and handler"),
+    "collector": (8, "main.c: the command table"),
 }
 
 MAX_LINES = 1200  # a file longer than this does more than one job: split it

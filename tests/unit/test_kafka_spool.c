@@ -28,7 +28,7 @@
 
 #include "daemon_config.h"
 #include "kafka_config.h"
-#include "event.h"
+#include "event_codec.h"
 #include "fileio.h"
 #include "kafka.h"
 #include "log.h"
