@@ -2,8 +2,8 @@
 # test_layers.sh — the include graph keeps its floors (docs/development.md):
 # the tree passes tests/tools/layers.py --check, the graph in
 # docs/development.md is the one the includes make, and the checker does
-# fail on a copy of the tree with an upward include, a same-floor include
-# and an include cycle planted in it.
+# fail on a copy of the tree with an upward include, a same-floor include,
+# an include cycle and an upward library link planted in it.
 set -uo pipefail
 SRC=${CW_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 LAYERS="python3 $SRC/tests/tools/layers.py"
@@ -36,4 +36,8 @@ echo '#include "reader.h"' >>"$tmp/t/collector/wire/writer.h"
 out=$($LAYERS --check --root "$tmp/t") && bad "an include cycle passed" ||
 	{ grep -q 'include cycle: collector/wire/reader.h -> collector/wire/writer.h' <<<"$out" &&
 		ok "an include cycle fails" || bad "cycle: $out"; }
+plant collector/wire/CMakeLists.txt 'target_link_libraries(cw_wire PUBLIC cw_model)'
+out=$($LAYERS --check --root "$tmp/t") && bad "an upward link passed" ||
+	{ grep -q 'cw_wire links cw_model of collector/model/' <<<"$out" &&
+		ok "an upward link in CMake (wire -> model) fails" || bad "upward link: $out"; }
 exit $fail

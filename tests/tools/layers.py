@@ -11,7 +11,8 @@ name in the tree (a name that two folders define is an error: it would make
 the build's choice depend on the order of include paths).
 
   layers.py --check          exit 1 and name each forbidden include, include
-                             cycle, or file over MAX_LINES lines
+                             cycle, file over MAX_LINES lines, or library
+                             that links one of its own or a higher floor
   layers.py --markdown       the graph as Markdown (a Mermaid diagram and a
                              table), as docs/development.md shows it
   layers.py --check-doc FILE exit 1 when FILE's generated section differs
@@ -120,7 +121,31 @@ def check(files, edges, problems):
         if n > MAX_LINES:
             problems.append(f"{f}: {n} lines (at most {MAX_LINES}: split it by job)")
     problems.extend(cycles(files, edges))
+    problems.extend(cmake_links())
     return problems
+
+
+def cmake_links():
+    """Each folder's library links only libraries of lower floors, so that
+    its include path holds no header of a higher floor or a neighbour."""
+    owner, links, found = {}, [], []
+    for tree in TREES:
+        for dirpath, _, filenames in os.walk(os.path.join(ROOT, tree)):
+            if "CMakeLists.txt" not in filenames:
+                continue
+            d = os.path.relpath(dirpath, ROOT)
+            with open(os.path.join(dirpath, "CMakeLists.txt"), encoding="utf-8") as fp:
+                text = fp.read()
+            for m in re.finditer(r"add_(?:library|executable)\((\w+)", text):
+                owner[m.group(1)] = d
+            for m in re.finditer(r"target_link_libraries\((\w+)([^)]*)\)", text, re.S):
+                links += [(m.group(1), lib) for lib in re.findall(r"\bcw_\w+", m.group(2))]
+    for target, lib in links:
+        ft, fl = owner.get(target), owner.get(lib)
+        if ft in FLOORS and fl in FLOORS and ft != fl and FLOORS[fl][0] >= FLOORS[ft][0]:
+            found.append(f"{ft}/CMakeLists.txt: {target} links {lib} of {fl}/ "
+                         f"(floor {FLOORS[fl][0]}, not below {FLOORS[ft][0]})")
+    return found
 
 
 def cycles(files, edges):
