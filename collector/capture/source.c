@@ -7,7 +7,7 @@
 
 #include "bgp.h"
 #include "capture_config.h"
-#include "circuit_config.h"
+#include "circuit_index.h"
 #include "flows.h"
 #include "ingest.h"
 #include "model.h"
@@ -37,7 +37,6 @@ struct cap_source {
 	struct model *model;
 	struct bgp_ingest *ingest;
 	struct model_router *router;
-	const struct cfg_config *cfg;
 	char name[CS_NAME_MAX];
 	int linktype;
 	uint16_t bgp_port;
@@ -54,26 +53,14 @@ static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss);
 
 /* ---- peers -------------------------------------------------------------- */
 
-static bool is_neighbor(const struct cfg_config *cfg, uint8_t family, const uint8_t *addr)
+/* A configured neighbour's address, in the circuits the model maps peers
+ * with (the daemon's index, swapped on reload, or the model's own). */
+static bool is_neighbor(const struct model *m, uint8_t family, const uint8_t *addr)
 {
-	for (size_t c = 0; cfg != NULL && c < circuit_config(cfg)->ncircuits; c++) {
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
+	size_t n;
 
-			for (size_t q = 0; lk->present && q < lk->npeerings; q++) {
-				const struct cfg_peering *pe = &lk->peerings[q];
-
-				for (size_t n = 0; n < pe->nneighbors; n++) {
-					const struct cfg_neighbor *nb = &pe->neighbors[n];
-
-					if ((nb->family == AF_INET ? 4 : 6) == family &&
-					    memcmp(nb->addr, addr, family == 4 ? 4 : 16) == 0)
-						return true;
-				}
-			}
-		}
-	}
-	return false;
+	(void)circuit_index_by_address(model_circuit_index(m), family, addr, &n);
+	return n > 0;
 }
 
 /* The model peer of side (created when new, AS from its OPEN, 0 before);
@@ -302,7 +289,7 @@ static struct cs_flow *cs_flow_new(const struct cap_source *s, const struct cap_
 		return NULL;
 	cap_passive_init(&cf->sess);
 	for (int i = 0; i < 2; i++)
-		nb[i] = is_neighbor(s->cfg, f->family, f->end[i].addr);
+		nb[i] = is_neighbor(s->model, f->family, f->end[i].addr);
 	/* our router: not a configured neighbour, talking to one */
 	cf->ours[0] = !nb[0] && nb[1];
 	cf->ours[1] = !nb[1] && nb[0];
@@ -431,7 +418,6 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 		return NULL;
 	c = capture_config(cfg);
 	s->model = m;
-	s->cfg = cfg;
 	s->linktype = linktype;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->bgp_port = c->bgp_port > 0 && c->bgp_port <= 65535 ? (uint16_t)c->bgp_port
@@ -456,12 +442,6 @@ void cap_source_free(struct cap_source *s)
 	bgp_ingest_free(s->ingest);
 	vlan_acct_free(s->vlans);
 	free(s);
-}
-
-void cap_source_set_config(struct cap_source *s, const struct cfg_config *cfg)
-{
-	if (s != NULL && cfg != NULL)
-		s->cfg = cfg;
 }
 
 static void cs_sum_flow(struct cap_flow *f, void *arg)
