@@ -26,7 +26,7 @@ struct cs_peer {
 
 /* flow->user */
 struct cs_flow {
-	struct cap_passive sess;
+	struct bgp_passive sess;
 	struct model_peer *peer[2];
 	bool ours[2];    /* side i is our router (a neighbour's peer) */
 	bool fin_fed[2]; /* CAP_EV_FIN given for side i */
@@ -69,7 +69,7 @@ static struct model_peer *cs_peer(struct cap_source *s, struct cap_flow *f, int 
 				  bool refresh)
 {
 	struct cs_flow *cf = f->user;
-	const struct cap_passive_side *sd = &cf->sess.side[side];
+	const struct bgp_passive_side *sd = &cf->sess.side[side];
 	struct model_peer_key key = {.peer_type = 0, .distinguisher = 0, .family = f->family};
 	struct model_peer *p;
 
@@ -126,7 +126,7 @@ static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const struct
 }
 
 /* What the inferred session says ended it (cause: when it is not down). */
-static struct model_down cs_down_of(const struct cap_passive *ps, enum model_down_cause cause)
+static struct model_down cs_down_of(const struct bgp_passive *ps, enum model_down_cause cause)
 {
 	static const enum model_down_cause of[] = {
 		[CAP_DOWN_NONE] = MODEL_DOWN_UNKNOWN,
@@ -135,33 +135,33 @@ static struct model_down cs_down_of(const struct cap_passive *ps, enum model_dow
 		[CAP_DOWN_RST] = MODEL_DOWN_TCP_RST,
 	};
 
-	if (ps->state == CAP_PASSIVE_DOWN && (unsigned)ps->down_cause < sizeof(of) / sizeof(of[0]))
+	if (ps->state == BGP_PASSIVE_DOWN && (unsigned)ps->down_cause < sizeof(of) / sizeof(of[0]))
 		cause = of[ps->down_cause];
 	return (struct model_down){cause, 0, ps->notif_code, ps->notif_subcode};
 }
 
 /* Follows the inferred session into the model. */
-static void cs_state(struct cap_source *s, struct cap_flow *f, enum cap_passive_state before)
+static void cs_state(struct cap_source *s, struct cap_flow *f, enum bgp_passive_state before)
 {
 	struct cs_flow *cf = f->user;
-	enum cap_passive_state after = cf->sess.state;
+	enum bgp_passive_state after = cf->sess.state;
 	struct model_down why = cs_down_of(&cf->sess, MODEL_DOWN_UNKNOWN);
 
 	if (after == before)
 		return;
-	if (after == CAP_PASSIVE_ESTABLISHED)
+	if (after == BGP_PASSIVE_ESTABLISHED)
 		cs_peers_up(s, f);
-	else if (after == CAP_PASSIVE_DOWN && before == CAP_PASSIVE_ESTABLISHED)
+	else if (after == BGP_PASSIVE_DOWN && before == BGP_PASSIVE_ESTABLISHED)
 		cs_peers_down(s, cf, &why);
 }
 
-static void cs_event(struct cap_source *s, struct cap_flow *f, enum cap_passive_event ev,
+static void cs_event(struct cap_source *s, struct cap_flow *f, enum bgp_passive_event ev,
 		     int side)
 {
 	struct cs_flow *cf = f->user;
-	enum cap_passive_state before = cf->sess.state;
+	enum bgp_passive_state before = cf->sess.state;
 
-	cap_passive_event(&cf->sess, ev, side, s->ts);
+	bgp_passive_event(&cf->sess, ev, side, s->ts);
 	cs_state(s, f, before);
 }
 
@@ -171,8 +171,8 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 		       size_t len)
 {
 	struct cs_flow *cf = f->user;
-	enum cap_passive_state before = cf->sess.state;
-	int type = cap_passive_message(&cf->sess, side, msg, len, s->ts);
+	enum bgp_passive_state before = cf->sess.state;
+	int type = bgp_passive_message(&cf->sess, side, msg, len, s->ts);
 	struct model_peer *p;
 
 	s->st.bgp_messages++;
@@ -181,7 +181,7 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 		(void)cs_peer(s, f, side, true);
 	} else if (type == BGP_MSG_UPDATE) {
 		/* RFC 4271 §4.2: decoded as negotiated by the two OPENs
-		 * (cap_passive keeps the context of what side sends) */
+		 * (bgp_passive keeps the context of what side sends) */
 		p = cs_peer(s, f, side, false);
 		if (p != NULL)
 			bgp_ingest_update(s->ingest, p, BGP_INGEST_ADJ_IN_PRE, &cf->sess.ctx[side], msg,
@@ -274,7 +274,7 @@ static void cs_flow_removed(struct cap_flow *f, void *arg)
 		s->st.gaps += f->dir[side].st.gaps;
 		s->st.gap_bytes += f->dir[side].st.gap_bytes;
 	}
-	cs_peers_down(s, cf, !s->freeing && cf->sess.state == CAP_PASSIVE_ESTABLISHED ? &idle : NULL);
+	cs_peers_down(s, cf, !s->freeing && cf->sess.state == BGP_PASSIVE_ESTABLISHED ? &idle : NULL);
 	free(cf);
 	f->user = NULL;
 	s->ts = now;
@@ -287,7 +287,7 @@ static struct cs_flow *cs_flow_new(const struct cap_source *s, const struct cap_
 
 	if (cf == NULL)
 		return NULL;
-	cap_passive_init(&cf->sess);
+	bgp_passive_init(&cf->sess);
 	for (int i = 0; i < 2; i++)
 		nb[i] = is_neighbor(s->model, f->family, f->end[i].addr);
 	/* our router: not a configured neighbour, talking to one */
@@ -455,7 +455,7 @@ static void cs_sum_flow(struct cap_flow *f, void *arg)
 		st->gaps += f->dir[side].st.gaps;
 		st->gap_bytes += f->dir[side].st.gap_bytes;
 	}
-	if (cf != NULL && cf->sess.state == CAP_PASSIVE_ESTABLISHED)
+	if (cf != NULL && cf->sess.state == BGP_PASSIVE_ESTABLISHED)
 		st->sessions_up++;
 }
 
@@ -494,15 +494,15 @@ static void cs_peer_flow(struct cap_flow *f, void *arg)
 	const struct cs_peer_walk *w = arg;
 	const struct cs_flow *cf = f->user;
 
-	if (cf == NULL || cf->sess.state != CAP_PASSIVE_ESTABLISHED)
+	if (cf == NULL || cf->sess.state != BGP_PASSIVE_ESTABLISHED)
 		return;
 	for (int side = 0; side < 2; side++) {
-		const struct cap_passive_side *sd = &cf->sess.side[side];
+		const struct bgp_passive_side *sd = &cf->sess.side[side];
 		double l0, l1;
 		struct cap_source_peer p = {
 			.family = f->family,
 			.as = sd->open_seen ? sd->as : 0,
-			.hold_risk = cap_passive_hold_risk(&cf->sess, side, w->now),
+			.hold_risk = bgp_passive_hold_risk(&cf->sess, side, w->now),
 			.keepalive_interval = sd->keepalive_interval,
 			.retransmissions = f->dir[side].st.retrans_segments,
 			.zero_windows = f->tcp.zero_windows[side],
@@ -527,7 +527,7 @@ void cap_source_foreach_peer(struct cap_source *s, double now,
 static void cs_side(const struct cap_flow *f, int i, struct cap_source_side *o)
 {
 	const struct cs_flow *cf = f->user;
-	const struct cap_passive_side *sd = &cf->sess.side[i];
+	const struct bgp_passive_side *sd = &cf->sess.side[i];
 	struct model_peer *p = cf->peer[i];
 	const struct cs_peer *cp = p != NULL ? model_peer_aux(p) : NULL;
 
@@ -559,12 +559,12 @@ static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss)
 	ss->family = f->family;
 	for (int i = 0; i < 2; i++)
 		cs_side(f, i, &ss->side[i]);
-	ss->state = cap_passive_state_name(cf->sess.state);
+	ss->state = bgp_passive_state_name(cf->sess.state);
 	ss->state_changes = cf->sess.state_changes;
-	ss->down_reason = cf->sess.state == CAP_PASSIVE_DOWN ? cf->sess.down_reason : NULL;
+	ss->down_reason = cf->sess.state == BGP_PASSIVE_DOWN ? cf->sess.down_reason : NULL;
 	ss->notif_code = cf->sess.notif_code;
 	ss->notif_subcode = cf->sess.notif_subcode;
-	ss->hold_time = cf->sess.state >= CAP_PASSIVE_OPEN_BOTH ? cf->sess.hold_time : 0;
+	ss->hold_time = cf->sess.state >= BGP_PASSIVE_OPEN_BOTH ? cf->sess.hold_time : 0;
 	ss->mid_session = f->mid_session[0] || f->mid_session[1];
 	ss->first_seen = f->first_seen;
 	ss->last_seen = f->last_seen;

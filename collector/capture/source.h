@@ -52,7 +52,7 @@ struct cap_source_peer {
 	uint8_t family;            /* 4 or 6 */
 	uint8_t addr[16];          /* network order; IPv4 in the first 4 bytes */
 	uint32_t as;               /* from its OPEN; 0 when none was seen */
-	double hold_risk;          /* cap_passive_hold_risk() of this side */
+	double hold_risk;          /* bgp_passive_hold_risk() of this side */
 	double keepalive_interval; /* seconds between its last two KEEPALIVEs; 0 unknown */
 	/* TCP health of its connection (see struct cap_source_session). */
 	uint64_t retransmissions;  /* data segments it sent again */
@@ -83,7 +83,7 @@ struct cap_source_side {
 struct cap_source_session {
 	uint8_t family;            /* 4 or 6 */
 	struct cap_source_side side[2];
-	const char *state;         /* cap_passive_state_name(); static */
+	const char *state;         /* bgp_passive_state_name(); static */
 	uint64_t state_changes;    /* to and from established */
 	const char *down_reason;   /* "notification", "fin", "rst"; NULL unless down */
 	int notif_code, notif_subcode; /* -1 without a NOTIFICATION */
