@@ -63,24 +63,24 @@ enum bgp_passive_state bgp_passive_event(struct bgp_passive *s, enum bgp_passive
 	if (st == BGP_PASSIVE_DOWN)
 		return st; /* a new TCP connection is a new session */
 	switch (ev) {
-	case CAP_EV_NOTIFICATION:
-		st = go_down(s, CAP_DOWN_NOTIFICATION, now);
+	case BGP_PASSIVE_EV_NOTIFICATION:
+		st = go_down(s, BGP_PASSIVE_DOWN_NOTIFICATION, now);
 		break;
-	case CAP_EV_FIN:
-		st = go_down(s, CAP_DOWN_FIN, now);
+	case BGP_PASSIVE_EV_FIN:
+		st = go_down(s, BGP_PASSIVE_DOWN_FIN, now);
 		break;
-	case CAP_EV_RST:
-		st = go_down(s, CAP_DOWN_RST, now);
+	case BGP_PASSIVE_EV_RST:
+		st = go_down(s, BGP_PASSIVE_DOWN_RST, now);
 		break;
-	case CAP_EV_OPEN:
+	case BGP_PASSIVE_EV_OPEN:
 		if (st != BGP_PASSIVE_ESTABLISHED)
 			st = both ? BGP_PASSIVE_OPEN_BOTH : BGP_PASSIVE_OPEN_ONE;
 		if (both)
 			negotiate(s);
 		break;
-	case CAP_EV_KEEPALIVE:
-	case CAP_EV_UPDATE:
-	case CAP_EV_ROUTE_REFRESH:
+	case BGP_PASSIVE_EV_KEEPALIVE:
+	case BGP_PASSIVE_EV_UPDATE:
+	case BGP_PASSIVE_EV_ROUTE_REFRESH:
 		/* RFC 4271 §8.2.2: OpenConfirm → Established on KEEPALIVE. With no
 		 * OPEN at all the capture began mid-session: it is established. */
 		if (st == BGP_PASSIVE_OPEN_BOTH ||
@@ -130,14 +130,14 @@ int bgp_passive_message(struct bgp_passive *s, int dir, const uint8_t *msg, size
 		 * NOTIFICATION, if any, ends the session */
 		(void)!bgp_open_decode(msg, len, &open);
 		keep_open(sd, &open);
-		bgp_passive_event(s, CAP_EV_OPEN, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_OPEN, dir, now);
 		break;
 	case BGP_MSG_KEEPALIVE:
 		on_keepalive(sd, now);
-		bgp_passive_event(s, CAP_EV_KEEPALIVE, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_KEEPALIVE, dir, now);
 		break;
 	case BGP_MSG_UPDATE:
-		bgp_passive_event(s, CAP_EV_UPDATE, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_UPDATE, dir, now);
 		break;
 	case BGP_MSG_NOTIFICATION:
 		if (bgp_notification_decode(msg, len, &n) == 0) {
@@ -145,10 +145,10 @@ int bgp_passive_message(struct bgp_passive *s, int dir, const uint8_t *msg, size
 			s->notif_subcode = n.subcode;
 		}
 		s->notif_side = dir & 1;
-		bgp_passive_event(s, CAP_EV_NOTIFICATION, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_NOTIFICATION, dir, now);
 		break;
 	case BGP_MSG_ROUTE_REFRESH:
-		bgp_passive_event(s, CAP_EV_ROUTE_REFRESH, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_ROUTE_REFRESH, dir, now);
 		break;
 	default:
 		break;

@@ -29,7 +29,7 @@ struct cs_flow {
 	struct bgp_passive sess;
 	struct model_peer *peer[2];
 	bool ours[2];    /* side i is our router (a neighbour's peer) */
-	bool fin_fed[2]; /* CAP_EV_FIN given for side i */
+	bool fin_fed[2]; /* BGP_PASSIVE_EV_FIN given for side i */
 	bool rst_fed;
 };
 
@@ -129,10 +129,10 @@ static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const struct
 static struct model_down cs_down_of(const struct bgp_passive *ps, enum model_down_cause cause)
 {
 	static const enum model_down_cause of[] = {
-		[CAP_DOWN_NONE] = MODEL_DOWN_UNKNOWN,
-		[CAP_DOWN_NOTIFICATION] = MODEL_DOWN_NOTIFICATION,
-		[CAP_DOWN_FIN] = MODEL_DOWN_TCP_FIN,
-		[CAP_DOWN_RST] = MODEL_DOWN_TCP_RST,
+		[BGP_PASSIVE_DOWN_NONE] = MODEL_DOWN_UNKNOWN,
+		[BGP_PASSIVE_DOWN_NOTIFICATION] = MODEL_DOWN_NOTIFICATION,
+		[BGP_PASSIVE_DOWN_FIN] = MODEL_DOWN_TCP_FIN,
+		[BGP_PASSIVE_DOWN_RST] = MODEL_DOWN_TCP_RST,
 	};
 
 	if (ps->state == BGP_PASSIVE_DOWN && (unsigned)ps->down_cause < sizeof(of) / sizeof(of[0]))
@@ -228,10 +228,10 @@ static void cs_drain(struct cap_source *s, struct cap_flow *f, int side)
 	cap_reasm_drain(r, cs_bgp_step, &d);
 	if (r->reset && !cf->rst_fed) {
 		cf->rst_fed = true;
-		cs_event(s, f, CAP_EV_RST, side);
+		cs_event(s, f, BGP_PASSIVE_EV_RST, side);
 	} else if (r->closed && !cf->fin_fed[side]) {
 		cf->fin_fed[side] = true;
-		cs_event(s, f, CAP_EV_FIN, side);
+		cs_event(s, f, BGP_PASSIVE_EV_FIN, side);
 	}
 }
 

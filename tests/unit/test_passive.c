@@ -109,7 +109,7 @@ static void test_mid_session_capture(void **state)
 	assert_int_equal(s.state, BGP_PASSIVE_ESTABLISHED);
 	assert_int_equal(s.hold_time, 0);
 	assert_true(bgp_passive_hold_risk(&s, 1, 500.0) == 0); /* unknown hold time */
-	assert_int_equal(bgp_passive_event(&s, CAP_EV_FIN, 0, 6.0), BGP_PASSIVE_DOWN);
+	assert_int_equal(bgp_passive_event(&s, BGP_PASSIVE_EV_FIN, 0, 6.0), BGP_PASSIVE_DOWN);
 	assert_string_equal(s.down_reason, "fin");
 	assert_int_equal(s.notif_code, -1);
 	assert_int_equal(s.state_changes, 2);
@@ -129,7 +129,7 @@ static void test_rst_before_established(void **state)
 	simple_msg(&b, BGP_MSG_KEEPALIVE);
 	send_msg(&s, 0, &b, 1.5);
 	assert_int_equal(s.state, BGP_PASSIVE_OPEN_ONE);
-	assert_int_equal(bgp_passive_event(&s, CAP_EV_RST, 1, 2.0), BGP_PASSIVE_DOWN);
+	assert_int_equal(bgp_passive_event(&s, BGP_PASSIVE_EV_RST, 1, 2.0), BGP_PASSIVE_DOWN);
 	assert_string_equal(s.down_reason, "rst");
 	assert_int_equal(s.state_changes, 0); /* never was established */
 	wb_free(&b);
