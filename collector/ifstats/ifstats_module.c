@@ -540,7 +540,8 @@ static int families_new(struct ifstats *st, struct metrics_registry *reg)
 
 static uint32_t interval_of(const struct cfg_config *cfg)
 {
-	return ifstats_config(cfg)->interval_ms ? ifstats_config(cfg)->interval_ms : IFSTATS_DEFAULT_INTERVAL_MS;
+	return ifstats_config(cfg)->interval_ms ? ifstats_config(cfg)->interval_ms
+						: IFSTATS_DEFAULT_INTERVAL_MS;
 }
 
 /* Starts or stops the timer to match cfg; the first pass runs at once. */
