@@ -17,6 +17,7 @@
 #include "event.h"
 #include "log.h"
 #include "metrics.h"
+#include "model.h"
 
 enum fam_id { F_ALERTS, F_TRANSITIONS, F_RULES, F_EVAL, F_DROPPED, F_COUNT };
 
@@ -104,6 +105,19 @@ static enum cw_alert_state event_state(const struct alert_transition *t)
 	return t->to == ALERT_FIRING ? CW_ALERT_FIRING : CW_ALERT_RESOLVED;
 }
 
+/* The event source of a session series' source label, which the model
+ * writes as model_source_name(); BMP unless it names another source. */
+static enum cw_event_source label_source(const char *label)
+{
+	static const enum cw_event_source of[MODEL_SRC_COUNT] = {
+		[MODEL_SRC_BMP] = CW_SRC_BMP, [MODEL_SRC_PCAP] = CW_SRC_PCAP};
+
+	for (int s = 0; s < MODEL_SRC_COUNT; s++)
+		if (strcmp(label, model_source_name((enum model_source)s)) == 0)
+			return of[s];
+	return CW_SRC_BMP;
+}
+
 /* The peer identity, when the watched series is a BGP session's. */
 static void event_peer(struct cw_event *ev, const char *labels)
 {
@@ -120,7 +134,7 @@ static void event_peer(struct cw_event *ev, const char *labels)
 	if (alert_label_value(labels, "peer_as", buf, sizeof buf))
 		ev->peer.asn = (uint32_t)strtoul(buf, NULL, 10);
 	if (alert_label_value(labels, "source", buf, sizeof buf))
-		ev->peer.source = strcmp(buf, "pcap") == 0 ? CW_SRC_PCAP : CW_SRC_BMP;
+		ev->peer.source = label_source(buf);
 }
 
 static void on_transition(const struct alert_transition *t, void *arg)

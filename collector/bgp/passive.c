@@ -5,17 +5,17 @@
 
 #include "negotiate.h"
 
-void cap_passive_init(struct cap_passive *s)
+void bgp_passive_init(struct bgp_passive *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->state = CAP_PASSIVE_CONNECTED;
+	s->state = BGP_PASSIVE_CONNECTED;
 	s->notif_code = -1;
 	s->notif_side = -1;
 	bgp_ctx_init(&s->ctx[0]);
 	bgp_ctx_init(&s->ctx[1]);
 }
 
-const char *cap_passive_state_name(enum cap_passive_state st)
+const char *bgp_passive_state_name(enum bgp_passive_state st)
 {
 	static const char *const names[] = {"connected", "open-one", "open-both", "established",
 					    "down"};
@@ -24,7 +24,7 @@ const char *cap_passive_state_name(enum cap_passive_state st)
 }
 
 /* Both OPENs known: the hold time and how each side's UPDATEs decode. */
-static void negotiate(struct cap_passive *s)
+static void negotiate(struct bgp_passive *s)
 {
 	uint16_t a = s->side[0].hold_time, b = s->side[1].hold_time;
 
@@ -33,58 +33,58 @@ static void negotiate(struct cap_passive *s)
 	bgp_negotiate_both(&s->side[0].open, &s->side[1].open, &s->ctx[0], &s->ctx[1]);
 }
 
-static enum cap_passive_state go_down(struct cap_passive *s, enum cap_passive_down why,
+static enum bgp_passive_state go_down(struct bgp_passive *s, enum bgp_passive_down why,
 				      double now)
 {
 	static const char *const names[] = {NULL, "notification", "fin", "rst"};
 
-	if (s->state == CAP_PASSIVE_ESTABLISHED)
+	if (s->state == BGP_PASSIVE_ESTABLISHED)
 		s->state_changes++;
 	s->down_cause = why;
 	s->down_reason = names[why];
 	s->down_at = now;
-	return CAP_PASSIVE_DOWN;
+	return BGP_PASSIVE_DOWN;
 }
 
-static enum cap_passive_state go_established(struct cap_passive *s, double now)
+static enum bgp_passive_state go_established(struct bgp_passive *s, double now)
 {
 	s->state_changes++;
 	s->established_at = now;
-	return CAP_PASSIVE_ESTABLISHED;
+	return BGP_PASSIVE_ESTABLISHED;
 }
 
-enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive_event ev,
+enum bgp_passive_state bgp_passive_event(struct bgp_passive *s, enum bgp_passive_event ev,
 					 int dir, double now)
 {
-	enum cap_passive_state st = s->state;
+	enum bgp_passive_state st = s->state;
 	bool both = s->side[0].open_seen && s->side[1].open_seen;
 
 	(void)dir;
-	if (st == CAP_PASSIVE_DOWN)
+	if (st == BGP_PASSIVE_DOWN)
 		return st; /* a new TCP connection is a new session */
 	switch (ev) {
-	case CAP_EV_NOTIFICATION:
-		st = go_down(s, CAP_DOWN_NOTIFICATION, now);
+	case BGP_PASSIVE_EV_NOTIFICATION:
+		st = go_down(s, BGP_PASSIVE_DOWN_NOTIFICATION, now);
 		break;
-	case CAP_EV_FIN:
-		st = go_down(s, CAP_DOWN_FIN, now);
+	case BGP_PASSIVE_EV_FIN:
+		st = go_down(s, BGP_PASSIVE_DOWN_FIN, now);
 		break;
-	case CAP_EV_RST:
-		st = go_down(s, CAP_DOWN_RST, now);
+	case BGP_PASSIVE_EV_RST:
+		st = go_down(s, BGP_PASSIVE_DOWN_RST, now);
 		break;
-	case CAP_EV_OPEN:
-		if (st != CAP_PASSIVE_ESTABLISHED)
-			st = both ? CAP_PASSIVE_OPEN_BOTH : CAP_PASSIVE_OPEN_ONE;
+	case BGP_PASSIVE_EV_OPEN:
+		if (st != BGP_PASSIVE_ESTABLISHED)
+			st = both ? BGP_PASSIVE_OPEN_BOTH : BGP_PASSIVE_OPEN_ONE;
 		if (both)
 			negotiate(s);
 		break;
-	case CAP_EV_KEEPALIVE:
-	case CAP_EV_UPDATE:
-	case CAP_EV_ROUTE_REFRESH:
+	case BGP_PASSIVE_EV_KEEPALIVE:
+	case BGP_PASSIVE_EV_UPDATE:
+	case BGP_PASSIVE_EV_ROUTE_REFRESH:
 		/* RFC 4271 §8.2.2: OpenConfirm → Established on KEEPALIVE. With no
 		 * OPEN at all the capture began mid-session: it is established. */
-		if (st == CAP_PASSIVE_OPEN_BOTH ||
-		    (st == CAP_PASSIVE_CONNECTED && !s->side[0].open_seen && !s->side[1].open_seen))
+		if (st == BGP_PASSIVE_OPEN_BOTH ||
+		    (st == BGP_PASSIVE_CONNECTED && !s->side[0].open_seen && !s->side[1].open_seen))
 			st = go_established(s, now);
 		break;
 	}
@@ -93,7 +93,7 @@ enum cap_passive_state cap_passive_event(struct cap_passive *s, enum cap_passive
 }
 
 /* Keeps the numbers of an OPEN; drops what points into the message. */
-static void keep_open(struct cap_passive_side *sd, const struct bgp_open *o)
+static void keep_open(struct bgp_passive_side *sd, const struct bgp_open *o)
 {
 	sd->open = *o;
 	bgp_open_detach(&sd->open);
@@ -103,17 +103,17 @@ static void keep_open(struct cap_passive_side *sd, const struct bgp_open *o)
 	sd->hold_time = o->hold_time;
 }
 
-static void on_keepalive(struct cap_passive_side *sd, double now)
+static void on_keepalive(struct bgp_passive_side *sd, double now)
 {
 	if (sd->last_keepalive > 0)
 		sd->keepalive_interval = now - sd->last_keepalive;
 	sd->last_keepalive = now;
 }
 
-int cap_passive_message(struct cap_passive *s, int dir, const uint8_t *msg, size_t len,
+int bgp_passive_message(struct bgp_passive *s, int dir, const uint8_t *msg, size_t len,
 			double now)
 {
-	struct cap_passive_side *sd = &s->side[dir & 1];
+	struct bgp_passive_side *sd = &s->side[dir & 1];
 	struct wire_reader body;
 	struct bgp_open open;
 	struct bgp_notification n;
@@ -130,14 +130,14 @@ int cap_passive_message(struct cap_passive *s, int dir, const uint8_t *msg, size
 		 * NOTIFICATION, if any, ends the session */
 		(void)!bgp_open_decode(msg, len, &open);
 		keep_open(sd, &open);
-		cap_passive_event(s, CAP_EV_OPEN, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_OPEN, dir, now);
 		break;
 	case BGP_MSG_KEEPALIVE:
 		on_keepalive(sd, now);
-		cap_passive_event(s, CAP_EV_KEEPALIVE, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_KEEPALIVE, dir, now);
 		break;
 	case BGP_MSG_UPDATE:
-		cap_passive_event(s, CAP_EV_UPDATE, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_UPDATE, dir, now);
 		break;
 	case BGP_MSG_NOTIFICATION:
 		if (bgp_notification_decode(msg, len, &n) == 0) {
@@ -145,10 +145,10 @@ int cap_passive_message(struct cap_passive *s, int dir, const uint8_t *msg, size
 			s->notif_subcode = n.subcode;
 		}
 		s->notif_side = dir & 1;
-		cap_passive_event(s, CAP_EV_NOTIFICATION, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_NOTIFICATION, dir, now);
 		break;
 	case BGP_MSG_ROUTE_REFRESH:
-		cap_passive_event(s, CAP_EV_ROUTE_REFRESH, dir, now);
+		bgp_passive_event(s, BGP_PASSIVE_EV_ROUTE_REFRESH, dir, now);
 		break;
 	default:
 		break;
@@ -156,11 +156,11 @@ int cap_passive_message(struct cap_passive *s, int dir, const uint8_t *msg, size
 	return type;
 }
 
-double cap_passive_hold_risk(const struct cap_passive *s, int dir, double now)
+double bgp_passive_hold_risk(const struct bgp_passive *s, int dir, double now)
 {
-	const struct cap_passive_side *sd = &s->side[dir & 1];
+	const struct bgp_passive_side *sd = &s->side[dir & 1];
 
-	if (s->hold_time == 0 || sd->last_heard <= 0 || s->state == CAP_PASSIVE_DOWN)
+	if (s->hold_time == 0 || sd->last_heard <= 0 || s->state == BGP_PASSIVE_DOWN)
 		return 0;
 	return (now - sd->last_heard) / (double)s->hold_time;
 }

@@ -498,7 +498,8 @@ static void publish_circuit(struct billing *b, struct bcirc *bc, int64_t now)
 	double elapsed = (double)(now - bc->cyc.start), len = (double)(bc->cyc.end - bc->cyc.start);
 	double lin_b = bill_project_linear((double)eg, elapsed, len), rate = 0, rec_b = 0;
 	struct bill_cost now_c, lin_c, rec_c = {0};
-	bool has_recent = bill_window_rate(&bc->win, now, billing_config(b->ctx->cfg)->recent_window_s,
+	bool has_recent = bill_window_rate(&bc->win, now,
+					   billing_config(b->ctx->cfg)->recent_window_s,
 					   &rate) == 0;
 
 	put(b, F_BYTES, (const char *[]){bc->id, "from_cloud"}, (double)eg);
@@ -555,7 +556,8 @@ static void absorb(struct billing *b, int64_t now)
 static void save(struct billing *b, int64_t now, uint64_t now_ms)
 {
 	persist(b, now);
-	b->persist_due_ms = now_ms + (uint64_t)billing_config(b->ctx->cfg)->persist_interval_s * 1000u;
+	b->persist_due_ms = now_ms +
+			    (uint64_t)billing_config(b->ctx->cfg)->persist_interval_s * 1000u;
 }
 
 /* A source finished a pass (traffic.h): its bytes are counted now, and the
@@ -662,7 +664,8 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	bill_state_clean(&saved);
-	b->persist_due_ms = mono_ms() + (uint64_t)billing_config(ctx->cfg)->persist_interval_s * 1000u;
+	b->persist_due_ms = mono_ms() +
+			    (uint64_t)billing_config(ctx->cfg)->persist_interval_s * 1000u;
 	b->timer = malloc(sizeof *b->timer);
 	if (!b->timer || uv_timer_init(ctx->loop, b->timer) != 0) {
 		free(b->timer);

@@ -81,7 +81,8 @@ static const struct field bmp_fields[] = {
 	FIELD_ENUM(struct cfg_bmp, "publish", publish, 0, bmp_publish_names),
 	FIELD_DURATION(struct cfg_bmp, "peer_retention", peer_retention_s, 0, 0, 86400),
 };
-DEFINE_TOP_SECTION(bmp_config_section, bmp_fields, struct cfg_bmp, init_bmp, check_bmp_budget, NULL);
+DEFINE_TOP_SECTION(bmp_config_section, bmp_fields, struct cfg_bmp, init_bmp, check_bmp_budget,
+		   NULL);
 
 const struct cfg_bmp *bmp_config(const struct cfg_config *cfg)
 {

@@ -539,9 +539,9 @@ static bool str_differs(const char *a, const char *b)
 static void capture_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
 {
 	const struct cfg_capture *a = capture_config(old), *b = capture_config(ctx->cfg);
-	struct capture *c = state;
 	bool ifs = a->ninterfaces != b->ninterfaces;
 
+	(void)state;
 	for (size_t i = 0; !ifs && i < a->ninterfaces; i++)
 		ifs = strcmp(a->interfaces[i], b->interfaces[i]) != 0;
 	if (a->enabled != b->enabled || ifs || str_differs(a->file, b->file) ||
@@ -552,9 +552,8 @@ static void capture_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	    a->nlocal_macs != b->nlocal_macs || a->nlocal_prefixes != b->nlocal_prefixes)
 		log_warn(ctx->log, "setting changed but not applied; restart to apply", "key",
 			 "capture");
-	/* the neighbours (who is our router) apply to new connections */
-	for (size_t i = 0; c != NULL && i < c->ninputs; i++)
-		cap_source_set_config(c->in[i].src, ctx->cfg);
+	/* the neighbours (who is our router) apply to new connections: the
+	 * sources look them up in the model's circuit index, ctx->circuits */
 }
 
 static void capture_stop(struct cw_ctx *ctx, void *state)

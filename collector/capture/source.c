@@ -7,7 +7,7 @@
 
 #include "bgp.h"
 #include "capture_config.h"
-#include "circuit_config.h"
+#include "circuit_index.h"
 #include "flows.h"
 #include "ingest.h"
 #include "model.h"
@@ -26,10 +26,10 @@ struct cs_peer {
 
 /* flow->user */
 struct cs_flow {
-	struct cap_passive sess;
+	struct bgp_passive sess;
 	struct model_peer *peer[2];
 	bool ours[2];    /* side i is our router (a neighbour's peer) */
-	bool fin_fed[2]; /* CAP_EV_FIN given for side i */
+	bool fin_fed[2]; /* BGP_PASSIVE_EV_FIN given for side i */
 	bool rst_fed;
 };
 
@@ -37,7 +37,6 @@ struct cap_source {
 	struct model *model;
 	struct bgp_ingest *ingest;
 	struct model_router *router;
-	const struct cfg_config *cfg;
 	char name[CS_NAME_MAX];
 	int linktype;
 	uint16_t bgp_port;
@@ -54,26 +53,14 @@ static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss);
 
 /* ---- peers -------------------------------------------------------------- */
 
-static bool is_neighbor(const struct cfg_config *cfg, uint8_t family, const uint8_t *addr)
+/* A configured neighbour's address, in the circuits the model maps peers
+ * with (the daemon's index, swapped on reload, or the model's own). */
+static bool is_neighbor(const struct model *m, uint8_t family, const uint8_t *addr)
 {
-	for (size_t c = 0; cfg != NULL && c < circuit_config(cfg)->ncircuits; c++) {
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
+	size_t n;
 
-			for (size_t q = 0; lk->present && q < lk->npeerings; q++) {
-				const struct cfg_peering *pe = &lk->peerings[q];
-
-				for (size_t n = 0; n < pe->nneighbors; n++) {
-					const struct cfg_neighbor *nb = &pe->neighbors[n];
-
-					if ((nb->family == AF_INET ? 4 : 6) == family &&
-					    memcmp(nb->addr, addr, family == 4 ? 4 : 16) == 0)
-						return true;
-				}
-			}
-		}
-	}
-	return false;
+	(void)circuit_index_by_address(model_circuit_index(m), family, addr, &n);
+	return n > 0;
 }
 
 /* The model peer of side (created when new, AS from its OPEN, 0 before);
@@ -82,7 +69,7 @@ static struct model_peer *cs_peer(struct cap_source *s, struct cap_flow *f, int 
 				  bool refresh)
 {
 	struct cs_flow *cf = f->user;
-	const struct cap_passive_side *sd = &cf->sess.side[side];
+	const struct bgp_passive_side *sd = &cf->sess.side[side];
 	struct model_peer_key key = {.peer_type = 0, .distinguisher = 0, .family = f->family};
 	struct model_peer *p;
 
@@ -139,42 +126,42 @@ static void cs_peers_down(struct cap_source *s, struct cs_flow *cf, const struct
 }
 
 /* What the inferred session says ended it (cause: when it is not down). */
-static struct model_down cs_down_of(const struct cap_passive *ps, enum model_down_cause cause)
+static struct model_down cs_down_of(const struct bgp_passive *ps, enum model_down_cause cause)
 {
 	static const enum model_down_cause of[] = {
-		[CAP_DOWN_NONE] = MODEL_DOWN_UNKNOWN,
-		[CAP_DOWN_NOTIFICATION] = MODEL_DOWN_NOTIFICATION,
-		[CAP_DOWN_FIN] = MODEL_DOWN_TCP_FIN,
-		[CAP_DOWN_RST] = MODEL_DOWN_TCP_RST,
+		[BGP_PASSIVE_DOWN_NONE] = MODEL_DOWN_UNKNOWN,
+		[BGP_PASSIVE_DOWN_NOTIFICATION] = MODEL_DOWN_NOTIFICATION,
+		[BGP_PASSIVE_DOWN_FIN] = MODEL_DOWN_TCP_FIN,
+		[BGP_PASSIVE_DOWN_RST] = MODEL_DOWN_TCP_RST,
 	};
 
-	if (ps->state == CAP_PASSIVE_DOWN && (unsigned)ps->down_cause < sizeof(of) / sizeof(of[0]))
+	if (ps->state == BGP_PASSIVE_DOWN && (unsigned)ps->down_cause < sizeof(of) / sizeof(of[0]))
 		cause = of[ps->down_cause];
 	return (struct model_down){cause, 0, ps->notif_code, ps->notif_subcode};
 }
 
 /* Follows the inferred session into the model. */
-static void cs_state(struct cap_source *s, struct cap_flow *f, enum cap_passive_state before)
+static void cs_state(struct cap_source *s, struct cap_flow *f, enum bgp_passive_state before)
 {
 	struct cs_flow *cf = f->user;
-	enum cap_passive_state after = cf->sess.state;
+	enum bgp_passive_state after = cf->sess.state;
 	struct model_down why = cs_down_of(&cf->sess, MODEL_DOWN_UNKNOWN);
 
 	if (after == before)
 		return;
-	if (after == CAP_PASSIVE_ESTABLISHED)
+	if (after == BGP_PASSIVE_ESTABLISHED)
 		cs_peers_up(s, f);
-	else if (after == CAP_PASSIVE_DOWN && before == CAP_PASSIVE_ESTABLISHED)
+	else if (after == BGP_PASSIVE_DOWN && before == BGP_PASSIVE_ESTABLISHED)
 		cs_peers_down(s, cf, &why);
 }
 
-static void cs_event(struct cap_source *s, struct cap_flow *f, enum cap_passive_event ev,
+static void cs_event(struct cap_source *s, struct cap_flow *f, enum bgp_passive_event ev,
 		     int side)
 {
 	struct cs_flow *cf = f->user;
-	enum cap_passive_state before = cf->sess.state;
+	enum bgp_passive_state before = cf->sess.state;
 
-	cap_passive_event(&cf->sess, ev, side, s->ts);
+	bgp_passive_event(&cf->sess, ev, side, s->ts);
 	cs_state(s, f, before);
 }
 
@@ -184,8 +171,8 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 		       size_t len)
 {
 	struct cs_flow *cf = f->user;
-	enum cap_passive_state before = cf->sess.state;
-	int type = cap_passive_message(&cf->sess, side, msg, len, s->ts);
+	enum bgp_passive_state before = cf->sess.state;
+	int type = bgp_passive_message(&cf->sess, side, msg, len, s->ts);
 	struct model_peer *p;
 
 	s->st.bgp_messages++;
@@ -194,7 +181,7 @@ static void cs_message(struct cap_source *s, struct cap_flow *f, int side, const
 		(void)cs_peer(s, f, side, true);
 	} else if (type == BGP_MSG_UPDATE) {
 		/* RFC 4271 §4.2: decoded as negotiated by the two OPENs
-		 * (cap_passive keeps the context of what side sends) */
+		 * (bgp_passive keeps the context of what side sends) */
 		p = cs_peer(s, f, side, false);
 		if (p != NULL)
 			bgp_ingest_update(s->ingest, p, BGP_INGEST_ADJ_IN_PRE, &cf->sess.ctx[side], msg,
@@ -241,10 +228,10 @@ static void cs_drain(struct cap_source *s, struct cap_flow *f, int side)
 	cap_reasm_drain(r, cs_bgp_step, &d);
 	if (r->reset && !cf->rst_fed) {
 		cf->rst_fed = true;
-		cs_event(s, f, CAP_EV_RST, side);
+		cs_event(s, f, BGP_PASSIVE_EV_RST, side);
 	} else if (r->closed && !cf->fin_fed[side]) {
 		cf->fin_fed[side] = true;
-		cs_event(s, f, CAP_EV_FIN, side);
+		cs_event(s, f, BGP_PASSIVE_EV_FIN, side);
 	}
 }
 
@@ -287,7 +274,7 @@ static void cs_flow_removed(struct cap_flow *f, void *arg)
 		s->st.gaps += f->dir[side].st.gaps;
 		s->st.gap_bytes += f->dir[side].st.gap_bytes;
 	}
-	cs_peers_down(s, cf, !s->freeing && cf->sess.state == CAP_PASSIVE_ESTABLISHED ? &idle : NULL);
+	cs_peers_down(s, cf, !s->freeing && cf->sess.state == BGP_PASSIVE_ESTABLISHED ? &idle : NULL);
 	free(cf);
 	f->user = NULL;
 	s->ts = now;
@@ -300,9 +287,9 @@ static struct cs_flow *cs_flow_new(const struct cap_source *s, const struct cap_
 
 	if (cf == NULL)
 		return NULL;
-	cap_passive_init(&cf->sess);
+	bgp_passive_init(&cf->sess);
 	for (int i = 0; i < 2; i++)
-		nb[i] = is_neighbor(s->cfg, f->family, f->end[i].addr);
+		nb[i] = is_neighbor(s->model, f->family, f->end[i].addr);
 	/* our router: not a configured neighbour, talking to one */
 	cf->ours[0] = !nb[0] && nb[1];
 	cf->ours[1] = !nb[1] && nb[0];
@@ -431,7 +418,6 @@ struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 		return NULL;
 	c = capture_config(cfg);
 	s->model = m;
-	s->cfg = cfg;
 	s->linktype = linktype;
 	snprintf(s->name, sizeof(s->name), "%s", name);
 	s->bgp_port = c->bgp_port > 0 && c->bgp_port <= 65535 ? (uint16_t)c->bgp_port
@@ -458,12 +444,6 @@ void cap_source_free(struct cap_source *s)
 	free(s);
 }
 
-void cap_source_set_config(struct cap_source *s, const struct cfg_config *cfg)
-{
-	if (s != NULL && cfg != NULL)
-		s->cfg = cfg;
-}
-
 static void cs_sum_flow(struct cap_flow *f, void *arg)
 {
 	struct cap_source_stats *st = arg;
@@ -475,7 +455,7 @@ static void cs_sum_flow(struct cap_flow *f, void *arg)
 		st->gaps += f->dir[side].st.gaps;
 		st->gap_bytes += f->dir[side].st.gap_bytes;
 	}
-	if (cf != NULL && cf->sess.state == CAP_PASSIVE_ESTABLISHED)
+	if (cf != NULL && cf->sess.state == BGP_PASSIVE_ESTABLISHED)
 		st->sessions_up++;
 }
 
@@ -514,15 +494,15 @@ static void cs_peer_flow(struct cap_flow *f, void *arg)
 	const struct cs_peer_walk *w = arg;
 	const struct cs_flow *cf = f->user;
 
-	if (cf == NULL || cf->sess.state != CAP_PASSIVE_ESTABLISHED)
+	if (cf == NULL || cf->sess.state != BGP_PASSIVE_ESTABLISHED)
 		return;
 	for (int side = 0; side < 2; side++) {
-		const struct cap_passive_side *sd = &cf->sess.side[side];
+		const struct bgp_passive_side *sd = &cf->sess.side[side];
 		double l0, l1;
 		struct cap_source_peer p = {
 			.family = f->family,
 			.as = sd->open_seen ? sd->as : 0,
-			.hold_risk = cap_passive_hold_risk(&cf->sess, side, w->now),
+			.hold_risk = bgp_passive_hold_risk(&cf->sess, side, w->now),
 			.keepalive_interval = sd->keepalive_interval,
 			.retransmissions = f->dir[side].st.retrans_segments,
 			.zero_windows = f->tcp.zero_windows[side],
@@ -547,7 +527,7 @@ void cap_source_foreach_peer(struct cap_source *s, double now,
 static void cs_side(const struct cap_flow *f, int i, struct cap_source_side *o)
 {
 	const struct cs_flow *cf = f->user;
-	const struct cap_passive_side *sd = &cf->sess.side[i];
+	const struct bgp_passive_side *sd = &cf->sess.side[i];
 	struct model_peer *p = cf->peer[i];
 	const struct cs_peer *cp = p != NULL ? model_peer_aux(p) : NULL;
 
@@ -579,12 +559,12 @@ static void cs_snapshot(struct cap_flow *f, struct cap_source_session *ss)
 	ss->family = f->family;
 	for (int i = 0; i < 2; i++)
 		cs_side(f, i, &ss->side[i]);
-	ss->state = cap_passive_state_name(cf->sess.state);
+	ss->state = bgp_passive_state_name(cf->sess.state);
 	ss->state_changes = cf->sess.state_changes;
-	ss->down_reason = cf->sess.state == CAP_PASSIVE_DOWN ? cf->sess.down_reason : NULL;
+	ss->down_reason = cf->sess.state == BGP_PASSIVE_DOWN ? cf->sess.down_reason : NULL;
 	ss->notif_code = cf->sess.notif_code;
 	ss->notif_subcode = cf->sess.notif_subcode;
-	ss->hold_time = cf->sess.state >= CAP_PASSIVE_OPEN_BOTH ? cf->sess.hold_time : 0;
+	ss->hold_time = cf->sess.state >= BGP_PASSIVE_OPEN_BOTH ? cf->sess.hold_time : 0;
 	ss->mid_session = f->mid_session[0] || f->mid_session[1];
 	ss->first_seen = f->first_seen;
 	ss->last_seen = f->last_seen;

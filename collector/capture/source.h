@@ -13,8 +13,7 @@
  * capture_source.c.
  *
  * Ownership: the caller owns the source (cap_source_new/free); it borrows
- * the model and the config, which must outlive it (cap_source_set_config
- * after a reload).
+ * the model, which must outlive it, and reads the config at start only.
  */
 #ifndef CW_CAPTURE_SOURCE_H
 #define CW_CAPTURE_SOURCE_H
@@ -53,7 +52,7 @@ struct cap_source_peer {
 	uint8_t family;            /* 4 or 6 */
 	uint8_t addr[16];          /* network order; IPv4 in the first 4 bytes */
 	uint32_t as;               /* from its OPEN; 0 when none was seen */
-	double hold_risk;          /* cap_passive_hold_risk() of this side */
+	double hold_risk;          /* bgp_passive_hold_risk() of this side */
 	double keepalive_interval; /* seconds between its last two KEEPALIVEs; 0 unknown */
 	/* TCP health of its connection (see struct cap_source_session). */
 	uint64_t retransmissions;  /* data segments it sent again */
@@ -84,7 +83,7 @@ struct cap_source_side {
 struct cap_source_session {
 	uint8_t family;            /* 4 or 6 */
 	struct cap_source_side side[2];
-	const char *state;         /* cap_passive_state_name(); static */
+	const char *state;         /* bgp_passive_state_name(); static */
 	uint64_t state_changes;    /* to and from established */
 	const char *down_reason;   /* "notification", "fin", "rst"; NULL unless down */
 	int notif_code, notif_subcode; /* -1 without a NOTIFICATION */
@@ -101,17 +100,17 @@ typedef void (*cap_source_session_fn)(const struct cap_source_session *ss, void 
 /* A source named name (interface name, or the file's basename: the model
  * router's address and the VLAN counters' interface) decoding frames of
  * the given link type. Reads cfg->capture (bgp_port, max_flows,
- * max_reassembly_bytes, local_macs, local_prefixes) and the circuits'
- * neighbours. NULL when out of memory or cfg is NULL. */
+ * max_reassembly_bytes, local_macs, local_prefixes) at start only (cfg
+ * need not outlive the call). Whether an endpoint is a configured
+ * neighbour (the other side is our router) is looked up, for each new
+ * connection, in the circuit index the model maps peers with
+ * (model_circuit_index), so a reload applies to new connections. NULL when
+ * out of memory or cfg is NULL. */
 struct cap_source *cap_source_new(struct model *m, const struct cfg_config *cfg,
 				  const char *name, int linktype);
 /* Frees the source without changing the model (its peers keep their last
  * state, as after the end of a file). Takes NULL. */
 void cap_source_free(struct cap_source *s);
-
-/* The config after a reload: neighbours apply to new connections. Local
- * MACs, prefixes and limits stay as they were at start. */
-void cap_source_set_config(struct cap_source *s, const struct cfg_config *cfg);
 
 /* One captured frame: pkt[0..caplen) of a wirelen-byte frame at capture
  * time ts (seconds since the epoch). Never fails: what cannot be decoded

@@ -1,8 +1,9 @@
 /* daemon_config.c — the daemon: section and the daemon's schema (see
  * daemon_config.h), and the rules that join two modules' sections of one
- * floor (a module never reads a neighbour's section: the wiring floor does). Adding a section: its module's x_config.{h,c} and one
- * line in schema_entries below (the order is the walk order, and the order
- * an unknown key's message lists the keys in).
+ * floor (a module never reads a neighbour's section: the wiring floor
+ * does). Adding a section: its module's x_config.{h,c} and one line in
+ * schema_entries below (the order is the walk order, and the order an
+ * unknown key's message lists the keys in).
  */
 #include "daemon_config.h"
 #include "config_schema.h"

@@ -88,8 +88,8 @@ unsigned priv_runtime_caps(const struct cfg_config *cfg, unsigned kernel, bool i
 			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
 
 			for (size_t i = 0; lk->present && i < lk->nprobes; i++)
-				caps |= probe_caps(probes_config(cfg), &lk->probes[i], lk->interface,
-						   kernel, icmp_dgram_ok, &w);
+				caps |= probe_caps(probes_config(cfg), &lk->probes[i],
+						   lk->interface, kernel, icmp_dgram_ok, &w);
 		}
 	if (why != NULL)
 		*why = w;
@@ -299,8 +299,10 @@ static int check_as_user(struct priv_plan *p, const struct cfg_config *cfg, stru
 	bool dgram;
 	int rc = 0;
 
-	if ((bill && dir_create(p, "billing.state_dir", billing_config(cfg)->state_dir, 0750, lg) != 0) ||
-	    (spool && dir_create(p, "kafka.spool_dir", kafka_config(cfg)->spool_dir, 0700, lg) != 0))
+	if ((bill &&
+	     dir_create(p, "billing.state_dir", billing_config(cfg)->state_dir, 0750, lg) != 0) ||
+	    (spool &&
+	     dir_create(p, "kafka.spool_dir", kafka_config(cfg)->spool_dir, 0700, lg) != 0))
 		return -1;
 	if ((rc = as_user(p, &s)) != 0) {
 		log_error(lg, "cannot take on the user's identity", "user", p->user, "error",
@@ -492,8 +494,8 @@ void priv_check_reload(const struct priv_plan *p, const struct cfg_config *next,
 	    access(billing_config(next)->state_dir, W_OK | X_OK) != 0)
 		log_error(lg, "directory not writable by the user the daemon runs as; the billing "
 			      "state will not be saved",
-			  "key", "billing.state_dir", "dir", billing_config(next)->state_dir, "user",
-			  p->user, "error", strerror(errno));
+			  "key", "billing.state_dir", "dir", billing_config(next)->state_dir,
+			  "user", p->user, "error", strerror(errno));
 }
 
 void priv_explain_unreadable(const struct priv_plan *p, const char *path, struct log *lg)

@@ -540,7 +540,8 @@ static int families_new(struct ifstats *st, struct metrics_registry *reg)
 
 static uint32_t interval_of(const struct cfg_config *cfg)
 {
-	return ifstats_config(cfg)->interval_ms ? ifstats_config(cfg)->interval_ms : IFSTATS_DEFAULT_INTERVAL_MS;
+	return ifstats_config(cfg)->interval_ms ? ifstats_config(cfg)->interval_ms
+						: IFSTATS_DEFAULT_INTERVAL_MS;
 }
 
 /* Starts or stops the timer to match cfg; the first pass runs at once. */
@@ -604,7 +605,8 @@ static void ifstats_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 		return;
 	if (rebuild(st, ctx->cfg, ctx->circuits) != 0)
 		log_error(ctx->log, "interface list not reloaded (memory)");
-	if (st->enabled != ifstats_config(ctx->cfg)->enabled || st->interval_ms != interval_of(ctx->cfg)) {
+	if (st->enabled != ifstats_config(ctx->cfg)->enabled ||
+	    st->interval_ms != interval_of(ctx->cfg)) {
 		if (apply_timer(st, ctx->cfg) != 0)
 			log_error(ctx->log, "interface sampling timer not restarted");
 	} else if (st->enabled) {

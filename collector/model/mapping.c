@@ -71,3 +71,8 @@ void model_apply_config(struct model *m, const struct cfg_config *cfg)
 	model_apply_circuits(m, cfg, m->own_ix);
 	circuit_index_free(old);
 }
+
+const struct circuit_index *model_circuit_index(const struct model *m)
+{
+	return m != NULL ? m->ix : NULL;
+}

@@ -94,6 +94,10 @@ void model_apply_circuits(struct model *m, const struct cfg_config *cfg,
 /* As model_apply_circuits with an index the model builds from cfg and
  * owns (for tools and tests without a daemon); cfg must stay valid. */
 void model_apply_config(struct model *m, const struct cfg_config *cfg);
+/* The index peers are mapped with now: the last model_apply_circuits' (in
+ * the daemon, cw_ctx.circuits) or model_apply_config's own; NULL before
+ * either. Valid until the next of those calls or model_free. */
+const struct circuit_index *model_circuit_index(const struct model *m);
 
 /* What the model keeps of one source's routers, as that source's config
  * says (the wiring floor sets it on start and reload; bmp: its

@@ -151,7 +151,8 @@ static void publish_router(struct model *m, const struct model_router *r)
 }
 
 /* The peer labels followed by up to two more. */
-#define WITH(base, ...) {base[0], base[1], base[2], base[3], base[4], base[5], base[6], base[7], __VA_ARGS__}
+#define WITH(base, ...) \
+	{base[0], base[1], base[2], base[3], base[4], base[5], base[6], base[7], __VA_ARGS__}
 
 static void publish_views(struct model *m, const struct model_peer *p, const char *const *pl)
 {

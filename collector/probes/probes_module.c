@@ -11,7 +11,7 @@
 #include <uthash.h>
 #include <uv.h>
 
-#include "circuit_config.h"
+#include "circuit_index.h"
 #include "probes_config.h"
 #include "engine.h"
 #include "log.h"
@@ -206,35 +206,43 @@ fail:
 	return -1;
 }
 
-/* Adds, updates and removes targets to match cfg. */
-static void sync_targets(struct probes *m, const struct cfg_config *cfg)
+/* Adds the probes of one present link, or updates those already running.
+ * Returns how many could not be started or updated. */
+static size_t sync_link(struct probes *m, const struct circuit_ref *r)
 {
-	struct ptarget *pt, *tmp;
+	const char *circuit = r->circuit->id, *link = cfg_link_role_name(r->role);
 	char key[KEY_MAX];
 	size_t failed = 0;
 
+	for (size_t i = 0; i < r->link->nprobes; i++) {
+		const struct cfg_probe *p = &r->link->probes[i];
+		struct ptarget *pt;
+
+		probe_key(key, circuit, link, p, r->link);
+		HASH_FIND_STR(m->targets, key, pt);
+		if (pt != NULL && !pt->seen) {
+			pt->seen = true;
+			if (probe_engine_update(m->engine, pt->t, p) != 0)
+				failed++;
+		} else if (pt == NULL && ptarget_add(m, key, circuit, link, p, r->link) != 0) {
+			failed++;
+		}
+	}
+	return failed;
+}
+
+/* Adds, updates and removes targets to match cfg and its circuits ix. */
+static void sync_targets(struct probes *m, const struct cfg_config *cfg,
+			 const struct circuit_index *ix)
+{
+	struct ptarget *pt, *tmp;
+	size_t nlinks, failed = 0;
+	const struct circuit_ref *links = circuit_index_links(ix, &nlinks);
+
 	HASH_ITER(hh, m->targets, pt, tmp)
 		pt->seen = false;
-	for (size_t c = 0; probes_config(cfg)->enabled && c < circuit_config(cfg)->ncircuits; c++)
-		for (int l = 0; l < CFG_LINK_COUNT; l++) {
-			const struct cfg_link *lk = &circuit_config(cfg)->circuits[c].links[l];
-			const char *link = cfg_link_role_name((enum cfg_link_role)l);
-
-			for (size_t i = 0; lk->present && i < lk->nprobes; i++) {
-				const struct cfg_probe *p = &lk->probes[i];
-
-				probe_key(key, circuit_config(cfg)->circuits[c].id, link, p, lk);
-				HASH_FIND_STR(m->targets, key, pt);
-				if (pt != NULL && !pt->seen) {
-					pt->seen = true;
-					if (probe_engine_update(m->engine, pt->t, p) != 0)
-						failed++;
-				} else if (pt == NULL &&
-					   ptarget_add(m, key, circuit_config(cfg)->circuits[c].id, link, p, lk) != 0) {
-					failed++;
-				}
-			}
-		}
+	for (size_t l = 0; probes_config(cfg)->enabled && l < nlinks; l++)
+		failed += sync_link(m, &links[l]);
 	HASH_ITER(hh, m->targets, pt, tmp)
 		if (!pt->seen) {
 			HASH_DEL(m->targets, pt);
@@ -381,7 +389,7 @@ static int probes_start(struct cw_ctx *ctx, void **state)
 		probes_free(m);
 		return -1;
 	}
-	sync_targets(m, ctx->cfg);
+	sync_targets(m, ctx->cfg, ctx->circuits);
 	if (!probes_config(ctx->cfg)->enabled)
 		log_info(ctx->log, "probes disabled");
 	*state = m;
@@ -398,7 +406,7 @@ static void probes_reload(struct cw_ctx *ctx, void *state, const struct cfg_conf
 		return;
 	engine_opts(ctx->cfg, &o);
 	probe_engine_set_opts(m->engine, &o);
-	sync_targets(m, ctx->cfg);
+	sync_targets(m, ctx->cfg, ctx->circuits);
 	publish(m);
 }
 

@@ -145,7 +145,8 @@ static int set_filter(struct replay *r)
 
 	if (capture_config(r->cfg)->filter == NULL)
 		return 0;
-	if (pcap_compile(r->pc, &prog, capture_config(r->cfg)->filter, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+	if (pcap_compile(r->pc, &prog, capture_config(r->cfg)->filter, 1,
+			 PCAP_NETMASK_UNKNOWN) != 0) {
 		fprintf(r->err, "circuitwatch: replay: bad capture.filter: %s\n", pcap_geterr(r->pc));
 		return -1;
 	}

@@ -360,8 +360,8 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	h->ctx = ctx;
 	h->conf = *pc;
 	h->listen_text = listen_text(pc);
-	if (h->listen_text == NULL || http_users_copy(pc, &h->users, &h->nusers) != 0 || register_metrics(h, ctx->reg) != 0 ||
-	    load_tls(h, pc, ctx->log) != 0)
+	if (h->listen_text == NULL || http_users_copy(pc, &h->users, &h->nusers) != 0 ||
+	    register_metrics(h, ctx->reg) != 0 || load_tls(h, pc, ctx->log) != 0)
 		goto fail;
 	{
 		const struct sc_source src = {http_body_generation, http_render_body, h};

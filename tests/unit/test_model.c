@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bmp_config.h"
+#include "circuit_index.h"
 #include "daemon_config.h"
 #include "expo.h"
 #include "metrics.h"
@@ -323,6 +324,31 @@ static void test_unknown_asn_maps_by_address(void **state)
 	cfg_free(cfg);
 }
 
+/* The index the model maps with: its own after model_apply_config, the
+ * caller's after model_apply_circuits (the capture source looks up
+ * neighbours in it). */
+static void test_circuit_index(void **state)
+{
+	struct fx *f = *state;
+	struct model *bare = model_new(f->reg);
+	struct circuit_index *ix = circuit_index_new(circuit_config(f->cfg));
+	size_t n;
+
+	assert_null(model_circuit_index(bare));
+	assert_null(model_circuit_index(NULL));
+	model_free(bare);
+	(void)circuit_index_neighbours(model_circuit_index(f->m), &n);
+	assert_int_equal(n, 2);
+	(void)circuit_index_by_address(model_circuit_index(f->m), 4,
+				       (const uint8_t[4]){198, 18, 1, 6}, &n);
+	assert_int_equal(n, 1);
+	assert_non_null(ix);
+	model_apply_circuits(f->m, f->cfg, ix);
+	assert_ptr_equal(model_circuit_index(f->m), ix);
+	model_apply_config(f->m, f->cfg);
+	circuit_index_free(ix);
+}
+
 static void test_counters_stats_and_headroom(void **state)
 {
 	struct fx *f = *state;
@@ -587,6 +613,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rd_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redundancy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_asn_maps_by_address, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_circuit_index, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,9 +44,9 @@ static void simple_msg(struct wb *b, unsigned type)
 	wb_bgp_end(b, at);
 }
 
-static int send_msg(struct cap_passive *s, int dir, struct wb *b, double now)
+static int send_msg(struct bgp_passive *s, int dir, struct wb *b, double now)
 {
-	int t = cap_passive_message(s, dir, b->p, b->len, now);
+	int t = bgp_passive_message(s, dir, b->p, b->len, now);
 
 	wb_reset(b);
 	return t;
@@ -54,23 +54,23 @@ static int send_msg(struct cap_passive *s, int dir, struct wb *b, double now)
 
 static void test_full_life(void **state)
 {
-	struct cap_passive s;
+	struct bgp_passive s;
 	struct wb b = {0};
 	(void)state;
 
-	cap_passive_init(&s);
+	bgp_passive_init(&s);
 	open_msg(&b, 65001, 90, 0);
 	assert_int_equal(send_msg(&s, 0, &b, 1.0), BGP_MSG_OPEN);
-	assert_int_equal(s.state, CAP_PASSIVE_OPEN_ONE);
+	assert_int_equal(s.state, BGP_PASSIVE_OPEN_ONE);
 	open_msg(&b, 400000, 30, 0);
 	send_msg(&s, 1, &b, 1.1);
-	assert_int_equal(s.state, CAP_PASSIVE_OPEN_BOTH);
+	assert_int_equal(s.state, BGP_PASSIVE_OPEN_BOTH);
 	assert_int_equal(s.hold_time, 30);
 	assert_int_equal(s.side[1].as, 400000); /* the 4-octet AS, not AS_TRANS */
 	assert_int_equal(s.side[0].as, 65001);
 	simple_msg(&b, BGP_MSG_KEEPALIVE);
 	send_msg(&s, 1, &b, 1.2);
-	assert_int_equal(s.state, CAP_PASSIVE_ESTABLISHED);
+	assert_int_equal(s.state, BGP_PASSIVE_ESTABLISHED);
 	assert_int_equal(s.state_changes, 1);
 	assert_true(s.established_at == 1.2);
 	for (int i = 1; i <= 2; i++) {
@@ -80,10 +80,10 @@ static void test_full_life(void **state)
 	assert_true(s.side[0].keepalive_interval == 10.0);
 	assert_int_equal(s.side[0].msgs[BGP_MSG_KEEPALIVE], 2);
 	/* side 0 last heard at 20 s; hold 30 s */
-	assert_true(cap_passive_hold_risk(&s, 0, 35.0) == 0.5);
+	assert_true(bgp_passive_hold_risk(&s, 0, 35.0) == 0.5);
 	simple_msg(&b, BGP_MSG_NOTIFICATION);
 	send_msg(&s, 1, &b, 40.0);
-	assert_int_equal(s.state, CAP_PASSIVE_DOWN);
+	assert_int_equal(s.state, BGP_PASSIVE_DOWN);
 	assert_string_equal(s.down_reason, "notification");
 	assert_int_equal(s.notif_code, 6);
 	assert_int_equal(s.notif_subcode, 2);
@@ -92,24 +92,24 @@ static void test_full_life(void **state)
 	/* after the end nothing revives it */
 	simple_msg(&b, BGP_MSG_KEEPALIVE);
 	send_msg(&s, 0, &b, 41.0);
-	assert_int_equal(s.state, CAP_PASSIVE_DOWN);
-	assert_true(cap_passive_hold_risk(&s, 0, 100.0) == 0);
+	assert_int_equal(s.state, BGP_PASSIVE_DOWN);
+	assert_true(bgp_passive_hold_risk(&s, 0, 100.0) == 0);
 	wb_free(&b);
 }
 
 static void test_mid_session_capture(void **state)
 {
-	struct cap_passive s;
+	struct bgp_passive s;
 	struct wb b = {0};
 	(void)state;
 
-	cap_passive_init(&s);
+	bgp_passive_init(&s);
 	simple_msg(&b, BGP_MSG_UPDATE);
 	send_msg(&s, 1, &b, 5.0);
-	assert_int_equal(s.state, CAP_PASSIVE_ESTABLISHED);
+	assert_int_equal(s.state, BGP_PASSIVE_ESTABLISHED);
 	assert_int_equal(s.hold_time, 0);
-	assert_true(cap_passive_hold_risk(&s, 1, 500.0) == 0); /* unknown hold time */
-	assert_int_equal(cap_passive_event(&s, CAP_EV_FIN, 0, 6.0), CAP_PASSIVE_DOWN);
+	assert_true(bgp_passive_hold_risk(&s, 1, 500.0) == 0); /* unknown hold time */
+	assert_int_equal(bgp_passive_event(&s, BGP_PASSIVE_EV_FIN, 0, 6.0), BGP_PASSIVE_DOWN);
 	assert_string_equal(s.down_reason, "fin");
 	assert_int_equal(s.notif_code, -1);
 	assert_int_equal(s.state_changes, 2);
@@ -118,18 +118,18 @@ static void test_mid_session_capture(void **state)
 
 static void test_rst_before_established(void **state)
 {
-	struct cap_passive s;
+	struct bgp_passive s;
 	struct wb b = {0};
 	(void)state;
 
-	cap_passive_init(&s);
+	bgp_passive_init(&s);
 	open_msg(&b, 65001, 90, 0);
 	send_msg(&s, 0, &b, 1.0);
 	/* a KEEPALIVE with one OPEN seen (the other was lost): not established */
 	simple_msg(&b, BGP_MSG_KEEPALIVE);
 	send_msg(&s, 0, &b, 1.5);
-	assert_int_equal(s.state, CAP_PASSIVE_OPEN_ONE);
-	assert_int_equal(cap_passive_event(&s, CAP_EV_RST, 1, 2.0), CAP_PASSIVE_DOWN);
+	assert_int_equal(s.state, BGP_PASSIVE_OPEN_ONE);
+	assert_int_equal(bgp_passive_event(&s, BGP_PASSIVE_EV_RST, 1, 2.0), BGP_PASSIVE_DOWN);
 	assert_string_equal(s.down_reason, "rst");
 	assert_int_equal(s.state_changes, 0); /* never was established */
 	wb_free(&b);
@@ -139,11 +139,11 @@ static void test_rst_before_established(void **state)
  * receive, so only side 0's UPDATEs carry path ids. */
 static void test_addpath_per_direction(void **state)
 {
-	struct cap_passive s;
+	struct bgp_passive s;
 	struct wb b = {0};
 	(void)state;
 
-	cap_passive_init(&s);
+	bgp_passive_init(&s);
 	open_msg(&b, 65001, 90, 2 /* send */);
 	send_msg(&s, 0, &b, 1.0);
 	open_msg(&b, 65002, 90, 1 /* receive */);
@@ -156,21 +156,21 @@ static void test_addpath_per_direction(void **state)
 
 static void test_hold_zero_and_garbage(void **state)
 {
-	struct cap_passive s;
+	struct bgp_passive s;
 	struct wb b = {0};
 	static const uint8_t junk[] = "GET / HTTP/1.1\r\n\r\n";
 	(void)state;
 
-	cap_passive_init(&s);
+	bgp_passive_init(&s);
 	open_msg(&b, 65001, 0, 0); /* RFC 4271 §4.2: 0 turns keepalives off */
 	send_msg(&s, 0, &b, 1.0);
 	open_msg(&b, 65002, 90, 0);
 	send_msg(&s, 1, &b, 1.0);
 	assert_int_equal(s.hold_time, 0);
-	assert_true(cap_passive_hold_risk(&s, 0, 1000.0) == 0);
-	assert_int_equal(cap_passive_message(&s, 0, junk, sizeof(junk) - 1, 2.0), -1);
-	assert_int_equal(s.state, CAP_PASSIVE_OPEN_BOTH);
-	assert_string_equal(cap_passive_state_name(s.state), "open-both");
+	assert_true(bgp_passive_hold_risk(&s, 0, 1000.0) == 0);
+	assert_int_equal(bgp_passive_message(&s, 0, junk, sizeof(junk) - 1, 2.0), -1);
+	assert_int_equal(s.state, BGP_PASSIVE_OPEN_BOTH);
+	assert_string_equal(bgp_passive_state_name(s.state), "open-both");
 	wb_free(&b);
 }
 
