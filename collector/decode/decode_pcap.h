@@ -2,8 +2,8 @@
  * reassembled from the TCP sessions of a capture file, as JSON lines.
  *
  * The pcap file is read with libpcap (pcap and pcapng); frames go through
- * the capture decoder (capture/frame.h), TCP segments of port 179 (BGP) and
- * of the BMP port into the flow table (capture/flows.h) and its per-direction
+ * the frame decoder (wire/frame.h), TCP segments of port 179 (BGP) and
+ * of the BMP port into the flow table (bgp/flows.h) and its per-direction
  * reassemblers, and every complete message is printed as decode.h's JSON
  * object plus "ts" (capture time of the segment that completed it, seconds
  * with microseconds), "src" and "dst" ("192.0.2.1:179", "[2001:db8::1]:179").

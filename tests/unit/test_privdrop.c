@@ -1,4 +1,4 @@
-/* test_privdrop.c — cmocka tests for collector/core/privdrop.c: the
+/* test_privdrop.c — cmocka tests for collector/daemon/privdrop.c: the
  * capabilities kept after the drop, as a table of configs, and the
  * daemon.user key. The drop itself needs root: tests/integration/
  * test_privdrop.sh. */
