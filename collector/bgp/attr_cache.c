@@ -123,10 +123,20 @@ int bgp_attr_key_make(struct bgp_attr_key *k, const struct wire_reader *attrs, b
 	}
 	if ((size_t)k->len[0] + k->len[1] + k->len[2] > BGP_ATTR_CACHE_KEY_MAX)
 		return -1;
-	k->hash = as4 ? 0x2545f4914f6cdd1dull : 0x9e3779b97f4a7c15ull;
-	for (int i = 0; i < 3; i++)
-		k->hash = hash_more(k->hash, k->seg[i], k->len[i]);
 	return 0;
+}
+
+/* The key's hash, computed on first use: most UPDATEs repeat the last
+ * entry's attributes and are answered by a compare alone. */
+static uint64_t key_hash(struct bgp_attr_key *k)
+{
+	if (!k->hashed) {
+		k->hash = k->as4 ? 0x2545f4914f6cdd1dull : 0x9e3779b97f4a7c15ull;
+		for (int i = 0; i < 3; i++)
+			k->hash = hash_more(k->hash, k->seg[i], k->len[i]);
+		k->hashed = true;
+	}
+	return k->hash;
 }
 
 static struct bgp_attr_cache_entry *slot_of(struct bgp_attr_cache *c, uint64_t hash)
@@ -134,11 +144,11 @@ static struct bgp_attr_cache_entry *slot_of(struct bgp_attr_cache *c, uint64_t h
 	return &c->e[hash & (BGP_ATTR_CACHE_SLOTS - 1)];
 }
 
-static bool same_key(const struct bgp_attr_cache_entry *e, const struct bgp_attr_key *k)
+static bool same_bytes(const struct bgp_attr_cache_entry *e, const struct bgp_attr_key *k)
 {
 	size_t off = 0;
 
-	if (e->hash != k->hash || e->as4 != k->as4)
+	if (e->v.attrs == 0 || e->as4 != k->as4)
 		return false;
 	for (int i = 0; i < 3; i++) {
 		if (e->len[i] != k->len[i])
@@ -151,25 +161,30 @@ static bool same_key(const struct bgp_attr_cache_entry *e, const struct bgp_attr
 }
 
 const struct bgp_attr_value *bgp_attr_cache_find(struct bgp_attr_cache *c,
-						 const struct bgp_attr_key *k)
+						 struct bgp_attr_key *k)
 {
-	struct bgp_attr_cache_entry *e = slot_of(c, k->hash);
+	struct bgp_attr_cache_entry *e = &c->e[c->last];
 
-	if (e->v.attrs != 0 && same_key(e, k)) {
-		c->hits++;
-		return &e->v;
+	if (!same_bytes(e, k)) {
+		e = slot_of(c, key_hash(k));
+		if (e->hash != k->hash || !same_bytes(e, k)) {
+			c->misses++;
+			return NULL;
+		}
+		c->last = (size_t)(e - c->e);
 	}
-	c->misses++;
-	return NULL;
+	c->hits++;
+	return &e->v;
 }
 
-void bgp_attr_cache_put(struct bgp_attr_cache *c, const struct bgp_attr_key *k,
+void bgp_attr_cache_put(struct bgp_attr_cache *c, struct bgp_attr_key *k,
 			const struct bgp_attr_value *v)
 {
-	struct bgp_attr_cache_entry *e = slot_of(c, k->hash);
+	struct bgp_attr_cache_entry *e = slot_of(c, key_hash(k));
 	size_t off = 0;
 
 	evict(c, e);
+	c->last = (size_t)(e - c->e);
 	e->hash = k->hash;
 	e->as4 = k->as4;
 	for (int i = 0; i < 3; i++) {

@@ -16,7 +16,8 @@
  * takes the full path when either would complain, so outcomes and error
  * counters are those of a full decode.
  *
- * Bounded: BGP_ATTR_CACHE_SLOTS entries direct-mapped by hash, keys of at
+ * Bounded: BGP_ATTR_CACHE_SLOTS entries direct-mapped by hash (the entry
+ * used last is compared first, before any hashing), keys of at
  * most BGP_ATTR_CACHE_KEY_MAX bytes; nothing grows from remote input.
  *
  * Ownership: the cache is embedded by its owner (bgp_attr_cache_init /
@@ -45,6 +46,7 @@ struct bgp_attr_key {
 	const uint8_t *seg[3];
 	uint16_t len[3];
 	bool as4;
+	bool hashed;   /* hash computed (on first need) */
 	uint64_t hash;
 	struct wire_reader mp_nlri; /* MP_REACH's NLRI (empty without it) */
 	bool has_mp_reach;
@@ -71,6 +73,7 @@ struct bgp_attr_cache {
 	void (*unref)(void *ctx, rib_attr_id id);
 	void *ctx;
 	uint64_t hits, misses; /* lookups that found / did not find an entry */
+	size_t last;           /* the entry found or put last: tried first */
 	struct bgp_attr_cache_entry e[BGP_ATTR_CACHE_SLOTS];
 };
 
@@ -88,14 +91,15 @@ void bgp_attr_cache_clean(struct bgp_attr_cache *c);
 int bgp_attr_key_make(struct bgp_attr_key *k, const struct wire_reader *attrs, bool as4)
 	__attribute__((warn_unused_result));
 
-/* The entry for k, or NULL. Valid until the next put or clean. */
+/* The entry for k, or NULL. Valid until the next put or clean. May
+ * compute k's hash (kept in k). */
 const struct bgp_attr_value *bgp_attr_cache_find(struct bgp_attr_cache *c,
-						 const struct bgp_attr_key *k);
+						 struct bgp_attr_key *k);
 
 /* Stores v under k, taking over the caller's reference on v->attrs (not
  * 0); the entry in its slot, if any, is evicted and its reference given
  * back. */
-void bgp_attr_cache_put(struct bgp_attr_cache *c, const struct bgp_attr_key *k,
+void bgp_attr_cache_put(struct bgp_attr_cache *c, struct bgp_attr_key *k,
 			const struct bgp_attr_value *v);
 
 #endif

@@ -276,7 +276,7 @@ static int ingest_cached(struct bgp_ingest *in, void *p, enum bgp_ingest_view vi
 
 /* Keeps a cleanly decoded block's set for the next UPDATE carrying the
  * same attributes; takes over the caller's reference on attrs. */
-static void cache_put(struct bgp_ingest *in, const struct bgp_attr_key *k,
+static void cache_put(struct bgp_ingest *in, struct bgp_attr_key *k,
 		      const struct bgp_update *u, rib_attr_id attrs)
 {
 	struct bgp_attr_value v = {

@@ -349,6 +349,7 @@ static void test_cache_put_find_clean(void **state)
 	/* a put into an occupied slot gives the old reference back */
 	v.attrs = s_intern(&s, a2, sizeof(a2));
 	k2.hash = k1.hash; /* force the same slot */
+	k2.hashed = true;
 	bgp_attr_cache_put(c, &k2, &v);
 	assert_int_equal(s.refs[1], 0);
 	assert_int_equal(s.refs[2], 1);
