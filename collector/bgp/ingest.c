@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "attr_cache.h"
+
 /* Attribute sets are interned by a canonical encoding of the decoded
  * attributes (type, 16-bit length, value; in type order), so the same
  * attributes in another wire order still share one set. */
@@ -12,7 +14,8 @@
 
 struct bgp_ingest {
 	struct bgp_rib_sink sink;
-	uint8_t key[ATTR_KEY_MAX]; /* attribute-set key scratch */
+	struct bgp_attr_cache cache; /* raw attribute bytes -> interned set */
+	uint8_t key[ATTR_KEY_MAX];   /* attribute-set key scratch */
 };
 
 static const char unsupported_afi_safi[] = "afi_safi_not_decoded";
@@ -21,13 +24,18 @@ struct bgp_ingest *bgp_ingest_new(struct bgp_rib_sink sink)
 {
 	struct bgp_ingest *in = malloc(sizeof(*in));
 
-	if (in != NULL)
+	if (in != NULL) {
 		in->sink = sink;
+		bgp_attr_cache_init(&in->cache, sink.ops->attrs_unref, sink.ctx);
+	}
 	return in;
 }
 
 void bgp_ingest_free(struct bgp_ingest *in)
 {
+	if (in == NULL)
+		return;
+	bgp_attr_cache_clean(&in->cache);
 	free(in);
 }
 
@@ -188,18 +196,122 @@ static bool announces(const struct bgp_update *u)
 	return wire_left(&u->nlri.r) > 0 || (u->mp_reach.present && wire_left(&u->mp_reach.r) > 0);
 }
 
+/* Withdrawn routes, attributes and NLRI of an UPDATE, carved the way
+ * bgp_update_decode() does; -1 when the framing or a top-level length is
+ * wrong (the full path then counts why). */
+static int split_update(const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len,
+			struct wire_reader *wd, struct wire_reader *attrs, struct wire_reader *nlri)
+{
+	struct wire_reader body;
+	uint16_t wlen, alen;
+	uint8_t type;
+
+	if (len > (ctx->extended_message ? BGP_MAX_EXT_MSG_LEN : BGP_MAX_MSG_LEN) ||
+	    bgp_msg_header(msg, len, &type, &body, NULL) != 0 || type != BGP_MSG_UPDATE)
+		return -1;
+	if (wire_get_u16(&body, &wlen) < 0 || wire_sub(&body, wlen, wd) < 0 ||
+	    wire_get_u16(&body, &alen) < 0 || wire_sub(&body, alen, attrs) < 0)
+		return -1;
+	return wire_sub(&body, wire_left(&body), nlri);
+}
+
+static void block_of(struct bgp_nlri_block *b, const struct wire_reader *r, uint16_t afi,
+		     uint8_t safi, bool decodable, const struct bgp_decode_ctx *ctx)
+{
+	memset(b, 0, sizeof(*b));
+	b->r = *r;
+	b->afi = afi;
+	b->safi = safi;
+	b->present = true;
+	b->add_path = bgp_ctx_addpath(ctx, afi, safi);
+	b->decodable = decodable;
+}
+
+/* Whether a block's prefixes all parse (opaque and absent blocks are not
+ * checked, as in bgp_update_decode()). */
+static bool well_formed(const struct bgp_nlri_block *b)
+{
+	struct bgp_nlri_iter it;
+	struct bgp_prefix bp;
+	int rc;
+
+	if (bgp_nlri_iter_init(&it, b) < 0)
+		return true;
+	while ((rc = bgp_nlri_next(&it, &bp)) == 1)
+		;
+	return rc == 0;
+}
+
+/* An UPDATE whose attribute block is in the cache: applied without
+ * decoding the attributes again. Returns -1, having changed nothing, when
+ * it must take the full path: no hit, or something a full decode would
+ * complain about (a malformed prefix, NEXT_HOP missing with IPv4 NLRI,
+ * RFC 4271 §6.3), so that outcomes and counters are the full path's.
+ * *keyed says whether k holds the block's key. */
+static int ingest_cached(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
+			 const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len,
+			 bool count, struct bgp_attr_key *k, bool *keyed)
+{
+	struct wire_reader wd, attrs, nlri;
+	struct bgp_nlri_block w, n, mp;
+	const struct bgp_attr_value *v;
+
+	*keyed = split_update(ctx, msg, len, &wd, &attrs, &nlri) == 0 &&
+		 bgp_attr_key_make(k, &attrs, ctx->as4) == 0;
+	if (!*keyed || (v = bgp_attr_cache_find(&in->cache, k)) == NULL)
+		return -1;
+	block_of(&w, &wd, BGP_AFI_IPV4, BGP_SAFI_UNICAST, true, ctx);
+	block_of(&n, &nlri, BGP_AFI_IPV4, BGP_SAFI_UNICAST, true, ctx);
+	memset(&mp, 0, sizeof(mp));
+	if (k->has_mp_reach)
+		block_of(&mp, &k->mp_nlri, v->mp_afi, v->mp_safi, v->mp_decodable, ctx);
+	if ((wire_left(&n.r) > 0 && !v->has_next_hop) || !well_formed(&w) || !well_formed(&n) ||
+	    !well_formed(&mp))
+		return -1;
+	apply_block(in, p, view, &w, 0, count);
+	apply_block(in, p, view, &n, v->attrs, count);
+	apply_block(in, p, view, &mp, v->attrs, count);
+	return 0;
+}
+
+/* Keeps a cleanly decoded block's set for the next UPDATE carrying the
+ * same attributes; takes over the caller's reference on attrs. */
+static void cache_put(struct bgp_ingest *in, struct bgp_attr_key *k,
+		      const struct bgp_update *u, rib_attr_id attrs)
+{
+	struct bgp_attr_value v = {
+		.attrs = attrs,
+		.has_next_hop = bgp_update_has(u, BGP_ATTR_NEXT_HOP),
+		.mp_afi = u->mp_reach.afi,
+		.mp_safi = u->mp_reach.safi,
+		.mp_decodable = u->mp_reach.decodable,
+	};
+
+	bgp_attr_cache_put(&in->cache, k, &v);
+}
+
+static bool cacheable(const struct bgp_update *u, const struct bgp_attr_key *k, rib_attr_id attrs)
+{
+	return attrs != 0 && u->errors == 0 && u->outcome == BGP_UPDATE_OK &&
+	       k->has_mp_reach == u->mp_reach.present;
+}
+
 static void ingest(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
 		   const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len, bool count)
 {
 	const struct bgp_rib_sink_ops *ops = in->sink.ops;
+	struct bgp_attr_key k;
 	struct bgp_update u;
 	rib_attr_id attrs = 0;
 	uint16_t afi;
 	uint8_t safi;
 	enum bgp_ingest_af af;
+	bool keyed;
 
 	if (count)
 		ops->count_update(in->sink.ctx, p);
+	if (ingest_cached(in, p, view, ctx, msg, len, count, &k, &keyed) == 0)
+		return;
 	if (bgp_update_decode(msg, len, ctx, &u) != 0) {
 		if (count)
 			count_bgp_errors(in, p, u.errors);
@@ -226,7 +338,10 @@ static void ingest(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
 	}
 	apply_block(in, p, view, &u.nlri, attrs, count);
 	apply_block(in, p, view, &u.mp_reach, attrs, count);
-	ops->attrs_unref(in->sink.ctx, attrs);
+	if (keyed && cacheable(&u, &k, attrs))
+		cache_put(in, &k, &u, attrs); /* the cache keeps our reference */
+	else
+		ops->attrs_unref(in->sink.ctx, attrs);
 }
 
 void bgp_ingest_update(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
