@@ -238,8 +238,14 @@ def scraper():
         time.sleep(max(0.0, nxt - time.time()))
 th = threading.Thread(target=scraper, daemon=True)
 th.start()
-samples, peak = [], 0
+def machine():  # busy and total jiffies of all CPUs
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4], sum(v)
+samples, peak, m0 = [], 0, None
 while not done.is_set():
+    if m0 is None and time.time() >= t0:
+        m0 = machine()
     try:
         c, r = cpu(), rss()
     except OSError:
@@ -248,6 +254,9 @@ while not done.is_set():
     peak = max(peak, r)
     time.sleep(0.02)
 c_end = cpu()
+m1 = machine()
+if m0 is not None and m1[1] > m0[1]:
+    print("machine_busy_cores=%.2f" % ((m1[0] - m0[0]) / (m1[1] - m0[1]) * os.cpu_count()))
 hwm = 0
 with open("/proc/%s/status" % pid) as f:
     for l in f:
@@ -301,8 +310,14 @@ for i in $(seq 0 $((ROUTERS - 1))); do
 done
 wait "$SAMPLER_PID"
 date +%s.%N > "$WORK/to"
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+RP_CPU=0 # CPU of the replayers (alive: they hold their sessions open)
+for p in "${PIDS[@]:3}"; do
+  RP_CPU=$(awk -v c="$RP_CPU" -v hz="$(getconf CLK_TCK)" '{ print c + ($14 + $15) / hz }' "/proc/$p/stat" 2>/dev/null || echo "$RP_CPU")
+done
 kill -TERM "$REFL_PID" 2>/dev/null; wait "$REFL_PID" 2>/dev/null
-. <(sed -n 's/^\(complete_at\|routers_done\|busy_end\|scrape_bytes\)=\(.*\)$/\1="\2"/p' "$WORK/sampler.out")
+machine_busy_cores=n/a
+. <(sed -n 's/^\(complete_at\|routers_done\|busy_end\|scrape_bytes\|machine_busy_cores\)=\(.*\)$/\1="\2"/p' "$WORK/sampler.out")
 read -r CPU0 CPU1 < <(sed -n 's/^cpu_start=\(\S*\) cpu_end=\(\S*\)$/\1 \2/p' "$WORK/sampler.out")
 read -r RSS_PEAK RSS_HWM < <(sed -n 's/^rss_peak_sampled=\(\S*\) rss_hwm=\(\S*\) .*/\1 \2/p' "$WORK/sampler.out")
 if [ -s "$WORK/replay.err" ]; then echo "replay errors:"; sort "$WORK/replay.err" | uniq -c | head -5; fi
@@ -335,6 +350,7 @@ echo "   wall, first byte -> every router complete on /metrics: $(fmt "$WALL" .1
 echo "      => $(fmt "$(calc "$TOTAL / $WALL")" ,.0f) routes/s (/metrics publishes once a second: up to ~1 s late)"
 echo "   first byte -> daemon CPU stopped growing: $(fmt "$BUSY" .1f) s => $(fmt "$(calc "$TOTAL / $BUSY")" ,.0f) routes/s"
 echo "   CPU of circuitwatch: $(fmt "$CPU" .1f) s ($(fmt "$(calc "$CPU / $WALL")" .2f) cores over the wall time) => $(fmt "$(calc "$TOTAL / max($CPU, 0.01)")" ,.0f) routes per CPU-second"
+echo "   the machine meanwhile: $machine_busy_cores of $(nproc) cores busy (all processes), load average $LOAD_END at the end; replayers $(fmt "$RP_CPU" .1f) CPU-s"
 echo "   peak RSS: $(fmt "$(calc "$RSS / 1e9")" .2f) GB   target < 7 GB   $(pf "$RSS < $T_RSS")   ($(fmt "$(calc "$RSS / $TOTAL")" .1f) bytes per route)"
 echo "   gzip scrape of /metrics every second ($S_N during ingest, $(fmt "$(calc "$scrape_bytes / 1024")" .1f) KiB on the wire; $S_BEFORE ms before ingest):"
 echo "      p50 $S_P50 ms, p99 $S_P99 ms, max $S_MAX ms, $S_OVER over 100 ms   target p99 < $T_SCRAPE_MS ms   $(pf "$S_P99 < $T_SCRAPE_MS")"
