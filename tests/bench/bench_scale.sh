@@ -174,14 +174,15 @@ for sends in seen.values():
         when += (seq - prev) * interval  # the scheduler's grid
         prev = seq
         if lo <= t1 <= hi:
-            late.append(max(0.0, t1 - when))
+            late.append((max(0.0, t1 - when), t1 - lo))
         if when + interval < t1:  # more than an interval late: the grid restarts at the send
             when = t1
 late.sort()
-q = lambda p: late[min(len(late) - 1, int(p * len(late)))] if late else float("nan")
-print("late n=%d p50=%.6f p99=%.6f max=%.6f over10ms=%d targets=%d"
-      % (len(late), q(0.5), q(0.99), late[-1] if late else float("nan"),
-         sum(1 for x in late if x > 0.010), len(seen)))
+q = lambda p: late[min(len(late) - 1, int(p * len(late)))][0] if late else float("nan")
+print("late n=%d p50=%.6f p99=%.6f max=%.6f max_at=+%.1fs over10ms=%d over100ms=%d targets=%d"
+      % (len(late), q(0.5), q(0.99), late[-1][0] if late else float("nan"),
+         late[-1][1] if late else float("nan"), sum(1 for x, _ in late if x > 0.010),
+         sum(1 for x, _ in late if x > 0.100), len(seen)))
 PY
 
 cat > "$WORK/sampler.py" <<'PY'
