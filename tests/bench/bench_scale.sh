@@ -317,7 +317,8 @@ for p in "${PIDS[@]:3}"; do
   RP_CPU=$(awk -v c="$RP_CPU" -v hz="$(getconf CLK_TCK)" '{ print c + ($14 + $15) / hz }' "/proc/$p/stat" 2>/dev/null || echo "$RP_CPU")
 done
 kill -TERM "$REFL_PID" 2>/dev/null; wait "$REFL_PID" 2>/dev/null
-machine_busy_cores=n/a
+machine_busy_cores=n/a complete_at=None routers_done=0 busy_end=None scrape_bytes=0
+# shellcheck source=/dev/null
 . <(sed -n 's/^\(complete_at\|routers_done\|busy_end\|scrape_bytes\|machine_busy_cores\)=\(.*\)$/\1="\2"/p' "$WORK/sampler.out")
 read -r CPU0 CPU1 < <(sed -n 's/^cpu_start=\(\S*\) cpu_end=\(\S*\)$/\1 \2/p' "$WORK/sampler.out")
 read -r RSS_PEAK RSS_HWM < <(sed -n 's/^rss_peak_sampled=\(\S*\) rss_hwm=\(\S*\) .*/\1 \2/p' "$WORK/sampler.out")
