@@ -3,7 +3,8 @@
  * connecting: large blocking writes straight from the mapped file.
  *
  * usage: bmp_replay [--bind ADDR] [--hold SECONDS] [--next-when PATH]
- *                   [--wait SECONDS] [--gap SECONDS] HOST PORT FILE [FILE...]
+ *                   [--wait SECONDS] [--gap SECONDS] [--start-at EPOCH]
+ *                   [--stream 1] HOST PORT FILE [FILE...]
  *
  * Each file is sent in turn. With --next-when, every file after the first
  * waits until PATH exists (at most --wait seconds, default 600), so that a
@@ -13,7 +14,12 @@
  * a flap on one open session, as tests/bench/soak.sh drives). After the last
  * file the connection stays open --hold seconds (default 0) and is closed:
  * a closed BMP session takes the router's peers down, so hold it open
- * while measuring. For every file one line on stdout:
+ * while measuring. --start-at connects at once but sends the first byte only
+ * at that wall-clock time, so that many replayers (tests/bench/bench_scale.sh)
+ * start together. --stream 1 reads each file in chunks as it is sent and
+ * drops the sent pages from the page cache, instead of mapping and loading
+ * it whole first: a hundred concurrent multi-GB streams then hold a few MB
+ * each, not the whole files. For every file one line on stdout:
  *   sent file=F bytes=N start=EPOCH end=EPOCH seconds=S mbytes_per_s=R
  * (start: just before the first write; end: the last write returned, i.e.
  * everything but the kernel's socket buffers has been read). */
@@ -38,7 +44,8 @@
 
 struct replay_opts {
 	const char *bind_addr, *next_when, *host, *port;
-	double hold, wait, gap;
+	double hold, wait, gap, start_at;
+	int stream;
 	char **files;
 	int nfiles;
 };
@@ -149,6 +156,67 @@ out:
 	return rc;
 }
 
+static int write_all(int fd, const uint8_t *p, size_t n, size_t done)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		ssize_t w = write(fd, p + off, n - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			fprintf(stderr, "bmp_replay: write after %zu bytes: %s\n", done + off,
+				strerror(errno));
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	return 0;
+}
+
+/* --stream: read a chunk, write it, drop it from the page cache. */
+static int stream_file(int fd, const char *path)
+{
+	int in = open(path, O_RDONLY);
+	uint8_t *buf = malloc(WRITE_CHUNK);
+	size_t size = 0;
+	double t0 = wall(), t1;
+	int rc = -1;
+
+	if (in < 0 || buf == NULL) {
+		fprintf(stderr, "bmp_replay: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	(void)posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+	for (;;) {
+		ssize_t r = read(in, buf, WRITE_CHUNK);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(stderr, "bmp_replay: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (write_all(fd, buf, (size_t)r, size) != 0)
+			goto out;
+		(void)posix_fadvise(in, (off_t)size, r, POSIX_FADV_DONTNEED);
+		size += (size_t)r;
+	}
+	t1 = wall();
+	printf("sent file=%s bytes=%zu start=%.6f end=%.6f seconds=%.6f mbytes_per_s=%.1f\n", path,
+	       size, t0, t1, t1 - t0, t1 > t0 ? (double)size / 1e6 / (t1 - t0) : 0.0);
+	fflush(stdout);
+	rc = 0;
+out:
+	free(buf);
+	if (in >= 0)
+		close(in);
+	return rc;
+}
+
 static int wait_for(const char *path, double limit)
 {
 	double end = wall() + limit;
@@ -178,6 +246,12 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 			o->bind_addr = v;
 		} else if (strcmp(a, "--next-when") == 0) {
 			o->next_when = v;
+		} else if (strcmp(a, "--stream") == 0) {
+			o->stream = strcmp(v, "0") != 0;
+		} else if (strcmp(a, "--start-at") == 0) {
+			o->start_at = strtod(v, &end);
+			if (*end != '\0' || end == v || o->start_at < 0)
+				return -1;
 		} else if (strcmp(a, "--hold") == 0 || strcmp(a, "--wait") == 0 ||
 			   strcmp(a, "--gap") == 0) {
 			double d = strtod(v, &end);
@@ -211,13 +285,15 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &o) != 0) {
 		fprintf(stderr, "usage: bmp_replay [--bind ADDR] [--hold SECONDS] "
 				"[--next-when PATH] [--wait SECONDS] [--gap SECONDS] "
-				"HOST PORT FILE [FILE...]\n");
+				"[--start-at EPOCH] [--stream 1] HOST PORT FILE [FILE...]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	fd = dial(&o);
 	if (fd < 0)
 		return 1;
+	if (o.start_at > wall())
+		nap(o.start_at - wall());
 	for (int i = 0; i < o.nfiles; i++) {
 		if (i > 0 && o.next_when != NULL && wait_for(o.next_when, o.wait) != 0) {
 			close(fd);
@@ -225,7 +301,7 @@ int main(int argc, char **argv)
 		}
 		if (i > 0 && o.gap > 0)
 			nap(o.gap);
-		if (send_file(fd, o.files[i]) != 0) {
+		if ((o.stream ? stream_file(fd, o.files[i]) : send_file(fd, o.files[i])) != 0) {
 			close(fd);
 			return 1;
 		}

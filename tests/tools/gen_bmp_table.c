@@ -17,6 +17,10 @@
  * (global + link-local), MED on about a third, 0-6 communities on most,
  * large communities on about a sixth, AGGREGATOR on a few.
  *
+ * --router N (with its own --seed and --peer-as) makes the stream of one of
+ * many routers (tests/bench/bench_scale.sh): its own sysName, attribute
+ * sets from its seed, and prefixes from its own start in the address space.
+ *
  * --pack N puts up to N prefixes of the same run in one UPDATE (the RIB
  * content is the same as with one prefix per message). Output is
  * deterministic for the same options and seed.
@@ -56,7 +60,7 @@
 
 struct opts {
 	unsigned long n4, n6; /* routes per peer */
-	unsigned peers, pack, sets, run;
+	unsigned peers, pack, sets, run, router;
 	uint64_t seed;
 	bool peer_down, peer_down_only, verify;
 	const char *out, *check;
@@ -169,18 +173,20 @@ static void put_open(struct wb *b, uint32_t as, uint32_t id, const char *host)
 	wb_bgp_end(b, at);
 }
 
-static void msg_initiation(struct wb *b)
+/* sysName bench-edge1, or bench-edgeN+1 for --router N */
+static void msg_initiation(struct wb *b, unsigned router)
 {
 	static const char descr[] = "circuitwatch gen_bmp_table (synthetic full table)";
-	static const char name[] = "bench-edge1";
+	char name[32];
+	size_t nl = (size_t)snprintf(name, sizeof(name), "bench-edge%u", router + 1u);
 	size_t at = msg_begin(b, BMP_MSG_INITIATION);
 
 	wb_put16(b, BMP_INIT_SYSDESCR);
 	wb_put16(b, sizeof(descr) - 1);
 	wb_put_mem(b, descr, sizeof(descr) - 1);
 	wb_put16(b, BMP_INIT_SYSNAME);
-	wb_put16(b, sizeof(name) - 1);
-	wb_put_mem(b, name, sizeof(name) - 1);
+	wb_put16(b, (unsigned)nl);
+	wb_put_mem(b, name, nl);
 	wb_bmp_end(b, at);
 }
 
@@ -349,23 +355,42 @@ static const struct {
 struct pfx_gen {
 	unsigned family;
 	uint64_t cursor, limit;	 /* IPv4: address; IPv6: the top 64 bits */
+	uint64_t start;		 /* IPv4: where pass 0 began (rotated per --router) */
+	bool wrapped;		 /* IPv4: pass 0 went past the top and restarted low */
 	unsigned pass;		 /* IPv4 only: wrapped around the space */
 	uint64_t rng;
 	struct pfx pending[8];	 /* more-specifics of the last block, emitted next */
 	unsigned npending;
 };
 
-static void pfx_gen_init(struct pfx_gen *g, unsigned family, uint64_t seed)
+/* Router r (--router) starts IPv4 at a rotated point of the space (a
+ * golden-ratio step per router, /12-aligned) and IPv6 in its own 2^54 block
+ * of the top 64 bits (disjoint for up to IPV6_REGIONS routers; a 200 k
+ * table uses about 2^49 of it), so that routers' tables differ. Router 0
+ * is the layout of the tool without --router. */
+#define V4_LOW 0x01000000ull
+#define V4_HIGH 0xe0000000ull
+#define V6_LOW 0x2001040000000000ull
+#define V6_REGION (1ull << 54)
+#define IPV6_REGIONS 128u
+
+static void pfx_gen_init(struct pfx_gen *g, unsigned family, uint64_t seed, unsigned router)
 {
 	memset(g, 0, sizeof(*g));
 	g->family = family;
 	g->rng = seed ^ (family == 4 ? 0x4444u : 0x6666u);
 	if (family == 4) {
-		g->cursor = 0x01000000ull;
-		g->limit = 0xe0000000ull;
-	} else {
-		g->cursor = 0x2001040000000000ull;
+		uint64_t span = V4_HIGH - V4_LOW;
+
+		g->start = V4_LOW + (((uint64_t)router * 0x9e3779b9ull) % span & ~0xfffffull);
+		g->cursor = g->start;
+		g->limit = V4_HIGH;
+	} else if (router == 0) {
+		g->cursor = V6_LOW;
 		g->limit = 0x3fffffffffffffffull;
+	} else {
+		g->cursor = V6_LOW + (uint64_t)(router % IPV6_REGIONS) * V6_REGION;
+		g->limit = g->cursor + V6_REGION - 1;
 	}
 }
 
@@ -436,11 +461,20 @@ static void pfx_next(struct pfx_gen *g, struct pfx *out)
 	len = g->pass > 0 ? 24 + g->pass : pick_len(g);
 	size = 1ull << (bits - len);
 	a = (g->cursor + size - 1) & ~(size - 1);
+	if (a + size > g->limit && g->family == 4 && g->pass == 0 && !g->wrapped &&
+	    g->start > V4_LOW) {
+		/* a rotated start: go on from the bottom up to where pass 0 began */
+		g->wrapped = true;
+		g->cursor = V4_LOW;
+		g->limit = g->start;
+		a = (g->cursor + size - 1) & ~(size - 1);
+	}
 	if (a + size > g->limit) {
 		/* IPv4 space used up: go round again with longer prefixes, which
 		 * no earlier pass has used (pass k uses /24+k only). */
 		g->pass++;
-		g->cursor = 0x01000000ull;
+		g->cursor = V4_LOW;
+		g->limit = V4_HIGH;
 		len = 24 + g->pass;
 		size = 1ull << (bits - len);
 		a = g->cursor;
@@ -574,7 +608,7 @@ static int gen_family(struct gen *g, unsigned peer, unsigned family, unsigned lo
 	uint64_t rng = mix(o->seed ^ ((uint64_t)peer << 32) ^ family);
 	unsigned long done = 0;
 
-	pfx_gen_init(&pg, family, mix(o->seed + peer));
+	pfx_gen_init(&pg, family, mix(o->seed + peer), o->router);
 	while (done < n) {
 		unsigned long run = 1 + rnd(&rng) % (2ull * o->run - 1);
 		unsigned set = draw_set(o, &rng);
@@ -627,7 +661,7 @@ static int generate(const struct opts *o)
 	}
 	setvbuf(g->fp, NULL, _IOFBF, 1 << 20);
 	if (!o->peer_down_only) {
-		msg_initiation(&g->msg);
+		msg_initiation(&g->msg, o->router);
 		if (emit(g) != 0)
 			goto out;
 		for (unsigned p = 0; p < o->peers; p++) {
@@ -815,6 +849,9 @@ static void usage(FILE *fp)
 		"  --sets N        attribute sets to draw from (default 50000)\n"
 		"  --run N         mean run of consecutive prefixes sharing a set (default 8)\n"
 		"  --seed N        (default 1)\n"
+		"  --router N      router index: sysName bench-edgeN+1, and the prefixes start at a\n"
+		"                  per-router point of the space (IPv4 rotated, IPv6 a disjoint\n"
+		"                  2^54 block for N < 128), so routers' tables differ (default 0)\n"
 		"  --peer-addr A   first peer's IPv4 address (default 198.18.0.2)\n"
 		"  --peer-step N   address step between peers (default 2)\n"
 		"  --peer-as N     first peer's AS; the next ones count up (default 200000)\n"
@@ -863,6 +900,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->check = v;
 		else if (strcmp(a, "--seed") == 0 && num(v, UINT64_MAX, &x) == 0)
 			o->seed = x;
+		else if (strcmp(a, "--router") == 0 && num(v, 1000000, &x) == 0)
+			o->router = (unsigned)x;
 		else if (strcmp(a, "--ipv4") == 0 && num(v, 100000000, &x) == 0)
 			o->n4 = (unsigned long)x;
 		else if (strcmp(a, "--ipv6") == 0 && num(v, 100000000, &x) == 0)
