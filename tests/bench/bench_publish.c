@@ -25,8 +25,10 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "daemon_config.h"
+#include "expo.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
@@ -268,6 +270,44 @@ out:
 	return rc;
 }
 
+/* What a miss costs, step by step (wall ms): snapshot, text render, gzip -1. */
+static void bench_render_steps(struct bench *b, int n)
+{
+	double *t[3] = {calloc((size_t)n, sizeof(double)), calloc((size_t)n, sizeof(double)),
+			calloc((size_t)n, sizeof(double))};
+	size_t len = 0, zlen = 0;
+
+	for (int i = 0; t[0] && t[1] && t[2] && i < n; i++) {
+		struct expo_buf out = {0};
+		double t0 = now_s(CLOCK_MONOTONIC), t1, t2;
+		struct metrics_snapshot *snap = metrics_snapshot_take(b->reg);
+		uLongf cap;
+		Bytef *z;
+
+		t1 = now_s(CLOCK_MONOTONIC);
+		if (snap == NULL || expo_render(snap, EXPO_TEXT, &out) != 0)
+			break;
+		t2 = now_s(CLOCK_MONOTONIC);
+		cap = compressBound((uLong)out.len);
+		z = malloc(cap);
+		if (z != NULL && compress2(z, &cap, (const Bytef *)out.data, (uLong)out.len, 1) == Z_OK)
+			zlen = cap;
+		t[0][i] = t1 - t0;
+		t[1][i] = t2 - t1;
+		t[2][i] = now_s(CLOCK_MONOTONIC) - t2;
+		len = out.len;
+		free(z);
+		expo_buf_clean(&out);
+		metrics_snapshot_free(b->reg, snap);
+	}
+	printf("text body: %zu bytes, %zu with deflate -1\n", len, zlen);
+	print_stats("  snapshot (ms)", t[0], n, 1e3, "ms");
+	print_stats("  render text (ms)", t[1], n, 1e3, "ms");
+	print_stats("  deflate -1 (ms)", t[2], n, 1e3, "ms");
+	for (int k = 0; k < 3; k++)
+		free(t[k]);
+}
+
 static int bench_publishes(struct bench *b, int n)
 {
 	double *t = calloc((size_t)n, sizeof(double));
@@ -289,6 +329,7 @@ static int bench_publishes(struct bench *b, int n)
 	for (int i = 0; i < n; i++)
 		t[i] = bench_group_round(b, g, fam, (uint64_t)i + 1);
 	print_stats("group round of 100k gauges, % of a core at 1/s", t, n, 100.0, "%");
+	bench_render_steps(b, n);
 	metrics_group_free(g);
 	metrics_registry_free(reg);
 	free(t);
