@@ -50,8 +50,8 @@ struct scache;
  * next scrape is due within LEAD seconds (scache.h), and renews a body
  * AHEAD seconds before it expires by age. */
 #define HTTP_PRERENDER_TICK_MS 20
-#define HTTP_PRERENDER_SETTLE 0.03
-#define HTTP_PRERENDER_MAX_DELAY 0.25
+#define HTTP_PRERENDER_SETTLE 0.1
+#define HTTP_PRERENDER_MAX_DELAY 1.0
 #define HTTP_PRERENDER_IDLE 300.0
 #define HTTP_PRERENDER_LEAD 2.0
 #define HTTP_PRERENDER_AHEAD 0.1
