@@ -54,6 +54,8 @@ struct metrics_family {
 	char *unit;                      /* NULL for none */
 	size_t nlabels;
 	char **label_names;
+	size_t label_skip[METRICS_MAX_LABELS]; /* `,name="` (`name="` first): bytes
+	                                        * before each value in a label set */
 	size_t nbuckets;
 	double *bounds;
 };
@@ -346,6 +348,7 @@ static int metrics_family_copy_labels(struct metrics_family *fam,
 		fam->label_names[i] = strdup(def->label_names[i]);
 		if (!fam->label_names[i])
 			return -1;
+		fam->label_skip[i] = (i > 0) + strlen(def->label_names[i]) + 2;
 	}
 	return 0;
 }
@@ -654,8 +657,7 @@ bool metrics_series_has_labels(const struct metrics_series *s, const struct metr
 	if (s->fam != fam || (fam->nlabels > 0 && !values))
 		return false;
 	for (size_t i = 0; i < fam->nlabels; i++) {
-		/* `,` (after the first), the name (the family's own), `="` */
-		p += (i > 0) + strlen(fam->label_names[i]) + 2;
+		p += fam->label_skip[i]; /* the family's own name, not compared */
 		if (!values[i])
 			return false;
 		for (const char *v = values[i]; *v; v++) {

@@ -28,6 +28,9 @@ struct metrics_group {
 	size_t n, cap;
 	uint32_t *slots;         /* open addressing over v: index + 1, 0 = empty */
 	size_t nslots;           /* a power of two, at least twice n */
+	size_t next;             /* the member after the last one found: a
+	                          * publisher adds in the same order each round,
+	                          * so it is tried first (sequential, no probe) */
 	uint32_t round;
 	bool failed;             /* an add ran out of memory in this round */
 };
@@ -105,17 +108,27 @@ static int member_add(struct metrics_group *g, uint64_t h, struct metrics_family
 	}
 }
 
-static struct member *member_find(const struct metrics_group *g, uint64_t h,
+static bool member_is(const struct member *m, uint64_t h, const struct metrics_family *fam,
+		      const char *const *values)
+{
+	return m->hash == h && m->fam == fam && metrics_series_has_labels(m->s, fam, values);
+}
+
+static struct member *member_find(struct metrics_group *g, uint64_t h,
 				  const struct metrics_family *fam, const char *const *values)
 {
+	if (g->next < g->n && member_is(&g->v[g->next], h, fam, values))
+		return &g->v[g->next++];
 	if (g->nslots == 0)
 		return NULL;
 	for (size_t i = (size_t)h & (g->nslots - 1); g->slots[i] != 0;
 	     i = (i + 1) & (g->nslots - 1)) {
 		struct member *m = &g->v[g->slots[i] - 1];
 
-		if (m->hash == h && m->fam == fam && metrics_series_has_labels(m->s, fam, values))
+		if (member_is(m, h, fam, values)) {
+			g->next = g->slots[i];
 			return m;
+		}
 	}
 	return NULL;
 }
@@ -181,5 +194,6 @@ int metrics_group_sweep(struct metrics_group *g)
 		removed = sweep_members(g);
 	g->failed = false;
 	g->round++;
+	g->next = 0;
 	return removed;
 }

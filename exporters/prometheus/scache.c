@@ -242,9 +242,13 @@ size_t sc_bytes(struct scache *c)
 static bool wanted_locked(const struct sc_variant *v, double now,
 			  const struct sc_prepare_policy *pol)
 {
-	if (v->nreq == 0 || now - v->last_req > pol->idle)
+	double next = v->last_req + v->gap;
+
+	/* a variant scraped once (a person with curl) is not worth a render a
+	 * second; nor one whose scraper has missed two of its scrapes */
+	if (v->nreq < 2 || now - v->last_req > pol->idle)
 		return false;
-	return v->nreq < 2 || now >= v->last_req + v->gap - pol->lead;
+	return now >= next - pol->lead && now <= next + v->gap + pol->lead;
 }
 
 /* Whether v's body is of generation gen and still fresh `ahead` seconds

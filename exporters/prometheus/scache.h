@@ -83,13 +83,14 @@ void sc_set_max_bytes(struct scache *c, size_t max_bytes);
 /* Bytes of the bodies the cache holds now. */
 size_t sc_bytes(struct scache *c);
 
-/* When a variant is rendered ahead: it was asked for within idle seconds,
- * and its next request is due within lead seconds. The next request is
- * expected one gap after the last, the gap being the time between the
- * last two requests of the variant (a scraper's interval); with fewer
- * than two requests, or once the expected time has passed, it is due
- * now. ahead: a body that expires by age within this many seconds is
- * renewed. */
+/* When a variant is rendered ahead: it was asked for at least twice, the
+ * last time within idle seconds, and its next request is due: expected
+ * one gap after the last (the gap being the time between the last two
+ * requests of the variant, a scraper's interval), it is due from lead
+ * seconds before that until one more gap and lead after it (a scraper
+ * that missed two scrapes is taken for gone). Requests within the cache's
+ * max_age of the last counted one count as one (a wave of scrapers).
+ * ahead: a body that expires by age within this many seconds is renewed. */
 struct sc_prepare_policy {
 	double idle;
 	double lead;

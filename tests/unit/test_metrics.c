@@ -887,6 +887,38 @@ static void test_group_lookup(void **state)
 	metrics_registry_free(reg);
 }
 
+/* Rounds in the same order (the group's cursor), in reverse (its index)
+ * and with gaps find the same series. */
+static void test_group_order(void **state)
+{
+	static const char *const names[] = {"n"};
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *f = fam_new(reg, METRICS_COUNTER, "g_order_total", 1, names);
+	struct metrics_group *g = metrics_group_new();
+	struct metrics_series *first[100];
+	char v[8];
+	const char *l[] = {v};
+	(void)state;
+
+	for (int round = 0; round < 4; round++) {
+		for (int k = 0; k < 100; k++) {
+			int i = round == 2 ? 99 - k : k;
+
+			if (round == 3 && i % 2)
+				continue;
+			snprintf(v, sizeof(v), "%d", i);
+			if (round == 0)
+				first[i] = metrics_group_series(g, f, l);
+			else
+				assert_ptr_equal(metrics_group_series(g, f, l), first[i]);
+		}
+		assert_int_equal(metrics_group_sweep(g), round == 3 ? 50 : 0);
+	}
+	assert_int_equal(first_family_series(reg), 50);
+	metrics_group_free(g);
+	metrics_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -908,6 +940,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_snapshots),
 		cmocka_unit_test(test_group_sweep),
 		cmocka_unit_test(test_group_lookup),
+		cmocka_unit_test(test_group_order),
 		cmocka_unit_test(test_generation),
 	};
 

@@ -195,8 +195,8 @@ static void test_single_flight(void **state)
 	sc_free(c);
 }
 
-/* Rendering ahead: only for a variant scraped lately, only when its body
- * is stale, and only once its next scrape is due. */
+/* Rendering ahead: only for a variant scraped at least twice, lately,
+ * only when its body is stale, and only while its next scrape is due. */
 static void test_prepare(void **state)
 {
 	struct fake f = {0};
@@ -208,25 +208,33 @@ static void test_prepare(void **state)
 
 	assert_int_equal(sc_prepare(c, 1, 10.0, &pol), SC_PREP_IDLE); /* never scraped */
 	sc_body_unref(sc_get(c, 1, 10.0, &r));
-	assert_int_equal(sc_prepare(c, 1, 10.2, &pol), SC_PREP_READY);
+	sc_body_unref(sc_get(c, 1, 10.5, &r)); /* the same wave: still one */
 	atomic_fetch_add(&f.gen, 1);
-	assert_int_equal(sc_prepare(c, 1, 10.3, &pol), SC_PREP_RENDERED);
-	b = sc_get(c, 1, 10.4, &r);
+	assert_int_equal(sc_prepare(c, 1, 10.6, &pol), SC_PREP_IDLE); /* scraped once */
+	sc_body_unref(sc_get(c, 1, 12.0, &r)); /* every 2 s: due from 12 to 16 */
+	assert_int_equal(sc_prepare(c, 1, 12.2, &pol), SC_PREP_READY);
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 12.3, &pol), SC_PREP_RENDERED);
+	b = sc_get(c, 1, 12.4, &r); /* within max_age of 12: not an arrival */
 	assert_int_equal(r, SC_HIT);
-	assert_string_equal(b->data, "v1 r2");
+	assert_string_equal(b->data, "v1 r3");
 	sc_body_unref(b);
-	/* renewed 0.1 s before it expires by age (at 11.3) */
-	assert_int_equal(sc_prepare(c, 1, 11.25, &pol), SC_PREP_RENDERED);
-	assert_int_equal(atomic_load(&f.renders), 3);
-	/* a second scrape 15 s later: the next one is due at 40 */
-	sc_body_unref(sc_get(c, 1, 25.0, &r));
+	/* renewed 0.1 s before it expires by age (at 13.3) */
+	assert_int_equal(sc_prepare(c, 1, 13.25, &pol), SC_PREP_RENDERED);
+	assert_int_equal(atomic_load(&f.renders), 4);
+	/* the scraper missed two scrapes: gone */
 	atomic_fetch_add(&f.gen, 1);
-	assert_int_equal(sc_prepare(c, 1, 30.0, &pol), SC_PREP_IDLE);
-	assert_int_equal(sc_prepare(c, 1, 38.5, &pol), SC_PREP_RENDERED);
+	assert_int_equal(sc_prepare(c, 1, 18.5, &pol), SC_PREP_IDLE);
+	/* every 15 s (25, 40): the next one is due from 53 to 72 */
+	sc_body_unref(sc_get(c, 1, 25.0, &r));
+	sc_body_unref(sc_get(c, 1, 40.0, &r));
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 45.0, &pol), SC_PREP_IDLE);
+	assert_int_equal(sc_prepare(c, 1, 53.5, &pol), SC_PREP_RENDERED);
 	/* scrapers gone for longer than idle */
 	atomic_fetch_add(&f.gen, 1);
-	assert_int_equal(sc_prepare(c, 1, 100.0, &pol), SC_PREP_IDLE);
-	assert_int_equal(sc_prepare(c, 9, 100.0, &pol), SC_PREP_IDLE);
+	assert_int_equal(sc_prepare(c, 1, 120.0, &pol), SC_PREP_IDLE);
+	assert_int_equal(sc_prepare(c, 9, 120.0, &pol), SC_PREP_IDLE);
 	f.fail = true;
 	assert_null(sc_get(c, 1, 200.0, &r));
 	assert_null(sc_get(c, 1, 201.5, &r)); /* every 1.5 s: due at once */
