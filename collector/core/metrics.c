@@ -54,6 +54,8 @@ struct metrics_family {
 	char *unit;                      /* NULL for none */
 	size_t nlabels;
 	char **label_names;
+	size_t label_skip[METRICS_MAX_LABELS]; /* `,name="` (`name="` first): bytes
+	                                        * before each value in a label set */
 	size_t nbuckets;
 	double *bounds;
 };
@@ -346,6 +348,7 @@ static int metrics_family_copy_labels(struct metrics_family *fam,
 		fam->label_names[i] = strdup(def->label_names[i]);
 		if (!fam->label_names[i])
 			return -1;
+		fam->label_skip[i] = (i > 0) + strlen(def->label_names[i]) + 2;
 	}
 	return 0;
 }
@@ -615,6 +618,60 @@ struct metrics_series *metrics_series_get(struct metrics_family *fam,
 	return s;
 }
 
+/* ---- for metrics_group.c: finding a member again without the lock ---- */
+
+static uint64_t metrics_mix(uint64_t h, uint64_t w)
+{
+	h ^= w;
+	h *= 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+uint64_t metrics_labels_hash(const struct metrics_family *fam, const char *const *values)
+{
+	uint64_t h = metrics_mix(0, (uint64_t)(uintptr_t)fam);
+
+	for (size_t i = 0; fam && values && i < fam->nlabels && values[i]; i++) {
+		const char *v = values[i];
+		size_t n = strlen(v), j = 0;
+
+		for (; j + 8 <= n; j += 8) {
+			uint64_t w;
+
+			memcpy(&w, v + j, sizeof w);
+			h = metrics_mix(h, w);
+		}
+		uint64_t tail = n; /* the length ends the value: "a","bc" != "ab","c" */
+		for (; j < n; j++)
+			tail = tail << 8 | (unsigned char)v[j];
+		h = metrics_mix(h, tail);
+	}
+	return h;
+}
+
+bool metrics_series_has_labels(const struct metrics_series *s, const struct metrics_family *fam,
+			       const char *const *values)
+{
+	const char *p = s->labels;
+
+	if (s->fam != fam || (fam->nlabels > 0 && !values))
+		return false;
+	for (size_t i = 0; i < fam->nlabels; i++) {
+		p += fam->label_skip[i]; /* the family's own name, not compared */
+		if (!values[i])
+			return false;
+		for (const char *v = values[i]; *v; v++) {
+			if ((*v == '\\' || *v == '"' || *v == '\n') && *p++ != '\\')
+				return false;
+			if (*p++ != (*v == '\n' ? 'n' : *v))
+				return false;
+		}
+		if (*p++ != '"')
+			return false;
+	}
+	return *p == '\0';
+}
+
 void metrics_series_remove(struct metrics_family *fam, struct metrics_series *s)
 {
 	struct metrics_registry *reg;
@@ -674,9 +731,23 @@ static void metrics_store_locked(struct metrics_series *s, double v)
 {
 	if (memcmp(&s->value, &v, sizeof v) == 0)
 		return;
-	s->value = v;
+	/* atomic: metrics_value_unchanged() reads it without the lock */
+	__atomic_store(&s->value, &v, __ATOMIC_RELAXED);
 	if (!s->quiet)
 		s->fam->reg->gen++;
+}
+
+/* Whether setting v would change nothing, read without the lock: a
+ * publisher re-setting every series each round mostly sets the value it
+ * set last time, and then need not take the registry lock at all. Every
+ * store is atomic and under the lock, so an equal value read here is the
+ * series' value at that moment and the set is a no-op there. */
+static bool metrics_value_unchanged(const struct metrics_series *s, double v)
+{
+	double cur;
+
+	__atomic_load(&s->value, &cur, __ATOMIC_RELAXED);
+	return memcmp(&cur, &v, sizeof v) == 0;
 }
 
 void metrics_counter_add(struct metrics_series *s, double v)
@@ -692,7 +763,7 @@ void metrics_counter_add(struct metrics_series *s, double v)
 void metrics_counter_set(struct metrics_series *s, double v)
 {
 	/* OpenMetrics counters are never negative or NaN. */
-	if (!s || s->fam->type != METRICS_COUNTER || !(v >= 0))
+	if (!s || s->fam->type != METRICS_COUNTER || !(v >= 0) || metrics_value_unchanged(s, v))
 		return;
 	pthread_mutex_lock(&s->fam->reg->lock);
 	metrics_store_locked(s, v);
@@ -701,7 +772,7 @@ void metrics_counter_set(struct metrics_series *s, double v)
 
 void metrics_gauge_set(struct metrics_series *s, double v)
 {
-	if (!s || s->fam->type != METRICS_GAUGE)
+	if (!s || s->fam->type != METRICS_GAUGE || metrics_value_unchanged(s, v))
 		return;
 	pthread_mutex_lock(&s->fam->reg->lock);
 	metrics_store_locked(s, v);

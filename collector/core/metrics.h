@@ -186,4 +186,11 @@ struct metrics_series *metrics_group_series(struct metrics_group *g,
  * (then nothing is removed, so nothing published is lost). */
 int metrics_group_sweep(struct metrics_group *g);
 
+/* For metrics_group.c: a hash of fam and the label values as given (not
+ * rendered, not checked), and whether series s of fam has exactly these
+ * values. Neither takes the lock: a series' labels never change. */
+uint64_t metrics_labels_hash(const struct metrics_family *fam, const char *const *values);
+bool metrics_series_has_labels(const struct metrics_series *s, const struct metrics_family *fam,
+			       const char *const *values);
+
 #endif

@@ -1,23 +1,38 @@
-/* metrics_group.c — series sets swept between publishing rounds. */
+/* metrics_group.c — series sets swept between publishing rounds.
+ *
+ * A publisher re-adds the same series round after round (100,000 of them
+ * a second at scale), so the group remembers its members by a hash of the
+ * label values as the publisher passes them: a member is found again
+ * without rendering, validating or hashing its label string and without
+ * the registry lock (metrics_labels_hash, metrics_series_has_labels); only
+ * a series new to the group goes through metrics_series_get. Each member
+ * carries the round it was last added in, so the sweep is one pass over
+ * the members, with no sorting. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "metrics.h"
 
+#define GROUP_MIN_SLOTS 64
+
 struct member {
+	uint64_t hash;           /* metrics_labels_hash of what the publisher passed */
 	struct metrics_family *fam;
 	struct metrics_series *s;
-};
-
-struct member_set {
-	struct member *v;
-	size_t n, cap;
+	uint32_t round;          /* the last round that added it */
 };
 
 struct metrics_group {
-	struct member_set prev, cur;
-	bool failed; /* an add ran out of memory in this round */
+	struct member *v;        /* the members, dense */
+	size_t n, cap;
+	uint32_t *slots;         /* open addressing over v: index + 1, 0 = empty */
+	size_t nslots;           /* a power of two, at least twice n */
+	size_t next;             /* the member after the last one found: a
+	                          * publisher adds in the same order each round,
+	                          * so it is tried first (sequential, no probe) */
+	uint32_t round;
+	bool failed;             /* an add ran out of memory in this round */
 };
 
 struct metrics_group *metrics_group_new(void)
@@ -29,74 +44,156 @@ void metrics_group_free(struct metrics_group *g)
 {
 	if (g == NULL)
 		return;
-	free(g->prev.v);
-	free(g->cur.v);
+	free(g->v);
+	free(g->slots);
 	free(g);
 }
 
-static int set_add(struct member_set *set, struct metrics_family *fam, struct metrics_series *s)
+static void slots_fill(struct metrics_group *g)
 {
-	if (set->n == set->cap) {
-		size_t cap = set->cap ? set->cap * 2 : 64;
-		struct member *v = realloc(set->v, cap * sizeof(*v));
+	size_t mask = g->nslots - 1;
+
+	for (size_t i = 0; i < g->nslots; i++)
+		g->slots[i] = 0;
+	for (size_t k = 0; k < g->n; k++) {
+		size_t i = (size_t)g->v[k].hash & mask;
+
+		while (g->slots[i] != 0)
+			i = (i + 1) & mask;
+		g->slots[i] = (uint32_t)(k + 1);
+	}
+}
+
+/* Index for n members: at least twice n slots. */
+static int slots_resize(struct metrics_group *g, size_t n)
+{
+	size_t want = GROUP_MIN_SLOTS;
+	uint32_t *slots;
+
+	while (want < 2 * n)
+		want *= 2;
+	if (want == g->nslots)
+		return 0;
+	slots = malloc(want * sizeof(*slots));
+	if (slots == NULL)
+		return want > g->nslots ? -1 : 0; /* not shrinking is no failure */
+	free(g->slots);
+	g->slots = slots;
+	g->nslots = want;
+	slots_fill(g);
+	return 0;
+}
+
+static int member_add(struct metrics_group *g, uint64_t h, struct metrics_family *fam,
+		      struct metrics_series *s)
+{
+	if (g->n >= UINT32_MAX - 1 || slots_resize(g, g->n + 1) != 0)
+		return -1;
+	if (g->n == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : GROUP_MIN_SLOTS;
+		struct member *v = realloc(g->v, cap * sizeof(*v));
 
 		if (v == NULL)
 			return -1;
-		set->v = v;
-		set->cap = cap;
+		g->v = v;
+		g->cap = cap;
 	}
-	set->v[set->n++] = (struct member){fam, s};
-	return 0;
+	g->v[g->n] = (struct member){h, fam, s, g->round};
+	g->n++;
+	for (size_t i = (size_t)h & (g->nslots - 1);; i = (i + 1) & (g->nslots - 1)) {
+		if (g->slots[i] == 0) {
+			g->slots[i] = (uint32_t)g->n;
+			return 0;
+		}
+	}
+}
+
+static bool member_is(const struct member *m, uint64_t h, const struct metrics_family *fam,
+		      const char *const *values)
+{
+	return m->hash == h && m->fam == fam && metrics_series_has_labels(m->s, fam, values);
+}
+
+static struct member *member_find(struct metrics_group *g, uint64_t h,
+				  const struct metrics_family *fam, const char *const *values)
+{
+	if (g->next < g->n && member_is(&g->v[g->next], h, fam, values))
+		return &g->v[g->next++];
+	if (g->nslots == 0)
+		return NULL;
+	for (size_t i = (size_t)h & (g->nslots - 1); g->slots[i] != 0;
+	     i = (i + 1) & (g->nslots - 1)) {
+		struct member *m = &g->v[g->slots[i] - 1];
+
+		if (member_is(m, h, fam, values)) {
+			g->next = g->slots[i];
+			return m;
+		}
+	}
+	return NULL;
 }
 
 struct metrics_series *metrics_group_series(struct metrics_group *g, struct metrics_family *fam,
 					    const char *const *label_values)
 {
-	struct metrics_series *s = metrics_series_get(fam, label_values);
+	uint64_t h = metrics_labels_hash(fam, label_values);
+	struct member *m = member_find(g, h, fam, label_values);
+	struct metrics_series *s;
 
-	if (s != NULL && set_add(&g->cur, fam, s) != 0)
+	if (m != NULL) {
+		m->round = g->round;
+		return m->s;
+	}
+	s = metrics_series_get(fam, label_values);
+	if (s != NULL && member_add(g, h, fam, s) != 0)
 		g->failed = true;
 	return s;
 }
 
-static int cmp_member(const void *a, const void *b)
+/* Drops the members not added in this round from the registry and from
+ * the group; returns how many. */
+static int sweep_members(struct metrics_group *g)
 {
-	uintptr_t x = (uintptr_t)((const struct member *)a)->s;
-	uintptr_t y = (uintptr_t)((const struct member *)b)->s;
+	size_t keep = 0;
+	int removed = 0;
 
-	return x < y ? -1 : x > y;
+	for (size_t k = 0; k < g->n; k++) {
+		if (g->v[k].round == g->round) {
+			g->v[keep++] = g->v[k];
+			continue;
+		}
+		metrics_series_remove(g->v[k].fam, g->v[k].s);
+		removed++;
+	}
+	if (removed == 0)
+		return 0;
+	g->n = keep;
+	if (g->cap > GROUP_MIN_SLOTS && keep < g->cap / 4) {
+		/* many went (a router's peers): give the memory back */
+		size_t cap = keep > GROUP_MIN_SLOTS ? keep : GROUP_MIN_SLOTS;
+		struct member *v = realloc(g->v, cap * sizeof(*v));
+
+		if (v != NULL) {
+			g->v = v;
+			g->cap = cap;
+		}
+	}
+	if (slots_resize(g, keep) == 0 && g->nslots > 0)
+		slots_fill(g); /* resizing refills; refilling again is cheap */
+	return removed;
 }
 
 int metrics_group_sweep(struct metrics_group *g)
 {
-	struct member_set done;
-	int removed = 0;
+	int removed = -1;
 
-	if (g->failed) {
-		/* keep both rounds' series: merge cur into prev, remove nothing */
-		for (size_t i = 0; i < g->cur.n; i++)
-			(void)set_add(&g->prev, g->cur.v[i].fam, g->cur.v[i].s);
-		g->cur.n = 0;
-		g->failed = false;
-		return -1;
-	}
-	/* sorted, so that a series added twice is removed once */
-	if (g->cur.n > 1)
-		qsort(g->cur.v, g->cur.n, sizeof(*g->cur.v), cmp_member);
-	if (g->prev.n > 1)
-		qsort(g->prev.v, g->prev.n, sizeof(*g->prev.v), cmp_member);
-	for (size_t i = 0; i < g->prev.n; i++) {
-		if (i > 0 && g->prev.v[i].s == g->prev.v[i - 1].s)
-			continue;
-		if (g->cur.n == 0 || bsearch(&g->prev.v[i], g->cur.v, g->cur.n, sizeof(*g->cur.v),
-					     cmp_member) == NULL) {
-			metrics_series_remove(g->prev.v[i].fam, g->prev.v[i].s);
-			removed++;
-		}
-	}
-	done = g->prev;
-	g->prev = g->cur;
-	g->cur = done;
-	g->cur.n = 0;
+	/* out of memory while adding: keep both rounds' series, remove
+	 * nothing (a member of either round is swept when a later round
+	 * passes it over) */
+	if (!g->failed)
+		removed = sweep_members(g);
+	g->failed = false;
+	g->round++;
+	g->next = 0;
 	return removed;
 }

@@ -292,6 +292,31 @@ struct metrics_family *http_family(struct metrics_registry *reg, const char *nam
 	return metrics_family_new(reg, &def);
 }
 
+/* The cache's size and the bodies rendered ahead: quiet, or every render
+ * would make the body it just stored stale. */
+static int register_prerender_metrics(struct http *h, struct metrics_registry *reg)
+{
+	const struct metrics_family_def bytes = {
+		METRICS_GAUGE, "circuitwatch_scrape_cache_bytes",
+		"Bytes of the rendered /metrics bodies the cache holds (at most 64 MiB).",
+		"bytes", 0, NULL, 0, NULL};
+	const struct metrics_family_def ahead = {
+		METRICS_HISTOGRAM, "circuitwatch_scrape_prerender_duration_seconds",
+		"Time to snapshot, render and compress one /metrics body ahead of the scrapes "
+		"that will ask for it.",
+		"seconds", 0, NULL, sizeof(scrape_buckets) / sizeof(scrape_buckets[0]),
+		scrape_buckets};
+	struct metrics_family *fb = metrics_family_new(reg, &bytes);
+	struct metrics_family *fa = metrics_family_new(reg, &ahead);
+
+	if (fb == NULL || fa == NULL || (h->cache_bytes = metrics_series_get(fb, NULL)) == NULL ||
+	    (h->prerender_s = metrics_series_get(fa, NULL)) == NULL)
+		return -1;
+	metrics_series_set_quiet(h->cache_bytes, true);
+	metrics_series_set_quiet(h->prerender_s, true);
+	return 0;
+}
+
 static int register_metrics(struct http *h, struct metrics_registry *reg)
 {
 	static const char *const req_labels[] = {"handler", "code"};
@@ -330,6 +355,8 @@ static int register_metrics(struct http *h, struct metrics_registry *reg)
 	metrics_series_set_quiet(h->scrape_s, true);
 	for (int i = 0; i < CR_COUNT; i++)
 		metrics_series_set_quiet(h->cache_s[i], true);
+	if (register_prerender_metrics(h, reg) != 0)
+		return -1;
 	return http_register_guard_metrics(h, reg);
 }
 
@@ -368,8 +395,9 @@ static int http_start(struct cw_ctx *ctx, void **state)
 
 		if ((h->bodies = sc_new(HTTP_VARIANTS, HTTP_CACHE_MAX_AGE, &src)) == NULL)
 			goto fail;
+		sc_set_max_bytes(h->bodies, HTTP_CACHE_MAX_BYTES);
 	}
-	if (http_start_guards(h) != 0) {
+	if (http_start_guards(h) != 0 || http_start_prerender(h) != 0) {
 		log_error(ctx->log, "cannot start the HTTP exporter's threads");
 		goto fail;
 	}
@@ -387,6 +415,7 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	*state = h;
 	return 0;
 fail:
+	http_stop_prerender(h);
 	http_stop_guards(h);
 	http_free(h);
 	return -1;
@@ -448,6 +477,7 @@ static void http_stop(struct cw_ctx *ctx, void *state)
 	http_stop_guards(h);
 	/* MHD_stop_daemon closes the listening socket it was given */
 	MHD_stop_daemon(h->mhd);
+	http_stop_prerender(h);
 	http_free(h);
 }
 

@@ -42,6 +42,19 @@ struct scache;
 /* The cached /metrics variants: format x encoding. */
 #define HTTP_VARIANTS 4
 #define HTTP_CACHE_MAX_AGE 1.0 /* seconds a rendered body may be reused */
+#define HTTP_CACHE_MAX_BYTES (64u * 1024 * 1024) /* bodies the cache holds, in all */
+/* Rendering ahead (the prerender thread): every tick it looks at the
+ * registry's generation; once that has held for SETTLE seconds (a publish
+ * of many series is over), or has moved for MAX_DELAY without holding, it
+ * renders the variants that were scraped within IDLE seconds and whose
+ * next scrape is due within LEAD seconds (scache.h), and renews a body
+ * AHEAD seconds before it expires by age. */
+#define HTTP_PRERENDER_TICK_MS 20
+#define HTTP_PRERENDER_SETTLE 0.1
+#define HTTP_PRERENDER_MAX_DELAY 1.0
+#define HTTP_PRERENDER_IDLE 300.0
+#define HTTP_PRERENDER_LEAD 2.0
+#define HTTP_PRERENDER_AHEAD 0.1
 #define VARIANT(fmt, gz) ((unsigned)(fmt) * 2u + ((gz) ? 1u : 0u))
 
 /* ---- types ---------------------------------------------------------------- */
@@ -99,7 +112,15 @@ struct http {
 	struct metrics_family *requests, *scrape;
 	struct metrics_series *scrape_s;
 	struct metrics_series *cache_s[CR_COUNT];
+	struct metrics_series *cache_bytes; /* quiet gauge: sc_bytes */
+	struct metrics_series *prerender_s; /* quiet histogram: renders ahead */
 	struct scache *bodies;          /* rendered /metrics bodies */
+
+	/* the prerender thread (http_scrape.c): stop flag under plock */
+	pthread_mutex_t plock;
+	pthread_cond_t pcv;
+	bool stop_prerender, have_prerender;
+	pthread_t prerender;
 	struct metrics_series *refused[RF_COUNT], *timeouts, *evicted, *auth[AR_COUNT];
 	struct log_ratelimit rl_mhd, rl_auth, rl_refused, rl_timeout;
 
@@ -144,8 +165,11 @@ struct metrics_family *http_family(struct metrics_registry *reg, const char *nam
 
 /* http_scrape.c */
 uint64_t http_body_generation(void *arg);
-int http_render_body(void *arg, unsigned variant, char **data, size_t *len, void **ext);
+int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
+		     void **ext);
 enum MHD_Result http_serve_metrics(struct http *h, struct MHD_Connection *conn);
+int http_start_prerender(struct http *h);
+void http_stop_prerender(struct http *h); /* takes a never started one */
 
 /* http_guard.c */
 void http_request_arrived(struct http *h, struct MHD_Connection *conn);

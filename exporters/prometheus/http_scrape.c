@@ -8,6 +8,7 @@
  * other requests for it wait and share the result. Runs on libmicrohttpd's
  * threads. */
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,7 +89,8 @@ uint64_t http_body_generation(void *arg)
 /* Snapshot, render and (for the gzip variants) compress one body. *ext
  * becomes non-NULL when the body is gzip (compression falls back to
  * identity when it fails). */
-int http_render_body(void *arg, unsigned variant, char **data, size_t *len, void **ext)
+int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
+		     void **ext)
 {
 	struct http *h = arg;
 	enum expo_format fmt = variant / 2 ? EXPO_OPENMETRICS : EXPO_TEXT;
@@ -119,7 +121,7 @@ int http_render_body(void *arg, unsigned variant, char **data, size_t *len, void
 	}
 	*data = buf.data;
 	*len = buf.len;
-	metrics_histogram_observe(h->scrape_s, mono_now() - t0);
+	metrics_histogram_observe(ahead ? h->prerender_s : h->scrape_s, mono_now() - t0);
 	return 0;
 }
 
@@ -144,6 +146,7 @@ enum MHD_Result http_serve_metrics(struct http *h, struct MHD_Connection *conn)
 		return http_queue(h, conn, H_METRICS, 500,
 				  http_text_response("out of memory\n", "text/plain"));
 	metrics_counter_add(h->cache_s[res == SC_MISS ? CR_MISS : CR_HIT], 1);
+	metrics_gauge_set(h->cache_bytes, (double)sc_bytes(h->bodies));
 	resp = MHD_create_response_from_buffer_with_free_callback_cls(b->len, b->data,
 								       release_body, b);
 	if (resp == NULL) {
@@ -155,4 +158,110 @@ enum MHD_Result http_serve_metrics(struct http *h, struct MHD_Connection *conn)
 	if (b->ext != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	return http_queue(h, conn, H_METRICS, 200, resp);
+}
+
+/* ---- rendering ahead ---------------------------------------------------------- */
+
+struct prerender_state {
+	uint64_t gen;        /* the generation last seen */
+	double held_since;   /* when it last moved */
+	double moving_since; /* when it first moved after the last prepare; 0: not */
+};
+
+static void prerender_all(struct http *h, double now)
+{
+	static const struct sc_prepare_policy pol = {HTTP_PRERENDER_IDLE, HTTP_PRERENDER_LEAD,
+						     HTTP_PRERENDER_AHEAD};
+
+	for (unsigned v = 0; v < HTTP_VARIANTS; v++)
+		(void)sc_prepare(h->bodies, v, now, &pol); /* timed by the render */
+	metrics_gauge_set(h->cache_bytes, (double)sc_bytes(h->bodies));
+}
+
+/* One tick: prepare once the generation has held (or moved too long). */
+static void prerender_tick(struct http *h, struct prerender_state *st)
+{
+	uint64_t gen = metrics_registry_generation(h->ctx->reg);
+	double now = mono_now();
+
+	if (gen != st->gen) {
+		st->gen = gen;
+		st->held_since = now;
+		if (st->moving_since == 0)
+			st->moving_since = now;
+	}
+	if (now - st->held_since < HTTP_PRERENDER_SETTLE &&
+	    (st->moving_since == 0 || now - st->moving_since < HTTP_PRERENDER_MAX_DELAY))
+		return;
+	st->moving_since = 0;
+	prerender_all(h, now);
+}
+
+/* The prerender thread: renders the /metrics bodies scrapers will ask for
+ * next, off libmicrohttpd's threads and the loop, so that a scrape finds a
+ * ready body instead of paying the snapshot, the render and the gzip. */
+static void *prerender_main(void *arg)
+{
+	struct http *h = arg;
+	struct prerender_state st = {metrics_registry_generation(h->ctx->reg), mono_now(), 0};
+
+	pthread_mutex_lock(&h->plock);
+	while (!h->stop_prerender) {
+		struct timespec until;
+
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += HTTP_PRERENDER_TICK_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&h->pcv, &h->plock, &until);
+		if (h->stop_prerender)
+			break;
+		pthread_mutex_unlock(&h->plock);
+		prerender_tick(h, &st);
+		pthread_mutex_lock(&h->plock);
+	}
+	pthread_mutex_unlock(&h->plock);
+	return NULL;
+}
+
+int http_start_prerender(struct http *h)
+{
+	pthread_condattr_t ca;
+	int rc = -1;
+
+	if (pthread_condattr_init(&ca) != 0)
+		return -1;
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (pthread_mutex_init(&h->plock, NULL) != 0)
+		goto out;
+	if (pthread_cond_init(&h->pcv, &ca) != 0) {
+		pthread_mutex_destroy(&h->plock);
+		goto out;
+	}
+	if (pthread_create(&h->prerender, NULL, prerender_main, h) != 0) {
+		pthread_cond_destroy(&h->pcv);
+		pthread_mutex_destroy(&h->plock);
+		goto out;
+	}
+	h->have_prerender = true;
+	rc = 0;
+out:
+	pthread_condattr_destroy(&ca);
+	return rc;
+}
+
+void http_stop_prerender(struct http *h)
+{
+	if (h == NULL || !h->have_prerender)
+		return;
+	pthread_mutex_lock(&h->plock);
+	h->stop_prerender = true;
+	pthread_cond_signal(&h->pcv);
+	pthread_mutex_unlock(&h->plock);
+	pthread_join(h->prerender, NULL);
+	pthread_cond_destroy(&h->pcv);
+	pthread_mutex_destroy(&h->plock);
+	h->have_prerender = false;
 }

@@ -839,6 +839,86 @@ static void test_group_sweep(void **state)
 	metrics_registry_free(reg);
 }
 
+/* The group finds its members again from the values as passed: escaped
+ * values, values that would render alike if split differently, a value
+ * that is refused, many members (the index grows, then shrinks). */
+static void test_group_lookup(void **state)
+{
+	static const char *const names[] = {"a", "b"};
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *f = fam_new(reg, METRICS_GAUGE, "g_pairs", 2, names);
+	struct metrics_group *g = metrics_group_new();
+	char x[8], y[8];
+	const char *e[] = {"q\"t", "l\nb\\"}, *split1[] = {"ab", "c"}, *split2[] = {"a", "bc"};
+	const char *bad[] = {"ok", NULL}, *dyn[] = {x, y};
+	struct metrics_series *se, *s1, *s2;
+	(void)state;
+
+	se = metrics_group_series(g, f, e);
+	s1 = metrics_group_series(g, f, split1);
+	s2 = metrics_group_series(g, f, split2);
+	assert_non_null(se);
+	assert_non_null(s1);
+	assert_non_null(s2);
+	assert_ptr_not_equal(s1, s2);
+	assert_null(metrics_group_series(g, f, bad));
+	for (int i = 0; i < 3000; i++) {
+		snprintf(x, sizeof(x), "%d", i);
+		snprintf(y, sizeof(y), "%d", i % 7);
+		assert_non_null(metrics_group_series(g, f, dyn));
+	}
+	assert_int_equal(metrics_group_sweep(g), 0);
+	assert_int_equal(first_family_series(reg), 3003);
+	/* the same values from other buffers are the same series */
+	{
+		char q[] = "q\"t", l[] = "l\nb\\";
+		const char *e2[] = {q, l};
+
+		assert_ptr_equal(metrics_group_series(g, f, e2), se);
+	}
+	assert_ptr_equal(metrics_group_series(g, f, split2), s2);
+	metrics_gauge_set(s2, 4);
+	assert_int_equal(metrics_group_sweep(g), 3001);
+	assert_int_equal(first_family_series(reg), 2);
+	assert_ptr_equal(metrics_group_series(g, f, split2), s2);
+	assert_true(metrics_series_value(s2) == 4);
+	assert_int_equal(metrics_group_sweep(g), 1);
+	metrics_group_free(g);
+	metrics_registry_free(reg);
+}
+
+/* Rounds in the same order (the group's cursor), in reverse (its index)
+ * and with gaps find the same series. */
+static void test_group_order(void **state)
+{
+	static const char *const names[] = {"n"};
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *f = fam_new(reg, METRICS_COUNTER, "g_order_total", 1, names);
+	struct metrics_group *g = metrics_group_new();
+	struct metrics_series *first[100];
+	char v[8];
+	const char *l[] = {v};
+	(void)state;
+
+	for (int round = 0; round < 4; round++) {
+		for (int k = 0; k < 100; k++) {
+			int i = round == 2 ? 99 - k : k;
+
+			if (round == 3 && i % 2)
+				continue;
+			snprintf(v, sizeof(v), "%d", i);
+			if (round == 0)
+				first[i] = metrics_group_series(g, f, l);
+			else
+				assert_ptr_equal(metrics_group_series(g, f, l), first[i]);
+		}
+		assert_int_equal(metrics_group_sweep(g), round == 3 ? 50 : 0);
+	}
+	assert_int_equal(first_family_series(reg), 50);
+	metrics_group_free(g);
+	metrics_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -859,6 +939,8 @@ int main(void)
 		cmocka_unit_test(test_registry_free_with_deferred),
 		cmocka_unit_test(test_concurrent_snapshots),
 		cmocka_unit_test(test_group_sweep),
+		cmocka_unit_test(test_group_lookup),
+		cmocka_unit_test(test_group_order),
 		cmocka_unit_test(test_generation),
 	};
 

@@ -33,12 +33,14 @@ static uint64_t fake_gen(void *arg)
 	return f->moving ? atomic_fetch_add(&f->gen, 1) : atomic_load(&f->gen);
 }
 
-static int fake_render(void *arg, unsigned variant, char **data, size_t *len, void **ext)
+static int fake_render(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
+		       void **ext)
 {
 	struct fake *f = arg;
 	unsigned n = atomic_fetch_add(&f->renders, 1) + 1;
 	char tmp[64];
 
+	(void)ahead;
 	if (f->fail)
 		return -1;
 	if (f->wait_for > 0) {
@@ -193,6 +195,85 @@ static void test_single_flight(void **state)
 	sc_free(c);
 }
 
+/* Rendering ahead: only for a variant scraped at least twice, lately,
+ * only when its body is stale, and only while its next scrape is due. */
+static void test_prepare(void **state)
+{
+	struct fake f = {0};
+	struct scache *c = make(&f);
+	const struct sc_prepare_policy pol = {60.0, 2.0, 0.1};
+	enum sc_result r;
+	struct sc_body *b;
+	(void)state;
+
+	assert_int_equal(sc_prepare(c, 1, 10.0, &pol), SC_PREP_IDLE); /* never scraped */
+	sc_body_unref(sc_get(c, 1, 10.0, &r));
+	sc_body_unref(sc_get(c, 1, 10.5, &r)); /* the same wave: still one */
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 10.6, &pol), SC_PREP_IDLE); /* scraped once */
+	sc_body_unref(sc_get(c, 1, 12.0, &r)); /* every 2 s: due from 12 to 16 */
+	assert_int_equal(sc_prepare(c, 1, 12.2, &pol), SC_PREP_READY);
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 12.3, &pol), SC_PREP_RENDERED);
+	b = sc_get(c, 1, 12.4, &r); /* within max_age of 12: not an arrival */
+	assert_int_equal(r, SC_HIT);
+	assert_string_equal(b->data, "v1 r3");
+	sc_body_unref(b);
+	/* renewed 0.1 s before it expires by age (at 13.3) */
+	assert_int_equal(sc_prepare(c, 1, 13.25, &pol), SC_PREP_RENDERED);
+	assert_int_equal(atomic_load(&f.renders), 4);
+	/* the scraper missed two scrapes: gone */
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 18.5, &pol), SC_PREP_IDLE);
+	/* every 15 s (25, 40): the next one is due from 53 to 72 */
+	sc_body_unref(sc_get(c, 1, 25.0, &r));
+	sc_body_unref(sc_get(c, 1, 40.0, &r));
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 45.0, &pol), SC_PREP_IDLE);
+	assert_int_equal(sc_prepare(c, 1, 53.5, &pol), SC_PREP_RENDERED);
+	/* scrapers gone for longer than idle */
+	atomic_fetch_add(&f.gen, 1);
+	assert_int_equal(sc_prepare(c, 1, 120.0, &pol), SC_PREP_IDLE);
+	assert_int_equal(sc_prepare(c, 9, 120.0, &pol), SC_PREP_IDLE);
+	f.fail = true;
+	assert_null(sc_get(c, 1, 200.0, &r));
+	assert_null(sc_get(c, 1, 201.5, &r)); /* every 1.5 s: due at once */
+	assert_int_equal(sc_prepare(c, 1, 201.6, &pol), SC_PREP_FAILED);
+	sc_free(c);
+}
+
+/* The bound on bytes: the oldest other bodies go, a body too large alone
+ * is served but not kept. */
+static void test_max_bytes(void **state)
+{
+	struct fake f = {0};
+	struct scache *c = make(&f);
+	enum sc_result r;
+	struct sc_body *b;
+	(void)state;
+
+	sc_set_max_bytes(c, 12); /* two bodies of 5 bytes ("vN rM") */
+	sc_body_unref(sc_get(c, 0, 10.0, &r));
+	sc_body_unref(sc_get(c, 1, 10.1, &r));
+	assert_int_equal(sc_bytes(c), 10);
+	sc_body_unref(sc_get(c, 2, 10.2, &r)); /* v0 goes */
+	assert_int_equal(sc_bytes(c), 10);
+	sc_body_unref(sc_get(c, 1, 10.3, &r));
+	assert_int_equal(r, SC_HIT);
+	sc_body_unref(sc_get(c, 0, 10.4, &r));
+	assert_int_equal(r, SC_MISS);
+	sc_set_max_bytes(c, 3);
+	atomic_fetch_add(&f.gen, 1);
+	b = sc_get(c, 3, 10.5, &r);
+	assert_int_equal(r, SC_MISS);
+	assert_string_equal(b->data, "v3 r5");
+	sc_body_unref(b);
+	assert_int_equal(sc_bytes(c), 10); /* v1 (or v2) and v0 stay until replaced */
+	sc_body_unref(sc_get(c, 3, 10.6, &r));
+	assert_int_equal(r, SC_MISS); /* not kept */
+	sc_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +282,8 @@ int main(void)
 		cmocka_unit_test(test_render_failure),
 		cmocka_unit_test(test_moving_generation_renders_each),
 		cmocka_unit_test(test_single_flight),
+		cmocka_unit_test(test_prepare),
+		cmocka_unit_test(test_max_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
