@@ -125,6 +125,8 @@ static void note_lateness(struct probe_engine *e, double late)
 
 	e->late[i]++;
 	e->nlate++;
+	if (e->opts.on_late != NULL)
+		e->opts.on_late(e->opts.late_arg, late < 0 ? 0 : late);
 }
 
 double probe_engine_lateness(const struct probe_engine *e, double q, uint64_t *count)

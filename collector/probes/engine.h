@@ -81,6 +81,10 @@ struct probe_engine_opts {
 	uint64_t seed;                 /* jitter generator; 0 picks one */
 	/* Called with each first, in-time reply's RTT (seconds). */
 	void (*on_rtt)(void *user, double rtt);
+	/* Called with each send's lateness (actual minus scheduled send time,
+	 * seconds, >= 0) with late_arg; NULL for none. */
+	void (*on_late)(void *late_arg, double late);
+	void *late_arg;
 };
 
 struct probe_engine;

@@ -40,6 +40,7 @@ enum fam {
 	F_ONEWAY,
 	F_UNEXPECTED,
 	F_TARGETS,
+	F_SEND_LATENESS,
 	F_COUNT
 };
 
@@ -64,6 +65,7 @@ struct probes {
 	struct metrics_family *fam[F_COUNT];
 	struct metrics_series *unexpected[3][PROBE_UNX_COUNT]; /* by type; none for tcp */
 	struct metrics_series *ntargets;
+	struct metrics_series *lateness; /* of every send, all targets */
 	uv_timer_t *timer;
 };
 
@@ -120,6 +122,9 @@ static int families_new(struct probes *m)
 				  "Datagrams on probe sockets that match no probe, by reason.", 2, ul},
 		[F_TARGETS] = {METRICS_GAUGE, "circuitwatch_probe_targets", "Probe targets running.", 0,
 			       NULL},
+		[F_SEND_LATENESS] = {METRICS_HISTOGRAM, "circuitwatch_probe_send_lateness_seconds",
+				     "How late each probe left: actual minus scheduled send time (a busy loop thread shows here).",
+				     0, NULL},
 	};
 
 	for (int i = 0; i < F_COUNT; i++) {
@@ -140,6 +145,8 @@ static int families_new(struct probes *m)
 			if ((m->unexpected[t][u] = metrics_series_get(m->fam[F_UNEXPECTED], v)) == NULL)
 				return -1;
 		}
+	if ((m->lateness = metrics_series_get(m->fam[F_SEND_LATENESS], NULL)) == NULL)
+		return -1;
 	return (m->ntargets = metrics_series_get(m->fam[F_TARGETS], NULL)) == NULL ? -1 : 0;
 }
 
@@ -336,6 +343,15 @@ static void on_publish(uv_timer_t *h)
 
 /* ---- module -------------------------------------------------------------- */
 
+/* Each send's lateness into the histogram (loop thread). */
+static void on_late(void *arg, double late)
+{
+	struct probes *m = arg;
+
+	if (m->lateness != NULL)
+		metrics_histogram_observe(m->lateness, late);
+}
+
 static void engine_opts(const struct cfg_config *cfg, struct probe_engine_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -374,6 +390,8 @@ static int probes_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	m->ctx = ctx;
 	engine_opts(ctx->cfg, &o);
+	o.on_late = on_late;
+	o.late_arg = m;
 	m->engine = probe_engine_new(ctx->loop, ctx->log, &o);
 	m->timer = calloc(1, sizeof(*m->timer));
 	if (m->engine == NULL || m->timer == NULL || uv_timer_init(ctx->loop, m->timer) != 0) {

@@ -165,6 +165,12 @@ mn=$(val circuitwatch_probe_rtt_min_seconds icmp4); mx=$(val circuitwatch_probe_
 last=$(val circuitwatch_probe_rtt_last_seconds icmp4)
 check "rtt min $mn <= last $last <= max $mx" fcmp "$mn <= $last && $last <= $mx && $mn < $mx"
 check "jitter published" fcmp "$(val circuitwatch_probe_jitter_seconds stamp) >= 0"
+# every send's lateness, all targets together (a busy loop thread shows here)
+lc=$(awk '$1 == "circuitwatch_probe_send_lateness_seconds_count" {print $2}' "$WORK/m.txt")
+ls=$(awk '$1 == "circuitwatch_probe_send_lateness_seconds_sum" {print $2}' "$WORK/m.txt")
+ts=$(awk '$1 ~ /^circuitwatch_probe_sent_total[{]/ {n += $2} END {print n + 0}' "$WORK/m.txt")
+check "send lateness: ${lc:-missing} sends observed (sent_total $ts), mean under 0.5 s" \
+  fcmp "${lc:-0} >= $ts / 2 && ${lc:-0} > 0 && ${ls:-1e9} / ${lc:-1} < 0.5"
 check "labels circuit/link/type/target" grep -qF 'circuitwatch_probe_sent_total{circuit="er-probe",link="primary",probe="stamp",type="stamp",target="198.18.7.2"}' "$WORK/m.txt"
 check "ICMP went through the datagram socket" grep -q 'ICMP socket open.*kind=datagram' "$WORK/cw.log"
 
