@@ -2,21 +2,41 @@
  * peers that went down (model_gc), and the release of the peers of BMP
  * routers gone for longer than bmp.peer_retention (model_expire). */
 #include <stdio.h>
+#include <time.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "model_priv.h"
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Slices of MODEL_GC_BUDGET slots until MODEL_GC_STEP_S has passed: a
+ * slice costs well under a millisecond (bench_rib prints its longest), so
+ * a step stays near MODEL_GC_STEP_S on any machine, and a full table is
+ * released in about a second of 100 ms ticks instead of seven. */
 size_t model_gc(struct model *m)
 {
-	size_t left = rib_gc(m->rib, MODEL_GC_BUDGET);
+	double t0 = mono_now();
+	size_t left;
 
+	do
+		left = rib_gc(m->rib, MODEL_GC_BUDGET);
+	while (left > 0 && mono_now() - t0 < MODEL_GC_STEP_S);
 	if (left > 0) {
 		m->trim = true;
 	} else if (m->trim) {
 		/* freed memory stays in the allocator's arenas: hand it back, once
-		 * everything pending is released (one pass over the free lists) */
+		 * everything pending is released (one pass over the free lists).
+		 * The tables went back as they were released (rib.c maps them on
+		 * their own); what is left here is the attribute sets and the
+		 * series: 1.6 ms after a full table (bench_rib prints it). */
 		m->trim = false;
 #ifdef __GLIBC__
 		(void)malloc_trim(0);

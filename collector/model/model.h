@@ -27,7 +27,8 @@
 #define MODEL_MAX_REASONS 48      /* distinct error reasons counted per peer/router */
 #define MODEL_MAX_NOTIFICATIONS 32 /* distinct (code, subcode) counted per peer */
 #define MODEL_MAX_STATS 64        /* distinct statistics (type, afi, safi) per peer */
-#define MODEL_GC_BUDGET 32768     /* route slots released per model_gc() call: ~3 ms */
+#define MODEL_GC_BUDGET 8192      /* route slots released per slice of a model_gc() step */
+#define MODEL_GC_STEP_S 0.002     /* a model_gc() step runs slices until this has passed */
 #define MODEL_RETENTION_S 300.0   /* peer retention without a config */
 #define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
 
