@@ -233,8 +233,15 @@ d = {le: a[le] - b.get(le, 0) for le in a}
 n = d.get("+Inf", 0)
 bound = next((le for le in sorted((k for k in d if k != "+Inf"), key=float) if d[le] == n), "+Inf")
 print(f"   loop steps giving memory back (circuitwatch_model_gc_step_seconds): {n:.0f}, "
-      f"longest <= {float(bound) * 1e3:g} ms (its bucket); the pause each put on the second router's ingest"
+      f"longest <= {float(bound) * 1e3:g} ms of CPU (its bucket): the pause each put on the second router's ingest"
       if bound != "+Inf" else f"   loop steps giving memory back: {n:.0f}, some over 100 ms")
+les = sorted((k for k in d if k != "+Inf"), key=float) + ["+Inf"]
+prev, parts = 0, []
+for le in les:
+    if d[le] > prev:
+        parts.append(f"{d[le] - prev:.0f} <= {float(le) * 1e3:g} ms" if le != "+Inf" else f"{d[le] - prev:.0f} over")
+    prev = d[le]
+print("     by bucket (CPU time of the loop thread in each step): " + ", ".join(parts))
 PY
 if [ -x "$BUILD/tests/bench_rib" ]; then
   echo "   release cost measured alone (bench_rib, same table size: model_gc runs slices for 2 ms, then one malloc_trim):"
