@@ -34,7 +34,7 @@ static void trim(struct model *m)
 /* One step on the loop: slices of MODEL_GC_BUDGET slots until
  * MODEL_GC_STEP_S has passed (a slice costs well under a millisecond), so
  * a step stays near MODEL_GC_STEP_S on any machine and a full table is
- * released in about a second of 100 ms ticks. A trim is a step of its own:
+ * released in 22-33 ticks of 100 ms. A trim is a step of its own:
  * every MODEL_TRIM_SETS attribute sets freed (so that its cost does not
  * grow with the table), and once when everything pending is released. */
 size_t model_gc(struct model *m)
