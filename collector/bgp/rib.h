@@ -9,7 +9,9 @@
  *
  * Releasing a full table (a peer goes down) must never stall the loop:
  * rib_table_release() detaches the table in O(1) and rib_gc() drops its
- * attribute references a bounded number of routes at a time.
+ * attribute references a bounded number of routes at a time, giving the
+ * table's memory back to the system as it goes (not at the end, and not
+ * through malloc's heap).
  *
  * Ownership: the rib owns every table and attribute set. Not thread-safe:
  * one owner thread (the loop) uses it.
@@ -69,8 +71,11 @@ struct rib_table *rib_table_new(struct rib *rib, uint8_t family);
 /* Detaches t at once (it must not be used afterwards); its routes are
  * released by later rib_gc() calls. Takes NULL. */
 void rib_table_release(struct rib *rib, struct rib_table *t);
-/* Releases up to budget routes of released tables. Returns how many
- * routes remain to release (0 when done). */
+/* Passes up to budget route slots of released tables, dropping their
+ * routes' references. A big table's pages go back to the system as they
+ * are passed (its slots live in their own mapping), the table itself when
+ * its last slot is. Returns the routes still to release plus one per
+ * released table not yet freed: 0 once every released table is freed. */
 size_t rib_gc(struct rib *rib, size_t budget);
 
 /* Adds or replaces a route; the table takes its own reference on attrs
@@ -90,7 +95,8 @@ int rib_table_walk(const struct rib_table *t,
 		   int (*fn)(const struct rib_prefix *p, rib_attr_id attrs, void *arg),
 		   void *arg);
 
-/* Bytes held by the rib: tables, attribute sets and their index. */
+/* Bytes held by the rib: tables, attribute sets and their index (a
+ * released table's pages count until the GC gives them back). */
 size_t rib_memory(const struct rib *rib);
 
 #endif

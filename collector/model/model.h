@@ -27,9 +27,11 @@
 #define MODEL_MAX_REASONS 48      /* distinct error reasons counted per peer/router */
 #define MODEL_MAX_NOTIFICATIONS 32 /* distinct (code, subcode) counted per peer */
 #define MODEL_MAX_STATS 64        /* distinct statistics (type, afi, safi) per peer */
-#define MODEL_GC_BUDGET 32768     /* route slots released per model_gc() call: ~3 ms */
+#define MODEL_GC_BUDGET 8192      /* route slots released per slice of a model_gc() step */
+#define MODEL_GC_STEP_S 0.002     /* a model_gc() step runs slices until this has passed */
 #define MODEL_RETENTION_S 300.0   /* peer retention without a config */
 #define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
+#define MODEL_TRIM_SETS 50000     /* attribute sets freed that call for malloc_trim meanwhile */
 
 struct cfg_config;
 struct circuit_index;
@@ -198,10 +200,12 @@ size_t model_prefix_count(const struct model_peer *p, enum model_view view, enum
 rib_attr_id model_lookup(const struct model_peer *p, enum model_view view, enum model_af af,
 			 const struct rib_prefix *prefix);
 
-/* Releases routes of peers that went down; call from an idle/timer. Returns
- * routes still to release. Once nothing is left after a large release
- * (routes, released peers, many series), gives memory back to the system
- * (glibc malloc_trim). */
+/* Releases routes of peers that went down, in a step of about
+ * MODEL_GC_STEP_S; call from a timer. Returns the routes still to release
+ * (plus one per table not yet freed). Gives memory back to the system
+ * (glibc malloc_trim) in a step of its own: every MODEL_TRIM_SETS freed
+ * attribute sets, and once nothing is left after a large release
+ * (routes, released peers, many series). */
 size_t model_gc(struct model *m);
 
 /* Releases the peers that are no configured neighbour of every BMP router

@@ -12,6 +12,10 @@
 #   3. many peers with few routes: RSS per monitored peer;
 #   4. a Peer Down of the full-table peer: time until its counts read 0,
 #      while a second router streams a table, and whether that one completes;
+#      RSS sampled every 50 ms for RSS_WATCH (12) s after the Peer Down: the
+#      time until it fell by half the table's growth and the lowest point;
+#      the loop's steps of giving memory back (circuitwatch_model_gc_step_seconds:
+#      the longest pause they put on the second router's ingest);
 #   5. the full table into pmbmpd: CPU and wall time to consume it, RSS, and
 #      the circuitwatch/pmbmpd ratios.
 # /metrics is published once a second, so wall times measured through it
@@ -20,6 +24,7 @@
 # Environment: BUILD (build/release), N4 (1000000), N6 (200000), PEERS
 # (1000), PEER_ROUTES (10), OTHER4 (200000: the second router's table),
 # PACK (32), SEED (1), CACHE (/tmp/cw-bench-bmp), TIMEOUT (300 s per wait),
+# RSS_WATCH (12 s of RSS samples after the Peer Down),
 # PMBMPD (/usr/sbin/pmbmpd; set to "" to skip). Quick run:
 #   N4=100000 N6=20000 tests/bench/bench_bmp.sh
 set -uo pipefail
@@ -38,6 +43,7 @@ PACK=${PACK:-32}
 SEED=${SEED:-1}
 CACHE=${CACHE:-/tmp/cw-bench-bmp}
 TIMEOUT=${TIMEOUT:-300}
+RSS_WATCH=${RSS_WATCH:-12}
 PMBMPD=${PMBMPD-/usr/sbin/pmbmpd}
 TOTAL=$((N4 + N6))
 HZ=$(getconf CLK_TCK)
@@ -167,7 +173,7 @@ ingest_run() { # ingest_run LABEL FILE — one fresh daemon; prints the figures
   echo "   CPU time of circuitwatch: $(fmt "$cpu" .2f) s  => $(fmt "$(calc "$TOTAL / max($cpu, 0.01)")" ,.0f) routes per CPU-second"
   echo "   RSS $(mib "$rss0") MiB -> $(mib "$rss1") MiB: $(fmt "$(calc "($rss1 - $rss0) / $TOTAL")" .1f) bytes/route (process RSS growth: RIB, attribute sets, buffers, series)"
   LAST_RPS_CPU=$(calc "$TOTAL / max($cpu, 0.01)"); LAST_RPS_WALL=$(calc "$TOTAL / max($t_busy - $start, 0.01)")
-  LAST_BPR=$(calc "($rss1 - $rss0) / $TOTAL")
+  LAST_BPR=$(calc "($rss1 - $rss0) / $TOTAL"); LAST_RSS0=$rss0
 }
 
 echo "circuitwatch BMP benchmark on $(nproc) cores; $(uname -r); $(date -u +%FT%TZ)"
@@ -175,28 +181,71 @@ echo "circuitwatch BMP benchmark on $(nproc) cores; $(uname -r); $(date -u +%FT%
 # 1 + 4: full table, one prefix per message; then the peer-down while a second router streams
 ingest_run "one prefix per Route Monitoring" "$FULL"
 CW1_RPS_CPU=$LAST_RPS_CPU; CW1_RPS_WALL=$LAST_RPS_WALL; CW1_BPR=$LAST_BPR
-rss_full=$(rss_b "$CW_PID")
+rss_full=$(rss_b "$CW_PID"); rss_empty=$LAST_RSS0
 REPLAY1=$RP_PID
+# the loop's memory-release steps: histogram buckets "le count" (none in builds without it)
+gc_buckets() {
+  curl -s "$BASE/metrics" | awk -F'[{}"]' '/^circuitwatch_model_gc_step_seconds_bucket\{/ { split($NF, v, " "); print $3, v[1] }'
+}
+gc_before=$(gc_buckets)
 replay_start "$WORK/rp2.out" --bind 127.0.0.2 --hold 3600 127.0.0.1 "$BMP_PORT" "$OTHER"
 touch "$WORK/go-down"
+# RSS every 50 ms from now until RSS_WATCH s after the Peer Down
+( stop=$(calc "$(now) + $RSS_WATCH + 0.5")
+  while awk -v t="$(now)" -v s="$stop" 'BEGIN { exit !(t < s) }'; do
+    echo "$(now) $(rss_b "$CW_PID")"; sleep 0.05
+  done ) > "$WORK/rss.samples" &
+RSS_PID=$!; PIDS+=("$RSS_PID")
 t_down=$(sent_field "$WORK/rp.out" 2 start) || exit 1
 t_zero=$(wait_counts 127.0.0.1 0 0) || exit 1
 t_other=$(wait_counts 127.0.0.2 "$OTHER4" 0) || exit 1
 o_start=$(sent_field "$WORK/rp2.out" 1 start)
-# RSS while the released table is given back (GC on the 100 ms housekeeping timer)
-rss_min=$rss_full; t_rss=$t_down
-for _ in $(seq 1 100); do
-  r=$(rss_b "$CW_PID")
-  if [ "$r" -lt "$rss_min" ]; then rss_min=$r; t_rss=$(now); fi
-  sleep 0.05
-done
+wait "$RSS_PID"
+gc_after=$(gc_buckets)
 echo "== peer down of the full-table peer (Peer Down sent on the open session), second router (127.0.0.2, $OTHER4 routes) streaming at the same time"
 echo "   Peer Down sent -> prefix counts 0 on /metrics: $(fmt "$(calc "$t_zero - $t_down")" .2f) s (publish granularity 1 s)"
 echo "   second router: first byte -> its $OTHER4 routes complete on /metrics: $(fmt "$(calc "$t_other - $o_start")" .2f) s"
-echo "   RSS $(mib "$rss_full") MiB -> $(mib "$rss_min") MiB, lowest reached $(fmt "$(calc "$t_rss - $t_down")" .2f) s after the Peer Down (routes freed in GC steps)"
+python3 - "$WORK/rss.samples" "$t_down" "$rss_full" "$rss_empty" "$RSS_WATCH" <<'PY'
+import sys
+samples = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if len(l.split()) == 2]
+t_down, full, empty, watch = map(float, sys.argv[2:6])
+mib = lambda b: b / 1048576
+after = [(t - t_down, r) for t, r in samples if t >= t_down and r > 0]
+if not after:
+    print("   RSS: no samples after the Peer Down"); sys.exit(0)
+half = full - (full - empty) / 2
+low = min(r for _, r in after)
+t_half = next((t for t, r in after if r <= half), None)
+t_low = next(t for t, r in after if r <= low + 1048576)
+print(f"   RSS {mib(full):.1f} MiB with the table ({mib(empty):.1f} MiB before it) -> lowest {mib(low):.1f} MiB "
+      f"within {after[-1][0]:.1f} s (within 1 MiB of it {t_low:.2f} s after the Peer Down; the second router's table is in it)")
+print("   RSS fell by half the table's growth (to %.1f MiB): %s" % (mib(half),
+      f"{t_half:.2f} s after the Peer Down" if t_half is not None else f"not within {after[-1][0]:.1f} s"))
+PY
+python3 - "$gc_before" "$gc_after" <<'PY'
+import sys
+def parse(text):
+    return {l.split()[0]: float(l.split()[1]) for l in text.splitlines() if len(l.split()) == 2}
+b, a = parse(sys.argv[1]), parse(sys.argv[2])
+if not a:
+    print("   loop steps giving memory back: not measured (no circuitwatch_model_gc_step_seconds in this build)"); sys.exit(0)
+d = {le: a[le] - b.get(le, 0) for le in a}
+n = d.get("+Inf", 0)
+bound = next((le for le in sorted((k for k in d if k != "+Inf"), key=float) if d[le] == n), "+Inf")
+print(f"   loop steps giving memory back (circuitwatch_model_gc_step_seconds): {n:.0f}, "
+      f"longest <= {float(bound) * 1e3:g} ms of CPU (its bucket): the pause each put on the second router's ingest"
+      if bound != "+Inf" else f"   loop steps giving memory back: {n:.0f}, some over 100 ms")
+les = sorted((k for k in d if k != "+Inf"), key=float) + ["+Inf"]
+prev, parts = 0, []
+for le in les:
+    if d[le] > prev:
+        parts.append(f"{d[le] - prev:.0f} <= {float(le) * 1e3:g} ms" if le != "+Inf" else f"{d[le] - prev:.0f} over")
+    prev = d[le]
+print("     by bucket (CPU time of the loop thread in each step): " + ", ".join(parts))
+PY
 if [ -x "$BUILD/tests/bench_rib" ]; then
-  echo "   longest single release step (bench_rib, same table size; the loop never does more per turn):"
-  "$BUILD/tests/bench_rib" "$N4" "$N6" | sed -n 's/^gc: /     gc: /p'
+  echo "   release cost measured alone (bench_rib, same table size: model_gc runs slices for 2 ms, then one malloc_trim):"
+  "$BUILD/tests/bench_rib" "$N4" "$N6" | sed -n 's/^\(gc\|release RSS\|malloc_trim\): /     \1: /p'
 fi
 kill "$REPLAY1" "$RP_PID" 2>/dev/null
 stop_cw

@@ -4,22 +4,39 @@
  * communities give). Each route interns its set first, as the BMP path
  * will (one hash lookup per UPDATE), then is announced.
  *
+ * The release is timed per slice of GC_BUDGET slots (a model_gc() step
+ * runs slices for 2 ms), with the RSS before it, half-way and after, then
+ * the malloc_trim that model_gc() ends a release with.
+ *
  * usage: bench_rib [IPV4_ROUTES [IPV6_ROUTES [SETS]]] */
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include "rib.h"
 
-#define GC_BUDGET 32768 /* as MODEL_GC_BUDGET: what the daemon releases per 100 ms tick */
+#define GC_BUDGET 8192 /* as MODEL_GC_BUDGET: one slice of a model_gc() step */
 
 static double now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of this thread: what a step costs, without the time the
+ * scheduler gave other processes on a loaded machine. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -105,8 +122,9 @@ int main(int argc, char **argv)
 	long rss0 = rss_kib();
 	struct rib *rib = rib_new();
 	struct rib_table *t4 = rib_table_new(rib, 4), *t6 = rib_table_new(rib, 6);
-	double d4, d6, gc_max = 0, gc_total = 0, t0;
+	double d4, d6, gc_max = 0, gc_cpu_max = 0, gc_total = 0, t0;
 	size_t steps = 0, mem;
+	long rss_full, rss_half = 0;
 
 	if (rib == NULL || t4 == NULL || t6 == NULL)
 		return 1;
@@ -122,23 +140,37 @@ int main(int argc, char **argv)
 	       (double)mem / (n4 + n6));
 	printf("process RSS growth: %.1f bytes/route\n",
 	       (double)(rss_kib() - rss0) * 1024.0 / (n4 + n6));
+	rss_full = rss_kib();
 	t0 = now();
 	rib_table_release(rib, t4);
 	rib_table_release(rib, t6);
 	printf("release (detach) of both tables: %.3f ms\n", (now() - t0) * 1e3);
 	for (;;) {
-		double s = now();
+		double s = now(), c = cpu_now();
 		size_t left = rib_gc(rib, GC_BUDGET);
-		double d = now() - s;
+		double d = now() - s, dc = cpu_now() - c;
 
 		gc_total += d;
 		gc_max = d > gc_max ? d : gc_max;
-		steps++;
+		gc_cpu_max = dc > gc_cpu_max ? dc : gc_cpu_max;
+		if (++steps == (n4 + n6) / GC_BUDGET)
+			rss_half = rss_kib();
 		if (left == 0)
 			break;
 	}
-	printf("gc: %zu steps of %d slots, longest step %.3f ms, total %.1f ms; sets left %zu\n",
-	       steps, GC_BUDGET, gc_max * 1e3, gc_total * 1e3, rib_attrs_count(rib));
+	printf("gc: %zu slices of %d slots, longest slice %.3f ms wall, %.3f ms CPU; total %.1f ms; "
+	       "sets left %zu\n", steps, GC_BUDGET, gc_max * 1e3, gc_cpu_max * 1e3, gc_total * 1e3,
+	       rib_attrs_count(rib));
+	printf("release RSS: %.1f MiB full, %.1f MiB after %zu slices, %.1f MiB after the last\n",
+	       (double)rss_full / 1024.0, (double)rss_half / 1024.0, (size_t)(n4 + n6) / GC_BUDGET,
+	       (double)rss_kib() / 1024.0);
+#ifdef __GLIBC__
+	t0 = now();
+	gc_cpu_max = cpu_now();
+	(void)malloc_trim(0);
+	printf("malloc_trim: %.3f ms wall, %.3f ms CPU, RSS %.1f MiB after it\n",
+	       (now() - t0) * 1e3, (cpu_now() - gc_cpu_max) * 1e3, (double)rss_kib() / 1024.0);
+#endif
 	rib_free(rib);
 	return 0;
 }

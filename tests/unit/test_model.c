@@ -597,6 +597,49 @@ static void test_peer_reasons_cap(void **state)
 	assert_line(f, "circuitwatch_bgp_parse_errors_total{" PEER1 ",reason=\"other\"} 3");
 }
 
+/* A Peer Down of a table with more distinct attribute sets than
+ * MODEL_TRIM_SETS: the release goes through mid-release trims (steps of
+ * their own) and ends with nothing left, and a second peer's routes and
+ * sets are untouched by it. */
+static void test_peer_down_release_with_trims(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_peer_key k1 = key4(198, 18, 1, 2), k2 = key4(198, 18, 1, 6);
+	struct model_peer *p, *q;
+	const unsigned n = MODEL_TRIM_SETS + MODEL_TRIM_SETS / 2;
+	struct rib_prefix keep = pfx(7);
+	const uint8_t kept_attrs[] = {9, 9, 9};
+	rib_attr_id ka;
+	size_t steps = 0;
+
+	model_router_connected(f->m, r, 1);
+	p = model_peer_get(f->m, r, &k1, 12076, 1);
+	q = model_peer_get(f->m, r, &k2, 12076, 1);
+	model_peer_up(f->m, p, 2);
+	model_peer_up(f->m, q, 2);
+	for (unsigned i = 0; i < n; i++) {
+		struct rib_prefix x = {.family = 4, .len = 32,
+				       .addr = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i}};
+		uint8_t b[4] = {1, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+		rib_attr_id a = model_attrs_intern(f->m, b, sizeof(b));
+
+		assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST,
+					     &x, a), RIB_ADDED);
+		model_attrs_unref(f->m, a);
+	}
+	ka = model_attrs_intern(f->m, kept_attrs, sizeof(kept_attrs));
+	assert_int_equal(model_route(f->m, q, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST, &keep,
+				     ka), RIB_ADDED);
+	model_peer_down(f->m, p, 3, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 3, 6, 2});
+	while (model_gc(f->m) > 0)
+		assert_true(++steps < 100000);
+	assert_int_equal(model_gc(f->m), 0);
+	assert_int_equal(model_prefix_count(p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 0);
+	assert_int_equal(model_lookup(q, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST, &keep), ka);
+	model_attrs_unref(f->m, ka);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +657,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_redundancy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_asn_maps_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circuit_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_peer_down_release_with_trims, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rib.h"
 
@@ -250,6 +252,88 @@ static void test_free_with_tables_in_release(void **state)
 	rib_free(NULL);
 }
 
+/* rib_gc() says done only once every released table is freed, not when
+ * its last route is passed (the slots after it, and the table itself,
+ * would stay until some later call that nobody makes). */
+static void test_gc_done_means_freed(void **state)
+{
+	struct rib *rib = rib_new();
+	const uint8_t a[] = {7};
+	rib_attr_id x = rib_attrs_intern(rib, a, 1);
+	size_t mem_empty;
+	struct rib_table *t;
+	(void)state;
+
+	rib_attrs_unref(rib, x); /* the free id list exists from here on */
+	mem_empty = rib_memory(rib);
+	t = rib_table_new(rib, 4);
+	x = rib_attrs_intern(rib, a, 1);
+	for (uint8_t i = 0; i < 3; i++) {
+		struct rib_prefix p = v4(198, 18, i, 24, 0);
+
+		assert_int_equal(rib_announce(rib, t, &p, x), RIB_ADDED);
+	}
+	rib_attrs_unref(rib, x);
+	rib_table_release(rib, t);
+	while (rib_gc(rib, 1) > 0)
+		;
+	assert_int_equal(rib_attrs_count(rib), 0);
+	assert_int_equal(rib_memory(rib), mem_empty);
+	rib_free(rib);
+}
+
+static long rss_bytes(void)
+{
+	FILE *fp = fopen("/proc/self/statm", "r");
+	long size = 0, res = 0;
+
+	if (fp == NULL)
+		return -1;
+	if (fscanf(fp, "%ld %ld", &size, &res) != 2)
+		res = -1;
+	fclose(fp);
+	return res * sysconf(_SC_PAGESIZE);
+}
+
+/* A released big table goes back to the system while the GC passes it:
+ * half-way through, the rib's own accounting and the process's RSS have
+ * both fallen by a good part of the table (before, nothing came back until
+ * the last step freed it whole, and a table that lived in malloc's heap
+ * stayed until a malloc_trim). */
+static void test_release_returns_memory_as_it_goes(void **state)
+{
+	struct rib *rib = rib_new();
+	struct rib_table *t = rib_table_new(rib, 4);
+	const uint8_t a[] = {1, 2, 3};
+	rib_attr_id x = rib_attrs_intern(rib, a, 3);
+	size_t mem_full, passed = 0, table;
+	long rss_full;
+	(void)state;
+
+	for (unsigned i = 0; i < 400000; i++) {
+		struct rib_prefix p = v4((uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 24, 0);
+
+		assert_int_equal(rib_announce(rib, t, &p, x), RIB_ADDED);
+	}
+	rib_attrs_unref(rib, x);
+	table = (size_t)1 << 19 << 4; /* 2^19 slots of 16 bytes: 8 MiB */
+	mem_full = rib_memory(rib);
+	rss_full = rss_bytes();
+	assert_true(mem_full >= table);
+	rib_table_release(rib, t);
+	while (passed < ((size_t)1 << 18)) { /* half of the slots */
+		assert_true(rib_gc(rib, 8192) > 0);
+		passed += 8192;
+	}
+	assert_true(rib_memory(rib) <= mem_full - table / 3);
+	assert_true(rss_full - rss_bytes() >= (long)(table / 4));
+	while (rib_gc(rib, 8192) > 0)
+		;
+	assert_true(rib_memory(rib) < mem_full - table);
+	assert_true(rss_full - rss_bytes() >= (long)(table / 2));
+	rib_free(rib);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -260,6 +344,8 @@ int main(void)
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_release_is_incremental),
 		cmocka_unit_test(test_free_with_tables_in_release),
+		cmocka_unit_test(test_gc_done_means_freed),
+		cmocka_unit_test(test_release_returns_memory_as_it_goes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
