@@ -17,8 +17,9 @@ BUILD_PACKAGES=(
 
 PACKAGES=(
   "${BUILD_PACKAGES[@]}"
-  # unit tests, sanitizers, fuzzing
-  libcmocka-dev clang libclang-rt-14-dev
+  # unit tests, sanitizers, fuzzing; libtsan2 is gcc 12's ThreadSanitizer
+  # runtime for the tsan preset (gcc-12 pulls it in; named so it stays)
+  libcmocka-dev clang libclang-rt-14-dev libtsan2
   # integration tests: promtool and the Prometheus server, an HTTP client,
   # TLS material, JSON checks, process tools
   prometheus curl openssl python3 procps iproute2

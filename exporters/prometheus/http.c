@@ -118,10 +118,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 		return http_queue(h, conn, hd, 405, resp);
 	}
-	if (rq->state == AUTH_NONE)
-		http_auth_begin(h, conn, rq);
-	if (rq->state == AUTH_PENDING)
-		return MHD_YES; /* suspended until a worker has hashed */
+	/* queued: suspended until a worker has hashed, and the worker may
+	 * already be writing rq (state, ok) */
+	if (rq->state == AUTH_NONE && http_auth_begin(h, conn, rq))
+		return MHD_YES;
 	if (!rq->ok)
 		return http_unauthorized(h, conn, hd, rq);
 	switch (hd) {

@@ -79,12 +79,15 @@ static bool auth_enqueue(struct http *h, struct MHD_Connection *conn, struct hre
 /* Starts the basic-auth check of a request: decided at once (no or bad
  * credentials, a password with a NUL byte, a cache hit, a full queue) or
  * handed to a worker (rq->state becomes AUTH_PENDING). The header is
- * decoded with its length, so a NUL inside the password is seen. */
-void http_auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *rq)
+ * decoded with its length, so a NUL inside the password is seen. True when
+ * handed to a worker: from then on the worker owns rq until it resumes the
+ * connection, so the caller must not read rq->state to learn it. */
+bool http_auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *rq)
 {
 	struct ha_cred *c = NULL;
 	const char *v = NULL;
 	size_t vlen = 0;
+	bool queued = false;
 	ssize_t u;
 
 	rq->state = AUTH_DONE;
@@ -126,7 +129,8 @@ void http_auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *r
 		goto out;
 	memcpy(rq->pass, c->pass, c->pass_len);
 	rq->pass[c->pass_len] = '\0';
-	if (!auth_enqueue(h, conn, rq)) {
+	queued = auth_enqueue(h, conn, rq);
+	if (!queued) {
 		explicit_bzero(rq->pass, sizeof(rq->pass));
 		count_auth(h, AR_BUSY);
 		rq->busy = true;
@@ -136,6 +140,7 @@ out:
 	if (c != NULL)
 		ha_cred_clean(c);
 	free(c);
+	return queued;
 }
 
 /* Constant-time comparison of two NUL-terminated strings. */

@@ -183,7 +183,7 @@ int http_start_guards(struct http *h);
 void http_stop_guards(struct http *h);
 
 /* http_auth_glue.c */
-void http_auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *rq);
+bool http_auth_begin(struct http *h, struct MHD_Connection *conn, struct hreq *rq);
 void *http_auth_worker(void *arg);
 enum MHD_Result http_unauthorized(struct http *h, struct MHD_Connection *conn,
 				  enum handler hd, const struct hreq *rq);
