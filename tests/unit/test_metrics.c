@@ -896,7 +896,7 @@ static void test_group_order(void **state)
 	struct metrics_family *f = fam_new(reg, METRICS_COUNTER, "g_order_total", 1, names);
 	struct metrics_group *g = metrics_group_new();
 	struct metrics_series *first[100];
-	char v[8];
+	char v[12];
 	const char *l[] = {v};
 	(void)state;
 
