@@ -5,7 +5,7 @@
 # as the README writes them,
 #
 #   deploy/demo.sh        until http://localhost:10179/metrics answers
-#   tests/run-all.sh      every test, release and ASan+UBSan builds
+#   tests/run-all.sh      every test: release, ASan+UBSan and (threaded tests) TSan builds
 #
 # so that a package missing from deploy/install-deps.sh cannot hide behind a
 # machine that already has it. Runs as root (CI does); the new root shares
@@ -147,7 +147,7 @@ say "demo: stopped, nothing left behind"
 
 # ---- 2: tests/run-all.sh ----
 if [ "$tests" = 1 ]; then
-  say "tests/run-all.sh (release and ASan+UBSan)"
+  say "tests/run-all.sh (release, ASan+UBSan, TSan)"
   start=$(date +%s)
   in_root run-all "cd /work/main && tests/run-all.sh"
   rc=$?
