@@ -4,34 +4,7 @@
 #include <string.h>
 
 #include "bgp.h"
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-/* Folds n bytes into h, 8 at a time. */
-static uint64_t hash_more(uint64_t h, const uint8_t *p, size_t n)
-{
-	uint64_t w;
-
-	h ^= n * 0x100000001b3ull;
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		h = mix(h ^ w);
-		p += 8;
-		n -= 8;
-	}
-	w = 0;
-	if (n > 0)
-		memcpy(&w, p, n);
-	return mix(h ^ w ^ 0x5bd1e995u);
-}
+#include "hash.h"
 
 void bgp_attr_cache_init(struct bgp_attr_cache *c, void (*unref)(void *ctx, rib_attr_id id),
 			 void *ctx)
@@ -133,7 +106,7 @@ static uint64_t key_hash(struct bgp_attr_key *k)
 	if (!k->hashed) {
 		k->hash = k->as4 ? 0x2545f4914f6cdd1dull : 0x9e3779b97f4a7c15ull;
 		for (int i = 0; i < 3; i++)
-			k->hash = hash_more(k->hash, k->seg[i], k->len[i]);
+			k->hash = bgp_hash_more(k->hash, k->seg[i], k->len[i]);
 		k->hashed = true;
 	}
 	return k->hash;

@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "hash.h"
+
 #define MIN_CAP 16u
 /* Slot arrays of at least this many bytes get their own anonymous mapping
  * (a 16-slot table stays in malloc's heap). */
@@ -64,34 +66,6 @@ struct rib {
 	                             * rib_gc() returns, kept as it goes (a walk
 	                             * of 100,000 released tables costs 25 ms) */
 };
-
-/* 64-bit hash of a short byte string: 8-byte words through a
- * multiply-xorshift mix (keys are 9..21 bytes, attribute sets longer). */
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
-static uint64_t hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0x100000001b3ull);
-	uint64_t w;
-
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		h = mix(h ^ w);
-		p += 8;
-		n -= 8;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	return mix(h ^ w ^ 0x5bd1e995u);
-}
 
 /* Backward-shift deletion: may the entry at j, whose home slot is k, move
  * into the hole at i? Only when its home does not lie in (i, j]. */
@@ -240,7 +214,7 @@ rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 
 	if (len == 0 || len > RIB_MAX_ATTR_BYTES)
 		return 0;
-	h = hash_bytes(bytes, len);
+	h = bgp_hash_bytes(bytes, len);
 	mask = rib->index_cap - 1;
 	for (i = h & mask; (id = rib->index[i]) != 0; i = (i + 1) & mask) {
 		const struct attr_set *s = &rib->sets[id];
@@ -411,7 +385,7 @@ static int table_grow(struct rib *rib, struct rib_table *t)
 
 		if (slot_attr(t, i) == 0)
 			continue;
-		j = hash_bytes(src, t->keylen) & mask;
+		j = bgp_hash_bytes(src, t->keylen) & mask;
 		while (memcmp(slots + j * t->stride + t->stride - 4, "\0\0\0\0", 4) != 0)
 			j = (j + 1) & mask;
 		memcpy(slots + j * t->stride, src, t->stride);
@@ -433,7 +407,7 @@ enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct 
 	size_t i;
 
 	make_key(t, p, key);
-	h = hash_bytes(key, t->keylen);
+	h = bgp_hash_bytes(key, t->keylen);
 	i = find(t, key, h, &found);
 	if (found) {
 		old = slot_attr(t, i);
@@ -463,7 +437,7 @@ static void table_remove_at(struct rib_table *t, size_t i)
 	size_t mask = t->cap - 1, j;
 
 	for (j = (i + 1) & mask; slot_attr(t, j) != 0; j = (j + 1) & mask) {
-		size_t k = hash_bytes(t->slots + j * t->stride, t->keylen) & mask;
+		size_t k = bgp_hash_bytes(t->slots + j * t->stride, t->keylen) & mask;
 
 		if (may_fill_hole(i, j, k)) {
 			memcpy(t->slots + i * t->stride, t->slots + j * t->stride, t->stride);
@@ -482,7 +456,7 @@ enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t, const struct 
 	uint32_t old;
 
 	make_key(t, p, key);
-	i = find(t, key, hash_bytes(key, t->keylen), &found);
+	i = find(t, key, bgp_hash_bytes(key, t->keylen), &found);
 	if (!found)
 		return RIB_ABSENT;
 	old = slot_attr(t, i);
@@ -498,7 +472,7 @@ rib_attr_id rib_lookup(const struct rib_table *t, const struct rib_prefix *p)
 	size_t i;
 
 	make_key(t, p, key);
-	i = find(t, key, hash_bytes(key, t->keylen), &found);
+	i = find(t, key, bgp_hash_bytes(key, t->keylen), &found);
 	return found ? slot_attr(t, i) : 0;
 }
 
