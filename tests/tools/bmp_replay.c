@@ -58,6 +58,14 @@ static double wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The line every run ends with, read by the benchmarks. */
+static void report_sent(const char *path, size_t size, double t0, double t1)
+{
+	printf("sent file=%s bytes=%zu start=%.6f end=%.6f seconds=%.6f mbytes_per_s=%.1f\n", path,
+	       size, t0, t1, t1 - t0, t1 > t0 ? (double)size / 1e6 / (t1 - t0) : 0.0);
+	fflush(stdout);
+}
+
 static void nap(double s)
 {
 	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -114,7 +122,7 @@ static int send_file(int fd, const char *path)
 	struct stat st;
 	const uint8_t *data = MAP_FAILED;
 	size_t size = 0, off = 0;
-	double t0, t1;
+	double t0;
 	int rc = -1;
 
 	if (in < 0 || fstat(in, &st) != 0) {
@@ -143,10 +151,7 @@ static int send_file(int fd, const char *path)
 		}
 		off += (size_t)w;
 	}
-	t1 = wall();
-	printf("sent file=%s bytes=%zu start=%.6f end=%.6f seconds=%.6f mbytes_per_s=%.1f\n", path,
-	       size, t0, t1, t1 - t0, t1 > t0 ? (double)size / 1e6 / (t1 - t0) : 0.0);
-	fflush(stdout);
+	report_sent(path, size, t0, wall());
 	rc = 0;
 out:
 	if (data != MAP_FAILED)
@@ -181,7 +186,7 @@ static int stream_file(int fd, const char *path)
 	int in = open(path, O_RDONLY);
 	uint8_t *buf = malloc(WRITE_CHUNK);
 	size_t size = 0;
-	double t0 = wall(), t1;
+	double t0 = wall();
 	int rc = -1;
 
 	if (in < 0 || buf == NULL) {
@@ -205,10 +210,7 @@ static int stream_file(int fd, const char *path)
 		(void)posix_fadvise(in, (off_t)size, r, POSIX_FADV_DONTNEED);
 		size += (size_t)r;
 	}
-	t1 = wall();
-	printf("sent file=%s bytes=%zu start=%.6f end=%.6f seconds=%.6f mbytes_per_s=%.1f\n", path,
-	       size, t0, t1, t1 - t0, t1 > t0 ? (double)size / 1e6 / (t1 - t0) : 0.0);
-	fflush(stdout);
+	report_sent(path, size, t0, wall());
 	rc = 0;
 out:
 	free(buf);
