@@ -6,6 +6,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BMP_PORT 1790           /* pmacct's BMP port: routers pointed at it need no change */
 #define BMP_MESSAGE_DEFAULT (16u * 1024u * 1024u)
@@ -80,6 +81,7 @@ static const struct field bmp_fields[] = {
 	FIELD_UINT(struct cfg_bmp, "max_peers_per_router", max_peers_per_router, 0, 1, 65535),
 	FIELD_ENUM(struct cfg_bmp, "publish", publish, 0, bmp_publish_names),
 	FIELD_DURATION(struct cfg_bmp, "peer_retention", peer_retention_s, 0, 0, 86400),
+	FIELD_UINT(struct cfg_bmp, "workers", workers, 0, 0, BMP_WORKERS_MAX),
 };
 DEFINE_TOP_SECTION(bmp_config_section, bmp_fields, struct cfg_bmp, init_bmp, check_bmp_budget,
 		   NULL);
@@ -87,4 +89,16 @@ DEFINE_TOP_SECTION(bmp_config_section, bmp_fields, struct cfg_bmp, init_bmp, che
 const struct cfg_bmp *bmp_config(const struct cfg_config *cfg)
 {
 	return cfg_section(cfg, &bmp_config_section);
+}
+
+unsigned bmp_config_workers(const struct cfg_bmp *b)
+{
+	long n;
+
+	if (b->workers > 0)
+		return b->workers;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > (long)BMP_WORKERS_MAX ? BMP_WORKERS_MAX : (unsigned)n;
 }

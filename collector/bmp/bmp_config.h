@@ -35,11 +35,17 @@ struct cfg_bmp {
 	enum cfg_bmp_publish publish; /* default all */
 	/* how long a gone router's unconfigured peers are kept (s); default 300 */
 	unsigned peer_retention_s;
+	/* worker threads that ingest, 0..64; 0 (the default): one per online CPU */
+	unsigned workers;
 };
 
 extern const struct section bmp_config_section;
 
 /* The bmp: section of cfg (NULL when cfg's schema has none). */
 const struct cfg_bmp *bmp_config(const struct cfg_config *cfg);
+/* The worker threads b asks for: bmp.workers, or with 0 one per online
+ * CPU (at most BMP_WORKERS_MAX). */
+#define BMP_WORKERS_MAX 64u
+unsigned bmp_config_workers(const struct cfg_bmp *b);
 
 #endif

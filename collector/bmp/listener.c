@@ -1,191 +1,100 @@
-/* listener.c — the BMP TCP listener (libuv): accepts routers, frames their
- * byte streams and hands whole messages to their session.
- *
- * Ingest shares the loop thread with every timer (housekeeping, publish,
- * GC, probes, alerts), so it is bounded per loop turn: the listener spends
- * at most INGEST_SLICE_NS applying messages in one turn, over all its
- * connections. A connection that finds the turn's slice spent stops
- * reading (its unapplied bytes stay in its buffer, and TCP backpressure
- * reaches the router) and joins a round-robin queue; an idle handle
- * resumes the queue on the next turns, after timers and other I/O had
- * theirs, and a connection reads again once its buffer holds no complete
- * message. The queue's head keeps it for INGEST_QUANTUM_NS of ingest
- * (over many turns) before the next connection's run, for cache locality.
- * A paused connection is not slow: its message deadline stops while we
- * hold it and restarts in full when it reads again.
- *
- * A connection reads only when its buffer holds no complete message, so
- * the buffer grows only to the length the partial message's header
- * announces (never past bmp.max_message_size, and within
- * bmp.buffer_budget over all connections) and shrinks back once that
- * message is consumed.
- *
- * What a connection may hold is bounded in time too: a deadline for its
- * first message, one for each message once started, and TCP keepalive for
- * a peer that died silently. A connection belongs to a router once its
- * first message names it (RFC 7854 §4.3); the newest connection of a
- * router owns it (see supersede()). */
+/* listener.c — the BMP TCP listener (libuv, on the loop thread): accepts
+ * routers, refuses sources not in bmp.allow and connections beyond
+ * bmp.max_routers, and hands each accepted connection to a worker
+ * (worker.c) chosen by its source address, so that every connection of one
+ * router goes to the same worker and its model shard. The workers frame,
+ * decode and apply; the listener never reads a byte. */
 #include "bmp_collector.h"
+#include "bmp_priv.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
-#include "bmp_config.h"
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
-#include "bmp.h"
-#include "session.h"
 
-/* Each connection has a buffer of BASE_BUF bytes; it grows to the length a
- * message's common header announces (up to bmp.max_message_size) and back
- * once that message is consumed. The growth beyond BASE_BUF, over all
- * connections, is bounded by bmp.buffer_budget. */
-#define BASE_BUF (256u * 1024u)
-#define RECV_BUFFER (4 * 1024 * 1024) /* kernel socket buffer asked for */
 #define BUDGET_DEFAULT (64ull * 1024u * 1024u)
-/* Ingest per loop turn, over all connections: at ~1 µs a route this is a
- * few thousand routes, and it keeps the loop's timers within a few ms of
- * their time while routers stream full tables. The clock is read every
- * INGEST_BATCH messages (a packed UPDATE costs tens of µs). */
-#define INGEST_SLICE_NS (3ull * 1000u * 1000u)
-#define INGEST_BATCH 16u
-/* The connection at the head of the queue keeps it for this much ingest
- * (over as many turns as that takes) before the next one's turn: applying
- * one router's table in long runs keeps its RIB in the CPU caches, where
- * 3 ms runs over 16 routers cost a fifth more CPU per route. */
-#define INGEST_QUANTUM_NS (50ull * 1000u * 1000u)
-
-/* Why a connection ended: the `reason` label of connections_closed_total. */
-enum close_reason {
-	CR_ROUTER_CLOSED,
-	CR_SOCKET_ERROR,
-	CR_KEEPALIVE,
-	CR_TERMINATION,
-	CR_FRAMING,
-	CR_FIRST_TIMEOUT,
-	CR_MSG_TIMEOUT,
-	CR_BUDGET,
-	CR_NOT_ALLOWED,
-	CR_NO_ROUTER,
-	CR_SHUTDOWN,
-	CR__COUNT
-};
-
-static const char *const close_names[CR__COUNT] = {
-	[CR_ROUTER_CLOSED] = "closed_by_router",
-	[CR_SOCKET_ERROR] = "socket_error",
-	[CR_KEEPALIVE] = "keepalive_timeout",
-	[CR_TERMINATION] = "termination",
-	[CR_FRAMING] = "framing_lost",
-	[CR_FIRST_TIMEOUT] = "first_message_timeout",
-	[CR_MSG_TIMEOUT] = "message_timeout",
-	[CR_BUDGET] = "buffer_budget",
-	[CR_NOT_ALLOWED] = "not_allowed",
-	[CR_NO_ROUTER] = "router_unavailable",
-	[CR_SHUTDOWN] = "shutdown",
-};
-
-/* A connection is unbound until its first message names its router
- * (sess == NULL, superseded false), then bound (sess, router set), and
- * superseded when a newer connection binds to the same router: from then
- * on its messages are dropped and counted, and its end touches nothing. */
-struct conn {
-	uv_tcp_t tcp;
-	uv_timer_t timer;
-	int handles; /* open libuv handles; freed at 0 */
-	struct listener *l;
-	struct bmp_session *sess;
-	struct model_router *router;
-	bool superseded, budget_refused;
-	bool paused; /* by us: the turn's ingest slice was spent */
-	struct conn *qnext; /* the queue of paused connections */
-	char addr[INET6_ADDRSTRLEN];
-	int family;
-	uint8_t raw[16];
-	uint8_t *buf;
-	size_t len, cap;
-	struct conn *prev, *next;
-};
 
 struct listener {
 	struct cw_ctx *ctx;
 	uv_tcp_t server;
-	bool server_open, idle_open, check_open;
-	struct conn *conns;
-	size_t nconns;
-	/* ingest: paused connections in round-robin order, the idle handle
-	 * that resumes them, the check handle that ends a turn */
-	struct conn *qhead, *qtail;
-	uv_idle_t idle;
-	uv_check_t check;
-	int handles; /* open handles of the listener itself; freed at 0 */
-	uint64_t spent_ns; /* ingest in the current turn */
-	struct conn *current; /* holds the queue's head for its quantum */
-	uint64_t current_ns;  /* ingest of current so far */
-	/* copied from the config so that a reload can change them live */
-	size_t max_msg;
-	unsigned max_routers;
-	struct cfg_prefix *allow;
-	size_t nallow;
-	uint64_t first_timeout_ms, msg_timeout_ms;
-	unsigned ka_idle, ka_interval, ka_count;
-	uint64_t budget;
-	/* buffers: bytes held, and bytes beyond BASE_BUF (the budgeted part) */
-	uint64_t held, extra;
-	struct metrics_family *refused, *closed;
-	struct metrics_series *superseded, *dropped, *buf_bytes, *budget_refusals, *yields;
-	struct log_ratelimit rl_refused, rl_error, rl_conn, rl_budget;
+	bool server_open;
+	struct bmp_limits lim; /* the listener's copy: allow and max_routers */
+	struct bmp_shared sh;
+	struct bmp_worker *workers[BMP_MAX_WORKERS];
+	unsigned nworkers;
+	struct metrics_family *refused;
 };
 
-static double wall_now(void)
+/* ---- limits (shared with the workers, see bmp_priv.h) ---- */
+
+int bmp_limits_from_config(struct bmp_limits *dst, const struct cfg_bmp *b)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int copy_limits(struct listener *l, const struct cfg_bmp *b)
-{
-	struct cfg_prefix *allow = NULL;
+	struct bmp_limits n = {0};
 	uint64_t four = 4ull * b->max_message_size;
 
 	if (b->nallow > 0) {
-		allow = malloc(b->nallow * sizeof(*allow));
-		if (allow == NULL)
+		n.allow = malloc(b->nallow * sizeof(*n.allow));
+		if (n.allow == NULL)
 			return -1;
-		memcpy(allow, b->allow, b->nallow * sizeof(*allow));
+		memcpy(n.allow, b->allow, b->nallow * sizeof(*n.allow));
 	}
-	free(l->allow);
-	l->allow = allow;
-	l->nallow = b->nallow;
-	l->max_msg = b->max_message_size;
-	l->max_routers = b->max_routers;
-	l->first_timeout_ms = (uint64_t)b->first_message_timeout_s * 1000u;
-	l->msg_timeout_ms = (uint64_t)b->message_timeout_s * 1000u;
-	l->ka_idle = b->keepalive_s;
-	l->ka_interval = b->keepalive_interval_s;
-	l->ka_count = b->keepalive_count;
+	n.nallow = b->nallow;
+	n.max_msg = b->max_message_size;
+	n.max_routers = b->max_routers;
+	n.first_timeout_ms = (uint64_t)b->first_message_timeout_s * 1000u;
+	n.msg_timeout_ms = (uint64_t)b->message_timeout_s * 1000u;
+	n.ka_idle = b->keepalive_s;
+	n.ka_interval = b->keepalive_interval_s;
+	n.ka_count = b->keepalive_count;
 	/* 0 only when the config check did not run (a config built in code) */
-	l->budget = b->buffer_budget ? b->buffer_budget
-				     : (four > BUDGET_DEFAULT ? four : BUDGET_DEFAULT);
+	n.budget = b->buffer_budget ? b->buffer_budget
+				    : (four > BUDGET_DEFAULT ? four : BUDGET_DEFAULT);
+	bmp_limits_clean(dst);
+	*dst = n;
 	return 0;
 }
+
+int bmp_limits_copy(struct bmp_limits *dst, const struct bmp_limits *src)
+{
+	struct bmp_limits n = *src;
+
+	n.allow = NULL;
+	if (src->nallow > 0) {
+		n.allow = malloc(src->nallow * sizeof(*n.allow));
+		if (n.allow == NULL)
+			return -1;
+		memcpy(n.allow, src->allow, src->nallow * sizeof(*n.allow));
+	}
+	bmp_limits_clean(dst);
+	*dst = n;
+	return 0;
+}
+
+void bmp_limits_clean(struct bmp_limits *l)
+{
+	free(l->allow);
+	l->allow = NULL;
+	l->nallow = 0;
+}
+
+bool bmp_limits_allow(const struct bmp_limits *l, int family, const uint8_t *raw)
+{
+	if (l->nallow == 0)
+		return true;
+	for (size_t i = 0; i < l->nallow; i++)
+		if (cfg_prefix_contains(&l->allow[i], family, raw))
+			return true;
+	return false;
+}
+
+/* ---- accepting ---- */
 
 /* The peer's address as text (IPv4-mapped IPv6 shown as IPv4) and raw. */
 static int peer_address(uv_tcp_t *tcp, char *text, size_t n, int *family, uint8_t *raw)
@@ -213,14 +122,16 @@ static int peer_address(uv_tcp_t *tcp, char *text, size_t n, int *family, uint8_
 	return inet_ntop(*family, raw, text, (socklen_t)n) != NULL ? 0 : -1;
 }
 
-static bool allowed(const struct listener *l, int family, const uint8_t *raw)
+/* The worker of a source address: every connection of a router (one
+ * address) lands on the same worker, where its router and RIBs are. */
+static unsigned worker_of(const struct listener *l, int family, const uint8_t *raw)
 {
-	if (l->nallow == 0)
-		return true;
-	for (size_t i = 0; i < l->nallow; i++)
-		if (cfg_prefix_contains(&l->allow[i], family, raw))
-			return true;
-	return false;
+	size_t n = family == AF_INET ? 4 : 16;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ raw[i]) * 16777619u;
+	return h % l->nworkers;
 }
 
 static void count_refused(struct listener *l, const char *reason, const char *addr)
@@ -230,490 +141,61 @@ static void count_refused(struct listener *l, const char *reason, const char *ad
 
 	if (s != NULL)
 		metrics_counter_add(s, 1);
-	log_kv_limited(l->ctx->log, &l->rl_refused, LOG_LVL_WARN, "bmp connection refused",
+	log_kv_limited(l->ctx->log, &l->sh.rl_refused, LOG_LVL_WARN, "bmp connection refused",
 		       "router", addr, "reason", reason, (const char *)0);
 }
 
-static void add(struct metrics_series *s, double v)
+static void on_accepted_closed(uv_handle_t *h)
 {
-	if (s != NULL)
-		metrics_counter_add(s, v);
+	free(h);
 }
 
-/* The label a connection's log lines carry: its router's, else the address. */
-static const char *conn_name(const struct conn *c)
-{
-	return c->router != NULL ? model_router_label(c->router) : c->addr;
-}
-
-static void buffer_account(struct listener *l, size_t old_cap, size_t new_cap)
-{
-	l->held = l->held - old_cap + new_cap;
-	l->extra = l->extra - (old_cap > BASE_BUF ? old_cap - BASE_BUF : 0) +
-		   (new_cap > BASE_BUF ? new_cap - BASE_BUF : 0);
-	if (l->buf_bytes != NULL)
-		metrics_gauge_set(l->buf_bytes, (double)l->held);
-}
-
-static void on_handle_closed(uv_handle_t *h)
-{
-	struct conn *c = h->data;
-
-	if (--c->handles > 0)
-		return;
-	bmp_session_free(c->sess);
-	free(c->buf);
-	free(c);
-}
-
-static void queue_push(struct listener *l, struct conn *c)
-{
-	c->qnext = NULL;
-	if (l->qtail != NULL)
-		l->qtail->qnext = c;
-	else
-		l->qhead = c;
-	l->qtail = c;
-}
-
-static void queue_push_front(struct listener *l, struct conn *c)
-{
-	c->qnext = l->qhead;
-	l->qhead = c;
-	if (l->qtail == NULL)
-		l->qtail = c;
-}
-
-/* Back into the queue after a yield: at the front while c is the current
- * connection with quantum left, else at the back. */
-static void queue_requeue(struct listener *l, struct conn *c)
-{
-	if (c == l->current && l->current_ns < INGEST_QUANTUM_NS) {
-		queue_push_front(l, c);
-		return;
-	}
-	if (c == l->current)
-		l->current = NULL;
-	queue_push(l, c);
-}
-
-static void queue_remove(struct listener *l, struct conn *c)
-{
-	struct conn **pp = &l->qhead, *prev = NULL;
-
-	if (l->current == c)
-		l->current = NULL;
-	if (!c->paused)
-		return;
-	while (*pp != NULL && *pp != c) {
-		prev = *pp;
-		pp = &(*pp)->qnext;
-	}
-	if (*pp == c) {
-		*pp = c->qnext;
-		if (l->qtail == c)
-			l->qtail = prev;
-	}
-	c->paused = false;
-	c->qnext = NULL;
-}
-
-static void conn_close(struct conn *c, enum close_reason why)
-{
-	struct listener *l = c->l;
-	const char *labels[] = {close_names[why]};
-
-	if (uv_is_closing((uv_handle_t *)&c->tcp))
-		return;
-	/* a superseded connection's router belongs to the newer session */
-	if (c->router != NULL)
-		model_router_disconnected(l->ctx->model, c->router, wall_now());
-	add(metrics_series_get(l->closed, labels), 1);
-	log_kv_limited(l->ctx->log, &l->rl_conn, LOG_LVL_INFO, "bmp router disconnected", "router",
-		       conn_name(c), "address", c->addr, "reason", close_names[why],
-		       "superseded", c->superseded ? "true" : "false", (const char *)0);
-	buffer_account(l, c->cap, 0);
-	queue_remove(l, c);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		l->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	l->nconns--;
-	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
-}
-
-/* Grows the buffer to want bytes within the budget; -1 when refused. */
-static int conn_reserve(struct conn *c, size_t want)
-{
-	struct listener *l = c->l;
-	size_t grow = want - c->cap;
-	uint8_t *b;
-
-	if (want <= c->cap)
-		return 0;
-	if (l->extra + grow > l->budget) {
-		char need[24];
-
-		snprintf(need, sizeof(need), "%zu", want);
-		add(l->budget_refusals, 1);
-		log_kv_limited(l->ctx->log, &l->rl_budget, LOG_LVL_WARN,
-			       "bmp.buffer_budget reached: connection closed", "router",
-			       conn_name(c), "message_bytes", need, (const char *)0);
-		return -1;
-	}
-	b = realloc(c->buf, want);
-	if (b == NULL)
-		return -1;
-	buffer_account(l, c->cap, want);
-	c->buf = b;
-	c->cap = want;
-	return 0;
-}
-
-/* Back to BASE_BUF once the large message is consumed. */
-static void conn_shrink(struct conn *c)
-{
-	uint8_t *b;
-
-	if (c->cap <= BASE_BUF ||
-	    bmp_buffer_want(c->buf, c->len, c->l->max_msg, BASE_BUF) > BASE_BUF)
-		return;
-	b = realloc(c->buf, BASE_BUF);
-	if (b == NULL)
-		return; /* keeps the larger one; still accounted */
-	buffer_account(c->l, c->cap, BASE_BUF);
-	c->buf = b;
-	c->cap = BASE_BUF;
-}
-
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
-{
-	struct conn *c = h->data;
-	size_t want = bmp_buffer_want(c->buf, c->len, c->l->max_msg, BASE_BUF);
-
-	(void)suggested;
-	if (conn_reserve(c, want) != 0) {
-		c->budget_refused = true;
-		*out = uv_buf_init(NULL, 0); /* the read callback gets UV_ENOBUFS */
-		return;
-	}
-	*out = uv_buf_init((char *)c->buf + c->len, (unsigned)(c->cap - c->len));
-}
-
-static void on_timer(uv_timer_t *t)
-{
-	struct conn *c = t->data;
-
-	conn_close(c, c->sess != NULL || c->superseded ? CR_MSG_TIMEOUT : CR_FIRST_TIMEOUT);
-}
-
-/* The deadlines: until bound, the first message's (from accept, never
- * restarted); then each message that has started must complete in
- * bmp.message_timeout. An idle bound session has no deadline (a stable
- * router may be silent for hours): TCP keepalive finds dead ones. */
-static void conn_rearm(struct conn *c, bool progressed)
-{
-	if (c->sess == NULL && !c->superseded)
-		return;
-	if (c->len == 0)
-		uv_timer_stop(&c->timer);
-	else if (progressed || !uv_is_active((uv_handle_t *)&c->timer))
-		uv_timer_start(&c->timer, on_timer, c->l->msg_timeout_ms, 0);
-}
-
-static void conn_keepalive(struct conn *c)
+/* The accepted socket goes to a worker as a file descriptor of its own:
+ * the loop's handle is closed here, and the worker opens the copy on its
+ * loop. */
+static void hand_over(struct listener *l, uv_tcp_t *t, const char *addr, int family,
+		      const uint8_t *raw)
 {
 	uv_os_fd_t fd;
-	int v;
+	int copy = -1;
 
-	if (uv_tcp_keepalive(&c->tcp, 1, c->l->ka_idle) != 0 ||
-	    uv_fileno((uv_handle_t *)&c->tcp, &fd) != 0)
+	if (uv_fileno((uv_handle_t *)t, &fd) == 0)
+		copy = dup(fd);
+	uv_close((uv_handle_t *)t, on_accepted_closed);
+	if (copy < 0)
 		return;
-	v = (int)c->l->ka_interval;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &v, sizeof(v));
-	v = (int)c->l->ka_count;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, sizeof(v));
-}
-
-/* The newer connection c takes r over from old: the old session ends as a
- * disconnect (its peers go down, their RIBs are released), and the old
- * connection keeps nothing it could touch. */
-static void supersede(struct conn *c, struct model_router *r, double now)
-{
-	struct listener *l = c->l;
-
-	model_router_disconnected(l->ctx->model, r, now);
-	for (struct conn *o = l->conns; o != NULL; o = o->next) {
-		if (o == c || o->router != r)
-			continue;
-		o->router = NULL;
-		o->superseded = true;
-		bmp_session_free(o->sess);
-		o->sess = NULL;
-	}
-	add(l->superseded, 1);
-	log_kv_limited(l->ctx->log, &l->rl_conn, LOG_LVL_WARN,
-		       "bmp session superseded by a newer connection of the same router", "router",
-		       model_router_label(r), "address", c->addr, (const char *)0);
-}
-
-/* Binds c to its router once its first message is whole (RFC 7854 §4.3:
- * the Initiation, whose sysName names the router). 0 when bound or still
- * waiting, -1 when c was closed. */
-static int conn_bind(struct conn *c)
-{
-	struct listener *l = c->l;
-	struct model *m = l->ctx->model;
-	char name[256];
-	size_t mlen = 0;
-	double now = wall_now();
-	struct model_router *r;
-
-	switch (bmp_frame(c->buf, c->len, l->max_msg, &mlen, NULL)) {
-	case BMP_FRAME_NEED_MORE:
-		return 0;
-	case BMP_FRAME_ERROR:
-		log_kv_limited(l->ctx->log, &l->rl_error, LOG_LVL_ERROR,
-			       "bmp framing lost before the first message; closing", "router",
-			       c->addr, (const char *)0);
-		conn_close(c, CR_FRAMING);
-		return -1;
-	default:
-		break;
-	}
-	(void)bmp_first_sys_name(c->buf, mlen, name, sizeof(name));
-	r = model_router_bind(m, MODEL_SRC_BMP, c->addr, name);
-	c->sess = r != NULL ? bmp_session_new(m, r) : NULL;
-	if (c->sess == NULL) {
-		conn_close(c, CR_NO_ROUTER);
-		return -1;
-	}
-	if (model_router_is_connected(r))
-		supersede(c, r, now);
-	model_router_connected(m, r, now);
-	c->router = r;
-	log_kv_limited(l->ctx->log, &l->rl_conn, LOG_LVL_INFO, "bmp router connected", "router",
-		       model_router_label(r), "address", c->addr, "sys_name", name,
-		       (const char *)0);
-	return 0;
-}
-
-static void on_idle(uv_idle_t *h);
-
-/* The turn's slice is spent: c stops reading and waits in the queue. Its
- * message deadline stops too (we hold it, not the router). */
-static void conn_pause(struct conn *c)
-{
-	struct listener *l = c->l;
-
-	add(l->yields, 1);
-	(void)uv_read_stop((uv_stream_t *)&c->tcp);
-	uv_timer_stop(&c->timer);
-	c->paused = true;
-	queue_requeue(l, c);
-	if (!uv_is_active((uv_handle_t *)&l->idle))
-		(void)uv_idle_start(&l->idle, on_idle);
-}
-
-/* Applies (or, superseded, skips) c's complete messages while the turn's
- * slice lasts. Returns -1 when c was closed, 1 when it must yield with
- * complete messages left, 0 when none is left. */
-static int conn_ingest(struct conn *c)
-{
-	struct listener *l = c->l;
-	uint64_t t0 = mono_ns(), t = t0;
-	double now = wall_now();
-	size_t used = 0, n = 0;
-	int status = 0, rc = 0;
-
-	if (c->sess == NULL && !c->superseded)
-		return 0; /* unbound: its first message is not whole yet */
-	for (;;) {
-		if (l->spent_ns + (t - t0) >= INGEST_SLICE_NS) {
-			/* yield only with a whole message waiting: a partial one is
-			 * the router's to finish, under its own deadline */
-			size_t mlen = 0;
-
-			if (bmp_frame(c->buf + used, c->len - used, l->max_msg, &mlen, NULL) ==
-			    BMP_FRAME_COMPLETE)
-				rc = 1;
-			break;
-		}
-		if (c->superseded) { /* framing only: cheap, bounded by the buffer */
-			used += bmp_stream_skip(c->buf + used, c->len - used, l->max_msg, &n,
-						&status);
-			add(l->dropped, (double)n);
-			break;
-		}
-		used += bmp_session_feed_some(c->sess, c->buf + used, c->len - used, l->max_msg,
-					      now, INGEST_BATCH, &n, &status);
-		if (status != 0 || n < INGEST_BATCH)
-			break;
-		t = mono_ns();
-	}
-	t = mono_ns() - t0;
-	l->spent_ns += t;
-	if (c == l->current)
-		l->current_ns += t;
-	memmove(c->buf, c->buf + used, c->len - used);
-	c->len -= used;
-	if (status == 1) {
-		conn_close(c, CR_TERMINATION);
-		return -1;
-	}
-	if (status < 0) {
-		log_kv_limited(l->ctx->log, &l->rl_error, LOG_LVL_ERROR,
-			       "bmp framing lost (unsupported version or bad length); closing",
-			       "router", conn_name(c), (const char *)0);
-		conn_close(c, CR_FRAMING);
-		return -1;
-	}
-	if (rc == 0) {
-		conn_rearm(c, used > 0); /* after a pause: >0, a fresh deadline */
-		conn_shrink(c);
-	}
-	return rc;
-}
-
-static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
-{
-	struct conn *c = stream->data;
-
-	(void)b;
-	if (nread == UV_ENOBUFS && c->budget_refused) {
-		conn_close(c, CR_BUDGET);
-		return;
-	}
-	if (nread < 0) {
-		enum close_reason why = CR_SOCKET_ERROR;
-
-		if (nread == UV_EOF)
-			why = CR_ROUTER_CLOSED;
-		else if (nread == UV_ETIMEDOUT) /* keepalive probes unanswered */
-			why = CR_KEEPALIVE;
-		conn_close(c, why);
-		return;
-	}
-	c->len += (size_t)nread;
-	if (c->sess == NULL && !c->superseded && conn_bind(c) != 0)
-		return;
-	if (conn_ingest(c) == 1)
-		conn_pause(c);
-}
-
-/* A new loop turn: timers and other I/O have had theirs since the last. */
-static void on_check(uv_check_t *h)
-{
-	struct listener *l = h->data;
-
-	l->spent_ns = 0;
-}
-
-/* Resumes paused connections in turn while the slice lasts; one that
- * drained its buffer reads again, one that did not goes to the back. */
-static void on_idle(uv_idle_t *h)
-{
-	struct listener *l = h->data;
-
-	/* a current connection that caught up (reads, not queued) lets go */
-	if (l->current != NULL && !l->current->paused)
-		l->current = NULL;
-	while (l->qhead != NULL && l->spent_ns < INGEST_SLICE_NS) {
-		struct conn *c = l->qhead;
-		int rc;
-
-		l->qhead = c->qnext;
-		if (l->qhead == NULL)
-			l->qtail = NULL;
-		c->qnext = NULL;
-		if (l->current == NULL) {
-			l->current = c;
-			l->current_ns = 0;
-		}
-		rc = conn_ingest(c); /* c still counts as paused: no fresh read */
-		if (rc < 0)
-			continue; /* closed (queue_remove found it gone) */
-		if (rc == 1) {
-			add(l->yields, 1);
-			queue_requeue(l, c);
-			continue;
-		}
-		c->paused = false;
-		if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
-			conn_close(c, CR_SOCKET_ERROR);
-			continue;
-		}
-		/* the current one drained its buffer: this turn's poll refills it
-		 * (the others wait, so that its run goes on) */
-		if (c == l->current && l->current_ns < INGEST_QUANTUM_NS)
-			break;
-		if (c == l->current)
-			l->current = NULL;
-	}
-	if (l->qhead == NULL)
-		(void)uv_idle_stop(&l->idle);
-}
-
-static int conn_start(struct listener *l, struct conn *c)
-{
-	if (uv_timer_init(l->ctx->loop, &c->timer) != 0)
-		return -1;
-	c->timer.data = c;
-	c->handles++;
-	c->buf = malloc(BASE_BUF);
-	if (c->buf == NULL)
-		return -1;
-	c->cap = BASE_BUF;
-	buffer_account(l, 0, c->cap);
-	c->next = l->conns;
-	if (l->conns != NULL)
-		l->conns->prev = c;
-	l->conns = c;
-	l->nconns++;
-	(void)uv_recv_buffer_size((uv_handle_t *)&c->tcp, &(int){RECV_BUFFER});
-	conn_keepalive(c);
-	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0) {
-		conn_close(c, CR_SOCKET_ERROR);
-		return 0;
-	}
-	uv_timer_start(&c->timer, on_timer, l->first_timeout_ms, 0);
-	return 0;
+	atomic_fetch_add(&l->sh.conns, 1);
+	bmp_worker_hand(l->workers[worker_of(l, family, raw)], copy, addr, family, raw);
 }
 
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct listener *l = server->data;
-	struct conn *c;
+	char addr[INET6_ADDRSTRLEN];
+	uint8_t raw[16] = {0};
+	int family = 0;
+	uv_tcp_t *t;
 
-	if (status < 0)
+	if (status < 0 || (t = malloc(sizeof(*t))) == NULL)
 		return;
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || uv_tcp_init(l->ctx->loop, &c->tcp) != 0) {
-		free(c);
-		return;
-	}
-	c->l = l;
-	c->tcp.data = c;
-	c->handles = 1;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
-	    peer_address(&c->tcp, c->addr, sizeof(c->addr), &c->family, c->raw) != 0) {
-		uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	if (uv_tcp_init(l->ctx->loop, t) != 0) {
+		free(t);
 		return;
 	}
-	if (!allowed(l, c->family, c->raw)) {
-		count_refused(l, "not_allowed", c->addr);
-	} else if (l->nconns >= l->max_routers) {
-		count_refused(l, "too_many_routers", c->addr);
-	} else if (conn_start(l, c) == 0) {
+	if (uv_accept(server, (uv_stream_t *)t) != 0 ||
+	    peer_address(t, addr, sizeof(addr), &family, raw) != 0) {
+		uv_close((uv_handle_t *)t, on_accepted_closed);
 		return;
 	}
-	if (c->handles > 1) /* the timer was made */
-		uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	if (!bmp_limits_allow(&l->lim, family, raw))
+		count_refused(l, "not_allowed", addr);
+	else if (atomic_load(&l->sh.conns) >= l->lim.max_routers)
+		count_refused(l, "too_many_routers", addr);
+	else {
+		hand_over(l, t, addr, family, raw);
+		return;
+	}
+	uv_close((uv_handle_t *)t, on_accepted_closed);
 }
 
 static int bind_listen(struct listener *l, const struct cfg_bmp *b)
@@ -733,7 +215,6 @@ static int bind_listen(struct listener *l, const struct cfg_bmp *b)
 	rc = uv_tcp_init(l->ctx->loop, &l->server);
 	if (rc == 0) {
 		l->server_open = true;
-		l->handles++;
 		l->server.data = l;
 		rc = uv_tcp_bind(&l->server, ai->ai_addr, 0); /* dual stack for [::] */
 	}
@@ -750,54 +231,31 @@ static int bind_listen(struct listener *l, const struct cfg_bmp *b)
 	return 0;
 }
 
-static void on_listener_closed(uv_handle_t *h)
+static void on_server_closed(uv_handle_t *h)
 {
 	struct listener *l = h->data;
 
-	if (--l->handles > 0)
-		return;
-	free(l->allow);
+	bmp_limits_clean(&l->lim);
 	free(l);
 }
 
-/* Closes every connection (paused ones too: their queue goes with them);
- * l is freed once its own handles are closed. */
+/* Stops every worker (each closes its connections: their routers go down
+ * in the shards), then the server; l is freed once the server is closed. */
 static void listener_free(struct listener *l)
 {
-	while (l->conns != NULL)
-		conn_close(l->conns, CR_SHUTDOWN);
-	if (l->handles == 0) {
-		free(l->allow);
-		free(l);
+	for (unsigned i = 0; i < l->nworkers; i++)
+		bmp_worker_stop(l->workers[i]);
+	l->nworkers = 0;
+	if (l->server_open) {
+		uv_close((uv_handle_t *)&l->server, on_server_closed);
 		return;
 	}
-	if (l->server_open)
-		uv_close((uv_handle_t *)&l->server, on_listener_closed);
-	if (l->idle_open)
-		uv_close((uv_handle_t *)&l->idle, on_listener_closed);
-	if (l->check_open)
-		uv_close((uv_handle_t *)&l->check, on_listener_closed);
-}
-
-/* The idle handle runs only while connections wait (and keeps poll from
- * blocking then); the check handle ends each turn and holds no loop open. */
-static int ingest_init(struct listener *l)
-{
-	if (uv_idle_init(l->ctx->loop, &l->idle) != 0)
-		return -1;
-	l->idle.data = l;
-	l->idle_open = true;
-	l->handles++;
-	if (uv_check_init(l->ctx->loop, &l->check) != 0)
-		return -1;
-	l->check.data = l;
-	l->check_open = true;
-	l->handles++;
-	uv_unref((uv_handle_t *)&l->check);
-	return uv_check_start(&l->check, on_check);
+	bmp_limits_clean(&l->lim);
+	free(l);
 }
 
 static const char *const l_reason[] = {"reason"};
+static const char *const l_worker[] = {"worker"};
 enum {
 	FAM_REFUSED,
 	FAM_CLOSED,
@@ -806,6 +264,8 @@ enum {
 	FAM_BUF,
 	FAM_BUDGET,
 	FAM_YIELDS,
+	FAM_W_CONNS,
+	FAM_W_CPU,
 	FAM__COUNT
 };
 static const struct metrics_family_def fam_defs[FAM__COUNT] = {
@@ -830,9 +290,16 @@ static const struct metrics_family_def fam_defs[FAM__COUNT] = {
 			"bmp.buffer_budget.",
 			NULL, 0, NULL, 0, NULL},
 	[FAM_YIELDS] = {METRICS_COUNTER, "circuitwatch_bmp_ingest_yields_total",
-			"Times a BMP connection stopped reading because the listener's ingest "
+			"Times a BMP connection stopped reading because its worker's ingest "
 			"slice for the loop turn was spent (resumed on a later turn).",
 			NULL, 0, NULL, 0, NULL},
+	[FAM_W_CONNS] = {METRICS_GAUGE, "circuitwatch_bmp_worker_connections",
+			 "BMP connections a worker thread holds (routers are spread over "
+			 "bmp.workers by source address).",
+			 NULL, 1, l_worker, 0, NULL},
+	[FAM_W_CPU] = {METRICS_COUNTER, "circuitwatch_bmp_worker_cpu_seconds_total",
+		       "CPU time of a BMP worker thread (user and system), updated every second.",
+		       "seconds", 1, l_worker, 0, NULL},
 };
 
 static int make_metrics(struct listener *l, struct metrics_registry *reg)
@@ -845,16 +312,18 @@ static int make_metrics(struct listener *l, struct metrics_registry *reg)
 			return -1;
 	}
 	l->refused = f[FAM_REFUSED];
-	l->closed = f[FAM_CLOSED];
-	l->superseded = metrics_series_get(f[FAM_SUPERSEDED], NULL);
-	l->dropped = metrics_series_get(f[FAM_DROPPED], NULL);
-	l->buf_bytes = metrics_series_get(f[FAM_BUF], NULL);
-	l->budget_refusals = metrics_series_get(f[FAM_BUDGET], NULL);
-	l->yields = metrics_series_get(f[FAM_YIELDS], NULL);
+	l->sh.closed = f[FAM_CLOSED];
+	l->sh.w_conns = f[FAM_W_CONNS];
+	l->sh.w_cpu = f[FAM_W_CPU];
+	l->sh.superseded = metrics_series_get(f[FAM_SUPERSEDED], NULL);
+	l->sh.dropped = metrics_series_get(f[FAM_DROPPED], NULL);
+	l->sh.buf_bytes = metrics_series_get(f[FAM_BUF], NULL);
+	l->sh.budget_refusals = metrics_series_get(f[FAM_BUDGET], NULL);
+	l->sh.yields = metrics_series_get(f[FAM_YIELDS], NULL);
 	return 0;
 }
 
-/* The model keeps BMP routers' peers as bmp: says: the cap per router, how
+/* The shards keep BMP routers' peers as bmp: says: the cap per router, how
  * long a gone router's unconfigured peers stay, which get series. */
 static void set_model_policy(struct cw_ctx *ctx, const struct cfg_bmp *b)
 {
@@ -865,6 +334,28 @@ static void set_model_policy(struct cw_ctx *ctx, const struct cfg_bmp *b)
 	};
 
 	model_set_source_policy(ctx->model, MODEL_SRC_BMP, &p);
+	for (size_t i = 0; i < ctx->nshards; i++) {
+		model_lock(ctx->shards[i]);
+		model_set_source_policy(ctx->shards[i], MODEL_SRC_BMP, &p);
+		model_unlock(ctx->shards[i]);
+	}
+}
+
+static int start_workers(struct listener *l)
+{
+	struct cw_ctx *ctx = l->ctx;
+
+	if (ctx->nshards == 0 || ctx->nshards > BMP_MAX_WORKERS) {
+		log_error(ctx->log, "bmp: no model shard for its workers");
+		return -1;
+	}
+	for (size_t i = 0; i < ctx->nshards; i++) {
+		l->workers[i] = bmp_worker_start(&l->sh, ctx->shards[i], (unsigned)i, &l->lim);
+		if (l->workers[i] == NULL)
+			return -1;
+		l->nworkers++;
+	}
+	return 0;
 }
 
 static int bmp_start(struct cw_ctx *ctx, void **state)
@@ -882,8 +373,9 @@ static int bmp_start(struct cw_ctx *ctx, void **state)
 	if (l == NULL)
 		return -1;
 	l->ctx = ctx;
-	if (make_metrics(l, ctx->reg) != 0 || copy_limits(l, b) != 0 || ingest_init(l) != 0 ||
-	    bind_listen(l, b) != 0) {
+	l->sh.log = ctx->log;
+	if (make_metrics(l, ctx->reg) != 0 || bmp_limits_from_config(&l->lim, b) != 0 ||
+	    start_workers(l) != 0 || bind_listen(l, b) != 0) {
 		listener_free(l);
 		return -1;
 	}
@@ -891,26 +383,9 @@ static int bmp_start(struct cw_ctx *ctx, void **state)
 	return 0;
 }
 
-/* A reload applies to live connections where it can: sources no longer in
- * bmp.allow are disconnected, keepalive settings are set on every socket,
- * timeouts apply from the next deadline, the budget from the next growth. */
-static void apply_live(struct listener *l)
-{
-	struct conn *c = l->conns, *next;
-
-	for (; c != NULL; c = next) {
-		next = c->next;
-		if (!allowed(l, c->family, c->raw)) {
-			log_kv_limited(l->ctx->log, &l->rl_refused, LOG_LVL_WARN,
-				       "bmp router no longer in bmp.allow: disconnected", "router",
-				       conn_name(c), "address", c->addr, (const char *)0);
-			conn_close(c, CR_NOT_ALLOWED);
-			continue;
-		}
-		conn_keepalive(c);
-	}
-}
-
+/* A reload applies to live connections where it can (each worker on its
+ * own: see bmp_worker_set_limits); the listener refuses by the new allow
+ * list and max_routers from now on. */
 static void bmp_reload(struct cw_ctx *ctx, void *state, const struct cfg_config *old)
 {
 	const struct cfg_bmp *a = bmp_config(old), *b = bmp_config(ctx->cfg);
@@ -925,13 +400,19 @@ static void bmp_reload(struct cw_ctx *ctx, void *state, const struct cfg_config 
 	    a->listen_port != b->listen_port)
 		log_warn(ctx->log, "setting changed but not applied; restart to apply", "key",
 			 "bmp.listen");
+	if (a->workers != b->workers)
+		log_warn(ctx->log, "setting changed but not applied; restart to apply", "key",
+			 "bmp.workers");
 	if (l == NULL)
 		return;
-	if (copy_limits(l, b) != 0) {
+	if (bmp_limits_from_config(&l->lim, b) != 0) {
 		log_error(ctx->log, "out of memory applying bmp limits; keeping the old ones");
 		return;
 	}
-	apply_live(l);
+	for (unsigned i = 0; i < l->nworkers; i++)
+		if (bmp_worker_set_limits(l->workers[i], &l->lim) != 0)
+			log_error(ctx->log, "out of memory applying bmp limits to a worker; it "
+					    "keeps the old ones");
 }
 
 static void bmp_stop(struct cw_ctx *ctx, void *state)

@@ -4,6 +4,7 @@
  * that names every module; the modules see only module.h's cw_ctx. */
 #include "daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "alerts_module.h"
 #include "billing_module.h"
 #include "bmp_collector.h"
+#include "bmp_config.h"
 #include "bus.h"
 #include "capture_source.h"
 #include "circuit_index.h"
@@ -27,6 +29,7 @@
 #include "kafka.h"
 #include "metrics.h"
 #include "model.h"
+#include "models.h"
 #include "module.h"
 #include "privdrop.h"
 #include "probes_module.h"
@@ -59,10 +62,9 @@ struct self_metrics {
 	struct metrics_family *series, *budget, *refused;
 	struct metrics_series *series_s, *budget_s, *refused_cap_s, *refused_budget_s;
 	bool refusal_logged;
-	/* how long the loop spends giving memory back (model_gc) per tick */
+	/* how long the loop spends giving memory back (model_gc) per step */
 	struct metrics_family *gc_step;
 	struct metrics_series *gc_step_s;
-	bool gc_busy; /* the last step left work for the next */
 };
 
 struct daemon {
@@ -78,6 +80,7 @@ struct daemon {
 	size_t nstarted;
 	struct self_metrics self;
 	struct priv_plan *priv;         /* owned; NULL when not dropping */
+	struct models *models;          /* owned: the BMP workers' shards of ctx.model */
 };
 
 static double wall_now(void)
@@ -154,16 +157,16 @@ static void series_metrics_update(struct daemon *d)
 		 "max_series", max);
 }
 
-/* A housekeeping tick's model_gc() runs on the loop thread, between the
- * reads of every source: its duration is the stall a Peer Down's release
- * puts on the ingest of the other routers (docs/performance.md). */
+/* A housekeeping tick's model_gc() runs on the loop thread, a shard's
+ * under its lock: its duration is the stall a Peer Down's release puts on
+ * the ingest of the other routers of that model (docs/performance.md). */
 static int gc_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
 {
 	static const double buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1};
 	struct metrics_family_def def = {
 		.type = METRICS_HISTOGRAM, .name = "circuitwatch_model_gc_step_seconds",
 		.help = "CPU time of each step of giving released routes' memory back, on the "
-			"loop thread (100 ms housekeeping ticks with work only).",
+			"loop thread, per model (100 ms housekeeping ticks with work only).",
 		.unit = "seconds", .nbuckets = sizeof(buckets) / sizeof(buckets[0]),
 		.buckets = buckets,
 	};
@@ -171,31 +174,6 @@ static int gc_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
 	m->gc_step = metrics_family_new(reg, &def);
 	m->gc_step_s = m->gc_step ? metrics_series_get(m->gc_step, NULL) : NULL;
 	return m->gc_step_s != NULL ? 0 : -1;
-}
-
-/* CPU time of the loop thread (user + system: madvise and munmap count) */
-static double thread_cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Releases routes of peers that went down; a step that found work, ended
- * the work of the last one, or took over 0.5 ms (a malloc_trim of its own)
- * is observed. Its CPU time is what it takes from the other routers'
- * ingest; wall time would add whatever the scheduler gave other processes
- * meanwhile, which no step size can bound. */
-static void housekeeping_gc(struct daemon *d)
-{
-	double t0 = thread_cpu_now();
-	size_t left = model_gc(d->ctx.model);
-	double took = thread_cpu_now() - t0;
-
-	if (left > 0 || d->self.gc_busy || took > 0.0005)
-		metrics_histogram_observe(d->self.gc_step_s, took);
-	d->self.gc_busy = left > 0;
 }
 
 static int self_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
@@ -295,7 +273,7 @@ static void reload(struct daemon *d)
 	d->ctx.cfg = next;
 	d->circuits = ix;
 	d->ctx.circuits = ix;
-	model_apply_circuits(d->ctx.model, next, ix);
+	models_apply_circuits(d->models, next, ix);
 	apply_log_config(d);
 	apply_series_budget(d);
 	for (size_t i = 0; i < d->nstarted; i++)
@@ -305,7 +283,7 @@ static void reload(struct daemon *d)
 	cfg_free(old);
 	/* now, not at the next tick: a scrape after the reload is counted must
 	 * not show series of circuits that are gone */
-	model_publish(d->ctx.model);
+	models_publish(d->models, -1);
 	metrics_gauge_set(d->self.reload_ok_s, 1);
 	metrics_gauge_set(d->self.reload_ts_s, wall_now());
 	metrics_counter_add(d->self.reloads_ok_s, 1);
@@ -363,10 +341,9 @@ static void on_housekeeping(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	housekeeping_gc(d);
+	models_gc(d->models, d->self.gc_step_s);
 	if (++d->ticks % PUBLISH_EVERY == 0) {
-		(void)model_expire(d->ctx.model, wall_now());
-		model_publish(d->ctx.model);
+		models_publish(d->models, wall_now());
 		series_metrics_update(d);
 	}
 }
@@ -416,6 +393,33 @@ static void loop_clean(uv_loop_t *loop)
 		fprintf(stderr, "circuitwatch: event loop did not close cleanly\n");
 }
 
+/* The BMP workers allocate from arenas of their own, whose free top
+ * malloc_trim() does not give back: only free() does, past the trim
+ * threshold, which glibc raises up to 64 MiB after large blocks come and
+ * go. A fixed threshold (it also fixes the mmap threshold at 128 KiB, so
+ * large blocks are mappings of their own) lets a released table's memory
+ * go back to the system in every arena. */
+static void malloc_tune(void)
+{
+#ifdef __GLIBC__
+	(void)mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
+#endif
+}
+
+/* One shard per BMP worker (bmp.workers), none without BMP. */
+static int models_start(struct daemon *d)
+{
+	const struct cfg_bmp *b = bmp_config(d->cfg);
+	size_t n = b->enabled ? bmp_config_workers(b) : 0;
+
+	d->models = models_new(d->ctx.model, n, &d->loop, d->ctx.events, d->ctx.log, d->ctx.reg);
+	if (d->models == NULL)
+		return -1;
+	d->ctx.shards = models_shards(d->models);
+	d->ctx.nshards = models_nshards(d->models);
+	return 0;
+}
+
 static int load_initial(struct daemon *d)
 {
 	struct cfg_errors errs = {0};
@@ -454,6 +458,7 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	}
 	/* a peer closing its socket must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);
+	malloc_tune();
 	d->ctx.reg = metrics_registry_new();
 	d->ctx.model = d->ctx.reg ? model_new(d->ctx.reg) : NULL;
 	if (d->ctx.model == NULL || self_metrics_init(&d->self, d->ctx.reg) != 0 ||
@@ -477,14 +482,16 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	}
 	model_set_event_sink(d->ctx.model, on_model_event, d);
 	model_set_log(d->ctx.model, lg);
+	if (models_start(d) != 0)
+		goto out;
 	apply_series_budget(d);
-	model_apply_circuits(d->ctx.model, d->cfg, d->circuits);
+	models_apply_circuits(d->models, d->cfg, d->circuits);
 	if (signals_start(d) != 0 || housekeeping_start(d) != 0 || start_modules(d) != 0)
 		goto out;
 	/* every privileged socket and capture handle is open now */
 	if (priv_drop(d->priv, lg) != 0)
 		goto out;
-	model_publish(d->ctx.model);
+	models_publish(d->models, -1);
 	atomic_store(&d->ctx.ready, true);
 	log_info(lg, "circuitwatch started", "version", CW_VERSION, "config", opts->config_path);
 	uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -493,6 +500,7 @@ out:
 	atomic_store(&d->ctx.ready, false);
 	stop_modules(d);
 	loop_clean(&d->loop);
+	models_free(d->models); /* the workers stopped with the bmp module */
 out_noloop:
 	traffic_free(d->ctx.traffic);
 	model_free(d->ctx.model);

@@ -4,6 +4,7 @@
 #include "model.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ const char *model_source_name(enum model_source s)
 	return (unsigned)s < MODEL_SRC_COUNT ? names[s] : "unknown";
 }
 
-struct model *model_new(struct metrics_registry *reg)
+struct model *model_alloc(struct metrics_registry *reg)
 {
 	struct model *m = calloc(1, sizeof(*m));
 
@@ -41,16 +42,29 @@ struct model *model_new(struct metrics_registry *reg)
 	m->reg = reg;
 	for (int i = 0; i < MODEL_SRC_COUNT; i++)
 		m->policy[i] = (struct model_source_policy){.peer_retention_s = MODEL_RETENTION_S};
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
+	m->lock_made = true;
 	m->rib = rib_new();
 	m->group = metrics_group_new();
-	if (m->rib == NULL || m->group == NULL)
-		goto fail;
-	if (model_publish_init(m, reg) != 0)
-		goto fail;
+	if (m->rib == NULL || m->group == NULL) {
+		model_free(m);
+		return NULL;
+	}
 	return m;
-fail:
-	model_free(m);
-	return NULL;
+}
+
+struct model *model_new(struct metrics_registry *reg)
+{
+	struct model *m = model_alloc(reg);
+
+	if (m != NULL && model_publish_init(m, reg) != 0) {
+		model_free(m);
+		return NULL;
+	}
+	return m;
 }
 
 void model_peer_free(struct model *m, struct model_peer *p)
@@ -88,6 +102,8 @@ void model_free(struct model *m)
 	circuit_index_free(m->own_ix);
 	metrics_group_free(m->group);
 	rib_free(m->rib);
+	if (m->lock_made)
+		pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 

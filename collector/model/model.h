@@ -10,8 +10,9 @@
  * are no configured neighbour (their series go), and configured ones stay.
  * A BMP router's peers are capped at bmp.max_peers_per_router.
  *
- * Ownership: the model owns routers, peers and the RIB. One owner thread
- * (the loop); the metrics registry is the only thing other threads see.
+ * Ownership: the model owns routers, peers and the RIB. One thread works
+ * on a model at a time: the loop thread, or for a shard (below) the worker
+ * that feeds it and, under the shard's lock, the loop thread.
  */
 #ifndef CW_MODEL_H
 #define CW_MODEL_H
@@ -222,6 +223,26 @@ void model_set_log(struct model *m, struct log *lg);
  * bmp.publish configured, a BMP router's peers that are no configured
  * neighbour get no per-peer series. */
 void model_publish(struct model *m);
+
+/* ---- threads: shards ----
+ * The daemon's BMP workers each feed a shard: a model of their own (own
+ * routers, RIB and attribute sets) that shares base's metric families.
+ * A shard publishes no link or redundancy series: base does, counting the
+ * established sessions of every shard set with model_set_shards as its
+ * own (it takes each shard's lock to read them, so call base's
+ * model_publish holding no shard's lock).
+ *
+ * A shard is guarded by its lock: its worker holds it while it works on
+ * the shard (model_lock_worker: a waiting model_lock goes first), any
+ * other thread takes it around every call (model_lock). A model nobody
+ * shares needs no lock. */
+struct model *model_new_shard(struct model *base); /* NULL when memory ran out */
+/* shards (n of them; NULL, 0: none) stay valid until the next call or
+ * model_free(m); free them after m's last model_publish. */
+void model_set_shards(struct model *m, struct model *const *shards, size_t n);
+void model_lock(struct model *m);
+void model_lock_worker(struct model *m);
+void model_unlock(struct model *m);
 
 const char *model_view_name(enum model_view v);
 const char *model_source_name(enum model_source s); /* "bmp", "pcap" */

@@ -4,6 +4,8 @@
 #ifndef CW_MODEL_PRIV_H
 #define CW_MODEL_PRIV_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -145,11 +147,23 @@ struct model {
 	struct watch_entry *watch_idx; /* uthash: (peering, prefix) -> watch index */
 	struct log *log;
 	struct log_ratelimit peer_cap_rl;
+	/* threads (shard.c): the lock of a model a worker feeds, the lockers
+	 * waiting for it; a shard's links are published by its base, which
+	 * reads its shards */
+	pthread_mutex_t lock;
+	bool lock_made;
+	atomic_uint waiters;
+	bool links_elsewhere;
+	struct model *const *shards;
+	size_t nshards;
 	bool trim; /* much was freed: give it back to the system once gc is done */
 	size_t trim_sets; /* attribute sets alive at the last trim, or more since */
 };
 
 /* model.c */
+/* A model without metric families (model_new adds them, a shard borrows
+ * its base's); NULL when memory ran out. */
+struct model *model_alloc(struct metrics_registry *reg);
 void model_peer_free(struct model *m, struct model_peer *p);
 bool model_router_is_bmp(const struct model_router *r);
 /* The received view a watched prefix is looked up in. */

@@ -10,6 +10,7 @@
 #define CW_MODULE_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 struct uv_loop_s;
 struct cfg_config;
@@ -27,7 +28,12 @@ struct cw_ctx {
 	const struct circuit_index *circuits; /* cfg's circuits indexed (model/
 	                                * circuit_index.h), rebuilt with it */
 	struct metrics_registry *reg;  /* thread-safe */
-	struct model *model;           /* routers, peers, RIBs; loop thread only */
+	struct model *model;           /* routers, peers, RIBs of the sources on the
+	                                * loop thread; loop thread only */
+	struct model *const *shards;   /* the BMP workers' models, one per worker
+	                                * (model.h, "threads"): any call under
+	                                * model_lock; none without BMP */
+	size_t nshards;
 	struct log *log;               /* thread-safe */
 	struct model_traffic *traffic; /* traffic per circuit (model/traffic.h):
 	                                * sources push byte deltas, billing reads;

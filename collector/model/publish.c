@@ -259,18 +259,21 @@ static void publish_peer(struct model *m, const struct model_peer *p)
 	}
 }
 
-/* The established sessions with a configured peering, sorted by peering
- * and neighbour address: whether a configured neighbour is up is then one
- * binary search, not a walk over every peer of every router (that walk,
- * once per configured neighbour, was most of a publish at 10,000 peers). */
+/* The established sessions with a configured peering, of the model and
+ * its shards, sorted by peering and neighbour address: whether a
+ * configured neighbour is up is then one binary search, not a walk over
+ * every peer of every router (that walk, once per configured neighbour,
+ * was most of a publish at 10,000 peers). The address is a copy: a
+ * shard's peers may go once its lock is released. */
 struct up_session {
 	const struct cfg_peering *pe;
-	const char *addr;
+	char addr[sizeof(((struct model_peer *)0)->addr_text)];
 };
 
 struct up_sessions {
 	struct up_session *v;
-	size_t n;
+	size_t n, cap;
+	bool failed; /* memory ran out: every lookup walks the peers */
 };
 
 static int cmp_up_session(const void *a, const void *b)
@@ -282,36 +285,53 @@ static int cmp_up_session(const void *a, const void *b)
 	return strcmp(x->addr, y->addr);
 }
 
-/* Fills up (v NULL when memory ran out: then every lookup walks). */
-static void up_sessions_collect(const struct model *m, struct up_sessions *up)
+static void up_sessions_add(struct up_sessions *up, const struct model_peer *p)
 {
-	size_t n = 0;
+	if (up->n == up->cap) {
+		size_t cap = up->cap ? 2 * up->cap : 64;
+		struct up_session *v = realloc(up->v, cap * sizeof(*v));
 
-	*up = (struct up_sessions){NULL, 0};
-	for (size_t i = 0; i < m->nrouters; i++)
-		n += m->routers[i]->npeers;
-	if (n == 0 || (up->v = malloc(n * sizeof(*up->v))) == NULL)
-		return;
-	for (size_t i = 0; i < m->nrouters; i++) {
+		if (v == NULL) {
+			up->failed = true;
+			return;
+		}
+		up->v = v;
+		up->cap = cap;
+	}
+	up->v[up->n].pe = p->peering;
+	memcpy(up->v[up->n].addr, p->addr_text, sizeof(up->v[up->n].addr));
+	up->n++;
+}
+
+static void up_sessions_of(const struct model *m, struct up_sessions *up)
+{
+	for (size_t i = 0; i < m->nrouters && !up->failed; i++) {
 		const struct model_peer *p, *tmp;
 
 		HASH_ITER(hh, m->routers[i]->peers, p, tmp) {
-			if (p->peering != NULL && p->up && up->n < n)
-				up->v[up->n++] = (struct up_session){p->peering, p->addr_text};
+			if (p->peering != NULL && p->up)
+				up_sessions_add(up, p);
 		}
 	}
-	qsort(up->v, up->n, sizeof(*up->v), cmp_up_session);
 }
 
-/* Whether some established session of any router or source is with the
- * configured neighbour nb of peering pe. */
-static bool neighbour_up(const struct model *m, const struct up_sessions *up,
-			 const struct cfg_peering *pe, const struct cfg_neighbor *nb)
+/* Fills up from m and, each under its lock, m's shards. */
+static void up_sessions_collect(const struct model *m, struct up_sessions *up)
 {
-	const struct up_session key = {pe, nb->address};
+	*up = (struct up_sessions){0};
+	up_sessions_of(m, up);
+	for (size_t i = 0; i < m->nshards; i++) {
+		model_lock(m->shards[i]);
+		up_sessions_of(m->shards[i], up);
+		model_unlock(m->shards[i]);
+	}
+	if (up->n > 0 && !up->failed)
+		qsort(up->v, up->n, sizeof(*up->v), cmp_up_session);
+}
 
-	if (up->v != NULL)
-		return bsearch(&key, up->v, up->n, sizeof(*up->v), cmp_up_session) != NULL;
+static bool neighbour_up_in(const struct model *m, const struct cfg_peering *pe,
+			    const struct cfg_neighbor *nb)
+{
 	for (size_t i = 0; i < m->nrouters; i++) {
 		const struct model_peer *p, *tmp;
 
@@ -321,6 +341,28 @@ static bool neighbour_up(const struct model *m, const struct up_sessions *up,
 		}
 	}
 	return false;
+}
+
+/* Whether some established session of any router or source (of m or its
+ * shards) is with the configured neighbour nb of peering pe. */
+static bool neighbour_up(const struct model *m, const struct up_sessions *up,
+			 const struct cfg_peering *pe, const struct cfg_neighbor *nb)
+{
+	struct up_session key = {.pe = pe};
+	bool found;
+
+	if (!up->failed) {
+		snprintf(key.addr, sizeof(key.addr), "%s", nb->address);
+		return up->n > 0 &&
+		       bsearch(&key, up->v, up->n, sizeof(*up->v), cmp_up_session) != NULL;
+	}
+	found = neighbour_up_in(m, pe, nb);
+	for (size_t i = 0; i < m->nshards && !found; i++) {
+		model_lock(m->shards[i]);
+		found = neighbour_up_in(m->shards[i], pe, nb);
+		model_unlock(m->shards[i]);
+	}
+	return found;
 }
 
 /* Per link: configured neighbours and those up; per circuit with two
@@ -405,7 +447,8 @@ void model_publish(struct model *m)
 				publish_peer(m, p);
 		}
 	}
-	publish_redundancy(m);
+	if (!m->links_elsewhere)
+		publish_redundancy(m);
 	for (size_t i = 0; i < m->nrouters; i++) {
 		const struct model_router *r = m->routers[i];
 		const struct model_peer *p, *tmp;

@@ -490,7 +490,7 @@ static const struct err_case err_cases[] = {
 	{"unknown key: bmp", "bmp:\n  port: 1790\n", 2, 3,
 	 "unknown key \"port\" in bmp (expected one of: enabled, listen, allow, max_message_size, "
 	 "max_routers, first_message_timeout, message_timeout, keepalive, keepalive_interval, "
-	 "keepalive_count, buffer_budget, max_peers_per_router, publish, peer_retention)", 1},
+	 "keepalive_count, buffer_budget, max_peers_per_router, publish, peer_retention, workers)", 1},
 	{"bmp: buffer_budget below max_message_size", "bmp:\n  buffer_budget: 1048576\n", 2, 18,
 	 "bmp.buffer_budget: 1048576 is below bmp.max_message_size (16777216): a message of that "
 	 "size could never be buffered", 1},

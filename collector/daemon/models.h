@@ -1,0 +1,51 @@
+/* models.h — the daemon's models: the loop thread's (capture and the other
+ * loop sources) and one shard per BMP worker (model.h, "threads"). The
+ * loop thread runs their housekeeping here, each shard under its lock, and
+ * relays the shards' events (raised on the workers' threads) to the bus.
+ *
+ * Ownership: struct models owns the shards and the relay; base, the loop,
+ * the bus and the registry are the daemon's and outlive it. */
+#ifndef CW_DAEMON_MODELS_H
+#define CW_DAEMON_MODELS_H
+
+#include <stddef.h>
+
+struct cfg_config;
+struct circuit_index;
+struct ev_bus;
+struct log;
+struct metrics_registry;
+struct metrics_series;
+struct model;
+struct uv_loop_s;
+
+/* Events a shard may have queued for the loop thread; more are dropped
+ * and counted (circuitwatch_worker_events_dropped_total). */
+#define MODELS_MAX_QUEUED_EVENTS 8192u
+
+struct models;
+
+/* base's shards: n of them (0: none, for a daemon without BMP), publishing
+ * into base's families, logging to lg, their events relayed to bus on
+ * loop. NULL after logging when memory ran out. */
+struct models *models_new(struct model *base, size_t n, struct uv_loop_s *loop,
+			  struct ev_bus *bus, struct log *lg, struct metrics_registry *reg);
+/* Frees the shards (their workers must have stopped) and drops events not
+ * relayed yet. Takes NULL. */
+void models_free(struct models *ms);
+
+struct model *const *models_shards(const struct models *ms);
+size_t models_nshards(const struct models *ms);
+
+/* Every model mapped to cfg's circuits (model_apply_circuits). */
+void models_apply_circuits(struct models *ms, const struct cfg_config *cfg,
+			   const struct circuit_index *ix);
+/* A housekeeping step of giving memory back (model_gc) in every model; a
+ * step with work, or the end of work, is observed in hist (CPU seconds:
+ * the stall it puts on that model's ingest). */
+void models_gc(struct models *ms, struct metrics_series *hist);
+/* model_expire at now (skipped when now < 0) and model_publish of every
+ * model, base last (its link series read the shards). */
+void models_publish(struct models *ms, double now);
+
+#endif
