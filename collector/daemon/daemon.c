@@ -157,16 +157,18 @@ static void series_metrics_update(struct daemon *d)
 		 "max_series", max);
 }
 
-/* A housekeeping tick's model_gc() runs on the loop thread, a shard's
- * under its lock: its duration is the stall a Peer Down's release puts on
- * the ingest of the other routers of that model (docs/performance.md). */
+/* A housekeeping tick's model_gc() runs on the thread that feeds the model
+ * (the loop thread, a BMP worker): its duration is the stall a Peer Down's
+ * release puts on the ingest of the other routers of that model
+ * (docs/performance.md). */
 static int gc_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
 {
 	static const double buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1};
 	struct metrics_family_def def = {
 		.type = METRICS_HISTOGRAM, .name = "circuitwatch_model_gc_step_seconds",
 		.help = "CPU time of each step of giving released routes' memory back, on the "
-			"loop thread, per model (100 ms housekeeping ticks with work only).",
+			"thread that feeds the model: the loop thread or a BMP worker (100 ms "
+			"housekeeping ticks with work only).",
 		.unit = "seconds", .nbuckets = sizeof(buckets) / sizeof(buckets[0]),
 		.buckets = buckets,
 	};
@@ -283,7 +285,7 @@ static void reload(struct daemon *d)
 	cfg_free(old);
 	/* now, not at the next tick: a scrape after the reload is counted must
 	 * not show series of circuits that are gone */
-	models_publish(d->models, -1);
+	models_publish_all(d->models);
 	metrics_gauge_set(d->self.reload_ok_s, 1);
 	metrics_gauge_set(d->self.reload_ts_s, wall_now());
 	metrics_counter_add(d->self.reloads_ok_s, 1);
@@ -341,7 +343,7 @@ static void on_housekeeping(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
 
-	models_gc(d->models, d->self.gc_step_s);
+	models_gc(d->models);
 	if (++d->ticks % PUBLISH_EVERY == 0) {
 		models_publish(d->models, wall_now());
 		series_metrics_update(d);
@@ -412,7 +414,8 @@ static int models_start(struct daemon *d)
 	const struct cfg_bmp *b = bmp_config(d->cfg);
 	size_t n = b->enabled ? bmp_config_workers(b) : 0;
 
-	d->models = models_new(d->ctx.model, n, &d->loop, d->ctx.events, d->ctx.log, d->ctx.reg);
+	d->models = models_new(d->ctx.model, n, &d->loop, d->ctx.events, d->ctx.log, d->ctx.reg,
+			       d->self.gc_step_s);
 	if (d->models == NULL)
 		return -1;
 	d->ctx.shards = models_shards(d->models);
@@ -491,7 +494,7 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	/* every privileged socket and capture handle is open now */
 	if (priv_drop(d->priv, lg) != 0)
 		goto out;
-	models_publish(d->models, -1);
+	models_publish_all(d->models);
 	atomic_store(&d->ctx.ready, true);
 	log_info(lg, "circuitwatch started", "version", CW_VERSION, "config", opts->config_path);
 	uv_run(&d->loop, UV_RUN_DEFAULT);

@@ -37,7 +37,6 @@ struct models {
 	struct model *base;
 	struct model **shards;
 	size_t n;
-	bool *gc_busy; /* n + 1: base, then each shard; the last step left work */
 	struct relay relay;
 };
 
@@ -46,14 +45,6 @@ static double wall_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double thread_cpu_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -165,16 +156,17 @@ static void relay_clean(struct relay *r)
 /* ---- the models ---- */
 
 struct models *models_new(struct model *base, size_t n, uv_loop_t *loop, struct ev_bus *bus,
-			  struct log *lg, struct metrics_registry *reg)
+			  struct log *lg, struct metrics_registry *reg,
+			  struct metrics_series *gc_hist)
 {
 	struct models *ms = calloc(1, sizeof(*ms));
 
 	if (ms == NULL)
 		goto fail;
 	ms->base = base;
-	ms->gc_busy = calloc(n + 1, sizeof(*ms->gc_busy));
 	ms->shards = n > 0 ? calloc(n, sizeof(*ms->shards)) : NULL;
-	if (ms->gc_busy == NULL || (n > 0 && ms->shards == NULL) ||
+	model_set_gc_histogram(base, gc_hist);
+	if ((n > 0 && ms->shards == NULL) ||
 	    relay_init(&ms->relay, loop, bus, lg, reg) != 0)
 		goto fail;
 	for (; ms->n < n; ms->n++) {
@@ -183,6 +175,7 @@ struct models *models_new(struct model *base, size_t n, uv_loop_t *loop, struct 
 		if (s == NULL)
 			goto fail;
 		model_set_log(s, lg);
+		model_set_gc_histogram(s, gc_hist);
 		model_set_event_sink(s, relay_push, &ms->relay);
 		ms->shards[ms->n] = s;
 	}
@@ -204,7 +197,6 @@ void models_free(struct models *ms)
 		model_free(ms->shards[i]);
 	relay_clean(&ms->relay);
 	free(ms->shards);
-	free(ms->gc_busy);
 	free(ms);
 }
 
@@ -229,39 +221,23 @@ void models_apply_circuits(struct models *ms, const struct cfg_config *cfg,
 	}
 }
 
-/* CPU time, not wall time: wall time would add whatever the scheduler
- * gave other threads meanwhile, which no step size can bound. */
-static void gc_one(struct model *m, bool *busy, struct metrics_series *hist)
+void models_gc(struct models *ms)
 {
-	double t0 = thread_cpu_now();
-	size_t left = model_gc(m);
-	double took = thread_cpu_now() - t0;
-
-	if (left > 0 || *busy || took > 0.0005)
-		metrics_histogram_observe(hist, took);
-	*busy = left > 0;
-}
-
-void models_gc(struct models *ms, struct metrics_series *hist)
-{
-	gc_one(ms->base, &ms->gc_busy[0], hist);
-	for (size_t i = 0; i < ms->n; i++) {
-		model_lock(ms->shards[i]);
-		gc_one(ms->shards[i], &ms->gc_busy[i + 1], hist);
-		model_unlock(ms->shards[i]);
-	}
+	(void)model_gc_step(ms->base);
 }
 
 void models_publish(struct models *ms, double now)
 {
+	(void)model_expire(ms->base, now);
+	model_publish(ms->base);
+}
+
+void models_publish_all(struct models *ms)
+{
 	for (size_t i = 0; i < ms->n; i++) {
 		model_lock(ms->shards[i]);
-		if (now >= 0)
-			(void)model_expire(ms->shards[i], now);
 		model_publish(ms->shards[i]);
 		model_unlock(ms->shards[i]);
 	}
-	if (now >= 0)
-		(void)model_expire(ms->base, now);
 	model_publish(ms->base);
 }

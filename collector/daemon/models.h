@@ -1,6 +1,7 @@
 /* models.h — the daemon's models: the loop thread's (capture and the other
  * loop sources) and one shard per BMP worker (model.h, "threads"). The
- * loop thread runs their housekeeping here, each shard under its lock, and
+ * loop thread runs its own model's housekeeping here (each worker runs its
+ * shard's), applies a new config to all, each shard under its lock, and
  * relays the shards' events (raised on the workers' threads) to the bus.
  *
  * Ownership: struct models owns the shards and the relay; base, the loop,
@@ -27,9 +28,11 @@ struct models;
 
 /* base's shards: n of them (0: none, for a daemon without BMP), publishing
  * into base's families, logging to lg, their events relayed to bus on
- * loop. NULL after logging when memory ran out. */
+ * loop; every model's GC steps observed in gc_hist. NULL after logging
+ * when memory ran out. */
 struct models *models_new(struct model *base, size_t n, struct uv_loop_s *loop,
-			  struct ev_bus *bus, struct log *lg, struct metrics_registry *reg);
+			  struct ev_bus *bus, struct log *lg, struct metrics_registry *reg,
+			  struct metrics_series *gc_hist);
 /* Frees the shards (their workers must have stopped) and drops events not
  * relayed yet. Takes NULL. */
 void models_free(struct models *ms);
@@ -40,12 +43,13 @@ size_t models_nshards(const struct models *ms);
 /* Every model mapped to cfg's circuits (model_apply_circuits). */
 void models_apply_circuits(struct models *ms, const struct cfg_config *cfg,
 			   const struct circuit_index *ix);
-/* A housekeeping step of giving memory back (model_gc) in every model; a
- * step with work, or the end of work, is observed in hist (CPU seconds:
- * the stall it puts on that model's ingest). */
-void models_gc(struct models *ms, struct metrics_series *hist);
-/* model_expire at now (skipped when now < 0) and model_publish of every
- * model, base last (its link series read the shards). */
+/* The loop's model: a housekeeping step of giving memory back
+ * (model_gc_step); model_expire at now and model_publish. */
+void models_gc(struct models *ms);
 void models_publish(struct models *ms, double now);
+/* model_publish of every model, each shard under its lock, base last: at
+ * start and after a reload, so that a scrape right after it shows the new
+ * circuits (the loop waits for each worker's slice). */
+void models_publish_all(struct models *ms);
 
 #endif

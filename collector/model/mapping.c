@@ -60,6 +60,8 @@ void model_apply_circuits(struct model *m, const struct cfg_config *cfg,
 	for (size_t i = 0; i < m->nrouters; i++)
 		map_router(circuits, m->routers[i]);
 	model_watch_index_build(m);
+	if (m->links_elsewhere)
+		model_shard_export(m);
 }
 
 void model_apply_config(struct model *m, const struct cfg_config *cfg)

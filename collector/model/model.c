@@ -47,6 +47,11 @@ struct model *model_alloc(struct metrics_registry *reg)
 		return NULL;
 	}
 	m->lock_made = true;
+	if (pthread_mutex_init(&m->snap_lock, NULL) != 0) {
+		model_free(m);
+		return NULL;
+	}
+	m->snap_lock_made = true;
 	m->rib = rib_new();
 	m->group = metrics_group_new();
 	if (m->rib == NULL || m->group == NULL) {
@@ -104,6 +109,9 @@ void model_free(struct model *m)
 	rib_free(m->rib);
 	if (m->lock_made)
 		pthread_mutex_destroy(&m->lock);
+	if (m->snap_lock_made)
+		pthread_mutex_destroy(&m->snap_lock);
+	free(m->snap);
 	free(m);
 }
 

@@ -227,10 +227,12 @@ void model_publish(struct model *m);
 /* ---- threads: shards ----
  * The daemon's BMP workers each feed a shard: a model of their own (own
  * routers, RIB and attribute sets) that shares base's metric families.
- * A shard publishes no link or redundancy series: base does, counting the
- * established sessions of every shard set with model_set_shards as its
- * own (it takes each shard's lock to read them, so call base's
- * model_publish holding no shard's lock).
+ * A worker runs its shard's housekeeping too (model_gc_step,
+ * model_expire, model_publish), so that the loop thread never waits for a
+ * worker. A shard publishes no link or redundancy series: base does,
+ * counting the established sessions of every shard set with
+ * model_set_shards as of that shard's last model_publish or
+ * model_apply_circuits (a copy it keeps under a lock of its own).
  *
  * A shard is guarded by its lock: its worker holds it while it works on
  * the shard (model_lock_worker: a waiting model_lock goes first), any
@@ -238,11 +240,18 @@ void model_publish(struct model *m);
  * shares needs no lock. */
 struct model *model_new_shard(struct model *base); /* NULL when memory ran out */
 /* shards (n of them; NULL, 0: none) stay valid until the next call or
- * model_free(m); free them after m's last model_publish. */
+ * model_free(m). */
 void model_set_shards(struct model *m, struct model *const *shards, size_t n);
 void model_lock(struct model *m);
 void model_lock_worker(struct model *m);
 void model_unlock(struct model *m);
+
+/* model_gc, its CPU time observed in hist (a histogram series; NULL: none)
+ * when the step had work or ended it: the stall it puts on the ingest
+ * into this model. */
+struct metrics_series;
+void model_set_gc_histogram(struct model *m, struct metrics_series *hist);
+size_t model_gc_step(struct model *m);
 
 const char *model_view_name(enum model_view v);
 const char *model_source_name(enum model_source s); /* "bmp", "pcap" */

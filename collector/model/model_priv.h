@@ -101,6 +101,14 @@ struct model_router {
 	double gone_since; /* ... since then */
 };
 
+/* An established session with a configured peering: whether a configured
+ * neighbour is up is one binary search in a sorted array of these. The
+ * address is a copy, so that a shard's can be read after its peers went. */
+struct up_session {
+	const struct cfg_peering *pe;
+	char addr[48]; /* model_peer.addr_text */
+};
+
 enum fam {
 	F_ROUTER_UP,
 	F_ROUTER_INFO,
@@ -156,6 +164,16 @@ struct model {
 	bool links_elsewhere;
 	struct model *const *shards;
 	size_t nshards;
+	/* a shard's established sessions with a configured peering, as of its
+	 * last publish, for its base's link series (under snap_lock) */
+	pthread_mutex_t snap_lock;
+	bool snap_lock_made;
+	struct up_session *snap;
+	size_t nsnap;
+	const struct circuit_index *snap_ix; /* the index snap was taken with */
+	/* GC steps: timed into gc_step_s (model_gc_step) */
+	struct metrics_series *gc_step_s;
+	bool gc_busy;
 	bool trim; /* much was freed: give it back to the system once gc is done */
 	size_t trim_sets; /* attribute sets alive at the last trim, or more since */
 };
@@ -182,6 +200,19 @@ void model_map_peer(const struct circuit_index *ix, struct model_peer *p);
 
 /* publish.c: creates m->fam[]; -1 on failure */
 int model_publish_init(struct model *m, struct metrics_registry *reg);
+/* Appends m's established sessions with a configured peering to *v (n
+ * used, cap allocated); false when memory ran out. */
+bool model_up_sessions_append(const struct model *m, struct up_session **v, size_t *n,
+			      size_t *cap);
+int model_up_session_cmp(const void *a, const void *b);
+
+/* shard.c: a shard keeps its sessions for its base (after a publish and a
+ * new circuit index); base reads them */
+void model_shard_export(struct model *m);
+/* Appends shard s's sessions as of its last export when taken with ix;
+ * false when memory ran out or they were taken with another index. */
+bool model_shard_import(struct model *s, const struct circuit_index *ix,
+			struct up_session **v, size_t *n, size_t *cap);
 
 /* model_events.c */
 void model_watch_index_free(struct model *m);

@@ -260,23 +260,17 @@ static void publish_peer(struct model *m, const struct model_peer *p)
 }
 
 /* The established sessions with a configured peering, of the model and
- * its shards, sorted by peering and neighbour address: whether a
- * configured neighbour is up is then one binary search, not a walk over
- * every peer of every router (that walk, once per configured neighbour,
- * was most of a publish at 10,000 peers). The address is a copy: a
- * shard's peers may go once its lock is released. */
-struct up_session {
-	const struct cfg_peering *pe;
-	char addr[sizeof(((struct model_peer *)0)->addr_text)];
-};
-
+ * its shards (as of their last publish), sorted by peering and neighbour
+ * address: whether a configured neighbour is up is then one binary search,
+ * not a walk over every peer of every router (that walk, once per
+ * configured neighbour, was most of a publish at 10,000 peers). */
 struct up_sessions {
 	struct up_session *v;
 	size_t n, cap;
 	bool failed; /* memory ran out: every lookup walks the peers */
 };
 
-static int cmp_up_session(const void *a, const void *b)
+int model_up_session_cmp(const void *a, const void *b)
 {
 	const struct up_session *x = a, *y = b;
 
@@ -285,48 +279,50 @@ static int cmp_up_session(const void *a, const void *b)
 	return strcmp(x->addr, y->addr);
 }
 
-static void up_sessions_add(struct up_sessions *up, const struct model_peer *p)
+static bool up_grow(struct up_session **v, size_t n, size_t *cap)
 {
-	if (up->n == up->cap) {
-		size_t cap = up->cap ? 2 * up->cap : 64;
-		struct up_session *v = realloc(up->v, cap * sizeof(*v));
+	size_t ncap;
+	struct up_session *nv;
 
-		if (v == NULL) {
-			up->failed = true;
-			return;
-		}
-		up->v = v;
-		up->cap = cap;
-	}
-	up->v[up->n].pe = p->peering;
-	memcpy(up->v[up->n].addr, p->addr_text, sizeof(up->v[up->n].addr));
-	up->n++;
+	if (n < *cap)
+		return true;
+	ncap = *cap ? 2 * *cap : 64;
+	nv = realloc(*v, ncap * sizeof(*nv));
+	if (nv == NULL)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
 }
 
-static void up_sessions_of(const struct model *m, struct up_sessions *up)
+bool model_up_sessions_append(const struct model *m, struct up_session **v, size_t *n,
+			      size_t *cap)
 {
-	for (size_t i = 0; i < m->nrouters && !up->failed; i++) {
+	for (size_t i = 0; i < m->nrouters; i++) {
 		const struct model_peer *p, *tmp;
 
 		HASH_ITER(hh, m->routers[i]->peers, p, tmp) {
-			if (p->peering != NULL && p->up)
-				up_sessions_add(up, p);
+			if (p->peering == NULL || !p->up)
+				continue;
+			if (!up_grow(v, *n, cap))
+				return false;
+			(*v)[*n].pe = p->peering;
+			memcpy((*v)[*n].addr, p->addr_text, sizeof((*v)[*n].addr));
+			(*n)++;
 		}
 	}
+	return true;
 }
 
-/* Fills up from m and, each under its lock, m's shards. */
+/* Fills up from m and m's shards' last exports. */
 static void up_sessions_collect(const struct model *m, struct up_sessions *up)
 {
 	*up = (struct up_sessions){0};
-	up_sessions_of(m, up);
-	for (size_t i = 0; i < m->nshards; i++) {
-		model_lock(m->shards[i]);
-		up_sessions_of(m->shards[i], up);
-		model_unlock(m->shards[i]);
-	}
+	up->failed = !model_up_sessions_append(m, &up->v, &up->n, &up->cap);
+	for (size_t i = 0; i < m->nshards && !up->failed; i++)
+		up->failed = !model_shard_import(m->shards[i], m->ix, &up->v, &up->n, &up->cap);
 	if (up->n > 0 && !up->failed)
-		qsort(up->v, up->n, sizeof(*up->v), cmp_up_session);
+		qsort(up->v, up->n, sizeof(*up->v), model_up_session_cmp);
 }
 
 static bool neighbour_up_in(const struct model *m, const struct cfg_peering *pe,
@@ -354,7 +350,7 @@ static bool neighbour_up(const struct model *m, const struct up_sessions *up,
 	if (!up->failed) {
 		snprintf(key.addr, sizeof(key.addr), "%s", nb->address);
 		return up->n > 0 &&
-		       bsearch(&key, up->v, up->n, sizeof(*up->v), cmp_up_session) != NULL;
+		       bsearch(&key, up->v, up->n, sizeof(*up->v), model_up_session_cmp) != NULL;
 	}
 	found = neighbour_up_in(m, pe, nb);
 	for (size_t i = 0; i < m->nshards && !found; i++) {
@@ -461,4 +457,6 @@ void model_publish(struct model *m)
 	/* many series gone (a router's peers released): memory back once gc is done */
 	if (metrics_group_sweep(m->group) >= MODEL_TRIM_SERIES)
 		m->trim = true;
+	if (m->links_elsewhere)
+		model_shard_export(m);
 }

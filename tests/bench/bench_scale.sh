@@ -37,7 +37,7 @@
 # release); builds nothing. Environment: ROUTERS (100), ROUTES (1200000 per
 # router: 5/6 IPv4, 1/6 IPv6), CACHE (/tmp/cw-bench-scale), BUILD
 # (build/release), SEED (1), PROBES (10), PROBE_MS (100), TIMEOUT (900 s),
-# PACK (1: prefixes per UPDATE). Quick run (under a minute):
+# PACK (1: prefixes per UPDATE), WORKERS (bmp.workers, 0: one per CPU). Quick run (under a minute):
 #   ROUTERS=4 ROUTES=200000 tests/bench/bench_scale.sh
 set -uo pipefail
 
@@ -54,6 +54,7 @@ PROBES=${PROBES:-10}
 PROBE_MS=${PROBE_MS:-100}
 TIMEOUT=${TIMEOUT:-900}
 PACK=${PACK:-1}
+WORKERS=${WORKERS:-0} # bmp.workers: 0 = one per CPU
 N6=$((ROUTES / 6))
 N4=$((ROUTES - N6))
 TOTAL=$((ROUTERS * ROUTES))
@@ -280,7 +281,7 @@ PY
 PROM=$(free_port); BMP_PORT=$(free_port); STAMP_PORT=$(free_udp_port)
 {
   printf 'prometheus: {listen: "127.0.0.1:%s"}\n' "$PROM"
-  printf 'bmp: {listen: "127.0.0.1:%s", allow: ["127.0.0.0/8"]}\n' "$BMP_PORT"
+  printf 'bmp: {listen: "127.0.0.1:%s", allow: ["127.0.0.0/8"], workers: %s}\n' "$BMP_PORT" "$WORKERS"
   printf 'ifstats: {enabled: false}\nprobes: {spread: 0}\n'
   printf 'circuits:\n  - id: bench\n    provider: expressroute\n    bandwidth: 1Gbps\n    links:\n      primary:\n'
   printf '        peerings: [{type: private, neighbors: [{address: 198.18.0.2}]}]\n        probes:\n'
