@@ -33,7 +33,7 @@
 #define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
 #define MODEL_TRIM_SETS 50000     /* attribute sets freed that call for malloc_trim meanwhile */
 #define MODEL_TRIM_BYTES (8u << 20)  /* RIB bytes freed that call for malloc_trim meanwhile */
-#define MODEL_EXPIRE_PEERS 4096   /* peers one model_expire() call releases at most */
+#define MODEL_EXPIRE_SERIES 50000 /* series (+1 per peer) one model_expire() call releases */
 
 struct cfg_config;
 struct circuit_index;
@@ -212,9 +212,10 @@ size_t model_gc(struct model *m);
 
 /* Releases the peers that are no configured neighbour of every BMP router
  * disconnected for bmp.peer_retention (0: at the first call after it went);
- * their series go at the next model_publish(). At most MODEL_EXPIRE_PEERS
- * peers and about MODEL_GC_STEP_S per call: the rest go at the next calls
- * (a router that reconnects meanwhile keeps them). Call from a timer with
+ * their series go at the next model_publish(). Peers of about
+ * MODEL_EXPIRE_SERIES series (one more per peer) and about MODEL_GC_STEP_S
+ * per call, so that the next publish's sweep stays short: the rest go at
+ * the next calls (a router that reconnects meanwhile keeps them). Call from a timer with
  * the wall clock. Returns the peers released. */
 size_t model_expire(struct model *m, double now);
 

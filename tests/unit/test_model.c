@@ -669,19 +669,20 @@ static struct model_router *many_peers_gone(struct fx *f, unsigned n)
 	return r;
 }
 
-/* A gone router's many peers go in batches of at most MODEL_EXPIRE_PEERS,
- * one per call, until every one that is no configured neighbour went; the
- * series of each batch go at the next publish. */
+/* A gone router's many peers go in batches of MODEL_EXPIRE_SERIES series
+ * (nine here: seven and one view, plus one per peer), one per call, until
+ * every one that is no configured neighbour went; the series of each
+ * batch go at the next publish. */
 static void test_expire_in_batches(void **state)
 {
 	struct fx *f = *state;
-	const unsigned n = MODEL_EXPIRE_PEERS + 100;
+	const unsigned n = MODEL_EXPIRE_SERIES / 10 + 100;
 	size_t total = 0, got, calls = 0;
 	char want[128];
 
 	(void)many_peers_gone(f, n);
 	while ((got = model_expire(f->m, 10 + (double)calls)) > 0) {
-		assert_true(got <= MODEL_EXPIRE_PEERS);
+		assert_true(got <= MODEL_EXPIRE_SERIES / 10 + 1);
 		total += got;
 		calls++;
 		snprintf(want, sizeof(want),
@@ -702,7 +703,7 @@ static void test_expire_in_batches(void **state)
 static void test_expire_stops_when_router_returns(void **state)
 {
 	struct fx *f = *state;
-	const unsigned n = MODEL_EXPIRE_PEERS + 100;
+	const unsigned n = MODEL_EXPIRE_SERIES / 10 + 100;
 	struct model_router *r = many_peers_gone(f, n);
 	size_t first = model_expire(f->m, 10);
 	char want[128];
