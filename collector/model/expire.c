@@ -9,12 +9,24 @@
 
 #include "model_priv.h"
 
-static double mono_now(void)
+static double clock_now(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double mono_now(void)
+{
+	return clock_now(CLOCK_MONOTONIC);
+}
+
+/* This thread's CPU time: on a loaded machine a wall-clock bound would cut
+ * a batch short for time the scheduler gave others, not for its cost. */
+static double cpu_now(void)
+{
+	return clock_now(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* Gives malloc's free pages back to the system: the attribute sets, small
@@ -98,8 +110,9 @@ static size_t peer_series(const struct model *m, const struct model_peer *p)
 }
 
 /* Releases peers of r that are no configured neighbour while *budget
- * lasts (each costs one plus its series) and MODEL_GC_STEP_S has not
- * passed since t0 (looked at every 64 peers); returns how many went. */
+ * lasts (each costs one plus its series) and this thread has not spent
+ * MODEL_GC_STEP_S of CPU since t0 (looked at every 64 peers): a safety
+ * net, as freeing 4,000 peers takes about 0.6 ms. Returns how many went. */
 static size_t release_gone_peers(struct model *m, struct model_router *r, size_t *budget,
 				 double t0)
 {
@@ -118,7 +131,7 @@ static size_t release_gone_peers(struct model *m, struct model_router *r, size_t
 		m->trim = true;
 		n++;
 		*budget = cost < *budget ? *budget - cost : 0;
-		if (n % 64 == 0 && mono_now() - t0 >= MODEL_GC_STEP_S)
+		if (n % 64 == 0 && cpu_now() - t0 >= MODEL_GC_STEP_S)
 			*budget = 0;
 	}
 	return n;
@@ -146,7 +159,7 @@ static void log_released(struct model *m, const struct model_router *r, size_t n
 size_t model_expire(struct model *m, double now)
 {
 	size_t released = 0, budget = MODEL_EXPIRE_SERIES;
-	double t0 = mono_now();
+	double t0 = cpu_now();
 
 	for (size_t i = 0; i < m->nrouters; i++) {
 		struct model_router *r = m->routers[i];
