@@ -31,14 +31,14 @@ static double cpu_now(void)
 
 /* Gives malloc's free pages back to the system: the attribute sets, small
  * tables, peers and series a release frees live in its heap (big tables do
- * not: rib.c maps them on their own and returns them as they go). One pass
- * over the free lists of every arena, madvise on each free chunk of a page
- * or more: its cost grows with what was freed since the last pass (and the
- * holes left by earlier ones, about 1.5 ms after 82,000 peers went), hence
- * a trim every MODEL_TRIM_SETS sets or MODEL_TRIM_BYTES of the RIB freed,
- * not once at the end: 1.6 ms of CPU for a full table's 50,000 sets
- * (bench_rib), 6-9 ms for the 2 M routes of 82,000 small tables at once
- * (bench_expire). */
+ * not: rib.c maps them on their own and returns them as they go). glibc
+ * walks the free chunks of every arena and madvises each one of a page or
+ * more, so the cost grows with what was freed since the last trim (and
+ * with the holes: 1-1.5 ms after 82,000 peers went). Hence a trim every
+ * MODEL_TRIM_SETS sets or MODEL_TRIM_BYTES of the RIB freed, not once at
+ * the end: 1.6 ms of CPU for a full table's 50,000 sets (bench_rib); for
+ * the 2 M routes of 82,000 small tables (bench_expire) 8-10 ms with the
+ * sets trigger alone, 3.3-4.7 ms with the bytes one. */
 static void trim(struct model *m)
 {
 	m->trim = false;
@@ -112,7 +112,7 @@ static size_t peer_series(const struct model *m, const struct model_peer *p)
 /* Releases peers of r that are no configured neighbour while *budget
  * lasts (each costs one plus its series) and this thread has not spent
  * MODEL_GC_STEP_S of CPU since t0 (looked at every 64 peers): a safety
- * net, as freeing 4,000 peers takes about 0.6 ms. Returns how many went. */
+ * net, as freeing 4,000 peers takes 0.5-0.9 ms. Returns how many went. */
 static size_t release_gone_peers(struct model *m, struct model_router *r, size_t *budget,
 				 double t0)
 {
@@ -151,11 +151,12 @@ static void log_released(struct model *m, const struct model_router *r, size_t n
 /* A mass release is bounded per call (MODEL_EXPIRE_SERIES, MODEL_GC_STEP_S):
  * the peers are freed here, and their series by the sweep of the next
  * model_publish(), where each is a registry-locked hash delete and free
- * (0.13-0.15 us in bench_expire). 20 routers of 4,096 peers of 11 series
- * at once cost 12-20 ms here and 115-132 ms in that publish; 50,000
- * series' worth (4,166 such peers) costs under 2 ms here and about 6 ms
- * there. What is left of a router goes at the next calls, once a second
- * in the daemon. */
+ * (about 0.1 us in bench_expire; that sweep also refills the group's index,
+ * O(every series), whatever it removes). 20 routers of 4,096 peers of 11
+ * series at once cost 12-20 ms here and 104-133 ms in that publish; 50,000
+ * series' worth (about 4,100 such peers) costs under 2 ms here and about
+ * 5 ms there. What is left of a router goes at the next calls, once a
+ * second in the daemon. */
 size_t model_expire(struct model *m, double now)
 {
 	size_t released = 0, budget = MODEL_EXPIRE_SERIES;
