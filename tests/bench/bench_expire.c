@@ -11,8 +11,12 @@
  * second and when it fell by half the growth.
  *
  * usage: bench_expire [ROUTERS [PEERS [ROUTES [SETS]]]]
- *   20 4096 25 1     the bench_peers.sh shape (82,000 peers, 900,000 series)
- *   1 1 1200000 50000  one full table (the Peer Down shape: one peer goes)
+ *   20 4096 25 1        the bench_peers.sh shape (82,000 peers, 900,000 series)
+ *   1 1 1200000 50000   one full table (the Peer Down shape: one peer goes)
+ *   1 1 1200000 600000  the same with a set per two routes (docs/performance.md)
+ * Each simulated second prints RSS, the longest model_gc step in it, the
+ * model_expire, the model_publish and a second publish right after (with
+ * nothing to sweep: the difference is the sweep of the released series).
  * Only public APIs, so that the same file builds against older trees. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -231,7 +235,8 @@ int main(int argc, char **argv)
 		model_router_disconnected(b.m, b.rt[r], 1000.0);
 	printf("the routers disconnect (every peer down): %.2f ms CPU\n", (cpu_now() - t) * 1e3);
 	peak = rss_kib();
-	printf("RSS before %.1f MiB, with everything %.1f MiB\n", (double)rss0 / 1024.0, (double)peak / 1024.0);
+	printf("RSS before %.1f MiB, with everything %.1f MiB\n", (double)rss0 / 1024.0,
+	       (double)peak / 1024.0);
 	half = bench_release(&b, rss0, peak);
 	printf("RSS fell by half the growth at t=%.1f s (simulated 100 ms ticks)\n", half);
 	model_free(b.m);
