@@ -33,6 +33,8 @@
 #define MODEL_RETENTION_S 300.0   /* peer retention without a config */
 #define MODEL_TRIM_SERIES 1000    /* series removed in a round that call for malloc_trim */
 #define MODEL_TRIM_SETS 50000     /* attribute sets freed that call for malloc_trim meanwhile */
+#define MODEL_TRIM_BYTES (8u << 20)  /* RIB bytes freed that call for malloc_trim meanwhile */
+#define MODEL_EXPIRE_SERIES 50000 /* series (+1 per peer) one model_expire() call releases */
 
 struct cfg_config;
 struct circuit_index;
@@ -205,14 +207,17 @@ rib_attr_id model_lookup(const struct model_peer *p, enum model_view view, enum 
  * MODEL_GC_STEP_S; call from a timer. Returns the routes still to release
  * (plus one per table not yet freed). Gives memory back to the system
  * (glibc malloc_trim) in a step of its own: every MODEL_TRIM_SETS freed
- * attribute sets, and once nothing is left after a large release
- * (routes, released peers, many series). */
+ * attribute sets or MODEL_TRIM_BYTES of the RIB, and once nothing is left
+ * after a large release (routes, released peers, many series). */
 size_t model_gc(struct model *m);
 
 /* Releases the peers that are no configured neighbour of every BMP router
  * disconnected for bmp.peer_retention (0: at the first call after it went);
- * their series go at the next model_publish(). Call from a timer with the
- * wall clock. Returns the peers released. */
+ * their series go at the next model_publish(). Peers of about
+ * MODEL_EXPIRE_SERIES series (one more per peer) and about MODEL_GC_STEP_S
+ * per call, so that the next publish's sweep stays short: the rest go at
+ * the next calls (a router that reconnects meanwhile keeps them). Call from a timer with
+ * the wall clock. Returns the peers released. */
 size_t model_expire(struct model *m, double now);
 
 /* Where the model logs (peers refused at the cap); lg not owned, NULL for

@@ -176,6 +176,7 @@ struct model {
 	bool gc_busy;
 	bool trim; /* much was freed: give it back to the system once gc is done */
 	size_t trim_sets; /* attribute sets alive at the last trim, or more since */
+	size_t trim_mem;  /* rib_memory() at the last trim, or more since */
 };
 
 /* model.c */

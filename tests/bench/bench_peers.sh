@@ -10,7 +10,8 @@
 # N4 (20), N6 (5), BMP_EXTRA (extra keys of the bmp section, e.g.
 # "max_peers_per_router: 4096, peer_retention: 0s"; empty for a binary that
 # does not know them), PROM_EXTRA (same for prometheus), AFTER (seconds to
-# wait after the disconnect, 15), CACHE (/tmp/cw-bench-peers).
+# wait after the disconnect, 15; RSS is printed each second of it, and the
+# histogram of model_gc steps at its end), CACHE (/tmp/cw-bench-peers).
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -69,7 +70,8 @@ series=$(grep -vc '^#' "$WORK/m.txt")
 scrape=$(python3 -c "print(f'{$e - $s:.2f}')")
 
 for p in "${RPIDS[@]}"; do kill "$p" 2>/dev/null; done
-sleep "$AFTER"
+trace=
+for _ in $(seq "$AFTER"); do sleep 1; trace="$trace $(( $(rss_kib "$CWPID") / 1024 ))"; done
 rss1=$(rss_kib "$CWPID")
 curl -s -o "$WORK/m2.txt" "http://127.0.0.1:$PPORT/metrics"
 series1=$(grep -vc '^#' "$WORK/m2.txt")
@@ -77,4 +79,9 @@ series1=$(grep -vc '^#' "$WORK/m2.txt")
 echo "routers=$ROUTERS peers/router=$PEERS routes/peer=$((N4 + N6)) messages=$(msgs)/$want"
 echo "RSS before ${rss0} KiB, peak ${rsspk} KiB, ${AFTER}s after disconnect ${rss1} KiB"
 echo "/metrics at peak: $bytes bytes, $series series, scrape ${scrape} s; after: $series1 series"
+echo "RSS each second after the disconnect (MiB):$trace"
+# the loop's steps of giving memory back (CPU each; absent in older builds)
+awk -F'[{}"]' '/^circuitwatch_model_gc_step_seconds_bucket\{/ { split($NF, v, " ");
+  printf "%s%s<=%s", (n++ ? ", " : "model_gc steps: "), v[1] - prev, $3; prev = v[1] }
+  END { if (n) print "" }' "$WORK/m2.txt"
 grep -m3 -E 'refused|peer refused' "$WORK/cw.log" | cut -c1-240

@@ -640,6 +640,84 @@ static void test_peer_down_release_with_trims(void **state)
 	model_attrs_unref(f->m, ka);
 }
 
+/* Router 198.18.0.1 with its configured neighbour and n other peers, each
+ * up with a route, disconnected at 10 with no retention. */
+static struct model_router *many_peers_gone(struct fx *f, unsigned n)
+{
+	struct model_source_policy pol = {.max_peers_per_router = n + 1, .peer_retention_s = 0};
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_peer_key k1 = key4(198, 18, 1, 2);
+	struct rib_prefix x = pfx(1);
+	const uint8_t attrs[] = {1, 2, 3};
+	rib_attr_id a = model_attrs_intern(f->m, attrs, sizeof(attrs));
+
+	model_set_source_policy(f->m, MODEL_SRC_BMP, &pol);
+	model_router_connected(f->m, r, 1);
+	model_peer_up(f->m, model_peer_get(f->m, r, &k1, 12076, 1), 2);
+	for (unsigned i = 0; i < n; i++) {
+		struct model_peer_key k = key4(10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i);
+		struct model_peer *p = model_peer_get(f->m, r, &k, 65001, 1);
+
+		assert_non_null(p);
+		model_peer_up(f->m, p, 2);
+		assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST,
+					     &x, a), RIB_ADDED);
+	}
+	model_attrs_unref(f->m, a);
+	(void)scrape(f);
+	model_router_disconnected(f->m, r, 10);
+	return r;
+}
+
+/* A gone router's many peers go in batches of MODEL_EXPIRE_SERIES series
+ * (nine here: seven and one view, plus one per peer), one per call, until
+ * every one that is no configured neighbour went; the series of each
+ * batch go at the next publish. */
+static void test_expire_in_batches(void **state)
+{
+	struct fx *f = *state;
+	const unsigned n = MODEL_EXPIRE_SERIES / 10 + 100;
+	size_t total = 0, got, calls = 0;
+	char want[128];
+
+	(void)many_peers_gone(f, n);
+	while ((got = model_expire(f->m, 10 + (double)calls)) > 0) {
+		assert_true(got <= MODEL_EXPIRE_SERIES / 10 + 1);
+		total += got;
+		calls++;
+		snprintf(want, sizeof(want),
+			 "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"down\"} %zu",
+			 n + 1 - total);
+		assert_line(f, want);
+	}
+	assert_true(calls >= 2);
+	assert_int_equal(total, n);
+	assert_no(f, "peer=\"10.0.0.1\"");
+	assert_line(f, "circuitwatch_bgp_session_up{" PEER1 "} 0");
+	while (model_gc(f->m) > 0)
+		;
+}
+
+/* A router that comes back before its release is done keeps the peers
+ * that are left (as if it had come back before the retention ran out). */
+static void test_expire_stops_when_router_returns(void **state)
+{
+	struct fx *f = *state;
+	const unsigned n = MODEL_EXPIRE_SERIES / 10 + 100;
+	struct model_router *r = many_peers_gone(f, n);
+	size_t first = model_expire(f->m, 10);
+	char want[128];
+
+	assert_true(first > 0 && first < n);
+	model_router_connected(f->m, r, 11);
+	assert_int_equal(model_expire(f->m, 11), 0);
+	assert_int_equal(model_expire(f->m, 500), 0);
+	snprintf(want, sizeof(want),
+		 "circuitwatch_bmp_router_peers{router=\"198.18.0.1\",state=\"down\"} %zu",
+		 n + 1 - first);
+	assert_line(f, want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -658,6 +736,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_asn_maps_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circuit_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_down_release_with_trims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_in_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expire_stops_when_router_returns, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
