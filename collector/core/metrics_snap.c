@@ -1,0 +1,309 @@
+/* metrics_snap.c — snapshots of the registry for exposition: values
+ * copied under the lock into one allocation, sorted outside it; objects
+ * removed meanwhile are freed with the last outstanding snapshot. */
+#include "metrics_priv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- snapshots ---- */
+
+/* A snapshot is one allocation: the header, then the family array, the
+ * series array and the histogram bucket counts. */
+struct metrics_snap_need {
+	size_t nfams;
+	size_t nseries;
+	size_t nslots;
+};
+
+static struct metrics_snap_need metrics_snap_need_locked(const struct metrics_registry *reg)
+{
+	struct metrics_snap_need n = { reg->nfams, reg->nseries, reg->nbucket_slots };
+
+	return n;
+}
+
+static size_t metrics_snap_bytes(const struct metrics_snap_need *n)
+{
+	return sizeof(struct metrics_snapshot) + n->nfams * sizeof(struct metrics_snap_family) +
+	       n->nseries * sizeof(struct metrics_snap_series) + n->nslots * sizeof(uint64_t);
+}
+
+static void metrics_snap_series_copy(const struct metrics_family *fam,
+				     const struct metrics_series *s,
+				     struct metrics_snap_series *d, uint64_t **slots)
+{
+	d->labels = s->labels;
+	d->value = s->value;
+	d->sum = s->sum;
+	d->count = s->count;
+	d->buckets = NULL;
+	if (fam->type != METRICS_HISTOGRAM)
+		return;
+	uint64_t acc = 0, *b = *slots;
+	for (size_t i = 0; i < fam->nbuckets; i++) {
+		acc += s->buckets[i];
+		b[i] = acc;
+	}
+	d->buckets = b;
+	*slots = b + fam->nbuckets;
+}
+
+/* Copies metadata pointers and values; caller holds the lock. */
+static void metrics_snap_fill_locked(const struct metrics_registry *reg,
+				     struct metrics_snapshot *snap)
+{
+	struct metrics_snap_family *fams = (struct metrics_snap_family *)(snap + 1);
+	struct metrics_snap_series *ser = (struct metrics_snap_series *)(fams + reg->nfams);
+	uint64_t *slots = (uint64_t *)(ser + reg->nseries);
+
+	snap->nfamilies = reg->nfams;
+	snap->families = fams;
+	for (size_t i = 0; i < reg->nfams; i++) {
+		const struct metrics_family *fam = reg->fams[i];
+		struct metrics_snap_family *f = &fams[i];
+		const struct metrics_series *s;
+
+		f->type = fam->type;
+		f->name = fam->name;
+		f->help = fam->help;
+		f->unit = fam->unit;
+		f->nbuckets = fam->nbuckets;
+		f->bounds = fam->bounds;
+		f->nseries = HASH_COUNT(fam->series);
+		f->series = ser;
+		for (s = fam->series; s; s = s->hh.next)
+			metrics_snap_series_copy(fam, s, ser++, &slots);
+	}
+}
+
+/* Sorting by strcmp alone costs ~n log n string compares through scattered
+ * heap memory plus qsort's indirect calls: most of a snapshot at 100k
+ * series. Label sets of a family share a long prefix (`circuit="er-`), so
+ * each series gets a key: the 8 bytes after the family's common prefix,
+ * big-endian, so integer order is strcmp order (NUL pads, sorting a
+ * shorter string first as strcmp does). A radix sort orders the keys and
+ * strcmp only breaks ties. */
+struct metrics_sort_key {
+	uint64_t key;
+	const char *rest; /* labels after the common prefix */
+	size_t idx;       /* position in the unsorted copy */
+};
+
+struct metrics_sort_scratch {
+	struct metrics_sort_key *keys, *keys_tmp;
+	struct metrics_snap_series *series_tmp;
+};
+
+static size_t metrics_common_prefix(const struct metrics_snap_series *ser, size_t n)
+{
+	size_t lcp = strlen(ser[0].labels);
+
+	for (size_t i = 1; i < n && lcp > 0; i++) {
+		size_t j = 0;
+		while (j < lcp && ser[i].labels[j] == ser[0].labels[j])
+			j++;
+		lcp = j;
+	}
+	return lcp;
+}
+
+static struct metrics_sort_key metrics_sort_key_of(const char *labels, size_t lcp, size_t idx)
+{
+	const unsigned char *p = (const unsigned char *)labels + lcp;
+	struct metrics_sort_key k = { 0, (const char *)p, idx };
+	size_t j = 0;
+
+	for (; j < 8 && p[j]; j++)
+		k.key = k.key << 8 | p[j];
+	for (; j < 8; j++)
+		k.key <<= 8;
+	return k;
+}
+
+/* Stable LSD radix sort of a[0..n) by key, one byte per pass. All eight
+ * byte histograms come from one read; a byte that is the same in every key
+ * (most of them, for ASCII labels) costs no pass. tmp holds n entries. */
+static void metrics_radix_sort(struct metrics_sort_key *a, struct metrics_sort_key *tmp, size_t n)
+{
+	static const size_t nbytes = sizeof a->key;
+	size_t count[sizeof a->key][256];
+	struct metrics_sort_key *src = a, *dst = tmp, *swap;
+
+	memset(count, 0, sizeof count);
+	for (size_t i = 0; i < n; i++)
+		for (size_t b = 0; b < nbytes; b++)
+			count[b][(a[i].key >> (8 * b)) & 0xff]++;
+	for (size_t b = 0; b < nbytes; b++) {
+		size_t *c = count[b], pos = 0;
+
+		if (c[(a[0].key >> (8 * b)) & 0xff] == n)
+			continue;
+		for (size_t v = 0; v < 256; v++) {
+			size_t k = c[v];
+			c[v] = pos;
+			pos += k;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[c[(src[i].key >> (8 * b)) & 0xff]++] = src[i];
+		swap = src;
+		src = dst;
+		dst = swap;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+}
+
+static int metrics_sort_key_cmp(const void *a, const void *b)
+{
+	const struct metrics_sort_key *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return strcmp(x->rest, y->rest);
+}
+
+/* Orders each run of equal keys by the rest of the string: runs are short
+ * (often a pair, e.g. the two links of one circuit), so insertion sort,
+ * with qsort for the odd long run. */
+#define METRICS_SHORT_RUN 16
+
+static void metrics_sort_ties(struct metrics_sort_key *k, size_t n)
+{
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && k[j].key == k[i].key;)
+			j++;
+		if (j - i > METRICS_SHORT_RUN) {
+			qsort(&k[i], j - i, sizeof *k, metrics_sort_key_cmp);
+			continue;
+		}
+		for (size_t a = i + 1; a < j; a++) {
+			struct metrics_sort_key x = k[a];
+			size_t b = a;
+			for (; b > i && strcmp(k[b - 1].rest, x.rest) > 0; b--)
+				k[b] = k[b - 1];
+			k[b] = x;
+		}
+	}
+}
+
+static void metrics_snap_sort_keyed(struct metrics_snap_series *ser, size_t n,
+				    const struct metrics_sort_scratch *sc)
+{
+	size_t lcp = metrics_common_prefix(ser, n);
+
+	for (size_t i = 0; i < n; i++)
+		sc->keys[i] = metrics_sort_key_of(ser[i].labels, lcp, i);
+	metrics_radix_sort(sc->keys, sc->keys_tmp, n);
+	metrics_sort_ties(sc->keys, n);
+	for (size_t i = 0; i < n; i++)
+		sc->series_tmp[i] = ser[sc->keys[i].idx];
+	memcpy(ser, sc->series_tmp, n * sizeof *ser);
+}
+
+static bool metrics_snap_is_sorted(const struct metrics_snap_series *ser, size_t n)
+{
+	for (size_t j = 1; j < n; j++)
+		if (strcmp(ser[j - 1].labels, ser[j].labels) > 0)
+			return false;
+	return true;
+}
+
+static int metrics_snap_series_cmp(const void *a, const void *b)
+{
+	const struct metrics_snap_series *x = a, *y = b;
+
+	return strcmp(x->labels, y->labels);
+}
+
+/* Sorts each family's series by label string, outside the lock. Series
+ * created in label order stay sorted, so check before sorting. */
+static void metrics_snap_sort(struct metrics_snapshot *snap)
+{
+	struct metrics_snap_family *fams = (struct metrics_snap_family *)(snap + 1);
+	struct metrics_snap_series *ser = (struct metrics_snap_series *)(fams + snap->nfamilies);
+	struct metrics_sort_scratch sc = { NULL, NULL, NULL };
+	size_t most = 0;
+
+	for (size_t i = 0; i < snap->nfamilies; i++)
+		most = fams[i].nseries > most ? fams[i].nseries : most;
+	if (most > 1) {
+		sc.keys = malloc(most * sizeof *sc.keys);
+		sc.keys_tmp = malloc(most * sizeof *sc.keys_tmp);
+		sc.series_tmp = malloc(most * sizeof *sc.series_tmp);
+	}
+	for (size_t i = 0; i < snap->nfamilies; i++) {
+		size_t n = fams[i].nseries;
+		if (!metrics_snap_is_sorted(ser, n)) {
+			if (sc.keys && sc.keys_tmp && sc.series_tmp)
+				metrics_snap_sort_keyed(ser, n, &sc);
+			else /* no memory for scratch: slower, still right */
+				qsort(ser, n, sizeof *ser, metrics_snap_series_cmp);
+		}
+		ser += n;
+	}
+	free(sc.keys);
+	free(sc.keys_tmp);
+	free(sc.series_tmp);
+}
+
+struct metrics_snapshot *metrics_snapshot_take(struct metrics_registry *reg)
+{
+	struct metrics_snapshot *snap = NULL, *bigger;
+	struct metrics_snap_need need, have;
+
+	if (!reg)
+		return NULL;
+	/* Size and allocate outside the lock, with slack for concurrent
+	 * growth; only if the registry outgrew it do we realloc under it. */
+	pthread_mutex_lock(&reg->lock);
+	need = metrics_snap_need_locked(reg);
+	pthread_mutex_unlock(&reg->lock);
+	have = (struct metrics_snap_need){ need.nfams + 8, need.nseries + need.nseries / 16 + 64,
+					   need.nslots + need.nslots / 16 + 1024 };
+	snap = malloc(metrics_snap_bytes(&have));
+	if (!snap)
+		return NULL;
+	/* Fault the pages in now rather than while holding the lock. */
+	memset(snap, 0, metrics_snap_bytes(&have));
+	pthread_mutex_lock(&reg->lock);
+	need = metrics_snap_need_locked(reg);
+	if (need.nfams > have.nfams || need.nseries > have.nseries || need.nslots > have.nslots) {
+		bigger = realloc(snap, metrics_snap_bytes(&need));
+		if (!bigger)
+			goto fail;
+		snap = bigger;
+	}
+	metrics_snap_fill_locked(reg, snap);
+	reg->outstanding++;
+	pthread_mutex_unlock(&reg->lock);
+	metrics_snap_sort(snap);
+	return snap;
+fail:
+	pthread_mutex_unlock(&reg->lock);
+	free(snap);
+	return NULL;
+}
+
+void metrics_snapshot_free(struct metrics_registry *reg, struct metrics_snapshot *snap)
+{
+	struct metrics_series *ds = NULL;
+	struct metrics_family *df = NULL;
+
+	if (!snap)
+		return;
+	free(snap);
+	if (!reg)
+		return;
+	pthread_mutex_lock(&reg->lock);
+	if (reg->outstanding > 0)
+		reg->outstanding--;
+	if (reg->outstanding == 0) {
+		ds = reg->dead_series;
+		df = reg->dead_fams;
+		reg->dead_series = NULL;
+		reg->dead_fams = NULL;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	metrics_dead_free(ds, df);
+}
