@@ -40,6 +40,7 @@ static void metrics_family_destroy(struct metrics_family *fam)
 		free(fam->label_names[i]);
 	free(fam->label_names);
 	free(fam->bounds);
+	free(fam->order);
 	free(fam->name);
 	free(fam->help);
 	free(fam->unit);
@@ -187,6 +188,7 @@ static int metrics_family_link_locked(struct metrics_registry *reg, struct metri
 	reg->fams[pos] = fam;
 	reg->nfams++;
 	reg->gen++;
+	metrics_family_touch_locked(fam);
 	return 0;
 }
 
@@ -306,6 +308,8 @@ static struct metrics_series *metrics_series_insert(struct metrics_family *fam,
 	reg->nseries++;
 	reg->nbucket_slots += fam->type == METRICS_HISTOGRAM ? fam->nbuckets : 0;
 	reg->gen++;
+	fam->set_ver++;
+	metrics_family_touch_locked(fam);
 	found = s;
 	s = NULL;
 out:
@@ -409,6 +413,8 @@ void metrics_series_remove(struct metrics_family *fam, struct metrics_series *s)
 	HASH_DEL(fam->series, s);
 	reg->nseries--;
 	reg->gen++;
+	fam->set_ver++;
+	metrics_family_touch_locked(fam);
 	reg->nbucket_slots -= fam->type == METRICS_HISTOGRAM ? fam->nbuckets : 0;
 	now = reg->outstanding == 0;
 	if (!now) {

@@ -53,6 +53,13 @@ struct metrics_family {
 	                                        * before each value in a label set */
 	size_t nbuckets;
 	double *bounds;
+	uint64_t stamp;                  /* reg->stamp at its last change */
+	uint64_t set_ver;                /* bumped when a series joins or goes */
+	struct metrics_series **order;   /* its series sorted by labels, as of
+	                                  * set_ver == order_ver (else stale, and
+	                                  * never dereferenced); built by a
+	                                  * snapshot, so the next copies in order */
+	uint64_t order_ver;
 };
 
 struct metrics_registry {
@@ -68,7 +75,15 @@ struct metrics_registry {
 	struct metrics_series *dead_series;
 	struct metrics_family *dead_fams;
 	uint64_t gen;                    /* bumped on every change but quiet ones */
+	uint64_t stamp;                  /* bumped on every change, quiet ones too */
 };
+
+/* Marks a change of fam's content (for metrics_snap_family.stamp), quiet
+ * or not. Caller holds the lock. */
+static inline void metrics_family_touch_locked(struct metrics_family *fam)
+{
+	fam->stamp = ++fam->reg->stamp;
+}
 
 /* metrics_names.c */
 /* Length of `a="x",b="y"` for these values, or SIZE_MAX if one is bad. */

@@ -8,13 +8,31 @@
 
 /* ---- snapshots ---- */
 
-/* A snapshot is one allocation: the header, then the family array, the
- * series array and the histogram bucket counts. */
+/* A snapshot is one allocation: the header (struct metrics_snap_whole),
+ * then the family array, the series array, the histogram bucket counts,
+ * and what only this file reads: per family where it came from, and per
+ * series its object (to remember the order the sort found). */
 struct metrics_snap_need {
 	size_t nfams;
 	size_t nseries;
 	size_t nslots;
 };
+
+struct metrics_snap_origin {
+	struct metrics_family *fam;
+	uint64_t set_ver;        /* fam->set_ver when copied */
+	bool ordered;            /* copied in fam->order: sorted already */
+};
+
+struct metrics_snap_whole {
+	struct metrics_snapshot pub;      /* first: the caller's pointer */
+	struct metrics_snap_origin *origin; /* nfamilies */
+	struct metrics_series **objs;     /* per series, as pub's series */
+};
+
+/* Families whose series are fewer than this are sorted every time (it
+ * costs less than the 8 bytes a series that remembering the order does). */
+#define METRICS_ORDER_MIN 16
 
 static struct metrics_snap_need metrics_snap_need_locked(const struct metrics_registry *reg)
 {
@@ -25,8 +43,10 @@ static struct metrics_snap_need metrics_snap_need_locked(const struct metrics_re
 
 static size_t metrics_snap_bytes(const struct metrics_snap_need *n)
 {
-	return sizeof(struct metrics_snapshot) + n->nfams * sizeof(struct metrics_snap_family) +
-	       n->nseries * sizeof(struct metrics_snap_series) + n->nslots * sizeof(uint64_t);
+	return sizeof(struct metrics_snap_whole) + n->nfams * sizeof(struct metrics_snap_family) +
+	       n->nseries * sizeof(struct metrics_snap_series) + n->nslots * sizeof(uint64_t) +
+	       n->nfams * sizeof(struct metrics_snap_origin) +
+	       n->nseries * sizeof(struct metrics_series *);
 }
 
 static void metrics_snap_series_copy(const struct metrics_family *fam,
@@ -49,20 +69,56 @@ static void metrics_snap_series_copy(const struct metrics_family *fam,
 	*slots = b + fam->nbuckets;
 }
 
+/* Whether fam->order holds its series as they are now. Caller holds the
+ * lock. */
+static bool metrics_order_valid_locked(const struct metrics_family *fam)
+{
+	return fam->order != NULL && fam->order_ver == fam->set_ver;
+}
+
+/* Copies fam's series into d (and their objects into o): in label order
+ * when the family remembers it (independent loads, prefetched: no sort
+ * later), else in hash order (a chain of dependent loads). Caller holds
+ * the lock. */
+static void metrics_snap_series_fill_locked(const struct metrics_family *fam,
+					    struct metrics_snap_series *d,
+					    struct metrics_series **o, uint64_t **slots)
+{
+	size_t n = HASH_COUNT(fam->series);
+
+	if (metrics_order_valid_locked(fam)) {
+		for (size_t i = 0; i < n; i++) {
+			if (i + 8 < n)
+				__builtin_prefetch(fam->order[i + 8]);
+			o[i] = fam->order[i];
+			metrics_snap_series_copy(fam, o[i], &d[i], slots);
+		}
+		return;
+	}
+	for (struct metrics_series *s = fam->series; s; s = s->hh.next) {
+		*o++ = s;
+		metrics_snap_series_copy(fam, s, d++, slots);
+	}
+}
+
 /* Copies metadata pointers and values; caller holds the lock. */
 static void metrics_snap_fill_locked(const struct metrics_registry *reg,
-				     struct metrics_snapshot *snap)
+				     struct metrics_snap_whole *w)
 {
-	struct metrics_snap_family *fams = (struct metrics_snap_family *)(snap + 1);
+	struct metrics_snap_family *fams = (struct metrics_snap_family *)(w + 1);
 	struct metrics_snap_series *ser = (struct metrics_snap_series *)(fams + reg->nfams);
 	uint64_t *slots = (uint64_t *)(ser + reg->nseries);
+	struct metrics_snap_origin *origin =
+		(struct metrics_snap_origin *)(slots + reg->nbucket_slots);
+	struct metrics_series **objs = (struct metrics_series **)(origin + reg->nfams);
 
-	snap->nfamilies = reg->nfams;
-	snap->families = fams;
+	w->pub.nfamilies = reg->nfams;
+	w->pub.families = fams;
+	w->origin = origin;
+	w->objs = objs;
 	for (size_t i = 0; i < reg->nfams; i++) {
-		const struct metrics_family *fam = reg->fams[i];
+		struct metrics_family *fam = reg->fams[i];
 		struct metrics_snap_family *f = &fams[i];
-		const struct metrics_series *s;
 
 		f->type = fam->type;
 		f->name = fam->name;
@@ -72,8 +128,12 @@ static void metrics_snap_fill_locked(const struct metrics_registry *reg,
 		f->bounds = fam->bounds;
 		f->nseries = HASH_COUNT(fam->series);
 		f->series = ser;
-		for (s = fam->series; s; s = s->hh.next)
-			metrics_snap_series_copy(fam, s, ser++, &slots);
+		f->stamp = fam->stamp;
+		origin[i] = (struct metrics_snap_origin){ fam, fam->set_ver,
+							  metrics_order_valid_locked(fam) };
+		metrics_snap_series_fill_locked(fam, ser, objs, &slots);
+		ser += f->nseries;
+		objs += f->nseries;
 	}
 }
 
@@ -93,6 +153,7 @@ struct metrics_sort_key {
 struct metrics_sort_scratch {
 	struct metrics_sort_key *keys, *keys_tmp;
 	struct metrics_snap_series *series_tmp;
+	struct metrics_series **objs_tmp;
 };
 
 static size_t metrics_common_prefix(const struct metrics_snap_series *ser, size_t n)
@@ -187,8 +248,8 @@ static void metrics_sort_ties(struct metrics_sort_key *k, size_t n)
 	}
 }
 
-static void metrics_snap_sort_keyed(struct metrics_snap_series *ser, size_t n,
-				    const struct metrics_sort_scratch *sc)
+static void metrics_snap_sort_keyed(struct metrics_snap_series *ser, struct metrics_series **objs,
+				    size_t n, const struct metrics_sort_scratch *sc)
 {
 	size_t lcp = metrics_common_prefix(ser, n);
 
@@ -196,9 +257,12 @@ static void metrics_snap_sort_keyed(struct metrics_snap_series *ser, size_t n,
 		sc->keys[i] = metrics_sort_key_of(ser[i].labels, lcp, i);
 	metrics_radix_sort(sc->keys, sc->keys_tmp, n);
 	metrics_sort_ties(sc->keys, n);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		sc->series_tmp[i] = ser[sc->keys[i].idx];
+		sc->objs_tmp[i] = objs[sc->keys[i].idx];
+	}
 	memcpy(ser, sc->series_tmp, n * sizeof *ser);
+	memcpy(objs, sc->objs_tmp, n * sizeof *objs);
 }
 
 static bool metrics_snap_is_sorted(const struct metrics_snap_series *ser, size_t n)
@@ -216,40 +280,85 @@ static int metrics_snap_series_cmp(const void *a, const void *b)
 	return strcmp(x->labels, y->labels);
 }
 
-/* Sorts each family's series by label string, outside the lock. Series
- * created in label order stay sorted, so check before sorting. */
-static void metrics_snap_sort(struct metrics_snapshot *snap)
+/* Sorts family i's series by label string (ser and objs alike). Returns
+ * whether objs are in label order now (not when scratch ran out). */
+static bool metrics_snap_sort_family(struct metrics_snap_series *ser, struct metrics_series **objs,
+				     size_t n, const struct metrics_sort_scratch *sc)
 {
-	struct metrics_snap_family *fams = (struct metrics_snap_family *)(snap + 1);
-	struct metrics_snap_series *ser = (struct metrics_snap_series *)(fams + snap->nfamilies);
-	struct metrics_sort_scratch sc = { NULL, NULL, NULL };
+	/* Series created in label order stay sorted, so check first. */
+	if (metrics_snap_is_sorted(ser, n))
+		return true;
+	if (sc->keys && sc->keys_tmp && sc->series_tmp && sc->objs_tmp) {
+		metrics_snap_sort_keyed(ser, objs, n, sc);
+		return true;
+	}
+	/* no memory for scratch: slower, still right */
+	qsort(ser, n, sizeof *ser, metrics_snap_series_cmp);
+	return false;
+}
+
+/* Remembers the order a sort found in the family (a copy of objs), unless
+ * its series changed meanwhile; the next snapshot then copies in order and
+ * sorts nothing. Takes the lock. */
+static void metrics_order_remember(struct metrics_registry *reg,
+				   const struct metrics_snap_origin *o,
+				   struct metrics_series *const *objs, size_t n)
+{
+	struct metrics_series **order = malloc(n * sizeof *order);
+
+	if (!order)
+		return;
+	memcpy(order, objs, n * sizeof *order);
+	pthread_mutex_lock(&reg->lock);
+	/* a removed family is alive until the last snapshot goes, ours too */
+	if (o->fam->set_ver == o->set_ver) {
+		struct metrics_series **old = o->fam->order;
+
+		o->fam->order = order;
+		o->fam->order_ver = o->set_ver;
+		order = old;
+	}
+	pthread_mutex_unlock(&reg->lock);
+	free(order);
+}
+
+/* Sorts each family's series by label string, outside the lock, except
+ * those copied in an order their family remembered. */
+static void metrics_snap_sort(struct metrics_registry *reg, struct metrics_snap_whole *w)
+{
+	struct metrics_snap_family *fams = (struct metrics_snap_family *)(w + 1);
+	struct metrics_snap_series *ser = (struct metrics_snap_series *)(fams + w->pub.nfamilies);
+	struct metrics_series **objs = w->objs;
+	struct metrics_sort_scratch sc = { NULL, NULL, NULL, NULL };
 	size_t most = 0;
 
-	for (size_t i = 0; i < snap->nfamilies; i++)
-		most = fams[i].nseries > most ? fams[i].nseries : most;
+	for (size_t i = 0; i < w->pub.nfamilies; i++)
+		if (!w->origin[i].ordered && fams[i].nseries > most)
+			most = fams[i].nseries;
 	if (most > 1) {
 		sc.keys = malloc(most * sizeof *sc.keys);
 		sc.keys_tmp = malloc(most * sizeof *sc.keys_tmp);
 		sc.series_tmp = malloc(most * sizeof *sc.series_tmp);
+		sc.objs_tmp = malloc(most * sizeof *sc.objs_tmp);
 	}
-	for (size_t i = 0; i < snap->nfamilies; i++) {
+	for (size_t i = 0; i < w->pub.nfamilies; i++) {
 		size_t n = fams[i].nseries;
-		if (!metrics_snap_is_sorted(ser, n)) {
-			if (sc.keys && sc.keys_tmp && sc.series_tmp)
-				metrics_snap_sort_keyed(ser, n, &sc);
-			else /* no memory for scratch: slower, still right */
-				qsort(ser, n, sizeof *ser, metrics_snap_series_cmp);
-		}
+
+		if (!w->origin[i].ordered && metrics_snap_sort_family(ser, objs, n, &sc) &&
+		    n >= METRICS_ORDER_MIN)
+			metrics_order_remember(reg, &w->origin[i], objs, n);
 		ser += n;
+		objs += n;
 	}
 	free(sc.keys);
 	free(sc.keys_tmp);
 	free(sc.series_tmp);
+	free(sc.objs_tmp);
 }
 
 struct metrics_snapshot *metrics_snapshot_take(struct metrics_registry *reg)
 {
-	struct metrics_snapshot *snap = NULL, *bigger;
+	struct metrics_snap_whole *snap = NULL, *bigger;
 	struct metrics_snap_need need, have;
 
 	if (!reg)
@@ -277,8 +386,8 @@ struct metrics_snapshot *metrics_snapshot_take(struct metrics_registry *reg)
 	metrics_snap_fill_locked(reg, snap);
 	reg->outstanding++;
 	pthread_mutex_unlock(&reg->lock);
-	metrics_snap_sort(snap);
-	return snap;
+	metrics_snap_sort(reg, snap);
+	return &snap->pub;
 fail:
 	pthread_mutex_unlock(&reg->lock);
 	free(snap);

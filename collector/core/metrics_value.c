@@ -18,6 +18,7 @@ static void metrics_store_locked(struct metrics_series *s, double v)
 		return;
 	/* atomic: metrics_value_unchanged() reads it without the lock */
 	__atomic_store(&s->value, &v, __ATOMIC_RELAXED);
+	metrics_family_touch_locked(s->fam);
 	if (!s->quiet)
 		s->fam->reg->gen++;
 }
@@ -122,6 +123,7 @@ void metrics_histogram_observe(struct metrics_series *s, double v)
 		s->buckets[i]++;
 	s->sum += v;
 	s->count++;
+	metrics_family_touch_locked(s->fam);
 	if (!s->quiet)
 		fam->reg->gen++;
 	pthread_mutex_unlock(&fam->reg->lock);
