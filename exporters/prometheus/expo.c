@@ -585,6 +585,36 @@ static size_t expo_estimate(const struct metrics_snapshot *snap)
 	return est;
 }
 
+int expo_render_family(const struct metrics_snap_family *f, enum expo_format fmt,
+		       struct expo_buf *out)
+{
+	size_t mark;
+
+	if (!f || !out)
+		return -1;
+	mark = out->len;
+	if (expo_reserve(out, 1) != 0 || expo_family(out, f, fmt) != 0) {
+		out->len = mark;
+		if (out->data && mark < out->cap)
+			out->data[mark] = '\0';
+		return -1;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int expo_render_end(enum expo_format fmt, struct expo_buf *out)
+{
+	if (!out || expo_reserve(out, 7) != 0)
+		return -1;
+	if (fmt == EXPO_OPENMETRICS) {
+		memcpy(out->data + out->len, "# EOF\n", 6);
+		out->len += 6;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 int expo_render(const struct metrics_snapshot *snap, enum expo_format fmt, struct expo_buf *out)
 {
 	size_t mark;
@@ -597,13 +627,8 @@ int expo_render(const struct metrics_snapshot *snap, enum expo_format fmt, struc
 	for (size_t i = 0; i < snap->nfamilies; i++)
 		if (expo_family(out, &snap->families[i], fmt) != 0)
 			goto fail;
-	if (fmt == EXPO_OPENMETRICS) {
-		if (expo_reserve(out, 6) != 0)
-			goto fail;
-		memcpy(out->data + out->len, "# EOF\n", 6);
-		out->len += 6;
-	}
-	out->data[out->len] = '\0';
+	if (expo_render_end(fmt, out) != 0)
+		goto fail;
 	return 0;
 fail:
 	out->len = mark;

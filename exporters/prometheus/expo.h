@@ -38,4 +38,36 @@ int expo_render(const struct metrics_snapshot *snap, enum expo_format fmt,
 
 void expo_buf_clean(struct expo_buf *b);
 
+/* The pieces of expo_render: one family's lines, and what ends the
+ * exposition ("# EOF\n" in OpenMetrics, nothing in text). Append to out as
+ * expo_render does; 0 or -1. */
+int expo_render_family(const struct metrics_snap_family *f, enum expo_format fmt,
+		       struct expo_buf *out) __attribute__((warn_unused_result));
+int expo_render_end(enum expo_format fmt, struct expo_buf *out)
+	__attribute__((warn_unused_result));
+
+/* ---- gzip bodies from per-family pieces (expo_gz.c) ----
+ *
+ * A gzip exposition is a gzip member whose deflate stream is the
+ * concatenation of one piece per family, each compressed on its own and
+ * ended on a byte boundary (a sync flush), so that a family whose stamp
+ * (metrics_snap_family.stamp) has not moved since the last body is neither
+ * rendered nor compressed again: its piece and its CRC are reused, and the
+ * CRCs are combined (crc32_combine). The result is one ordinary gzip
+ * stream, byte for byte a valid RFC 1952 member.
+ *
+ * Ownership: the caller owns the expo_gz (expo_gz_free) and each body it
+ * returns (free()). The expo_gz holds the last body's pieces: about one
+ * compressed body. Threads: one caller at a time per expo_gz. */
+struct expo_gz;
+
+/* level: zlib's, 1 (fastest) to 9. NULL on failure. */
+struct expo_gz *expo_gz_new(enum expo_format fmt, int level);
+void expo_gz_free(struct expo_gz *z); /* takes NULL */
+/* The gzip exposition of snap into a new malloc'd buffer (*out, *len).
+ * Returns 0, or -1 on allocation or zlib failure (nothing is returned then,
+ * and the next call renders every family again). */
+int expo_gz_render(struct expo_gz *z, const struct metrics_snapshot *snap, char **out,
+		   size_t *len) __attribute__((warn_unused_result));
+
 #endif
