@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ---- snapshots ---- */
 
@@ -26,6 +27,7 @@ struct metrics_snap_origin {
 
 struct metrics_snap_whole {
 	struct metrics_snapshot pub;      /* first: the caller's pointer */
+	size_t bytes;                     /* of this allocation (metrics_big_free) */
 	struct metrics_snap_origin *origin; /* nfamilies */
 	struct metrics_series **objs;     /* per series, as pub's series */
 };
@@ -33,6 +35,33 @@ struct metrics_snap_whole {
 /* Families whose series are fewer than this are sorted every time (it
  * costs less than the 8 bytes a series that remembering the order does). */
 #define METRICS_ORDER_MIN 16
+
+/* A snapshot and the sort's scratch are large and live for a moment, on
+ * whichever thread scrapes: from this size on each is its own anonymous
+ * mapping, returned to the kernel when freed, instead of a block that
+ * would stay in that thread's malloc arena (glibc raises its mmap
+ * threshold after the first large free, so the heap keeps them). */
+#define METRICS_MAP_MIN (64 * 1024)
+
+static void *metrics_big_alloc(size_t n)
+{
+	void *p;
+
+	if (n < METRICS_MAP_MIN)
+		return malloc(n);
+	/* populated: zeroed pages in one go, no fault each (under the lock) */
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+		 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+static void metrics_big_free(void *p, size_t n)
+{
+	if (p && n < METRICS_MAP_MIN)
+		free(p);
+	else if (p)
+		munmap(p, n);
+}
 
 static struct metrics_snap_need metrics_snap_need_locked(const struct metrics_registry *reg)
 {
@@ -154,7 +183,26 @@ struct metrics_sort_scratch {
 	struct metrics_sort_key *keys, *keys_tmp;
 	struct metrics_snap_series *series_tmp;
 	struct metrics_series **objs_tmp;
+	void *block;   /* all four, one allocation */
+	size_t bytes;
 };
+
+/* Scratch for sorting up to n series; all NULL when out of memory. */
+static void metrics_scratch_alloc(struct metrics_sort_scratch *sc, size_t n)
+{
+	size_t per = 2 * sizeof *sc->keys + sizeof *sc->series_tmp + sizeof *sc->objs_tmp;
+	char *p;
+
+	sc->bytes = n * per;
+	sc->block = metrics_big_alloc(sc->bytes);
+	if (!(p = sc->block))
+		return;
+	/* the widest types first: every array stays aligned */
+	sc->keys = (struct metrics_sort_key *)p;
+	sc->keys_tmp = sc->keys + n;
+	sc->series_tmp = (struct metrics_snap_series *)(sc->keys_tmp + n);
+	sc->objs_tmp = (struct metrics_series **)(sc->series_tmp + n);
+}
 
 static size_t metrics_common_prefix(const struct metrics_snap_series *ser, size_t n)
 {
@@ -329,18 +377,14 @@ static void metrics_snap_sort(struct metrics_registry *reg, struct metrics_snap_
 	struct metrics_snap_family *fams = (struct metrics_snap_family *)(w + 1);
 	struct metrics_snap_series *ser = (struct metrics_snap_series *)(fams + w->pub.nfamilies);
 	struct metrics_series **objs = w->objs;
-	struct metrics_sort_scratch sc = { NULL, NULL, NULL, NULL };
+	struct metrics_sort_scratch sc = { NULL, NULL, NULL, NULL, NULL, 0 };
 	size_t most = 0;
 
 	for (size_t i = 0; i < w->pub.nfamilies; i++)
 		if (!w->origin[i].ordered && fams[i].nseries > most)
 			most = fams[i].nseries;
-	if (most > 1) {
-		sc.keys = malloc(most * sizeof *sc.keys);
-		sc.keys_tmp = malloc(most * sizeof *sc.keys_tmp);
-		sc.series_tmp = malloc(most * sizeof *sc.series_tmp);
-		sc.objs_tmp = malloc(most * sizeof *sc.objs_tmp);
-	}
+	if (most > 1)
+		metrics_scratch_alloc(&sc, most);
 	for (size_t i = 0; i < w->pub.nfamilies; i++) {
 		size_t n = fams[i].nseries;
 
@@ -350,39 +394,45 @@ static void metrics_snap_sort(struct metrics_registry *reg, struct metrics_snap_
 		ser += n;
 		objs += n;
 	}
-	free(sc.keys);
-	free(sc.keys_tmp);
-	free(sc.series_tmp);
-	free(sc.objs_tmp);
+	metrics_big_free(sc.block, sc.bytes);
 }
 
 struct metrics_snapshot *metrics_snapshot_take(struct metrics_registry *reg)
 {
 	struct metrics_snap_whole *snap = NULL, *bigger;
 	struct metrics_snap_need need, have;
+	size_t bytes;
 
 	if (!reg)
 		return NULL;
 	/* Size and allocate outside the lock, with slack for concurrent
-	 * growth; only if the registry outgrew it do we realloc under it. */
+	 * growth; only if the registry outgrew it do we allocate under it. */
 	pthread_mutex_lock(&reg->lock);
 	need = metrics_snap_need_locked(reg);
 	pthread_mutex_unlock(&reg->lock);
 	have = (struct metrics_snap_need){ need.nfams + 8, need.nseries + need.nseries / 16 + 64,
 					   need.nslots + need.nslots / 16 + 1024 };
-	snap = malloc(metrics_snap_bytes(&have));
+	bytes = metrics_snap_bytes(&have);
+	snap = metrics_big_alloc(bytes);
 	if (!snap)
 		return NULL;
-	/* Fault the pages in now rather than while holding the lock. */
-	memset(snap, 0, metrics_snap_bytes(&have));
+	/* Fault the pages in now rather than while holding the lock (a
+	 * mapping comes populated and zeroed). */
+	if (bytes < METRICS_MAP_MIN)
+		memset(snap, 0, bytes);
 	pthread_mutex_lock(&reg->lock);
 	need = metrics_snap_need_locked(reg);
 	if (need.nfams > have.nfams || need.nseries > have.nseries || need.nslots > have.nslots) {
-		bigger = realloc(snap, metrics_snap_bytes(&need));
+		/* nothing is in it yet: a fresh block will do */
+		bigger = metrics_big_alloc(metrics_snap_bytes(&need));
 		if (!bigger)
 			goto fail;
+		metrics_big_free(snap, bytes);
 		snap = bigger;
+		bytes = metrics_snap_bytes(&need);
+		memset(snap, 0, sizeof *snap);
 	}
+	snap->bytes = bytes;
 	metrics_snap_fill_locked(reg, snap);
 	reg->outstanding++;
 	pthread_mutex_unlock(&reg->lock);
@@ -390,18 +440,19 @@ struct metrics_snapshot *metrics_snapshot_take(struct metrics_registry *reg)
 	return &snap->pub;
 fail:
 	pthread_mutex_unlock(&reg->lock);
-	free(snap);
+	metrics_big_free(snap, bytes);
 	return NULL;
 }
 
 void metrics_snapshot_free(struct metrics_registry *reg, struct metrics_snapshot *snap)
 {
+	struct metrics_snap_whole *w = (struct metrics_snap_whole *)snap;
 	struct metrics_series *ds = NULL;
 	struct metrics_family *df = NULL;
 
 	if (!snap)
 		return;
-	free(snap);
+	metrics_big_free(w, w->bytes);
 	if (!reg)
 		return;
 	pthread_mutex_lock(&reg->lock);

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define EXPO_NUM_MAX 32     /* a formatted number: "%.17g" needs <= 24 */
 #define EXPO_U64_MAX 20     /* digits of UINT64_MAX */
@@ -41,6 +43,24 @@ static const double expo_pow10[] = {
 
 /* ---- buffer ---- */
 
+/* Bytes of the pages that n bytes take (at least one page). */
+static size_t expo_pages(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return n == 0 ? pg : (n + pg - 1) / pg * pg;
+}
+
+/* Resizes a mapped buffer's mapping to cap bytes (a page multiple). */
+static char *expo_map_resize(struct expo_buf *b, size_t cap)
+{
+	void *p = b->data == NULL ? mmap(NULL, cap, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+				  : mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 /* Makes room for extra bytes plus a terminating NUL. */
 static int expo_reserve(struct expo_buf *b, size_t extra)
 {
@@ -55,12 +75,46 @@ static int expo_reserve(struct expo_buf *b, size_t extra)
 	cap = b->cap ? b->cap : EXPO_BUF_MIN;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	if (b->mapped)
+		cap = expo_pages(cap);
+	p = b->mapped ? expo_map_resize(b, cap) : realloc(b->data, cap);
 	if (!p)
 		return -1;
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+int expo_buf_append(struct expo_buf *b, const void *p, size_t n)
+{
+	if (!b || expo_reserve(b, n) != 0)
+		return -1;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+char *expo_buf_take(struct expo_buf *b, size_t *len)
+{
+	char *d = b->data;
+
+	*len = b->len;
+	if (d != NULL && b->mapped && expo_pages(b->len) < b->cap) {
+		/* shrinking in place does not move: d stays valid */
+		if (mremap(d, b->cap, expo_pages(b->len), 0) == MAP_FAILED)
+			munmap(d + expo_pages(b->len), b->cap - expo_pages(b->len));
+	}
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return d;
+}
+
+void expo_mapped_free(char *data, size_t len)
+{
+	if (data != NULL)
+		munmap(data, expo_pages(len));
 }
 
 static char *expo_put(char *p, const char *s, size_t n)
@@ -73,7 +127,10 @@ void expo_buf_clean(struct expo_buf *b)
 {
 	if (!b)
 		return;
-	free(b->data);
+	if (b->mapped && b->data)
+		munmap(b->data, b->cap);
+	else
+		free(b->data);
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;

@@ -43,6 +43,7 @@ struct expo_gz *expo_gz_new(enum expo_format fmt, int level)
 	if (z == NULL)
 		return NULL;
 	z->fmt = fmt;
+	z->text.mapped = true; /* the largest family's text, for a moment */
 	/* raw deflate (negative window bits): we write the gzip framing */
 	if (deflateInit2(&z->zs, level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
 		free(z);
@@ -124,37 +125,36 @@ static int piece_of(struct expo_gz *z, const struct metrics_snap_family *f, size
 	return piece_render(z, f, d);
 }
 
-/* Writes the gzip member: header, pieces, the end, trailer. */
-static int assemble(const struct gz_piece *p, size_t n, const struct gz_piece *end, char **out,
-		    size_t *outlen)
+/* Appends the gzip member to out: header, pieces, the end, trailer. */
+static int assemble(const struct gz_piece *p, size_t n, const struct gz_piece *end,
+		    struct expo_buf *out)
 {
 	/* no name, no mtime, XFL 0, OS 3 (Unix) */
 	static const unsigned char header[GZ_HEADER_LEN] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
-	size_t len = GZ_HEADER_LEN + end->zlen + GZ_TRAILER_LEN, raw = end->raw;
+	size_t mark = out->len, raw = 0;
 	uLong crc = crc32(0L, Z_NULL, 0);
-	unsigned char *buf, *w;
+	unsigned char trailer[GZ_TRAILER_LEN];
 
-	for (size_t i = 0; i < n; i++)
-		len += p[i].zlen;
-	if ((buf = malloc(len)) == NULL)
+	if (expo_buf_append(out, header, GZ_HEADER_LEN) != 0)
 		return -1;
-	w = buf;
-	memcpy(w, header, GZ_HEADER_LEN);
-	w += GZ_HEADER_LEN;
 	for (size_t i = 0; i <= n; i++) {
 		const struct gz_piece *q = i < n ? &p[i] : end;
 
-		memcpy(w, q->z, q->zlen);
-		w += q->zlen;
+		if (expo_buf_append(out, q->z, q->zlen) != 0) {
+			out->len = mark;
+			return -1;
+		}
 		crc = crc32_combine(crc, q->crc, (z_off_t)q->raw);
-		raw += i < n ? q->raw : 0;
+		raw += q->raw;
 	}
-	for (int k = 0; k < 4; k++) /* little-endian CRC-32, then ISIZE */
-		w[k] = (unsigned char)(crc >> (8 * k));
-	for (int k = 0; k < 4; k++)
-		w[4 + k] = (unsigned char)((uint64_t)raw >> (8 * k));
-	*out = (char *)buf;
-	*outlen = len;
+	for (int k = 0; k < 4; k++) { /* little-endian CRC-32, then ISIZE */
+		trailer[k] = (unsigned char)(crc >> (8 * k));
+		trailer[4 + k] = (unsigned char)((uint64_t)raw >> (8 * k));
+	}
+	if (expo_buf_append(out, trailer, GZ_TRAILER_LEN) != 0) {
+		out->len = mark;
+		return -1;
+	}
 	return 0;
 }
 
@@ -167,8 +167,8 @@ static int end_piece(struct expo_gz *z, struct gz_piece *end)
 	return piece_deflate(z, z->text.data, z->text.len, true, end);
 }
 
-int expo_gz_render(struct expo_gz *z, const struct metrics_snapshot *snap, char **out,
-		   size_t *len)
+int expo_gz_render(struct expo_gz *z, const struct metrics_snapshot *snap,
+		   struct expo_buf *out)
 {
 	size_t n = snap->nfamilies, j = 0;
 	struct gz_piece *p = calloc(n ? n : 1, sizeof(*p)), end = {0};
@@ -179,7 +179,7 @@ int expo_gz_render(struct expo_gz *z, const struct metrics_snapshot *snap, char 
 	for (size_t i = 0; i < n; i++)
 		if (piece_of(z, &snap->families[i], &j, &p[i]) != 0)
 			goto out;
-	if (end_piece(z, &end) != 0 || assemble(p, n, &end, out, len) != 0)
+	if (end_piece(z, &end) != 0 || assemble(p, n, &end, out) != 0)
 		goto out;
 	rc = 0;
 out:

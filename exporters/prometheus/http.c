@@ -394,7 +394,8 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	    register_metrics(h, ctx->reg) != 0 || load_tls(h, pc, ctx->log) != 0)
 		goto fail;
 	{
-		const struct sc_source src = {http_body_generation, http_render_body, h};
+		const struct sc_source src = {http_body_generation, http_render_body, h,
+					      http_body_release};
 
 		if ((h->bodies = sc_new(HTTP_VARIANTS, HTTP_CACHE_MAX_AGE, &src)) == NULL ||
 		    (h->gz[EXPO_TEXT] = expo_gz_new(EXPO_TEXT, HTTP_GZIP_LEVEL)) == NULL ||

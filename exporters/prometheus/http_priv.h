@@ -172,6 +172,7 @@ struct metrics_family *http_family(struct metrics_registry *reg, const char *nam
 uint64_t http_body_generation(void *arg);
 int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
 		     void **ext);
+void http_body_release(char *data, size_t len); /* a body http_render_body made */
 enum MHD_Result http_serve_metrics(struct http *h, struct MHD_Connection *conn);
 int http_start_prerender(struct http *h);
 void http_stop_prerender(struct http *h); /* takes a never started one */

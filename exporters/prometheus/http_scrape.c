@@ -65,14 +65,16 @@ int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_
 	struct http *h = arg;
 	enum expo_format fmt = variant / 2 ? EXPO_OPENMETRICS : EXPO_TEXT;
 	double t0 = mono_now();
-	struct expo_buf buf = {0};
+	/* its own mapping: a body goes back to the kernel when released, not
+	 * into the arena of whichever thread rendered it (http_body_release) */
+	struct expo_buf buf = {.mapped = true};
 	struct metrics_snapshot *snap = metrics_snapshot_take(h->ctx->reg);
 	int rc = 0;
 
 	if (snap == NULL)
 		return -1;
 	*ext = NULL;
-	if (variant % 2 && expo_gz_render(h->gz[fmt], snap, &buf.data, &buf.len) == 0)
+	if (variant % 2 && expo_gz_render(h->gz[fmt], snap, &buf) == 0)
 		*ext = h; /* any non-NULL: gzip */
 	else
 		rc = expo_render(snap, fmt, &buf);
@@ -81,10 +83,14 @@ int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_
 		expo_buf_clean(&buf);
 		return -1;
 	}
-	*data = buf.data;
-	*len = buf.len;
+	*data = expo_buf_take(&buf, len);
 	metrics_histogram_observe(ahead ? h->prerender_s : h->scrape_s, mono_now() - t0);
 	return 0;
+}
+
+void http_body_release(char *data, size_t len)
+{
+	expo_mapped_free(data, len);
 }
 
 static void release_body(void *cls)

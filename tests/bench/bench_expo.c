@@ -246,15 +246,14 @@ static int bench_gz_body(struct bench *b, enum bench_phase ph, int it)
 {
 	double t0 = bench_now_ms();
 	struct metrics_snapshot *snap = metrics_snapshot_take(b->reg);
-	char *z = NULL;
-	size_t zlen = 0;
+	struct expo_buf z = { .mapped = true };
 	int rc;
 
 	if (!snap)
 		return -1;
-	rc = expo_gz_render(b->gz, snap, &z, &zlen);
+	rc = expo_gz_render(b->gz, snap, &z);
 	metrics_snapshot_free(b->reg, snap);
-	free(z);
+	expo_buf_clean(&z);
 	b->samples[ph][it] = bench_now_ms() - t0;
 	return rc;
 }

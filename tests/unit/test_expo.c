@@ -580,14 +580,14 @@ static void assert_gz_matches(struct expo_gz *gz, struct metrics_registry *reg,
 			      enum expo_format fmt)
 {
 	struct metrics_snapshot *snap = metrics_snapshot_take(reg);
-	char *z = NULL, *want = render(reg, fmt), *got;
-	size_t zlen = 0;
+	char *want = render(reg, fmt), *got;
+	struct expo_buf z = { .mapped = true };
 
-	assert_int_equal(expo_gz_render(gz, snap, &z, &zlen), 0);
+	assert_int_equal(expo_gz_render(gz, snap, &z), 0);
 	metrics_snapshot_free(reg, snap);
-	got = gunzip(z, zlen);
+	got = gunzip(z.data, z.len);
 	assert_string_equal(got, want);
-	free(z);
+	expo_buf_clean(&z);
 	free(got);
 	free(want);
 }

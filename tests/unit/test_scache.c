@@ -57,7 +57,7 @@ static int fake_render(void *arg, unsigned variant, bool ahead, char **data, siz
 
 static struct scache *make(struct fake *f)
 {
-	const struct sc_source src = {fake_gen, fake_render, f};
+	const struct sc_source src = {fake_gen, fake_render, f, NULL};
 
 	f->c = sc_new(4, 1.0, &src);
 	assert_non_null(f->c);
