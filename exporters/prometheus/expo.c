@@ -51,14 +51,20 @@ static size_t expo_pages(size_t n)
 	return n == 0 ? pg : (n + pg - 1) / pg * pg;
 }
 
-/* Resizes a mapped buffer's mapping to cap bytes (a page multiple). */
-static char *expo_map_resize(struct expo_buf *b, size_t cap)
+/* Grows a mapped buffer into a new mapping of cap bytes (a page multiple):
+ * map, copy, unmap. Not mremap: ThreadSanitizer does not follow memory
+ * that mremap moves, and doubling keeps the copies under the final size. */
+static char *expo_map_grow(struct expo_buf *b, size_t cap)
 {
-	void *p = b->data == NULL ? mmap(NULL, cap, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-				  : mremap(b->data, b->cap, cap, MREMAP_MAYMOVE);
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len);
+		munmap(b->data, b->cap);
+	}
+	return p;
 }
 
 /* Makes room for extra bytes plus a terminating NUL. */
@@ -77,7 +83,7 @@ static int expo_reserve(struct expo_buf *b, size_t extra)
 		cap *= 2;
 	if (b->mapped)
 		cap = expo_pages(cap);
-	p = b->mapped ? expo_map_resize(b, cap) : realloc(b->data, cap);
+	p = b->mapped ? expo_map_grow(b, cap) : realloc(b->data, cap);
 	if (!p)
 		return -1;
 	b->data = p;
@@ -100,11 +106,10 @@ char *expo_buf_take(struct expo_buf *b, size_t *len)
 	char *d = b->data;
 
 	*len = b->len;
-	if (d != NULL && b->mapped && expo_pages(b->len) < b->cap) {
-		/* shrinking in place does not move: d stays valid */
-		if (mremap(d, b->cap, expo_pages(b->len), 0) == MAP_FAILED)
-			munmap(d + expo_pages(b->len), b->cap - expo_pages(b->len));
-	}
+	/* the pages past len go, so that the data is a mapping of exactly
+	 * expo_pages(len) bytes, as expo_mapped_free unmaps */
+	if (d != NULL && b->mapped && expo_pages(b->len) < b->cap)
+		munmap(d + expo_pages(b->len), b->cap - expo_pages(b->len));
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
