@@ -77,6 +77,7 @@ series1=$(grep -vc '^#' "$WORK/m2.txt")
 
 echo "routers=$ROUTERS peers/router=$PEERS routes/peer=$((N4 + N6)) messages=$(msgs)/$want"
 echo "RSS before ${rss0} KiB, peak ${rsspk} KiB, ${AFTER}s after disconnect ${rss1} KiB"
-echo "per peer: $(( (rsspk - rss0) * 1024 / (ROUTERS * PEERS) )) bytes of RSS growth (model, decode context, RIB, metric series and their publishing)"
+# per peer reported: peers over bmp.max_peers_per_router count too (none at PEERS=1000)
+echo "per peer: $(( (rsspk - rss0) * 1024 / (ROUTERS * PEERS) )) bytes of RSS growth (model, decode context, RIB, metric series and their publishing) per peer reported"
 echo "/metrics at peak: $bytes bytes, $series series, scrape ${scrape} s; after: $series1 series"
 grep -m3 -E 'refused|peer refused' "$WORK/cw.log" | cut -c1-240
