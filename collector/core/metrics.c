@@ -40,7 +40,7 @@ static void metrics_family_destroy(struct metrics_family *fam)
 		free(fam->label_names[i]);
 	free(fam->label_names);
 	free(fam->bounds);
-	free(fam->order);
+	metrics_big_free(fam->order, fam->norder * sizeof *fam->order);
 	free(fam->name);
 	free(fam->help);
 	free(fam->unit);

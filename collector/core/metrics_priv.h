@@ -60,6 +60,7 @@ struct metrics_family {
 	                                  * never dereferenced); built by a
 	                                  * snapshot, so the next copies in order */
 	uint64_t order_ver;
+	size_t norder;                   /* entries in order */
 };
 
 struct metrics_registry {
@@ -93,6 +94,12 @@ void metrics_labels_render(const struct metrics_family *fam, const char *const *
 			   char *dst);
 /* Whether def is valid; sets the OpenMetrics metadata name length. */
 bool metrics_def_ok(const struct metrics_family_def *def, size_t *meta_len);
+
+/* metrics_snap.c */
+/* A block of n bytes: malloc'd below 64 KiB (METRICS_MAP_MIN), else an anonymous
+ * mapping of its own; release with metrics_big_free(p, n), the same n. */
+void *metrics_big_alloc(size_t n);
+void metrics_big_free(void *p, size_t n); /* takes NULL */
 
 /* metrics.c */
 /* Frees the deferred-free lists (unreachable objects; no lock). */

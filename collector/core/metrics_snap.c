@@ -9,6 +9,34 @@
 
 /* ---- snapshots ---- */
 
+/* A snapshot, the sort's scratch and a family's remembered order are
+ * large and made on whichever thread scrapes (the first two for a moment): from this size on each is its own anonymous
+ * mapping, returned to the kernel when freed, instead of a block that
+ * would stay in that thread's malloc arena (glibc raises its mmap
+ * threshold after the first large free, so the heap keeps them). */
+#define METRICS_MAP_MIN (64 * 1024)
+
+void *metrics_big_alloc(size_t n)
+{
+	void *p;
+
+	if (n < METRICS_MAP_MIN)
+		return malloc(n);
+	/* populated: zeroed pages in one go, no fault each (under the lock) */
+	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+		 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+void metrics_big_free(void *p, size_t n)
+{
+	if (p && n < METRICS_MAP_MIN)
+		free(p);
+	else if (p)
+		munmap(p, n);
+}
+
+
 /* A snapshot is one allocation: the header (struct metrics_snap_whole),
  * then the family array, the series array, the histogram bucket counts,
  * and what only this file reads: per family where it came from, and per
@@ -35,33 +63,6 @@ struct metrics_snap_whole {
 /* Families whose series are fewer than this are sorted every time (it
  * costs less than the 8 bytes a series that remembering the order does). */
 #define METRICS_ORDER_MIN 16
-
-/* A snapshot and the sort's scratch are large and live for a moment, on
- * whichever thread scrapes: from this size on each is its own anonymous
- * mapping, returned to the kernel when freed, instead of a block that
- * would stay in that thread's malloc arena (glibc raises its mmap
- * threshold after the first large free, so the heap keeps them). */
-#define METRICS_MAP_MIN (64 * 1024)
-
-static void *metrics_big_alloc(size_t n)
-{
-	void *p;
-
-	if (n < METRICS_MAP_MIN)
-		return malloc(n);
-	/* populated: zeroed pages in one go, no fault each (under the lock) */
-	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
-		 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-static void metrics_big_free(void *p, size_t n)
-{
-	if (p && n < METRICS_MAP_MIN)
-		free(p);
-	else if (p)
-		munmap(p, n);
-}
 
 static struct metrics_snap_need metrics_snap_need_locked(const struct metrics_registry *reg)
 {
@@ -352,7 +353,8 @@ static void metrics_order_remember(struct metrics_registry *reg,
 				   const struct metrics_snap_origin *o,
 				   struct metrics_series *const *objs, size_t n)
 {
-	struct metrics_series **order = malloc(n * sizeof *order);
+	struct metrics_series **order = metrics_big_alloc(n * sizeof *order);
+	size_t old_n = n;
 
 	if (!order)
 		return;
@@ -362,12 +364,14 @@ static void metrics_order_remember(struct metrics_registry *reg,
 	if (o->fam->set_ver == o->set_ver) {
 		struct metrics_series **old = o->fam->order;
 
+		old_n = o->fam->norder;
 		o->fam->order = order;
+		o->fam->norder = n;
 		o->fam->order_ver = o->set_ver;
 		order = old;
 	}
 	pthread_mutex_unlock(&reg->lock);
-	free(order);
+	metrics_big_free(order, old_n * sizeof *order);
 }
 
 /* Sorts each family's series by label string, outside the lock, except
