@@ -9,11 +9,12 @@
 
 /* ---- snapshots ---- */
 
-/* A snapshot, the sort's scratch and a family's remembered order are
- * large and made on whichever thread scrapes (the first two for a moment): from this size on each is its own anonymous
- * mapping, returned to the kernel when freed, instead of a block that
- * would stay in that thread's malloc arena (glibc raises its mmap
- * threshold after the first large free, so the heap keeps them). */
+/* A snapshot, the sort's scratch and a family's remembered order are large
+ * and made on whichever thread scrapes (the first two for a moment): from
+ * this size on each is an anonymous mapping of its own, returned to the
+ * kernel when freed, instead of a block that would stay in that thread's
+ * malloc arena (glibc raises its mmap threshold after the first large
+ * free, so its heap would serve and keep the next ones). */
 #define METRICS_MAP_MIN (64 * 1024)
 
 void *metrics_big_alloc(size_t n)
@@ -22,7 +23,8 @@ void *metrics_big_alloc(size_t n)
 
 	if (n < METRICS_MAP_MIN)
 		return malloc(n);
-	/* populated: zeroed pages in one go, no fault each (under the lock) */
+	/* populated: zeroed pages in one go, not a fault per page (a snapshot
+	 * is filled under the registry lock) */
 	p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
 		 0);
 	return p == MAP_FAILED ? NULL : p;
@@ -35,7 +37,6 @@ void metrics_big_free(void *p, size_t n)
 	else if (p)
 		munmap(p, n);
 }
-
 
 /* A snapshot is one allocation: the header (struct metrics_snap_whole),
  * then the family array, the series array, the histogram bucket counts,
