@@ -148,6 +148,12 @@ struct metrics_snap_family {
 	const double *bounds;      /* nbuckets upper bounds */
 	size_t nseries;
 	const struct metrics_snap_series *series; /* sorted by labels */
+	uint64_t stamp;            /* changes whenever anything of the family
+	                            * does (a series added or removed, a value,
+	                            * quiet series too) and is never reused: two
+	                            * snapshots' families of one name and stamp
+	                            * have the same content (an exporter may
+	                            * reuse what it rendered of it) */
 };
 
 struct metrics_snapshot {

@@ -7,27 +7,34 @@
  * the registry lock (metrics_labels_hash, metrics_series_has_labels); only
  * a series new to the group goes through metrics_series_get. Each member
  * carries the round it was last added in, so the sweep is one pass over
- * the members, with no sorting. */
+ * the members, with no sorting.
+ *
+ * Memory: a member is 16 bytes (the series, 32 bits of the hash, the
+ * round; the family is the series'), the member array is trimmed to within
+ * an eighth of its size at each sweep, and the index is at most 3/4 full,
+ * so a series costs the group about 24 bytes, not the 40 to 80 of a wider
+ * member with doubling slack and a half-empty index. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "metrics.h"
+#include "metrics_priv.h" /* a series' family */
 
 #define GROUP_MIN_SLOTS 64
 
 struct member {
-	uint64_t hash;           /* metrics_labels_hash of what the publisher passed */
-	struct metrics_family *fam;
-	struct metrics_series *s;
+	struct metrics_series *s; /* its family is the one it was added with */
+	uint32_t hash;           /* metrics_labels_hash of what the publisher
+	                          * passed, low 32 bits (the index's too) */
 	uint32_t round;          /* the last round that added it */
 };
+
 
 struct metrics_group {
 	struct member *v;        /* the members, dense */
 	size_t n, cap;
 	uint32_t *slots;         /* open addressing over v: index + 1, 0 = empty */
-	size_t nslots;           /* a power of two, at least twice n */
+	size_t nslots;           /* a power of two, at most 3/4 full */
 	size_t next;             /* the member after the last one found: a
 	                          * publisher adds in the same order each round,
 	                          * so it is tried first (sequential, no probe) */
@@ -64,13 +71,13 @@ static void slots_fill(struct metrics_group *g)
 	}
 }
 
-/* Index for n members: at least twice n slots. */
+/* Index for n members: at least 4/3 n slots. */
 static int slots_resize(struct metrics_group *g, size_t n)
 {
 	size_t want = GROUP_MIN_SLOTS;
 	uint32_t *slots;
 
-	while (want < 2 * n)
+	while (want * 3 < 4 * n)
 		want *= 2;
 	if (want == g->nslots)
 		return 0;
@@ -84,8 +91,7 @@ static int slots_resize(struct metrics_group *g, size_t n)
 	return 0;
 }
 
-static int member_add(struct metrics_group *g, uint64_t h, struct metrics_family *fam,
-		      struct metrics_series *s)
+static int member_add(struct metrics_group *g, uint32_t h, struct metrics_series *s)
 {
 	if (g->n >= UINT32_MAX - 1 || slots_resize(g, g->n + 1) != 0)
 		return -1;
@@ -98,7 +104,7 @@ static int member_add(struct metrics_group *g, uint64_t h, struct metrics_family
 		g->v = v;
 		g->cap = cap;
 	}
-	g->v[g->n] = (struct member){h, fam, s, g->round};
+	g->v[g->n] = (struct member){s, h, g->round};
 	g->n++;
 	for (size_t i = (size_t)h & (g->nslots - 1);; i = (i + 1) & (g->nslots - 1)) {
 		if (g->slots[i] == 0) {
@@ -108,13 +114,14 @@ static int member_add(struct metrics_group *g, uint64_t h, struct metrics_family
 	}
 }
 
-static bool member_is(const struct member *m, uint64_t h, const struct metrics_family *fam,
+/* metrics_series_has_labels checks the family too */
+static bool member_is(const struct member *m, uint32_t h, const struct metrics_family *fam,
 		      const char *const *values)
 {
-	return m->hash == h && m->fam == fam && metrics_series_has_labels(m->s, fam, values);
+	return m->hash == h && metrics_series_has_labels(m->s, fam, values);
 }
 
-static struct member *member_find(struct metrics_group *g, uint64_t h,
+static struct member *member_find(struct metrics_group *g, uint32_t h,
 				  const struct metrics_family *fam, const char *const *values)
 {
 	if (g->next < g->n && member_is(&g->v[g->next], h, fam, values))
@@ -136,7 +143,7 @@ static struct member *member_find(struct metrics_group *g, uint64_t h,
 struct metrics_series *metrics_group_series(struct metrics_group *g, struct metrics_family *fam,
 					    const char *const *label_values)
 {
-	uint64_t h = metrics_labels_hash(fam, label_values);
+	uint32_t h = (uint32_t)metrics_labels_hash(fam, label_values);
 	struct member *m = member_find(g, h, fam, label_values);
 	struct metrics_series *s;
 
@@ -145,9 +152,28 @@ struct metrics_series *metrics_group_series(struct metrics_group *g, struct metr
 		return m->s;
 	}
 	s = metrics_series_get(fam, label_values);
-	if (s != NULL && member_add(g, h, fam, s) != 0)
+	if (s != NULL && member_add(g, h, s) != 0)
 		g->failed = true;
 	return s;
+}
+
+/* Gives back the member array's slack beyond an eighth (doubling while a
+ * round adds leaves up to half of it unused; many going, a router's
+ * peers, leaves more). */
+static void members_trim(struct metrics_group *g)
+{
+	size_t cap = g->n + g->n / 8;
+	struct member *v;
+
+	if (cap < GROUP_MIN_SLOTS)
+		cap = GROUP_MIN_SLOTS;
+	if (g->cap <= cap + cap / 8)
+		return;
+	v = realloc(g->v, cap * sizeof(*v));
+	if (v != NULL) {
+		g->v = v;
+		g->cap = cap;
+	}
 }
 
 /* Drops the members not added in this round from the registry and from
@@ -162,22 +188,13 @@ static int sweep_members(struct metrics_group *g)
 			g->v[keep++] = g->v[k];
 			continue;
 		}
-		metrics_series_remove(g->v[k].fam, g->v[k].s);
+		metrics_series_remove(g->v[k].s->fam, g->v[k].s);
 		removed++;
 	}
+	g->n = keep;
+	members_trim(g);
 	if (removed == 0)
 		return 0;
-	g->n = keep;
-	if (g->cap > GROUP_MIN_SLOTS && keep < g->cap / 4) {
-		/* many went (a router's peers): give the memory back */
-		size_t cap = keep > GROUP_MIN_SLOTS ? keep : GROUP_MIN_SLOTS;
-		struct member *v = realloc(g->v, cap * sizeof(*v));
-
-		if (v != NULL) {
-			g->v = v;
-			g->cap = cap;
-		}
-	}
 	if (slots_resize(g, keep) == 0 && g->nslots > 0)
 		slots_fill(g); /* resizing refills; refilling again is cheap */
 	return removed;

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define EXPO_NUM_MAX 32     /* a formatted number: "%.17g" needs <= 24 */
 #define EXPO_U64_MAX 20     /* digits of UINT64_MAX */
@@ -41,6 +43,30 @@ static const double expo_pow10[] = {
 
 /* ---- buffer ---- */
 
+/* Bytes of the pages that n bytes take (at least one page). */
+static size_t expo_pages(size_t n)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	return n == 0 ? pg : (n + pg - 1) / pg * pg;
+}
+
+/* Grows a mapped buffer into a new mapping of cap bytes (a page multiple):
+ * map, copy, unmap. Not mremap: ThreadSanitizer does not follow memory
+ * that mremap moves, and doubling keeps the copies under the final size. */
+static char *expo_map_grow(struct expo_buf *b, size_t cap)
+{
+	void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (b->data != NULL) {
+		memcpy(p, b->data, b->len);
+		munmap(b->data, b->cap);
+	}
+	return p;
+}
+
 /* Makes room for extra bytes plus a terminating NUL. */
 static int expo_reserve(struct expo_buf *b, size_t extra)
 {
@@ -55,12 +81,45 @@ static int expo_reserve(struct expo_buf *b, size_t extra)
 	cap = b->cap ? b->cap : EXPO_BUF_MIN;
 	while (cap < need)
 		cap *= 2;
-	p = realloc(b->data, cap);
+	if (b->mapped)
+		cap = expo_pages(cap);
+	p = b->mapped ? expo_map_grow(b, cap) : realloc(b->data, cap);
 	if (!p)
 		return -1;
 	b->data = p;
 	b->cap = cap;
 	return 0;
+}
+
+int expo_buf_append(struct expo_buf *b, const void *p, size_t n)
+{
+	if (!b || expo_reserve(b, n) != 0)
+		return -1;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+char *expo_buf_take(struct expo_buf *b, size_t *len)
+{
+	char *d = b->data;
+
+	*len = b->len;
+	/* the pages past len go, so that the data is a mapping of exactly
+	 * expo_pages(len) bytes, as expo_mapped_free unmaps */
+	if (d != NULL && b->mapped && expo_pages(b->len) < b->cap)
+		munmap(d + expo_pages(b->len), b->cap - expo_pages(b->len));
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return d;
+}
+
+void expo_mapped_free(char *data, size_t len)
+{
+	if (data != NULL)
+		munmap(data, expo_pages(len));
 }
 
 static char *expo_put(char *p, const char *s, size_t n)
@@ -73,7 +132,10 @@ void expo_buf_clean(struct expo_buf *b)
 {
 	if (!b)
 		return;
-	free(b->data);
+	if (b->mapped && b->data)
+		munmap(b->data, b->cap);
+	else
+		free(b->data);
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
@@ -585,6 +647,36 @@ static size_t expo_estimate(const struct metrics_snapshot *snap)
 	return est;
 }
 
+int expo_render_family(const struct metrics_snap_family *f, enum expo_format fmt,
+		       struct expo_buf *out)
+{
+	size_t mark;
+
+	if (!f || !out)
+		return -1;
+	mark = out->len;
+	if (expo_reserve(out, 1) != 0 || expo_family(out, f, fmt) != 0) {
+		out->len = mark;
+		if (out->data && mark < out->cap)
+			out->data[mark] = '\0';
+		return -1;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
+int expo_render_end(enum expo_format fmt, struct expo_buf *out)
+{
+	if (!out || expo_reserve(out, 7) != 0)
+		return -1;
+	if (fmt == EXPO_OPENMETRICS) {
+		memcpy(out->data + out->len, "# EOF\n", 6);
+		out->len += 6;
+	}
+	out->data[out->len] = '\0';
+	return 0;
+}
+
 int expo_render(const struct metrics_snapshot *snap, enum expo_format fmt, struct expo_buf *out)
 {
 	size_t mark;
@@ -597,13 +689,8 @@ int expo_render(const struct metrics_snapshot *snap, enum expo_format fmt, struc
 	for (size_t i = 0; i < snap->nfamilies; i++)
 		if (expo_family(out, &snap->families[i], fmt) != 0)
 			goto fail;
-	if (fmt == EXPO_OPENMETRICS) {
-		if (expo_reserve(out, 6) != 0)
-			goto fail;
-		memcpy(out->data + out->len, "# EOF\n", 6);
-		out->len += 6;
-	}
-	out->data[out->len] = '\0';
+	if (expo_render_end(fmt, out) != 0)
+		goto fail;
 	return 0;
 fail:
 	out->len = mark;

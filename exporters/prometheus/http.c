@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "prometheus_config.h"
+#include "expo.h"
 #include "fileio.h"
 #include "http_priv.h"
 #include "httpauth.h"
@@ -270,6 +271,8 @@ static void http_free(struct http *h)
 	free(h->listen_text);
 	ha_cache_free(h->cache);
 	sc_free(h->bodies);
+	expo_gz_free(h->gz[0]);
+	expo_gz_free(h->gz[1]);
 	if (h->have_lock) {
 		pthread_mutex_destroy(&h->lock);
 		pthread_cond_destroy(&h->tick);
@@ -391,9 +394,12 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	    register_metrics(h, ctx->reg) != 0 || load_tls(h, pc, ctx->log) != 0)
 		goto fail;
 	{
-		const struct sc_source src = {http_body_generation, http_render_body, h};
+		const struct sc_source src = {http_body_generation, http_render_body, h,
+					      http_body_release};
 
-		if ((h->bodies = sc_new(HTTP_VARIANTS, HTTP_CACHE_MAX_AGE, &src)) == NULL)
+		if ((h->bodies = sc_new(HTTP_VARIANTS, HTTP_CACHE_MAX_AGE, &src)) == NULL ||
+		    (h->gz[EXPO_TEXT] = expo_gz_new(EXPO_TEXT, HTTP_GZIP_LEVEL)) == NULL ||
+		    (h->gz[EXPO_OPENMETRICS] = expo_gz_new(EXPO_OPENMETRICS, HTTP_GZIP_LEVEL)) == NULL)
 			goto fail;
 		sc_set_max_bytes(h->bodies, HTTP_CACHE_MAX_BYTES);
 	}

@@ -25,6 +25,7 @@
 #include "metrics.h"
 
 struct cw_ctx;
+struct expo_gz;
 struct scache;
 
 #define HTTP_MEMORY_LIMIT (64 * 1024)   /* per connection: request line + headers */
@@ -43,6 +44,7 @@ struct scache;
 #define HTTP_VARIANTS 4
 #define HTTP_CACHE_MAX_AGE 1.0 /* seconds a rendered body may be reused */
 #define HTTP_CACHE_MAX_BYTES (64u * 1024 * 1024) /* bodies the cache holds, in all */
+#define HTTP_GZIP_LEVEL 1 /* level 6 costs 3.6x the time for 17 % fewer bytes */
 /* Rendering ahead (the prerender thread): every tick it looks at the
  * registry's generation; once that has held for SETTLE seconds (a publish
  * of many series is over), or has moved for MAX_DELAY without holding, it
@@ -115,6 +117,9 @@ struct http {
 	struct metrics_series *cache_bytes; /* quiet gauge: sc_bytes */
 	struct metrics_series *prerender_s; /* quiet histogram: renders ahead */
 	struct scache *bodies;          /* rendered /metrics bodies */
+	struct expo_gz *gz[2];          /* per format: the gzip variants' pieces,
+	                                 * used under that variant's render (the
+	                                 * cache renders a variant once at a time) */
 
 	/* the prerender thread (http_scrape.c): stop flag under plock */
 	pthread_mutex_t plock;
@@ -167,6 +172,7 @@ struct metrics_family *http_family(struct metrics_registry *reg, const char *nam
 uint64_t http_body_generation(void *arg);
 int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
 		     void **ext);
+void http_body_release(char *data, size_t len); /* a body http_render_body made */
 enum MHD_Result http_serve_metrics(struct http *h, struct MHD_Connection *conn);
 int http_start_prerender(struct http *h);
 void http_stop_prerender(struct http *h); /* takes a never started one */

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "expo.h"
 #include "http_priv.h"
@@ -49,36 +48,6 @@ static bool accepts_gzip(const char *ae)
 	return false;
 }
 
-/* Gzips in into a new malloc'd buffer (*out, owned by the caller). */
-static int gzip_buf(const char *in, size_t len, char **out, size_t *outlen)
-{
-	z_stream zs = {0};
-	uLong bound;
-	char *buf;
-
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	bound = deflateBound(&zs, (uLong)len);
-	buf = malloc(bound);
-	if (buf == NULL) {
-		deflateEnd(&zs);
-		return -1;
-	}
-	zs.next_in = (Bytef *)(uintptr_t)in;
-	zs.avail_in = (uInt)len;
-	zs.next_out = (Bytef *)buf;
-	zs.avail_out = (uInt)bound;
-	if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
-		deflateEnd(&zs);
-		free(buf);
-		return -1;
-	}
-	*out = buf;
-	*outlen = zs.total_out;
-	deflateEnd(&zs);
-	return 0;
-}
-
 uint64_t http_body_generation(void *arg)
 {
 	const struct http *h = arg;
@@ -88,41 +57,40 @@ uint64_t http_body_generation(void *arg)
 
 /* Snapshot, render and (for the gzip variants) compress one body. *ext
  * becomes non-NULL when the body is gzip (compression falls back to
- * identity when it fails). */
+ * identity when it fails). A gzip variant reuses the compressed pieces of
+ * the families that did not change since its last render (expo_gz). */
 int http_render_body(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
 		     void **ext)
 {
 	struct http *h = arg;
 	enum expo_format fmt = variant / 2 ? EXPO_OPENMETRICS : EXPO_TEXT;
 	double t0 = mono_now();
-	struct expo_buf buf = {0};
+	/* its own mapping: a body goes back to the kernel when released, not
+	 * into the arena of whichever thread rendered it (http_body_release) */
+	struct expo_buf buf = {.mapped = true};
 	struct metrics_snapshot *snap = metrics_snapshot_take(h->ctx->reg);
-	int rc;
+	int rc = 0;
 
 	if (snap == NULL)
 		return -1;
-	rc = expo_render(snap, fmt, &buf);
+	*ext = NULL;
+	if (variant % 2 && expo_gz_render(h->gz[fmt], snap, &buf) == 0)
+		*ext = h; /* any non-NULL: gzip */
+	else
+		rc = expo_render(snap, fmt, &buf);
 	metrics_snapshot_free(h->ctx->reg, snap);
 	if (rc != 0) {
 		expo_buf_clean(&buf);
 		return -1;
 	}
-	*ext = NULL;
-	if (variant % 2) {
-		char *z;
-		size_t zlen;
-
-		if (gzip_buf(buf.data, buf.len, &z, &zlen) == 0) {
-			expo_buf_clean(&buf);
-			buf.data = z;
-			buf.len = zlen;
-			*ext = h; /* any non-NULL: gzip */
-		}
-	}
-	*data = buf.data;
-	*len = buf.len;
+	*data = expo_buf_take(&buf, len);
 	metrics_histogram_observe(ahead ? h->prerender_s : h->scrape_s, mono_now() - t0);
 	return 0;
+}
+
+void http_body_release(char *data, size_t len)
+{
+	expo_mapped_free(data, len);
 }
 
 static void release_body(void *cls)

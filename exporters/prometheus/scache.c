@@ -71,7 +71,10 @@ void sc_body_unref(struct sc_body *b)
 {
 	if (b == NULL || atomic_fetch_sub(&b->refs, 1) != 1)
 		return;
-	free(b->data);
+	if (b->release != NULL)
+		b->release(b->data, b->len);
+	else
+		free(b->data);
 	free(b);
 }
 
@@ -139,6 +142,7 @@ static struct sc_body *render(struct scache *c, unsigned i, uint64_t gen, double
 	if (b != NULL) {
 		b->gen = gen;
 		b->at = now;
+		b->release = c->src.release;
 		/* the caller's, and the cache's when it keeps it */
 		atomic_init(&b->refs, store_locked(c, v, b, gone) ? 2 : 1);
 	}

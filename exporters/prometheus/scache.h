@@ -43,8 +43,9 @@ struct sc_body {
 	uint64_t gen;             /* the source's generation before the render */
 	double at;                /* when the render began (the caller's clock) */
 	size_t len;
-	char *data;               /* malloc'd by the render, freed with the body */
+	char *data;               /* from the render, freed with the body */
 	void *ext;                /* the caller's: e.g. which format and encoding */
+	void (*release)(char *data, size_t len); /* the source's; NULL: free() */
 };
 
 struct sc_source {
@@ -55,6 +56,10 @@ struct sc_source {
 	int (*render)(void *arg, unsigned variant, bool ahead, char **data, size_t *len,
 		      void **ext);
 	void *arg;
+	/* Releases a rendered body's data (from any thread, perhaps after the
+	 * cache is gone, so it takes no arg); NULL: the data is malloc'd and
+	 * free() releases it. */
+	void (*release)(char *data, size_t len);
 };
 
 enum sc_result { SC_HIT, SC_SHARED, SC_MISS, SC_FAILED };

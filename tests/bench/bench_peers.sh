@@ -3,7 +3,8 @@
 # ROUTERS BMP sessions from 127.0.0.2.. each report PEERS peers with N4 IPv4
 # and N6 IPv6 routes. Prints the collector's RSS (VmRSS) before, at peak
 # (everything ingested) and after the routers disconnect, the /metrics size,
-# its series count and the time of one scrape.
+# its series count and the time of one scrape, and the RSS growth per peer
+# (ROUTERS=1 PEERS=1000 N4=10 N6=0 is bench_bmp.sh's per-peer figure).
 #
 # Expects a release build; builds nothing. Environment: CW (the binary,
 # default build/release/collector/circuitwatch), ROUTERS (20), PEERS (4096),
@@ -78,6 +79,8 @@ series1=$(grep -vc '^#' "$WORK/m2.txt")
 
 echo "routers=$ROUTERS peers/router=$PEERS routes/peer=$((N4 + N6)) messages=$(msgs)/$want"
 echo "RSS before ${rss0} KiB, peak ${rsspk} KiB, ${AFTER}s after disconnect ${rss1} KiB"
+# per peer reported: peers over bmp.max_peers_per_router count too (none at PEERS=1000)
+echo "per peer: $(( (rsspk - rss0) * 1024 / (ROUTERS * PEERS) )) bytes of RSS growth (model, decode context, RIB, metric series and their publishing) per peer reported"
 echo "/metrics at peak: $bytes bytes, $series series, scrape ${scrape} s; after: $series1 series"
 echo "RSS each second after the disconnect (MiB):$trace"
 # the loop's steps of giving memory back (CPU each; absent in older builds)

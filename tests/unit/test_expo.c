@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "expo.h"
 #include "metrics.h"
@@ -551,6 +552,89 @@ static void test_negotiate_hostile(void **state)
 	free(s);
 }
 
+/* ---- gzip bodies from per-family pieces ---- */
+
+/* Inflates a whole gzip member (checking its CRC and length, as zlib does)
+ * into a NUL-terminated string the caller frees. */
+static char *gunzip(const char *z, size_t zlen)
+{
+	z_stream zs = { 0 };
+	size_t cap = 1 << 20;
+	char *out = malloc(cap);
+
+	assert_non_null(out);
+	assert_int_equal(inflateInit2(&zs, 16 + 15), Z_OK);
+	zs.next_in = (Bytef *)(uintptr_t)z;
+	zs.avail_in = (uInt)zlen;
+	zs.next_out = (Bytef *)out;
+	zs.avail_out = (uInt)cap - 1;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0); /* one member, nothing after */
+	out[zs.total_out] = '\0';
+	inflateEnd(&zs);
+	return out;
+}
+
+/* The gzip body inflates to exactly what expo_render writes. */
+static void assert_gz_matches(struct expo_gz *gz, struct metrics_registry *reg,
+			      enum expo_format fmt)
+{
+	struct metrics_snapshot *snap = metrics_snapshot_take(reg);
+	char *want = render(reg, fmt), *got;
+	struct expo_buf z = { .mapped = true };
+
+	assert_int_equal(expo_gz_render(gz, snap, &z), 0);
+	metrics_snapshot_free(reg, snap);
+	got = gunzip(z.data, z.len);
+	assert_string_equal(got, want);
+	expo_buf_clean(&z);
+	free(got);
+	free(want);
+}
+
+static void test_gzip_pieces(void **state)
+{
+	static const char *const lab[] = { "circuit" };
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *a = family(reg, METRICS_GAUGE, "a", "A.", NULL, 1, lab, 0, NULL);
+	struct metrics_family *b = family(reg, METRICS_COUNTER, "b_total", "", NULL, 1, lab, 0, NULL);
+	struct metrics_family *c;
+	struct metrics_series *sa[50];
+
+	(void)state;
+	for (enum expo_format fmt = EXPO_TEXT; fmt <= EXPO_OPENMETRICS; fmt++) {
+		struct expo_gz *gz = expo_gz_new(fmt, 1);
+
+		assert_non_null(gz);
+		assert_gz_matches(gz, reg, fmt); /* no series yet */
+		for (int i = 0; i < 50; i++) {
+			char v[16];
+			const char *vals[] = { v };
+
+			snprintf(v, sizeof v, "er-%02d", i);
+			sa[i] = metrics_series_get(a, vals);
+			metrics_gauge_set(sa[i], i);
+			metrics_counter_add(metrics_series_get(b, vals), 2 * i);
+		}
+		assert_gz_matches(gz, reg, fmt);
+		assert_gz_matches(gz, reg, fmt); /* every piece reused */
+		metrics_gauge_set(sa[7], 1e6);   /* a re-rendered, b reused */
+		assert_gz_matches(gz, reg, fmt);
+		metrics_series_remove(a, sa[8]);
+		metrics_gauge_set(sa[8] = metrics_series_get(a, (const char *const[]){ "new" }), 3);
+		c = family(reg, METRICS_GAUGE, "aa", "", NULL, 0, NULL, 0, NULL);
+		assert_gz_matches(gz, reg, fmt); /* a family between a and b */
+		metrics_family_remove(reg, c);
+		metrics_family_remove(reg, a);
+		a = family(reg, METRICS_GAUGE, "a", "A again.", NULL, 1, lab, 0, NULL);
+		for (int i = 0; i < 50; i++) /* the same name, new content */
+			sa[i] = NULL;
+		assert_gz_matches(gz, reg, fmt);
+		expo_gz_free(gz);
+	}
+	metrics_registry_free(reg);
+}
+
 static void test_content_type(void **state)
 {
 	(void)state;
@@ -573,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_negotiate),
 		cmocka_unit_test(test_negotiate_hostile),
 		cmocka_unit_test(test_content_type),
+		cmocka_unit_test(test_gzip_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -571,6 +571,67 @@ static void test_snapshot_sort_random(void **state)
 	free(vals);
 }
 
+/* A family's sorted order is remembered by one snapshot and used by the
+ * next; a series added or removed in between is not missed, and values
+ * are the current ones. The stamp moves with any change, quiet or not. */
+static void assert_sorted_values(struct metrics_registry *reg, size_t n, double add)
+{
+	struct metrics_snapshot *snap = metrics_snapshot_take(reg);
+	const struct metrics_snap_family *f = &snap->families[0];
+
+	assert_int_equal(f->nseries, n);
+	for (size_t i = 0; i < f->nseries; i++) {
+		unsigned k = 0;
+
+		assert_int_equal(sscanf(f->series[i].labels, "circuit=\"c%u\"", &k), 1);
+		assert_true(f->series[i].value == (double)k + add);
+		if (i > 0)
+			assert_true(strcmp(f->series[i - 1].labels, f->series[i].labels) < 0);
+	}
+	metrics_snapshot_free(reg, snap);
+}
+
+static void test_snapshot_order_remembered(void **state)
+{
+	struct metrics_registry *reg = metrics_registry_new();
+	struct metrics_family *fam = fam_new(reg, METRICS_GAUGE, "g", 1, one_label);
+	struct metrics_series *s[100];
+	struct metrics_snapshot *snap;
+	uint64_t stamp;
+	char v[16];
+	const char *vals[1] = { v };
+
+	(void)state;
+	for (unsigned i = 0; i < 100; i++) { /* c99, c98, ...: not label order */
+		snprintf(v, sizeof v, "c%u", 99 - i);
+		s[99 - i] = metrics_series_get(fam, vals);
+		metrics_gauge_set(s[99 - i], 99 - i);
+	}
+	assert_sorted_values(reg, 100, 0); /* sorts, remembers */
+	for (unsigned i = 0; i < 100; i++)
+		metrics_gauge_set(s[i], i + 1);
+	assert_sorted_values(reg, 100, 1); /* in the remembered order */
+	metrics_series_remove(fam, s[50]);
+	snprintf(v, sizeof v, "c%u", 150u);
+	metrics_gauge_set(metrics_series_get(fam, vals), 151);
+	assert_sorted_values(reg, 100, 1); /* the set changed: sorted again */
+	assert_sorted_values(reg, 100, 1);
+
+	snap = metrics_snapshot_take(reg);
+	stamp = snap->families[0].stamp;
+	metrics_snapshot_free(reg, snap);
+	metrics_series_set_quiet(s[1], true);
+	metrics_gauge_set(s[1], 2); /* the value it has: no change */
+	snap = metrics_snapshot_take(reg);
+	assert_true(snap->families[0].stamp == stamp);
+	metrics_snapshot_free(reg, snap);
+	metrics_gauge_set(s[1], 7); /* quiet, but a change of the content */
+	snap = metrics_snapshot_take(reg);
+	assert_true(snap->families[0].stamp != stamp);
+	metrics_snapshot_free(reg, snap);
+	metrics_registry_free(reg);
+}
+
 /* A snapshot's strings outlive removal of their series and family; ASan
  * would flag a read of freed memory here. */
 static void test_remove_while_snapshot(void **state)
@@ -935,6 +996,7 @@ int main(void)
 		cmocka_unit_test(test_histogram_values),
 		cmocka_unit_test(test_snapshot_sorted),
 		cmocka_unit_test(test_snapshot_sort_random),
+		cmocka_unit_test(test_snapshot_order_remembered),
 		cmocka_unit_test(test_remove_while_snapshot),
 		cmocka_unit_test(test_registry_free_with_deferred),
 		cmocka_unit_test(test_concurrent_snapshots),

@@ -57,7 +57,7 @@ static int fake_render(void *arg, unsigned variant, bool ahead, char **data, siz
 
 static struct scache *make(struct fake *f)
 {
-	const struct sc_source src = {fake_gen, fake_render, f};
+	const struct sc_source src = {fake_gen, fake_render, f, NULL};
 
 	f->c = sc_new(4, 1.0, &src);
 	assert_non_null(f->c);
@@ -99,6 +99,41 @@ static void test_reuse_while_generation_holds(void **state)
 	assert_null(sc_get(c, 4, 10.0, &r));
 	assert_int_equal(r, SC_FAILED);
 	sc_free(c);
+}
+
+/* Bodies released through the source's release, each once, when the last
+ * reference goes: the cache's own when replaced or at sc_free, a
+ * caller's at its unref. (A test-only counter: release takes no arg.) */
+static atomic_uint released;
+
+static void count_release(char *data, size_t len)
+{
+	assert_int_equal(strlen(data), len);
+	atomic_fetch_add(&released, 1);
+	free(data);
+}
+
+static void test_release(void **state)
+{
+	struct fake f = {0};
+	const struct sc_source src = {fake_gen, fake_render, &f, count_release};
+	struct scache *c = sc_new(2, 1.0, &src);
+	enum sc_result r;
+	struct sc_body *a, *b;
+
+	(void)state;
+	f.c = c;
+	a = sc_get(c, 0, 10.0, &r);
+	atomic_store(&f.gen, 1);
+	b = sc_get(c, 0, 10.0, &r); /* replaces a in the cache */
+	assert_int_equal(r, SC_MISS);
+	assert_int_equal(atomic_load(&released), 0);
+	sc_body_unref(a); /* the last reference */
+	assert_int_equal(atomic_load(&released), 1);
+	sc_free(c);       /* b lives on with our reference */
+	assert_int_equal(atomic_load(&released), 1);
+	sc_body_unref(b);
+	assert_int_equal(atomic_load(&released), 2);
 }
 
 /* Nothing changed, but a body is reused for max_age (1 s here) only. */
@@ -284,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_single_flight),
 		cmocka_unit_test(test_prepare),
 		cmocka_unit_test(test_max_bytes),
+		cmocka_unit_test(test_release),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
