@@ -270,50 +270,6 @@ struct up_sessions {
 	bool failed; /* memory ran out: every lookup walks the peers */
 };
 
-int model_up_session_cmp(const void *a, const void *b)
-{
-	const struct up_session *x = a, *y = b;
-
-	if (x->pe != y->pe)
-		return (uintptr_t)x->pe < (uintptr_t)y->pe ? -1 : 1;
-	return strcmp(x->addr, y->addr);
-}
-
-static bool up_grow(struct up_session **v, size_t n, size_t *cap)
-{
-	size_t ncap;
-	struct up_session *nv;
-
-	if (n < *cap)
-		return true;
-	ncap = *cap ? 2 * *cap : 64;
-	nv = realloc(*v, ncap * sizeof(*nv));
-	if (nv == NULL)
-		return false;
-	*v = nv;
-	*cap = ncap;
-	return true;
-}
-
-bool model_up_sessions_append(const struct model *m, struct up_session **v, size_t *n,
-			      size_t *cap)
-{
-	for (size_t i = 0; i < m->nrouters; i++) {
-		const struct model_peer *p, *tmp;
-
-		HASH_ITER(hh, m->routers[i]->peers, p, tmp) {
-			if (p->peering == NULL || !p->up)
-				continue;
-			if (!up_grow(v, *n, cap))
-				return false;
-			(*v)[*n].pe = p->peering;
-			memcpy((*v)[*n].addr, p->addr_text, sizeof((*v)[*n].addr));
-			(*n)++;
-		}
-	}
-	return true;
-}
-
 /* Fills up from m and m's shards' last exports. */
 static void up_sessions_collect(const struct model *m, struct up_sessions *up)
 {
