@@ -207,13 +207,18 @@ static void buffer_account(struct bmp_worker *w, size_t old_cap, size_t new_cap)
 		metrics_gauge_add(w->sh->buf_bytes, (double)new_cap - (double)old_cap);
 }
 
-/* Freeing a session releases what it holds in the shard: under its lock. */
+/* Freeing a session releases what it holds in the shard: under its lock.
+ * The connection leaves the listener's count only now that its socket is
+ * closed: the listener reads the count before it dup()s the next accepted
+ * socket, which may get the same number (that read orders the two for
+ * ThreadSanitizer too, which tracks descriptors). */
 static void on_handle_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 
 	if (--c->handles > 0)
 		return;
+	atomic_fetch_sub(&c->w->sh->conns, 1);
 	if (c->sess != NULL) {
 		model_lock_worker(c->w->model);
 		bmp_session_free(c->sess);
@@ -298,7 +303,6 @@ static void conn_close(struct conn *c, enum close_reason why)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	w->nconns--;
-	atomic_fetch_sub(&w->sh->conns, 1);
 	if (w->conns_s != NULL)
 		metrics_gauge_set(w->conns_s, (double)w->nconns);
 	uv_timer_stop(&c->timer);
@@ -695,8 +699,7 @@ static void conn_adopt(struct bmp_worker *w, struct handoff *h)
 	} else if (conn_start(w, c) == 0) {
 		return;
 	}
-	/* not started: the connection was never counted in the worker's list */
-	atomic_fetch_sub(&w->sh->conns, 1);
+	/* not started: the connection never joined the worker's list */
 	if (c->cap > 0)
 		buffer_account(w, c->cap, 0);
 	if (c->handles > 1) /* the timer was made */
