@@ -111,7 +111,7 @@ static void s_update(void *ctx, void *peer)
 	emit(ctx, "U", 1);
 }
 
-static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor, s_error, s_update};
+static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor, s_error, s_update, NULL};
 
 static void sink_clean(struct sink *s, bool check)
 {

@@ -266,7 +266,7 @@ static void rec_update(void *ctx, void *peer)
 }
 
 static const struct bgp_rib_sink_ops rec_ops = {rec_intern, rec_unref, rec_route,
-						rec_eor,    rec_error, rec_update};
+						rec_eor,    rec_error, rec_update, NULL};
 
 /* Feeds b's UPDATE to a fresh ingest over r, as from r (or sent to it). */
 static void rec_feed(struct rec *r, struct wb *b, enum bgp_ingest_view view, bool sent_to)
