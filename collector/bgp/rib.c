@@ -53,7 +53,10 @@ struct rib {
 	uint32_t sets_cap;
 	uint32_t *free_ids;
 	uint32_t nfree, free_cap;
-	uint32_t *index;        /* open addressing over ids, 0 = empty */
+	uint64_t *index;        /* open addressing over sets: the id in the low
+	                         * 32 bits, the hash's high 32 bits above it (a
+	                         * probe that is not the set looked for is told
+	                         * without reading sets[]); 0 = empty */
 	size_t index_cap;
 	size_t alive;           /* distinct sets alive */
 	size_t attr_bytes;      /* bytes of all set payloads */
@@ -176,22 +179,29 @@ void rib_free(struct rib *rib)
 	free(rib);
 }
 
+#define TAG_MASK 0xffffffff00000000ull
+
+static uint32_t entry_id(uint64_t e)
+{
+	return (uint32_t)e;
+}
+
 static int index_grow(struct rib *rib)
 {
 	size_t cap = rib->index_cap * 2, mask = cap - 1;
-	uint32_t *idx = calloc(cap, sizeof(*idx));
+	uint64_t *idx = calloc(cap, sizeof(*idx));
 
 	if (idx == NULL)
 		return -1;
 	for (size_t i = 0; i < rib->index_cap; i++) {
-		uint32_t id = rib->index[i];
+		uint64_t e = rib->index[i];
 		size_t j;
 
-		if (id == 0)
+		if (e == 0)
 			continue;
-		for (j = rib->sets[id].hash & mask; idx[j] != 0; j = (j + 1) & mask)
+		for (j = rib->sets[entry_id(e)].hash & mask; idx[j] != 0; j = (j + 1) & mask)
 			;
-		idx[j] = id;
+		idx[j] = e;
 	}
 	free(rib->index);
 	rib->index = idx;
@@ -219,7 +229,7 @@ static uint32_t new_id(struct rib *rib)
 
 rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 {
-	uint64_t h;
+	uint64_t h, e;
 	size_t mask, i;
 	uint32_t id;
 	uint8_t *copy;
@@ -228,9 +238,13 @@ rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 		return 0;
 	h = bgp_hash_bytes(bytes, len);
 	mask = rib->index_cap - 1;
-	for (i = h & mask; (id = rib->index[i]) != 0; i = (i + 1) & mask) {
-		const struct attr_set *s = &rib->sets[id];
+	for (i = h & mask; (e = rib->index[i]) != 0; i = (i + 1) & mask) {
+		const struct attr_set *s;
 
+		if (((e ^ h) & TAG_MASK) != 0)
+			continue;
+		id = entry_id(e);
+		s = &rib->sets[id];
 		if (s->hash == h && s->len == len && memcmp(s->bytes, bytes, len) == 0) {
 			rib->sets[id].refcnt++;
 			return id;
@@ -253,7 +267,7 @@ rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 	}
 	memcpy(copy, bytes, len);
 	rib->sets[id] = (struct attr_set){h, 1, (uint32_t)len, copy};
-	rib->index[i] = id;
+	rib->index[i] = (h & TAG_MASK) | id;
 	rib->alive++;
 	rib->attr_bytes += len;
 	return id;
@@ -268,10 +282,10 @@ static void index_remove(struct rib *rib, uint32_t id)
 {
 	size_t mask = rib->index_cap - 1, i, j;
 
-	for (i = rib->sets[id].hash & mask; rib->index[i] != id; i = (i + 1) & mask)
+	for (i = rib->sets[id].hash & mask; entry_id(rib->index[i]) != id; i = (i + 1) & mask)
 		;
 	for (j = (i + 1) & mask; rib->index[j] != 0; j = (j + 1) & mask) {
-		size_t k = rib->sets[rib->index[j]].hash & mask;
+		size_t k = rib->sets[entry_id(rib->index[j])].hash & mask;
 
 		if (may_fill_hole(i, j, k)) {
 			rib->index[i] = rib->index[j];
@@ -400,23 +414,52 @@ static size_t find(const struct rib_table *t, const uint8_t *key, uint64_t h, bo
 	return i;
 }
 
+/* Copies a route slot: constant lengths, so the copy is inlined. */
+static void slot_copy(const struct rib_table *t, uint8_t *dst, const uint8_t *src)
+{
+	if (t->stride == STRIDE4)
+		memcpy(dst, src, STRIDE4);
+	else
+		memcpy(dst, src, STRIDE6);
+}
+
+/* Re-inserts n routes (slot src[k], hash h[k]) into a bigger array. */
+static void grow_insert(const struct rib_table *t, uint8_t *slots, size_t mask,
+			const size_t *src, const uint64_t *h, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t j = h[k] & mask;
+
+		while (memcmp(slots + j * t->stride + t->stride - 4, "\0\0\0\0", 4) != 0)
+			j = (j + 1) & mask;
+		slot_copy(t, slots + j * t->stride, t->slots + src[k] * t->stride);
+	}
+}
+
+/* Routes re-inserted per round of a grow: their new slots are prefetched
+ * together, so the misses of a round overlap. */
+#define GROW_ROUND 16u
+
 static int table_grow(struct rib *rib, struct rib_table *t)
 {
-	size_t cap = t->cap * 2, mask = cap - 1;
+	size_t cap = t->cap * 2, mask = cap - 1, src[GROW_ROUND];
+	uint64_t h[GROW_ROUND];
 	uint8_t *slots = slots_alloc(cap * t->stride);
 
 	if (slots == NULL)
 		return -1;
-	for (size_t i = 0; i < t->cap; i++) {
-		const uint8_t *src = t->slots + i * t->stride;
-		size_t j;
+	for (size_t i = 0; i < t->cap;) {
+		size_t n = 0;
 
-		if (slot_attr(t, i) == 0)
-			continue;
-		j = key_hash(t, src) & mask;
-		while (memcmp(slots + j * t->stride + t->stride - 4, "\0\0\0\0", 4) != 0)
-			j = (j + 1) & mask;
-		memcpy(slots + j * t->stride, src, t->stride);
+		for (; i < t->cap && n < GROW_ROUND; i++) {
+			if (slot_attr(t, i) == 0)
+				continue;
+			src[n] = i;
+			h[n] = key_hash(t, t->slots + i * t->stride);
+			__builtin_prefetch(slots + (h[n] & mask) * t->stride, 1, 3);
+			n++;
+		}
+		grow_insert(t, slots, mask, src, h, n);
 	}
 	rib->table_bytes += cap * t->stride - t->cap * t->stride;
 	slots_free(t->slots, t->cap * t->stride);
