@@ -21,9 +21,7 @@
  * up to this much (one madvise per 256 KiB, not per page). */
 #define RETURN_CHUNK (256u * 1024u)
 
-/* key: address bytes, prefix length, path id */
-#define KEY4_LEN 9u
-#define KEY6_LEN 21u
+/* slot: key (address bytes, prefix length, path id), then the attribute id */
 #define STRIDE4 16u
 #define STRIDE6 28u
 
@@ -36,7 +34,6 @@ struct attr_set {
 
 struct rib_table {
 	uint8_t family;
-	uint8_t keylen;
 	uint8_t stride;
 	uint8_t *slots;     /* cap * stride bytes */
 	size_t cap;         /* power of two */
@@ -348,13 +345,14 @@ static void slot_set_attr(struct rib_table *t, size_t i, uint32_t a)
 	memcpy(t->slots + i * t->stride + t->stride - 4, &a, 4);
 }
 
-static void make_key(const struct rib_table *t, const struct rib_prefix *p, uint8_t *key)
+/* Writes p's key into a slot. */
+static void key_put(const struct rib_table *t, uint8_t *slot, const struct rib_prefix *p)
 {
 	size_t alen = t->family == 4 ? 4 : 16;
 
-	memcpy(key, p->addr, alen);
-	key[alen] = p->len;
-	memcpy(key + alen + 1, &p->path_id, 4);
+	memcpy(slot, p->addr, alen);
+	slot[alen] = p->len;
+	memcpy(slot + alen + 1, &p->path_id, 4);
 }
 
 struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
@@ -367,7 +365,6 @@ struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
 	if (t == NULL)
 		return NULL;
 	t->family = family;
-	t->keylen = family == 4 ? KEY4_LEN : KEY6_LEN;
 	t->stride = family == 4 ? STRIDE4 : STRIDE6;
 	t->cap = MIN_CAP;
 	t->slots = slots_alloc(t->cap * t->stride);
@@ -383,29 +380,57 @@ struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
 	return t;
 }
 
-/* Whether a slot holds key: constant lengths, so the compare is inlined
- * rather than a call into the C library for 9 bytes. */
-static bool key_eq(const struct rib_table *t, const uint8_t *slot, const uint8_t *key)
+/* Keys are hashed and compared field by field, straight from the prefix
+ * and from a slot alike: assembling the key bytes first and reading them
+ * back as words stalls on store forwarding, on every route. */
+
+/* The hash of a key whose address is at addr (4 or 16 bytes). */
+static uint64_t route_hash(const struct rib_table *t, const uint8_t *addr, uint8_t len,
+			   uint32_t path_id)
 {
-	if (t->keylen == KEY4_LEN)
-		return memcmp(slot, key, KEY4_LEN) == 0;
-	return memcmp(slot, key, KEY6_LEN) == 0;
+	uint64_t a0, a1;
+	uint32_t a;
+
+	if (t->family == 4) {
+		memcpy(&a, addr, 4);
+		return bgp_hash_route(a, 0, len, path_id);
+	}
+	memcpy(&a0, addr, 8);
+	memcpy(&a1, addr + 8, 8);
+	return bgp_hash_route(a0, a1, len, path_id);
 }
 
-static uint64_t key_hash(const struct rib_table *t, const uint8_t *key)
+static uint64_t prefix_hash(const struct rib_table *t, const struct rib_prefix *p)
 {
-	if (t->keylen == KEY4_LEN)
-		return bgp_hash_bytes(key, KEY4_LEN);
-	return bgp_hash_bytes(key, KEY6_LEN);
+	return route_hash(t, p->addr, p->len, p->path_id);
 }
 
-/* Finds the slot holding key, or the empty slot where it would go. */
-static size_t find(const struct rib_table *t, const uint8_t *key, uint64_t h, bool *found)
+static uint64_t slot_hash(const struct rib_table *t, const uint8_t *slot)
+{
+	size_t alen = t->family == 4 ? 4 : 16;
+	uint32_t path_id;
+
+	memcpy(&path_id, slot + alen + 1, 4);
+	return route_hash(t, slot, slot[alen], path_id);
+}
+
+/* Whether a slot holds p: constant lengths, so the compares are inlined. */
+static bool slot_is(const struct rib_table *t, const uint8_t *slot, const struct rib_prefix *p)
+{
+	if (t->family == 4)
+		return memcmp(slot, p->addr, 4) == 0 && slot[4] == p->len &&
+		       memcmp(slot + 5, &p->path_id, 4) == 0;
+	return memcmp(slot, p->addr, 16) == 0 && slot[16] == p->len &&
+	       memcmp(slot + 17, &p->path_id, 4) == 0;
+}
+
+/* Finds the slot holding p, or the empty slot where it would go. */
+static size_t find(const struct rib_table *t, const struct rib_prefix *p, uint64_t h, bool *found)
 {
 	size_t mask = t->cap - 1, i;
 
 	for (i = h & mask; slot_attr(t, i) != 0; i = (i + 1) & mask) {
-		if (key_eq(t, t->slots + i * t->stride, key)) {
+		if (slot_is(t, t->slots + i * t->stride, p)) {
 			*found = true;
 			return i;
 		}
@@ -455,7 +480,7 @@ static int table_grow(struct rib *rib, struct rib_table *t)
 			if (slot_attr(t, i) == 0)
 				continue;
 			src[n] = i;
-			h[n] = key_hash(t, t->slots + i * t->stride);
+			h[n] = slot_hash(t, t->slots + i * t->stride);
 			__builtin_prefetch(slots + (h[n] & mask) * t->stride, 1, 3);
 			n++;
 		}
@@ -471,15 +496,13 @@ static int table_grow(struct rib *rib, struct rib_table *t)
 enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct rib_prefix *p,
 			     rib_attr_id attrs)
 {
-	uint8_t key[KEY6_LEN];
 	uint64_t h;
 	uint32_t old;
 	bool found;
 	size_t i;
 
-	make_key(t, p, key);
-	h = key_hash(t, key);
-	i = find(t, key, h, &found);
+	h = prefix_hash(t, p);
+	i = find(t, p, h, &found);
 	if (found) {
 		old = slot_attr(t, i);
 		if (old == attrs)
@@ -494,9 +517,9 @@ enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct 
 	if ((t->count + 1) * 4 > t->cap * 3) {
 		if (table_grow(rib, t) != 0)
 			return RIB_FULL;
-		i = find(t, key, h, &found);
+		i = find(t, p, h, &found);
 	}
-	memcpy(t->slots + i * t->stride, key, t->keylen);
+	key_put(t, t->slots + i * t->stride, p);
 	slot_set_attr(t, i, attrs);
 	rib_attrs_ref(rib, attrs);
 	t->count++;
@@ -506,11 +529,8 @@ enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct 
 void rib_prefetch(const struct rib *rib, const struct rib_table *t, const struct rib_prefix *p,
 		  rib_attr_id attrs)
 {
-	uint8_t key[KEY6_LEN];
-	const uint8_t *slot;
+	const uint8_t *slot = t->slots + (prefix_hash(t, p) & (t->cap - 1)) * t->stride;
 
-	make_key(t, p, key);
-	slot = t->slots + (key_hash(t, key) & (t->cap - 1)) * t->stride;
 	__builtin_prefetch(slot, 1, 3);
 	__builtin_prefetch(slot + t->stride - 1, 1, 3); /* an IPv6 slot may straddle two lines */
 	if (attrs != 0 && attrs < rib->nsets)
@@ -522,7 +542,7 @@ static void table_remove_at(struct rib_table *t, size_t i)
 	size_t mask = t->cap - 1, j;
 
 	for (j = (i + 1) & mask; slot_attr(t, j) != 0; j = (j + 1) & mask) {
-		size_t k = key_hash(t, t->slots + j * t->stride) & mask;
+		size_t k = slot_hash(t, t->slots + j * t->stride) & mask;
 
 		if (may_fill_hole(i, j, k)) {
 			memcpy(t->slots + i * t->stride, t->slots + j * t->stride, t->stride);
@@ -535,13 +555,11 @@ static void table_remove_at(struct rib_table *t, size_t i)
 
 enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t, const struct rib_prefix *p)
 {
-	uint8_t key[KEY6_LEN];
 	bool found;
 	size_t i;
 	uint32_t old;
 
-	make_key(t, p, key);
-	i = find(t, key, key_hash(t, key), &found);
+	i = find(t, p, prefix_hash(t, p), &found);
 	if (!found)
 		return RIB_ABSENT;
 	old = slot_attr(t, i);
@@ -552,12 +570,10 @@ enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t, const struct 
 
 rib_attr_id rib_lookup(const struct rib_table *t, const struct rib_prefix *p)
 {
-	uint8_t key[KEY6_LEN];
 	bool found;
 	size_t i;
 
-	make_key(t, p, key);
-	i = find(t, key, key_hash(t, key), &found);
+	i = find(t, p, prefix_hash(t, p), &found);
 	return found ? slot_attr(t, i) : 0;
 }
 
