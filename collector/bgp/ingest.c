@@ -42,19 +42,13 @@ static const char rib_full[] = "rib_full";
 
 /* ---- the batch ---- */
 
-/* Applies the queued route changes in order, having first asked the sink
- * to start loading what each will touch, then gives back the references
- * that kept their attribute sets alive meanwhile. */
+/* Applies the queued route changes in order (the sink was asked to start
+ * loading what each touches when it was queued), then gives back the
+ * references that kept their attribute sets alive meanwhile. */
 void bgp_ingest_flush(struct bgp_ingest *in)
 {
 	const struct bgp_rib_sink_ops *ops = in->sink.ops;
 
-	if (ops->prefetch != NULL)
-		for (size_t i = 0; i < in->nops; i++) {
-			const struct route_op *o = &in->ops[i];
-
-			ops->prefetch(in->sink.ctx, o->peer, o->view, o->af, &o->p, o->attrs);
-		}
 	for (size_t i = 0; i < in->nops; i++) {
 		const struct route_op *o = &in->ops[i];
 
@@ -79,18 +73,24 @@ void bgp_ingest_batch_end(struct bgp_ingest *in)
 	in->batching = false;
 }
 
-/* A route change: applied now, or queued while a batch is open. */
+/* A route change: applied now, or queued while a batch is open, with a
+ * prefetch of what it touches, so that the decoding of the messages after
+ * it hides the miss. */
 static void route(struct bgp_ingest *in, void *p, enum bgp_ingest_view view, enum bgp_ingest_af af,
 		  const struct rib_prefix *rp, rib_attr_id attrs, bool count)
 {
+	const struct bgp_rib_sink_ops *ops = in->sink.ops;
+
 	if (!in->batching) {
-		if (in->sink.ops->route(in->sink.ctx, p, view, af, rp, attrs, count) == RIB_FULL)
-			in->sink.ops->count_error(in->sink.ctx, p, rib_full);
+		if (ops->route(in->sink.ctx, p, view, af, rp, attrs, count) == RIB_FULL)
+			ops->count_error(in->sink.ctx, p, rib_full);
 		return;
 	}
 	if (in->nops == BATCH_ROUTES)
 		bgp_ingest_flush(in);
 	in->ops[in->nops++] = (struct route_op){p, *rp, attrs, (uint8_t)view, (uint8_t)af, count};
+	if (ops->prefetch != NULL)
+		ops->prefetch(in->sink.ctx, p, view, af, rp, attrs);
 }
 
 /* Gives a reference back: at once, or after the queued routes (one of

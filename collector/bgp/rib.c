@@ -532,7 +532,8 @@ void rib_prefetch(const struct rib *rib, const struct rib_table *t, const struct
 	const uint8_t *slot = t->slots + (prefix_hash(t, p) & (t->cap - 1)) * t->stride;
 
 	__builtin_prefetch(slot, 1, 3);
-	__builtin_prefetch(slot + t->stride - 1, 1, 3); /* an IPv6 slot may straddle two lines */
+	if (t->stride != STRIDE4) /* an IPv6 slot may straddle two lines (IPv4's never do) */
+		__builtin_prefetch(slot + t->stride - 1, 1, 3);
 	if (attrs != 0 && attrs < rib->nsets)
 		__builtin_prefetch(&rib->sets[attrs], 1, 3); /* its reference count */
 }
