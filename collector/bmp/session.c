@@ -87,11 +87,24 @@ static bool memo_is(const struct peer_memo *e, const struct bmp_peer_hdr *h)
 	       e->as == h->as && e->bgp_id == h->bgp_id && memcmp(e->addr, h->addr, 16) == 0;
 }
 
+/* Forgets the headers that gave p: the lookup just made may have given p
+ * another AS or BGP ID, which a lookup with one of them would change back. */
+static void memo_forget(struct bmp_session *s, const struct model_peer *p)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->nmemo; i++)
+		if (s->memo[i].p != p)
+			s->memo[j++] = s->memo[i];
+	s->nmemo = j;
+}
+
 /* peer_of() for Route Monitoring inside a feed: a header seen earlier in
  * the call gives its peer without a lookup. Otherwise the queued routes
  * are applied first (the lookup may create the peer, or remap it to
- * another circuit when its AS changed), and a peer found is remembered,
- * the oldest memo giving way (a refusal is not: it is counted each time). */
+ * another circuit when its AS changed), and a peer found is remembered
+ * under this header alone, the oldest memo giving way (a refusal is not:
+ * it is counted each time). */
 static struct model_peer *peer_of_memo(struct bmp_session *s, const struct bmp_peer_hdr *h)
 {
 	struct model_peer *p;
@@ -106,6 +119,7 @@ static struct model_peer *peer_of_memo(struct bmp_session *s, const struct bmp_p
 	p = peer_of(s, h);
 	if (p == NULL)
 		return NULL;
+	memo_forget(s, p);
 	if (s->nmemo == PEER_MEMO)
 		memmove(&s->memo[0], &s->memo[1], (PEER_MEMO - 1) * sizeof(s->memo[0]));
 	else
