@@ -260,7 +260,7 @@ int bmp_session_message(struct bmp_session *s, const uint8_t *msg, size_t len, d
 	 * decode is still applied */
 	(void)!bmp_decode(msg, len, m);
 	model_router_count_msg(s->r, bmp_msg_type_name(m->type));
-	for (int e = 1; e < BMP_ERR__COUNT; e++)
+	for (int e = 1; m->errors != 0 && e < BMP_ERR__COUNT; e++)
 		if (m->errors & (1u << e))
 			model_router_count_error(s->r, bmp_error_reason_name((enum bmp_error)e));
 	if (m->type != BMP_MSG_INITIATION && m->type != BMP_MSG_TERMINATION &&
