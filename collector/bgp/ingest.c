@@ -52,9 +52,10 @@ void bgp_ingest_flush(struct bgp_ingest *in)
 	for (size_t i = 0; i < in->nops; i++) {
 		const struct route_op *o = &in->ops[i];
 
+		/* refused: our limit, counted on the view's peer */
 		if (ops->route(in->sink.ctx, o->peer, o->view, o->af, &o->p, o->attrs, o->count) ==
 		    RIB_FULL)
-			ops->count_error(in->sink.ctx, o->peer, rib_full); /* our limit, on the view's peer */
+			ops->count_error(in->sink.ctx, o->peer, rib_full);
 	}
 	in->nops = 0;
 	for (size_t i = 0; i < in->nunrefs; i++)

@@ -134,7 +134,8 @@ static void s_update(void *ctx, void *peer)
 	s->updates++;
 }
 
-static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor, s_error, s_update, NULL};
+static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor,
+					     s_error,  s_update, NULL};
 
 static void sink_clean(struct sink *s, bool check)
 {
