@@ -355,9 +355,12 @@ static int ingest_cached(struct bgp_ingest *in, void *p, enum bgp_ingest_view vi
 	struct bgp_nlri_block w, n, mp;
 	const struct bgp_attr_value *v;
 
-	*keyed = split_update(ctx, msg, len, &wd, &attrs, &nlri) == 0 &&
-		 bgp_attr_key_make(k, &attrs, ctx->as4) == 0;
-	if (!*keyed || (v = bgp_attr_cache_find(&in->cache, k)) == NULL)
+	*keyed = false;
+	if (split_update(ctx, msg, len, &wd, &attrs, &nlri) != 0)
+		return -1;
+	v = bgp_attr_cache_find_last(&in->cache, &attrs, ctx->as4, k);
+	*keyed = v != NULL || bgp_attr_key_make(k, &attrs, ctx->as4) == 0;
+	if (!*keyed || (v == NULL && (v = bgp_attr_cache_find(&in->cache, k)) == NULL))
 		return -1;
 	block_of(&w, &wd, BGP_AFI_IPV4, BGP_SAFI_UNICAST, true, ctx);
 	block_of(&n, &nlri, BGP_AFI_IPV4, BGP_SAFI_UNICAST, true, ctx);
