@@ -150,6 +150,26 @@ const struct bgp_attr_value *bgp_attr_cache_find(struct bgp_attr_cache *c,
 	return &e->v;
 }
 
+const struct bgp_attr_value *bgp_attr_cache_find_last(struct bgp_attr_cache *c,
+						      const struct wire_reader *attrs, bool as4,
+						      struct bgp_attr_key *k)
+{
+	const struct bgp_attr_cache_entry *e = &c->e[c->last];
+	const uint8_t *block = wire_cur(attrs);
+	size_t len = wire_left(attrs);
+
+	/* len[1] is MP_REACH's fixed part, 5 bytes at least, when it is there */
+	if (e->v.attrs == 0 || e->as4 != as4 || e->len[1] != 0 || e->len[0] != len ||
+	    memcmp(e->bytes, block, len) != 0)
+		return NULL;
+	memset(k, 0, sizeof(*k));
+	k->as4 = as4;
+	k->seg[0] = block;
+	k->len[0] = (uint16_t)len;
+	c->hits++;
+	return &e->v;
+}
+
 void bgp_attr_cache_put(struct bgp_attr_cache *c, struct bgp_attr_key *k,
 			const struct bgp_attr_value *v)
 {

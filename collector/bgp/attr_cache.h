@@ -96,6 +96,15 @@ int bgp_attr_key_make(struct bgp_attr_key *k, const struct wire_reader *attrs, b
 const struct bgp_attr_value *bgp_attr_cache_find(struct bgp_attr_cache *c,
 						 struct bgp_attr_key *k);
 
+/* The entry used last, when the attribute block attrs (as carved from an
+ * UPDATE) is byte for byte its key and that key has no MP_REACH_NLRI: k is
+ * then filled as bgp_attr_key_make() would fill it, without walking the
+ * attributes (the same bytes split the same way). NULL otherwise, k
+ * untouched: take bgp_attr_key_make() and bgp_attr_cache_find(). */
+const struct bgp_attr_value *bgp_attr_cache_find_last(struct bgp_attr_cache *c,
+						      const struct wire_reader *attrs, bool as4,
+						      struct bgp_attr_key *k);
+
 /* Stores v under k, taking over the caller's reference on v->attrs (not
  * 0); the entry in its slot, if any, is evicted and its reference given
  * back. */

@@ -12,13 +12,107 @@
  * attributes in another wire order still share one set. */
 #define ATTR_KEY_MAX (BGP_MAX_EXT_MSG_LEN + 64)
 
+/* While a batch is open: route changes queued before they are applied
+ * (enough to overlap the table misses of a feed's 16 messages, or of the
+ * prefixes of a packed UPDATE), and references given back after them. */
+#define BATCH_ROUTES 32u
+#define BATCH_UNREFS 32u
+
+/* A route change waiting in the batch: the arguments of the sink's route(). */
+struct route_op {
+	void *peer;
+	struct rib_prefix p;
+	rib_attr_id attrs; /* 0: withdraw */
+	uint8_t view, af;  /* enum bgp_ingest_view, enum bgp_ingest_af */
+	bool count;
+};
+
 struct bgp_ingest {
 	struct bgp_rib_sink sink;
 	struct bgp_attr_cache cache; /* raw attribute bytes -> interned set */
+	bool batching;               /* between batch_begin and batch_end */
+	size_t nops, nunrefs;
+	struct route_op ops[BATCH_ROUTES];
+	rib_attr_id unrefs[BATCH_UNREFS]; /* references held until ops[] are applied */
 	uint8_t key[ATTR_KEY_MAX];   /* attribute-set key scratch */
 };
 
 static const char unsupported_afi_safi[] = "afi_safi_not_decoded";
+static const char rib_full[] = "rib_full";
+
+/* ---- the batch ---- */
+
+/* Applies the queued route changes in order (the sink was asked to start
+ * loading what each touches when it was queued), then gives back the
+ * references that kept their attribute sets alive meanwhile. */
+void bgp_ingest_flush(struct bgp_ingest *in)
+{
+	const struct bgp_rib_sink_ops *ops = in->sink.ops;
+
+	for (size_t i = 0; i < in->nops; i++) {
+		const struct route_op *o = &in->ops[i];
+
+		/* refused: our limit, counted on the view's peer */
+		if (ops->route(in->sink.ctx, o->peer, o->view, o->af, &o->p, o->attrs, o->count) ==
+		    RIB_FULL)
+			ops->count_error(in->sink.ctx, o->peer, rib_full);
+	}
+	in->nops = 0;
+	for (size_t i = 0; i < in->nunrefs; i++)
+		ops->attrs_unref(in->sink.ctx, in->unrefs[i]);
+	in->nunrefs = 0;
+}
+
+void bgp_ingest_batch_begin(struct bgp_ingest *in)
+{
+	in->batching = true;
+}
+
+void bgp_ingest_batch_end(struct bgp_ingest *in)
+{
+	bgp_ingest_flush(in);
+	in->batching = false;
+}
+
+/* A route change: applied now, or queued while a batch is open, with a
+ * prefetch of what it touches, so that the decoding of the messages after
+ * it hides the miss. */
+static void route(struct bgp_ingest *in, void *p, enum bgp_ingest_view view, enum bgp_ingest_af af,
+		  const struct rib_prefix *rp, rib_attr_id attrs, bool count)
+{
+	const struct bgp_rib_sink_ops *ops = in->sink.ops;
+
+	if (!in->batching) {
+		if (ops->route(in->sink.ctx, p, view, af, rp, attrs, count) == RIB_FULL)
+			ops->count_error(in->sink.ctx, p, rib_full);
+		return;
+	}
+	if (in->nops == BATCH_ROUTES)
+		bgp_ingest_flush(in);
+	in->ops[in->nops++] = (struct route_op){p, *rp, attrs, (uint8_t)view, (uint8_t)af, count};
+	if (ops->prefetch != NULL)
+		ops->prefetch(in->sink.ctx, p, view, af, rp, attrs);
+}
+
+/* Gives a reference back: at once, or after the queued routes (one of
+ * which may announce the set) while a batch is open. */
+static void unref(struct bgp_ingest *in, rib_attr_id id)
+{
+	if (id == 0)
+		return;
+	if (!in->batching) {
+		in->sink.ops->attrs_unref(in->sink.ctx, id);
+		return;
+	}
+	if (in->nunrefs == BATCH_UNREFS)
+		bgp_ingest_flush(in);
+	in->unrefs[in->nunrefs++] = id;
+}
+
+static void cache_unref(void *ctx, rib_attr_id id)
+{
+	unref(ctx, id);
+}
 
 struct bgp_ingest *bgp_ingest_new(struct bgp_rib_sink sink)
 {
@@ -26,7 +120,9 @@ struct bgp_ingest *bgp_ingest_new(struct bgp_rib_sink sink)
 
 	if (in != NULL) {
 		in->sink = sink;
-		bgp_attr_cache_init(&in->cache, sink.ops->attrs_unref, sink.ctx);
+		in->batching = false;
+		in->nops = in->nunrefs = 0;
+		bgp_attr_cache_init(&in->cache, cache_unref, in);
 	}
 	return in;
 }
@@ -35,12 +131,16 @@ void bgp_ingest_free(struct bgp_ingest *in)
 {
 	if (in == NULL)
 		return;
+	bgp_ingest_batch_end(in);
 	bgp_attr_cache_clean(&in->cache);
 	free(in);
 }
 
+/* Error counts keep their order with the route changes (which one comes
+ * first decides which reasons get their own series at the cap). */
 static void count_error(struct bgp_ingest *in, void *p, const char *reason)
 {
+	bgp_ingest_flush(in);
 	in->sink.ops->count_error(in->sink.ctx, p, reason);
 }
 
@@ -162,8 +262,7 @@ static void apply_block(struct bgp_ingest *in, void *p, enum bgp_ingest_view vie
 	}
 	while ((rc = bgp_nlri_next(&it, &bp)) == 1) {
 		to_rib_prefix(&bp, &rp);
-		if (in->sink.ops->route(in->sink.ctx, p, view, af, &rp, attrs, count) == RIB_FULL)
-			count_error(in, p, "rib_full"); /* our limit, on the view's peer */
+		route(in, p, view, af, &rp, attrs, count);
 	}
 	if (rc < 0 && count)
 		count_error(in, p, bgp_error_reason_name(it.error));
@@ -256,9 +355,12 @@ static int ingest_cached(struct bgp_ingest *in, void *p, enum bgp_ingest_view vi
 	struct bgp_nlri_block w, n, mp;
 	const struct bgp_attr_value *v;
 
-	*keyed = split_update(ctx, msg, len, &wd, &attrs, &nlri) == 0 &&
-		 bgp_attr_key_make(k, &attrs, ctx->as4) == 0;
-	if (!*keyed || (v = bgp_attr_cache_find(&in->cache, k)) == NULL)
+	*keyed = false;
+	if (split_update(ctx, msg, len, &wd, &attrs, &nlri) != 0)
+		return -1;
+	v = bgp_attr_cache_find_last(&in->cache, &attrs, ctx->as4, k);
+	*keyed = v != NULL || bgp_attr_key_make(k, &attrs, ctx->as4) == 0;
+	if (!*keyed || (v == NULL && (v = bgp_attr_cache_find(&in->cache, k)) == NULL))
 		return -1;
 	block_of(&w, &wd, BGP_AFI_IPV4, BGP_SAFI_UNICAST, true, ctx);
 	block_of(&n, &nlri, BGP_AFI_IPV4, BGP_SAFI_UNICAST, true, ctx);
@@ -320,8 +422,10 @@ static void ingest(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
 	if (count)
 		count_bgp_errors(in, p, u.errors);
 	if (bgp_update_is_eor(&u, &afi, &safi)) {
-		if (af_of(afi, safi, &af) == 0)
+		if (af_of(afi, safi, &af) == 0) {
+			bgp_ingest_flush(in);
 			ops->end_of_rib(in->sink.ctx, p, view, af);
+		}
 		return;
 	}
 	apply_block(in, p, view, &u.withdrawn, 0, count);
@@ -341,7 +445,7 @@ static void ingest(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,
 	if (keyed && cacheable(&u, &k, attrs))
 		cache_put(in, &k, &u, attrs); /* the cache keeps our reference */
 	else
-		ops->attrs_unref(in->sink.ctx, attrs);
+		unref(in, attrs);
 }
 
 void bgp_ingest_update(struct bgp_ingest *in, void *p, enum bgp_ingest_view view,

@@ -50,6 +50,11 @@ struct bgp_rib_sink_ops {
 			   enum bgp_ingest_af af);
 	void (*count_error)(void *ctx, void *peer, const char *reason); /* static string */
 	void (*count_update)(void *ctx, void *peer);
+	/* Optional (NULL: none). A hint that route() will soon be called
+	 * with these arguments: the store may start loading what it will
+	 * touch (a table slot far out of the CPU caches). Changes nothing. */
+	void (*prefetch)(void *ctx, void *peer, enum bgp_ingest_view view,
+			 enum bgp_ingest_af af, const struct rib_prefix *p, rib_attr_id attrs);
 };
 
 struct bgp_rib_sink {
@@ -64,10 +69,28 @@ struct bgp_ingest *bgp_ingest_new(struct bgp_rib_sink sink);
 void bgp_ingest_free(struct bgp_ingest *in); /* takes NULL */
 
 /* Applies one UPDATE (whole message, header included) from peer to its
- * view, decoded with ctx. Malformed input is counted per peer and reason
- * and never stops the caller. */
+ * view, decoded with ctx (its route changes queued while a batch is
+ * open). Malformed input is counted per peer and reason and never stops
+ * the caller. */
 void bgp_ingest_update(struct bgp_ingest *in, void *peer, enum bgp_ingest_view view,
 		       const struct bgp_decode_ctx *ctx, const uint8_t *msg, size_t len);
+
+/* Batches: between bgp_ingest_batch_begin() and bgp_ingest_batch_end(),
+ * the route changes of the UPDATEs applied are queued (a few dozen) and
+ * applied in their order at the latest by batch_end, after a prefetch of
+ * what each touches, so that the store's cache misses overlap instead of
+ * coming one route at a time. The outcome is that of applying each
+ * UPDATE at once: ingest flushes before its own sink calls whose order
+ * with the routes could show (error counts, End-of-RIB), and keeps the
+ * attribute sets of queued routes alive. The caller calls
+ * bgp_ingest_flush() before anything of its own that reads or changes
+ * what routes touch (a peer's views, counters or error counts, its
+ * mapping, a peer created or looked up with new attributes) and ends the
+ * batch before it returns to anything that may free a peer. Outside a
+ * batch, each UPDATE is applied at once. */
+void bgp_ingest_batch_begin(struct bgp_ingest *in);
+void bgp_ingest_flush(struct bgp_ingest *in);
+void bgp_ingest_batch_end(struct bgp_ingest *in); /* flushes */
 
 /* Applies one UPDATE that peer's neighbour sent TO peer (passive capture:
  * what our router sends a configured neighbour is that neighbour's

@@ -21,9 +21,7 @@
  * up to this much (one madvise per 256 KiB, not per page). */
 #define RETURN_CHUNK (256u * 1024u)
 
-/* key: address bytes, prefix length, path id */
-#define KEY4_LEN 9u
-#define KEY6_LEN 21u
+/* slot: key (address bytes, prefix length, path id), then the attribute id */
 #define STRIDE4 16u
 #define STRIDE6 28u
 
@@ -36,7 +34,6 @@ struct attr_set {
 
 struct rib_table {
 	uint8_t family;
-	uint8_t keylen;
 	uint8_t stride;
 	uint8_t *slots;     /* cap * stride bytes */
 	size_t cap;         /* power of two */
@@ -53,7 +50,10 @@ struct rib {
 	uint32_t sets_cap;
 	uint32_t *free_ids;
 	uint32_t nfree, free_cap;
-	uint32_t *index;        /* open addressing over ids, 0 = empty */
+	uint64_t *index;        /* open addressing over sets: the id in the low
+	                         * 32 bits, the hash's high 32 bits above it (a
+	                         * probe that is not the set looked for is told
+	                         * without reading sets[]); 0 = empty */
 	size_t index_cap;
 	size_t alive;           /* distinct sets alive */
 	size_t attr_bytes;      /* bytes of all set payloads */
@@ -172,22 +172,29 @@ void rib_free(struct rib *rib)
 	free(rib);
 }
 
+#define TAG_MASK 0xffffffff00000000ull
+
+static uint32_t entry_id(uint64_t e)
+{
+	return (uint32_t)e;
+}
+
 static int index_grow(struct rib *rib)
 {
 	size_t cap = rib->index_cap * 2, mask = cap - 1;
-	uint32_t *idx = calloc(cap, sizeof(*idx));
+	uint64_t *idx = calloc(cap, sizeof(*idx));
 
 	if (idx == NULL)
 		return -1;
 	for (size_t i = 0; i < rib->index_cap; i++) {
-		uint32_t id = rib->index[i];
+		uint64_t e = rib->index[i];
 		size_t j;
 
-		if (id == 0)
+		if (e == 0)
 			continue;
-		for (j = rib->sets[id].hash & mask; idx[j] != 0; j = (j + 1) & mask)
+		for (j = rib->sets[entry_id(e)].hash & mask; idx[j] != 0; j = (j + 1) & mask)
 			;
-		idx[j] = id;
+		idx[j] = e;
 	}
 	free(rib->index);
 	rib->index = idx;
@@ -215,7 +222,7 @@ static uint32_t new_id(struct rib *rib)
 
 rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 {
-	uint64_t h;
+	uint64_t h, e;
 	size_t mask, i;
 	uint32_t id;
 	uint8_t *copy;
@@ -224,9 +231,13 @@ rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 		return 0;
 	h = bgp_hash_bytes(bytes, len);
 	mask = rib->index_cap - 1;
-	for (i = h & mask; (id = rib->index[i]) != 0; i = (i + 1) & mask) {
-		const struct attr_set *s = &rib->sets[id];
+	for (i = h & mask; (e = rib->index[i]) != 0; i = (i + 1) & mask) {
+		const struct attr_set *s;
 
+		if (((e ^ h) & TAG_MASK) != 0)
+			continue;
+		id = entry_id(e);
+		s = &rib->sets[id];
 		if (s->hash == h && s->len == len && memcmp(s->bytes, bytes, len) == 0) {
 			rib->sets[id].refcnt++;
 			return id;
@@ -249,7 +260,7 @@ rib_attr_id rib_attrs_intern(struct rib *rib, const uint8_t *bytes, size_t len)
 	}
 	memcpy(copy, bytes, len);
 	rib->sets[id] = (struct attr_set){h, 1, (uint32_t)len, copy};
-	rib->index[i] = id;
+	rib->index[i] = (h & TAG_MASK) | id;
 	rib->alive++;
 	rib->attr_bytes += len;
 	return id;
@@ -264,10 +275,10 @@ static void index_remove(struct rib *rib, uint32_t id)
 {
 	size_t mask = rib->index_cap - 1, i, j;
 
-	for (i = rib->sets[id].hash & mask; rib->index[i] != id; i = (i + 1) & mask)
+	for (i = rib->sets[id].hash & mask; entry_id(rib->index[i]) != id; i = (i + 1) & mask)
 		;
 	for (j = (i + 1) & mask; rib->index[j] != 0; j = (j + 1) & mask) {
-		size_t k = rib->sets[rib->index[j]].hash & mask;
+		size_t k = rib->sets[entry_id(rib->index[j])].hash & mask;
 
 		if (may_fill_hole(i, j, k)) {
 			rib->index[i] = rib->index[j];
@@ -330,13 +341,14 @@ static void slot_set_attr(struct rib_table *t, size_t i, uint32_t a)
 	memcpy(t->slots + i * t->stride + t->stride - 4, &a, 4);
 }
 
-static void make_key(const struct rib_table *t, const struct rib_prefix *p, uint8_t *key)
+/* Writes p's key into a slot. */
+static void key_put(const struct rib_table *t, uint8_t *slot, const struct rib_prefix *p)
 {
 	size_t alen = t->family == 4 ? 4 : 16;
 
-	memcpy(key, p->addr, alen);
-	key[alen] = p->len;
-	memcpy(key + alen + 1, &p->path_id, 4);
+	memcpy(slot, p->addr, alen);
+	slot[alen] = p->len;
+	memcpy(slot + alen + 1, &p->path_id, 4);
 }
 
 struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
@@ -349,7 +361,6 @@ struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
 	if (t == NULL)
 		return NULL;
 	t->family = family;
-	t->keylen = family == 4 ? KEY4_LEN : KEY6_LEN;
 	t->stride = family == 4 ? STRIDE4 : STRIDE6;
 	t->cap = MIN_CAP;
 	t->slots = slots_alloc(t->cap * t->stride);
@@ -365,13 +376,57 @@ struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
 	return t;
 }
 
-/* Finds the slot holding key, or the empty slot where it would go. */
-static size_t find(const struct rib_table *t, const uint8_t *key, uint64_t h, bool *found)
+/* Keys are hashed and compared field by field, straight from the prefix
+ * and from a slot alike: assembling the key bytes first and reading them
+ * back as words stalls on store forwarding, on every route. */
+
+/* The hash of a key whose address is at addr (4 or 16 bytes). */
+static uint64_t route_hash(const struct rib_table *t, const uint8_t *addr, uint8_t len,
+			   uint32_t path_id)
+{
+	uint64_t a0, a1;
+	uint32_t a;
+
+	if (t->family == 4) {
+		memcpy(&a, addr, 4);
+		return bgp_hash_route(a, 0, len, path_id);
+	}
+	memcpy(&a0, addr, 8);
+	memcpy(&a1, addr + 8, 8);
+	return bgp_hash_route(a0, a1, len, path_id);
+}
+
+static uint64_t prefix_hash(const struct rib_table *t, const struct rib_prefix *p)
+{
+	return route_hash(t, p->addr, p->len, p->path_id);
+}
+
+static uint64_t slot_hash(const struct rib_table *t, const uint8_t *slot)
+{
+	size_t alen = t->family == 4 ? 4 : 16;
+	uint32_t path_id;
+
+	memcpy(&path_id, slot + alen + 1, 4);
+	return route_hash(t, slot, slot[alen], path_id);
+}
+
+/* Whether a slot holds p: constant lengths, so the compares are inlined. */
+static bool slot_is(const struct rib_table *t, const uint8_t *slot, const struct rib_prefix *p)
+{
+	if (t->family == 4)
+		return memcmp(slot, p->addr, 4) == 0 && slot[4] == p->len &&
+		       memcmp(slot + 5, &p->path_id, 4) == 0;
+	return memcmp(slot, p->addr, 16) == 0 && slot[16] == p->len &&
+	       memcmp(slot + 17, &p->path_id, 4) == 0;
+}
+
+/* Finds the slot holding p, or the empty slot where it would go. */
+static size_t find(const struct rib_table *t, const struct rib_prefix *p, uint64_t h, bool *found)
 {
 	size_t mask = t->cap - 1, i;
 
 	for (i = h & mask; slot_attr(t, i) != 0; i = (i + 1) & mask) {
-		if (memcmp(t->slots + i * t->stride, key, t->keylen) == 0) {
+		if (slot_is(t, t->slots + i * t->stride, p)) {
 			*found = true;
 			return i;
 		}
@@ -380,23 +435,52 @@ static size_t find(const struct rib_table *t, const uint8_t *key, uint64_t h, bo
 	return i;
 }
 
+/* Copies a route slot: constant lengths, so the copy is inlined. */
+static void slot_copy(const struct rib_table *t, uint8_t *dst, const uint8_t *src)
+{
+	if (t->stride == STRIDE4)
+		memcpy(dst, src, STRIDE4);
+	else
+		memcpy(dst, src, STRIDE6);
+}
+
+/* Re-inserts n routes (slot src[k], hash h[k]) into a bigger array. */
+static void grow_insert(const struct rib_table *t, uint8_t *slots, size_t mask,
+			const size_t *src, const uint64_t *h, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t j = h[k] & mask;
+
+		while (memcmp(slots + j * t->stride + t->stride - 4, "\0\0\0\0", 4) != 0)
+			j = (j + 1) & mask;
+		slot_copy(t, slots + j * t->stride, t->slots + src[k] * t->stride);
+	}
+}
+
+/* Routes re-inserted per round of a grow: their new slots are prefetched
+ * together, so the misses of a round overlap. */
+#define GROW_ROUND 16u
+
 static int table_grow(struct rib *rib, struct rib_table *t)
 {
-	size_t cap = t->cap * 2, mask = cap - 1;
+	size_t cap = t->cap * 2, mask = cap - 1, src[GROW_ROUND];
+	uint64_t h[GROW_ROUND];
 	uint8_t *slots = slots_alloc(cap * t->stride);
 
 	if (slots == NULL)
 		return -1;
-	for (size_t i = 0; i < t->cap; i++) {
-		const uint8_t *src = t->slots + i * t->stride;
-		size_t j;
+	for (size_t i = 0; i < t->cap;) {
+		size_t n = 0;
 
-		if (slot_attr(t, i) == 0)
-			continue;
-		j = bgp_hash_bytes(src, t->keylen) & mask;
-		while (memcmp(slots + j * t->stride + t->stride - 4, "\0\0\0\0", 4) != 0)
-			j = (j + 1) & mask;
-		memcpy(slots + j * t->stride, src, t->stride);
+		for (; i < t->cap && n < GROW_ROUND; i++) {
+			if (slot_attr(t, i) == 0)
+				continue;
+			src[n] = i;
+			h[n] = slot_hash(t, t->slots + i * t->stride);
+			__builtin_prefetch(slots + (h[n] & mask) * t->stride, 1, 3);
+			n++;
+		}
+		grow_insert(t, slots, mask, src, h, n);
 	}
 	rib->table_bytes += cap * t->stride - t->cap * t->stride;
 	slots_free(t->slots, t->cap * t->stride);
@@ -408,15 +492,13 @@ static int table_grow(struct rib *rib, struct rib_table *t)
 enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct rib_prefix *p,
 			     rib_attr_id attrs)
 {
-	uint8_t key[KEY6_LEN];
 	uint64_t h;
 	uint32_t old;
 	bool found;
 	size_t i;
 
-	make_key(t, p, key);
-	h = bgp_hash_bytes(key, t->keylen);
-	i = find(t, key, h, &found);
+	h = prefix_hash(t, p);
+	i = find(t, p, h, &found);
 	if (found) {
 		old = slot_attr(t, i);
 		if (old == attrs)
@@ -431,13 +513,25 @@ enum rib_change rib_announce(struct rib *rib, struct rib_table *t, const struct 
 	if ((t->count + 1) * 4 > t->cap * 3) {
 		if (table_grow(rib, t) != 0)
 			return RIB_FULL;
-		i = find(t, key, h, &found);
+		i = find(t, p, h, &found);
 	}
-	memcpy(t->slots + i * t->stride, key, t->keylen);
+	key_put(t, t->slots + i * t->stride, p);
 	slot_set_attr(t, i, attrs);
 	rib_attrs_ref(rib, attrs);
 	t->count++;
 	return RIB_ADDED;
+}
+
+void rib_prefetch(const struct rib *rib, const struct rib_table *t, const struct rib_prefix *p,
+		  rib_attr_id attrs)
+{
+	const uint8_t *slot = t->slots + (prefix_hash(t, p) & (t->cap - 1)) * t->stride;
+
+	__builtin_prefetch(slot, 1, 3);
+	if (t->stride != STRIDE4) /* an IPv6 slot may straddle two lines (IPv4's never do) */
+		__builtin_prefetch(slot + t->stride - 1, 1, 3);
+	if (attrs != 0 && attrs < rib->nsets)
+		__builtin_prefetch(&rib->sets[attrs], 1, 3); /* its reference count */
 }
 
 static void table_remove_at(struct rib_table *t, size_t i)
@@ -445,7 +539,7 @@ static void table_remove_at(struct rib_table *t, size_t i)
 	size_t mask = t->cap - 1, j;
 
 	for (j = (i + 1) & mask; slot_attr(t, j) != 0; j = (j + 1) & mask) {
-		size_t k = bgp_hash_bytes(t->slots + j * t->stride, t->keylen) & mask;
+		size_t k = slot_hash(t, t->slots + j * t->stride) & mask;
 
 		if (may_fill_hole(i, j, k)) {
 			memcpy(t->slots + i * t->stride, t->slots + j * t->stride, t->stride);
@@ -458,13 +552,11 @@ static void table_remove_at(struct rib_table *t, size_t i)
 
 enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t, const struct rib_prefix *p)
 {
-	uint8_t key[KEY6_LEN];
 	bool found;
 	size_t i;
 	uint32_t old;
 
-	make_key(t, p, key);
-	i = find(t, key, bgp_hash_bytes(key, t->keylen), &found);
+	i = find(t, p, prefix_hash(t, p), &found);
 	if (!found)
 		return RIB_ABSENT;
 	old = slot_attr(t, i);
@@ -475,12 +567,10 @@ enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t, const struct 
 
 rib_attr_id rib_lookup(const struct rib_table *t, const struct rib_prefix *p)
 {
-	uint8_t key[KEY6_LEN];
 	bool found;
 	size_t i;
 
-	make_key(t, p, key);
-	i = find(t, key, bgp_hash_bytes(key, t->keylen), &found);
+	i = find(t, p, prefix_hash(t, p), &found);
 	return found ? slot_attr(t, i) : 0;
 }
 

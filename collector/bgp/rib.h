@@ -84,6 +84,13 @@ enum rib_change rib_announce(struct rib *rib, struct rib_table *t,
 			     const struct rib_prefix *p, rib_attr_id attrs);
 enum rib_change rib_withdraw(struct rib *rib, struct rib_table *t,
 			     const struct rib_prefix *p);
+/* A hint that p is about to be announced (attrs != 0) or withdrawn
+ * (attrs 0) in t: starts loading the table slot it lands in (and the
+ * set's reference count), so that a caller applying many routes can
+ * overlap those cache misses instead of waiting on each in turn. Changes
+ * nothing. */
+void rib_prefetch(const struct rib *rib, const struct rib_table *t, const struct rib_prefix *p,
+		  rib_attr_id attrs);
 /* The attribute set of a route, or 0 when absent. */
 rib_attr_id rib_lookup(const struct rib_table *t, const struct rib_prefix *p);
 /* Routes in the table. */

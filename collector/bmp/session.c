@@ -13,11 +13,29 @@
 #include "negotiate.h"
 #include "rib_sink.h"
 
+/* Peers looked up during one bmp_session_feed_some() call, by their
+ * per-peer header: a router sends a peer's table message after message,
+ * and model_peer_get() gives the same peer for the same header (with no
+ * change to it) until the call returns and the loop may release peers. */
+#define PEER_MEMO 4u
+
+struct peer_memo {
+	uint8_t type;
+	bool ipv6;
+	uint64_t distinguisher;
+	uint8_t addr[16];
+	uint32_t as, bgp_id;
+	struct model_peer *p;
+};
+
 struct bmp_session {
 	struct model *m;
 	struct model_router *r;
 	struct bmp_msg msg;          /* decode scratch (large: kept off the stack) */
 	struct bgp_ingest *ingest;   /* UPDATEs into the model */
+	bool feeding;                /* inside bmp_session_feed_some() */
+	size_t nmemo;                /* 0 outside it: nothing outlives a call */
+	struct peer_memo memo[PEER_MEMO];
 };
 
 static const char no_peer_up[] = "route_monitoring_without_peer_up";
@@ -31,6 +49,8 @@ struct bmp_session *bmp_session_new(struct model *m, struct model_router *r)
 		return NULL;
 	s->m = m;
 	s->r = r;
+	s->feeding = false;
+	s->nmemo = 0;
 	s->ingest = bgp_ingest_new(model_rib_sink(m));
 	if (s->ingest == NULL) {
 		free(s);
@@ -59,6 +79,55 @@ static struct model_peer *peer_of(struct bmp_session *s, const struct bmp_peer_h
 		memcpy(k.addr, h->addr + 12, 4);
 	}
 	return model_peer_get(s->m, s->r, &k, h->as, h->bgp_id);
+}
+
+static bool memo_is(const struct peer_memo *e, const struct bmp_peer_hdr *h)
+{
+	return e->type == h->type && e->ipv6 == h->ipv6 && e->distinguisher == h->distinguisher &&
+	       e->as == h->as && e->bgp_id == h->bgp_id && memcmp(e->addr, h->addr, 16) == 0;
+}
+
+/* Forgets the headers that gave p: the lookup just made may have given p
+ * another AS or BGP ID, which a lookup with one of them would change back. */
+static void memo_forget(struct bmp_session *s, const struct model_peer *p)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < s->nmemo; i++)
+		if (s->memo[i].p != p)
+			s->memo[j++] = s->memo[i];
+	s->nmemo = j;
+}
+
+/* peer_of() for Route Monitoring inside a feed: a header seen earlier in
+ * the call gives its peer without a lookup. Otherwise the queued routes
+ * are applied first (the lookup may create the peer, or remap it to
+ * another circuit when its AS changed), and a peer found is remembered
+ * under this header alone, the oldest memo giving way (a refusal is not:
+ * it is counted each time). */
+static struct model_peer *peer_of_memo(struct bmp_session *s, const struct bmp_peer_hdr *h)
+{
+	struct model_peer *p;
+	size_t i;
+
+	if (!s->feeding)
+		return peer_of(s, h);
+	for (i = 0; i < s->nmemo; i++)
+		if (memo_is(&s->memo[i], h))
+			return s->memo[i].p;
+	bgp_ingest_flush(s->ingest);
+	p = peer_of(s, h);
+	if (p == NULL)
+		return NULL;
+	memo_forget(s, p);
+	if (s->nmemo == PEER_MEMO)
+		memmove(&s->memo[0], &s->memo[1], (PEER_MEMO - 1) * sizeof(s->memo[0]));
+	else
+		s->nmemo++;
+	s->memo[s->nmemo - 1] = (struct peer_memo){h->type, h->ipv6, h->distinguisher, {0},
+						   h->as, h->bgp_id, p};
+	memcpy(s->memo[s->nmemo - 1].addr, h->addr, 16);
+	return p;
 }
 
 /* How a peer's BGP messages are decoded (both directions, from its Peer
@@ -125,7 +194,7 @@ static enum bgp_ingest_view view_of(const struct bmp_peer_hdr *h)
 static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 {
 	const struct bmp_bgp_pdu *pdu = &m->u.rm.update;
-	struct model_peer *p = peer_of(s, &m->peer);
+	struct model_peer *p = peer_of_memo(s, &m->peer);
 	enum bgp_ingest_view view = view_of(&m->peer);
 	struct bgp_peer_ctx *c;
 	struct bgp_decode_ctx ctx;
@@ -136,6 +205,7 @@ static void on_route_monitoring(struct bmp_session *s, const struct bmp_msg *m)
 	if (!model_peer_is_up(p))
 		model_router_count_error(s->r, no_peer_up);
 	if (pdu->status != BMP_PDU_OK) {
+		bgp_ingest_flush(s->ingest); /* in order with the routes' error counts */
 		model_peer_count_error(p, bad_pdu);
 		return;
 	}
@@ -190,12 +260,18 @@ int bmp_session_message(struct bmp_session *s, const uint8_t *msg, size_t len, d
 	 * decode is still applied */
 	(void)!bmp_decode(msg, len, m);
 	model_router_count_msg(s->r, bmp_msg_type_name(m->type));
-	for (int e = 1; e < BMP_ERR__COUNT; e++)
+	for (int e = 1; m->errors != 0 && e < BMP_ERR__COUNT; e++)
 		if (m->errors & (1u << e))
 			model_router_count_error(s->r, bmp_error_reason_name((enum bmp_error)e));
 	if (m->type != BMP_MSG_INITIATION && m->type != BMP_MSG_TERMINATION &&
 	    m->type <= BMP_MSG_ROUTE_MIRRORING && !m->has_peer)
 		return 0; /* no usable per-peer header: counted above */
+	if (m->type != BMP_MSG_ROUTE_MONITORING) {
+		/* Peer Up/Down, statistics and the rest see every route before
+		 * them applied, and may change the peers: the memo starts over */
+		bgp_ingest_flush(s->ingest);
+		s->nmemo = 0;
+	}
 	switch (m->type) {
 	case BMP_MSG_ROUTE_MONITORING:
 		on_route_monitoring(s, m);
@@ -228,6 +304,10 @@ size_t bmp_session_feed_some(struct bmp_session *s, const uint8_t *buf, size_t l
 
 	*status = 0;
 	*nmsgs = 0;
+	/* the messages' route changes are applied in batches (their table
+	 * misses overlapped), all of them before this returns */
+	bgp_ingest_batch_begin(s->ingest);
+	s->feeding = true;
 	while (used < len && *nmsgs < max_msgs) {
 		size_t mlen = 0;
 		enum bmp_error why = BMP_OK;
@@ -247,6 +327,9 @@ size_t bmp_session_feed_some(struct bmp_session *s, const uint8_t *buf, size_t l
 			break;
 		}
 	}
+	bgp_ingest_batch_end(s->ingest);
+	s->feeding = false;
+	s->nmemo = 0;
 	return used;
 }
 

@@ -33,7 +33,9 @@ size_t bmp_session_feed(struct bmp_session *s, const uint8_t *buf, size_t len, s
 
 /* As bmp_session_feed, but applies at most max_msgs messages (the listener's
  * unit of work between two looks at the clock); *nmsgs is how many it
- * applied. *status 0 means "need more" or "max_msgs reached". */
+ * applied. *status 0 means "need more" or "max_msgs reached". The
+ * messages' route changes are applied in batches (bgp/ingest.h), every one
+ * of them before this returns, with the outcome of one message at a time. */
 size_t bmp_session_feed_some(struct bmp_session *s, const uint8_t *buf, size_t len,
 			     size_t max_msg, double now, size_t max_msgs, size_t *nmsgs,
 			     int *status);

@@ -1,6 +1,8 @@
 /* rib_sink.c — bgp/ingest's sink over model.h's public functions. */
 #include "rib_sink.h"
 
+#include "model_priv.h"
+
 static enum model_view view_of(enum bgp_ingest_view v)
 {
 	static const enum model_view views[] = {
@@ -57,6 +59,19 @@ static void sink_count_update(void *ctx, void *peer)
 	model_peer_count_update(peer);
 }
 
+/* Reaches into the peer's table (model_priv.h): a hint has no public
+ * function of its own in model.h, and must not create the table. */
+static void sink_prefetch(void *ctx, void *peer, enum bgp_ingest_view view, enum bgp_ingest_af af,
+			  const struct rib_prefix *p, rib_attr_id attrs)
+{
+	const struct model *m = ctx;
+	const struct model_peer *mp = peer;
+	const struct rib_table *t = mp->tables[view_of(view)][af_of(af)];
+
+	if (t != NULL)
+		rib_prefetch(m->rib, t, p, attrs);
+}
+
 static const struct bgp_rib_sink_ops model_sink_ops = {
 	.attrs_intern = sink_intern,
 	.attrs_unref = sink_unref,
@@ -64,6 +79,7 @@ static const struct bgp_rib_sink_ops model_sink_ops = {
 	.end_of_rib = sink_end_of_rib,
 	.count_error = sink_count_error,
 	.count_update = sink_count_update,
+	.prefetch = sink_prefetch,
 };
 
 struct bgp_rib_sink model_rib_sink(struct model *m)

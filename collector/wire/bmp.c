@@ -6,6 +6,7 @@
  */
 #include "bmp.h"
 
+#include <stddef.h>
 #include <string.h>
 
 _Static_assert(BMP_ERR__COUNT <= 32, "errors mask is 32-bit");
@@ -746,8 +747,14 @@ static void parse_body(struct wire_reader *body, struct bmp_msg *m)
 int bmp_decode(const uint8_t *msg, size_t len, struct bmp_msg *out)
 {
 	struct wire_reader r, body;
+	/* Zeroed: the header, and of the body what its type uses when that is
+	 * a Route Monitoring (24 bytes, where the union is 4 KB for the
+	 * statistics; this runs once per route at one prefix per message).
+	 * The type byte read here only sizes the memset. */
+	size_t used = len > 5 && msg[5] == BMP_MSG_ROUTE_MONITORING ? sizeof(out->u.rm)
+								      : sizeof(out->u);
 
-	memset(out, 0, sizeof(*out));
+	memset(out, 0, offsetof(struct bmp_msg, u) + used);
 	wire_init(&r, msg, len);
 	if (wire_get_u8(&r, &out->version) < 0) {
 		flag(out, BMP_ERR_TRUNCATED);

@@ -12,7 +12,16 @@
  * and into a fresh one (empty cache: always the full decode); both sinks
  * must see the same calls — routes with their attribute-set bytes, errors,
  * End-of-RIB — and every reference the warm ingest took must be given
- * back when it is freed. */
+ * back when it is freed.
+ *
+ * Batches: a third long-lived ingest gets the same UPDATEs inside batches
+ * (bgp_ingest_batch_begin/end, a batch ending every 1 + (header >> 4)
+ * UPDATEs), its route changes queued. Over the whole input its sink must
+ * see what the warm one saw, in the same order (the per-UPDATE count
+ * aside, which commutes with the rest and is only totalled), and never a
+ * set whose references were all given back (a queued route's set is kept
+ * alive until the route is applied). Routes of prefix length 7 are
+ * refused as a full table would be, so "rib_full" is ordered too. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +40,25 @@ struct sink {
 	size_t klen[SETS];
 	uint32_t refs[SETS];
 	size_t nsets;
-	char trace[TRACE];
+	char trace[TRACE]; /* of the current UPDATE */
 	size_t tlen;
+	char all[TRACE];   /* of the whole input, updates left out */
+	size_t alen;
+	size_t updates;
 };
+
+static void put(char *buf, size_t *len, const void *p, size_t n)
+{
+	if (*len + n > TRACE)
+		n = TRACE - *len;
+	memcpy(buf + *len, p, n);
+	*len += n;
+}
 
 static void emit(struct sink *s, const void *p, size_t n)
 {
-	if (s->tlen + n > TRACE)
-		n = TRACE - s->tlen;
-	memcpy(s->trace + s->tlen, p, n);
-	s->tlen += n;
+	put(s->trace, &s->tlen, p, n);
+	put(s->all, &s->alen, p, n);
 }
 
 static rib_attr_id s_intern(void *ctx, const uint8_t *key, size_t len)
@@ -89,6 +107,8 @@ static enum rib_change s_route(void *ctx, void *peer, enum bgp_ingest_view view,
 	emit(s, p, sizeof(*p));
 	if (attrs != 0)
 		emit(s, s->keys[attrs], s->klen[attrs]);
+	if (attrs != 0 && p->len == 7)
+		return RIB_FULL;
 	return attrs != 0 ? RIB_ADDED : RIB_REMOVED;
 }
 
@@ -107,11 +127,15 @@ static void s_error(void *ctx, void *peer, const char *reason)
 
 static void s_update(void *ctx, void *peer)
 {
+	struct sink *s = ctx;
+
 	(void)peer;
-	emit(ctx, "U", 1);
+	put(s->trace, &s->tlen, "U", 1);
+	s->updates++;
 }
 
-static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor, s_error, s_update};
+static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor,
+					     s_error,  s_update, NULL};
 
 static void sink_clean(struct sink *s, bool check)
 {
@@ -165,16 +189,30 @@ static void one(struct bgp_ingest *warm, struct sink *ws, struct sink *cs,
 		abort(); /* the cache changed what ingest did */
 }
 
+/* The batched ingest's turn: the UPDATE queued, the batch ended every
+ * `every` UPDATEs. */
+static void batched(struct bgp_ingest *b, struct sink *bs, const struct bgp_decode_ctx *ctx,
+		    const uint8_t *msg, size_t len, size_t n, size_t every)
+{
+	bgp_ingest_update(b, bs, BGP_INGEST_ADJ_IN_PRE, ctx, msg, len);
+	if ((n + 1) % every == 0) {
+		bgp_ingest_batch_end(b);
+		bgp_ingest_batch_begin(b);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t body[65536], msg[65536 + 19];
 	struct sink *ws = calloc(1, sizeof(*ws)), *cs = calloc(1, sizeof(*cs));
+	struct sink *bs = calloc(1, sizeof(*bs));
 	struct bgp_decode_ctx ctx;
-	struct bgp_ingest *warm;
-	size_t pos = 1, blen = 0;
+	struct bgp_ingest *warm, *batch;
+	size_t pos = 1, blen = 0, nmsg = 0, every;
 
-	if (ws == NULL || cs == NULL || size < 1)
+	if (ws == NULL || cs == NULL || bs == NULL || size < 1)
 		goto out;
+	every = 1 + (data[0] >> 4);
 	bgp_ctx_init(&ctx);
 	if (data[0] & 1)
 		bgp_ctx_set_legacy_as_path(&ctx);
@@ -184,8 +222,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ctx.addpath[ctx.n_addpath++] = (struct bgp_afisafi){BGP_AFI_IPV6, BGP_SAFI_UNICAST};
 	ctx.extended_message = (data[0] & 8) != 0;
 	warm = bgp_ingest_new((struct bgp_rib_sink){&ops, ws});
-	if (warm == NULL)
+	batch = bgp_ingest_new((struct bgp_rib_sink){&ops, bs});
+	if (warm == NULL || batch == NULL)
 		abort();
+	bgp_ingest_batch_begin(batch);
 	while (pos + 2 <= size) {
 		size_t n = (size_t)(data[pos] & 0x7f) << 8 | data[pos + 1];
 		bool rep = (data[pos] & 0x80) != 0;
@@ -201,12 +241,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		pos += n;
 		one(warm, ws, cs, &ctx, msg, frame(msg, body, blen));
+		batched(batch, bs, &ctx, msg, frame(msg, body, blen), nmsg++, every);
 	}
+	bgp_ingest_batch_end(batch);
+	if (bs->updates != ws->updates || bs->alen != ws->alen ||
+	    memcmp(bs->all, ws->all, ws->alen) != 0)
+		abort(); /* batching changed what ingest did */
 	bgp_ingest_free(warm);
+	bgp_ingest_free(batch);
 	sink_clean(ws, true);
 	sink_clean(cs, true);
+	sink_clean(bs, true);
 out:
 	free(ws);
 	free(cs);
+	free(bs);
 	return 0;
 }

@@ -97,7 +97,8 @@ static void s_update(void *ctx, void *peer)
 	((struct sink *)ctx)->updates++;
 }
 
-static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor, s_error, s_update};
+static const struct bgp_rib_sink_ops ops = {s_intern, s_unref, s_route, s_eor,
+					     s_error,  s_update, NULL};
 
 static uint32_t refs_held(const struct sink *s)
 {

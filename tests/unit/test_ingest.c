@@ -195,6 +195,55 @@ static void test_malformed_still_counts(void **state)
 		fail_msg("wrong error reasons:\n%s", text);
 }
 
+/* Issue 14: inside a batch the route changes are queued (their slots
+ * prefetched, the peer's table not even there yet) and applied in order
+ * by the end: an announce, a withdraw and an implicit withdraw of the
+ * same prefixes in one batch end as they do one by one. */
+static void test_batch_applies_in_order(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t wd[] = {24, 203, 0, 1};
+	uint8_t other[sizeof(path_attrs)];
+	const char *text;
+
+	memcpy(other, path_attrs, sizeof(other));
+	other[3] = 2; /* ORIGIN INCOMPLETE: another set */
+	bgp_ingest_batch_begin(f->in);
+	update(f, NULL, 0, path_attrs, sizeof(path_attrs), nlri2, sizeof(nlri2));
+	ingest(f);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 0);
+	update(f, wd, sizeof(wd), NULL, 0, NULL, 0);
+	ingest(f);
+	update(f, NULL, 0, other, sizeof(other), nlri2 + 4, 4); /* 203.0.2.0/24 again */
+	ingest(f);
+	bgp_ingest_batch_end(f->in);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 1);
+	text = strstr(scrape(f), "\ncircuitwatch_bgp_implicit_withdrawals_total{");
+	assert_non_null(text);
+	text = strchr(text + 1, '\n');
+	assert_non_null(text);
+	if (strncmp(text - 2, " 1\n", 3) != 0)
+		fail_msg("implicit withdrawals not 1: %.200s", text - 150);
+	assert_no_errors(f);
+}
+
+/* An error count sees the routes queued before it applied (its order with
+ * "rib_full" decides which reasons get a series at the cap). */
+static void test_batch_flushes_before_errors(void **state)
+{
+	struct fx *f = *state;
+	const uint8_t bad_wd[] = {33, 203, 0, 1, 0, 0}; /* /33 in IPv4 */
+
+	bgp_ingest_batch_begin(f->in);
+	update(f, NULL, 0, path_attrs, sizeof(path_attrs), nlri2, sizeof(nlri2));
+	ingest(f);
+	update(f, bad_wd, sizeof(bad_wd), NULL, 0, NULL, 0);
+	ingest(f);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 2);
+	bgp_ingest_batch_end(f->in);
+	assert_int_equal(model_prefix_count(f->p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST), 2);
+}
+
 /* ---- bgp/ingest over a recording sink ---- */
 
 struct rec {
@@ -266,7 +315,7 @@ static void rec_update(void *ctx, void *peer)
 }
 
 static const struct bgp_rib_sink_ops rec_ops = {rec_intern, rec_unref, rec_route,
-						rec_eor,    rec_error, rec_update};
+						rec_eor,    rec_error, rec_update, NULL};
 
 /* Feeds b's UPDATE to a fresh ingest over r, as from r (or sent to it). */
 static void rec_feed(struct rec *r, struct wb *b, enum bgp_ingest_view view, bool sent_to)
@@ -367,6 +416,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_withdraw_only_mp_unreach_is_clean, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_still_counts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_applies_in_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_flushes_before_errors, setup, teardown),
 		cmocka_unit_test(test_sink_missing_next_hop_by_view),
 		cmocka_unit_test(test_sink_sent_to_is_uncounted),
 		cmocka_unit_test(test_sink_end_of_rib_and_refusal),

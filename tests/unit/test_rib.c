@@ -132,6 +132,52 @@ static void test_ipv6_table(void **state)
 	rib_free(rib);
 }
 
+/* A prefetch is a hint: whatever it is given (a missing route, a set id
+ * out of range, IPv6 slots straddling lines) nothing changes. Keys that
+ * differ only in the second address word, the length or the path id stay
+ * apart (the route hash takes the address as words). */
+static void test_prefetch_changes_nothing(void **state)
+{
+	struct rib *rib = rib_new();
+	struct rib_table *t4 = rib_table_new(rib, 4), *t6 = rib_table_new(rib, 6);
+	const uint8_t a[] = {1, 2, 3};
+	rib_attr_id x = rib_attrs_intern(rib, a, sizeof(a));
+	struct rib_prefix p4 = {.family = 4, .len = 24, .addr = {192, 0, 2}};
+	struct rib_prefix p6 = {.family = 6, .len = 64, .addr = {0x20, 0x01, 0x0d, 0xb8}};
+	struct rib_prefix q6 = p6;
+	(void)state;
+
+	rib_prefetch(rib, t4, &p4, x);
+	rib_prefetch(rib, t6, &p6, 0);
+	rib_prefetch(rib, t6, &p6, 999999);
+	assert_int_equal(rib_table_count(t4) + rib_table_count(t6), 0);
+	for (unsigned i = 0; i < 1000; i++) {
+		q6.addr[8] = (uint8_t)(i >> 8);
+		q6.addr[15] = (uint8_t)i;
+		q6.path_id = i % 3;
+		rib_prefetch(rib, t6, &q6, x);
+		assert_int_equal(rib_announce(rib, t6, &q6, x), RIB_ADDED);
+	}
+	for (unsigned i = 0; i < 1000; i++) {
+		q6.addr[8] = (uint8_t)(i >> 8);
+		q6.addr[15] = (uint8_t)i;
+		q6.path_id = i % 3;
+		assert_int_equal(rib_lookup(t6, &q6), x);
+		q6.path_id++;
+		assert_int_equal(rib_lookup(t6, &q6), 0);
+		q6.path_id--;
+		q6.len = 63;
+		assert_int_equal(rib_lookup(t6, &q6), 0);
+		q6.len = 64;
+	}
+	assert_int_equal(rib_table_count(t6), 1000);
+	assert_int_equal(rib_announce(rib, t4, &p4, x), RIB_ADDED);
+	rib_prefetch(rib, t4, &p4, 0);
+	assert_int_equal(rib_lookup(t4, &p4), x);
+	rib_attrs_unref(rib, x);
+	rib_free(rib);
+}
+
 #define NKEYS 4096
 #define NSETS 8
 
@@ -341,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_announce_withdraw_states),
 		cmocka_unit_test(test_prefix_length_and_path_id_are_key),
 		cmocka_unit_test(test_ipv6_table),
+		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_release_is_incremental),
 		cmocka_unit_test(test_free_with_tables_in_release),

@@ -17,8 +17,8 @@
 
 /* ---- test streams (built with tests/tools/wire_build.h) ---- */
 
-/* Per-peer header for IPv4 peer 198.18.1.2 AS 65002; flags as given. */
-static void peer_hdr(struct wb *b, unsigned flags)
+/* Per-peer header for IPv4 peer 198.18.1.2 AS as; flags as given. */
+static void peer_hdr_as(struct wb *b, unsigned flags, uint32_t as)
 {
 	static const uint8_t addr[16] = {[12] = 198, [13] = 18, [14] = 1, [15] = 2};
 
@@ -27,10 +27,16 @@ static void peer_hdr(struct wb *b, unsigned flags)
 	wb_put32(b, 0);
 	wb_put32(b, 0);
 	wb_put_mem(b, addr, 16);
-	wb_put32(b, 65002);
+	wb_put32(b, as);
 	wb_put32(b, 0xc6120102);
 	wb_put32(b, 1700000000);
 	wb_put32(b, 0);
+}
+
+/* The same for AS 65002. */
+static void peer_hdr(struct wb *b, unsigned flags)
+{
+	peer_hdr_as(b, flags, 65002);
 }
 
 /* OPEN with MP IPv4 unicast, 4-octet AS, and ADD-PATH IPv4 unicast with
@@ -71,12 +77,14 @@ static void peer_up(struct wb *b, unsigned sent_addpath, unsigned recv_addpath)
 }
 
 /* Route Monitoring of one UPDATE announcing n /24s from 203.0.x.0 (path
- * ids 1..n when addpath), or withdrawing them when withdraw. */
-static void route_mon(struct wb *b, unsigned n, bool addpath, bool withdraw, unsigned flags)
+ * ids 1..n when addpath), or withdrawing them when withdraw, from the
+ * peer with AS as. */
+static void route_mon_as(struct wb *b, unsigned n, bool addpath, bool withdraw, unsigned flags,
+			 uint32_t as)
 {
 	size_t at = wb_bmp_begin(b, 0), bat, wl, al;
 
-	peer_hdr(b, flags);
+	peer_hdr_as(b, flags, as);
 	bat = wb_bgp_begin(b, 2);
 	wl = b->len;
 	wb_put16(b, 0);
@@ -105,6 +113,11 @@ static void route_mon(struct wb *b, unsigned n, bool addpath, bool withdraw, uns
 	}
 	wb_bgp_end(b, bat);
 	wb_bmp_end(b, at);
+}
+
+static void route_mon(struct wb *b, unsigned n, bool addpath, bool withdraw, unsigned flags)
+{
+	route_mon_as(b, n, addpath, withdraw, flags, 65002);
 }
 
 static void peer_down_notification(struct wb *b)
@@ -296,6 +309,66 @@ static void test_feed_some_stops_at_max(void **state)
 	assert_int_equal(pre4(f), 3);
 }
 
+/* Whether a published series of family carries label (`key="value"`). */
+static bool published(struct fx *f, const char *family, const char *label)
+{
+	struct metrics_snapshot *snap;
+	bool found = false;
+
+	model_publish(f->m);
+	snap = metrics_snapshot_take(f->reg);
+	assert_non_null(snap);
+	for (size_t i = 0; i < snap->nfamilies; i++) {
+		const struct metrics_snap_family *fam = &snap->families[i];
+
+		for (size_t j = 0; strcmp(fam->name, family) == 0 && j < fam->nseries; j++)
+			found = found || strstr(fam->series[j].labels, label) != NULL;
+	}
+	metrics_snapshot_free(f->reg, snap);
+	return found;
+}
+
+/* Issue 14: within one feed, peers are looked up once per per-peer header;
+ * a peer that moves to another AS and back ends on the AS its last
+ * message gave, as it does one message at a time, and the routes of all
+ * three messages (queued in one batch) are applied. */
+static void test_feed_peer_as_back_and_forth(void **state)
+{
+	struct fx *f = *state;
+
+	initiation(&f->in);
+	peer_up(&f->in, 0, 0);
+	route_mon_as(&f->in, 1, false, false, 0, 65002);
+	route_mon_as(&f->in, 2, false, false, 0, 65003);
+	route_mon_as(&f->in, 3, false, false, 0, 65002);
+	assert_int_equal(feed(f, 65536), 0);
+	assert_int_equal(pre4(f), 3);
+	assert_true(published(f, "circuitwatch_bgp_prefixes", "peer_as=\"65002\""));
+	assert_false(published(f, "circuitwatch_bgp_prefixes", "peer_as=\"65003\""));
+	wb_reset(&f->in);
+	route_mon_as(&f->in, 4, false, false, 0, 65002);
+	route_mon_as(&f->in, 5, false, false, 0, 65003);
+	assert_int_equal(feed(f, 65536), 0);
+	assert_int_equal(pre4(f), 5);
+	assert_true(published(f, "circuitwatch_bgp_prefixes", "peer_as=\"65003\""));
+}
+
+/* A Peer Down inside a feed sees the routes before it applied (and clears
+ * them); those after it go into the emptied views. */
+static void test_feed_peer_down_mid_batch(void **state)
+{
+	struct fx *f = *state;
+
+	initiation(&f->in);
+	peer_up(&f->in, 0, 0);
+	route_mon(&f->in, 5, false, false, 0);
+	peer_down_notification(&f->in);
+	route_mon(&f->in, 2, false, false, 0);
+	assert_int_equal(feed(f, 65536), 0);
+	assert_false(model_peer_is_up(f->p));
+	assert_int_equal(pre4(f), 2);
+}
+
 /* The trap: ADD-PATH only when the peer can send AND the router can
  * receive; otherwise the same bytes mean something else. */
 static void test_addpath_follows_peer_up(void **state)
@@ -485,6 +558,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_split_reads_same_result, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_feed_some_stops_at_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_peer_as_back_and_forth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_feed_peer_down_mid_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addpath_follows_peer_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_addpath_one_sided_is_off, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_route_monitoring_without_peer_up, setup,
