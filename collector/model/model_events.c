@@ -143,10 +143,38 @@ static void emit(struct model *m, struct cw_event *ev, const char *what,
 	m->ev_fn(m->ev_arg, ev);
 }
 
+/* Session state in the log, as a router logs it: each up and down of a
+ * peer at info, with its router, circuit, link and peering (and why it
+ * went down), at most LOG_RL_BURST lines per peer in LOG_RL_WINDOW_MS (a
+ * flapping peer's further lines are counted, not written). */
+static void log_session(struct model *m, struct model_peer *p, bool up, const char *reason)
+{
+	char as[12];
+	const char *circuit = p->circuit != NULL ? p->circuit->id : "";
+	const char *link = p->link >= 0 ? cfg_link_role_name((enum cfg_link_role)p->link) : "";
+	const char *peering = p->peering != NULL ? cfg_peering_type_name(p->peering->type) : "";
+
+	if (m->log == NULL)
+		return;
+	snprintf(as, sizeof(as), "%u", p->asn);
+	if (up)
+		log_kv_limited(m->log, &p->state_rl, LOG_LVL_INFO, "bgp session up", "router",
+			       p->router->address, "peer", p->addr_text, "peer_as", as, "circuit",
+			       circuit, "link", link, "peering", peering, (const char *)0);
+	else
+		log_kv_limited(m->log, &p->state_rl, LOG_LVL_INFO, "bgp session down", "router",
+			       p->router->address, "peer", p->addr_text, "peer_as", as, "circuit",
+			       circuit, "link", link, "peering", peering, "reason", reason,
+			       (const char *)0);
+}
+
 void model_events_peer_up(struct model *m, struct model_peer *p, double now, bool restart)
 {
 	struct cw_event *ev;
 
+	if (restart)
+		log_session(m, p, false, "restarted");
+	log_session(m, p, true, NULL);
 	if (m->ev_fn == NULL || (ev = malloc(sizeof(*ev))) == NULL)
 		return;
 	if (restart) { /* the router restarted the session without a Peer Down */
@@ -241,6 +269,7 @@ void model_events_peer_down(struct model *m, struct model_peer *p, double now,
 {
 	struct cw_event *ev;
 
+	log_session(m, p, false, model_down_text(why));
 	if (m->ev_fn == NULL || (ev = malloc(sizeof(*ev))) == NULL)
 		return;
 	event_of_peer(ev, p, CW_EV_BGP_SESSION_DOWN, CW_SEV_CRITICAL, now);

@@ -73,6 +73,7 @@ struct model_peer {
 	char addr_text[48], asn_text[12], rd_text[32];
 	void *aux;
 	void (*aux_free)(void *);
+	struct log_ratelimit state_rl; /* session up/down lines (model_events.c) */
 	/* events: prefix-limit level and watched-prefix states, for watch_for */
 	uint8_t limit_level;
 	const struct cfg_peering *watch_for;

@@ -7,7 +7,7 @@
 # while connected and again after they disconnect. A circuit whose primary
 # neighbour is reported by a router on worker 0 and whose secondary one by
 # a router on worker 1 must be redundant in both runs: the link series
-# count sessions across shards.
+# count sessions across shards. Every session up and down is logged.
 # Environment: ROUTES (20000 IPv4 routes per peer; IPv6 a quarter of it).
 source "$(dirname "$0")/lib.sh"
 need curl; need python3
@@ -95,4 +95,15 @@ check "1 and 2 workers publish the same series while the routers are up" \
 check "... and after they went" diff "$WORK/w1.gone" "$WORK/w2.gone"
 check "the circuit is no longer redundant once they went" \
   grep -q '^circuitwatch_circuit_redundant{circuit="er-1"} 0$' "$WORK/w2.gone"
+
+# session state in the log, as routers log it (from the workers' threads)
+log="$WORK/cw2.log"
+check "session up logged with its circuit, link and peering" grep -q \
+  'msg="bgp session up" router=127.0.0.2 peer=198.18.2.1 peer_as=12076 circuit=er-1 link=primary peering=private' "$log"
+check "a session up logged for each of the 18 peers" \
+  test "$(grep -c 'msg="bgp session up"' "$log")" = 18
+check "the Peer Downs of routers 4 and 5 logged with their reason" \
+  test "$(grep 'msg="bgp session down"' "$log" | grep -E 'router=127\.0\.0\.[45] ' | grep -vc 'reason=router-disconnected')" = 6
+check "the other sessions logged down when their routers went" \
+  test "$(grep 'msg="bgp session down"' "$log" | grep -c 'reason=router-disconnected')" = 12
 finish
