@@ -106,7 +106,7 @@ static bool evict_oldest_waiting(struct http *h)
 	struct hconn *old = NULL;
 
 	for (struct hconn *c = h->conns; c != NULL; c = c->next)
-		if (c->waiting && !c->closing && (old == NULL || c->since < old->since))
+		if (c->waiting && !c->closing && c->fd >= 0 && (old == NULL || c->since < old->since))
 			old = c;
 	if (old == NULL)
 		return false;
@@ -127,19 +127,56 @@ static void log_refused(struct http *h, enum refusal r)
 		       "reason", refusal_names[r], (const char *)0);
 }
 
+/* The connection this HTTP thread admitted last, not yet started.
+ * libmicrohttpd's threads accept on one shared socket, and it calls the
+ * accept policy and then the STARTED notification on the same thread: the
+ * policy enters the connection at once (a reservation), so that two threads
+ * admitting from one address at the same time both count it. */
+static _Thread_local struct hconn *tl_reserved;
+
+/* Enters a new connection (under h->lock), waiting for its request. */
+static void conn_link(struct http *h, struct hconn *c)
+{
+	c->since = mono_now();
+	c->waiting = true;
+	c->next = h->conns;
+	if (h->conns != NULL)
+		h->conns->prev = c;
+	h->conns = c;
+	h->nconns++;
+}
+
+static void conn_unlink(struct http *h, struct hconn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		h->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	h->nconns--;
+	if (c->closing)
+		h->nclosing--;
+}
+
 /* libmicrohttpd's accept policy, on an HTTP thread before each new
- * connection: the per-address limit, then the total. */
+ * connection: the per-address limit, then the total. An admitted
+ * connection is entered as a reservation (fd -1) that conn_started claims. */
 enum MHD_Result http_on_accept(void *cls, const struct sockaddr *sa, socklen_t salen)
 {
 	struct http *h = cls;
 	uint8_t key[16];
 	size_t klen = addr_key(sa, key), same_addr = 0;
+	struct hconn *stale = tl_reserved, *c = calloc(1, sizeof(*c));
 	enum MHD_Result r = MHD_YES;
 
 	(void)salen;
+	tl_reserved = NULL;
 	pthread_mutex_lock(&h->lock);
-	for (struct hconn *c = h->conns; c != NULL; c = c->next)
-		if (!c->closing && c->addr_len == klen && memcmp(c->addr, key, klen) == 0)
+	if (stale != NULL) /* admitted, then never started (libmicrohttpd failed it) */
+		conn_unlink(h, stale);
+	for (struct hconn *o = h->conns; o != NULL; o = o->next)
+		if (!o->closing && o->addr_len == klen && memcmp(o->addr, key, klen) == 0)
 			same_addr++;
 	if (same_addr >= h->conf.max_connections_per_address) {
 		log_refused(h, RF_ADDRESS_LIMIT);
@@ -149,8 +186,17 @@ enum MHD_Result http_on_accept(void *cls, const struct sockaddr *sa, socklen_t s
 		    !evict_oldest_waiting(h))) {
 		log_refused(h, RF_CONNECTION_LIMIT);
 		r = MHD_NO;
+	} else if (c != NULL) {
+		memcpy(c->addr, key, klen);
+		c->addr_len = klen;
+		c->fd = -1;
+		conn_link(h, c);
+		tl_reserved = c;
+		c = NULL;
 	}
 	pthread_mutex_unlock(&h->lock);
+	free(c);
+	free(stale);
 	return r;
 }
 
@@ -162,21 +208,25 @@ static void conn_started(struct http *h, struct MHD_Connection *conn, void **soc
 		conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	const union MHD_ConnectionInfo *ad = MHD_get_connection_info(
 		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	struct hconn *c = calloc(1, sizeof(*c));
+	struct hconn *c = tl_reserved;
 
+	tl_reserved = NULL;
 	*socket_context = c;
-	if (c == NULL)
-		return; /* not tracked: libmicrohttpd's idle timeout still applies */
-	c->fd = fd != NULL ? fd->connect_fd : -1;
-	c->addr_len = ad != NULL && ad->client_addr != NULL ? addr_key(ad->client_addr, c->addr) : 0;
-	c->since = mono_now();
-	c->waiting = true;
+	if (c == NULL) {
+		/* the policy could not allocate: enter it now */
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return; /* not tracked: libmicrohttpd's idle timeout still applies */
+		*socket_context = c;
+		c->addr_len = ad != NULL && ad->client_addr != NULL
+				      ? addr_key(ad->client_addr, c->addr)
+				      : 0;
+		c->fd = -1;
+		pthread_mutex_lock(&h->lock);
+		conn_link(h, c);
+		pthread_mutex_unlock(&h->lock);
+	}
 	pthread_mutex_lock(&h->lock);
-	c->next = h->conns;
-	if (h->conns != NULL)
-		h->conns->prev = c;
-	h->conns = c;
-	h->nconns++;
+	c->fd = fd != NULL ? fd->connect_fd : -1;
 	pthread_mutex_unlock(&h->lock);
 }
 
@@ -187,15 +237,7 @@ static void conn_closed(struct http *h, struct hconn *c)
 	if (c == NULL)
 		return;
 	pthread_mutex_lock(&h->lock);
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		h->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	h->nconns--;
-	if (c->closing)
-		h->nclosing--;
+	conn_unlink(h, c);
 	pthread_mutex_unlock(&h->lock);
 	free(c);
 }
