@@ -39,12 +39,14 @@
 /* Start order; stopped in reverse. Sources and exporters join here. */
 static const struct cw_module *const modules[] = {
 	&circuits_module,
+	&kafka_module, /* before the sources: their events and route streams
+	                * (stream.h) have their consumer from the first one on,
+	                * and it stops after the last */
 	&bmp_collector_module,
 	&capture_module,
 	&ifstats_module,
 	&probes_module,
 	&billing_module, /* after the sources: it reads what they metered */
-	&kafka_module,   /* after the sources: it subscribes to their events */
 	&alerts_module,  /* rules over every metric above */
 	&expo_http_module,
 };

@@ -20,6 +20,7 @@ struct log;
 struct model_traffic;
 struct circuit_index;
 struct ev_bus;
+struct stream_sink;
 
 struct cw_ctx {
 	struct uv_loop_s *loop;        /* the loop thread's libuv loop */
@@ -40,6 +41,9 @@ struct cw_ctx {
 	                                * loop thread only */
 	struct ev_bus *events;         /* the event bus (events/bus.h): the model and
 	                                * sources emit, exporters subscribe; loop thread only */
+	const struct stream_sink *streams; /* route streams (stream.h): set by the
+	                                * Kafka module before the sources start,
+	                                * valid until it stops after them; NULL: none */
 	atomic_bool ready;             /* true once every module has started */
 };
 
