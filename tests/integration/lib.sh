@@ -46,11 +46,13 @@ PY
 }
 
 # The demo config with the exporter on 127.0.0.1:$2 and BMP on
-# 127.0.0.1:$3 (a free port when not given), written to $1.
+# 127.0.0.1:$3 (a free port when not given), written to $1, its billing
+# state in $1's folder.
 demo_config() {
   local bmp=${3:-$(free_port)}
   sed -e "s/listen: \"127.0.0.1:10179\"/listen: \"127.0.0.1:$2\"/" \
       -e "s/listen: \"127.0.0.1:1790\"/listen: \"127.0.0.1:$bmp\"/" \
+      -e "s|^  state_dir: .*|  state_dir: \"$(dirname "$1")/billing\"|" \
     "$CW_SOURCE_DIR/deploy/examples/demo.yaml" > "$1"
 }
 
