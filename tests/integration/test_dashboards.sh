@@ -56,6 +56,7 @@ for a in alerts:
 DS = {"type": "prometheus", "uid": "${datasource}"}
 names = ["circuits-overview", "bgp-sessions", "link-detail", "billing"]
 exprs = []   # (where, expression)
+events = []  # (where, expression) of the annotations
 uids = set()
 for n in names:
     path = f"{D}/grafana/dashboards/{n}.json"
@@ -97,6 +98,10 @@ for n in names:
                 walk(i, where)
     walk(d, n)
     need(not bad, f"{n}: every datasource is ${{datasource}} {bad[:3]}")
+    for a in d.get("annotations", {}).get("list", []):
+        if a.get("expr"):   # events: valid, but empty while none happened
+            need(a.get("datasource") == DS, f"{n}: annotation '{a.get('name')}' on ${{datasource}}")
+            events.append((f"{n} annotation '{a.get('name')}'", a["expr"]))
     panels = []
     for p in d.get("panels", []):
         panels.append(p)
@@ -111,6 +116,20 @@ for n in names:
         for x in t:
             exprs.append((f"{n} / {p.get('title')} / {x.get('refId')}", x.get("expr", "")))
 open(os.environ["WORK"] + "/exprs.json", "w").write(json.dumps(exprs))
+# links between the dashboards (the dashboard links and the panels' data
+# links) name the uid of one of them
+targets = []
+for n in names:
+    d = json.load(open(f"{D}/grafana/dashboards/{n}.json"))
+    targets += [(n, l.get("url", "")) for l in d.get("links", []) if l.get("type") == "link"]
+    for p in d.get("panels", []):
+        for l in p.get("fieldConfig", {}).get("defaults", {}).get("links", []):
+            targets.append((f"{n} / {p.get('title')}", l.get("url", "")))
+need(len(targets) >= 10, f"{len(targets)} links between the dashboards")
+for where, url in targets:
+    m = re.match(r"/d/([\w-]+)", url)
+    need(bool(m) and m.group(1) in uids, f"{where}: link to a circuitwatch dashboard ({url[:60]})")
+open(os.environ["WORK"] + "/events.json", "w").write(json.dumps(events))
 
 # metric names: dashboards and rules
 rules = []
@@ -119,7 +138,7 @@ for f in ("alerts.yml", "recording.yml"):
         for r in g["rules"]:
             rules.append(r)
 records = {r["record"] for r in rules if "record" in r}
-texts = [e for _, e in exprs] + [r["expr"] for r in rules]
+texts = [e for _, e in exprs + events] + [r["expr"] for r in rules]
 metrics = set(); recs = set()
 for t in texts:
     metrics |= set(re.findall(r"(?<![\w:])circuitwatch_[a-z0-9_]+", t))
@@ -363,6 +382,8 @@ for where, e in exprs:
         checks.append((f"{where}: {e}", f'count by ({m.group(2)}) ({subst(m.group(1))})', True))
     else:
         checks.append((f"{where}", subst(e), True))
+for where, e in json.load(open(os.environ["WORK"] + "/events.json")):
+    checks.append((f"{where}: expression is valid", subst(e), False))
 sel = re.compile(r"(?<![\w:])(circuitwatch[_:][A-Za-z0-9_:]*)(\{[^}]*\})?")
 for f in ("recording.yml", "alerts.yml"):
     for g in yaml.safe_load(open(f"{D}/prometheus/{f}"))["groups"]:

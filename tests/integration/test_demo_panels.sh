@@ -2,10 +2,12 @@
 # The demo fills every panel: runs deploy/demo-run.sh (what deploy/demo.sh
 # runs after installing and building) with a real Prometheus scraping it
 # every second and loading dashboards/prometheus/'s rules, then queries every
-# expression of every dashboard (panels, variables, annotations; the
-# variables set to All) and counts those that return no data. It prints each
-# empty one and fails when more than MAX_EMPTY are empty; docs/dashboards.md
-# ("What the demo shows") explains each one allowed.
+# expression of every dashboard's panels and variables (the variables set to
+# All) and counts those that return no data. It prints each empty one and
+# fails when more than MAX_EMPTY are empty; docs/dashboards.md ("What the demo
+# shows") explains each one allowed. The annotations (events: flaps, alerts,
+# reloads) are queried too and must be valid; whether each had an event is
+# printed, not counted.
 source "$(dirname "$0")/lib.sh"
 need prometheus; need python3; need curl
 MAX_EMPTY=5
@@ -59,7 +61,8 @@ def subst(e):
     assert "$" not in e, e
     return e
 
-exprs = []   # (where, expression)
+exprs = []   # (where, expression): panels and variables, which must show data
+events = []  # annotations: events, empty while none happened (not counted)
 for f in sorted(glob.glob(f"{ddir}/*.json")):
     d = json.load(open(f))
     n = d["uid"]
@@ -72,7 +75,7 @@ for f in sorted(glob.glob(f"{ddir}/*.json")):
                           f"count by ({m.group(2)}) ({m.group(1)})"))
     for a in d["annotations"]["list"]:
         if a.get("expr"):
-            exprs.append((f"{n} annotation '{a['name']}'", a["expr"]))
+            events.append((f"{n} annotation '{a['name']}'", a["expr"]))
     panels = []
     for p in d["panels"]:
         panels += [p] + p.get("panels", [])
@@ -104,12 +107,18 @@ while pending and time.time() < start + 35 and (time.time() < start + 15
         changed = time.time()
     pending = left
     time.sleep(1)
+for where, e in events:
+    r = query(e)
+    if isinstance(r, str):
+        errors[where] = r
+    print(f"{'events' if r and not isinstance(r, str) else 'no events'}: {where}"
+          + (f" ({r})" if isinstance(r, str) else ""))
 for i in pending:
     where, e = exprs[i]
     print(f"empty: {where}: {e}" + (f" ({errors[i]})" if i in errors else ""))
 print(f"{len(exprs) - len(pending)} of {len(exprs)} expressions return data, "
       f"{len(pending)} empty (at most {max_empty} allowed) after {time.time() - start:.0f} s")
-bad = [i for i in pending if i in errors]
+bad = [i for i in pending if i in errors] + [w for w, _ in events if w in errors]
 print(("FAIL" if bad else "ok  ") + f" - every expression is valid ({len(bad)} errors)")
 print(("FAIL" if len(pending) > max_empty else "ok  ")
       + f" - at most {max_empty} of the dashboards' expressions are empty in the demo")

@@ -29,6 +29,7 @@ class Dash:
         self.x = 0
         self.y = 0
         self.rowh = 0
+        self.annotations = []
 
     def row(self, title):
         if self.x:
@@ -85,6 +86,7 @@ class Dash:
         return p
 
     def json(self, link_var=True):
+        panel_links(self.panels, PANEL_LINKS.get(self.uid, {}))
         tl = [{"type": "datasource", "name": "datasource", "label": "Data source",
                "query": "prometheus", "current": {}, "hide": 0, "refresh": 1, "regex": "",
                "options": [], "includeAll": False, "multi": False},
@@ -96,16 +98,16 @@ class Dash:
             "annotations": {"list": [{
                 "builtIn": 1, "datasource": {"type": "grafana", "uid": "-- Grafana --"},
                 "enable": True, "hide": True, "iconColor": "rgba(0, 211, 255, 1)",
-                "name": "Annotations & Alerts", "type": "dashboard"}]},
+                "name": "Annotations & Alerts", "type": "dashboard"}] + self.annotations},
             "description": self.description,
             "editable": True,
             "fiscalYearStartMonth": 0,
             "graphTooltip": 1,
             "id": None,
-            "links": [{"type": "dashboards", "tags": ["circuitwatch"], "asDropdown": True,
-                       "title": "circuitwatch", "includeVars": True, "keepTime": True,
-                       "icon": "external link", "targetBlank": False, "tooltip": "",
-                       "url": ""}],
+            "links": dash_links(self.uid) + [
+                {"type": "dashboards", "tags": ["circuitwatch"], "asDropdown": True,
+                 "title": "circuitwatch", "includeVars": True, "keepTime": True,
+                 "icon": "external link", "targetBlank": False, "tooltip": "", "url": ""}],
             "panels": self.panels,
             "refresh": "30s",
             "schemaVersion": 39,
@@ -168,11 +170,160 @@ def table_tf(rename=None, exclude=("Time", "__name__", "job", "instance")):
     return [{"id": "merge", "options": {}}, {"id": "organize", "options": org}]
 
 
+# ---- Annotations: session flaps, alerts and config reloads on the time axis of
+# every time-series panel (one-minute resolution: each query runs with a 1m step).
+def event_annotations(flaps=True):
+    def ann(name, color, expr, title, text, tags):
+        return {"datasource": DS, "enable": True, "hide": False, "iconColor": color,
+                "name": name, "expr": expr, "step": "1m", "titleFormat": title,
+                "textFormat": text, "tagKeys": tags, "useValueForTime": False}
+    out = []
+    if flaps:
+        out.append(ann("BGP session flaps", "orange",
+                       'sum by (circuit, link, peering, peer, source) (increase('
+                       'circuitwatch_bgp_session_state_changes_total' + F + '[1m])) > 0',
+                       "BGP session {{peer}} went up or down",
+                       "{{circuit}} {{link}} {{peering}} (seen by {{source}})",
+                       "circuit,link,peering"))
+    out.append(ann("Prometheus alerts", "red",
+                   'ALERTS{alertstate="firing",alertname=~"Circuitwatch.*",'
+                   'circuit=~"$circuit|"}',
+                   "{{alertname}} firing", "{{severity}}: {{circuit}} {{link}} {{peering}} "
+                   "{{peer}} {{instance}}", "alertname,severity,circuit"))
+    out.append(ann("circuitwatch alerts", "purple",
+                   'circuitwatch_alerts{alertstate="firing",circuit=~"$circuit|"} > 0',
+                   "{{alertname}} firing (daemon rule)",
+                   "{{severity}}: {{circuit}} {{link}} {{peering}}",
+                   "alertname,severity,circuit"))
+    out.append(ann("Config reloads", "blue",
+                   'sum by (instance, result) (increase(circuitwatch_config_reloads_total[1m]))'
+                   ' > 0', "configuration reload: {{result}}", "{{instance}}", "result"))
+    return out
+
+
+# ---- Links: each dashboard links to the others at the top (keeping the time
+# range and the variables), and panels link from a series to the dashboard
+# that shows its circuit or link in detail.
+DASHES = {"circuitwatch-overview": "Circuits overview", "circuitwatch-bgp": "BGP sessions",
+          "circuitwatch-link": "Link detail", "circuitwatch-billing": "Billing"}
+
+
+def dash_links(uid):
+    return [{"type": "link", "title": title, "url": f"/d/{u}", "includeVars": True,
+             "keepTime": True, "asDropdown": False, "icon": "dashboard", "tags": [],
+             "targetBlank": False, "tooltip": f"circuitwatch / {title}"}
+            for u, title in DASHES.items() if u != uid]
+
+
+def data_link(uid, labels, table=False):
+    src = "__data.fields" if table else "__field.labels"
+    q = "".join(f"var-{v}=${{{src}.{v}}}&" for v in labels)
+    return {"title": f"{DASHES[uid]}: " + " ".join(f"${{{src}.{v}}}" for v in labels),
+            "url": f"/d/{uid}?{q}${{datasource:queryparam}}&${{__url_time_range}}",
+            "targetBlank": False}
+
+
+def panel_links(panels, links):
+    """links: panel title -> [(dashboard uid, labels carried as variables)]."""
+    titles = {p.get("title") for p in panels}
+    assert titles >= links.keys(), f"links of panels that do not exist: {links.keys() - titles}"
+    for p in panels:
+        if p.get("title") in links:
+            table = p["type"] == "table"
+            p["fieldConfig"]["defaults"]["links"] = [data_link(u, labels, table)
+                                                     for u, labels in links[p["title"]]]
+
+
+CL = ["circuit", "link"]
+C = ["circuit"]
+OV, BGP, LINK, BILL = ("circuitwatch-overview", "circuitwatch-bgp", "circuitwatch-link",
+                       "circuitwatch-billing")
+PANEL_LINKS = {
+    OV: {"Redundancy per circuit": [(BGP, C)],
+         "Redundancy per peering": [(BGP, C)],
+         "BGP sessions up per link": [(BGP, CL), (LINK, CL)],
+         "Circuits": [(LINK, C), (BILL, C)],
+         "Throughput against bandwidth": [(LINK, CL)],
+         "Utilisation (last interval)": [(LINK, CL)],
+         "Interface errors and drops per link": [(LINK, CL)],
+         "Probe RTT, median and 99th percentile (5m)": [(LINK, CL)],
+         "Probe loss": [(LINK, CL)],
+         "Prefix limit used (our advertisements)": [(BGP, CL)],
+         "Prefix-limit headroom": [(BGP, CL)],
+         "Month to date": [(BILL, C)],
+         "Projected for the cycle": [(BILL, C)],
+         "Budget used": [(BILL, C)]},
+    BGP: {"Session state": [(LINK, CL), (OV, C)],
+          "Prefixes per view": [(LINK, CL)],
+          "Prefixes received and advertised against the prefix limit": [(LINK, CL), (OV, C)]},
+    LINK: {"Throughput": [(OV, C), (BGP, CL)],
+           "Utilisation": [(OV, C), (BGP, CL)],
+           "Loss ratio": [(OV, C)]},
+    BILL: {"Cost so far and projection against the budget": [(OV, C)],
+           "Cost so far and projections": [(OV, C)],
+           "Receive rate on the link interfaces": [(LINK, CL)]},
+}
+
+
+# ---- BGP: the prefixes of each session over time, with the provider's limit.
+def prefixes_against_limit(d):
+    S = "{{circuit}} {{link}} {{peering}} {{peer}} ({{source}}, {{view}})"
+    d.add("timeseries", "Prefixes received and advertised against the prefix limit",
+          [{"expr": 'sum by (circuit, link, peering, peer, source, view) (circuitwatch_bgp_prefixes'
+                    + F_('circuit!="",view=~"adj-rib-in-.*"') + ')', "legend": S + " received"},
+           {"expr": 'sum by (circuit, link, peering, peer, source, view) (circuitwatch_bgp_prefixes'
+                    + F_('circuit!="",view=~"adj-rib-out-.*"') + ')', "legend": S + " advertised"},
+           {"expr": 'max by (circuit, link, peering) (circuitwatch_bgp_prefix_limit' + F + ')',
+            "legend": "{{circuit}} {{link}} {{peering}} prefix limit"}],
+          w=24, h=9, min_=0, options=TS,
+          overrides=[{"matcher": {"id": "byRegexp", "options": ".*prefix limit"},
+                      "properties": [{"id": "custom.lineStyle",
+                                      "value": {"fill": "dash", "dash": [10, 10]}},
+                                     {"id": "color", "value": {"mode": "fixed",
+                                                               "fixedColor": "red"}}]}],
+          description="IPv4 and IPv6 unicast routes of each mapped session per RIB view: "
+                      "received from the provider edge (Adj-RIB-In) and advertised to it "
+                      "(Adj-RIB-Out, RFC 8671, when the router reports it), against the "
+                      "provider's prefix limit of the peering (dashed). The limit applies to "
+                      "what we advertise: over it, the provider drops the session.")
+
+
+# ---- Billing: cost so far and projections against the budget, each series in
+# its plan's currency (the currency label; Grafana's unit where it has one).
+CURRENCY_UNITS = ("USD", "EUR", "GBP", "JPY", "CHF", "INR")
+
+
+def currency_overrides():
+    return [{"matcher": {"id": "byRegexp", "options": f".*[(]{c}[),].*"},
+             "properties": [{"id": "unit", "value": f"currency{c}"}]} for c in CURRENCY_UNITS]
+
+
+def cost_against_budget(d):
+    d.add("timeseries", "Cost so far and projection against the budget",
+          [{"expr": 'circuitwatch_billing_cycle_cost' + FC,
+            "legend": "{{circuit}} so far ({{currency}})"},
+           {"expr": 'circuitwatch_billing_projected_cost' + FC,
+            "legend": "{{circuit}} projected ({{currency}}, {{method}})"},
+           {"expr": 'circuitwatch_billing_budget' + FC,
+            "legend": "{{circuit}} budget ({{currency}})"}],
+          w=24, h=9, unit="none", min_=0, options=TS, defaults={"decimals": 2},
+          overrides=currency_overrides() + [
+              {"matcher": {"id": "byRegexp", "options": ".* budget .*"},
+               "properties": [{"id": "custom.lineStyle",
+                               "value": {"fill": "dash", "dash": [10, 10]}},
+                              {"id": "color", "value": {"mode": "fixed",
+                                                        "fixedColor": "red"}}]}],
+          description="The cycle's cost so far under the circuit's plan, its projection to "
+                      "the end of the cycle (linear over the elapsed time, or the recent "
+                      "rate), and the budget (dashed), in the plan's currency.")
+
+
 def overview():
     d = Dash("circuitwatch-overview", "circuitwatch / Circuits overview",
              "Health and redundancy of every circuit, throughput against bandwidth, latency, "
              "loss, prefix-limit headroom and cost. Built on the circuitwatch exporter and the "
              "recording rules in dashboards/prometheus/recording.yml.", ["overview"])
+    d.annotations = event_annotations()
     d.row("Health and redundancy")
     d.add("stat", "Redundancy per circuit",
           [{"expr": 'circuitwatch:circuit_redundancy:ratio' + FC, "legend": "{{circuit}}"}],
@@ -310,6 +461,7 @@ def bgp():
              "BGP sessions with the provider edges as BMP and passive capture see them: state, "
              "flaps, prefixes per RIB view, UPDATE churn, NOTIFICATIONs, BMP statistics and the "
              "TCP health of sessions seen on the wire.", ["bgp"])
+    d.annotations = event_annotations()
     S = "{{circuit}} {{link}} {{peering}} {{peer}} ({{source}})"
     d.row("Sessions")
     d.add("state-timeline", "Session state",
@@ -344,6 +496,7 @@ def bgp():
     d.add("timeseries", "UPDATEs received",
           [{"expr": 'circuitwatch:bgp_updates_received:rate5m' + F, "legend": S}],
           w=12, h=9, unit="ops", min_=0, options=TS)
+    prefixes_against_limit(d)
     d.add("timeseries", "Prefix churn",
           [{"expr": 'sum by (circuit, link) (circuitwatch:bgp_prefixes_announced:rate5m' + F
                     + ')', "legend": "{{circuit}} {{link}} announced"},
@@ -453,6 +606,7 @@ def link():
     d = Dash("circuitwatch-link", "circuitwatch / Link detail",
              "One link in depth: throughput and utilisation from the interface counters, errors "
              "and drops, the probe RTT distribution, loss, jitter and one-way delay.", ["link"])
+    d.annotations = event_annotations()
     I = "{{circuit}} {{link}} {{interface}}"
     Q = "{{circuit}} {{link}} {{probe}}"
     d.row("Throughput and utilisation")
@@ -606,6 +760,7 @@ def billing():
     d = Dash("circuitwatch-billing", "circuitwatch / Billing",
              "The billing cycle of each circuit: usage, cost so far, projections, the same usage "
              "under alternative plans, break-even and the budget.", ["billing"])
+    d.annotations = event_annotations(flaps=False)
     d.row("This cycle")
     d.add("timeseries", "Bytes this cycle",
           [{"expr": 'circuitwatch_billing_cycle_bytes' + FC,
@@ -668,6 +823,7 @@ def billing():
           description="Egress per cycle above which the unlimited plan is cheaper than the "
                       "metered one.")
     d.row("Budget")
+    cost_against_budget(d)
     d.add("timeseries", "Budget used",
           [{"expr": 'circuitwatch_billing_budget_ratio' + FC, "legend": "{{circuit}} so far"},
            {"expr": 'circuitwatch_billing_budget_projected_ratio' + FC,
