@@ -3,7 +3,8 @@
 #  1. promtool check rules and promtool test rules pass, and the unit tests
 #     have a firing and a not-firing case for every alerting rule;
 #  2. every dashboard is valid JSON with the schema bits, the datasource /
-#     circuit / link variables and ${datasource} on every panel and target;
+#     circuit / link variables and ${datasource} on every panel, target and
+#     annotation, and its links (dashboard and data links) point at the four;
 #     every circuitwatch_* metric named by a dashboard or a rule is in the
 #     Metrics reference (docs/metrics.md) and in the daemon's code, and every
 #     circuitwatch:* series they name is a recording rule;
@@ -15,7 +16,8 @@
 #     rules; then every panel expression, every variable query, every
 #     recording rule and every selector of every alerting rule is queried
 #     through the HTTP API and must return data (see docs/dashboards.md,
-#     "Testing them", for how alert expressions are checked).
+#     "Testing them", for how alert expressions are checked); every annotation
+#     must be a valid query (empty while nothing happened).
 source "$(dirname "$0")/lib.sh"
 need promtool; need python3; need curl
 python3 -c 'import yaml' 2>/dev/null || skip "python3-yaml not installed (run deploy/install-deps.sh)"

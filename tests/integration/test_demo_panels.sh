@@ -24,6 +24,9 @@ CW_DEMO_DIR=$WORK/demo CW_DEMO_PORT=$port CW_DEMO_BMP_PORT=$bport \
   bash "$CW_SOURCE_DIR/deploy/demo-run.sh" "$BUILD" >"$WORK/demo.out" 2>&1 &
 DEMO=$!
 PIDS+=("$DEMO")
+# stopped with SIGTERM, so that it stops what it started (and, as root, removes
+# its namespace and veth pair) before lib.sh's cleanup kills what is left
+trap 'kill -TERM "$DEMO" 2>/dev/null && wait_exit "$DEMO" 15; cleanup' EXIT
 check "the demo's collector becomes ready" wait_http "http://127.0.0.1:$port/-/ready"
 if [ "$FAILED" -gt 0 ]; then tail -n 20 "$WORK/demo.out"; finish; fi
 
