@@ -710,7 +710,10 @@ static void billing_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	if (old && billing_config(old)->state_dir && billing_config(ctx->cfg)->state_dir &&
 	    strcmp(billing_config(old)->state_dir, billing_config(ctx->cfg)->state_dir) != 0)
 		log_warn(ctx->log, "billing.state_dir changed: saving to the new directory from now on");
-	b->save_now = true; /* save under the new config at the next tick */
+	/* save under the new config, and publish now: a removed circuit's
+	 * series go, a new one's appear, before the reload returns */
+	b->save_now = true;
+	tick(b, now);
 }
 
 static void billing_stop(struct cw_ctx *ctx, void *state)
