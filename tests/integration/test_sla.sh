@@ -127,6 +127,16 @@ check "both down: the budget shrank by the time down" python3 -c \
 check "both down: the any ratio fell below 1" python3 -c \
   "import sys; sys.exit(not float('$(v circuitwatch_circuit_availability_ratio "$C,scope=\"any\"")') < 1)"
 
+# ---- a reload: a new target, the figures go on ----
+sed -i 's/sla: 99.99}/sla: 99.95}/' "$WORK/cw.yaml"
+o1=$(v circuitwatch_circuit_observed_seconds "$C")
+kill -HUP "$CW_PID"
+check "reload: the new target applies" until_true 10 \
+  sh -c "curl -s '$base/metrics' | grep -q '^circuitwatch_circuit_sla_target_ratio{circuit=\"er-1\"} 0.9995$'"
+scrape
+check "reload: the running figures carry over" python3 -c \
+  "import sys; sys.exit(not ($o1 <= $(v circuitwatch_circuit_observed_seconds "$C") <= $o1 + 12))"
+
 # ---- kill -9 and a restart ----
 sleep $((PERSIST + 1)); scrape
 before=$(v circuitwatch_circuit_observed_seconds "$C"); down_before=$(python3 -c "print($before - $(v circuitwatch_circuit_up_seconds "$C,scope=\"any\""))")
