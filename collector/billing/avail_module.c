@@ -472,8 +472,20 @@ static void step_all(struct avail_mod *a, double now)
 		sample(a, ac, &s);
 		if (avail_track_step(&ac->t, &ac->cal, now, &s) > 0)
 			log_info(a->ctx->log, "availability cycle closed", "circuit", ac->id);
-		publish_circuit(a, ac, now);
 	}
+}
+
+/* Every series of the circuits tracked now; the others go. */
+static void publish_all(struct avail_mod *a, double now)
+{
+	for (size_t i = 0; i < a->n; i++)
+		publish_circuit(a, &a->v[i], now);
+	put(a, A_PERSISTS, (const char *[]){"ok"}, (double)a->persist_ok);
+	put(a, A_PERSISTS, (const char *[]){"error"}, (double)a->persist_err);
+	put(a, A_CORRUPT, NULL, (double)a->corrupt);
+	if (a->last_persist > 0)
+		put(a, A_PERSIST_TS, NULL, floor(a->last_persist));
+	(void)metrics_group_sweep(a->group);
 }
 
 void avail_mod_tick(struct avail_mod *a, double now)
@@ -489,12 +501,7 @@ void avail_mod_tick(struct avail_mod *a, double now)
 		a->persist_due_ms =
 			now_ms + (uint64_t)avail_config(a->ctx->cfg)->persist_interval_s * 1000u;
 	}
-	put(a, A_PERSISTS, (const char *[]){"ok"}, (double)a->persist_ok);
-	put(a, A_PERSISTS, (const char *[]){"error"}, (double)a->persist_err);
-	put(a, A_CORRUPT, NULL, (double)a->corrupt);
-	if (a->last_persist > 0)
-		put(a, A_PERSIST_TS, NULL, floor(a->last_persist));
-	(void)metrics_group_sweep(a->group);
+	publish_all(a, now);
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -556,6 +563,7 @@ void avail_mod_reload(struct avail_mod *a, double now)
 		log_error(a->ctx->log, "availability: out of memory on reload; tracking stopped");
 	circs_free(prev, nprev);
 	a->save_now = true; /* under the new config at the next tick */
+	publish_all(a, now); /* a removed circuit's series go now, not at the next tick */
 }
 
 void avail_mod_stop(struct avail_mod *a, double now)
