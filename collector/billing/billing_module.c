@@ -13,6 +13,7 @@
 #include <time.h>
 #include <uv.h>
 
+#include "avail_module.h"
 #include "circuit_index.h"
 #include "billing_config.h"
 #include "cycle.h"
@@ -78,6 +79,7 @@ struct billing {
 	bool save_now;                    /* at the next tick (reload, stop) */
 	uint64_t persist_ok, persist_err, corrupt;
 	bool persist_failing;
+	struct avail_mod *avail;          /* availability against the SLA (avail_module.h) */
 };
 
 static uint64_t mono_ms(void)
@@ -94,6 +96,14 @@ static int64_t wall_now(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec;
+}
+
+static double wall_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- metrics ---------------------------------------------------------- */
@@ -619,6 +629,7 @@ static void on_tick(uv_timer_t *t)
 	struct billing *b = t->data;
 
 	tick(b, wall_now());
+	avail_mod_tick(b->avail, wall_now_s());
 }
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -630,6 +641,7 @@ static void free_handle(uv_handle_t *h)
 
 static void billing_free(struct billing *b)
 {
+	avail_mod_stop(b->avail, wall_now_s());
 	for (size_t i = 0; i < b->n; i++)
 		circ_clean(&b->v[i]);
 	free(b->v);
@@ -664,6 +676,10 @@ static int billing_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	}
 	bill_state_clean(&saved);
+	if ((b->avail = avail_mod_start(ctx, wall_now_s())) == NULL) {
+		billing_free(b);
+		return -1;
+	}
 	b->persist_due_ms = mono_ms() +
 			    (uint64_t)billing_config(ctx->cfg)->persist_interval_s * 1000u;
 	b->timer = malloc(sizeof *b->timer);
@@ -714,6 +730,7 @@ static void billing_reload(struct cw_ctx *ctx, void *state, const struct cfg_con
 	 * series go, a new one's appear, before the reload returns */
 	b->save_now = true;
 	tick(b, now);
+	avail_mod_reload(b->avail, wall_now_s());
 }
 
 static void billing_stop(struct cw_ctx *ctx, void *state)

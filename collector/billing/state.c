@@ -221,17 +221,31 @@ static int fsync_dir(const char *dir)
 
 int bill_state_write(const char *dir, const struct bill_state *st, char *err, size_t errlen)
 {
-	char tmp[4096], final[4096], *text = NULL;
-	const char *step = "encode";
+	char *text = NULL;
+	int rc;
+
+	if (bill_state_encode(st, &text) < 0) {
+		snprintf(err, errlen, "encode: failed");
+		return -1;
+	}
+	rc = bill_file_write(dir, BILL_STATE_FILE, text, err, errlen);
+	free(text);
+	return rc;
+}
+
+int bill_file_write(const char *dir, const char *name, const char *text, char *err,
+		    size_t errlen)
+{
+	char tmp[4096], final[4096];
+	const char *step;
 	int fd = -1, rc = -1;
 
-	if (snprintf(final, sizeof final, "%s/%s", dir, BILL_STATE_FILE) >= (int)sizeof final ||
-	    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, BILL_STATE_FILE) >= (int)sizeof tmp) {
+	if (snprintf(final, sizeof final, "%s/%s", dir, name) >= (int)sizeof final ||
+	    snprintf(tmp, sizeof tmp, "%s/.%s.XXXXXX", dir, name) >= (int)sizeof tmp) {
 		snprintf(err, errlen, "state_dir path too long");
 		return -1;
 	}
-	if (bill_state_encode(st, &text) < 0)
-		goto out;
+	errno = 0;
 	step = "create temporary file";
 	if ((fd = mkstemp(tmp)) < 0)
 		goto out;
@@ -262,24 +276,37 @@ out:
 		close(fd);
 	if (rc < 0 && tmp[0])
 		unlink(tmp);
-	free(text);
 	return rc;
 }
 
-/* The state file, when it is a regular file of at most BILL_STATE_MAX_BYTES
- * (a FIFO or device there is refused, never waited on). */
-static char *slurp(const char *path, size_t *len, int *eno)
+/* The state file, when it is a regular file of at most max bytes (a FIFO
+ * or device there is refused, never waited on). */
+static char *slurp(const char *path, size_t max, size_t *len, int *eno)
 {
-	char *buf = cw_read_regular(path, BILL_STATE_MAX_BYTES, len, eno);
+	char *buf = cw_read_regular(path, max, len, eno);
 
 	if (!buf && *eno == EFBIG) /* decoded as "too large" */
-		*len = BILL_STATE_MAX_BYTES + 1u;
+		*len = max + 1u;
 	return buf;
+}
+
+static int decode_bill(const char *buf, size_t len, void *out, const char **why)
+{
+	return bill_state_decode(buf, len, out, why);
 }
 
 enum bill_state_read_result bill_state_read(const char *dir, int64_t now, struct bill_state *out,
 					    char *aside, size_t asidelen, char *why,
 					    size_t whylen)
+{
+	memset(out, 0, sizeof *out);
+	return bill_file_read(dir, BILL_STATE_FILE, BILL_STATE_MAX_BYTES, now, decode_bill, out,
+			      aside, asidelen, why, whylen);
+}
+
+enum bill_state_read_result bill_file_read(const char *dir, const char *name, size_t max,
+					   int64_t now, bill_decode_fn decode, void *out,
+					   char *aside, size_t asidelen, char *why, size_t whylen)
 {
 	char path[4096];
 	const char *reason = NULL;
@@ -287,18 +314,17 @@ enum bill_state_read_result bill_state_read(const char *dir, int64_t now, struct
 	int eno;
 	char *buf;
 
-	memset(out, 0, sizeof *out);
 	aside[0] = '\0';
 	why[0] = '\0';
-	snprintf(path, sizeof path, "%s/%s", dir, BILL_STATE_FILE);
-	buf = slurp(path, &len, &eno);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	buf = slurp(path, max, &len, &eno);
 	if (!buf && eno == ENOENT)
 		return BILL_STATE_ABSENT;
 	if (!buf && eno == EFBIG)
 		snprintf(why, whylen, "too large");
 	else if (!buf)
 		snprintf(why, whylen, "cannot read: %s", cw_read_error(eno));
-	else if (bill_state_decode(buf, len, out, &reason) == 0) {
+	else if (decode(buf, len, out, &reason) == 0) {
 		free(buf);
 		return BILL_STATE_LOADED;
 	} else

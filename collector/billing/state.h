@@ -61,6 +61,12 @@ void bill_state_clean(struct bill_state *st); /* frees v; takes NULL */
 int bill_state_write(const char *dir, const struct bill_state *st, char *err, size_t errlen)
 	__attribute__((warn_unused_result));
 
+/* Saves text as dir/name the same atomic way (temporary file, fsync,
+ * rename, fsync of the directory); shared with the availability state
+ * (avail_state.h). Returns 0, or -1 with a message in err. */
+int bill_file_write(const char *dir, const char *name, const char *text, char *err,
+		    size_t errlen) __attribute__((warn_unused_result));
+
 /* A saved circuit brought forward to now. */
 struct bill_restored {
 	bool closed;                      /* the saved cycle ended while we were down */
@@ -87,5 +93,13 @@ enum bill_state_read_result {
 enum bill_state_read_result bill_state_read(const char *dir, int64_t now, struct bill_state *out,
 					    char *aside, size_t asidelen, char *why,
 					    size_t whylen);
+
+/* As bill_state_read for any state file of at most max bytes: decode
+ * (0, or -1 with *why set to static text) fills out. Shared with the
+ * availability state (avail_state.h). */
+typedef int (*bill_decode_fn)(const char *buf, size_t len, void *out, const char **why);
+enum bill_state_read_result bill_file_read(const char *dir, const char *name, size_t max,
+					   int64_t now, bill_decode_fn decode, void *out,
+					   char *aside, size_t asidelen, char *why, size_t whylen);
 
 #endif

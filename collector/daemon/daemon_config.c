@@ -9,6 +9,7 @@
 #include "config_schema.h"
 
 #include "alerts_config.h"
+#include "avail_config.h"
 #include "billing_config.h"
 #include "bmp_config.h"
 #include "capture_config.h"
@@ -106,6 +107,7 @@ static const struct cfg_schema_entry schema_entries[] = {
 	{"ifstats", &ifstats_config_section, 0},
 	{"probes", &probes_config_section, 0},
 	{"billing", &billing_config_section, 0},
+	{"availability", &avail_config_section, 0},
 	{CIRCUIT_CONFIG_KEY, &circuit_config_section, CFG_TOP_FIELD},
 	{"alerts", &alerts_config_section, 0},
 	{"kafka", &kafka_config_section, 0},

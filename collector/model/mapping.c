@@ -57,6 +57,7 @@ void model_apply_circuits(struct model *m, const struct cfg_config *cfg,
 {
 	m->cfg = cfg;
 	m->ix = circuits;
+	m->links_ix = NULL; /* model_link_sessions: none until the next publish */
 	for (size_t i = 0; i < m->nrouters; i++)
 		map_router(circuits, m->routers[i]);
 	model_watch_index_build(m);

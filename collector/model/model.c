@@ -112,6 +112,7 @@ void model_free(struct model *m)
 	if (m->snap_lock_made)
 		pthread_mutex_destroy(&m->snap_lock);
 	free(m->snap);
+	free(m->links);
 	free(m);
 }
 

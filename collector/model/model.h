@@ -229,6 +229,19 @@ void model_set_log(struct model *m, struct log *lg);
  * neighbour get no per-peer series. */
 void model_publish(struct model *m);
 
+/* Configured neighbours of one link and those with an established
+ * session (of any source and shard), as the last model_publish of m (the
+ * base model in the daemon) counted them for circuitwatch_link_sessions_up.
+ * Returns false when m has published no link since its circuits were last
+ * applied, or the link is absent. For consumers on m's thread (billing's
+ * availability). */
+struct model_link_sessions {
+	unsigned configured, up;
+	bool present;
+};
+bool model_link_sessions(const struct model *m, size_t circuit, int link,
+			 struct model_link_sessions *out);
+
 /* ---- threads: shards ----
  * The daemon's BMP workers each feed a shard: a model of their own (own
  * routers, RIB and attribute sets) that shares base's metric families.

@@ -172,6 +172,11 @@ struct model {
 	struct up_session *snap;
 	size_t nsnap;
 	const struct circuit_index *snap_ix; /* the index snap was taken with */
+	/* the link counts of the last publish_redundancy (model_link_sessions):
+	 * CFG_LINK_COUNT per circuit of links_ix */
+	struct model_link_sessions *links;
+	size_t nlinks;
+	const struct circuit_index *links_ix;
 	/* GC steps: timed into gc_step_s (model_gc_step) */
 	struct metrics_series *gc_step_s;
 	bool gc_busy;

@@ -320,9 +320,40 @@ static bool neighbour_up(const struct model *m, const struct up_sessions *up,
 /* Per link: configured neighbours and those up; per circuit with two
  * links: redundant when both links have all of theirs up (an IPv6 session
  * down already leaves that family on one link). */
+/* Room for the link counts of every circuit of m->ix (false: none kept). */
+static bool links_sized(struct model *m)
+{
+	size_t n = circuit_index_ncircuits(m->ix) * CFG_LINK_COUNT;
+	struct model_link_sessions *v;
+
+	m->links_ix = NULL;
+	if (n > m->nlinks) {
+		if ((v = realloc(m->links, n * sizeof(*v))) == NULL)
+			return false;
+		m->links = v;
+	}
+	m->nlinks = n;
+	memset(m->links, 0, n * sizeof(*m->links));
+	m->links_ix = m->ix;
+	return true;
+}
+
+bool model_link_sessions(const struct model *m, size_t circuit, int link,
+			 struct model_link_sessions *out)
+{
+	size_t i = circuit * CFG_LINK_COUNT + (size_t)link;
+
+	if (m->links_ix == NULL || m->links_ix != m->ix || link < 0 || link >= CFG_LINK_COUNT ||
+	    i >= m->nlinks || !m->links[i].present)
+		return false;
+	*out = m->links[i];
+	return true;
+}
+
 static void publish_redundancy(struct model *m)
 {
 	struct up_sessions up;
+	bool keep = links_sized(m);
 
 	up_sessions_collect(m, &up);
 	for (size_t c = 0; c < circuit_index_ncircuits(m->ix); c++) {
@@ -345,6 +376,9 @@ static void publish_redundancy(struct model *m)
 
 			put(m, F_LINK_UP, ll, (double)n_up);
 			put(m, F_LINK_CONF, ll, (double)conf);
+			if (keep)
+				m->links[c * CFG_LINK_COUNT + (size_t)l] =
+					(struct model_link_sessions){(unsigned)conf, (unsigned)n_up, true};
 			all = all && n_up == conf;
 		}
 		if (two) {

@@ -35,7 +35,8 @@ metric_sum() { curl -s --max-time 5 "$1/metrics" | awk -v p="$2" 'index($0, p) =
 series() {
   curl -s --max-time 10 "$1/metrics" | grep -E \
     '^circuitwatch_(bgp_|bmp_router|bmp_messages_total|bmp_parse_errors_total|bmp_stats_|link_|circuit_redundant)' |
-    grep -v '^circuitwatch_bgp_session_last_change_timestamp_seconds' | sort
+    grep -v '^circuitwatch_bgp_session_last_change_timestamp_seconds' |
+    grep -Ev '^circuitwatch_link_(up_seconds|availability_ratio)\{' | sort # availability: time
 }
 
 run_with() { # run_with WORKERS: leaves $WORK/w$1.{up,gone}

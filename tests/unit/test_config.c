@@ -189,7 +189,7 @@ static const struct err_case err_cases[] = {
 	/* unknown keys at every level */
 	{"unknown key: top", "logging: {}\n", 1, 1,
 	 "unknown key \"logging\" at top level (expected one of: log, prometheus, bmp, capture, "
-	 "ifstats, probes, billing, circuits, alerts, kafka, daemon)", 1},
+	 "ifstats, probes, billing, availability, circuits, alerts, kafka, daemon)", 1},
 	{"unknown key: log", "log:\n  lvl: debug\n", 2, 3,
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
@@ -1951,7 +1951,7 @@ static void test_errors_print(void **state)
 	assert_int_equal(daemon_config_load_buffer(NULL, "x: 1\n", 5, &cfg, &errs), -1);
 	s = print_to_string(&errs);
 	assert_string_equal(s, "<buffer>:1:1: unknown key \"x\" at top level (expected one of: log, "
-			       "prometheus, bmp, capture, ifstats, probes, billing, circuits, alerts, "
+			       "prometheus, bmp, capture, ifstats, probes, billing, availability, circuits, alerts, "
 			       "kafka, daemon)\n");
 	free(s);
 	cfg_errors_clean(&errs);

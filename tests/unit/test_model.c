@@ -296,6 +296,32 @@ static void test_redundancy(void **state)
 	assert_line(f, "circuitwatch_circuit_redundant{circuit=\"er-1\"} 0");
 }
 
+/* model_link_sessions (availability, issue 15): the counts of the last
+ * publish, none before it or after a new mapping. */
+static void test_link_sessions(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r1 = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_peer_key k1 = key4(198, 18, 1, 2);
+	struct model_link_sessions ls;
+
+	model_apply_config(f->m, f->cfg);
+	assert_false(model_link_sessions(f->m, 0, CFG_LINK_PRIMARY, &ls));
+	model_publish(f->m);
+	assert_true(model_link_sessions(f->m, 0, CFG_LINK_PRIMARY, &ls));
+	assert_true(ls.present && ls.configured == 1 && ls.up == 0);
+	model_peer_up(f->m, model_peer_get(f->m, r1, &k1, 12076, 1), 1);
+	model_publish(f->m);
+	assert_true(model_link_sessions(f->m, 0, CFG_LINK_PRIMARY, &ls));
+	assert_int_equal(ls.up, 1);
+	assert_true(model_link_sessions(f->m, 0, CFG_LINK_SECONDARY, &ls));
+	assert_int_equal(ls.up, 0);
+	assert_false(model_link_sessions(f->m, 1000, CFG_LINK_PRIMARY, &ls));
+	assert_false(model_link_sessions(f->m, 0, CFG_LINK_COUNT, &ls));
+	model_apply_config(f->m, f->cfg);
+	assert_false(model_link_sessions(f->m, 0, CFG_LINK_PRIMARY, &ls));
+}
+
 /* ASN 0 is not known (a capture that started after the OPENs): the
  * address decides; a known other ASN still does not map. */
 static void test_unknown_asn_maps_by_address(void **state)
@@ -733,6 +759,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_counters_stats_and_headroom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rd_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redundancy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_asn_maps_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circuit_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_down_release_with_trims, setup, teardown),

@@ -358,6 +358,7 @@ def overview():
           transformations=[{"id": "organize", "options": {
               "excludeByName": {"Time": True, "Value": True, "__name__": True, "job": True,
                                 "instance": True}, "renameByName": {}, "indexByName": {}}}])
+    sla_panels(d)
     d.row("Throughput")
     d.add("timeseries", "Throughput against bandwidth",
           [{"expr": 'circuitwatch:link_receive_bits_per_second:sum' + F,
@@ -454,6 +455,38 @@ def overview():
           w=8, h=6, unit="percentunit", min_=0, max_=1.2, options=BAR,
           thresholds=steps(("green", None), ("orange", 0.8), ("red", 1)))
     return d.json()
+
+
+def sla_panels(d):
+    """Availability against the SLA (issue 15, docs/availability.md): a row of the
+    circuits overview, called once from overview()."""
+    d.row("Availability against the SLA")
+    d.add("bargauge", "Availability this cycle against the SLA",
+          [{"expr": 'circuitwatch_circuit_availability_ratio{circuit=~"$circuit",scope="any"}',
+            "legend": "{{circuit}} any session up"},
+           {"expr": 'circuitwatch_circuit_availability_ratio{circuit=~"$circuit",'
+                    'scope="redundant"}', "legend": "{{circuit}} both links up"},
+           {"expr": 'circuitwatch_circuit_sla_target_ratio' + FC,
+            "legend": "{{circuit}} SLA target"}],
+          w=12, h=8, unit="percentunit", min_=0.99, max_=1, options=BAR,
+          defaults={"decimals": 3},
+          thresholds=steps(("red", None), ("orange", 0.999), ("green", 0.9995)),
+          description="Up seconds over observed seconds in the current cycle (the billing "
+                      "cycle, or the calendar month in UTC): with at least one BGP session up, "
+                      "and with every session of both links up; against the SLA the config "
+                      "states (availability.sla). Time the collector did not observe is left "
+                      "out, never counted as down.")
+    d.add("stat", "SLA downtime budget left (minutes)",
+          [{"expr": 'circuitwatch_circuit_sla_downtime_remaining_seconds' + FC + ' / 60',
+            "legend": "{{circuit}} left"},
+           {"expr": 'circuitwatch_circuit_sla_downtime_budget_seconds' + FC + ' / 60',
+            "legend": "{{circuit}} of the cycle"}],
+          w=12, h=8, unit="m", options=dict(STAT, colorMode="value"),
+          defaults={"decimals": 1},
+          thresholds=steps(("red", None), ("green", 0)),
+          description="Downtime the SLA allows in the whole cycle minus the downtime so far "
+                      "(no BGP session of the circuit up); negative when the SLA is breached. "
+                      "Alert rules CircuitwatchSLAAtRisk (under 25 % left) and CircuitwatchSLABreached.")
 
 
 def bgp():
