@@ -28,6 +28,7 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include "avail_config.h"
 #include "billing_config.h"
 #include "circuit_config.h"
 #include "daemon_config.h"
@@ -291,9 +292,17 @@ static void file_readable(const struct priv_plan *p, const char *key, const char
 		 "key", key, "file", path, "user", p->user, "error", strerror(errno));
 }
 
+/* Whether billing.state_dir holds state: billing's (with plans) or the
+ * availability's (availability.h keeps its file there). */
+static bool state_dir_used(const struct cfg_config *cfg)
+{
+	return (billing_config(cfg)->enabled && billing_config(cfg)->nplans > 0) ||
+	       avail_config(cfg)->enabled;
+}
+
 static int check_as_user(struct priv_plan *p, const struct cfg_config *cfg, struct log *lg)
 {
-	const bool bill = billing_config(cfg)->enabled && billing_config(cfg)->nplans > 0;
+	const bool bill = state_dir_used(cfg);
 	const bool spool = kafka_config(cfg)->enabled && kafka_config(cfg)->spool_dir != NULL;
 	struct saved_ids s;
 	bool dgram;
@@ -490,10 +499,9 @@ void priv_check_reload(const struct priv_plan *p, const struct cfg_config *next,
 		log_error(lg, "the new configuration needs CAP_NET_RAW, given up at start: those "
 			      "probes fail until a restart",
 			  "needed_by", why, "user", p->user);
-	if (billing_config(next)->enabled && billing_config(next)->nplans > 0 &&
-	    access(billing_config(next)->state_dir, W_OK | X_OK) != 0)
+	if (state_dir_used(next) && access(billing_config(next)->state_dir, W_OK | X_OK) != 0)
 		log_error(lg, "directory not writable by the user the daemon runs as; the billing "
-			      "state will not be saved",
+			      "and availability state will not be saved",
 			  "key", "billing.state_dir", "dir", billing_config(next)->state_dir,
 			  "user", p->user, "error", strerror(errno));
 }
