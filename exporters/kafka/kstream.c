@@ -276,6 +276,11 @@ bool kstream_produce(struct kstream *s, const void *key, size_t klen, const void
 	return true;
 }
 
+void kstream_lose(struct kstream *s)
+{
+	ks_lose(s, KL_PRODUCE);
+}
+
 /* ---- delivery reports (the loop thread, in rd_kafka_poll/flush) ---- */
 
 static bool ks_retriable(rd_kafka_resp_err_t err)

@@ -68,6 +68,9 @@ int kstream_new(const struct kafka_opts *base, const struct kstream_opts *o,
  * counted). */
 bool kstream_produce(struct kstream *s, const void *key, size_t klen, const void *val,
 		     size_t vlen, int64_t ts_ms);
+/* Any thread: a message the caller could not even build (out of memory)
+ * is counted lost (reason produce_failed). */
+void kstream_lose(struct kstream *s);
 /* The loop thread: delivery reports, spool replay and fsync, metrics. */
 void kstream_poll(struct kstream *s, int64_t now_ns);
 /* Flushes a short while, spools what is left, frees. Takes NULL. */

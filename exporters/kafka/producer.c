@@ -690,6 +690,29 @@ static int set(rd_kafka_conf_t *c, const char *key, const char *value, char *err
 	return 0;
 }
 
+/* kafka.security as librdkafka properties (before the passthrough ones,
+ * which check-config keeps from overlapping them). */
+static int set_security(rd_kafka_conf_t *c, const struct kafka_security *s, char *err, size_t n)
+{
+	if (s == NULL)
+		return 0;
+	if (set(c, "security.protocol", s->protocol, err, n) != 0)
+		return -1;
+	if (s->mechanism != NULL &&
+	    (set(c, "sasl.mechanisms", s->mechanism, err, n) != 0 ||
+	     set(c, "sasl.username", s->username ? s->username : "", err, n) != 0 ||
+	     set(c, "sasl.password", s->password ? s->password : "", err, n) != 0))
+		return -1;
+	if (!s->tls)
+		return 0;
+	if ((s->ca_file != NULL && set(c, "ssl.ca.location", s->ca_file, err, n) != 0) ||
+	    (s->cert_file != NULL && set(c, "ssl.certificate.location", s->cert_file, err, n) != 0) ||
+	    (s->key_file != NULL && set(c, "ssl.key.location", s->key_file, err, n) != 0))
+		return -1;
+	return set(c, "ssl.endpoint.identification.algorithm", s->verify_hostname ? "https" : "none",
+		   err, n);
+}
+
 rd_kafka_conf_t *kafka_conf_common(const struct kafka_opts *o, unsigned qmax, char *err,
 				   size_t n)
 {
@@ -707,7 +730,8 @@ rd_kafka_conf_t *kafka_conf_common(const struct kafka_opts *o, unsigned qmax, ch
 	    set(c, "queue.buffering.max.messages", qbound, err, n) ||
 	    /* Java's default partitioner: the same key lands on the same partition */
 	    set(c, "partitioner", "murmur2_random", err, n) ||
-	    set(c, "compression.codec", o->compression ? o->compression : "lz4", err, n)) {
+	    set(c, "compression.codec", o->compression ? o->compression : "lz4", err, n) ||
+	    set_security(c, o->security, err, n) != 0) {
 		if (c != NULL)
 			rd_kafka_conf_destroy(c);
 		return NULL;
