@@ -17,9 +17,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon_config.h"
 #include "kafka.h"
+#include "kafka_config.h"
 #include "kstream.h"
 #include "metrics.h"
+#include "obmp.h"
 #include "spool.h"
 
 #define TOPIC "t.stream"
@@ -311,6 +314,130 @@ static void test_threads(void **state)
 	assert_int_equal(consume_check(f->bootstrap, NT * PER, NT), NT * PER);
 }
 
+/* The OpenBMP header, field by field at its offsets (obmp.h). MD5 values
+ * from md5sum: "x" and "192.0.2.1" followed by MD5("x"). */
+static void test_obmp_header(void **state)
+{
+	static const uint8_t md5_x[16] = {0x9d, 0xd4, 0xe4, 0x61, 0x26, 0x8c, 0x80, 0x34,
+					  0xf5, 0xc8, 0x56, 0x4e, 0x15, 0x5c, 0x67, 0xa6};
+	uint8_t a4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+	struct obmp_collector c;
+	struct obmp_router r;
+	uint8_t h[OBMP_HDR_MAX];
+	size_t n;
+
+	(void)state;
+	obmp_collector_init(&c, "x");
+	assert_memory_equal(c.hash, md5_x, 16);
+	obmp_router_init(&r, &c, a4, false);
+	n = obmp_header(&c, &r, 1700000000123456789, 300, h, sizeof(h));
+	assert_int_equal(n, OBMP_HDR_FIXED + 1);
+	assert_memory_equal(h, "OBMP", 4);
+	assert_int_equal(h[4], 1);
+	assert_int_equal(h[5], 7);
+	assert_int_equal((h[6] << 8) | h[7], 79);
+	assert_int_equal(((uint32_t)h[8] << 24) | (h[9] << 16) | (h[10] << 8) | h[11], 300);
+	assert_int_equal(h[12], 0x80);
+	assert_int_equal(h[13], 12);
+	assert_int_equal(((uint32_t)h[14] << 24) | (h[15] << 16) | (h[16] << 8) | h[17], 1700000000);
+	assert_int_equal(((uint32_t)h[18] << 24) | (h[19] << 16) | (h[20] << 8) | h[21], 123456);
+	assert_memory_equal(h + 22, md5_x, 16);
+	assert_int_equal((h[38] << 8) | h[39], 1);
+	assert_int_equal(h[40], 'x');
+	assert_memory_equal(h + 41, r.hash, 16);
+	assert_memory_equal(h + 57, "\xc0\x00\x02\x01\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	assert_int_equal((h[73] << 8) | h[74], 0);
+	assert_int_equal(((uint32_t)h[75] << 24) | (h[76] << 16) | (h[77] << 8) | h[78], 1);
+	assert_int_equal(strlen(r.key), 32);
+	/* python3: hashlib.md5(b"192.0.2.1" + hashlib.md5(b"x").digest()) */
+	assert_string_equal(r.key, "6e7dfc1566bb1607c832885b25713cf5");
+	/* IPv6: the flag and the whole address */
+	uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+
+	obmp_router_init(&r, &c, a6, true);
+	n = obmp_header(&c, &r, 0, 6, h, sizeof(h));
+	assert_int_equal(h[12], 0xc0);
+	assert_memory_equal(h + 57, a6, 16);
+	assert_int_equal(obmp_header(&c, &r, 0, 6, h, 10), 0); /* too small */
+}
+
+/* kafka.streams and kafka.security: defaults, every key, the cross-checks. */
+static void test_config(void **state)
+{
+	static const char full[] =
+		"kafka:\n  enabled: true\n  brokers: [\"k:9092\"]\n"
+		"  security:\n    protocol: sasl_ssl\n"
+		"    sasl: {mechanism: SCRAM-SHA-512, username: u, password_file: /p}\n"
+		"    tls: {ca_file: /ca, cert_file: /c, key_file: /k, verify_hostname: false}\n"
+		"  streams:\n    admin_id: col-1\n"
+		"    bmp_raw: {enabled: true, topic: raw.t}\n"
+		"    routes: {enabled: true, topic: routes.t, encoding: json}\n";
+	static const struct {
+		const char *yaml, *error;
+	} bad[] = {
+		{"kafka: {streams: {bmp_raw: {enabled: true}}}\n", "a stream needs \"enabled: true\""},
+		{"kafka: {streams: {bmp_raw: {topic: \"a b\"}}}\n", "expected a Kafka topic"},
+		{"kafka: {streams: {bmp_raw: {topic: circuitwatch.events}}}\n",
+		 "each stream needs a topic of its own"},
+		{"kafka: {streams: {routes: {encoding: avro}}}\n", "expected one of protobuf, json"},
+		{"kafka: {streams: {admin_id: \"\"}}\n", "kafka.streams.admin_id"},
+		{"kafka: {security: {protocol: sasl_plaintext}}\n",
+		 "protocol sasl_plaintext needs \"sasl\""},
+		{"kafka: {security: {sasl: {username: u}}}\n", "applies only with protocol sasl_"},
+		{"kafka: {security: {protocol: sasl_plaintext, tls: {ca_file: /c}, "
+		 "sasl: {username: u, password_file: /p}}}\n",
+		 "applies only with protocol ssl or sasl_ssl"},
+		{"kafka: {security: {protocol: ssl, tls: {key_file: /k}}}\n", "needs both"},
+		{"kafka: {security: {protocol: tls}}\n", "expected one of plaintext, ssl"},
+		{"kafka: {security: {protocol: sasl_ssl, "
+		 "sasl: {mechanism: GSSAPI, username: u, password_file: /p}}}\n",
+		 "expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"},
+		{"kafka: {security: {protocol: ssl}, librdkafka: {ssl.ca.location: /x}}\n",
+		 "ssl.ca.location is set by \"security\""},
+	};
+	struct cfg_config *cfg;
+	struct cfg_errors errs = {0};
+	const struct cfg_kafka *k;
+
+	(void)state;
+	assert_int_equal(daemon_config_load_buffer("t", "", 0, &cfg, &errs), 0);
+	k = kafka_config(cfg);
+	assert_false(k->streams.bmp_raw.enabled);
+	assert_false(k->streams.routes.enabled);
+	assert_string_equal(k->streams.bmp_raw.topic, "openbmp.bmp_raw");
+	assert_string_equal(k->streams.routes.topic, "circuitwatch.routes");
+	assert_int_equal(k->streams.routes.encoding, CFG_KAFKA_PROTOBUF);
+	assert_non_null(k->streams.admin_id); /* the host name */
+	assert_true(strlen(k->streams.admin_id) > 0);
+	assert_int_equal(k->security.protocol, CFG_KAFKA_PLAINTEXT);
+	assert_true(k->security.tls.verify_hostname);
+	cfg_free(cfg);
+	assert_int_equal(daemon_config_load_buffer("t", full, strlen(full), &cfg, &errs), 0);
+	k = kafka_config(cfg);
+	assert_true(k->streams.bmp_raw.enabled && k->streams.routes.enabled);
+	assert_string_equal(k->streams.bmp_raw.topic, "raw.t");
+	assert_string_equal(k->streams.routes.topic, "routes.t");
+	assert_int_equal(k->streams.routes.encoding, CFG_KAFKA_JSON);
+	assert_string_equal(k->streams.admin_id, "col-1");
+	assert_string_equal(cfg_kafka_protocol_name(k->security.protocol), "sasl_ssl");
+	assert_string_equal(cfg_kafka_mechanism_name(k->security.sasl.mechanism), "SCRAM-SHA-512");
+	assert_string_equal(k->security.sasl.username, "u");
+	assert_string_equal(k->security.sasl.password_file, "/p");
+	assert_string_equal(k->security.tls.ca_file, "/ca");
+	assert_string_equal(k->security.tls.key_file, "/k");
+	assert_false(k->security.tls.verify_hostname);
+	cfg_free(cfg);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(
+			daemon_config_load_buffer("t", bad[i].yaml, strlen(bad[i].yaml), &cfg, &errs),
+			-1);
+		assert_true(errs.n >= 1);
+		if (strstr(errs.v[0].message, bad[i].error) == NULL)
+			fail_msg("%s: got %s", bad[i].yaml, errs.v[0].message);
+		cfg_errors_clean(&errs);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +446,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_spool_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_loss_spool_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+		cmocka_unit_test(test_obmp_header),
+		cmocka_unit_test(test_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
