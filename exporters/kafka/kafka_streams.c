@@ -5,6 +5,7 @@
  *
  * Threads: the sink's ops run on the BMP workers (many at once); start,
  * poll, reload and stop on the loop thread. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +17,56 @@
 #include "obmp.h"
 #include "stream.h"
 
+/* The router part of the header (two MD5s and a formatted address) costs
+ * more than the rest of the message: it is kept per router, in slots
+ * picked by address, each under its own lock (the routers of one worker
+ * land on their own slots, mostly; a lock taken for a copy). */
+#define ROUTER_SLOTS 64u
+
+struct router_slot {
+	pthread_mutex_t lock;
+	bool used;
+	struct obmp_router r;
+};
+
 struct kafka_streams {
 	struct stream_sink sink;  /* first: the sink's arg is the whole */
 	struct kstream *raw;      /* NULL: the raw stream was off at start */
 	struct obmp_collector col;
 	struct log *log;
+	struct router_slot slots[ROUTER_SLOTS];
 };
+
+static unsigned slot_of(const struct stream_router *sr)
+{
+	uint32_t h = 2166136261u; /* FNV-1a over the address */
+
+	for (int i = 0; i < 16; i++)
+		h = (h ^ sr->addr[i]) * 16777619u;
+	return h % ROUTER_SLOTS;
+}
+
+/* r for sr: from its slot, or computed and put there. */
+static void router_of(struct kafka_streams *ks, const struct stream_router *sr,
+		      struct obmp_router *r)
+{
+	struct router_slot *s = &ks->slots[slot_of(sr)];
+	uint8_t addr[16] = {0};
+
+	memcpy(addr, sr->ipv6 ? sr->addr : sr->addr + 12, sr->ipv6 ? 16 : 4);
+	pthread_mutex_lock(&s->lock);
+	if (s->used && s->r.ipv6 == sr->ipv6 && memcmp(s->r.addr, addr, 16) == 0) {
+		*r = s->r;
+		pthread_mutex_unlock(&s->lock);
+		return;
+	}
+	pthread_mutex_unlock(&s->lock);
+	obmp_router_init(r, &ks->col, sr->addr, sr->ipv6);
+	pthread_mutex_lock(&s->lock);
+	s->r = *r;
+	s->used = true;
+	pthread_mutex_unlock(&s->lock);
+}
 
 /* ---- the sink (BMP worker threads) ---- */
 
@@ -32,7 +77,7 @@ static void raw_produce(struct kafka_streams *ks, const struct stream_router *sr
 	struct obmp_router r;
 	size_t hlen = obmp_header_len(&ks->col);
 
-	obmp_router_init(&r, &ks->col, sr->addr, sr->ipv6);
+	router_of(ks, sr, &r);
 	if (hlen + len > sizeof(stackbuf) && (buf = malloc(hlen + len)) == NULL) {
 		kstream_lose(ks->raw);
 		return;
@@ -120,13 +165,15 @@ int kafka_streams_start(const struct cfg_kafka *c, const struct kafka_opts *base
 		return -1;
 	}
 	ks->log = lg;
+	for (unsigned i = 0; i < ROUTER_SLOTS; i++)
+		pthread_mutex_init(&ks->slots[i].lock, NULL);
 	ks->sink.ops = &sink_ops;
 	ks->sink.arg = ks;
 	atomic_init(&ks->sink.raw_on, false);
 	atomic_init(&ks->sink.routes_on, false);
 	if (c->streams.bmp_raw.enabled) {
 		if (raw_start(ks, c, base, reg, err, errlen) != 0) {
-			free(ks);
+			kafka_streams_stop(ks);
 			return -1;
 		}
 		atomic_store(&ks->sink.raw_on, true);
@@ -183,5 +230,7 @@ void kafka_streams_stop(struct kafka_streams *ks)
 		return;
 	atomic_store(&ks->sink.raw_on, false);
 	kstream_free(ks->raw); /* flushes; spools the rest */
+	for (unsigned i = 0; i < ROUTER_SLOTS; i++)
+		pthread_mutex_destroy(&ks->slots[i].lock);
 	free(ks);
 }
