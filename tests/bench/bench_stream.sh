@@ -13,8 +13,12 @@
 # the wall time, and for the stream its messages delivered, lost and the
 # spool's high-water mark; then the medians and the on/off ratio.
 #
+# Two tables: one prefix per Route Monitoring (a message per route: the
+# stream's worst case), and packed UPDATEs (--pack PACK, as routers send a
+# table).
+#
 # Environment: BUILD (build/release), N4 (1000000), N6 (200000), RUNS (3
-# of each), SEED (1), CACHE (/tmp/cw-bench-bmp, shared with bench_bmp.sh),
+# of each), PACK (32), SEED (1), CACHE (/tmp/cw-bench-bmp, shared with bench_bmp.sh),
 # QUEUE (100000: kafka.queue_max_messages), TIMEOUT (300 s per wait).
 # Quick run: N4=200000 N6=20000 RUNS=2 tests/bench/bench_stream.sh
 set -uo pipefail
@@ -28,6 +32,7 @@ MOCK=$BUILD/tests/kafka_mock
 N4=${N4:-1000000}
 N6=${N6:-200000}
 RUNS=${RUNS:-3}
+PACK=${PACK:-32}
 SEED=${SEED:-1}
 CACHE=${CACHE:-/tmp/cw-bench-bmp}
 QUEUE=${QUEUE:-100000}
@@ -61,19 +66,25 @@ free_port() {
 cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 mkdir -p "$CACHE"
-FULL=$CACHE/full-$N4-$N6-s$SEED.bmp
-if [ ! -s "$FULL" ] || [ "$GEN" -nt "$FULL" ]; then
-  "$GEN" --seed "$SEED" --ipv4 "$N4" --ipv6 "$N6" -o "$FULL.tmp" --verify >&2 || exit 1
-  mv "$FULL.tmp" "$FULL"
-fi
-MSGS=$(python3 - "$FULL" <<'PY'
+gen() { # gen NAME ARGS... — $CACHE/NAME.bmp (the names of bench_bmp.sh)
+  local f=$CACHE/$1.bmp; shift
+  if [ ! -s "$f" ] || [ "$GEN" -nt "$f" ]; then
+    "$GEN" --seed "$SEED" "$@" -o "$f.tmp" --verify >&2 || { echo "generation failed: $f" >&2; exit 1; }
+    mv "$f.tmp" "$f"
+  fi
+  echo "$f"
+}
+count_msgs() {
+  python3 - "$1" <<'PY'
 import struct, sys
 b = open(sys.argv[1], "rb").read(); p = n = 0
 while p + 6 <= len(b):
     p += struct.unpack_from("!I", b, p + 1)[0]; n += 1
 print(n)
 PY
-)
+}
+FULL=$(gen "full-$N4-$N6-s$SEED" --ipv4 "$N4" --ipv6 "$N6") || exit 1
+PACKED=$(gen "packed$PACK-$N4-$N6-s$SEED" --ipv4 "$N4" --ipv6 "$N6" --pack "$PACK") || exit 1
 
 mock_start() { # sets BS, MOCK_PID
   rm -f "$WORK/mock.in"; mkfifo "$WORK/mock.in"
@@ -123,8 +134,10 @@ prefixes() {
 S='{stream="bmp_raw"'
 done_when() { # done_when RAW — counts complete and, with the stream, all delivered or lost
   local deadline=$((SECONDS + TIMEOUT)) spool=0 s
+  T_INGEST=
   while :; do
     if [ "$(prefixes)" = "$TOTAL" ]; then
+      [ -z "$T_INGEST" ] && now > "$WORK/t_ingest" && T_INGEST=1
       [ "$1" = false ] && { echo "$(now) 0"; return 0; }
       s=$(metric_sum "circuitwatch_kafka_stream_spool_bytes$S")
       [ "$s" -gt "$spool" ] && spool=$s
@@ -138,27 +151,30 @@ done_when() { # done_when RAW — counts complete and, with the stream, all deli
 }
 
 echo "circuitwatch raw-stream benchmark on $(nproc) cores; $(uname -r); $(date -u +%FT%TZ)"
-echo "table: $(basename "$FULL"), $TOTAL routes in $MSGS BMP messages; queue_max_messages $QUEUE; $RUNS runs of each, interleaved"
+for TABLE in "$FULL" "$PACKED"; do
+MSGS=$(count_msgs "$TABLE")
+echo "== $(basename "$TABLE"): $TOTAL routes in $MSGS BMP messages; queue_max_messages $QUEUE; $RUNS runs of each, interleaved"
 : > "$WORK/results"
 for i in $(seq 1 "$RUNS"); do
   for raw in false true; do
     mock_start
     cw_start "$raw"
     cpu0=$(cpu_s "$CW_PID"); t0=$(now)
-    "$REPLAY" --hold 3600 127.0.0.1 "$BMP_PORT" "$FULL" > /dev/null 2>>"$WORK/replay.err" &
+    "$REPLAY" --hold 3600 127.0.0.1 "$BMP_PORT" "$TABLE" > /dev/null 2>>"$WORK/replay.err" &
     RP=$!; PIDS+=("$RP")
     out=$(done_when "$raw") || exit 1
-    t1=${out% *}; spool=${out#* }
+    t1=${out% *}; spool=${out#* }; ti=$(cat "$WORK/t_ingest")
     cpu=$(calc "$(cpu_s "$CW_PID") - $cpu0")
     del=$(metric_sum "circuitwatch_kafka_stream_messages_delivered_total$S")
     lost=$(metric_sum "circuitwatch_kafka_stream_messages_lost_total$S")
     kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
     cw_stop; mock_stop
     rps=$(calc "$TOTAL / max($cpu, 0.01)")
-    printf '%s %s %s %s %s %s\n' "$raw" "$rps" "$(calc "$t1 - $t0")" "$del" "$lost" "$spool" >> "$WORK/results"
-    printf '  run %d, stream %-3s: %s routes per CPU-second (%s CPU-s), %s s wall; delivered %s, lost %s, spool peak %s B\n' \
+    printf '%s %s %s %s %s %s %s\n' "$raw" "$rps" "$(calc "$t1 - $t0")" "$del" "$lost" "$spool" \
+      "$(calc "$ti - $t0")" >> "$WORK/results"
+    printf '  run %d, stream %-3s: %s routes per CPU-second (%s CPU-s); counts complete after %s s, all delivered after %s s; delivered %s, lost %s, spool peak %s B\n' \
       "$i" "$([ "$raw" = true ] && echo on || echo off)" "$(fmt "$rps" ,.0f)" "$(fmt "$cpu" .2f)" \
-      "$(fmt "$(calc "$t1 - $t0")" .2f)" "$del" "$lost" "$spool"
+      "$(fmt "$(calc "$ti - $t0")" .2f)" "$(fmt "$(calc "$t1 - $t0")" .2f)" "$del" "$lost" "$spool"
   done
 done
 python3 - "$WORK/results" <<'PY'
@@ -169,8 +185,12 @@ on = [float(r[1]) for r in rows if r[0] == "true"]
 lost = sum(int(r[4]) for r in rows if r[0] == "true")
 wall_on = statistics.median(float(r[2]) for r in rows if r[0] == "true")
 wall_off = statistics.median(float(r[2]) for r in rows if r[0] == "false")
+ing_on = statistics.median(float(r[6]) for r in rows if r[0] == "true")
+ing_off = statistics.median(float(r[6]) for r in rows if r[0] == "false")
 mo, mn = statistics.median(off), statistics.median(on)
 print(f"median routes per CPU-second: stream off {mo:,.0f}, stream on {mn:,.0f}; on/off = {mn / mo:.2f}")
-print(f"median wall time to complete: off {wall_off:.2f} s, on {wall_on:.2f} s (on: every message acked by the mock)")
+print(f"median wall time until the prefix counts are complete (ingest; /metrics once a second): off {ing_off:.2f} s, on {ing_on:.2f} s")
+print(f"median wall time until done: off {wall_off:.2f} s, on {wall_on:.2f} s (on: every message acked by the mock)")
 print(f"messages lost with the stream on, all runs: {lost}")
 PY
+done
