@@ -5,8 +5,11 @@
  *
  * Threads: the sink's ops run on the BMP workers (many at once); start,
  * poll, reload and stop on the loop thread. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +132,27 @@ static char *stream_spool_dir(const char *base, const char *name)
 	return s;
 }
 
+/* A stream's spool directory, inside kafka.spool_dir: made here (mode
+ * 0700), before the daemon drops privileges, so it is handed to the owner
+ * of kafka.spool_dir (which the daemon made the run-time user's) or the
+ * stream could not write its spool as that user. */
+static int stream_dir_make(const char *base, const char *dir, char *err, size_t errlen)
+{
+	struct stat parent;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "spool %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && stat(base, &parent) == 0 && parent.st_uid != 0 &&
+	    chown(dir, parent.st_uid, parent.st_gid) != 0) {
+		snprintf(err, errlen, "spool %s: cannot hand it to the owner of %s: %s", dir, base,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static int raw_start(struct kafka_streams *ks, const struct cfg_kafka *c,
 		     const struct kafka_opts *base, struct metrics_registry *reg, char *err,
 		     size_t errlen)
@@ -145,6 +169,10 @@ static int raw_start(struct kafka_streams *ks, const struct cfg_kafka *c,
 
 	if (c->spool_dir != NULL && dir == NULL) {
 		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (dir != NULL && stream_dir_make(c->spool_dir, dir, err, errlen) != 0) {
+		free(dir);
 		return -1;
 	}
 	obmp_collector_init(&ks->col, c->streams.admin_id);

@@ -19,7 +19,8 @@
 #
 # Environment: BUILD (build/release), N4 (1000000), N6 (200000), RUNS (3
 # of each), PACK (32), SEED (1), CACHE (/tmp/cw-bench-bmp, shared with bench_bmp.sh),
-# QUEUE (100000: kafka.queue_max_messages), TIMEOUT (300 s per wait).
+# QUEUE (100000: kafka.queue_max_messages), TIMEOUT (300 s per wait), RDKAFKA
+# (more librdkafka properties, "key: value, ..."; none by default).
 # Quick run: N4=200000 N6=20000 RUNS=2 tests/bench/bench_stream.sh
 set -uo pipefail
 
@@ -110,7 +111,7 @@ kafka:
   topic_alerts: cw.alerts
   spool_dir: $WORK/spool
   queue_max_messages: $QUEUE
-  librdkafka: {log_level: 3}
+  librdkafka: {log_level: 3${RDKAFKA:+, $RDKAFKA}}
   streams:
     admin_id: bench
     bmp_raw: {enabled: $1}
