@@ -10,6 +10,7 @@
 #      admin id, router address, group, row count, the key) and the BMP
 #      payloads, concatenated in offset order, are byte-identical to what
 #      was sent; nothing lost;
+#      a reload switches the stream off and on again live;
 #   3. kafka.security: check-config refuses inconsistent settings; SASL and
 #      TLS settings reach librdkafka (librdkafka 2.0's mock cluster speaks
 #      neither SASL nor TLS: the handshakes it fails are the evidence).
@@ -136,6 +137,21 @@ check "Initiation, Peer Up, Route Monitoring and Peer Down all carried" \
   python3 -c "import json,sys; t=json.load(open(sys.argv[1]))['types']; sys.exit(not all(k in t for k in '0234'))" "$WORK/summary.json"
 check "the BMP payloads, concatenated, are byte-identical to what was sent" \
   cmp -s "$WORK/sent.bin" "$WORK/got.bin"
+
+# reload: the stream switched off and on again live
+TABLE_N=$(count_msgs "$WORK/table.bmp")
+sed -i 's/bmp_raw: {enabled: true/bmp_raw: {enabled: false/' "$WORK/cw.yaml"
+kill -HUP "$CW_PID"
+switched() { grep -q "msg=\"kafka stream switched\" stream=bmp_raw enabled=$1" "$WORK/cw.log"; }
+check "SIGHUP with bmp_raw.enabled false: the stream is switched off live" until_true 10 switched false
+"$B/bmp_replay" 127.0.0.1 "$bport" "$WORK/table.bmp" > /dev/null
+sleep 2
+check "... the table replayed again is not published" delivered_is "$TOTAL"
+sed -i 's/bmp_raw: {enabled: false/bmp_raw: {enabled: true/' "$WORK/cw.yaml"
+kill -HUP "$CW_PID"
+check "SIGHUP with bmp_raw.enabled true: on again" until_true 10 switched true
+"$B/bmp_replay" 127.0.0.1 "$bport" "$WORK/table.bmp" > /dev/null
+check "... and the next replay is published whole" until_true 30 delivered_is $((TOTAL + TABLE_N))
 
 kill -TERM "$CW_PID"
 wait_exit "$CW_PID" 20
