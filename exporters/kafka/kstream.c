@@ -50,6 +50,7 @@ static const char *const ks_lost_names[KL__COUNT] = {
  * not report for a purged message. */
 struct ks_replayed {
 	uint64_t seq, ticket;
+	int64_t ts_ms;
 };
 
 /* A direct message's opaque: bit 0 set (a pointer to ks_replayed is even),
@@ -420,7 +421,7 @@ static void ks_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *
 	struct kstream *s = opaque;
 	uintptr_t tag = (uintptr_t)msg->_private;
 	struct ks_replayed *rp = (tag & 1) ? NULL : msg->_private;
-	struct ks_tag t = rp != NULL ? (struct ks_tag){rp->seq, 0} : tag_unpack(s, tag);
+	struct ks_tag t = rp != NULL ? (struct ks_tag){rp->seq, rp->ts_ms} : tag_unpack(s, tag);
 
 	(void)rk;
 	if (tag == 0)
@@ -484,7 +485,7 @@ static enum replay_step replay_one(struct kstream *s)
 		return R_STOP;
 	}
 	*rp = (struct ks_replayed){atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed) + 1,
-				   ticket};
+				   ticket, ts};
 	rd_kafka_resp_err_t err = ks_send(s, rec + KS_REC_HDR, klen, rec + KS_REC_HDR + klen,
 					  len - KS_REC_HDR - klen, ts, rp);
 
