@@ -21,10 +21,12 @@ Usage:
   obmp_parse.py dump FILE [--admin-id ID] [--bmp-out PATH] [--json]
       FILE holds kcat output written with -f '%K %S %p %o\\n%k%s' (key
       length, value length, partition, offset, newline, key, value).
-      Every message is checked (see check()); with --admin-id the admin id
+      Every message is checked (see parse()); with --admin-id the admin id
       and both hashes are checked against it; --bmp-out writes the BMP
       payloads concatenated, per partition in offset order (partitions in
-      ascending order). Prints a JSON summary; exits 1 on the first bad
+      ascending order); --bmp-dir DIR writes each router's payloads, in
+      offset order, to DIR/<router address>.bin (a router keeps to one
+      partition: its key). Prints a JSON summary; exits 1 on the first bad
       message (with the reason), 0 otherwise.
   obmp_parse.py selftest
       Hostile inputs: every one must be refused with a reason, never crash.
@@ -177,6 +179,7 @@ def read_kcat(path):
 
 def dump(args):
     path, admin_id, bmp_out = args.file, args.admin_id, args.bmp_out
+    per_router = {}
     recs = read_kcat(path)
     per_part = {}
     summary = {"messages": 0, "bmp_bytes": 0, "routers": set(), "types": {},
@@ -190,6 +193,7 @@ def dump(args):
             print(f"message {i} (partition {part} offset {off}): {e}", file=sys.stderr)
             return 1
         per_part.setdefault(part, []).append((off, h["bmp"]))
+        per_router.setdefault(h["router_ip"], []).append((part, off, h["bmp"]))
         summary["messages"] += 1
         summary["bmp_bytes"] += len(h["bmp"])
         summary["routers"].add(h["router_ip"])
@@ -211,6 +215,14 @@ def dump(args):
                     print(f"partition {part}: offsets out of order", file=sys.stderr)
                     return 1
                 for _, b in per_part[part]:
+                    f.write(b)
+    if args.bmp_dir:
+        for ip, recs in per_router.items():
+            if len({p for p, _, _ in recs}) != 1:
+                print(f"router {ip}: messages on more than one partition", file=sys.stderr)
+                return 1
+            with open(f"{args.bmp_dir}/{ip}.bin", "wb") as f:
+                for _, _, b in sorted(recs, key=lambda r: r[1]):
                     f.write(b)
     summary["routers"] = sorted(summary["routers"])
     summary["partitions"] = sorted(per_part)
@@ -283,6 +295,7 @@ def main():
     d.add_argument("file")
     d.add_argument("--admin-id")
     d.add_argument("--bmp-out")
+    d.add_argument("--bmp-dir")
     sub.add_parser("selftest")
     args = ap.parse_args()
     try:
