@@ -315,11 +315,18 @@ circuits:
 EOF
 # a second collector: live capture on the veth (as on a SPAN port), which is
 # where libpcap's drop counters exist
+# It also runs the raw BMP stream towards a broker that is not there: its
+# series (CircuitwatchKafkaStreamLoss) exist once the stream is on.
 cat >"$WORK/cw2.yaml" <<EOF
 prometheus: {listen: "127.0.0.1:$port2"}
 bmp: {enabled: false}
 capture: {enabled: true, interfaces: [$V]}
 ifstats: {enabled: false}
+kafka:
+  enabled: true
+  brokers: ["127.0.0.1:9"]
+  spool_dir: "$WORK/kafka-spool"
+  streams: {bmp_raw: {enabled: true}}
 EOF
 check "the two configurations are valid" sh -c \
   "'$CW_BIN' check-config '$WORK/cw.yaml' && '$CW_BIN' check-config '$WORK/cw2.yaml'"

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# bench_stream.sh — the cost of the raw BMP stream (kafka.streams.bmp_raw):
+# a full table ingested with the stream off and on, into librdkafka's mock
+# cluster (tests/tools/kafka_mock, a separate process: its CPU is not
+# counted), runs interleaved (off, on, off, on, ...).
+#
+# Expects a release build; builds nothing. Per run: a fresh mock cluster
+# and a fresh daemon (kafka enabled in both cases: only the stream
+# differs); bmp_replay sends the table; the run ends when the prefix counts
+# on /metrics are complete and, with the stream on, every message was
+# delivered (acks=all) or counted lost. Prints per run the routes per
+# CPU-second of the daemon (all its threads: BMP workers, loop, librdkafka),
+# the wall time, and for the stream its messages delivered, lost and the
+# spool's high-water mark; then the medians and the on/off ratio.
+#
+# Two tables: one prefix per Route Monitoring (a message per route: the
+# stream's worst case), and packed UPDATEs (--pack PACK, as routers send a
+# table).
+#
+# Environment: BUILD (build/release), N4 (1000000), N6 (200000), RUNS (3
+# of each), PACK (32), SEED (1), CACHE (/tmp/cw-bench-bmp, shared with bench_bmp.sh),
+# QUEUE (100000: kafka.queue_max_messages), TIMEOUT (300 s per wait), RDKAFKA
+# (more librdkafka properties, "key: value, ..."; none by default).
+# Quick run: N4=200000 N6=20000 RUNS=2 tests/bench/bench_stream.sh
+set -uo pipefail
+
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$SRC/build/release}
+CW=$BUILD/collector/circuitwatch
+GEN=$BUILD/tests/gen_bmp_table
+REPLAY=$BUILD/tests/bmp_replay
+MOCK=$BUILD/tests/kafka_mock
+N4=${N4:-1000000}
+N6=${N6:-200000}
+RUNS=${RUNS:-3}
+PACK=${PACK:-32}
+SEED=${SEED:-1}
+CACHE=${CACHE:-/tmp/cw-bench-bmp}
+QUEUE=${QUEUE:-100000}
+TIMEOUT=${TIMEOUT:-300}
+TOTAL=$((N4 + N6))
+HZ=$(getconf CLK_TCK)
+
+for b in "$CW" "$GEN" "$REPLAY" "$MOCK"; do
+  [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
+done
+command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/cw-bench-stream.XXXXXX)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.2
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+now() { date +%s.%N; }
+calc() { python3 -c "print($*)"; }
+fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" "$1" "$2"; }
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+mkdir -p "$CACHE"
+gen() { # gen NAME ARGS... — $CACHE/NAME.bmp (the names of bench_bmp.sh)
+  local f=$CACHE/$1.bmp; shift
+  if [ ! -s "$f" ] || [ "$GEN" -nt "$f" ]; then
+    "$GEN" --seed "$SEED" "$@" -o "$f.tmp" --verify >&2 || { echo "generation failed: $f" >&2; exit 1; }
+    mv "$f.tmp" "$f"
+  fi
+  echo "$f"
+}
+count_msgs() {
+  python3 - "$1" <<'PY'
+import struct, sys
+b = open(sys.argv[1], "rb").read(); p = n = 0
+while p + 6 <= len(b):
+    p += struct.unpack_from("!I", b, p + 1)[0]; n += 1
+print(n)
+PY
+}
+FULL=$(gen "full-$N4-$N6-s$SEED" --ipv4 "$N4" --ipv6 "$N6") || exit 1
+PACKED=$(gen "packed$PACK-$N4-$N6-s$SEED" --ipv4 "$N4" --ipv6 "$N6" --pack "$PACK") || exit 1
+
+mock_start() { # sets BS, MOCK_PID
+  rm -f "$WORK/mock.in"; mkfifo "$WORK/mock.in"
+  "$MOCK" --brokers 1 --topic cw.events:1 --topic cw.alerts:1 --topic openbmp.bmp_raw:3 \
+    < "$WORK/mock.in" > "$WORK/mock.out" 2>/dev/null &
+  MOCK_PID=$!; PIDS+=("$MOCK_PID")
+  exec 7> "$WORK/mock.in"
+  for _ in $(seq 1 100); do grep -q '^bootstrap=' "$WORK/mock.out" && break; sleep 0.05; done
+  BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
+}
+mock_stop() { exec 7>&-; kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; }
+
+cw_start() { # cw_start RAW(true|false) — sets CW_PID, BASE, BMP_PORT
+  local prom; prom=$(free_port); BMP_PORT=$(free_port)
+  rm -rf "$WORK/spool"
+  cat > "$WORK/cw.yaml" <<YAML
+prometheus: {listen: "127.0.0.1:$prom"}
+bmp: {listen: "127.0.0.1:$BMP_PORT", allow: ["127.0.0.0/8"]}
+kafka:
+  enabled: true
+  brokers: [$BS]
+  topic_events: cw.events
+  topic_alerts: cw.alerts
+  spool_dir: $WORK/spool
+  queue_max_messages: $QUEUE
+  librdkafka: {log_level: 3${RDKAFKA:+, $RDKAFKA}}
+  streams:
+    admin_id: bench
+    bmp_raw: {enabled: $1}
+YAML
+  "$CW" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
+  CW_PID=$!; PIDS+=("$CW_PID")
+  BASE=http://127.0.0.1:$prom
+  for _ in $(seq 1 200); do
+    curl -sf -o /dev/null "$BASE/-/ready" && return 0
+    sleep 0.05
+  done
+  echo "circuitwatch did not become ready" >&2; cat "$WORK/cw.log" >&2; exit 1
+}
+cw_stop() { kill "$CW_PID" 2>/dev/null; wait "$CW_PID" 2>/dev/null; }
+metric_sum() { # metric_sum PREFIX — sum of the series starting with PREFIX
+  curl -s "$BASE/metrics" | awk -v m="$1" 'index($1, m) == 1 { s += $2 } END { printf "%.0f\n", s + 0 }'
+}
+prefixes() {
+  curl -s "$BASE/metrics" | awk '/^circuitwatch_bgp_prefixes\{/ && index($0, "view=\"adj-rib-in-pre\"") { s += $NF } END { printf "%.0f\n", s + 0 }'
+}
+S='{stream="bmp_raw"'
+done_when() { # done_when RAW — counts complete and, with the stream, all delivered or lost
+  local deadline=$((SECONDS + TIMEOUT)) spool=0 s
+  T_INGEST=
+  while :; do
+    if [ "$(prefixes)" = "$TOTAL" ]; then
+      [ -z "$T_INGEST" ] && now > "$WORK/t_ingest" && T_INGEST=1
+      [ "$1" = false ] && { echo "$(now) 0"; return 0; }
+      s=$(metric_sum "circuitwatch_kafka_stream_spool_bytes$S")
+      [ "$s" -gt "$spool" ] && spool=$s
+      local d l; d=$(metric_sum "circuitwatch_kafka_stream_messages_delivered_total$S")
+      l=$(metric_sum "circuitwatch_kafka_stream_messages_lost_total$S")
+      [ $((d + l)) -ge "$MSGS" ] && { echo "$(now) $spool"; return 0; }
+    fi
+    [ "$SECONDS" -gt "$deadline" ] && { echo "timeout" >&2; return 1; }
+    sleep 0.05
+  done
+}
+
+echo "circuitwatch raw-stream benchmark on $(nproc) cores; $(uname -r); $(date -u +%FT%TZ)"
+for TABLE in "$FULL" "$PACKED"; do
+MSGS=$(count_msgs "$TABLE")
+echo "== $(basename "$TABLE"): $TOTAL routes in $MSGS BMP messages; queue_max_messages $QUEUE; $RUNS runs of each, interleaved"
+: > "$WORK/results"
+for i in $(seq 1 "$RUNS"); do
+  for raw in false true; do
+    mock_start
+    cw_start "$raw"
+    cpu0=$(cpu_s "$CW_PID"); t0=$(now)
+    "$REPLAY" --hold 3600 127.0.0.1 "$BMP_PORT" "$TABLE" > /dev/null 2>>"$WORK/replay.err" &
+    RP=$!; PIDS+=("$RP")
+    out=$(done_when "$raw") || exit 1
+    t1=${out% *}; spool=${out#* }; ti=$(cat "$WORK/t_ingest")
+    cpu=$(calc "$(cpu_s "$CW_PID") - $cpu0")
+    del=$(metric_sum "circuitwatch_kafka_stream_messages_delivered_total$S")
+    lost=$(metric_sum "circuitwatch_kafka_stream_messages_lost_total$S")
+    kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
+    cw_stop; mock_stop
+    rps=$(calc "$TOTAL / max($cpu, 0.01)")
+    printf '%s %s %s %s %s %s %s\n' "$raw" "$rps" "$(calc "$t1 - $t0")" "$del" "$lost" "$spool" \
+      "$(calc "$ti - $t0")" >> "$WORK/results"
+    printf '  run %d, stream %-3s: %s routes per CPU-second (%s CPU-s); counts complete after %s s, all delivered after %s s; delivered %s, lost %s, spool peak %s B\n' \
+      "$i" "$([ "$raw" = true ] && echo on || echo off)" "$(fmt "$rps" ,.0f)" "$(fmt "$cpu" .2f)" \
+      "$(fmt "$(calc "$ti - $t0")" .2f)" "$(fmt "$(calc "$t1 - $t0")" .2f)" "$del" "$lost" "$spool"
+  done
+done
+python3 - "$WORK/results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+off = [float(r[1]) for r in rows if r[0] == "false"]
+on = [float(r[1]) for r in rows if r[0] == "true"]
+lost = sum(int(r[4]) for r in rows if r[0] == "true")
+wall_on = statistics.median(float(r[2]) for r in rows if r[0] == "true")
+wall_off = statistics.median(float(r[2]) for r in rows if r[0] == "false")
+ing_on = statistics.median(float(r[6]) for r in rows if r[0] == "true")
+ing_off = statistics.median(float(r[6]) for r in rows if r[0] == "false")
+mo, mn = statistics.median(off), statistics.median(on)
+print(f"median routes per CPU-second: stream off {mo:,.0f}, stream on {mn:,.0f}; on/off = {mn / mo:.2f}")
+print(f"median wall time until the prefix counts are complete (ingest; /metrics once a second): off {ing_off:.2f} s, on {ing_on:.2f} s")
+print(f"median wall time until done: off {wall_off:.2f} s, on {wall_on:.2f} s (on: every message acked by the mock)")
+print(f"messages lost with the stream on, all runs: {lost}")
+PY
+done
