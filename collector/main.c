@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "build_info.h"
 #include "cmd.h"
 
 /* The commands, in the order of `circuitwatch --help`; the first is the
@@ -191,6 +192,16 @@ static void build_table(const struct cmd *cmd, struct option *longopts, char *sh
 	snprintf(shortopts, cap, ":%sVh", cmd->shortopts);
 }
 
+/* `--version`: the version first (as before), then one "key: value" line
+ * each, the fields circuitwatch_build_info carries. */
+static void print_version(void)
+{
+	printf("circuitwatch %s\n"
+	       "revision: %s\n"
+	       "build date: %s\n",
+	       CW_VERSION, CW_REVISION, CW_BUILD_DATE);
+}
+
 /* A global option; returns an exit code, or -1 to go on. */
 static int global_option(struct parse *p, int c, const char *arg)
 {
@@ -213,7 +224,7 @@ static int global_option(struct parse *p, int c, const char *arg)
 		p->call.log_level = (int)lvl;
 		return -1;
 	case 'V':
-		printf("circuitwatch %s\n", CW_VERSION);
+		print_version();
 		return 0;
 	default: /* 'h' */
 		if (p->named)

@@ -16,6 +16,7 @@
 #include "billing_module.h"
 #include "bmp_collector.h"
 #include "bmp_config.h"
+#include "build_info.h"
 #include "bus.h"
 #include "capture_source.h"
 #include "circuit_index.h"
@@ -33,6 +34,7 @@
 #include "module.h"
 #include "privdrop.h"
 #include "probes_module.h"
+#include "procmetrics.h"
 #include "prometheus.h"
 #include "traffic.h"
 
@@ -83,6 +85,7 @@ struct daemon {
 	struct self_metrics self;
 	struct priv_plan *priv;         /* owned; NULL when not dropping */
 	struct models *models;          /* owned: the BMP workers' shards of ctx.model */
+	struct procm *procm;            /* owned: process_* and circuitwatch_memory_bytes */
 };
 
 static double wall_now(void)
@@ -182,14 +185,14 @@ static int gc_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
 
 static int self_metrics_init(struct self_metrics *m, struct metrics_registry *reg)
 {
-	static const char *const build_labels[] = {"version", "libuv"};
+	static const char *const build_labels[] = {"version", "libuv", "revision", "build_date"};
 	static const char *const result_label[] = {"result"};
-	const char *build_values[] = {CW_VERSION, uv_version_string()};
+	const char *build_values[] = {CW_VERSION, uv_version_string(), CW_REVISION, CW_BUILD_DATE};
 	const char *ok[] = {"success"}, *fail[] = {"failure"};
 
 	m->build = family(reg, METRICS_INFO, "circuitwatch_build_info",
-			  "Version of circuitwatch and of the event loop library it runs on.", 2,
-			  build_labels);
+			  "Version, git revision and build date (UTC) of circuitwatch, and the "
+			  "version of the event loop library it runs on.", 4, build_labels);
 	m->start = family(reg, METRICS_GAUGE, "circuitwatch_start_time_seconds",
 			  "Time the daemon started, in seconds since the Unix epoch.", 0, NULL);
 	m->reload_ok = family(reg, METRICS_GAUGE, "circuitwatch_config_last_reload_successful",
@@ -349,6 +352,7 @@ static void on_housekeeping(uv_timer_t *t)
 	if (++d->ticks % PUBLISH_EVERY == 0) {
 		models_publish(d->models, wall_now());
 		series_metrics_update(d);
+		procm_update(d->procm);
 	}
 }
 
@@ -467,7 +471,7 @@ int daemon_run(const struct daemon_opts *opts, struct log *lg)
 	d->ctx.reg = metrics_registry_new();
 	d->ctx.model = d->ctx.reg ? model_new(d->ctx.reg) : NULL;
 	if (d->ctx.model == NULL || self_metrics_init(&d->self, d->ctx.reg) != 0 ||
-	    uv_loop_init(&d->loop) != 0) {
+	    (d->procm = procm_new(d->ctx.reg)) == NULL || uv_loop_init(&d->loop) != 0) {
 		log_error(lg, "out of memory at start");
 		goto out_noloop;
 	}
@@ -507,6 +511,7 @@ out:
 	loop_clean(&d->loop);
 	models_free(d->models); /* the workers stopped with the bmp module */
 out_noloop:
+	procm_free(d->procm);
 	traffic_free(d->ctx.traffic);
 	model_free(d->ctx.model);
 	circuit_index_free(d->circuits);
