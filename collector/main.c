@@ -2,7 +2,9 @@
  * options, usage and handler (cmd/cmd.h; one file each in cmd/): run (the
  * default), check-config, decode, replay, reflect, events; plus the global
  * options --log-format, --log-level, --version and --help, before or after
- * the command. */
+ * the command, and `help [COMMAND]`. Each command's help text is its row's
+ * usage (cmd/), printed by `COMMAND --help` and `help COMMAND` alike; an
+ * error is one line on stderr with a hint, exit 2. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,6 +62,7 @@ static void usage(FILE *fp)
 		else
 			fprintf(fp, "  %s\n  %22s %s\n", line, "", commands[i]->summary);
 	}
+	fprintf(fp, "  %-22s %s\n", "help [COMMAND]", "print this help, or the help of COMMAND");
 	fprintf(fp, "\n"
 		    "global options (before or after the command):\n"
 		    "      --log-format FMT   logfmt (default) or json; overrides log.format\n"
@@ -67,7 +70,8 @@ static void usage(FILE *fp)
 		    "  -V, --version          print the version and exit\n"
 		    "  -h, --help             print this help and exit\n"
 		    "\n"
-		    "'circuitwatch COMMAND --help' prints the options of COMMAND.\n"
+		    "'circuitwatch COMMAND --help' (or 'circuitwatch help COMMAND') prints the\n"
+		    "options of COMMAND.\n"
 		    "signals: SIGINT/SIGTERM stop cleanly; SIGHUP reloads the configuration.\n");
 }
 
@@ -310,13 +314,15 @@ static int take_args(struct parse *p, int n, char **args)
 	const struct cmd *cmd = p->call.cmd;
 
 	if (n < cmd->nargs) {
-		fprintf(stderr, "circuitwatch: %s\n", cmd->missing);
+		fprintf(stderr, "circuitwatch: %s; try 'circuitwatch %s --help'\n", cmd->missing,
+			cmd->name);
 		return 2;
 	}
 	if (cmd->nargs > 0)
 		p->call.arg = args[0];
 	if (n > cmd->nargs) {
-		fprintf(stderr, "circuitwatch: unexpected argument '%s'\n", args[cmd->nargs]);
+		fprintf(stderr, "circuitwatch: %s: unexpected argument '%s'; try 'circuitwatch %s "
+				"--help'\n", cmd->name, args[cmd->nargs], cmd->name);
 		return 2;
 	}
 	return -1;
@@ -337,6 +343,34 @@ static int parse_options(struct parse *p, int argc, char **args)
 	return rc >= 0 ? rc : take_args(p, argc - optind, args + optind);
 }
 
+static void unknown_command(const char *name)
+{
+	fprintf(stderr, "circuitwatch: unknown command '%s'; try 'circuitwatch --help'\n", name);
+}
+
+/* `circuitwatch help [COMMAND]`: the same text as `circuitwatch --help` or
+ * `circuitwatch COMMAND --help`. */
+static int help(int n, char **args)
+{
+	const struct cmd *cmd;
+
+	if (n == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if ((cmd = cmd_find(args[0])) == NULL) {
+		unknown_command(args[0]);
+		return 2;
+	}
+	if (n > 1) {
+		fprintf(stderr, "circuitwatch: unexpected argument '%s'; try 'circuitwatch help'\n",
+			args[1]);
+		return 2;
+	}
+	cmd_usage(cmd, stdout);
+	return 0;
+}
+
 /* Finds the command and parses the command line for it into p->call;
  * returns an exit code, or -1 to run the command. */
 static int parse(int argc, char **argv, char **args, struct parse *p)
@@ -344,8 +378,10 @@ static int parse(int argc, char **argv, char **args, struct parse *p)
 	int at = find_command(argc, argv), n = 0;
 
 	p->call.cmd = commands[0];
+	if (at > 0 && strcmp(argv[at], "help") == 0)
+		return help(argc - at - 1, argv + at + 1);
 	if (at > 0 && (p->call.cmd = cmd_find(argv[at])) == NULL) {
-		fprintf(stderr, "circuitwatch: unknown command '%s' (try --help)\n", argv[at]);
+		unknown_command(argv[at]);
 		return 2;
 	}
 	p->named = at > 0;

@@ -18,40 +18,34 @@ static const struct option events_options[] = {
 	{NULL, 0, NULL, 0},
 };
 
-#define EVENTS_SYNOPSIS                                                                            \
-	"--brokers HOST:PORT[,...] --topic TOPIC\n"                                                \
-	"                           [--from-beginning] [--max N] [--timeout SECONDS]"
-
-/* The option values into o; -1 when one is out of range or missing. */
+/* The option values into o; -1 after one line naming what is wrong. */
 static int events_opts(const struct cmd_call *c, struct kafka_events_opts *o)
 {
 	const char *max = c->opt[EVENTS_MAX], *timeout = c->opt[EVENTS_TIMEOUT];
+	const char *bad = NULL;
 	char *end;
 
 	o->brokers = c->opt[EVENTS_BROKERS];
 	o->topic = c->opt[EVENTS_TOPIC];
 	o->from_beginning = c->opt[EVENTS_FROM_BEGINNING] != NULL;
-	if (max != NULL) {
-		o->max = strtol(max, &end, 10);
-		if (*end != '\0' || o->max < 1)
-			return -1;
-	}
-	if (timeout != NULL) {
-		o->timeout = strtod(timeout, &end);
-		if (*end != '\0' || !(o->timeout > 0))
-			return -1;
-	}
-	return o->brokers != NULL && o->topic != NULL ? 0 : -1;
+	if (max != NULL && ((o->max = strtol(max, &end, 10)) < 1 || *end != '\0' || end == max))
+		bad = "--max must be a whole number of at least 1";
+	if (timeout != NULL && (!((o->timeout = strtod(timeout, &end)) > 0) || *end != '\0'))
+		bad = "--timeout must be a number of seconds above 0";
+	if (o->brokers == NULL || o->topic == NULL)
+		bad = "events needs --brokers and --topic";
+	if (bad == NULL)
+		return 0;
+	fprintf(stderr, "circuitwatch: %s; try 'circuitwatch events --help'\n", bad);
+	return -1;
 }
 
 static int events_main(const struct cmd_call *c)
 {
 	struct kafka_events_opts o = {0};
 
-	if (events_opts(c, &o) != 0) {
-		fprintf(stderr, "usage: circuitwatch events " EVENTS_SYNOPSIS "\n");
+	if (events_opts(c, &o) != 0)
 		return 2;
-	}
 	return kafka_events_run(&o);
 }
 
