@@ -4,7 +4,12 @@
  *
  * No consumer group: the command assigns itself every partition of the
  * topic, from the beginning or from the end, and commits nothing — it is a
- * tool for operators and tests, not a pipeline stage. */
+ * tool for operators and tests, not a pipeline stage.
+ *
+ * Brokers that cannot be reached are told apart from a topic that is not
+ * there: librdkafka's error callback (served by our polls, on this thread)
+ * keeps the last connection failure, and "no broker reachable" names the
+ * brokers tried and that failure. */
 #include "kafka.h"
 
 #include <librdkafka/rdkafka.h>
@@ -17,6 +22,17 @@
 
 #define EVENTS_METADATA_MS 2000 /* per metadata request */
 #define EVENTS_POLL_MS 100
+/* All brokers down for this long without one answer: give up before the
+ * deadline (a broker that is starting answers within it). */
+#define EVENTS_DOWN_WAIT 5.0
+
+/* What librdkafka's error callback saw (rd_kafka_conf_set_opaque). */
+struct events_state {
+	bool answered;   /* a broker answered a metadata request */
+	bool all_down;   /* RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, not answered since */
+	bool consuming;  /* past the assignment: errors are printed as they come */
+	char reason[256]; /* the last connection failure */
+};
 
 static double mono(void)
 {
@@ -44,36 +60,66 @@ static enum cw_event_error decode(const rd_kafka_message_t *m, struct cw_event *
 	return e;
 }
 
-/* Partitions of the topic, waiting up to deadline for it to appear. */
-static int partitions(rd_kafka_t *rk, const char *topic, double deadline)
+/* librdkafka's errors (served by rd_kafka_poll and the consumer poll). */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	struct events_state *st = opaque;
+
+	(void)rk;
+	if (st->consuming) {
+		fprintf(stderr, "circuitwatch events: %s\n", reason);
+		return;
+	}
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		st->all_down = true;
+	else if (err == RD_KAFKA_RESP_ERR__TRANSPORT || err == RD_KAFKA_RESP_ERR__RESOLVE ||
+		 err == RD_KAFKA_RESP_ERR__SSL || err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+		snprintf(st->reason, sizeof(st->reason), "%s", reason);
+}
+
+/* Partitions of the topic, waiting up to deadline for it to appear (or
+ * less when no broker answers); -1 when it did not. */
+static int partitions(rd_kafka_t *rk, struct events_state *st, const char *topic,
+		      double deadline)
 {
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+	double start = mono();
 	int n = -1;
 
-	while (rkt != NULL && n <= 0 && mono() < deadline) {
+	while (rkt != NULL && n <= 0 && mono() < deadline &&
+	       !(st->all_down && !st->answered && mono() - start >= EVENTS_DOWN_WAIT)) {
 		const struct rd_kafka_metadata *md = NULL;
+		rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, EVENTS_METADATA_MS);
 
-		if (rd_kafka_metadata(rk, 0, rkt, &md, EVENTS_METADATA_MS) ==
-			    RD_KAFKA_RESP_ERR_NO_ERROR &&
-		    md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			st->answered = true;
+			st->all_down = false;
+		}
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+		    md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
 			n = md->topics[0].partition_cnt;
 		if (md != NULL)
 			rd_kafka_metadata_destroy(md);
+		rd_kafka_poll(rk, 0); /* the error callback */
 	}
 	if (rkt != NULL)
 		rd_kafka_topic_destroy(rkt);
 	return n;
 }
 
-static rd_kafka_t *consumer_new(const struct kafka_events_opts *o)
+static rd_kafka_t *consumer_new(const struct kafka_events_opts *o, struct events_state *st)
 {
 	char err[512];
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
 
+	rd_kafka_conf_set_opaque(c, st);
+	rd_kafka_conf_set_error_cb(c, on_error);
+	/* log_level 2: the connection failures come through on_error, and
+	 * say it in one line, not one per retry */
 	if (rd_kafka_conf_set(c, "bootstrap.servers", o->brokers, err, sizeof(err)) ||
 	    rd_kafka_conf_set(c, "group.id", "circuitwatch-events", err, sizeof(err)) ||
 	    rd_kafka_conf_set(c, "enable.auto.commit", "false", err, sizeof(err)) ||
-	    rd_kafka_conf_set(c, "log_level", "3", err, sizeof(err))) {
+	    rd_kafka_conf_set(c, "log_level", "2", err, sizeof(err))) {
 		fprintf(stderr, "circuitwatch events: %s\n", err);
 		rd_kafka_conf_destroy(c);
 		return NULL;
@@ -87,12 +133,18 @@ static rd_kafka_t *consumer_new(const struct kafka_events_opts *o)
 	return rk;
 }
 
-static int assign_all(rd_kafka_t *rk, const struct kafka_events_opts *o, double deadline)
+static int assign_all(rd_kafka_t *rk, struct events_state *st,
+		      const struct kafka_events_opts *o, double deadline)
 {
-	int n = partitions(rk, o->topic, deadline);
+	int n = partitions(rk, st, o->topic, deadline);
 	rd_kafka_topic_partition_list_t *l;
 	rd_kafka_resp_err_t err;
 
+	if (n <= 0 && !st->answered) {
+		fprintf(stderr, "circuitwatch events: no broker reachable (tried %s)%s%s\n",
+			o->brokers, st->reason[0] ? ": " : "", st->reason);
+		return -1;
+	}
 	if (n <= 0) {
 		fprintf(stderr, "circuitwatch events: topic %s not found on %s\n", o->topic,
 			o->brokers);
@@ -138,16 +190,18 @@ static int print_message(const rd_kafka_message_t *m)
 
 int kafka_events_run(const struct kafka_events_opts *o)
 {
+	struct events_state st = {0};
 	rd_kafka_t *rk;
 	long n = 0;
 	double idle_since;
 
-	if ((rk = consumer_new(o)) == NULL)
+	if ((rk = consumer_new(o, &st)) == NULL)
 		return 2;
-	if (assign_all(rk, o, mono() + (o->timeout > 0 ? o->timeout : 30)) != 0) {
+	if (assign_all(rk, &st, o, mono() + (o->timeout > 0 ? o->timeout : 30)) != 0) {
 		rd_kafka_destroy(rk);
 		return 1;
 	}
+	st.consuming = true;
 	idle_since = mono();
 	while (o->max == 0 || n < o->max) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, EVENTS_POLL_MS);

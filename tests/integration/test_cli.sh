@@ -6,6 +6,18 @@ need curl; need python3
 
 out=$("$CW_BIN" --version); rc=$?
 check "--version exits 0 and names the version" test "$rc" = 0 -a "${out#circuitwatch }" != "$out"
+check "--version: version, revision and build date, one line each" python3 -c '
+import re,sys
+l=sys.argv[1].splitlines()
+assert len(l) == 3, l
+assert re.fullmatch(r"circuitwatch \d+\.\d+\.\d+", l[0]), l
+assert re.fullmatch(r"revision: ([0-9a-f]{12}(-dirty)?|unknown)", l[1]), l
+assert re.fullmatch(r"build date: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", l[2]), l
+' "$out"
+if git -C "$CW_SOURCE_DIR" rev-parse --short=12 HEAD >/dev/null 2>&1; then
+  check "--version's revision is the tree's (rebuilt at every build)" \
+    grep -q "^revision: $(git -C "$CW_SOURCE_DIR" rev-parse --short=12 HEAD)" <<<"$out"
+fi
 out=$("$CW_BIN" --help); rc=$?
 check "--help lists the commands" grep -q "check-config FILE" <<<"$out"
 "$CW_BIN" frobnicate 2>/dev/null; rc=$?
@@ -17,6 +29,51 @@ for c in run check-config decode replay reflect events; do
   check "$c --help prints its own usage on stdout, exit 0" \
     test "$rc" = 0 -a "$(head -n 1 <<<"$out1" | cut -d' ' -f1-3)" = "usage: circuitwatch $c" -a ! -s "$WORK/err"
 done
+# per-command help: only that command's options; `help CMD` is the same text
+cmds=$(sed -n 's/^  \([a-z-]*\) .*/\1/p' <<<"$out" | grep -v '^help$')
+check "--help lists at least the six commands" test "$(wc -l <<<"$cmds")" -ge 6
+for c in $cmds; do
+  "$CW_BIN" "$c" --help >"$WORK/h1" 2>&1; rc1=$?
+  "$CW_BIN" help "$c" >"$WORK/h2" 2>&1; rc2=$?
+  check "help $c prints what $c --help prints" \
+    bash -c "[ $rc1 = 0 ] && [ $rc2 = 0 ] && cmp -s '$WORK/h1' '$WORK/h2'"
+  for o in $cmds; do
+    [ "$o" = "$c" ] && continue
+    # an option only another command has must not show in this one's help
+    for opt in $(sed -n "s/^  $o \(.*\)/\1/p" <<<"$out" | grep -o -- '--[a-z-]*'); do
+      grep -q -- "$opt" <<<"$(sed -n "s/^  $c \(.*\)/\1/p" <<<"$out")" && continue
+      if grep -q -- "$opt\b" "$WORK/h1"; then bad "$c --help shows $o's $opt"; fi
+    done
+  done
+done
+"$CW_BIN" help >"$WORK/h1"; rc=$?
+check "help alone prints the general usage" bash -c "[ $rc = 0 ] && cmp -s '$WORK/h1' <(\"$CW_BIN\" --help)"
+one_line() { # description expected-regex args...
+  local what=$1 want=$2; shift 2
+  "$CW_BIN" "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
+  check "$what: exit 2, one line on stderr, nothing on stdout" \
+    bash -c "[ $rc = 2 ] && [ ! -s '$WORK/out' ] && [ \$(wc -l < '$WORK/err') = 1 ]"
+  check "$what: the line says $want" grep -Eq "$want" "$WORK/err"
+}
+one_line "unknown command" "unknown command 'frobnicate'; try 'circuitwatch --help'" frobnicate
+one_line "help of an unknown command" "unknown command 'frob'; try 'circuitwatch --help'" help frob
+one_line "unknown flag of decode" "decode does not take --frob; try 'circuitwatch decode --help'" decode --frob x
+one_line "unknown flag, no command" "run does not take --frob; try 'circuitwatch run --help'" --frob
+one_line "events without --brokers" "events needs --brokers and --topic; try 'circuitwatch events --help'" events --topic t
+one_line "a missing FILE" "decode needs a FILE.*; try 'circuitwatch decode --help'" decode
+one_line "an extra argument" "unexpected argument 'b'; try 'circuitwatch replay --help'" replay a b
+
+# events with no broker up: says so (and whom it tried), not "topic not found"
+closed=$(free_port)
+t0=$(date +%s)
+"$CW_BIN" events --brokers "127.0.0.1:$closed" --topic cw.events --timeout 20 >"$WORK/out" 2>"$WORK/err"; rc=$?
+t1=$(date +%s)
+check "events with the brokers down exits 1" test "$rc" = 1
+check "events with the brokers down: one line" test "$(wc -l < "$WORK/err")" = 1
+check "events names the brokers it tried" grep -q "circuitwatch events: no broker reachable (tried 127.0.0.1:$closed)" "$WORK/err"
+check "and not a missing topic" bash -c "! grep -q 'not found' '$WORK/err'"
+check "events gives up on dead brokers within 10 s (of --timeout 20)" test $((t1 - t0)) -le 10
+
 out1=$("$CW_BIN" --help decode); rc=$?
 check "--help before the command prints that command's usage" \
   test "$rc" = 0 -a "$(head -n 1 <<<"$out1" | cut -d' ' -f1-3)" = "usage: circuitwatch decode"
