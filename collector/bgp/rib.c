@@ -57,8 +57,9 @@ struct rib {
 	size_t index_cap;
 	size_t alive;           /* distinct sets alive */
 	size_t attr_bytes;      /* bytes of all set payloads */
-	size_t table_bytes;     /* slots of every table, released ones included,
-	                         * less what released tables gave back */
+	size_t table_bytes;     /* slots and headers of every table, released
+	                         * ones included, less what released tables gave
+	                         * back */
 	size_t page;            /* the system's page size */
 	struct rib_table *live;     /* tables in use */
 	struct rib_table *released; /* tables whose routes rib_gc() releases */
@@ -145,7 +146,7 @@ static void slots_return(struct rib *rib, struct rib_table *t)
 
 static void table_free(struct rib *rib, struct rib_table *t)
 {
-	rib->table_bytes -= t->cap * t->stride - t->returned;
+	rib->table_bytes -= t->cap * t->stride - t->returned + sizeof(*t);
 	slots_free(t->slots, t->cap * t->stride);
 	free(t);
 }
@@ -368,7 +369,7 @@ struct rib_table *rib_table_new(struct rib *rib, uint8_t family)
 		free(t);
 		return NULL;
 	}
-	rib->table_bytes += t->cap * t->stride;
+	rib->table_bytes += t->cap * t->stride + sizeof(*t);
 	t->next = rib->live;
 	if (rib->live != NULL)
 		rib->live->prev = t;
@@ -645,9 +646,19 @@ size_t rib_gc(struct rib *rib, size_t budget)
 	return rib->released_left;
 }
 
+struct rib_memory_use rib_memory_use(const struct rib *rib)
+{
+	return (struct rib_memory_use){
+		.tables = rib->table_bytes,
+		.attributes = rib->attr_bytes + (size_t)rib->sets_cap * sizeof(*rib->sets) +
+			      rib->index_cap * sizeof(*rib->index) +
+			      (size_t)rib->free_cap * sizeof(*rib->free_ids),
+	};
+}
+
 size_t rib_memory(const struct rib *rib)
 {
-	return sizeof(*rib) + rib->table_bytes + rib->attr_bytes +
-	       (size_t)rib->sets_cap * sizeof(*rib->sets) + rib->index_cap * sizeof(*rib->index) +
-	       (size_t)rib->free_cap * sizeof(*rib->free_ids);
+	struct rib_memory_use u = rib_memory_use(rib);
+
+	return sizeof(*rib) + u.tables + u.attributes;
 }

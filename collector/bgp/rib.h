@@ -106,4 +106,12 @@ int rib_table_walk(const struct rib_table *t,
  * released table's pages count until the GC gives them back). */
 size_t rib_memory(const struct rib *rib);
 
+/* The same, by what holds it (circuitwatch_memory_bytes): O(1), from
+ * counts kept as tables and sets come and go. */
+struct rib_memory_use {
+	size_t tables;     /* route slot arrays and table headers */
+	size_t attributes; /* attribute set bytes, the set array and its index */
+};
+struct rib_memory_use rib_memory_use(const struct rib *rib);
+
 #endif

@@ -359,9 +359,19 @@ static void bmp_stop(struct cw_ctx *ctx, void *state)
 		listener_free(state);
 }
 
+/* circuitwatch_memory_bytes{component="bmp_buffers"}: the connection
+ * buffers the workers keep circuitwatch_bmp_buffer_bytes of. */
+static void bmp_memory(void *state, cw_memory_report *report, void *arg)
+{
+	const struct listener *l = state;
+
+	report(arg, "bmp_buffers", l != NULL ? (size_t)metrics_series_value(l->sh.buf_bytes) : 0);
+}
+
 const struct cw_module bmp_collector_module = {
 	.name = "bmp",
 	.start = bmp_start,
 	.reload = bmp_reload,
 	.stop = bmp_stop,
+	.memory = bmp_memory,
 };

@@ -563,9 +563,22 @@ static void capture_stop(struct cw_ctx *ctx, void *state)
 		capture_free(state);
 }
 
+/* circuitwatch_memory_bytes{component="reassembly"}: every input's. */
+static void capture_memory(void *state, cw_memory_report *report, void *arg)
+{
+	const struct capture *c = state;
+	size_t bytes = 0;
+
+	for (size_t i = 0; c != NULL && i < c->ninputs; i++)
+		if (c->in[i].src != NULL)
+			bytes += cap_source_reasm_bytes(c->in[i].src);
+	report(arg, "reassembly", bytes);
+}
+
 const struct cw_module capture_module = {
 	.name = "capture",
 	.start = capture_start,
 	.reload = capture_reload,
 	.stop = capture_stop,
+	.memory = capture_memory,
 };

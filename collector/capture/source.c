@@ -475,6 +475,11 @@ struct cap_source_stats cap_source_stats(const struct cap_source *s)
 	return st;
 }
 
+size_t cap_source_reasm_bytes(const struct cap_source *s)
+{
+	return cap_flows_budget(s->flows)->used;
+}
+
 void cap_source_expire(struct cap_source *s, double now)
 {
 	if (s != NULL && now > s->ts) {

@@ -145,6 +145,8 @@ void cap_source_on_session_end(struct cap_source *s, cap_source_session_fn fn, v
 
 /* Counters so far (a copy). */
 struct cap_source_stats cap_source_stats(const struct cap_source *s);
+/* Bytes its TCP reassembly holds now (the shared budget's use), O(1). */
+size_t cap_source_reasm_bytes(const struct cap_source *s);
 const char *cap_source_name(const struct cap_source *s);
 /* The per-VLAN counters (owned by s). */
 const struct vlan_acct *cap_source_vlans(const struct cap_source *s);

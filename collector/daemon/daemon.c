@@ -344,6 +344,26 @@ static void on_model_event(void *arg, const struct cw_event *ev)
 	ev_emit(d->ctx.events, ev);
 }
 
+/* circuitwatch_memory_bytes: the RIBs and attribute sets of every model
+ * (each shard's as of its last publish: no lock taken), then what each
+ * module reports. */
+static void memory_update(struct daemon *d)
+{
+	struct model_memory mm = model_memory(d->ctx.model);
+
+	procm_memory_begin(d->procm);
+	for (size_t i = 0; i <= d->ctx.nshards; i++) {
+		if (i > 0)
+			mm = model_memory(d->ctx.shards[i - 1]);
+		procm_memory_report(d->procm, "rib", mm.rib);
+		procm_memory_report(d->procm, "attributes", mm.attributes);
+	}
+	for (size_t i = 0; i < d->nstarted; i++)
+		if (modules[i]->memory != NULL)
+			modules[i]->memory(d->state[i], procm_memory_report, d->procm);
+	procm_memory_end(d->procm);
+}
+
 static void on_housekeeping(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -353,6 +373,7 @@ static void on_housekeeping(uv_timer_t *t)
 		models_publish(d->models, wall_now());
 		series_metrics_update(d);
 		procm_update(d->procm);
+		memory_update(d);
 	}
 }
 

@@ -16,7 +16,12 @@ enum { P_CPU, P_RSS, P_VSIZE, P_OPEN_FDS, P_MAX_FDS, P_START, P_COUNT };
 
 struct procm {
 	struct metrics_series *s[P_COUNT];
-	struct metrics_series *mem[PROCM_NCOMPONENTS];
+	struct metrics_family *mem_fam;
+	/* circuitwatch_memory_bytes: the known components first */
+	struct metrics_series *mem[PROCM_MAX_COMPONENTS];
+	const char *mem_name[PROCM_MAX_COMPONENTS];
+	size_t mem_sum[PROCM_MAX_COMPONENTS];
+	size_t nmem;
 	long ticks, page;
 	double start; /* process_start_time_seconds, read once */
 };
@@ -145,9 +150,33 @@ void procm_update(struct procm *p)
 		metrics_gauge_set(p->s[P_MAX_FDS], (double)rl.rlim_cur);
 }
 
-void procm_memory_set(struct procm *p, enum procm_component c, size_t bytes)
+void procm_memory_begin(struct procm *p)
 {
-	metrics_gauge_set(p->mem[c], (double)bytes);
+	memset(p->mem_sum, 0, sizeof(p->mem_sum));
+}
+
+void procm_memory_report(void *arg, const char *component, size_t bytes)
+{
+	struct procm *p = arg;
+	size_t i = 0;
+
+	while (i < p->nmem && strcmp(p->mem_name[i], component) != 0)
+		i++;
+	if (i == p->nmem) { /* a component first reported now */
+		const char *v[] = {component};
+
+		if (p->nmem == PROCM_MAX_COMPONENTS ||
+		    (p->mem[i] = metrics_series_get(p->mem_fam, v)) == NULL)
+			return;
+		p->mem_name[p->nmem++] = component;
+	}
+	p->mem_sum[i] += bytes;
+}
+
+void procm_memory_end(struct procm *p)
+{
+	for (size_t i = 0; i < p->nmem; i++)
+		metrics_gauge_set(p->mem[i], (double)p->mem_sum[i]);
 }
 
 static int memory_init(struct procm *p, struct metrics_registry *reg)
@@ -158,18 +187,20 @@ static int memory_init(struct procm *p, struct metrics_registry *reg)
 		.help = "Bytes held, by component: rib (route tables of every RIB view), "
 			"attributes (interned attribute sets), bmp_buffers (partial BMP "
 			"messages), reassembly (capture's TCP reassembly), kafka_spool (the "
-			"Kafka spools' segments, on disk).",
+			"Kafka events spool's segments, on disk).",
 		.unit = "bytes", .nlabels = 1, .label_names = label,
 	};
-	struct metrics_family *f = metrics_family_new(reg, &def);
-
-	for (int c = 0; f != NULL && c < PROCM_NCOMPONENTS; c++) {
+	if ((p->mem_fam = metrics_family_new(reg, &def)) == NULL)
+		return -1;
+	for (int c = 0; c < PROCM_NCOMPONENTS; c++) {
 		const char *v[] = {component_names[c]};
 
-		if ((p->mem[c] = metrics_series_get(f, v)) == NULL)
+		if ((p->mem[c] = metrics_series_get(p->mem_fam, v)) == NULL)
 			return -1;
+		p->mem_name[c] = component_names[c];
 	}
-	return f != NULL ? 0 : -1;
+	p->nmem = PROCM_NCOMPONENTS;
+	return 0;
 }
 
 struct procm *procm_new(struct metrics_registry *reg)

@@ -28,15 +28,17 @@ struct procm_stat {
 int procm_parse_stat(const char *text, long ticks, long page, struct procm_stat *out)
 	__attribute__((warn_unused_result));
 
-/* The components of circuitwatch_memory_bytes, in this order. */
+/* The components of circuitwatch_memory_bytes that always have a series
+ * (0 when their module is off); a module may report others. */
 enum procm_component {
 	PROCM_RIB,          /* route tables of every RIB view, all models */
 	PROCM_ATTRIBUTES,   /* interned attribute sets and their index */
 	PROCM_BMP_BUFFERS,  /* BMP connection buffers (partial messages) */
 	PROCM_REASSEMBLY,   /* capture's TCP reassembly buffers */
-	PROCM_KAFKA_SPOOL,  /* the Kafka spools (on disk, not in RSS) */
+	PROCM_KAFKA_SPOOL,  /* the Kafka events spool (on disk, not in RSS) */
 	PROCM_NCOMPONENTS
 };
+#define PROCM_MAX_COMPONENTS 16 /* reported names kept, known ones included */
 
 const char *procm_component_name(enum procm_component c);
 
@@ -48,7 +50,12 @@ void procm_free(struct procm *p); /* takes NULL */
 
 /* Reads /proc/self and sets the process_* series. */
 void procm_update(struct procm *p);
-/* Sets circuitwatch_memory_bytes{component=c}. */
-void procm_memory_set(struct procm *p, enum procm_component c, size_t bytes);
+
+/* A round of circuitwatch_memory_bytes: begin zeroes the sums, each
+ * report (a cw_memory_report, arg the procm) adds bytes to its component,
+ * end sets every component's series to its sum. */
+void procm_memory_begin(struct procm *p);
+void procm_memory_report(void *p, const char *component, size_t bytes);
+void procm_memory_end(struct procm *p);
 
 #endif

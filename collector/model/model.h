@@ -229,6 +229,16 @@ void model_set_log(struct model *m, struct log *lg);
  * neighbour get no per-peer series. */
 void model_publish(struct model *m);
 
+/* Bytes of m's route tables and interned attribute sets (rib.h's
+ * rib_memory_use) as of its last model_publish: the one call on a model
+ * that any thread may make without its lock (the figures are atomics that
+ * model_publish stores), so that the loop thread sums every shard's
+ * without waiting for a worker. */
+struct model_memory {
+	size_t rib, attributes;
+};
+struct model_memory model_memory(const struct model *m);
+
 /* Configured neighbours of one link and those with an established
  * session (of any source and shard), as the last model_publish of m (the
  * base model in the daemon) counted them for circuitwatch_link_sessions_up.

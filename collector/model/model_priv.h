@@ -183,6 +183,8 @@ struct model {
 	bool trim; /* much was freed: give it back to the system once gc is done */
 	size_t trim_sets; /* attribute sets alive at the last trim, or more since */
 	size_t trim_mem;  /* rib_memory() at the last trim, or more since */
+	/* rib_memory_use() at the last model_publish (model_memory) */
+	atomic_size_t mem_rib, mem_attributes;
 };
 
 /* model.c */

@@ -47,6 +47,10 @@ struct cw_ctx {
 	atomic_bool ready;             /* true once every module has started */
 };
 
+/* One figure of a module's memory (cw_module.memory): component is a
+ * label value ("bmp_buffers"), static. */
+typedef void cw_memory_report(void *arg, const char *component, size_t bytes);
+
 struct cw_module {
 	const char *name;
 	/* Starts the module with ctx->cfg (a module whose section is switched
@@ -59,6 +63,12 @@ struct cw_module {
 	void (*reload)(struct cw_ctx *ctx, void *state, const struct cfg_config *old);
 	/* Stops and frees state. */
 	void (*stop)(struct cw_ctx *ctx, void *state);
+	/* Optional: the bytes state holds, by component, reported through
+	 * report (summed into circuitwatch_memory_bytes{component}); called
+	 * on the loop thread once a second, also with the NULL state of a
+	 * module that is switched off. O(1) or nearly: counts kept as memory
+	 * comes and goes, no walks. */
+	void (*memory)(void *state, cw_memory_report *report, void *arg);
 };
 
 #endif

@@ -416,6 +416,15 @@ static void publish_router_peers(struct model *m, const struct model_router *r)
 	}
 }
 
+/* The figures model_memory reads from other threads. */
+static void memory_export(struct model *m)
+{
+	struct rib_memory_use u = rib_memory_use(m->rib);
+
+	atomic_store_explicit(&m->mem_rib, u.tables, memory_order_relaxed);
+	atomic_store_explicit(&m->mem_attributes, u.attributes, memory_order_relaxed);
+}
+
 void model_publish(struct model *m)
 {
 	/* routers and configured neighbours first: under the series budget
@@ -449,4 +458,13 @@ void model_publish(struct model *m)
 		m->trim = true;
 	if (m->links_elsewhere)
 		model_shard_export(m);
+	memory_export(m);
+}
+
+struct model_memory model_memory(const struct model *m)
+{
+	return (struct model_memory){
+		.rib = atomic_load_explicit(&m->mem_rib, memory_order_relaxed),
+		.attributes = atomic_load_explicit(&m->mem_attributes, memory_order_relaxed),
+	};
 }

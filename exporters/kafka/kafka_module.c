@@ -294,9 +294,22 @@ static void kmod_stop(struct cw_ctx *ctx, void *state)
 	kmod_free(m);
 }
 
+/* circuitwatch_memory_bytes{component="kafka_spool"}: the events' spool
+ * (on disk; the route streams' have circuitwatch_kafka_stream_spool_bytes). */
+static void kmod_memory(void *state, cw_memory_report *report, void *arg)
+{
+	const struct kmod *m = state;
+	struct kafka_stats st = {0};
+
+	if (m != NULL && m->k != NULL)
+		kafka_exporter_stats(m->k, &st);
+	report(arg, "kafka_spool", (size_t)st.spool_bytes);
+}
+
 const struct cw_module kafka_module = {
 	.name = "kafka",
 	.start = kmod_start,
 	.reload = kmod_reload,
 	.stop = kmod_stop,
+	.memory = kmod_memory,
 };

@@ -666,6 +666,45 @@ static void test_peer_down_release_with_trims(void **state)
 	model_attrs_unref(f->m, ka);
 }
 
+/* model_memory (circuitwatch_memory_bytes): the figures of the last
+ * publish, moving with the routes and sets, back down after the GC. */
+static void test_memory(void **state)
+{
+	struct fx *f = *state;
+	struct model_router *r = model_router_get(f->m, MODEL_SRC_BMP, "198.18.0.1");
+	struct model_peer_key k1 = key4(198, 18, 1, 2);
+	struct model_peer *p;
+	struct model_memory before, full;
+
+	model_router_connected(f->m, r, 1);
+	p = model_peer_get(f->m, r, &k1, 12076, 1);
+	model_peer_up(f->m, p, 2);
+	model_publish(f->m);
+	before = model_memory(f->m);
+	for (unsigned i = 0; i < 20000; i++) {
+		struct rib_prefix x = {.family = 4, .len = 32,
+				       .addr = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i}};
+		uint8_t b[32] = {1, (uint8_t)(i >> 8), (uint8_t)i};
+		rib_attr_id a = model_attrs_intern(f->m, b, sizeof(b));
+
+		assert_int_equal(model_route(f->m, p, MODEL_VIEW_ADJ_IN_PRE, MODEL_AF_IPV4_UNICAST,
+					     &x, a), RIB_ADDED);
+		model_attrs_unref(f->m, a);
+	}
+	/* not published yet: the figures are those of the last publish */
+	assert_int_equal(model_memory(f->m).rib, before.rib);
+	model_publish(f->m);
+	full = model_memory(f->m);
+	assert_true(full.rib >= before.rib + 20000 * 16);
+	assert_true(full.attributes >= before.attributes + 20000 * 32);
+	model_peer_down(f->m, p, 3, &(struct model_down){MODEL_DOWN_BMP_PEER_DOWN, 3, 6, 2});
+	while (model_gc(f->m) > 0)
+		;
+	model_publish(f->m);
+	assert_true(model_memory(f->m).rib < full.rib - 20000 * 16);
+	assert_true(model_memory(f->m).attributes + 20000 * 32 / 2 < full.attributes);
+}
+
 /* Router 198.18.0.1 with its configured neighbour and n other peers, each
  * up with a route, disconnected at 10 with no retention. */
 static struct model_router *many_peers_gone(struct fx *f, unsigned n)
@@ -763,6 +802,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_asn_maps_by_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_circuit_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_peer_down_release_with_trims, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_in_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expire_stops_when_router_returns, setup, teardown),
 	};

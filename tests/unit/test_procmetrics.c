@@ -87,9 +87,21 @@ static void test_self(void **state)
 	assert_true(value_of(reg, "process_open_fds", "") == fds + 8);
 	for (int i = 0; i < 8; i++)
 		close(extra[i]);
-	procm_memory_set(p, PROCM_RIB, 12345);
+	/* a round: reports of one component add up; a new one gets a series */
+	procm_memory_begin(p);
+	procm_memory_report(p, "rib", 12000);
+	procm_memory_report(p, "rib", 345);
+	procm_memory_report(p, "widgets", 7);
+	procm_memory_end(p);
 	assert_true(value_of(reg, "circuitwatch_memory_bytes", "component=\"rib\"") == 12345);
+	assert_true(value_of(reg, "circuitwatch_memory_bytes", "component=\"widgets\"") == 7);
 	assert_true(value_of(reg, "circuitwatch_memory_bytes", "component=\"kafka_spool\"") == 0);
+	/* the next round starts from zero: what is not reported is 0 */
+	procm_memory_begin(p);
+	procm_memory_report(p, "attributes", 10);
+	procm_memory_end(p);
+	assert_true(value_of(reg, "circuitwatch_memory_bytes", "component=\"rib\"") == 0);
+	assert_true(value_of(reg, "circuitwatch_memory_bytes", "component=\"attributes\"") == 10);
 	procm_free(p);
 	metrics_registry_free(reg);
 }

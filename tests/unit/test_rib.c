@@ -281,6 +281,49 @@ static void test_release_is_incremental(void **state)
 	rib_free(rib);
 }
 
+/* rib_memory_use (circuitwatch_memory_bytes): the tables' and the sets'
+ * bytes move with what they hold, add up to rib_memory, and come back
+ * down once a released table is collected. */
+static void test_memory_use(void **state)
+{
+	struct rib *rib = rib_new();
+	struct rib_table *t = rib_table_new(rib, 4);
+	struct rib_memory_use empty = rib_memory_use(rib), full;
+	rib_attr_id sets[1000];
+	uint8_t b[64] = {0};
+	(void)state;
+
+	assert_true(empty.tables > 0 && empty.tables < 1024); /* one 16-slot table */
+	for (unsigned i = 0; i < 1000; i++) {
+		b[0] = (uint8_t)i;
+		b[1] = (uint8_t)(i >> 8);
+		sets[i] = rib_attrs_intern(rib, b, sizeof(b));
+	}
+	assert_true(rib_memory_use(rib).attributes >= empty.attributes + 1000 * sizeof(b));
+	assert_true(rib_memory_use(rib).tables == empty.tables); /* no route yet */
+	for (unsigned i = 0; i < 100000; i++) {
+		struct rib_prefix p = v4((uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 24, 0);
+
+		assert_int_equal(rib_announce(rib, t, &p, sets[i % 1000]), RIB_ADDED);
+	}
+	for (unsigned i = 0; i < 1000; i++)
+		rib_attrs_unref(rib, sets[i]);
+	full = rib_memory_use(rib);
+	/* 100k slots of 16 bytes, at a load of 0.375..0.75 */
+	assert_true(full.tables >= 100000 * 16 && full.tables <= 100000 * 48);
+	assert_true(full.attributes >= 1000 * sizeof(b) && full.attributes < 1000 * 256);
+	assert_true(rib_memory(rib) > full.tables + full.attributes);
+	assert_true(rib_memory(rib) < full.tables + full.attributes + 1024);
+	rib_table_release(rib, t);
+	while (rib_gc(rib, 4096) > 0)
+		;
+	assert_int_equal(rib_memory_use(rib).tables, 0);
+	/* the payloads are gone (the set array, index and free-id list stay) */
+	assert_true(rib_memory_use(rib).attributes + 1000 * sizeof(b) / 2 < full.attributes);
+	assert_int_equal(rib_attrs_count(rib), 0);
+	rib_free(rib);
+}
+
 static void test_free_with_tables_in_release(void **state)
 {
 	struct rib *rib = rib_new();
@@ -390,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_prefetch_changes_nothing),
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_release_is_incremental),
+		cmocka_unit_test(test_memory_use),
 		cmocka_unit_test(test_free_with_tables_in_release),
 		cmocka_unit_test(test_gc_done_means_freed),
 		cmocka_unit_test(test_release_returns_memory_as_it_goes),
