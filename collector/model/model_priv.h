@@ -142,6 +142,8 @@ enum fam {
 
 struct model {
 	struct rib *rib;
+	/* rib_memory_use() at the last model_publish (model_memory) */
+	atomic_size_t mem_rib, mem_attributes;
 	struct metrics_registry *reg;
 	struct metrics_family *fam[F_COUNT];
 	struct metrics_group *group;
@@ -183,8 +185,6 @@ struct model {
 	bool trim; /* much was freed: give it back to the system once gc is done */
 	size_t trim_sets; /* attribute sets alive at the last trim, or more since */
 	size_t trim_mem;  /* rib_memory() at the last trim, or more since */
-	/* rib_memory_use() at the last model_publish (model_memory) */
-	atomic_size_t mem_rib, mem_attributes;
 };
 
 /* model.c */
