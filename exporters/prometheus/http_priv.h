@@ -24,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 
+struct api;
 struct cw_ctx;
 struct expo_gz;
 struct scache;
@@ -61,7 +62,7 @@ struct scache;
 
 /* ---- types ---------------------------------------------------------------- */
 
-enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_OTHER, H_COUNT };
+enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_API, H_OTHER, H_COUNT };
 
 enum cache_result { CR_HIT, CR_MISS, CR_COUNT };
 
@@ -146,6 +147,8 @@ struct http {
 	pthread_t workers[HTTP_AUTH_WORKERS];
 	size_t nworkers;
 	struct ha_cache *cache;
+
+	struct api *api;                /* /api/v1/ and the status page (api.c) */
 };
 
 /* ---- clock ------------------------------------------------------------------ */
@@ -197,5 +200,11 @@ void http_users_free(struct cfg_basic_auth_user *u, size_t n);
 int http_users_copy(const struct cfg_prometheus *pc, struct cfg_basic_auth_user **out,
 		    size_t *n);
 int http_apply_users(struct cw_ctx *ctx, struct http *h, const struct cfg_prometheus *pc);
+
+/* api.c: made and freed on the loop thread; the rest on HTTP threads */
+struct api *api_new(struct cw_ctx *ctx);
+void api_free(struct api *a); /* takes NULL */
+enum MHD_Result api_serve(struct http *h, struct MHD_Connection *conn, const char *url);
+enum MHD_Result page_serve(struct http *h, struct MHD_Connection *conn);
 
 #endif
