@@ -146,21 +146,23 @@ static bool lookup_router(struct lk *k, size_t i)
 		return false;
 	}
 	keys = router_keys(k->m->routers[i], &n);
-	while (!k->stop) {
+	while (!k->stop && done < n) {
 		double t0 = lk_now();
 		const struct model_router *rt = k->m->routers[i];
 
-		for (; done < n && !k->stop && lk_now() - t0 < k->o->slice_s; done++) {
+		/* at least one peer per slice, so that a lookup always ends */
+		do {
 			struct model_peer *p;
 
 			HASH_FIND(hh, rt->peers, &keys[done], sizeof(keys[done]), p);
 			if (p != NULL)
 				lookup_peer(k, rt, p);
+			done++;
+		} while (done < n && !k->stop && lk_now() - t0 < k->o->slice_s);
+		if (done < n && !k->stop) {
+			lk_unlock(k);
+			lk_lock(k);
 		}
-		if (done >= n)
-			break;
-		lk_unlock(k);
-		lk_lock(k);
 	}
 	lk_unlock(k);
 	free(keys);
