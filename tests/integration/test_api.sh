@@ -16,6 +16,8 @@ BIG=${BIG:-300000} # IPv4 routes of the table ingested during lookups
 
 "$GEN" --router 2 --seed 2 --peers 2 --ipv4 2000 --ipv6 500 --peer-addr 198.18.2.1 \
   --peer-step 1 --peer-as 12076 -o "$WORK/r2.bmp" >/dev/null 2>&1 || { bad "gen r2"; finish; }
+"$GEN" --router 4 --seed 4 --peers 1 --ipv4 100 --ipv6 0 --peer-addr 198.18.4.1 \
+  --peer-as 12076 --peer-down -o "$WORK/r4.bmp" >/dev/null 2>&1 || { bad "gen r4"; finish; }
 "$GEN" --router 3 --seed 3 --peers 1 --ipv4 "$BIG" --ipv6 0 --peer-addr 198.18.3.1 \
   --peer-as 12076 -o "$WORK/r3.bmp" >/dev/null 2>&1 || { bad "gen r3"; finish; }
 
@@ -66,6 +68,13 @@ sess() { echo 'j["circuits"][0]["links"][0]["peerings"][0]["sessions"][0]'; }
 check "r2's table ingested ($N2 routes of 198.18.2.1)" until_true 60 \
   sh -c "curl -s '$base/api/v1/status' | python3 -c 'import json,sys; j=json.load(sys.stdin); s=$(sess); sys.exit(0 if s.get(\"prefixes_received\") == $N2 else 1)'"
 
+# a router whose one peer goes down: its last down reason, from the event bus
+"$REPLAY" --bind 127.0.0.4 --hold 86400 127.0.0.1 "$bport" "$WORK/r4.bmp" >/dev/null 2>&1 &
+PIDS+=($!)
+check "a session that went down: its last down reason and time in /api/v1/sessions" until_true 20 \
+  sh -c "curl -s '$base/api/v1/sessions' | python3 -c 'import json,sys; j=json.load(sys.stdin); s=[x for x in j[\"sessions\"] if x[\"peer\"] == \"198.18.4.1\"]; sys.exit(0 if s and s[0][\"state\"] == \"down\" and s[0].get(\"last_down_reason\") and s[0][\"last_down_time\"] > 0 else 1)'"
+curl -s "$base/api/v1/sessions" | python3 -c 'import json,sys; print("# 198.18.4.1:", [x.get("last_down_reason") for x in json.load(sys.stdin)["sessions"] if x["peer"] == "198.18.4.1"])'
+
 # ---- the endpoints ----
 check "/api/v1/status: 200" test "$(get /api/v1/status "$WORK/st.json")" = 200
 check "status: circuit er-1, primary session up from router 127.0.0.2" \
@@ -73,12 +82,12 @@ check "status: circuit er-1, primary session up from router 127.0.0.2" \
 check "status: the secondary neighbour is not reported, the circuit amber and not redundant" \
   py "$WORK/st.json" "j['circuits'][0]['links'][1]['peerings'][0]['sessions'][0]['state'] == 'not-reported' and j['circuits'][0]['state'] == 'amber' and j['circuits'][0]['redundant'] is False and 'not redundant' in j['circuits'][0]['reasons']"
 check "status: prefix limit and the unmapped peer counted" \
-  py "$WORK/st.json" "$(sess)['prefix_limit'] == 4000 and j['sessions_unmapped'] == {'up': 1, 'total': 1}"
+  py "$WORK/st.json" "$(sess)['prefix_limit'] == 4000 and j['sessions_unmapped'] == {'up': 1, 'total': 2}"
 curl -s -D "$WORK/h" -o /dev/null "$base/api/v1/status"
 check "status: application/json" grep -qi '^content-type: application/json' "$WORK/h"
 check "/api/v1/circuits" sh -c "[ $(get /api/v1/circuits "$WORK/c.json") = 200 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if list(j) == [\"circuits\"] and j[\"circuits\"][0][\"circuit\"] == \"er-1\" else 1)' '$WORK/c.json'"
-check "/api/v1/sessions: both peers of 127.0.0.2, not truncated" \
-  sh -c "[ $(get /api/v1/sessions "$WORK/s.json") = 200 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"total\"] == 2 and j[\"up\"] == 2 and not j[\"truncated\"] and len(j[\"sessions\"]) == 2 else 1)' '$WORK/s.json'"
+check "/api/v1/sessions: both peers of 127.0.0.2 up, 127.0.0.4's down, not truncated" \
+  sh -c "[ $(get /api/v1/sessions "$WORK/s.json") = 200 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"total\"] == 3 and j[\"up\"] == 2 and not j[\"truncated\"] and len(j[\"sessions\"]) == 3 else 1)' '$WORK/s.json'"
 check "/api/v1/alerts" sh -c "[ $(get /api/v1/alerts "$WORK/a.json") = 200 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if isinstance(j[\"alerts\"], list) else 1)' '$WORK/a.json'"
 check "unknown endpoint: 404 JSON" sh -c "[ $(get /api/v1/nope "$WORK/e.json") = 404 ] && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if j[\"code\"] == 404 else 1)' '$WORK/e.json'"
 check "bad prefix: 400 JSON" sh -c "[ $(get '/api/v1/routes?prefix=10.0.0.0/33' "$WORK/e.json") = 400 ] && grep -q 'prefix length' '$WORK/e.json'"
@@ -148,7 +157,7 @@ check "status: exit 0" test "$rc" = 0
 check "status: circuit line, green once both links have their session" grep -qE '^er-1 +expressroute standard 1Gbps +GREEN$' "$WORK/status.txt"
 check "status: the primary session line (aligned columns)" grep -qE '^  primary +private +198\.18\.2\.1 +12076 +127\.0\.0\.2 +up +[0-9]+m[0-9]+s +'"$N2"' +-/4000' "$WORK/status.txt"
 check "status: the secondary neighbour line" grep -qE '^  secondary +private +198\.18\.3\.1 +12076 +127\.0\.0\.3 +up' "$WORK/status.txt"
-check "status: alerts and unmapped sessions" grep -q '^sessions not mapped to a circuit: 1 up of 1$' "$WORK/status.txt"
+check "status: alerts and unmapped sessions" grep -q '^sessions not mapped to a circuit: 1 up of 2$' "$WORK/status.txt"
 check "status --config: the URL from prometheus.listen" sh -c "'$CW_BIN' status --config '$WORK/cw.yaml' | head -1 | grep -q 'at $base,'"
 check "status --json" sh -c "'$CW_BIN' status --url '$base' --json | python3 -c 'import json,sys; j=json.load(sys.stdin); sys.exit(0 if j[\"circuits\"][0][\"circuit\"] == \"er-1\" else 1)'"
 "$CW_BIN" status --url "http://127.0.0.1:1" > "$WORK/o" 2> "$WORK/e"; rc=$?
