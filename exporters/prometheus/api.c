@@ -8,7 +8,8 @@
  * (status) and the BMP shards under each shard's lock in short slices
  * (routes: model_routes_lookup); the loop thread's own model (passive
  * capture's routers) is not read from here, so the looking glass answers
- * from BMP routes only. The table of down reasons is under `lock`. */
+ * from BMP routes only. The table of down reasons is under `lock`; an
+ * answer works on a copy of it. */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -93,17 +94,39 @@ static void api_on_event(void *arg, const struct cw_event *ev)
 	pthread_mutex_unlock(&a->lock);
 }
 
-/* Called with a->lock held (the status is built under it). */
+/* The down table as of one request: a copy taken under the lock (at most
+ * API_LAST_DOWN_MAX entries), so that building an answer never holds up
+ * the loop thread's next event. */
+struct down_view {
+	json_t *byk;         /* key -> [time, reason] */
+	struct api_down cur; /* the last answer of down_of */
+};
+
+static void down_view_take(struct api *a, struct down_view *v)
+{
+	struct down_entry *e, *tmp;
+
+	v->byk = json_object();
+	pthread_mutex_lock(&a->lock);
+	HASH_ITER(hh, a->downs, e, tmp)
+		json_object_set_new(v->byk, e->key, json_pack("[f, s]", e->d.time, e->reason));
+	pthread_mutex_unlock(&a->lock);
+}
+
+/* Valid until the next call with the same view. */
 static const struct api_down *down_of(void *arg, const char *router, const char *peer,
 				      const char *rd)
 {
-	struct api *a = arg;
-	struct down_entry *e;
-	char key[sizeof(e->key)];
+	struct down_view *v = arg;
+	char key[sizeof(((struct down_entry *)0)->key)];
+	const json_t *e;
 
 	down_key(key, sizeof(key), router, peer, rd);
-	HASH_FIND_STR(a->downs, key, e);
-	return e != NULL ? &e->d : NULL;
+	if ((e = json_object_get(v->byk, key)) == NULL)
+		return NULL;
+	v->cur.time = json_number_value(json_array_get(e, 0));
+	v->cur.reason = json_string_value(json_array_get(e, 1));
+	return &v->cur;
 }
 
 /* ---- the module's part ---- */
@@ -211,17 +234,17 @@ static enum MHD_Result send_error(struct http *h, struct MHD_Connection *conn,
 			 json_pack("{s:s, s:i}", "error", msg, "code", (int)code));
 }
 
-/* The status under the down table's lock (its reasons are borrowed). */
 static json_t *status_now(struct api *a)
 {
 	struct metrics_snapshot *snap = metrics_snapshot_take(a->ctx->reg);
+	struct down_view v;
 	json_t *j;
 
 	if (snap == NULL)
 		return NULL;
-	pthread_mutex_lock(&a->lock);
-	j = api_status_json(snap, wall_now(), down_of, a);
-	pthread_mutex_unlock(&a->lock);
+	down_view_take(a, &v);
+	j = api_status_json(snap, wall_now(), down_of, &v);
+	json_decref(v.byk);
 	metrics_snapshot_free(a->ctx->reg, snap);
 	if (j != NULL)
 		json_object_set_new(j, "ready", json_boolean(atomic_load(&a->ctx->ready)));
@@ -231,13 +254,14 @@ static json_t *status_now(struct api *a)
 static json_t *sessions_now(struct api *a)
 {
 	struct metrics_snapshot *snap = metrics_snapshot_take(a->ctx->reg);
+	struct down_view v;
 	json_t *j;
 
 	if (snap == NULL)
 		return NULL;
-	pthread_mutex_lock(&a->lock);
-	j = api_sessions_json(snap, API_MAX_SESSIONS, down_of, a);
-	pthread_mutex_unlock(&a->lock);
+	down_view_take(a, &v);
+	j = api_sessions_json(snap, API_MAX_SESSIONS, down_of, &v);
+	json_decref(v.byk);
 	metrics_snapshot_free(a->ctx->reg, snap);
 	return j;
 }
