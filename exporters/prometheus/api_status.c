@@ -297,9 +297,10 @@ static void peering_missing(json_t *pe)
 			found |= strcmp(json_string_value(json_object_get(s, "peer")), addr) == 0;
 		if (!found)
 			json_array_append_new(
-				sess, json_pack("{s:s, s:O, s:s}", "peer", addr, "peer_as",
+				sess, json_pack("{s:s, s:O, s:s, s:O*}", "peer", addr, "peer_as",
 						json_object_get(n, "peer_as"), "state",
-						"not-reported"));
+						"not-reported", "prefix_limit",
+						json_object_get(pe, "prefix_limit")));
 	}
 	json_array_foreach(sess, j, s)
 		sess_finish(s);
