@@ -126,7 +126,7 @@ const struct cmd cmd_routes = {
 		    "[--cacert F] [--json]",
 	.summary = "look a prefix up in the running daemon's RIBs (looking glass)",
 	.usage = "Asks the running daemon (its /api/v1/routes) for the routes of PREFIX\n"
-		 "(an IPv4 or IPv6 prefix, or an address) in every BMP router's peers and RIB\n"
+		 "(an IPv4 or IPv6 prefix, or an address) in every router's peers and RIB\n"
 		 "views: per view the longest prefix covering it, or with --exact PREFIX\n"
 		 "itself. Prints router, peer, view, circuit, link and the path attributes.\n"
 		 "\n"

@@ -7,8 +7,8 @@
  * run on the HTTP threads. They read the model through a metrics snapshot
  * (status) and the BMP shards under each shard's lock in short slices
  * (routes: model_routes_lookup); the loop thread's own model (passive
- * capture's routers) is not read from here, so the looking glass answers
- * from BMP routes only. The table of down reasons is under `lock`; an
+ * capture's routers) is read by the loop thread itself, handed the lookup
+ * with a deadline (api_loop.c). The table of down reasons is under `lock`; an
  * answer works on a copy of it. */
 #include <microhttpd.h>
 #include <pthread.h>
@@ -50,6 +50,7 @@ struct api {
 	struct down_entry *downs;
 	size_t ndowns;
 	bool subscribed;
+	struct api_loop *loop;           /* routes of the loop thread's model */
 };
 
 static double wall_now(void)
@@ -166,6 +167,7 @@ struct api *api_new(struct cw_ctx *ctx)
 		return NULL;
 	}
 	a->subscribed = ctx->events != NULL && ev_subscribe(ctx->events, api_on_event, a) == 0;
+	a->loop = api_loop_new(ctx);
 	return a;
 }
 
@@ -177,6 +179,7 @@ void api_free(struct api *a)
 		return;
 	if (a->subscribed)
 		ev_unsubscribe(a->ctx->events, api_on_event, a);
+	api_loop_free(a->loop);
 	HASH_ITER(hh, a->downs, e, tmp) {
 		HASH_DEL(a->downs, e);
 		free(e);
@@ -287,16 +290,10 @@ enum MHD_Result page_serve(struct http *h, struct MHD_Connection *conn)
 
 /* ---- the looking glass ---- */
 
-struct hits {
-	json_t *routes;
-	size_t max;
-	bool truncated;
-};
-
-/* Under the shard's lock: the route as JSON (bounded by max). */
-static bool collect(void *arg, const struct model_route *r)
+/* Under a shard's lock (or on the loop thread): the route as JSON. */
+bool api_collect_route(void *arg, const struct model_route *r)
 {
-	struct hits *hs = arg;
+	struct api_hits *hs = arg;
 	char prefix[64];
 	json_t *o;
 
@@ -318,22 +315,43 @@ static bool collect(void *arg, const struct model_route *r)
 	return true;
 }
 
+/* The loop thread's routes (passive capture) after the shards'; false
+ * when it did not answer in time. */
+static bool loop_routes(struct api *a, const struct rib_prefix *want, bool longest,
+			struct api_hits *hs)
+{
+	struct api_hits lh = {NULL, 0, false};
+	size_t room = hs->max - json_array_size(hs->routes);
+
+	if (hs->truncated)
+		return true;
+	if (api_loop_lookup(a->loop, want, longest, room, API_LOOP_TIMEOUT_S, &lh) != 0)
+		return false;
+	json_array_extend(hs->routes, lh.routes);
+	hs->truncated = lh.truncated;
+	json_decref(lh.routes);
+	return true;
+}
+
 static json_t *routes_lookup(struct api *a, const struct rib_prefix *want, bool longest)
 {
 	struct model_lookup_opts o = {longest, true, API_LOOKUP_SLICE_S};
-	struct hits hs = {json_array(), API_MAX_HITS, false};
+	struct api_hits hs = {json_array(), API_MAX_HITS, false};
 	char p[64];
 	double t0 = mono_now(), took;
+	bool loop_ok;
 
 	for (size_t i = 0; i < a->ctx->nshards && !hs.truncated; i++)
-		(void)model_routes_lookup(a->ctx->shards[i], want, &o, collect, &hs);
+		(void)model_routes_lookup(a->ctx->shards[i], want, &o, api_collect_route, &hs);
+	loop_ok = loop_routes(a, want, longest, &hs);
 	took = mono_now() - t0;
 	metrics_histogram_observe(a->lookup_s, took);
 	api_format_prefix(want, p, sizeof(p));
-	return json_pack("{s:{s:s, s:s}, s:o, s:I, s:b, s:f, s:[s]}", "query", "prefix", p,
+	return json_pack("{s:{s:s, s:s}, s:o, s:I, s:b, s:f, s:o}", "query", "prefix", p,
 			 "match", longest ? "longest" : "exact", "routes", hs.routes, "count",
 			 (json_int_t)json_array_size(hs.routes), "truncated", hs.truncated,
-			 "lookup_seconds", took, "sources_excluded", "pcap");
+			 "lookup_seconds", took, "sources_excluded",
+			 loop_ok ? json_array() : json_pack("[s]", "pcap"));
 }
 
 static enum MHD_Result serve_routes(struct http *h, struct MHD_Connection *conn)

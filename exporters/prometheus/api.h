@@ -23,6 +23,7 @@
 #define API_MAX_HITS 1000        /* routes in one /api/v1/routes answer */
 #define API_MAX_SESSIONS 20000   /* sessions in one /api/v1/sessions answer */
 #define API_LOOKUP_SLICE_S 0.001 /* a shard's lock is held about this long at a time */
+#define API_LOOP_TIMEOUT_S 1.0   /* the loop thread's share of a lookup: its deadline */
 #define API_LAST_DOWN_MAX 4096   /* sessions whose last down reason is kept */
 #define API_PAGE_REFRESH_S 10    /* the status page reloads itself this often */
 #define API_UTIL_HIGH 0.8        /* utilisation from which a circuit is amber */

@@ -23,6 +23,7 @@
 #include "httpauth.h"
 #include "log.h"
 #include "metrics.h"
+#include "rib.h"
 
 struct api;
 struct cw_ctx;
@@ -200,6 +201,27 @@ void http_users_free(struct cfg_basic_auth_user *u, size_t n);
 int http_users_copy(const struct cfg_prometheus *pc, struct cfg_basic_auth_user **out,
 		    size_t *n);
 int http_apply_users(struct cw_ctx *ctx, struct http *h, const struct cfg_prometheus *pc);
+
+/* api.c: the looking glass's routes as JSON, at most max (truncated when
+ * more came); api_collect_route is a model_route_fn over a struct api_hits */
+#include <jansson.h>
+struct api_hits {
+	json_t *routes;
+	size_t max;
+	bool truncated;
+};
+struct model_route;
+bool api_collect_route(void *arg, const struct model_route *r);
+
+/* api_loop.c: routes of the loop thread's model, handed off to it */
+struct api_loop;
+struct api_loop *api_loop_new(struct cw_ctx *ctx); /* loop thread; NULL: none */
+void api_loop_free(struct api_loop *l);            /* loop thread; takes NULL */
+/* On an HTTP thread: the routes of want in the loop thread's model, at
+ * most max, into *out (out->routes the caller's); -1 when the loop thread
+ * did not answer within timeout_s or the queue is full. */
+int api_loop_lookup(struct api_loop *l, const struct rib_prefix *want, bool longest,
+		    size_t max, double timeout_s, struct api_hits *out);
 
 /* api.c: made and freed on the loop thread; the rest on HTTP threads */
 struct api *api_new(struct cw_ctx *ctx);

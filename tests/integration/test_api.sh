@@ -113,7 +113,7 @@ get "/api/v1/routes?prefix=$(q "$ADDR6")" "$WORK/r.json" >/dev/null
 check "longest IPv6 for $ADDR6: ipv6-unicast, covering" \
   py "$WORK/r.json" "any(r['peer'] == '198.18.2.1' and r['afi_safi'] == 'ipv6-unicast' and __import__('ipaddress').ip_address('$ADDR6') in __import__('ipaddress').ip_network(r['prefix']) for r in j['routes'])"
 get "/api/v1/routes?prefix=192.0.2.1" "$WORK/r.json" >/dev/null
-check "a miss (192.0.2.1, TEST-NET-1): no route, not truncated" py "$WORK/r.json" "j['count'] == 0 and j['routes'] == [] and j['truncated'] is False"
+check "a miss (192.0.2.1, TEST-NET-1): no route, not truncated, no source excluded" py "$WORK/r.json" "j['count'] == 0 and j['routes'] == [] and j['truncated'] is False and j['sources_excluded'] == []"
 get "/api/v1/routes?prefix=0.0.0.0/0&match=longest" "$WORK/r.json" >/dev/null
 check "0.0.0.0/0 longest: no default route in the table" py "$WORK/r.json" "j['count'] == 0"
 
@@ -215,4 +215,28 @@ check "status without the CA: exit 1 (certificate not trusted)" \
   sh -c "'$CW_BIN' status --url '$tbase' --user prom --password-file '$WORK/pw' >/dev/null 2>&1; [ \$? = 1 ]"
 check "routes over HTTPS: 0 routes without BMP" \
   sh -c "'$CW_BIN' routes 10.0.0.0/8 --url '$tbase' --user prom --password-file '$WORK/pw' --cacert '$WORK/cert.pem' | grep -q ': 0 routes$'"
+
+# ---- passive capture's routes: the loop thread's model, handed the lookup ----
+PCAP="${CW_CAPTURES_DIR:-$CW_SOURCE_DIR/../shared/captures}/nwl__bgp-ebgp-update-different-path-attributes.pcap"
+if [ -f "$PCAP" ]; then
+  cport=$(free_port); cbase="http://127.0.0.1:$cport"
+  cat > "$WORK/pcap.yaml" <<YAML
+prometheus: {listen: "127.0.0.1:$cport"}
+bmp: {enabled: false}
+capture: {enabled: true, file: "$PCAP"}
+circuits:
+  - id: er-pcap
+    provider: expressroute
+    bandwidth: 1Gbps
+    links:
+      primary:
+        peerings: [{type: private, neighbors: [{address: 192.168.12.1, asn: 1}]}]
+YAML
+  start_cw "$WORK/pcap.log" run --config "$WORK/pcap.yaml"
+  check "capture daemon ready" wait_http "$cbase/-/ready"
+  check "a capture's route (172.16.5.0/24 from 192.168.12.1, longest for 172.16.5.9), nothing excluded" \
+    until_true 10 sh -c "curl -s '$cbase/api/v1/routes?prefix=172.16.5.9' | python3 -c 'import json,sys; j=json.load(sys.stdin); r=j[\"routes\"]; sys.exit(0 if j[\"sources_excluded\"] == [] and len(r) == 1 and r[0][\"prefix\"] == \"172.16.5.0/24\" and r[0][\"source\"] == \"pcap\" and r[0][\"circuit\"] == \"er-pcap\" and r[0][\"attributes\"][\"med\"] == 600 else 1)'"
+else
+  echo "# $PCAP missing: the capture part is not run"
+fi
 finish
