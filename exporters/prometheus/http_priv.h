@@ -11,6 +11,7 @@
 #ifndef CW_PROMETHEUS_HTTP_PRIV_H
 #define CW_PROMETHEUS_HTTP_PRIV_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -204,7 +205,6 @@ int http_apply_users(struct cw_ctx *ctx, struct http *h, const struct cfg_promet
 
 /* api.c: the looking glass's routes as JSON, at most max (truncated when
  * more came); api_collect_route is a model_route_fn over a struct api_hits */
-#include <jansson.h>
 struct api_hits {
 	json_t *routes;
 	size_t max;
