@@ -485,14 +485,16 @@ static size_t links_state(const json_t *c, json_t *amber)
 	return up;
 }
 
-/* The SLA budget left: remaining downtime over the month's allowance. */
+/* The SLA budget left: remaining downtime over the cycle's allowance
+ * (circuitwatch_circuit_sla_downtime_budget_seconds), as the
+ * CircuitwatchSLAAtRisk rule judges it. */
 static void sla_state(const json_t *c, json_t *amber)
 {
 	const json_t *sla = json_object_get(c, "sla");
-	double target = num(sla, "target", NAN), left = num(sla, "downtime_remaining_seconds", NAN);
-	double allowance = (1.0 - target) * 30.0 * 86400.0;
+	double left = num(sla, "downtime_remaining_seconds", NAN);
+	double allowance = num(sla, "downtime_budget_seconds", NAN);
 
-	if (sla == NULL || !isfinite(target) || !isfinite(left) || !(allowance > 0))
+	if (sla == NULL || !isfinite(left) || !isfinite(allowance) || !(allowance > 0))
 		return;
 	if (left / allowance < API_SLA_LOW)
 		reason(amber, "SLA budget low: %.0f s of downtime left", left);
@@ -579,6 +581,8 @@ static void fill_money_sla(const struct metrics_snapshot *snap, json_t *ix)
 	each(snap, "circuitwatch_circuit_sla_target_ratio", ix, put_sla, "target");
 	each(snap, "circuitwatch_circuit_sla_downtime_remaining_seconds", ix, put_sla,
 	     "downtime_remaining_seconds");
+	each(snap, "circuitwatch_circuit_sla_downtime_budget_seconds", ix, put_sla,
+	     "downtime_budget_seconds");
 }
 
 static void add_version(const struct metrics_snapshot *snap, json_t *out)

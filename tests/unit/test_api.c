@@ -201,6 +201,12 @@ static void fill_registry(struct metrics_registry *reg)
 	    (const char *const[]){"er-<1>", "primary"}, 1);
 	set(family(reg, METRICS_GAUGE, "circuitwatch_circuit_sla_target_ratio", 1, c1),
 	    (const char *const[]){"er-<1>"}, 0.9995);
+	/* a cycle's budget of 1,339 s with 300 s left: under a quarter */
+	set(family(reg, METRICS_GAUGE, "circuitwatch_circuit_sla_downtime_budget_seconds", 1, c1),
+	    (const char *const[]){"er-<1>"}, 1339);
+	set(family(reg, METRICS_GAUGE, "circuitwatch_circuit_sla_downtime_remaining_seconds", 1,
+		   c1),
+	    (const char *const[]){"er-<1>"}, 300);
 	al = family(reg, METRICS_GAUGE, "circuitwatch_alerts", 6, alert_l);
 	set(al, (const char *const[]){"BgpSessionDown", "firing", "critical", "er-<1>", "primary",
 				      "private"}, 1);
@@ -215,6 +221,16 @@ static const struct api_down *down_fn(void *arg, const char *router, const char 
 	(void)arg;
 	(void)rd;
 	return strcmp(router, "r1") == 0 && strcmp(peer, "192.0.2.1") == 0 ? &down : NULL;
+}
+
+static bool reasons_have(const json_t *c, const char *want)
+{
+	const json_t *r = json_object_get(c, "reasons");
+
+	for (size_t i = 0; i < json_array_size(r); i++)
+		if (strcmp(json_string_value(json_array_get(r, i)), want) == 0)
+			return true;
+	return false;
 }
 
 static void test_status(void **state)
@@ -241,6 +257,9 @@ static void test_status(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(st,
 		"sessions_unmapped"), "up")), 1);
 	assert_true(json_number_value(json_object_get(json_object_get(c, "sla"), "target")) > 0.99);
+	assert_true(json_number_value(json_object_get(json_object_get(c, "sla"),
+						      "downtime_budget_seconds")) == 1339);
+	assert_true(reasons_have(c, "SLA budget low: 300 s of downtime left"));
 	/* the page: escaped names, the red badge, no script */
 	html = api_page_html(st, &len);
 	assert_non_null(html);
