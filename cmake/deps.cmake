@@ -26,6 +26,7 @@ cw_require(CMOCKA    cmocka         libcmocka-dev)
 cw_require(JANSSON   jansson        libjansson-dev)
 cw_require(MNL       libmnl         libmnl-dev)
 cw_require(CAP       libcap         libcap-dev)
+cw_require(CURL      libcurl        libcurl4-openssl-dev)
 
 find_path(UTHASH_INCLUDE_DIR uthash.h)
 if(NOT UTHASH_INCLUDE_DIR)

@@ -19,6 +19,7 @@
  * default. */
 static const struct cmd *const commands[] = {
 	&cmd_run, &cmd_check_config, &cmd_decode, &cmd_replay, &cmd_reflect, &cmd_events,
+	&cmd_status, &cmd_routes,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -13,6 +13,8 @@ BUILD_PACKAGES=(
   libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev libgnutls28-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
   libjansson-dev libmnl-dev uthash-dev libcap-dev
+  # circuitwatch status/routes fetch the daemon's /api/v1 over HTTP(S)
+  libcurl4-openssl-dev
 )
 
 PACKAGES=(
@@ -35,6 +37,8 @@ PACKAGES=(
   nftables
   # Kafka: kcat consumes in test_kafka.sh; protoc --decode checks the event schema
   kcat protobuf-compiler
+  # the status page test: headless Chromium renders / (--dump-dom, --screenshot)
+  chromium
   # billing: IANA zone files (TZif) for billing cycles in local time, and the tz tests
   tzdata
   # tests/fresh-machine.sh: a minimal Debian 12 root to prove this list complete

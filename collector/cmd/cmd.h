@@ -50,7 +50,7 @@ struct cmd_call {
 };
 
 extern const struct cmd cmd_run, cmd_check_config, cmd_decode, cmd_replay, cmd_reflect,
-	cmd_events;
+	cmd_events, cmd_status, cmd_routes;
 
 /* The log of run and reflect on stderr: the levels from the command line,
  * else info and logfmt. NULL when out of memory; the caller log_free()s. */

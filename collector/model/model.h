@@ -302,4 +302,44 @@ typedef void (*model_event_fn)(void *arg, const struct cw_event *ev);
 /* fn NULL: no events. */
 void model_set_event_sink(struct model *m, model_event_fn fn, void *arg);
 
+/* ---- looking glass (lookup.c) ----
+ * The routes of one prefix in every peer's RIB views of a model: exact
+ * (want itself, path id 0), or per view the longest prefix covering want
+ * (lengths tried downward). A route is handed to fn, valid during the call
+ * only (fn copies what it keeps); fn returns false to stop. With locking,
+ * the model is a shard read from another thread: the lookup takes its
+ * lock in slices of about slice_s (the peers of one router a few at a
+ * time), so that its worker never waits much longer than a slice.
+ * Without, the caller is the model's own thread. Returns the routes
+ * handed to fn.
+ *
+ * attrs is the route's attribute set: the canonical key of bgp/ingest.c,
+ * (type u8, length u16 big-endian, value) per attribute in type order;
+ * values as received except ORIGIN (1 byte), MED, LOCAL_PREF and
+ * ORIGINATOR_ID (uint32_t, host order), AGGREGATOR and AS4_AGGREGATOR
+ * (a uint32_t ASN in host order, then 4 address bytes), MP_REACH_NLRI
+ * (the next-hop field alone). */
+struct model_route {
+	const char *router;            /* the router label */
+	enum model_source source;
+	const char *peer, *rd;         /* the peer's address, its RD ("" for none) */
+	uint32_t asn;
+	bool up;
+	double since;                  /* when its session last went up or down */
+	const char *circuit, *link, *peering; /* the mapping, "" when unmapped */
+	enum model_view view;
+	enum model_af af;
+	struct rib_prefix prefix;      /* the route's prefix */
+	const uint8_t *attrs;
+	size_t attrs_len;
+};
+typedef bool (*model_route_fn)(void *arg, const struct model_route *r);
+struct model_lookup_opts {
+	bool longest;  /* else exact */
+	bool locking;  /* take model_lock around each slice */
+	double slice_s;
+};
+size_t model_routes_lookup(struct model *m, const struct rib_prefix *want,
+			   const struct model_lookup_opts *o, model_route_fn fn, void *arg);
+
 #endif

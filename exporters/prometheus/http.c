@@ -32,7 +32,7 @@
 #include "scache.h"
 
 static const char *const handler_names[H_COUNT] = {"/metrics", "/-/healthy", "/-/ready", "/",
-						   "other"};
+						   "/api/v1", "other"};
 
 static const char *const cache_result_names[CR_COUNT] = {"hit", "miss"};
 
@@ -88,6 +88,8 @@ static const char landing[] =
 
 static enum handler route(const char *url)
 {
+	if (strncmp(url, "/api/", 5) == 0)
+		return H_API;
 	for (int i = 0; i < H_OTHER; i++)
 		if (strcmp(url, handler_names[i]) == 0)
 			return (enum handler)i;
@@ -138,8 +140,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return http_queue(h, conn, hd, 503,
 				  http_text_response("not ready\n", "text/plain; charset=utf-8"));
 	case H_ROOT:
+		if (h->api != NULL)
+			return page_serve(h, conn);
 		return http_queue(h, conn, hd, 200,
 				  http_text_response(landing, "text/html; charset=utf-8"));
+	case H_API:
+		if (h->api != NULL)
+			return api_serve(h, conn, url);
+		return http_queue(h, conn, hd, 503,
+				  http_text_response("API unavailable\n", "text/plain; charset=utf-8"));
 	default:
 		return http_queue(h, conn, hd, 404,
 				  http_text_response("not found\n", "text/plain; charset=utf-8"));
@@ -269,6 +278,7 @@ static void http_free(struct http *h)
 	free(h->tls_key);
 	free(h->tls_cert);
 	free(h->listen_text);
+	api_free(h->api);
 	ha_cache_free(h->cache);
 	sc_free(h->bodies);
 	expo_gz_free(h->gz[0]);
@@ -391,7 +401,8 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	h->conf = *pc;
 	h->listen_text = listen_text(pc);
 	if (h->listen_text == NULL || http_users_copy(pc, &h->users, &h->nusers) != 0 ||
-	    register_metrics(h, ctx->reg) != 0 || load_tls(h, pc, ctx->log) != 0)
+	    register_metrics(h, ctx->reg) != 0 || load_tls(h, pc, ctx->log) != 0 ||
+	    (h->api = api_new(ctx)) == NULL)
 		goto fail;
 	{
 		const struct sc_source src = {http_body_generation, http_render_body, h,

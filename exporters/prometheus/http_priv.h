@@ -11,6 +11,7 @@
 #ifndef CW_PROMETHEUS_HTTP_PRIV_H
 #define CW_PROMETHEUS_HTTP_PRIV_H
 
+#include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -23,7 +24,9 @@
 #include "httpauth.h"
 #include "log.h"
 #include "metrics.h"
+#include "rib.h"
 
+struct api;
 struct cw_ctx;
 struct expo_gz;
 struct scache;
@@ -61,7 +64,7 @@ struct scache;
 
 /* ---- types ---------------------------------------------------------------- */
 
-enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_OTHER, H_COUNT };
+enum handler { H_METRICS, H_HEALTHY, H_READY, H_ROOT, H_API, H_OTHER, H_COUNT };
 
 enum cache_result { CR_HIT, CR_MISS, CR_COUNT };
 
@@ -146,6 +149,8 @@ struct http {
 	pthread_t workers[HTTP_AUTH_WORKERS];
 	size_t nworkers;
 	struct ha_cache *cache;
+
+	struct api *api;                /* /api/v1/ and the status page (api.c) */
 };
 
 /* ---- clock ------------------------------------------------------------------ */
@@ -197,5 +202,31 @@ void http_users_free(struct cfg_basic_auth_user *u, size_t n);
 int http_users_copy(const struct cfg_prometheus *pc, struct cfg_basic_auth_user **out,
 		    size_t *n);
 int http_apply_users(struct cw_ctx *ctx, struct http *h, const struct cfg_prometheus *pc);
+
+/* api.c: the looking glass's routes as JSON, at most max (truncated when
+ * more came); api_collect_route is a model_route_fn over a struct api_hits */
+struct api_hits {
+	json_t *routes;
+	size_t max;
+	bool truncated;
+};
+struct model_route;
+bool api_collect_route(void *arg, const struct model_route *r);
+
+/* api_loop.c: routes of the loop thread's model, handed off to it */
+struct api_loop;
+struct api_loop *api_loop_new(struct cw_ctx *ctx); /* loop thread; NULL: none */
+void api_loop_free(struct api_loop *l);            /* loop thread; takes NULL */
+/* On an HTTP thread: the routes of want in the loop thread's model, at
+ * most max, into *out (out->routes the caller's); -1 when the loop thread
+ * did not answer within timeout_s or the queue is full. */
+int api_loop_lookup(struct api_loop *l, const struct rib_prefix *want, bool longest,
+		    size_t max, double timeout_s, struct api_hits *out);
+
+/* api.c: made and freed on the loop thread; the rest on HTTP threads */
+struct api *api_new(struct cw_ctx *ctx);
+void api_free(struct api *a); /* takes NULL */
+enum MHD_Result api_serve(struct http *h, struct MHD_Connection *conn, const char *url);
+enum MHD_Result page_serve(struct http *h, struct MHD_Connection *conn);
 
 #endif

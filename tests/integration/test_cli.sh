@@ -88,7 +88,7 @@ wrong() { # expected-command args...
     grep -q "try 'circuitwatch $want --help'" "$WORK/err" || { cat "$WORK/err"; return 1; }
 }
 check "check-config --user: refused by check-config" wrong check-config check-config --user nobody "$CW_SOURCE_DIR/deploy/examples/demo.yaml"
-check "and the error names the command that takes it" grep -q "options of run)" "$WORK/err"
+check "and the error names the command that takes it" grep -q "options of run, status, routes)" "$WORK/err"
 check "-c before check-config: refused (check-config reads no other config)" \
   wrong check-config -c "$CW_SOURCE_DIR/deploy/examples/demo.yaml" check-config "$CW_SOURCE_DIR/deploy/examples/demo.yaml"
 check "decode --frob: an option of no command, refused by decode" wrong decode decode --frob /dev/null
