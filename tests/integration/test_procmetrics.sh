@@ -128,4 +128,7 @@ PIDS+=($!)
 check "router 127.0.0.3: all messages read (peer downs included)" until_true 120 read_all $((want2 + want3))
 rib_back() { scrape "$WORK/m3.txt"; r=$(mem "$WORK/m3.txt" rib); [ "$r" -le $((rib2 + rib2 / 10)) ]; }
 check "rib comes back down once the peers' routes are released" until_true 30 rib_back
+kill -TERM "$CW_PID"
+wait_exit "$CW_PID" 20; rc=$RC
+check "the daemon stops cleanly (exit 0; a sanitizer finding would change it)" test "$rc" = 0
 finish
