@@ -349,12 +349,33 @@ static void unknown_command(const char *name)
 	fprintf(stderr, "circuitwatch: unknown command '%s'; try 'circuitwatch --help'\n", name);
 }
 
-/* `circuitwatch help [COMMAND]`: the same text as `circuitwatch --help` or
+/* The help command's own help (`help --help`), shaped as a command's. */
+static void help_usage(void)
+{
+	printf("usage: circuitwatch help [COMMAND]\n"
+	       "\n"
+	       "Prints the commands and the global options (as 'circuitwatch --help'), or\n"
+	       "the usage and options of COMMAND (as 'circuitwatch COMMAND --help').\n"
+	       "\n"
+	       "exit: 0, 2 for an unknown COMMAND.\n");
+}
+
+static bool is_help_flag(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* `circuitwatch help [COMMAND]` (args: what follows "help"; asked: --help
+ * was given before it): the same text as `circuitwatch --help` or
  * `circuitwatch COMMAND --help`. */
-static int help(int n, char **args)
+static int help(int n, char **args, bool asked)
 {
 	const struct cmd *cmd;
 
+	if ((n == 0 && asked) || (n > 0 && is_help_flag(args[0]))) {
+		help_usage();
+		return 0;
+	}
 	if (n == 0) {
 		usage(stdout);
 		return 0;
@@ -363,7 +384,7 @@ static int help(int n, char **args)
 		unknown_command(args[0]);
 		return 2;
 	}
-	if (n > 1) {
+	if (n > 1 && !is_help_flag(args[1])) {
 		fprintf(stderr, "circuitwatch: unexpected argument '%s'; try 'circuitwatch help'\n",
 			args[1]);
 		return 2;
@@ -379,8 +400,13 @@ static int parse(int argc, char **argv, char **args, struct parse *p)
 	int at = find_command(argc, argv), n = 0;
 
 	p->call.cmd = commands[0];
-	if (at > 0 && strcmp(argv[at], "help") == 0)
-		return help(argc - at - 1, argv + at + 1);
+	if (at > 0 && strcmp(argv[at], "help") == 0) {
+		bool asked = false;
+
+		for (int i = 1; i < at; i++)
+			asked = asked || is_help_flag(argv[i]);
+		return help(argc - at - 1, argv + at + 1, asked);
+	}
 	if (at > 0 && (p->call.cmd = cmd_find(argv[at])) == NULL) {
 		unknown_command(argv[at]);
 		return 2;

@@ -50,6 +50,11 @@ for c in $cmds; do
 done
 "$CW_BIN" help >"$WORK/h1"; rc=$?
 check "help alone prints the general usage" bash -c "[ $rc = 0 ] && cmp -s '$WORK/h1' <(\"$CW_BIN\" --help)"
+"$CW_BIN" help --help >"$WORK/h1"; rc=$?
+check "help --help prints the help command's own usage" \
+  bash -c "[ $rc = 0 ] && [ \"\$(head -n 1 '$WORK/h1')\" = 'usage: circuitwatch help [COMMAND]' ]"
+"$CW_BIN" --help help >"$WORK/h2"; rc=$?
+check "--help help prints the same" bash -c "[ $rc = 0 ] && cmp -s '$WORK/h1' '$WORK/h2'"
 one_line() { # description expected-regex args...
   local what=$1 want=$2; shift 2
   "$CW_BIN" "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?
