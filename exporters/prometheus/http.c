@@ -113,6 +113,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*con_cls = rq;
 		http_request_arrived(h, conn);
+		if (!http_rate_allow(h)) /* the web config file's rate_limit */
+			return http_queue(h, conn, hd, 429,
+					  http_text_response("Too Many Requests\n",
+							     "text/plain; charset=utf-8"));
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		resp = http_text_response("method not allowed\n", "text/plain; charset=utf-8");

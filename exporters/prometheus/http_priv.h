@@ -125,6 +125,8 @@ struct http {
 	struct http_web *web;
 	struct http_watch *watch;
 	struct log_ratelimit rl_tls;
+	const struct http_web *rate_web; /* under wlock: rate_limit's bucket, for */
+	double rate_tokens, rate_at;     /* this web config (compared, never read) */
 	struct metrics_family *requests, *scrape;
 	struct metrics_series *scrape_s;
 	struct metrics_series *cache_s[CR_COUNT];
@@ -202,6 +204,8 @@ void http_tls_on_connection(void *cls, struct MHD_Connection *conn, void **socke
 			    enum MHD_ConnectionNotificationCode code);
 /* http_server_config.headers onto resp. */
 void http_add_headers(struct http *h, struct MHD_Response *resp);
+/* rate_limit: whether a new request may be served now (takes a token). */
+bool http_rate_allow(struct http *h);
 
 /* http_scrape.c */
 uint64_t http_body_generation(void *arg);

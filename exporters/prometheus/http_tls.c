@@ -346,6 +346,39 @@ void http_add_headers(struct http *h, struct MHD_Response *resp)
 	http_web_unref(w);
 }
 
+/* rate_limit: a token bucket as Go's rate.Limiter (exporter-toolkit's):
+ * one token every interval, at most burst of them; a request without a
+ * token is answered 429. */
+bool http_rate_allow(struct http *h)
+{
+	struct http_web *w;
+	bool ok = true;
+	double now, every;
+
+	if (h->web_path == NULL || (w = web_get(h)) == NULL)
+		return true;
+	if (w->wc->rate->interval_ms > 0) {
+		every = (double)w->wc->rate->interval_ms / 1000.0;
+		now = mono_now();
+		pthread_mutex_lock(&h->wlock);
+		if (h->rate_web != w) { /* a new web config: a full bucket */
+			h->rate_web = w;
+			h->rate_tokens = (double)w->wc->rate->burst;
+			h->rate_at = now;
+		}
+		h->rate_tokens += (now - h->rate_at) / every;
+		if (h->rate_tokens > (double)w->wc->rate->burst)
+			h->rate_tokens = (double)w->wc->rate->burst;
+		h->rate_at = now;
+		ok = h->rate_tokens >= 1.0;
+		if (ok)
+			h->rate_tokens -= 1.0;
+		pthread_mutex_unlock(&h->wlock);
+	}
+	http_web_unref(w);
+	return ok;
+}
+
 /* ---- start, reload -------------------------------------------------------- */
 
 /* The users of w as the prometheus section's shape, for http_auth_glue. */

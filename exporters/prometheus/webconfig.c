@@ -290,7 +290,16 @@ static const struct field rate_fields[] = {
 	FIELD_DURATION_MS(struct wc_rate, "interval", interval_ms, 0, 0, 3600000),
 	FIELD_UINT(struct wc_rate, "burst", burst, 0, 0, 1000000),
 };
-DEFINE_TOP_SECTION(wc_rate_section, rate_fields, struct wc_rate, NULL, NULL, NULL);
+/* Go's limiter with burst 0 refuses every request: a file cannot mean that. */
+static void check_rate(struct walk *w, struct frame *fr)
+{
+	const struct wc_rate *r = fr->obj;
+
+	if (r->interval_ms > 0 && r->burst == 0)
+		err_key(w, fr, "burst", "burst must be at least 1 when interval is set");
+}
+
+DEFINE_TOP_SECTION(wc_rate_section, rate_fields, struct wc_rate, NULL, check_rate, NULL);
 
 static const struct cfg_schema_entry entries[] = {
 	{"tls_server_config", &wc_tls_section, 0},

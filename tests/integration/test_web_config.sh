@@ -54,7 +54,7 @@ circuits:
         peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
 YAML
 # relative file names: against the web config file's folder, as exporter-toolkit does
-write_web() { # write_web [EXTRA TLS KEYS]
+write_web() { # write_web [EXTRA TLS KEYS] [EXTRA TOP-LEVEL KEYS]
   cat > "$WORK/web.yml.new" <<YAML
 tls_server_config:
   cert_file: server.crt
@@ -69,6 +69,7 @@ http_server_config:
     X-Frame-Options: deny
 basic_auth_users:
   prom: '$hash'
+${2:-}
 YAML
   mv "$WORK/web.yml.new" "$WORK/web.yml"
 }
@@ -186,6 +187,14 @@ check "... and the running web config is kept (mTLS, TLS 1.3)" tls12
 check "... still served with a client certificate" test "$(code "${mtls[@]}" -u 'prom:s3cret pass' "$base/-/healthy")" = 200
 check "... still refused without one" test "$(code --cacert ca.crt -u 'prom:s3cret pass' "$base/-/healthy")" = 000
 check "Prometheus still reports the target up" until_true 10 up
+
+# rate_limit: one request an hour after a burst of 2 (Prometheus takes its share)
+n=$(grep -c 'web config reloaded' "$WORK/cw.log")
+write_web "" "rate_limit: {interval: 1h, burst: 2}"
+reloaded() { test "$(grep -c 'web config reloaded' "$WORK/cw.log")" -gt "$n"; }
+check "a rate_limit added is reloaded" until_true 10 reloaded
+codes=$(for _ in 1 2 3 4; do code "${mtls[@]}" -u 'prom:s3cret pass' "$base/-/healthy"; echo; done | sort | uniq -c | tr '\n' ' ')
+check "rate_limit: requests past the burst get 429 ($codes)" grep -q 429 <<< "$codes"
 
 kill -TERM "$CW_PID"
 wait_exit "$CW_PID" 15; rc=$RC

@@ -156,6 +156,8 @@ static const struct bad_case bad_cases[] = {
 	{"basic_auth_users: [alice]\n", "basic_auth_users"},
 	{"basic_auth_users:\n  alice: {a: b}\n", "alice"},
 	{"rate_limit:\n  burst: -1\n", "burst"},
+	{"rate_limit:\n  interval: 1s\n", "at least 1"},
+	{"rate_limit:\n  interval: 1 second\n  burst: 1\n", "interval"},
 	/* bad names */
 	{"tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: "
 	 "[TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ECDHE-RSA-AES128-GCM-SHA256]\n",
