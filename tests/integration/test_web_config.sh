@@ -173,7 +173,17 @@ check "... not reloaded since" test "$(grep -c 'web config reloaded' "$WORK/cw.l
 cp server1.crt server.crt; cp server1.key server.key
 check "a good file again is taken" until_true 10 served server-one
 
-# ---- the web config itself changes: min_version TLS13 ---------------------------
+# ---- the web config itself changes: versions, cipher suites, curves ------------
+write_web "  max_version: TLS12
+  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384]
+  curve_preferences: [X25519]"
+hc() { code "${mtls[@]}" -u 'prom:s3cret pass' "$@" "$base/-/healthy"; }
+aes128_refused() { test "$(hc --ciphers ECDHE-ECDSA-AES128-GCM-SHA256)" = 000; }
+check "cipher_suites (file changed): a suite not listed is refused" until_true 10 aes128_refused
+check "... the listed suite is served" test "$(hc --ciphers ECDHE-ECDSA-AES256-GCM-SHA384)" = 200
+check "max_version TLS12: a TLS 1.3-only client is refused" test "$(hc --tlsv1.3)" = 000
+check "curve_preferences [X25519]: a client with P-256 only is refused" test "$(hc --curves P-256)" = 000
+check "... one offering X25519 is served" test "$(hc --curves X25519:P-256)" = 200
 write_web "  min_version: TLS13"
 tls12() { test "$(code --tls-max 1.2 "${mtls[@]}" -u 'prom:s3cret pass' "$base/-/healthy")" = 000; }
 check "min_version TLS13 (file changed): a TLS 1.2-only client is refused" until_true 10 tls12
