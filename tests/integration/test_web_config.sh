@@ -198,12 +198,19 @@ check "... still served with a client certificate" test "$(code "${mtls[@]}" -u 
 check "... still refused without one" test "$(code --cacert ca.crt -u 'prom:s3cret pass' "$base/-/healthy")" = 000
 check "Prometheus still reports the target up" until_true 10 up
 
+# basic_auth_users changed in the file: the new password at once, the old one refused
+hash=$(python3 -W ignore -c 'import crypt; print(crypt.crypt("new pass", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=1024)))')
+write_web ""
+new_pw() { test "$(code "${mtls[@]}" -u 'prom:new pass' "$base/-/healthy")" = 200; }
+check "a user's new bcrypt hash applies when the file changes" until_true 10 new_pw
+check "... and the old password is refused" test "$(code "${mtls[@]}" -u 'prom:s3cret pass' "$base/-/healthy")" = 401
+
 # rate_limit: one request an hour after a burst of 2 (Prometheus takes its share)
 n=$(grep -c 'web config reloaded' "$WORK/cw.log")
 write_web "" "rate_limit: {interval: 1h, burst: 2}"
 reloaded() { test "$(grep -c 'web config reloaded' "$WORK/cw.log")" -gt "$n"; }
 check "a rate_limit added is reloaded" until_true 10 reloaded
-codes=$(for _ in 1 2 3 4; do code "${mtls[@]}" -u 'prom:s3cret pass' "$base/-/healthy"; echo; done | sort | uniq -c | tr '\n' ' ')
+codes=$(for _ in 1 2 3 4; do code "${mtls[@]}" -u 'prom:new pass' "$base/-/healthy"; echo; done | sort | uniq -c | tr '\n' ' ')
 check "rate_limit: requests past the burst get 429 ($codes)" grep -q 429 <<< "$codes"
 
 kill -TERM "$CW_PID"

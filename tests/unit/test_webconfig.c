@@ -152,6 +152,18 @@ static const struct bad_case bad_cases[] = {
 	{"tls_server_config:\n  cert_file: a\n  key_file: b\n  cipher_suites: "
 	 "TLS_AES_128_GCM_SHA256\n", "cipher_suites"},
 	{"http_server_config:\n  http2: 2\n", "http2"},
+	{"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_auth_type: [x]\n",
+	 "client_auth_type"},
+	{"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca_file: c\n"
+	 "  client_auth_type: RequireAnyClientCert\n  client_allowed_sans: {a: b}\n",
+	 "client_allowed_sans"},
+	{"tls_server_config:\n  cert_file: a\n  key_file: b\n  curve_preferences: X25519\n",
+	 "curve_preferences"},
+	{"tls_server_config:\n  cert_file: {a: b}\n  key_file: b\n", "cert_file"},
+	{"tls_server_config:\n  cert_file: a\n  key_file: b\n  client_ca: x\n"
+	 "  client_ca_file: c\n  client_auth_type: RequireAnyClientCert\n", "not both"},
+	{"rate_limit: 5\n", "rate_limit"},
+	{"basic_auth_users:\n  alice: ~\n", "alice"},
 	{"http_server_config:\n  headers: [a]\n", "headers"},
 	{"basic_auth_users: [alice]\n", "basic_auth_users"},
 	{"basic_auth_users:\n  alice: {a: b}\n", "alice"},
