@@ -431,9 +431,13 @@ static int http_start(struct cw_ctx *ctx, void **state)
 		MHD_stop_daemon(h->mhd);
 		goto fail;
 	}
-	log_info(ctx->log, "prometheus exporter listening", "listen", h->listen_text, "tls",
-		 h->tls_cert ? "on" : "off", "basic_auth", h->nusers ? "on" : "off", "web_config",
-		 h->web_path ? h->web_path : "none");
+	if (h->web_path != NULL)
+		log_info(ctx->log, "prometheus exporter listening", "listen", h->listen_text,
+			 "tls", h->tls_cert ? "on" : "off", "basic_auth", h->nusers ? "on" : "off",
+			 "web_config", h->web_path);
+	else
+		log_info(ctx->log, "prometheus exporter listening", "listen", h->listen_text,
+			 "tls", h->tls_cert ? "on" : "off", "basic_auth", h->nusers ? "on" : "off");
 	*state = h;
 	return 0;
 fail:
