@@ -25,10 +25,20 @@ static const struct cmd *const commands[] = {
 
 /* The global options: --log-format and --log-level for the commands that
  * take them (cmd->logs), --version and --help for all. */
-enum { GLOBAL_LOG_FORMAT, GLOBAL_LOG_LEVEL, GLOBAL_VERSION, GLOBAL_HELP, NGLOBALS };
+enum {
+	GLOBAL_LOG_FORMAT,
+	GLOBAL_LOG_LEVEL,
+	GLOBAL_LOG_FORMAT_DOT, /* the exporters' spellings: --log.format, --log.level */
+	GLOBAL_LOG_LEVEL_DOT,
+	GLOBAL_VERSION,
+	GLOBAL_HELP,
+	NGLOBALS
+};
 static const struct option global_options[NGLOBALS] = {
 	[GLOBAL_LOG_FORMAT] = {"log-format", required_argument, NULL, 'F'},
 	[GLOBAL_LOG_LEVEL] = {"log-level", required_argument, NULL, 'L'},
+	[GLOBAL_LOG_FORMAT_DOT] = {"log.format", required_argument, NULL, 'F'},
+	[GLOBAL_LOG_LEVEL_DOT] = {"log.level", required_argument, NULL, 'L'},
 	[GLOBAL_VERSION] = {"version", no_argument, NULL, 'V'},
 	[GLOBAL_HELP] = {"help", no_argument, NULL, 'h'},
 };
@@ -96,7 +106,8 @@ static bool cmd_takes(const struct cmd *cmd, const char *name, bool is_short)
 {
 	if (is_short)
 		return strchr(cmd->shortopts, name[0]) != NULL;
-	if (cmd->logs && (strcmp(name, "log-format") == 0 || strcmp(name, "log-level") == 0))
+	if (cmd->logs && (strcmp(name, "log-format") == 0 || strcmp(name, "log-level") == 0 ||
+			  strcmp(name, "log.format") == 0 || strcmp(name, "log.level") == 0))
 		return true;
 	for (const struct option *o = cmd->options; o->name != NULL; o++)
 		if (strcmp(o->name, name) == 0)

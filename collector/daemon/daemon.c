@@ -248,6 +248,12 @@ static void log_cfg_errors(struct log *lg, const struct cfg_errors *errs)
 	}
 }
 
+/* The command line's --web.* flags over a config just loaded. */
+static int apply_flags(const struct daemon_opts *o, struct cfg_config *cfg)
+{
+	return prometheus_config_override(cfg, o->web_host, o->web_port, o->web_config);
+}
+
 static void reload_failed(struct daemon *d)
 {
 	log_error(d->ctx.log, "reload failed; keeping the running configuration",
@@ -263,7 +269,9 @@ static void reload(struct daemon *d)
 	struct circuit_index *ix, *old_ix = d->circuits;
 
 	log_info(d->ctx.log, "reloading configuration", "file", d->opts->config_path);
-	if (daemon_config_load_file(d->opts->config_path, &next, &errs) != 0) {
+	if (daemon_config_load_file(d->opts->config_path, &next, &errs) != 0 ||
+	    apply_flags(d->opts, next) != 0) {
+		cfg_free(next); /* NULL unless the flags ran out of memory */
 		log_cfg_errors(d->ctx.log, &errs);
 		priv_explain_unreadable(d->priv, d->opts->config_path, d->ctx.log);
 		cfg_errors_clean(&errs);
@@ -454,7 +462,10 @@ static int load_initial(struct daemon *d)
 {
 	struct cfg_errors errs = {0};
 
-	if (daemon_config_load_file(d->opts->config_path, &d->cfg, &errs) != 0) {
+	if (daemon_config_load_file(d->opts->config_path, &d->cfg, &errs) != 0 ||
+	    apply_flags(d->opts, d->cfg) != 0) {
+		cfg_free(d->cfg);
+		d->cfg = NULL;
 		cfg_errors_print(&errs, stderr);
 		cfg_errors_clean(&errs);
 		return -1;

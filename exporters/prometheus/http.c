@@ -60,6 +60,7 @@ enum MHD_Result http_queue(struct http *h, struct MHD_Connection *conn, enum han
 
 	if (resp == NULL)
 		return MHD_NO;
+	http_add_headers(h, resp);
 	r = MHD_queue_response(conn, code, resp);
 	MHD_destroy_response(resp);
 	http_count_request(h, hd, code);
@@ -114,6 +115,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			return MHD_NO;
 		*con_cls = rq;
 		http_request_arrived(h, conn);
+		if (!http_rate_allow(h)) /* the web config file's rate_limit */
+			return http_queue(h, conn, hd, 429,
+					  http_text_response("Too Many Requests\n",
+							     "text/plain; charset=utf-8"));
 	}
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
 		resp = http_text_response("method not allowed\n", "text/plain; charset=utf-8");
@@ -212,7 +217,7 @@ fail:
 
 /* A TLS file, NUL-terminated: a regular file of at most HTTP_TLS_FILE_MAX
  * bytes (a FIFO or a device is refused at once, never waited on). */
-static char *read_file(const char *path, struct log *lg)
+char *http_read_pem(const char *path, struct log *lg)
 {
 	size_t n = 0;
 	int err = 0;
@@ -227,14 +232,16 @@ static char *read_file(const char *path, struct log *lg)
 
 static int load_tls(struct http *h, const struct cfg_prometheus *pc, struct log *lg)
 {
-	if (pc->tls_cert_file == NULL)
+	if (h->tls_cert == NULL && (pc->tls_cert_file == NULL || h->web_path != NULL))
 		return 0;
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 		log_error(lg, "this libmicrohttpd was built without TLS");
 		return -1;
 	}
-	h->tls_cert = read_file(pc->tls_cert_file, lg);
-	h->tls_key = read_file(pc->tls_key_file, lg);
+	if (h->tls_cert != NULL) /* the web config file's (http_web_start) */
+		return 0;
+	h->tls_cert = http_read_pem(pc->tls_cert_file, lg);
+	h->tls_key = http_read_pem(pc->tls_key_file, lg);
 	return h->tls_cert != NULL && h->tls_key != NULL ? 0 : -1;
 }
 
@@ -258,7 +265,7 @@ static int start_mhd(struct http *h, int fd)
 		h, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT,
 		h->conf.max_connections + HTTP_CLOSE_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
 		h->conf.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_MEMORY_LIMIT,
-		MHD_OPTION_NOTIFY_CONNECTION, http_on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
+		MHD_OPTION_NOTIFY_CONNECTION, http_tls_on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
 		http_on_completed, h, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)HTTP_THREADS,
 		MHD_OPTION_ARRAY, h->tls_cert != NULL ? tls : tls + 2, MHD_OPTION_END);
 	return h->mhd != NULL ? 0 : -1;
@@ -271,6 +278,7 @@ static void http_free(struct http *h)
 	if (h == NULL)
 		return;
 	http_users_free(h->users, h->nusers);
+	http_web_free(h);
 	if (h->have_ulock)
 		pthread_mutex_destroy(&h->ulock);
 	if (h->tls_key != NULL)
@@ -401,8 +409,8 @@ static int http_start(struct cw_ctx *ctx, void **state)
 	h->conf = *pc;
 	h->listen_text = listen_text(pc);
 	if (h->listen_text == NULL || http_users_copy(pc, &h->users, &h->nusers) != 0 ||
-	    register_metrics(h, ctx->reg) != 0 || load_tls(h, pc, ctx->log) != 0 ||
-	    (h->api = api_new(ctx)) == NULL)
+	    http_web_start(h, pc) != 0 || register_metrics(h, ctx->reg) != 0 ||
+	    load_tls(h, pc, ctx->log) != 0 || (h->api = api_new(ctx)) == NULL)
 		goto fail;
 	{
 		const struct sc_source src = {http_body_generation, http_render_body, h,
@@ -427,8 +435,19 @@ static int http_start(struct cw_ctx *ctx, void **state)
 			  "listen", h->listen_text);
 		goto fail;
 	}
-	log_info(ctx->log, "prometheus exporter listening", "listen", h->listen_text, "tls",
-		 h->tls_cert ? "on" : "off", "basic_auth", h->nusers ? "on" : "off");
+	if (http_web_watch(h) != 0) {
+		log_error(ctx->log, "cannot watch the web config file", "file", h->web_path);
+		http_web_stop(h);
+		MHD_stop_daemon(h->mhd);
+		goto fail;
+	}
+	if (h->web_path != NULL)
+		log_info(ctx->log, "prometheus exporter listening", "listen", h->listen_text,
+			 "tls", h->tls_cert ? "on" : "off", "basic_auth", h->nusers ? "on" : "off",
+			 "web_config", h->web_path);
+	else
+		log_info(ctx->log, "prometheus exporter listening", "listen", h->listen_text,
+			 "tls", h->tls_cert ? "on" : "off", "basic_auth", h->nusers ? "on" : "off");
 	*state = h;
 	return 0;
 fail:
@@ -459,17 +478,22 @@ static void http_reload(struct cw_ctx *ctx, void *state, const struct cfg_config
 	struct http *h = state;
 
 	const struct cfg_prometheus *a = prometheus_config(old), *b = prometheus_config(ctx->cfg);
-	const char *changed[10];
+	const char *changed[12];
 	size_t n = 0;
 
 	if (a->enabled != b->enabled)
 		changed[n++] = "prometheus.enabled";
 	if (str_differs(a->listen_host, b->listen_host) || a->listen_port != b->listen_port)
 		changed[n++] = "prometheus.listen";
-	if (str_differs(a->tls_cert_file, b->tls_cert_file) ||
-	    str_differs(a->tls_key_file, b->tls_key_file))
+	if (str_differs(a->web_config_file, b->web_config_file))
+		changed[n++] = "prometheus.web_config_file";
+	if (h != NULL && h->web_path != NULL)
+		http_web_reload(h, "SIGHUP"); /* it takes the place of tls and basic_auth */
+	else if (str_differs(a->tls_cert_file, b->tls_cert_file) ||
+		 str_differs(a->tls_key_file, b->tls_key_file))
 		changed[n++] = "prometheus.tls";
-	if (users_differ(a, b) && (h == NULL || http_apply_users(ctx, h, b) != 0))
+	if ((h == NULL || h->web_path == NULL) && users_differ(a, b) &&
+	    (h == NULL || http_apply_users(ctx, h, b) != 0))
 		changed[n++] = "prometheus.basic_auth";
 	if (a->max_connections != b->max_connections)
 		changed[n++] = "prometheus.max_connections";
@@ -491,6 +515,7 @@ static void http_stop(struct cw_ctx *ctx, void *state)
 	(void)ctx;
 	if (h == NULL)
 		return;
+	http_web_stop(h);
 	http_stop_guards(h);
 	/* MHD_stop_daemon closes the listening socket it was given */
 	MHD_stop_daemon(h->mhd);

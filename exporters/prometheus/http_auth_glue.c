@@ -227,6 +227,7 @@ enum MHD_Result http_unauthorized(struct http *h, struct MHD_Connection *conn,
 	resp = http_text_response("unauthorized\n", "text/plain; charset=utf-8");
 	if (resp == NULL)
 		return MHD_NO;
+	http_add_headers(h, resp);
 	r = MHD_queue_basic_auth_fail_response(conn, HTTP_REALM, resp);
 	MHD_destroy_response(resp);
 	http_count_request(h, hd, 401);

@@ -30,6 +30,8 @@ struct api;
 struct cw_ctx;
 struct expo_gz;
 struct scache;
+struct http_web;   /* http_tls.c: one loaded web config file, shared */
+struct http_watch; /* http_tls.c: the stat poll of its files */
 
 #define HTTP_MEMORY_LIMIT (64 * 1024)   /* per connection: request line + headers */
 #define HTTP_TLS_FILE_MAX (1024 * 1024) /* PEM files larger than this are refused */
@@ -42,6 +44,7 @@ struct scache;
 #define HTTP_AUTH_CACHE_TTL 300.0  /* seconds a verification is remembered */
 #define HTTP_LISTEN_BACKLOG 256
 #define HTTP_THREADS 2             /* libmicrohttpd workers: a render blocks only its own */
+#define HTTP_WATCH_MS 1000         /* how often the web config's files are looked at */
 
 /* The cached /metrics variants: format x encoding. */
 #define HTTP_VARIANTS 4
@@ -79,6 +82,9 @@ struct hconn {
 	double since;                   /* opened, or its last request completed */
 	bool waiting;                   /* its request has not fully arrived: deadline runs */
 	bool closing;                   /* shut down by us; libmicrohttpd will reap it */
+	struct http_web *web;           /* the TLS settings its handshake uses (a
+	                                 * reference), set when it starts; NULL
+	                                 * without a web config file */
 };
 
 enum auth_state { AUTH_NONE, AUTH_PENDING, AUTH_DONE };
@@ -112,8 +118,18 @@ struct http {
 	pthread_mutex_t ulock;
 	uint64_t users_gen;             /* under ulock: bumped when a reload swaps users */
 	bool have_ulock;
-	char *tls_key, *tls_cert;
+	char *tls_key, *tls_cert;       /* what libmicrohttpd starts with */
 	char *listen_text;
+	/* the web config file (http_tls.c): the current one under wlock,
+	 * swapped by a reload on the loop thread, which owns the watch */
+	char *web_path;                 /* NULL: none */
+	pthread_mutex_t wlock;
+	bool have_wlock;
+	struct http_web *web;
+	struct http_watch *watch;
+	struct log_ratelimit rl_tls;
+	const struct http_web *rate_web; /* under wlock: rate_limit's bucket, for */
+	double rate_tokens, rate_at;     /* this web config (compared, never read) */
 	struct metrics_family *requests, *scrape;
 	struct metrics_series *scrape_s;
 	struct metrics_series *cache_s[CR_COUNT];
@@ -172,6 +188,29 @@ enum MHD_Result http_queue(struct http *h, struct MHD_Connection *conn, enum han
 struct MHD_Response *http_text_response(const char *body, const char *type);
 struct metrics_family *http_family(struct metrics_registry *reg, const char *name,
 				   const char *help, const char *label);
+
+/* A TLS file (PEM), NUL-terminated, or NULL after logging why. */
+char *http_read_pem(const char *path, struct log *lg);
+
+/* http_tls.c: the web config file. http_web_start loads it (none: nothing
+ * but the lock) and takes its users and the PEMs libmicrohttpd starts
+ * with; http_web_watch starts the stat poll on the loop; http_web_reload
+ * loads it again (a failure keeps the running one); http_web_stop closes
+ * the poll, http_web_free (after libmicrohttpd stopped) the rest. */
+int http_web_start(struct http *h, const struct cfg_prometheus *pc);
+int http_web_watch(struct http *h);
+void http_web_reload(struct http *h, const char *why);
+void http_web_stop(struct http *h);
+void http_web_free(struct http *h);
+void http_web_unref(struct http_web *w); /* takes NULL */
+/* libmicrohttpd's connection notifier: http_on_connection, plus the
+ * current TLS settings given to each new connection. */
+void http_tls_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			    enum MHD_ConnectionNotificationCode code);
+/* http_server_config.headers onto resp. */
+void http_add_headers(struct http *h, struct MHD_Response *resp);
+/* rate_limit: whether a new request may be served now (takes a token). */
+bool http_rate_allow(struct http *h);
 
 /* http_scrape.c */
 uint64_t http_body_generation(void *arg);

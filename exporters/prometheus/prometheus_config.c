@@ -2,6 +2,7 @@
 #include "prometheus_config.h"
 #include "config_schema.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define PROM_SERIES_DEFAULT 200000u
@@ -97,6 +98,7 @@ static const struct field prometheus_fields[] = {
 	FIELD_DURATION(struct cfg_prometheus, "request_timeout", request_timeout_s, 0, 1, 3600),
 	FIELD_DURATION(struct cfg_prometheus, "timeout", timeout_s, 0, 1, 3600),
 	FIELD_UINT(struct cfg_prometheus, "max_series", max_series, 0, 1000, 10000000),
+	FIELD_STRING(struct cfg_prometheus, "web_config_file", web_config_file, 0),
 };
 DEFINE_TOP_SECTION(prometheus_config_section, prometheus_fields, struct cfg_prometheus,
 		   init_prometheus, NULL, NULL);
@@ -104,4 +106,30 @@ DEFINE_TOP_SECTION(prometheus_config_section, prometheus_fields, struct cfg_prom
 const struct cfg_prometheus *prometheus_config(const struct cfg_config *cfg)
 {
 	return cfg_section(cfg, &prometheus_config_section);
+}
+
+int prometheus_config_override(struct cfg_config *cfg, const char *host, uint16_t port,
+			       const char *web_config_file)
+{
+	struct cfg_prometheus *p = cfg_section_edit(cfg, &prometheus_config_section);
+	char *h = host != NULL ? strdup(host) : NULL;
+	char *wc = web_config_file != NULL ? strdup(web_config_file) : NULL;
+
+	if (p == NULL || (host != NULL && h == NULL) || (web_config_file != NULL && wc == NULL)) {
+		free(h);
+		free(wc);
+		return -1;
+	}
+	if (port != 0) {
+		free(p->listen_host);
+		p->listen_host = h;
+		p->listen_port = port;
+	} else {
+		free(h);
+	}
+	if (wc != NULL) {
+		free(p->web_config_file);
+		p->web_config_file = wc;
+	}
+	return 0;
 }

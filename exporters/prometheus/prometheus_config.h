@@ -26,6 +26,9 @@ struct cfg_prometheus {
 	unsigned max_connections_per_address; /* per IPv4 address or IPv6 /64; default 8 */
 	unsigned request_timeout_s; /* a whole request must arrive within; default 5 */
 	unsigned timeout_s;         /* idle time per connection; default 10 */
+	char *web_config_file;      /* exporter-toolkit's web-config.yml: when
+	                             * set, its TLS and users replace tls: and
+	                             * basic_auth: (--web.config.file overrides) */
 	unsigned max_series;        /* series in all families, 1000..10000000;
 	                             * default 200000 */
 };
@@ -34,5 +37,13 @@ extern const struct section prometheus_config_section;
 
 /* The prometheus: section of cfg (NULL when cfg's schema has none). */
 const struct cfg_prometheus *prometheus_config(const struct cfg_config *cfg);
+
+/* The command line's --web.listen-address (host NULL: all addresses; port
+ * 0: not given) and --web.config.file (NULL: not given) over cfg's
+ * prometheus.listen and prometheus.web_config_file. Returns 0, or -1 when
+ * out of memory (cfg unchanged). */
+int prometheus_config_override(struct cfg_config *cfg, const char *host, uint16_t port,
+			       const char *web_config_file)
+	__attribute__((warn_unused_result));
 
 #endif

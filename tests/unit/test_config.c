@@ -194,7 +194,7 @@ static const struct err_case err_cases[] = {
 	 "unknown key \"lvl\" in log (expected one of: level, format)", 1},
 	{"unknown key: prometheus", "prometheus:\n  port: 80\n", 2, 3,
 	 "unknown key \"port\" in prometheus (expected one of: enabled, listen, tls, "
-	 "basic_auth, max_connections, max_connections_per_address, request_timeout, timeout, max_series)", 1},
+	 "basic_auth, max_connections, max_connections_per_address, request_timeout, timeout, max_series, web_config_file)", 1},
 	{"unknown key: tls", "prometheus:\n  tls:\n    cert_file: a\n    key_file: b\n    ca_file: c\n",
 	 5, 5, "unknown key \"ca_file\" in prometheus.tls (expected one of: cert_file, key_file)", 1},
 	{"unknown key: basic_auth",
