@@ -24,6 +24,10 @@ struct procm {
 	size_t nmem;
 	long ticks, page;
 	double start; /* process_start_time_seconds, read once */
+	/* /proc/self/fd, opened before the privilege drop: a process that
+	 * changed its user is not dumpable, and its /proc/self/fd may then be
+	 * root's; a directory already open is read again (rewinddir) */
+	DIR *fd_dir;
 };
 
 /* Names, types and help as client_golang and client_python have them, so
@@ -97,17 +101,16 @@ static int read_small(const char *path, char *buf, size_t cap)
 }
 
 /* Descriptors open, not counting the one that lists them; -1 on error. */
-static double open_fds(void)
+static double open_fds(struct procm *p)
 {
-	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
 	double n = 0;
 
-	if (d == NULL)
+	if (p->fd_dir == NULL && (p->fd_dir = opendir("/proc/self/fd")) == NULL)
 		return -1;
-	while ((e = readdir(d)) != NULL)
+	rewinddir(p->fd_dir);
+	while ((e = readdir(p->fd_dir)) != NULL)
 		n += e->d_name[0] != '.';
-	closedir(d);
 	return n - 1;
 }
 
@@ -134,7 +137,7 @@ void procm_update(struct procm *p)
 	char buf[1024];
 	struct procm_stat st;
 	struct rlimit rl;
-	double fds = open_fds();
+	double fds = open_fds(p);
 
 	if (read_small("/proc/self/stat", buf, sizeof(buf)) == 0 &&
 	    procm_parse_stat(buf, p->ticks, p->page, &st) == 0) {
@@ -222,11 +225,13 @@ struct procm *procm_new(struct metrics_registry *reg)
 	procm_update(p);
 	return p;
 fail:
-	free(p);
+	procm_free(p);
 	return NULL;
 }
 
 void procm_free(struct procm *p)
 {
+	if (p != NULL && p->fd_dir != NULL)
+		closedir(p->fd_dir);
 	free(p);
 }
