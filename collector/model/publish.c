@@ -333,7 +333,8 @@ static bool links_sized(struct model *m)
 		m->links = v;
 	}
 	m->nlinks = n;
-	memset(m->links, 0, n * sizeof(*m->links));
+	if (n > 0) /* no circuits: links is NULL, which memset may not take */
+		memset(m->links, 0, n * sizeof(*m->links));
 	m->links_ix = m->ix;
 	return true;
 }
