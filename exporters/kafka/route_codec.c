@@ -1,0 +1,548 @@
+/* route_codec.c — the route stream's RouteMessage in protobuf (protoc-c,
+ * from proto/circuitwatch/v1/routes.proto) and JSON (its proto3 JSON
+ * mapping, jansson), from stream.h's structs. See route_codec.h. */
+#include "route_codec.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "circuitwatch/v1/routes.pb-c.h"
+
+typedef Circuitwatch__V1__RouteMessage PbMsg;
+typedef Circuitwatch__V1__RoutePeer PbPeer;
+typedef Circuitwatch__V1__Attributes PbAttrs;
+typedef Circuitwatch__V1__AsPathSegment PbSeg;
+typedef Circuitwatch__V1__LargeCommunity PbLarge;
+
+#define ADDR_TEXT 48
+
+static const char *const view_names[] = {
+	"RIB_VIEW_UNSPECIFIED",     "RIB_VIEW_ADJ_RIB_IN_PRE",   "RIB_VIEW_ADJ_RIB_IN_POST",
+	"RIB_VIEW_ADJ_RIB_OUT_PRE", "RIB_VIEW_ADJ_RIB_OUT_POST", "RIB_VIEW_LOC_RIB"};
+static const char *const mark_names[] = {
+	"MARK_KIND_SESSION_UP", "MARK_KIND_SESSION_DOWN", "MARK_KIND_END_OF_RIB",
+	"MARK_KIND_CLEARED",    "MARK_KIND_RELEASED",     "MARK_KIND_SYNC_BEGIN",
+	"MARK_KIND_SYNC_END"};
+static const char *const origin_names[] = {"ORIGIN_UNSPECIFIED", "ORIGIN_IGP", "ORIGIN_EGP",
+					   "ORIGIN_INCOMPLETE"};
+
+/* enum model_view (0..4) -> RibView (1..5) */
+static unsigned view_of(uint8_t v)
+{
+	return v < 5 ? v + 1u : 0u;
+}
+
+/* ---- the key ---- */
+
+size_t route_key(const struct stream_peer *p, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s|%s|%s|%s", p->circuit, p->router, p->rd, p->addr);
+
+	if (n < 0)
+		return 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---- decoded attributes, shared by both encodings ---- */
+
+struct seg {
+	uint8_t type;
+	size_t off, n; /* into asns */
+};
+
+struct decoded {
+	struct route_attrs a;
+	bool path_ok;
+	struct seg *segs;
+	size_t nsegs, segs_cap;
+	uint32_t *asns;
+	size_t nasns, asns_cap;
+	bool nomem, malformed;
+	char next_hop[ADDR_TEXT], link_local[ADDR_TEXT], aggregator[ADDR_TEXT], originator[ADDR_TEXT];
+	char (*cluster)[16];
+};
+
+static bool grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap = *cap ? *cap : 8;
+	void *nv;
+
+	if (need <= *cap)
+		return true;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*v, ncap * size);
+	if (nv == NULL)
+		return false;
+	*v = nv;
+	*cap = ncap;
+	return true;
+}
+
+static void on_segment(uint8_t type, const uint32_t *asns, size_t n, void *arg)
+{
+	struct decoded *d = arg;
+
+	if (!grow((void **)&d->segs, &d->segs_cap, d->nsegs + 1, sizeof(*d->segs)) ||
+	    !grow((void **)&d->asns, &d->asns_cap, d->nasns + n, sizeof(*d->asns))) {
+		d->nomem = true;
+		return;
+	}
+	memcpy(d->asns + d->nasns, asns, n * sizeof(*asns));
+	d->segs[d->nsegs++] = (struct seg){type, d->nasns, n};
+	d->nasns += n;
+}
+
+static void ipv4_text(uint32_t host, char *out)
+{
+	uint32_t be = htonl(host);
+
+	inet_ntop(AF_INET, &be, out, ADDR_TEXT);
+}
+
+static void decoded_clean(struct decoded *d)
+{
+	free(d->segs);
+	free(d->asns);
+	free(d->cluster);
+}
+
+/* 0, or -1 when memory ran out. Malformed bytes decode as far as they go. */
+static int decode(struct decoded *d, const uint8_t *raw, size_t len)
+{
+	const struct route_attrs *a = &d->a;
+
+	memset(d, 0, sizeof(*d));
+	d->malformed = route_attrs_decode(raw, len, &d->a) != 0; /* raw still goes */
+	d->path_ok = route_aspath_walk(a, on_segment, d) >= 0 && !d->nomem;
+	if (a->next_hop_family != 0)
+		inet_ntop(a->next_hop_family == 4 ? AF_INET : AF_INET6, a->next_hop, d->next_hop,
+			  ADDR_TEXT);
+	if (a->has_link_local)
+		inet_ntop(AF_INET6, a->link_local, d->link_local, ADDR_TEXT);
+	if (a->has_aggregator)
+		inet_ntop(AF_INET, a->aggregator_addr, d->aggregator, ADDR_TEXT);
+	if (a->has_originator_id)
+		ipv4_text(a->originator_id, d->originator);
+	if (a->cluster_list.count > 0) {
+		d->cluster = calloc(a->cluster_list.count, sizeof(*d->cluster));
+		if (d->cluster == NULL)
+			return -1;
+		for (size_t i = 0; i < a->cluster_list.count; i++)
+			inet_ntop(AF_INET, a->cluster_list.data + 4 * i, d->cluster[i], 16);
+	}
+	return d->nomem ? -1 : 0;
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t be64(const uint8_t *p)
+{
+	return (uint64_t)be32(p) << 32 | be32(p + 4);
+}
+
+static void prefix_text(const struct stream_route *rc, char *out, size_t n)
+{
+	char a[ADDR_TEXT];
+
+	inet_ntop(rc->family == 4 ? AF_INET : AF_INET6, rc->addr, a, sizeof(a));
+	snprintf(out, n, "%s/%u", a, rc->len);
+}
+
+static int64_t stamp(int64_t t, int64_t now_ns)
+{
+	return t != 0 ? t : now_ns;
+}
+
+/* ---- protobuf ---- */
+
+struct pb_scratch {
+	PbPeer peer;
+	PbAttrs attrs;
+	PbSeg *segs;
+	PbSeg **seg_ptrs;
+	PbLarge *large;
+	PbLarge **large_ptrs;
+	uint32_t *comms, *unknown;
+	uint64_t *ext;
+	char **cluster_ptrs;
+	char bgp_id[ADDR_TEXT];
+};
+
+static void pb_peer(PbPeer *pp, const struct stream_peer *p, char *bgp_id)
+{
+	circuitwatch__v1__route_peer__init(pp);
+	pp->router = (char *)p->router;
+	pp->router_address = (char *)p->router_host;
+	pp->source = (char *)p->source;
+	pp->address = (char *)p->addr;
+	pp->asn = p->asn;
+	ipv4_text(p->bgp_id, bgp_id);
+	pp->bgp_id = bgp_id;
+	pp->peer_type = p->peer_type;
+	pp->distinguisher = p->distinguisher;
+	pp->rd = (char *)p->rd;
+	pp->circuit = (char *)p->circuit;
+	pp->link = (char *)p->link;
+	pp->peering = (char *)p->peering;
+	pp->seq = p->seq;
+}
+
+static void pb_scratch_free(struct pb_scratch *s)
+{
+	free(s->segs);
+	free(s->seg_ptrs);
+	free(s->large);
+	free(s->large_ptrs);
+	free(s->comms);
+	free(s->unknown);
+	free(s->ext);
+	free(s->cluster_ptrs);
+}
+
+static bool pb_lists(struct pb_scratch *s, struct decoded *d)
+{
+	const struct route_attrs *a = &d->a;
+	PbAttrs *pa = &s->attrs;
+	size_t nc = a->communities.count, ne = a->ext_communities.count;
+	size_t nl = a->large_communities.count, nk = a->cluster_list.count;
+
+	s->comms = calloc(nc + 1, sizeof(*s->comms));
+	s->ext = calloc(ne + 1, sizeof(*s->ext));
+	s->large = calloc(nl + 1, sizeof(*s->large));
+	s->large_ptrs = calloc(nl + 1, sizeof(*s->large_ptrs));
+	s->cluster_ptrs = calloc(nk + 1, sizeof(*s->cluster_ptrs));
+	s->unknown = calloc(a->nunknown + 1, sizeof(*s->unknown));
+	if (!s->comms || !s->ext || !s->large || !s->large_ptrs || !s->cluster_ptrs || !s->unknown)
+		return false;
+	for (size_t i = 0; i < nc; i++)
+		s->comms[i] = be32(a->communities.data + 4 * i);
+	for (size_t i = 0; i < ne; i++)
+		s->ext[i] = be64(a->ext_communities.data + 8 * i);
+	for (size_t i = 0; i < nl; i++) {
+		const uint8_t *p = a->large_communities.data + 12 * i;
+
+		circuitwatch__v1__large_community__init(&s->large[i]);
+		s->large[i].global_admin = be32(p);
+		s->large[i].local_data1 = be32(p + 4);
+		s->large[i].local_data2 = be32(p + 8);
+		s->large_ptrs[i] = &s->large[i];
+	}
+	for (size_t i = 0; i < nk; i++)
+		s->cluster_ptrs[i] = d->cluster[i];
+	for (size_t i = 0; i < a->nunknown; i++)
+		s->unknown[i] = a->unknown[i];
+	pa->n_communities = nc;
+	pa->communities = s->comms;
+	pa->n_extended_communities = ne;
+	pa->extended_communities = s->ext;
+	pa->n_large_communities = nl;
+	pa->large_communities = s->large_ptrs;
+	pa->n_cluster_list = nk;
+	pa->cluster_list = s->cluster_ptrs;
+	pa->n_unknown_types = a->nunknown;
+	pa->unknown_types = s->unknown;
+	return true;
+}
+
+static bool pb_path(struct pb_scratch *s, struct decoded *d)
+{
+	size_t n = d->path_ok ? d->nsegs : 0;
+
+	s->segs = calloc(n + 1, sizeof(*s->segs));
+	s->seg_ptrs = calloc(n + 1, sizeof(*s->seg_ptrs));
+	if (s->segs == NULL || s->seg_ptrs == NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		circuitwatch__v1__as_path_segment__init(&s->segs[i]);
+		s->segs[i].type = d->segs[i].type;
+		s->segs[i].n_asns = d->segs[i].n;
+		s->segs[i].asns = d->asns + d->segs[i].off;
+		s->seg_ptrs[i] = &s->segs[i];
+	}
+	s->attrs.n_as_path = n;
+	s->attrs.as_path = s->seg_ptrs;
+	return true;
+}
+
+static bool pb_attrs(struct pb_scratch *s, struct decoded *d, const struct stream_route *rc)
+{
+	const struct route_attrs *a = &d->a;
+	PbAttrs *pa = &s->attrs;
+
+	circuitwatch__v1__attributes__init(pa);
+	pa->origin = a->has_origin && a->origin < 3 ? (Circuitwatch__V1__Origin)(a->origin + 1)
+						    : CIRCUITWATCH__V1__ORIGIN__ORIGIN_UNSPECIFIED;
+	pa->next_hop = d->next_hop;
+	pa->next_hop_link_local = d->link_local;
+	pa->has_med = a->has_med;
+	pa->med = a->med;
+	pa->has_local_pref = a->has_local_pref;
+	pa->local_pref = a->local_pref;
+	pa->atomic_aggregate = a->atomic_aggregate;
+	pa->aggregator_asn = a->aggregator_asn;
+	pa->aggregator_address = d->aggregator;
+	pa->originator_id = d->originator;
+	pa->raw.data = (uint8_t *)rc->attrs;
+	pa->raw.len = rc->attrs_len;
+	return pb_path(s, d) && pb_lists(s, d);
+}
+
+static uint8_t *pb_pack(const PbMsg *msg, size_t *len)
+{
+	size_t n = circuitwatch__v1__route_message__get_packed_size(msg);
+	uint8_t *buf = malloc(n ? n : 1);
+
+	if (buf != NULL)
+		*len = circuitwatch__v1__route_message__pack(msg, buf);
+	return buf;
+}
+
+uint8_t *route_encode_pb(const struct stream_route *rc, int64_t now_ns, size_t *len)
+{
+	PbMsg msg = CIRCUITWATCH__V1__ROUTE_MESSAGE__INIT;
+	Circuitwatch__V1__RouteChange ch = CIRCUITWATCH__V1__ROUTE_CHANGE__INIT;
+	struct pb_scratch s = {0};
+	struct decoded d = {0};
+	char prefix[ADDR_TEXT + 8];
+	uint8_t *out = NULL;
+
+	pb_peer(&s.peer, &rc->peer, s.bgp_id);
+	prefix_text(rc, prefix, sizeof(prefix));
+	ch.peer = &s.peer;
+	ch.view = (Circuitwatch__V1__RibView)view_of(rc->view);
+	ch.afi = rc->afi;
+	ch.safi = rc->safi;
+	ch.prefix = prefix;
+	ch.path_id = rc->path_id;
+	ch.action = rc->announce ? CIRCUITWATCH__V1__ROUTE_ACTION__ROUTE_ACTION_ANNOUNCE
+				 : CIRCUITWATCH__V1__ROUTE_ACTION__ROUTE_ACTION_WITHDRAW;
+	ch.replaced = rc->replaced;
+	ch.time_unix_nano = stamp(rc->time_ns, now_ns);
+	if (rc->announce) {
+		if (decode(&d, rc->attrs, rc->attrs_len) != 0 || !pb_attrs(&s, &d, rc))
+			goto done;
+		ch.attributes = &s.attrs;
+	}
+	msg.msg_case = CIRCUITWATCH__V1__ROUTE_MESSAGE__MSG_ROUTE;
+	msg.route = &ch;
+	out = pb_pack(&msg, len);
+done:
+	pb_scratch_free(&s);
+	decoded_clean(&d);
+	return out;
+}
+
+uint8_t *route_mark_encode_pb(const struct stream_peer_mark *pm, int64_t now_ns, size_t *len)
+{
+	PbMsg msg = CIRCUITWATCH__V1__ROUTE_MESSAGE__INIT;
+	Circuitwatch__V1__PeerMark mk = CIRCUITWATCH__V1__PEER_MARK__INIT;
+	PbPeer peer;
+	char bgp_id[ADDR_TEXT];
+
+	pb_peer(&peer, &pm->peer, bgp_id);
+	mk.peer = &peer;
+	mk.kind = (Circuitwatch__V1__MarkKind)(pm->kind + 1);
+	if (pm->kind == STREAM_MARK_EOR) {
+		mk.view = (Circuitwatch__V1__RibView)view_of(pm->view);
+		mk.afi = pm->af == 0 ? 1 : 2;
+		mk.safi = 1;
+	}
+	mk.restart = pm->restart;
+	mk.up = pm->up;
+	mk.reason = (char *)(pm->reason != NULL ? pm->reason : "");
+	mk.bmp_reason = pm->bmp_reason;
+	mk.has_notification = pm->notif_code >= 0;
+	mk.notification_code = pm->notif_code >= 0 ? (uint32_t)pm->notif_code : 0;
+	mk.notification_subcode = pm->notif_code >= 0 ? (uint32_t)pm->notif_subcode : 0;
+	mk.time_unix_nano = stamp(pm->time_ns, now_ns);
+	msg.msg_case = CIRCUITWATCH__V1__ROUTE_MESSAGE__MSG_MARK;
+	msg.mark = &mk;
+	return pb_pack(&msg, len);
+}
+
+/* ---- JSON (proto3 mapping: lowerCamelCase, enums by name, 64-bit as
+ * strings, bytes as base64) ---- */
+
+static json_t *u64_json(uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return json_string(b);
+}
+
+static json_t *i64_json(int64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRId64, v);
+	return json_string(b);
+}
+
+static char *base64(const uint8_t *p, size_t n)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char *out = malloc(4 * ((n + 2) / 3) + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+			     (i + 2 < n ? p[i + 2] : 0);
+
+		*o++ = tab[v >> 18 & 63];
+		*o++ = tab[v >> 12 & 63];
+		*o++ = i + 1 < n ? tab[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tab[v & 63] : '=';
+	}
+	*o = '\0';
+	return out;
+}
+
+static json_t *peer_json(const struct stream_peer *p)
+{
+	char bgp_id[ADDR_TEXT];
+
+	ipv4_text(p->bgp_id, bgp_id);
+	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:i,s:o,s:s,s:s,s:s,s:s,s:o}", "router",
+			 p->router, "routerAddress", p->router_host, "source", p->source,
+			 "address", p->addr, "asn", (json_int_t)p->asn, "bgpId", bgp_id,
+			 "peerType", (int)p->peer_type, "distinguisher",
+			 u64_json(p->distinguisher), "rd", p->rd, "circuit", p->circuit, "link",
+			 p->link, "peering", p->peering, "seq", u64_json(p->seq));
+}
+
+static json_t *path_json(const struct decoded *d)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; d->path_ok && arr != NULL && i < d->nsegs; i++) {
+		json_t *asns = json_array();
+
+		for (size_t k = 0; asns != NULL && k < d->segs[i].n; k++)
+			json_array_append_new(asns, json_integer(d->asns[d->segs[i].off + k]));
+		json_array_append_new(arr, json_pack("{s:i,s:o*}", "type", (int)d->segs[i].type,
+						     "asns", asns));
+	}
+	return arr;
+}
+
+static json_t *lists_json(json_t *o, const struct decoded *d)
+{
+	const struct route_attrs *a = &d->a;
+	json_t *c = json_array(), *e = json_array(), *l = json_array(), *k = json_array(),
+	       *u = json_array();
+
+	for (size_t i = 0; c && i < a->communities.count; i++)
+		json_array_append_new(c, json_integer(be32(a->communities.data + 4 * i)));
+	for (size_t i = 0; e && i < a->ext_communities.count; i++)
+		json_array_append_new(e, u64_json(be64(a->ext_communities.data + 8 * i)));
+	for (size_t i = 0; l && i < a->large_communities.count; i++) {
+		const uint8_t *p = a->large_communities.data + 12 * i;
+
+		json_array_append_new(l, json_pack("{s:I,s:I,s:I}", "globalAdmin",
+						   (json_int_t)be32(p), "localData1",
+						   (json_int_t)be32(p + 4), "localData2",
+						   (json_int_t)be32(p + 8)));
+	}
+	for (size_t i = 0; k && i < a->cluster_list.count; i++)
+		json_array_append_new(k, json_string(d->cluster[i]));
+	for (size_t i = 0; u && i < a->nunknown; i++)
+		json_array_append_new(u, json_integer(a->unknown[i]));
+	json_object_set_new(o, "communities", c);
+	json_object_set_new(o, "extendedCommunities", e);
+	json_object_set_new(o, "largeCommunities", l);
+	json_object_set_new(o, "clusterList", k);
+	json_object_set_new(o, "unknownTypes", u);
+	return o;
+}
+
+static json_t *attrs_json(const struct decoded *d, const struct stream_route *rc)
+{
+	const struct route_attrs *a = &d->a;
+	char *raw = base64(rc->attrs, rc->attrs_len);
+	json_t *o = json_pack("{s:s,s:o*,s:s,s:s,s:b,s:I,s:s,s:s,s:s*}", "origin",
+			      origin_names[a->has_origin && a->origin < 3 ? a->origin + 1 : 0],
+			      "asPath", path_json(d), "nextHop", d->next_hop, "nextHopLinkLocal",
+			      d->link_local, "atomicAggregate", (int)a->atomic_aggregate,
+			      "aggregatorAsn", (json_int_t)a->aggregator_asn, "aggregatorAddress",
+			      d->aggregator, "originatorId", d->originator, "raw", raw);
+
+	free(raw);
+	if (o == NULL)
+		return NULL;
+	if (a->has_med) {
+		json_object_set_new(o, "med", json_integer(a->med));
+		json_object_set_new(o, "hasMed", json_true());
+	}
+	if (a->has_local_pref) {
+		json_object_set_new(o, "localPref", json_integer(a->local_pref));
+		json_object_set_new(o, "hasLocalPref", json_true());
+	}
+	return lists_json(o, d);
+}
+
+static char *dump(json_t *o)
+{
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII)
+			    : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+char *route_encode_json(const struct stream_route *rc, int64_t now_ns)
+{
+	struct decoded d = {0};
+	char prefix[ADDR_TEXT + 8];
+	json_t *ch;
+
+	prefix_text(rc, prefix, sizeof(prefix));
+	ch = json_pack("{s:o,s:s,s:i,s:i,s:s,s:I,s:s,s:b,s:o}", "peer", peer_json(&rc->peer),
+		       "view", view_names[view_of(rc->view)], "afi", (int)rc->afi, "safi",
+		       (int)rc->safi, "prefix", prefix, "pathId", (json_int_t)rc->path_id,
+		       "action", rc->announce ? "ROUTE_ACTION_ANNOUNCE" : "ROUTE_ACTION_WITHDRAW",
+		       "replaced", (int)rc->replaced, "timeUnixNano",
+		       i64_json(stamp(rc->time_ns, now_ns)));
+	if (ch != NULL && rc->announce) {
+		if (decode(&d, rc->attrs, rc->attrs_len) != 0) {
+			json_decref(ch);
+			ch = NULL;
+		} else {
+			json_object_set_new(ch, "attributes", attrs_json(&d, rc));
+		}
+	}
+	decoded_clean(&d);
+	return ch != NULL ? dump(json_pack("{s:o}", "route", ch)) : NULL;
+}
+
+char *route_mark_encode_json(const struct stream_peer_mark *pm, int64_t now_ns)
+{
+	json_t *mk = json_pack("{s:o,s:s,s:b,s:b,s:s,s:i,s:o}", "peer", peer_json(&pm->peer),
+			       "kind", mark_names[pm->kind < STREAM_MARK_COUNT ? pm->kind : 0],
+			       "restart", (int)pm->restart, "up", (int)pm->up, "reason",
+			       pm->reason != NULL ? pm->reason : "", "bmpReason",
+			       (int)pm->bmp_reason, "timeUnixNano",
+			       i64_json(stamp(pm->time_ns, now_ns)));
+
+	if (mk != NULL && pm->kind == STREAM_MARK_EOR) {
+		json_object_set_new(mk, "view", json_string(view_names[view_of(pm->view)]));
+		json_object_set_new(mk, "afi", json_integer(pm->af == 0 ? 1 : 2));
+		json_object_set_new(mk, "safi", json_integer(1));
+	}
+	if (mk != NULL && pm->notif_code >= 0) {
+		json_object_set_new(mk, "hasNotification", json_true());
+		json_object_set_new(mk, "notificationCode", json_integer(pm->notif_code));
+		json_object_set_new(mk, "notificationSubcode", json_integer(pm->notif_subcode));
+	}
+	return mk != NULL ? dump(json_pack("{s:o}", "mark", mk)) : NULL;
+}
