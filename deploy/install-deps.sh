@@ -35,6 +35,8 @@ PACKAGES=(
   nftables
   # Kafka: kcat consumes in test_kafka.sh; protoc --decode checks the event schema
   kcat protobuf-compiler
+  # the routes stream test: rib_rebuild.py decodes RouteMessages (protoc --python_out)
+  python3-protobuf
   # billing: IANA zone files (TZif) for billing cycles in local time, and the tz tests
   tzdata
   # tests/fresh-machine.sh: a minimal Debian 12 root to prove this list complete
