@@ -20,6 +20,7 @@
 struct metrics_family;
 struct metrics_series;
 struct model;
+struct stream_sink;
 
 /* Each connection has a buffer of BMP_BASE_BUF bytes; it grows to the
  * length a message's common header announces (up to bmp.max_message_size)
@@ -56,6 +57,9 @@ struct bmp_shared {
 	struct log_ratelimit rl_refused, rl_error, rl_conn, rl_budget;
 	atomic_uint_fast64_t extra; /* buffer bytes beyond BMP_BASE_BUF, all connections */
 	atomic_uint conns;          /* connections handed to workers, not yet closed */
+	/* route streams (model/stream.h, cw_ctx.streams): each whole message a
+	 * router sends goes to its bmp_raw while raw_on; NULL: none */
+	const struct stream_sink *streams;
 };
 
 struct bmp_worker;

@@ -310,6 +310,7 @@ static int bmp_start(struct cw_ctx *ctx, void **state)
 		return -1;
 	l->ctx = ctx;
 	l->sh.log = ctx->log;
+	l->sh.streams = ctx->streams; /* the Kafka module started before us */
 	if (make_metrics(l, ctx->reg) != 0 || bmp_limits_from_config(&l->lim, b) != 0 ||
 	    start_workers(l) != 0 || bind_listen(l, b) != 0) {
 		listener_free(l);

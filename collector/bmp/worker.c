@@ -50,6 +50,7 @@
 #include "model.h"
 #include "bmp.h"
 #include "session.h"
+#include "stream.h"
 
 #define RECV_BUFFER (4 * 1024 * 1024) /* kernel socket buffer asked for */
 /* Ingest per loop turn, over all connections: at ~1 µs a route this is a
@@ -118,6 +119,8 @@ struct conn {
 	char addr[INET6_ADDRSTRLEN];
 	int family;
 	uint8_t raw[16];
+	struct stream_router sr; /* for the raw stream: address and sysName */
+	char sys_name[256];
 	uint8_t *buf;
 	size_t len, cap;
 	struct conn *prev, *next;
@@ -459,6 +462,7 @@ static int conn_bind(struct conn *c)
 		break;
 	}
 	(void)bmp_first_sys_name(c->buf, mlen, name, sizeof(name));
+	snprintf(c->sys_name, sizeof(c->sys_name), "%s", name);
 	r = model_router_bind(m, MODEL_SRC_BMP, c->addr, name);
 	c->sess = r != NULL ? bmp_session_new(m, r) : NULL;
 	if (c->sess == NULL) {
@@ -492,6 +496,42 @@ static void conn_pause(struct conn *c)
 		(void)uv_idle_start(&w->idle, on_idle);
 }
 
+/* The raw stream (model/stream.h): each whole message of buf[0..len), as
+ * the router sent it. Only called while the stream is on. */
+/* stream.h's form of the address: IPv4 as ::ffff:a.b.c.d */
+static void conn_stream_router(struct conn *c)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	c->sr.ipv6 = c->family == AF_INET6;
+	if (c->sr.ipv6) {
+		memcpy(c->sr.addr, c->raw, 16);
+	} else {
+		memcpy(c->sr.addr, mapped, 12);
+		memcpy(c->sr.addr + 12, c->raw, 4);
+	}
+	c->sr.name = c->sys_name;
+}
+
+static void conn_raw(struct conn *c, const uint8_t *buf, size_t len, double now)
+{
+	const struct stream_sink *ss = c->w->sh->streams;
+	int64_t ns = (int64_t)(now * 1e9);
+	size_t off = 0, mlen;
+
+	while (off < len && bmp_frame(buf + off, len - off, c->w->lim.max_msg, &mlen, NULL) ==
+				    BMP_FRAME_COMPLETE) {
+		ss->ops->bmp_raw(ss->arg, &c->sr, buf + off, mlen, ns);
+		off += mlen;
+	}
+}
+
+static bool raw_on(const struct bmp_worker *w)
+{
+	return w->sh->streams != NULL &&
+	       atomic_load_explicit(&w->sh->streams->raw_on, memory_order_relaxed);
+}
+
 /* Applies (or, superseded, skips) c's complete messages while the turn's
  * slice lasts. Returns -1 when c was closed, 1 when it must yield with
  * complete messages left, 0 when none is left. */
@@ -522,8 +562,12 @@ static int conn_ingest(struct conn *c)
 			add(w->sh->dropped, (double)n);
 			break;
 		}
+		size_t was = used;
+
 		used += bmp_session_feed_some(c->sess, c->buf + used, c->len - used, w->lim.max_msg,
 					      now, INGEST_BATCH, &n, &status);
+		if (raw_on(w))
+			conn_raw(c, c->buf + was, used - was, now);
 		if (status != 0 || n < INGEST_BATCH)
 			break;
 		t = mono_ns();
@@ -694,6 +738,7 @@ static void conn_adopt(struct bmp_worker *w, struct handoff *h)
 	memcpy(c->addr, h->addr, sizeof(c->addr));
 	c->family = h->family;
 	memcpy(c->raw, h->raw, sizeof(c->raw));
+	conn_stream_router(c);
 	if (uv_tcp_open(&c->tcp, h->fd) != 0) {
 		close(h->fd);
 	} else if (conn_start(w, c) == 0) {

@@ -47,6 +47,16 @@ struct kafka_prop {
 	const char *key, *value;
 };
 
+/* How the producers reach the brokers (kafka.security); strings borrowed. */
+struct kafka_security {
+	const char *protocol;   /* plaintext|ssl|sasl_plaintext|sasl_ssl */
+	const char *mechanism;  /* PLAIN|SCRAM-SHA-256|SCRAM-SHA-512; NULL: no SASL */
+	const char *username, *password;
+	const char *ca_file, *cert_file, *key_file; /* NULL: not set */
+	bool tls;               /* ssl or sasl_ssl: the ssl.* settings apply */
+	bool verify_hostname;
+};
+
 struct kafka_opts {
 	const char *brokers;        /* "host:port,host:port" */
 	const char *topic_events;   /* every event but alert transitions */
@@ -57,6 +67,7 @@ struct kafka_opts {
 	const char *spool_dir;      /* NULL: no spool (beyond the queue bound, events are lost) */
 	uint64_t spool_max_bytes;
 	unsigned queue_max_messages;
+	const struct kafka_security *security; /* NULL: librdkafka's defaults (plaintext) */
 	size_t nprops;              /* librdkafka properties, applied last */
 	const struct kafka_prop *props;
 };

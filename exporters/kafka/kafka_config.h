@@ -17,6 +17,52 @@ enum cfg_kafka_compression {
 	CFG_KAFKA_NONE, CFG_KAFKA_GZIP, CFG_KAFKA_SNAPPY, CFG_KAFKA_LZ4, CFG_KAFKA_ZSTD
 };
 
+/* kafka.streams: route streams, each its own topic and producer (issue 15) */
+struct cfg_kafka_stream_raw {
+	bool enabled;               /* default false */
+	char *topic;                /* default "openbmp.bmp_raw" */
+};
+
+struct cfg_kafka_stream_routes {
+	bool enabled;               /* default false */
+	char *topic;                /* default "circuitwatch.routes" */
+	enum cfg_kafka_encoding encoding; /* default protobuf */
+};
+
+#define CFG_KAFKA_ADMIN_ID_MAX 64   /* OpenBMP's admin id field */
+
+struct cfg_kafka_streams {
+	struct cfg_kafka_stream_raw bmp_raw;
+	struct cfg_kafka_stream_routes routes;
+	char *admin_id;             /* OpenBMP collector admin id; default the host name */
+};
+
+/* kafka.security: how the producers reach the brokers */
+enum cfg_kafka_protocol {
+	CFG_KAFKA_PLAINTEXT, CFG_KAFKA_SSL, CFG_KAFKA_SASL_PLAINTEXT, CFG_KAFKA_SASL_SSL
+};
+enum cfg_kafka_mechanism {
+	CFG_KAFKA_PLAIN, CFG_KAFKA_SCRAM_SHA_256, CFG_KAFKA_SCRAM_SHA_512
+};
+
+struct cfg_kafka_sasl {
+	enum cfg_kafka_mechanism mechanism; /* default PLAIN */
+	char *username;
+	char *password_file;        /* read at start; a trailing newline is dropped */
+};
+
+struct cfg_kafka_tls {
+	char *ca_file;              /* NULL: the system's CA store */
+	char *cert_file, *key_file; /* client certificate (both or neither) */
+	bool verify_hostname;       /* default true */
+};
+
+struct cfg_kafka_security {
+	enum cfg_kafka_protocol protocol; /* default plaintext */
+	struct cfg_kafka_sasl sasl;
+	struct cfg_kafka_tls tls;
+};
+
 struct cfg_kafka {
 	bool enabled;               /* default false */
 	size_t nbrokers;            /* "host:port" each; at least one when enabled */
@@ -31,6 +77,8 @@ struct cfg_kafka {
 	char *client_id;            /* default "circuitwatch" */
 	size_t nlibrdkafka;         /* librdkafka properties, applied last */
 	struct cfg_kv *librdkafka;
+	struct cfg_kafka_security security;
+	struct cfg_kafka_streams streams;
 };
 
 extern const struct section kafka_config_section;
@@ -40,5 +88,8 @@ const struct cfg_kafka *kafka_config(const struct cfg_config *cfg);
 
 /* Names used in metrics labels and logs (static strings). */
 const char *cfg_kafka_compression_name(enum cfg_kafka_compression c);
+/* librdkafka's names: security.protocol and sasl.mechanisms values */
+const char *cfg_kafka_protocol_name(enum cfg_kafka_protocol p);
+const char *cfg_kafka_mechanism_name(enum cfg_kafka_mechanism m);
 
 #endif

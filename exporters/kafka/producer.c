@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "event_codec.h"
+#include "kafka_priv.h"
 #include "log.h"
 #include "metrics.h"
 #include "spool.h"
@@ -689,24 +690,48 @@ static int set(rd_kafka_conf_t *c, const char *key, const char *value, char *err
 	return 0;
 }
 
-static rd_kafka_conf_t *make_conf(const struct kafka_opts *o, struct kafka_exporter *k,
-				  char *err, size_t n)
+/* kafka.security as librdkafka properties (before the passthrough ones,
+ * which check-config keeps from overlapping them). */
+static int set_security(rd_kafka_conf_t *c, const struct kafka_security *s, char *err, size_t n)
+{
+	if (s == NULL)
+		return 0;
+	if (set(c, "security.protocol", s->protocol, err, n) != 0)
+		return -1;
+	if (s->mechanism != NULL &&
+	    (set(c, "sasl.mechanisms", s->mechanism, err, n) != 0 ||
+	     set(c, "sasl.username", s->username ? s->username : "", err, n) != 0 ||
+	     set(c, "sasl.password", s->password ? s->password : "", err, n) != 0))
+		return -1;
+	if (!s->tls)
+		return 0;
+	if ((s->ca_file != NULL && set(c, "ssl.ca.location", s->ca_file, err, n) != 0) ||
+	    (s->cert_file != NULL && set(c, "ssl.certificate.location", s->cert_file, err, n) != 0) ||
+	    (s->key_file != NULL && set(c, "ssl.key.location", s->key_file, err, n) != 0))
+		return -1;
+	return set(c, "ssl.endpoint.identification.algorithm", s->verify_hostname ? "https" : "none",
+		   err, n);
+}
+
+rd_kafka_conf_t *kafka_conf_common(const struct kafka_opts *o, unsigned qmax, char *err,
+				   size_t n)
 {
 	rd_kafka_conf_t *c = rd_kafka_conf_new();
-	char qmax[24];
+	char qbound[24];
 
 	/* librdkafka's own queue bound stays above ours: we spool first */
-	snprintf(qmax, sizeof(qmax), "%u", o->queue_max_messages + KAFKA_REPLAY_BATCH + 1000);
+	snprintf(qbound, sizeof(qbound), "%u", qmax + KAFKA_REPLAY_BATCH + 1000);
 	if (c == NULL || set(c, "bootstrap.servers", o->brokers, err, n) ||
 	    set(c, "client.id", o->client_id ? o->client_id : "circuitwatch", err, n) ||
 	    /* exactly once per partition and in order across retries */
 	    set(c, "enable.idempotence", "true", err, n) || set(c, "acks", "all", err, n) ||
 	    /* never give a message up on time: the spool bounds memory instead */
 	    set(c, "message.timeout.ms", "0", err, n) ||
-	    set(c, "queue.buffering.max.messages", qmax, err, n) ||
+	    set(c, "queue.buffering.max.messages", qbound, err, n) ||
 	    /* Java's default partitioner: the same key lands on the same partition */
 	    set(c, "partitioner", "murmur2_random", err, n) ||
-	    set(c, "compression.codec", o->compression ? o->compression : "lz4", err, n)) {
+	    set(c, "compression.codec", o->compression ? o->compression : "lz4", err, n) ||
+	    set_security(c, o->security, err, n) != 0) {
 		if (c != NULL)
 			rd_kafka_conf_destroy(c);
 		return NULL;
@@ -717,6 +742,16 @@ static rd_kafka_conf_t *make_conf(const struct kafka_opts *o, struct kafka_expor
 			return NULL;
 		}
 	}
+	return c;
+}
+
+static rd_kafka_conf_t *make_conf(const struct kafka_opts *o, struct kafka_exporter *k,
+				  char *err, size_t n)
+{
+	rd_kafka_conf_t *c = kafka_conf_common(o, o->queue_max_messages, err, n);
+
+	if (c == NULL)
+		return NULL;
 	rd_kafka_conf_set_dr_msg_cb(c, on_delivery);
 	rd_kafka_conf_set_log_cb(c, on_log);
 	rd_kafka_conf_set_opaque(c, k);

@@ -1,0 +1,187 @@
+/* kafka_streams.c — the route streams of the Kafka module: the stream
+ * sink (model/stream.h) the sources feed, and behind it one kstream per
+ * stream that is on. Today: the raw BMP stream in OpenBMP's binary format
+ * (obmp.h) on kafka.streams.bmp_raw.topic, keyed by router.
+ *
+ * Threads: the sink's ops run on the BMP workers (many at once); start,
+ * poll, reload and stop on the loop thread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_config.h"
+#include "kafka_priv.h"
+#include "kstream.h"
+#include "log.h"
+#include "obmp.h"
+#include "stream.h"
+
+struct kafka_streams {
+	struct stream_sink sink;  /* first: the sink's arg is the whole */
+	struct kstream *raw;      /* NULL: the raw stream was off at start */
+	struct obmp_collector col;
+	struct log *log;
+};
+
+/* ---- the sink (BMP worker threads) ---- */
+
+static void raw_produce(struct kafka_streams *ks, const struct stream_router *sr,
+			const uint8_t *msg, size_t len, int64_t recv_ns)
+{
+	uint8_t stackbuf[OBMP_HDR_MAX + 4096], *buf = stackbuf;
+	struct obmp_router r;
+	size_t hlen = obmp_header_len(&ks->col);
+
+	obmp_router_init(&r, &ks->col, sr->addr, sr->ipv6);
+	if (hlen + len > sizeof(stackbuf) && (buf = malloc(hlen + len)) == NULL) {
+		kstream_lose(ks->raw);
+		return;
+	}
+	(void)obmp_header(&ks->col, &r, recv_ns, len, buf, hlen);
+	memcpy(buf + hlen, msg, len);
+	(void)kstream_produce(ks->raw, r.key, OBMP_KEY_LEN, buf, hlen + len,
+			      recv_ns > 0 ? recv_ns / 1000000 : 0);
+	if (buf != stackbuf)
+		free(buf);
+}
+
+static void on_bmp_raw(void *arg, const struct stream_router *sr, const uint8_t *msg, size_t len,
+		       int64_t recv_ns)
+{
+	struct kafka_streams *ks = arg;
+
+	if (ks->raw != NULL && atomic_load_explicit(&ks->sink.raw_on, memory_order_relaxed))
+		raw_produce(ks, sr, msg, len, recv_ns);
+}
+
+static void on_route(void *arg, const struct stream_route *rc)
+{
+	(void)arg;
+	(void)rc; /* the routes stream: not here yet (routes_on stays false) */
+}
+
+static void on_peer(void *arg, const struct stream_peer_mark *pm)
+{
+	(void)arg;
+	(void)pm;
+}
+
+static const struct stream_sink_ops sink_ops = {
+	.bmp_raw = on_bmp_raw,
+	.route = on_route,
+	.peer = on_peer,
+};
+
+/* ---- lifecycle (loop thread) ---- */
+
+static char *stream_spool_dir(const char *base, const char *name)
+{
+	size_t n = strlen(base) + strlen(name) + 16;
+	char *s = base != NULL ? malloc(n) : NULL;
+
+	if (s != NULL)
+		snprintf(s, n, "%s/stream.%s", base, name);
+	return s;
+}
+
+static int raw_start(struct kafka_streams *ks, const struct cfg_kafka *c,
+		     const struct kafka_opts *base, struct metrics_registry *reg, char *err,
+		     size_t errlen)
+{
+	char *dir = c->spool_dir != NULL ? stream_spool_dir(c->spool_dir, "bmp_raw") : NULL;
+	struct kstream_opts o = {
+		.name = "bmp_raw",
+		.topic = c->streams.bmp_raw.topic,
+		.queue_max_messages = c->queue_max_messages,
+		.spool_dir = dir,
+		.spool_max_bytes = c->spool_max_bytes,
+	};
+	int rc;
+
+	if (c->spool_dir != NULL && dir == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	obmp_collector_init(&ks->col, c->streams.admin_id);
+	rc = kstream_new(base, &o, reg, ks->log, &ks->raw, err, errlen);
+	free(dir);
+	return rc;
+}
+
+int kafka_streams_start(const struct cfg_kafka *c, const struct kafka_opts *base,
+			struct metrics_registry *reg, struct log *lg, struct kafka_streams **out,
+			char *err, size_t errlen)
+{
+	struct kafka_streams *ks = calloc(1, sizeof(*ks));
+
+	*out = NULL;
+	if (ks == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ks->log = lg;
+	ks->sink.ops = &sink_ops;
+	ks->sink.arg = ks;
+	atomic_init(&ks->sink.raw_on, false);
+	atomic_init(&ks->sink.routes_on, false);
+	if (c->streams.bmp_raw.enabled) {
+		if (raw_start(ks, c, base, reg, err, errlen) != 0) {
+			free(ks);
+			return -1;
+		}
+		atomic_store(&ks->sink.raw_on, true);
+		log_info(lg, "kafka stream started", "stream", "bmp_raw", "topic",
+			 c->streams.bmp_raw.topic, "admin_id", ks->col.admin_id, "format",
+			 "OpenBMP binary v1.7");
+	}
+	*out = ks;
+	return 0;
+}
+
+const struct stream_sink *kafka_streams_sink(struct kafka_streams *ks)
+{
+	return ks != NULL ? &ks->sink : NULL;
+}
+
+void kafka_streams_poll(struct kafka_streams *ks, int64_t now_ns)
+{
+	if (ks != NULL && ks->raw != NULL)
+		kstream_poll(ks->raw, now_ns);
+}
+
+static bool same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Switching the raw stream off (and on again) applies live when its
+ * producer exists; anything else about it waits for a restart. */
+void kafka_streams_reload(struct kafka_streams *ks, const struct cfg_kafka *old,
+			  const struct cfg_kafka *now)
+{
+	const struct cfg_kafka_stream_raw *o = &old->streams.bmp_raw, *n = &now->streams.bmp_raw;
+
+	if (ks == NULL)
+		return;
+	if (ks->raw != NULL) {
+		atomic_store(&ks->sink.raw_on, n->enabled && now->enabled);
+		if (o->enabled != n->enabled)
+			log_info(ks->log, "kafka stream switched", "stream", "bmp_raw", "enabled",
+				 n->enabled ? "true" : "false");
+	} else if (n->enabled && !o->enabled) {
+		log_warn(ks->log, "kafka: streams.bmp_raw was off at start; it starts after a "
+			 "restart");
+	}
+	if (!same(o->topic, n->topic) || !same(old->streams.admin_id, now->streams.admin_id))
+		log_warn(ks->log, "kafka: streams.bmp_raw topic or admin_id changed; they apply "
+			 "after a restart");
+}
+
+void kafka_streams_stop(struct kafka_streams *ks)
+{
+	if (ks == NULL)
+		return;
+	atomic_store(&ks->sink.raw_on, false);
+	kstream_free(ks->raw); /* flushes; spools the rest */
+	free(ks);
+}
