@@ -4,7 +4,8 @@
 # the collector and the router hold, through a flap.
 #
 # Lab (lib.sh): FRR (R1, AS 65001) reports over BMP (pre- and post-policy,
-# an inbound route-map making them differ) to circuitwatch, whose routes
+# an inbound route-map changing the attributes; FRR's BMP does not report
+# what a route-map denies in pre-policy, so none is denied) to circuitwatch, whose routes
 # stream goes to librdkafka's mock cluster (tests/tools/kafka_mock); GoBGP
 # (R2) sends FRR IPv4 and IPv6 routes. Then: churn (withdrawals, changed
 # attributes), a peer down and back (FRR's `clear bgp`), more churn, and a
@@ -61,7 +62,7 @@ circuits:
         router: 127.0.0.1
         peerings: [{type: private, neighbors: [{address: 198.18.1.2, asn: 65002}]}]
 YAML
-in1 "$CW_BIN" run --config "$WORK/cw.yaml" 2>"$WORK/cw.log" &
+ip netns exec "$R1" "$CW_BIN" run --config "$WORK/cw.yaml" 2>"$WORK/cw.log" & # not in1: $! is the daemon
 CW_PID=$!
 PIDS+=("$CW_PID")
 check "circuitwatch ready in the router's namespace" until_true 20 in1 curl -sf -o /dev/null "$base/-/ready"
@@ -71,11 +72,9 @@ chmod 777 "$WORK" "$WORK/frr"
 cat > "$WORK/frr/bgpd.conf" <<EOF
 frr defaults traditional
 hostname lab-r1
-ip prefix-list drop4 seq 5 permit 203.0.1.0/24 le 32
-ip prefix-list drop4 seq 10 deny any
-route-map IN4 deny 10
- match ip address prefix-list drop4
-route-map IN4 permit 20
+route-map IN4 permit 10
+ set local-preference 250
+ set community 65001:777 additive
 router bgp 65001
  bgp router-id 198.18.1.1
  no bgp ebgp-requires-policy
@@ -120,7 +119,7 @@ V6=2001:db8:1::2
 frr_table() { # frr_table AFI NEIGHBOR pre|post
   local what=received-routes
   [ "$3" = post ] && what=routes
-  vty "show bgp $1 unicast neighbors $2 $what json" | "$PY" -c '
+  vty "show bgp $1 unicast neighbors $2 $what json" | "$PY" 2>/dev/null -c '
 import json,sys
 d = json.load(sys.stdin)
 t = d.get("receivedRoutes") or d.get("routes") or {}
@@ -129,7 +128,7 @@ for p in sorted(t): print(p)'
 cw_prefixes() { # cw_prefixes PEER AFI_SAFI VIEW
   cw_metric "circuitwatch_bgp_prefixes\\{[^}]*peer=\"$1\"[^}]*afi_safi=\"$2\",view=\"$3\"\\}"
 }
-frr_has() { # the router's tables are what GoBGP sends: N (pre), N minus the filter (post)
+frr_has() { # the router's tables are what GoBGP sends
   [ "$(frr_table ipv4 $V4 pre | wc -l)" = "$1" ] && [ "$(frr_table ipv6 $V6 pre | wc -l)" = "$2" ] &&
   [ "$(frr_count ipv4 $V4)" = "$(frr_table ipv4 $V4 post | wc -l)" ]
 }
