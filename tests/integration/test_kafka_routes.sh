@@ -218,6 +218,27 @@ start_frr_bgpd -M bmp
 check "BMP reconnect + churn: circuitwatch equals FRR" until_true 120 settled $((N4 - 30)) $((N6 - 9))
 check "BMP reconnect: the rebuilt RIBs equal circuitwatch's counts and FRR's tables" until_true 30 rebuilt_right
 report "after a BMP reconnect"
+# attributes: the AS paths of the pre-policy view are FRR's (received-routes),
+# and the post-policy view carries what the route-map set. FRR 8.4 encodes
+# the attributes of its Route Monitoring as it would send them to an eBGP
+# neighbour: its own AS (65001) first and no LOCAL_PREF, so that is what the
+# stream carries (circuitwatch reports what the router sent).
+frr_paths() { # frr_paths AFI NEIGHBOR: PREFIX|AS PATH of the pre-policy table
+  vty "show bgp $1 unicast neighbors $2 received-routes json" | "$PY" 2>/dev/null -c '
+import json,sys
+t = json.load(sys.stdin).get("receivedRoutes", {})
+for p in sorted(t): print("%s|65001 %s" % (p, t[p].get("path", "?")))'
+}
+rb_paths() { "$PY" "$REBUILD" attrs "$WORK/rib.json" "$1" adj-rib-in-pre "$2" | cut -d'|' -f1,2; }
+same_paths() { frr_paths ipv4 $V4 > "$WORK/frr.paths" && rb_paths $V4 ipv4-unicast > "$WORK/rb.paths" &&
+  [ -s "$WORK/rb.paths" ] && cmp -s "$WORK/frr.paths" "$WORK/rb.paths"; }
+check "the rebuilt AS paths (pre-policy) are FRR's, route by route (churned ones included)" same_paths
+post_set() { "$PY" "$REBUILD" attrs "$WORK/rib.json" $V4 adj-rib-in-post ipv4-unicast |
+  awk -F'|' '$3 !~ /65001:777/ { bad++ } END { exit !(NR > 0 && bad == 0) }'; }
+pre_unset() { "$PY" "$REBUILD" attrs "$WORK/rib.json" $V4 adj-rib-in-pre ipv4-unicast |
+  awk -F'|' '$3 ~ /65001:777/ { bad++ } END { exit !(NR > 0 && bad == 0) }'; }
+policy_seen() { post_set && pre_unset; }
+check "post-policy routes carry the route-map's community 65001:777, pre-policy ones do not" policy_seen
 check "no seq gap, every message keyed by its peer" no_gap
 check "the stream carried the router's disconnect (reason router-disconnected)" \
   grep -aq 'router-disconnected' "$WORK/routes.kcat"

@@ -11,6 +11,8 @@ every peer's RIB views from the topic, as any downstream consumer would.
       one line per peer view: ROUTER|RD|PEER VIEW AFI_SAFI COUNT
   rib_rebuild.py prefixes RIB.json PEER VIEW AFI_SAFI
       the prefixes of one view, sorted, one per line
+  rib_rebuild.py attrs RIB.json PEER VIEW AFI_SAFI
+      PREFIX|AS PATH|COMMUNITIES|LOCAL_PREF of one view, sorted
 
 Rules (the stream's contract): per peer (router, rd, address), apply each
 RouteChange in order; CLEARED, RELEASED and SYNC_BEGIN drop the peer's
@@ -93,7 +95,9 @@ class Rebuild:
             return
         a = r.get("attributes", {})
         path = [x for seg in a.get("asPath", []) for x in seg.get("asns", [])]
-        t[name] = {"as_path": path, "next_hop": a.get("nextHop", "")}
+        comms = ["%d:%d" % (int(c) >> 16, int(c) & 0xffff) for c in a.get("communities", [])]
+        t[name] = {"as_path": path, "next_hop": a.get("nextHop", ""), "communities": comms,
+                   "local_pref": a.get("localPref") if a.get("hasLocalPref") else None}
 
     def mark(self, key, m):
         p = m["peer"]
@@ -141,6 +145,18 @@ def cmd_prefixes(a):
             print(name)
 
 
+def cmd_attrs(a):
+    rib = json.load(open(a.rib))["rib"]
+    for pid, views in rib.items():
+        if pid.split("|")[-1] != a.peer:
+            continue
+        t = views.get(a.view, {}).get(a.af, {})
+        for name in sorted(t):
+            r = t[name]
+            print("%s|%s|%s|%s" % (name, " ".join(str(x) for x in r["as_path"]),
+                                   " ".join(r["communities"]), r["local_pref"]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -156,8 +172,12 @@ def main():
     p.add_argument("peer")
     p.add_argument("view")
     p.add_argument("af")
+    t = sub.add_parser("attrs")
+    for arg in ("rib", "peer", "view", "af"):
+        t.add_argument(arg)
     a = ap.parse_args()
-    {"rebuild": cmd_rebuild, "counts": cmd_counts, "prefixes": cmd_prefixes}[a.cmd](a)
+    {"rebuild": cmd_rebuild, "counts": cmd_counts, "prefixes": cmd_prefixes,
+     "attrs": cmd_attrs}[a.cmd](a)
 
 
 if __name__ == "__main__":
