@@ -9,6 +9,7 @@
 #include "route_codec.h"
 
 #define AS_TRANS 23456u
+#define HOPS_INLINE 128 /* ASNs of a path walked without the heap */
 
 enum {
 	A_ORIGIN = 1,
@@ -285,17 +286,21 @@ int route_aspath_walk(const struct route_attrs *a,
 {
 	const struct route_aspath *ap = &a->as_path, *a4 = &a->as4_path;
 	size_t cap = path_asns(ap) + path_asns(a4) + 1, n2, n4;
-	struct hop_buf h = {0};
+	uint32_t asns[HOPS_INLINE];
+	uint8_t types[HOPS_INLINE];
+	struct hop_buf h = {asns, types, 0};
 	int segs;
 
 	if (!ap->present || !ap->valid)
 		return -1;
-	h.asns = malloc(cap * sizeof(*h.asns));
-	h.types = malloc(cap);
-	if (h.asns == NULL || h.types == NULL) {
-		free(h.asns);
-		free(h.types);
-		return -1;
+	if (cap > HOPS_INLINE) { /* a long path: on the heap */
+		h.asns = malloc(cap * sizeof(*h.asns));
+		h.types = malloc(cap);
+		if (h.asns == NULL || h.types == NULL) {
+			free(h.asns);
+			free(h.types);
+			return -1;
+		}
 	}
 	n2 = path_count(ap);
 	n4 = a4->present && a4->valid && !ap->as4 ? path_count(a4) : SIZE_MAX;
@@ -306,7 +311,9 @@ int route_aspath_walk(const struct route_attrs *a,
 		hops_append(&h, ap, n2);
 	}
 	segs = emit_segments(&h, fn, arg);
-	free(h.asns);
-	free(h.types);
+	if (h.asns != asns) {
+		free(h.asns);
+		free(h.types);
+	}
 	return segs;
 }

@@ -38,13 +38,66 @@ static unsigned view_of(uint8_t v)
 
 /* ---- the key ---- */
 
+/* Appends s (and a separator when sep) to buf at *n, cut at cap. */
+static void key_put(char *buf, size_t cap, size_t *n, const char *s, bool sep)
+{
+	size_t len = strlen(s);
+
+	if (len > cap - *n)
+		len = cap - *n;
+	memcpy(buf + *n, s, len);
+	*n += len;
+	if (sep && *n < cap)
+		buf[(*n)++] = '|';
+}
+
 size_t route_key(const struct stream_peer *p, char *buf, size_t cap)
 {
-	int n = snprintf(buf, cap, "%s|%s|%s|%s", p->circuit, p->router, p->rd, p->addr);
+	size_t n = 0;
 
-	if (n < 0)
-		return 0;
-	return (size_t)n < cap ? (size_t)n : cap - 1;
+	key_put(buf, cap, &n, p->circuit, true);
+	key_put(buf, cap, &n, p->router, true);
+	key_put(buf, cap, &n, p->rd, true);
+	key_put(buf, cap, &n, p->addr, false);
+	return n;
+}
+
+/* ---- scratch memory of one encoding: a stack buffer, then the heap ---- */
+
+#define ARENA_INLINE 8192
+#define ARENA_HEAP_MAX 24
+
+struct arena {
+	_Alignas(16) uint8_t buf[ARENA_INLINE];
+	size_t used;
+	void *heap[ARENA_HEAP_MAX];
+	size_t nheap;
+};
+
+/* n zeroed bytes valid until arena_clean, or NULL. */
+static void *arena_get(struct arena *ar, size_t n)
+{
+	void *p;
+
+	n = n == 0 ? 16 : (n + 15) & ~(size_t)15;
+	if (n <= sizeof(ar->buf) - ar->used) {
+		p = ar->buf + ar->used;
+		ar->used += n;
+		memset(p, 0, n);
+		return p;
+	}
+	if (ar->nheap == ARENA_HEAP_MAX || (p = calloc(1, n)) == NULL)
+		return NULL;
+	ar->heap[ar->nheap++] = p;
+	return p;
+}
+
+static void arena_clean(struct arena *ar)
+{
+	for (size_t i = 0; i < ar->nheap; i++)
+		free(ar->heap[i]);
+	ar->nheap = 0;
+	ar->used = 0;
 }
 
 /* ---- decoded attributes, shared by both encodings ---- */
@@ -57,39 +110,20 @@ struct seg {
 struct decoded {
 	struct route_attrs a;
 	bool path_ok;
-	struct seg *segs;
-	size_t nsegs, segs_cap;
+	struct seg *segs; /* at most cap of each (from the arena) */
 	uint32_t *asns;
-	size_t nasns, asns_cap;
+	size_t nsegs, nasns, cap;
 	bool nomem, malformed;
 	char next_hop[ADDR_TEXT], link_local[ADDR_TEXT], aggregator[ADDR_TEXT], originator[ADDR_TEXT];
 	char (*cluster)[16];
 };
 
-static bool grow(void **v, size_t *cap, size_t need, size_t size)
-{
-	size_t ncap = *cap ? *cap : 8;
-	void *nv;
-
-	if (need <= *cap)
-		return true;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(*v, ncap * size);
-	if (nv == NULL)
-		return false;
-	*v = nv;
-	*cap = ncap;
-	return true;
-}
-
 static void on_segment(uint8_t type, const uint32_t *asns, size_t n, void *arg)
 {
 	struct decoded *d = arg;
 
-	if (!grow((void **)&d->segs, &d->segs_cap, d->nsegs + 1, sizeof(*d->segs)) ||
-	    !grow((void **)&d->asns, &d->asns_cap, d->nasns + n, sizeof(*d->asns))) {
-		d->nomem = true;
+	if (d->nsegs + 1 > d->cap || n > d->cap - d->nasns) {
+		d->nomem = true; /* cannot happen: cap bounds the ASNs of both paths */
 		return;
 	}
 	memcpy(d->asns + d->nasns, asns, n * sizeof(*asns));
@@ -97,43 +131,67 @@ static void on_segment(uint8_t type, const uint32_t *asns, size_t n, void *arg)
 	d->nasns += n;
 }
 
+/* Dotted quad of 4 bytes (glibc's inet_ntop formats through sprintf: a
+ * tenth of the stream's cost per route). */
+static void dotted(const uint8_t *b, char *out)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		if (b[i] >= 100)
+			out[n++] = (char)('0' + b[i] / 100);
+		if (b[i] >= 10)
+			out[n++] = (char)('0' + b[i] / 10 % 10);
+		out[n++] = (char)('0' + b[i] % 10);
+		out[n++] = i < 3 ? '.' : '\0';
+	}
+}
+
 static void ipv4_text(uint32_t host, char *out)
 {
-	uint32_t be = htonl(host);
+	uint8_t b[4] = {(uint8_t)(host >> 24), (uint8_t)(host >> 16), (uint8_t)(host >> 8),
+			(uint8_t)host};
 
-	inet_ntop(AF_INET, &be, out, ADDR_TEXT);
+	dotted(b, out);
 }
 
-static void decoded_clean(struct decoded *d)
+static void addr_text(uint8_t family, const uint8_t *a, char *out)
 {
-	free(d->segs);
-	free(d->asns);
-	free(d->cluster);
+	if (family == 4)
+		dotted(a, out);
+	else if (inet_ntop(AF_INET6, a, out, ADDR_TEXT) == NULL)
+		out[0] = '\0';
 }
 
-/* 0, or -1 when memory ran out. Malformed bytes decode as far as they go. */
-static int decode(struct decoded *d, const uint8_t *raw, size_t len)
+/* 0, or -1 when memory ran out. Malformed bytes decode as far as they go;
+ * what is allocated comes from ar. */
+static int decode(struct decoded *d, struct arena *ar, const uint8_t *raw, size_t len)
 {
 	const struct route_attrs *a = &d->a;
 
 	memset(d, 0, sizeof(*d));
 	d->malformed = route_attrs_decode(raw, len, &d->a) != 0; /* raw still goes */
+	/* every ASN takes 2 bytes at least */
+	d->cap = (a->as_path.len + a->as4_path.len) / 2 + 1;
+	d->segs = arena_get(ar, d->cap * sizeof(*d->segs));
+	d->asns = arena_get(ar, d->cap * sizeof(*d->asns));
+	if (d->segs == NULL || d->asns == NULL)
+		return -1;
 	d->path_ok = route_aspath_walk(a, on_segment, d) >= 0 && !d->nomem;
 	if (a->next_hop_family != 0)
-		inet_ntop(a->next_hop_family == 4 ? AF_INET : AF_INET6, a->next_hop, d->next_hop,
-			  ADDR_TEXT);
+		addr_text(a->next_hop_family, a->next_hop, d->next_hop);
 	if (a->has_link_local)
 		inet_ntop(AF_INET6, a->link_local, d->link_local, ADDR_TEXT);
 	if (a->has_aggregator)
-		inet_ntop(AF_INET, a->aggregator_addr, d->aggregator, ADDR_TEXT);
+		dotted(a->aggregator_addr, d->aggregator);
 	if (a->has_originator_id)
 		ipv4_text(a->originator_id, d->originator);
 	if (a->cluster_list.count > 0) {
-		d->cluster = calloc(a->cluster_list.count, sizeof(*d->cluster));
+		d->cluster = arena_get(ar, a->cluster_list.count * sizeof(*d->cluster));
 		if (d->cluster == NULL)
 			return -1;
 		for (size_t i = 0; i < a->cluster_list.count; i++)
-			inet_ntop(AF_INET, a->cluster_list.data + 4 * i, d->cluster[i], 16);
+			dotted(a->cluster_list.data + 4 * i, d->cluster[i]);
 	}
 	return d->nomem ? -1 : 0;
 }
@@ -148,12 +206,20 @@ static uint64_t be64(const uint8_t *p)
 	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
-static void prefix_text(const struct stream_route *rc, char *out, size_t n)
+/* "10.0.0.0/24": out holds ADDR_TEXT + 4 bytes. */
+static void prefix_text(const struct stream_route *rc, char *out)
 {
-	char a[ADDR_TEXT];
+	size_t n;
 
-	inet_ntop(rc->family == 4 ? AF_INET : AF_INET6, rc->addr, a, sizeof(a));
-	snprintf(out, n, "%s/%u", a, rc->len);
+	addr_text(rc->family, rc->addr, out);
+	n = strlen(out);
+	out[n++] = '/';
+	if (rc->len >= 100)
+		out[n++] = (char)('0' + rc->len / 100);
+	if (rc->len >= 10)
+		out[n++] = (char)('0' + rc->len / 10 % 10);
+	out[n++] = (char)('0' + rc->len % 10);
+	out[n] = '\0';
 }
 
 static int64_t stamp(int64_t t, int64_t now_ns)
@@ -166,13 +232,7 @@ static int64_t stamp(int64_t t, int64_t now_ns)
 struct pb_scratch {
 	PbPeer peer;
 	PbAttrs attrs;
-	PbSeg *segs;
-	PbSeg **seg_ptrs;
-	PbLarge *large;
-	PbLarge **large_ptrs;
-	uint32_t *comms, *unknown;
-	uint64_t *ext;
-	char **cluster_ptrs;
+	struct arena *ar;
 	char bgp_id[ADDR_TEXT];
 };
 
@@ -195,18 +255,6 @@ static void pb_peer(PbPeer *pp, const struct stream_peer *p, char *bgp_id)
 	pp->seq = p->seq;
 }
 
-static void pb_scratch_free(struct pb_scratch *s)
-{
-	free(s->segs);
-	free(s->seg_ptrs);
-	free(s->large);
-	free(s->large_ptrs);
-	free(s->comms);
-	free(s->unknown);
-	free(s->ext);
-	free(s->cluster_ptrs);
-}
-
 static bool pb_lists(struct pb_scratch *s, struct decoded *d)
 {
 	const struct route_attrs *a = &d->a;
@@ -214,41 +262,42 @@ static bool pb_lists(struct pb_scratch *s, struct decoded *d)
 	size_t nc = a->communities.count, ne = a->ext_communities.count;
 	size_t nl = a->large_communities.count, nk = a->cluster_list.count;
 
-	s->comms = calloc(nc + 1, sizeof(*s->comms));
-	s->ext = calloc(ne + 1, sizeof(*s->ext));
-	s->large = calloc(nl + 1, sizeof(*s->large));
-	s->large_ptrs = calloc(nl + 1, sizeof(*s->large_ptrs));
-	s->cluster_ptrs = calloc(nk + 1, sizeof(*s->cluster_ptrs));
-	s->unknown = calloc(a->nunknown + 1, sizeof(*s->unknown));
-	if (!s->comms || !s->ext || !s->large || !s->large_ptrs || !s->cluster_ptrs || !s->unknown)
+	uint32_t *comms = arena_get(s->ar, nc * sizeof(*comms));
+	uint64_t *ext = arena_get(s->ar, ne * sizeof(*ext));
+	PbLarge *large = arena_get(s->ar, nl * sizeof(*large));
+	PbLarge **large_ptrs = arena_get(s->ar, nl * sizeof(*large_ptrs));
+	char **cluster = arena_get(s->ar, nk * sizeof(*cluster));
+	uint32_t *unknown = arena_get(s->ar, a->nunknown * sizeof(*unknown));
+
+	if (!comms || !ext || !large || !large_ptrs || !cluster || !unknown)
 		return false;
 	for (size_t i = 0; i < nc; i++)
-		s->comms[i] = be32(a->communities.data + 4 * i);
+		comms[i] = be32(a->communities.data + 4 * i);
 	for (size_t i = 0; i < ne; i++)
-		s->ext[i] = be64(a->ext_communities.data + 8 * i);
+		ext[i] = be64(a->ext_communities.data + 8 * i);
 	for (size_t i = 0; i < nl; i++) {
 		const uint8_t *p = a->large_communities.data + 12 * i;
 
-		circuitwatch__v1__large_community__init(&s->large[i]);
-		s->large[i].global_admin = be32(p);
-		s->large[i].local_data1 = be32(p + 4);
-		s->large[i].local_data2 = be32(p + 8);
-		s->large_ptrs[i] = &s->large[i];
+		circuitwatch__v1__large_community__init(&large[i]);
+		large[i].global_admin = be32(p);
+		large[i].local_data1 = be32(p + 4);
+		large[i].local_data2 = be32(p + 8);
+		large_ptrs[i] = &large[i];
 	}
 	for (size_t i = 0; i < nk; i++)
-		s->cluster_ptrs[i] = d->cluster[i];
+		cluster[i] = d->cluster[i];
 	for (size_t i = 0; i < a->nunknown; i++)
-		s->unknown[i] = a->unknown[i];
+		unknown[i] = a->unknown[i];
 	pa->n_communities = nc;
-	pa->communities = s->comms;
+	pa->communities = comms;
 	pa->n_extended_communities = ne;
-	pa->extended_communities = s->ext;
+	pa->extended_communities = ext;
 	pa->n_large_communities = nl;
-	pa->large_communities = s->large_ptrs;
+	pa->large_communities = large_ptrs;
 	pa->n_cluster_list = nk;
-	pa->cluster_list = s->cluster_ptrs;
+	pa->cluster_list = cluster;
 	pa->n_unknown_types = a->nunknown;
-	pa->unknown_types = s->unknown;
+	pa->unknown_types = unknown;
 	return true;
 }
 
@@ -256,19 +305,20 @@ static bool pb_path(struct pb_scratch *s, struct decoded *d)
 {
 	size_t n = d->path_ok ? d->nsegs : 0;
 
-	s->segs = calloc(n + 1, sizeof(*s->segs));
-	s->seg_ptrs = calloc(n + 1, sizeof(*s->seg_ptrs));
-	if (s->segs == NULL || s->seg_ptrs == NULL)
+	PbSeg *segs = arena_get(s->ar, n * sizeof(*segs));
+	PbSeg **ptrs = arena_get(s->ar, n * sizeof(*ptrs));
+
+	if (segs == NULL || ptrs == NULL)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		circuitwatch__v1__as_path_segment__init(&s->segs[i]);
-		s->segs[i].type = d->segs[i].type;
-		s->segs[i].n_asns = d->segs[i].n;
-		s->segs[i].asns = d->asns + d->segs[i].off;
-		s->seg_ptrs[i] = &s->segs[i];
+		circuitwatch__v1__as_path_segment__init(&segs[i]);
+		segs[i].type = d->segs[i].type;
+		segs[i].n_asns = d->segs[i].n;
+		segs[i].asns = d->asns + d->segs[i].off;
+		ptrs[i] = &segs[i];
 	}
 	s->attrs.n_as_path = n;
-	s->attrs.as_path = s->seg_ptrs;
+	s->attrs.as_path = ptrs;
 	return true;
 }
 
@@ -309,13 +359,15 @@ uint8_t *route_encode_pb(const struct stream_route *rc, int64_t now_ns, size_t *
 {
 	PbMsg msg = CIRCUITWATCH__V1__ROUTE_MESSAGE__INIT;
 	Circuitwatch__V1__RouteChange ch = CIRCUITWATCH__V1__ROUTE_CHANGE__INIT;
-	struct pb_scratch s = {0};
-	struct decoded d = {0};
+	struct arena ar;
+	struct pb_scratch s = {.ar = &ar};
+	struct decoded d;
 	char prefix[ADDR_TEXT + 8];
 	uint8_t *out = NULL;
 
+	ar.used = ar.nheap = 0;
 	pb_peer(&s.peer, &rc->peer, s.bgp_id);
-	prefix_text(rc, prefix, sizeof(prefix));
+	prefix_text(rc, prefix);
 	ch.peer = &s.peer;
 	ch.view = (Circuitwatch__V1__RibView)view_of(rc->view);
 	ch.afi = rc->afi;
@@ -327,7 +379,7 @@ uint8_t *route_encode_pb(const struct stream_route *rc, int64_t now_ns, size_t *
 	ch.replaced = rc->replaced;
 	ch.time_unix_nano = stamp(rc->time_ns, now_ns);
 	if (rc->announce) {
-		if (decode(&d, rc->attrs, rc->attrs_len) != 0 || !pb_attrs(&s, &d, rc))
+		if (decode(&d, &ar, rc->attrs, rc->attrs_len) != 0 || !pb_attrs(&s, &d, rc))
 			goto done;
 		ch.attributes = &s.attrs;
 	}
@@ -335,8 +387,7 @@ uint8_t *route_encode_pb(const struct stream_route *rc, int64_t now_ns, size_t *
 	msg.route = &ch;
 	out = pb_pack(&msg, len);
 done:
-	pb_scratch_free(&s);
-	decoded_clean(&d);
+	arena_clean(&ar);
 	return out;
 }
 
@@ -502,11 +553,13 @@ static char *dump(json_t *o)
 
 char *route_encode_json(const struct stream_route *rc, int64_t now_ns)
 {
-	struct decoded d = {0};
+	struct arena ar;
+	struct decoded d;
 	char prefix[ADDR_TEXT + 8];
 	json_t *ch;
 
-	prefix_text(rc, prefix, sizeof(prefix));
+	ar.used = ar.nheap = 0;
+	prefix_text(rc, prefix);
 	ch = json_pack("{s:o,s:s,s:i,s:i,s:s,s:I,s:s,s:b,s:o}", "peer", peer_json(&rc->peer),
 		       "view", view_names[view_of(rc->view)], "afi", (int)rc->afi, "safi",
 		       (int)rc->safi, "prefix", prefix, "pathId", (json_int_t)rc->path_id,
@@ -514,14 +567,14 @@ char *route_encode_json(const struct stream_route *rc, int64_t now_ns)
 		       "replaced", (int)rc->replaced, "timeUnixNano",
 		       i64_json(stamp(rc->time_ns, now_ns)));
 	if (ch != NULL && rc->announce) {
-		if (decode(&d, rc->attrs, rc->attrs_len) != 0) {
+		if (decode(&d, &ar, rc->attrs, rc->attrs_len) != 0) {
 			json_decref(ch);
 			ch = NULL;
 		} else {
 			json_object_set_new(ch, "attributes", attrs_json(&d, rc));
 		}
 	}
-	decoded_clean(&d);
+	arena_clean(&ar);
 	return ch != NULL ? dump(json_pack("{s:o}", "route", ch)) : NULL;
 }
 
