@@ -71,6 +71,23 @@ static void on_peer(void *arg, const struct stream_peer_mark *pm)
 
 static const struct stream_sink_ops ops = {.route = on_route, .peer = on_peer};
 
+/* The hand-written encoding is protobuf-c's own: unpacked and packed
+ * again by protobuf-c, it comes back byte for byte. */
+static void assert_canonical(const uint8_t *pb, size_t len)
+{
+	Circuitwatch__V1__RouteMessage *msg = circuitwatch__v1__route_message__unpack(NULL, len, pb);
+	uint8_t *again;
+
+	assert_non_null(msg);
+	assert_int_equal(circuitwatch__v1__route_message__get_packed_size(msg), len);
+	again = malloc(len + 1);
+	assert_non_null(again);
+	assert_int_equal(circuitwatch__v1__route_message__pack(msg, again), len);
+	assert_memory_equal(again, pb, len);
+	free(again);
+	circuitwatch__v1__route_message__free_unpacked(msg, NULL);
+}
+
 /* The UPDATE through ingest and the model: the stream's route as *s. */
 static void ingest_real(struct seen *s)
 {
@@ -107,6 +124,7 @@ static void test_real_update_pb(void **state)
 	ingest_real(&s);
 	assert_int_equal(s.nroutes, 1);
 	assert_non_null(s.pb);
+	assert_canonical(s.pb, s.pb_len);
 	msg = circuitwatch__v1__route_message__unpack(NULL, s.pb_len, s.pb);
 	assert_non_null(msg);
 	assert_int_equal(msg->msg_case, CIRCUITWATCH__V1__ROUTE_MESSAGE__MSG_ROUTE);
@@ -257,6 +275,7 @@ static void test_hostile(void **state)
 			pb = route_encode_pb(&rc, 1, &len);
 			js = route_encode_json(&rc, 1);
 			assert_non_null(pb);
+			assert_canonical(pb, len);
 			assert_non_null(js);
 			msg = circuitwatch__v1__route_message__unpack(NULL, len, pb);
 			assert_non_null(msg);
@@ -276,6 +295,7 @@ static void test_hostile(void **state)
 		rc.attrs_len = n;
 		pb = route_encode_pb(&rc, 1, &len);
 		assert_non_null(pb);
+		assert_canonical(pb, len);
 		free(pb);
 		free(route_encode_json(&rc, 1));
 	}
