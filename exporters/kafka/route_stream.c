@@ -15,11 +15,14 @@ struct route_stream {
 	bool json;
 };
 
+/* The time of a change the model did not stamp: to the kernel's tick (a
+ * few ms; the Kafka timestamp is in ms anyway), at a tenth of the cost of
+ * CLOCK_REALTIME, which took 7 % of the stream's CPU per route. */
 static int64_t wall_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
