@@ -66,8 +66,9 @@ struct stream_sink {
  * - STREAM_MARK_EOR: End-of-RIB of one view and AF (RFC 4724 §2).
  * Each peer numbers what it sends (seq, from 1 when the model makes the
  * peer, +1 per route change or mark): a consumer sees a loss as a gap, and
- * a seq of 1 as a peer made anew (a collector restart, a released peer
- * back). Strings and bytes are valid during the call only. */
+ * a seq of 1 as a peer made anew, whose views are empty (a collector
+ * restart, a released peer back). Strings and bytes are valid during the
+ * call only. */
 
 /* The peer a change is about, and where it maps in the config. */
 struct stream_peer {

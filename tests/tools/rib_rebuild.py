@@ -16,8 +16,8 @@ every peer's RIB views from the topic, as any downstream consumer would.
 
 Rules (the stream's contract): per peer (router, rd, address), apply each
 RouteChange in order; CLEARED, RELEASED and SYNC_BEGIN drop the peer's
-views. seq numbers each peer's messages from 1: a gap is counted (and
-reported), a seq of 1 restarts the count."""
+views, and so does a seq of 1 (the collector made the peer anew, with empty
+views: after its own restart, say). A gap in seq is counted and reported."""
 import argparse
 import json
 import sys
@@ -76,7 +76,9 @@ class Rebuild:
     def check_seq(self, pid, p):
         seq = int(p.get("seq", "0"))
         last = self.seq.get(pid)
-        if last is not None and seq != last + 1 and seq != 1:
+        if seq == 1:  # the collector made the peer anew: its views are empty
+            self.rib.pop(pid, None)
+        elif last is not None and seq != last + 1:
             self.gaps += 1
         self.seq[pid] = seq
 
