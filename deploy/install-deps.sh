@@ -39,6 +39,8 @@ PACKAGES=(
   kcat protobuf-compiler
   # the status page test: headless Chromium renders / (--dump-dom, --screenshot)
   chromium
+  # the routes stream test: rib_rebuild.py decodes RouteMessages (protoc --python_out)
+  python3-protobuf
   # billing: IANA zone files (TZif) for billing cycles in local time, and the tz tests
   tzdata
   # tests/fresh-machine.sh: a minimal Debian 12 root to prove this list complete

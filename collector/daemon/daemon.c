@@ -453,6 +453,7 @@ static int models_start(struct daemon *d)
 			       d->self.gc_step_s);
 	if (d->models == NULL)
 		return -1;
+	models_set_stream(d->models, &d->ctx.streams);
 	d->ctx.shards = models_shards(d->models);
 	d->ctx.nshards = models_nshards(d->models);
 	return 0;

@@ -187,6 +187,13 @@ fail:
 	return NULL;
 }
 
+void models_set_stream(struct models *ms, const struct stream_sink *const *where)
+{
+	model_set_stream(ms->base, where);
+	for (size_t i = 0; i < ms->n; i++)
+		model_set_stream(ms->shards[i], where);
+}
+
 void models_free(struct models *ms)
 {
 	if (ms == NULL)

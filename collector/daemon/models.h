@@ -37,6 +37,11 @@ struct models *models_new(struct model *base, size_t n, struct uv_loop_s *loop,
  * relayed yet. Takes NULL. */
 void models_free(struct models *ms);
 
+/* Every model sends its route changes to *where (model_set_stream): the
+ * daemon's cw_ctx.streams, set before the workers start. */
+struct stream_sink;
+void models_set_stream(struct models *ms, const struct stream_sink *const *where);
+
 struct model *const *models_shards(const struct models *ms);
 size_t models_nshards(const struct models *ms);
 

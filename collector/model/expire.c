@@ -109,6 +109,15 @@ static size_t peer_series(const struct model *m, const struct model_peer *p)
 	return n;
 }
 
+/* The route stream hears that p goes (its views went when it went down). */
+static void stream_released(struct model *m, struct model_peer *p)
+{
+	const struct stream_sink *s = model_stream(m);
+
+	if (s != NULL)
+		model_stream_mark(s, p, STREAM_MARK_RELEASED, NULL);
+}
+
 /* Releases peers of r that are no configured neighbour while *budget
  * lasts (each costs one plus its series) and this thread has not spent
  * MODEL_GC_STEP_S of CPU since t0 (looked at every 64 peers): a safety
@@ -125,6 +134,7 @@ static size_t release_gone_peers(struct model *m, struct model_router *r, size_t
 		if (peer_kept_when_gone(p))
 			continue;
 		cost = 1 + peer_series(m, p);
+		stream_released(m, p);
 		HASH_DEL(r->peers, p);
 		r->npeers--;
 		model_peer_free(m, p);

@@ -419,8 +419,22 @@ bool model_peer_is_up(const struct model_peer *p)
 	return p->up;
 }
 
+/* Whether p holds a table (an empty one included): what CLEARED tells. */
+static bool has_tables(const struct model_peer *p)
+{
+	for (int v = 0; v < MODEL_VIEW_COUNT; v++)
+		for (int a = 0; a < MODEL_AF_COUNT; a++)
+			if (p->tables[v][a] != NULL)
+				return true;
+	return false;
+}
+
 static void clear_views(struct model *m, struct model_peer *p)
 {
+	const struct stream_sink *s = model_stream(m);
+
+	if (s != NULL && has_tables(p))
+		model_stream_mark(s, p, STREAM_MARK_CLEARED, NULL);
 	for (int v = 0; v < MODEL_VIEW_COUNT; v++) {
 		for (int a = 0; a < MODEL_AF_COUNT; a++) {
 			rib_table_release(m->rib, p->tables[v][a]);
@@ -433,6 +447,7 @@ static void clear_views(struct model *m, struct model_peer *p)
 void model_peer_up(struct model *m, struct model_peer *p, double now)
 {
 	bool restart = p->up;
+	const struct stream_sink *s;
 
 	if (p->up) {
 		/* a second Peer Up without a Peer Down: the session restarted */
@@ -442,7 +457,27 @@ void model_peer_up(struct model *m, struct model_peer *p, double now)
 	}
 	p->up = true;
 	p->last_change = now;
+	if ((s = model_stream(m)) != NULL)
+		model_stream_mark(s, p, STREAM_MARK_UP,
+				  &(struct stream_peer_mark){.restart = restart, .reason = "",
+							     .notif_code = -1,
+							     .time_ns = (int64_t)(now * 1e9)});
 	model_events_peer_up(m, p, now, restart);
+}
+
+static void stream_down(struct model *m, struct model_peer *p, double now,
+			const struct model_down *why)
+{
+	const struct stream_sink *s = model_stream(m);
+
+	if (s == NULL)
+		return;
+	model_stream_mark(s, p, STREAM_MARK_DOWN,
+			  &(struct stream_peer_mark){.reason = model_down_text(why),
+						     .bmp_reason = why->bmp_reason,
+						     .notif_code = why->notif_code,
+						     .notif_subcode = why->notif_subcode,
+						     .time_ns = (int64_t)(now * 1e9)});
 }
 
 /* count: the NOTIFICATION, if any, goes on p's series (see model.h). */
@@ -453,6 +488,8 @@ static void peer_down(struct model *m, struct model_peer *p, double now,
 	bool was_up = p->up;
 
 	clear_views(m, p);
+	if (was_up)
+		stream_down(m, p, now, why);
 	if (was_up)
 		model_events_peer_down(m, p, now, why);
 	if (notif_code >= 0 && count) {
@@ -545,11 +582,14 @@ static enum rib_change route(struct model *m, struct model_peer *p, enum model_v
 			     bool count)
 {
 	struct rib_table **t = &p->tables[view][af];
+	const struct stream_sink *s = model_stream(m);
 	enum rib_change c;
 
 	if (attrs == 0) {
 		p->withdrawn += count;
 		c = *t == NULL ? RIB_ABSENT : rib_withdraw(m->rib, *t, prefix);
+		if (s != NULL)
+			model_stream_route(m, s, p, view, af, prefix, 0, c);
 		if (c != RIB_ABSENT && m->ev_fn != NULL)
 			model_events_route(m, p, view, prefix);
 		return c;
@@ -562,6 +602,8 @@ static enum rib_change route(struct model *m, struct model_peer *p, enum model_v
 	}
 	p->seen[view][af] = true;
 	c = rib_announce(m->rib, *t, prefix, attrs);
+	if (s != NULL)
+		model_stream_route(m, s, p, view, af, prefix, attrs, c);
 	if (c == RIB_REPLACED)
 		p->implicit += count;
 	if (c == RIB_ADDED && m->ev_fn != NULL)

@@ -224,6 +224,14 @@ size_t model_expire(struct model *m, double now);
  * none. */
 void model_set_log(struct model *m, struct log *lg);
 
+/* The route stream (stream.h): every change to a peer's RIB views, and
+ * each session and view boundary, goes to (*where)->ops->route / ->peer on
+ * the thread working on m, while (*where)->routes_on; *where NULL: none.
+ * where (the daemon's cw_ctx.streams) must stay valid until model_free;
+ * *where may change only while nobody works on m. NULL: no stream. */
+struct stream_sink;
+void model_set_stream(struct model *m, const struct stream_sink *const *where);
+
 /* Writes every router and peer series into the registry; with
  * bmp.publish configured, a BMP router's peers that are no configured
  * neighbour get no per-peer series. */

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "model.h"
+#include "stream.h"
 
 #define TEXT_MAX 256 /* sysName / sysDescr kept for labels */
 
@@ -79,6 +80,7 @@ struct model_peer {
 	const struct cfg_peering *watch_for;
 	uint8_t *watch_state;
 	size_t nwatch_state;
+	uint64_t stream_seq; /* route stream: the last seq sent (model_stream.c) */
 };
 
 struct model_router {
@@ -185,6 +187,10 @@ struct model {
 	bool trim; /* much was freed: give it back to the system once gc is done */
 	size_t trim_sets; /* attribute sets alive at the last trim, or more since */
 	size_t trim_mem;  /* rib_memory() at the last trim, or more since */
+	/* route stream (model_stream.c): where the sink is, and whether it was
+	 * on at the last look (off -> on: every peer is sent whole) */
+	const struct stream_sink *const *streams;
+	bool stream_was_on;
 };
 
 /* model.c */
@@ -231,5 +237,29 @@ void model_events_peer_down(struct model *m, struct model_peer *p, double now,
 			    const struct model_down *why);
 void model_events_route(struct model *m, struct model_peer *p, enum model_view view,
 			const struct rib_prefix *prefix);
+
+/* model_stream.c: the route stream. model_stream() is the sink when
+ * routes are wanted now (after sending every peer whole when they were
+ * not at the last look), else NULL; the others send one change or mark. */
+const struct stream_sink *model_stream_sync_check(struct model *m);
+static inline const struct stream_sink *model_stream(struct model *m)
+{
+	const struct stream_sink *s;
+	bool on;
+
+	if (m->streams == NULL || (s = *m->streams) == NULL)
+		return NULL;
+	on = atomic_load_explicit(&s->routes_on, memory_order_relaxed);
+	if (on != m->stream_was_on)
+		return model_stream_sync_check(m);
+	return on ? s : NULL;
+}
+void model_stream_route(struct model *m, const struct stream_sink *s, struct model_peer *p,
+			enum model_view view, enum model_af af, const struct rib_prefix *prefix,
+			rib_attr_id attrs, enum rib_change c);
+void model_stream_mark(const struct stream_sink *s, struct model_peer *p,
+		       enum stream_mark_kind kind, const struct stream_peer_mark *extra);
+void model_stream_eor(struct model *m, struct model_peer *p, enum model_view view,
+		      enum model_af af);
 
 #endif

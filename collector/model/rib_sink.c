@@ -43,8 +43,8 @@ static enum rib_change sink_route(void *ctx, void *peer, enum bgp_ingest_view vi
 static void sink_end_of_rib(void *ctx, void *peer, enum bgp_ingest_view view,
 			    enum bgp_ingest_af af)
 {
-	(void)ctx;
 	model_end_of_rib(peer, view_of(view), af_of(af));
+	model_stream_eor(ctx, peer, view_of(view), af_of(af));
 }
 
 static void sink_count_error(void *ctx, void *peer, const char *reason)

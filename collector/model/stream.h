@@ -49,4 +49,85 @@ struct stream_sink {
 	atomic_bool routes_on; /* route and peer wanted */
 };
 
+/* ---- parsed route changes (the model's side: model_set_stream) ----
+ *
+ * Every change the model makes to a peer's RIB views reaches the route
+ * stream as it is made (model.c, expire.c), so that a consumer that applies
+ * them in order holds each peer's views exactly as the model does:
+ * - a route announced (new, or replacing the prefix's attribute set: an
+ *   implicit withdraw) or withdrawn in one view of one AF;
+ * - STREAM_MARK_CLEARED: every view of the peer was emptied (session down,
+ *   a session restarted by a second Peer Up); STREAM_MARK_DOWN and
+ *   STREAM_MARK_UP follow it as facts about the session;
+ * - STREAM_MARK_RELEASED: the model forgot the peer (bmp.peer_retention);
+ * - STREAM_MARK_SYNC_BEGIN .. routes .. STREAM_MARK_SYNC_END: the stream was
+ *   switched on (start, reload) while the peer had routes: the consumer
+ *   clears the peer and takes the routes that follow as its whole state;
+ * - STREAM_MARK_EOR: End-of-RIB of one view and AF (RFC 4724 §2).
+ * Each peer numbers what it sends (seq, from 1 when the model makes the
+ * peer, +1 per route change or mark): a consumer sees a loss as a gap, and
+ * a seq of 1 as a peer made anew, whose views are empty (a collector
+ * restart, a released peer back). Strings and bytes are valid during the
+ * call only. */
+
+/* The peer a change is about, and where it maps in the config. */
+struct stream_peer {
+	const char *router;      /* the router label (model_router_label) */
+	const char *router_host; /* the router's address */
+	const char *source;      /* "bmp", "pcap" */
+	const char *addr;        /* the peer's address, as text */
+	uint8_t family;          /* 4 or 6 */
+	uint8_t peer_type;       /* BMP peer type (RFC 7854 §4.2) */
+	uint64_t distinguisher;  /* peer distinguisher (RD), 0 for global */
+	const char *rd;          /* the same as text, "" for 0 */
+	uint32_t asn, bgp_id;    /* bgp_id in host order */
+	const char *circuit, *link, *peering; /* "" when the peer maps to none */
+	uint64_t seq;            /* see above */
+};
+
+struct stream_route {
+	struct stream_peer peer;
+	uint8_t view;     /* enum model_view */
+	uint8_t af;       /* enum model_af */
+	uint16_t afi;     /* 1 or 2 */
+	uint8_t safi;     /* 1 */
+	uint8_t family;   /* prefix: 4 or 6 */
+	uint8_t len;      /* prefix length */
+	uint32_t path_id; /* ADD-PATH path id, 0 without */
+	uint8_t addr[16]; /* network order, IPv4 in the first 4 bytes */
+	bool announce;    /* false: withdrawn */
+	bool replaced;    /* announce over an existing route (implicit withdraw) */
+	/* The attribute set (announce only): bgp/ingest's canonical key, a
+	 * sequence of (type u8, length u16 big-endian, value) in type order,
+	 * whose values are the decoded attributes (MED, LOCAL_PREF and
+	 * ORIGINATOR_ID as host-order u32, AGGREGATOR as {u32 host, 4 bytes},
+	 * MP_REACH_NLRI as the raw next-hop field; the rest as on the wire). */
+	const uint8_t *attrs;
+	size_t attrs_len;
+	int64_t time_ns; /* 0: now (the model has no clock; the sink stamps it) */
+};
+
+enum stream_mark_kind {
+	STREAM_MARK_UP,          /* session up (restart: a Peer Up without a Peer Down) */
+	STREAM_MARK_DOWN,        /* session down, with its reason */
+	STREAM_MARK_EOR,         /* End-of-RIB of view/af */
+	STREAM_MARK_CLEARED,     /* every view of the peer emptied */
+	STREAM_MARK_RELEASED,    /* the peer is gone from the model */
+	STREAM_MARK_SYNC_BEGIN,  /* clear the peer: its whole state follows */
+	STREAM_MARK_SYNC_END,
+	STREAM_MARK_COUNT,
+};
+
+struct stream_peer_mark {
+	struct stream_peer peer;
+	enum stream_mark_kind kind;
+	uint8_t view, af;   /* EOR: the view and AF */
+	bool restart;       /* UP */
+	bool up;            /* SYNC_BEGIN: whether the session is up now */
+	const char *reason; /* DOWN: model_down_text(), else "" */
+	uint8_t bmp_reason; /* DOWN after a BMP Peer Down: its reason code */
+	int notif_code, notif_subcode; /* DOWN: the NOTIFICATION, code < 0: none */
+	int64_t time_ns;    /* 0: now */
+};
+
 #endif

@@ -1,7 +1,8 @@
 /* kafka_streams.c — the route streams of the Kafka module: the stream
  * sink (model/stream.h) the sources feed, and behind it one kstream per
- * stream that is on. Today: the raw BMP stream in OpenBMP's binary format
- * (obmp.h) on kafka.streams.bmp_raw.topic, keyed by router.
+ * stream that is on: the raw BMP stream in OpenBMP's binary format
+ * (obmp.h) on kafka.streams.bmp_raw.topic, keyed by router, and the parsed
+ * route stream (route_stream.h) on kafka.streams.routes.topic.
  *
  * Threads: the sink's ops run on the BMP workers (many at once); start,
  * poll, reload and stop on the loop thread. */
@@ -18,6 +19,7 @@
 #include "kstream.h"
 #include "log.h"
 #include "obmp.h"
+#include "route_stream.h"
 #include "stream.h"
 
 /* The router part of the header (two MD5s and a formatted address) costs
@@ -36,6 +38,7 @@ struct kafka_streams {
 	struct stream_sink sink;  /* first: the sink's arg is the whole */
 	struct kstream *raw;      /* NULL: the raw stream was off at start */
 	struct obmp_collector col;
+	struct route_stream *routes; /* NULL: the routes stream was off at start */
 	struct log *log;
 	struct router_slot slots[ROUTER_SLOTS];
 };
@@ -104,14 +107,18 @@ static void on_bmp_raw(void *arg, const struct stream_router *sr, const uint8_t 
 
 static void on_route(void *arg, const struct stream_route *rc)
 {
-	(void)arg;
-	(void)rc; /* the routes stream: not here yet (routes_on stays false) */
+	struct kafka_streams *ks = arg;
+
+	if (ks->routes != NULL && atomic_load_explicit(&ks->sink.routes_on, memory_order_relaxed))
+		route_stream_route(ks->routes, rc);
 }
 
 static void on_peer(void *arg, const struct stream_peer_mark *pm)
 {
-	(void)arg;
-	(void)pm;
+	struct kafka_streams *ks = arg;
+
+	if (ks->routes != NULL && atomic_load_explicit(&ks->sink.routes_on, memory_order_relaxed))
+		route_stream_peer(ks->routes, pm);
 }
 
 static const struct stream_sink_ops sink_ops = {
@@ -181,6 +188,32 @@ static int raw_start(struct kafka_streams *ks, const struct cfg_kafka *c,
 	return rc;
 }
 
+static int routes_start(struct kafka_streams *ks, const struct cfg_kafka *c,
+			const struct kafka_opts *base, struct metrics_registry *reg, char *err,
+			size_t errlen)
+{
+	char *dir = c->spool_dir != NULL ? stream_spool_dir(c->spool_dir, "routes") : NULL;
+	struct route_stream_opts o = {
+		.topic = c->streams.routes.topic,
+		.json = c->streams.routes.encoding == CFG_KAFKA_JSON,
+		.queue_max_messages = c->queue_max_messages,
+		.spool_dir = dir,
+		.spool_max_bytes = c->spool_max_bytes,
+	};
+	int rc;
+
+	if (c->spool_dir != NULL && dir == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = route_stream_new(base, &o, reg, ks->log, &ks->routes, err, errlen);
+	free(dir);
+	if (rc == 0)
+		log_info(ks->log, "kafka stream started", "stream", "routes", "topic", o.topic,
+			 "encoding", o.json ? "json" : "protobuf");
+	return rc;
+}
+
 int kafka_streams_start(const struct cfg_kafka *c, const struct kafka_opts *base,
 			struct metrics_registry *reg, struct log *lg, struct kafka_streams **out,
 			char *err, size_t errlen)
@@ -209,6 +242,13 @@ int kafka_streams_start(const struct cfg_kafka *c, const struct kafka_opts *base
 			 c->streams.bmp_raw.topic, "admin_id", ks->col.admin_id, "format",
 			 "OpenBMP binary v1.7");
 	}
+	if (c->streams.routes.enabled) {
+		if (routes_start(ks, c, base, reg, err, errlen) != 0) {
+			kafka_streams_stop(ks);
+			return -1;
+		}
+		atomic_store(&ks->sink.routes_on, true);
+	}
 	*out = ks;
 	return 0;
 }
@@ -222,11 +262,34 @@ void kafka_streams_poll(struct kafka_streams *ks, int64_t now_ns)
 {
 	if (ks != NULL && ks->raw != NULL)
 		kstream_poll(ks->raw, now_ns);
+	if (ks != NULL)
+		route_stream_poll(ks->routes, now_ns);
 }
 
 static bool same(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* As the raw stream: on and off live when its producer exists. Switched
+ * on, every model sends each peer whole first (model_stream.c). */
+static void routes_reload(struct kafka_streams *ks, const struct cfg_kafka *old,
+			  const struct cfg_kafka *now)
+{
+	const struct cfg_kafka_stream_routes *o = &old->streams.routes, *n = &now->streams.routes;
+
+	if (ks->routes != NULL) {
+		atomic_store(&ks->sink.routes_on, n->enabled && now->enabled);
+		if (o->enabled != n->enabled)
+			log_info(ks->log, "kafka stream switched", "stream", "routes", "enabled",
+				 n->enabled ? "true" : "false");
+	} else if (n->enabled && !o->enabled) {
+		log_warn(ks->log, "kafka: streams.routes was off at start; it starts after a "
+			 "restart");
+	}
+	if (!same(o->topic, n->topic) || o->encoding != n->encoding)
+		log_warn(ks->log, "kafka: streams.routes topic or encoding changed; they apply "
+			 "after a restart");
 }
 
 /* Switching the raw stream off (and on again) applies live when its
@@ -250,6 +313,7 @@ void kafka_streams_reload(struct kafka_streams *ks, const struct cfg_kafka *old,
 	if (!same(o->topic, n->topic) || !same(old->streams.admin_id, now->streams.admin_id))
 		log_warn(ks->log, "kafka: streams.bmp_raw topic or admin_id changed; they apply "
 			 "after a restart");
+	routes_reload(ks, old, now);
 }
 
 void kafka_streams_stop(struct kafka_streams *ks)
@@ -257,7 +321,9 @@ void kafka_streams_stop(struct kafka_streams *ks)
 	if (ks == NULL)
 		return;
 	atomic_store(&ks->sink.raw_on, false);
+	atomic_store(&ks->sink.routes_on, false);
 	kstream_free(ks->raw); /* flushes; spools the rest */
+	route_stream_free(ks->routes);
 	for (unsigned i = 0; i < ROUTER_SLOTS; i++)
 		pthread_mutex_destroy(&ks->slots[i].lock);
 	free(ks);
