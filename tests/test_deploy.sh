@@ -166,6 +166,14 @@ in_root statedir "stat -c '%U:%G %a' /var/lib/circuitwatch"
 check "the state directory is 0750 circuitwatch:circuitwatch (got $(cat "$WORK/statedir.log"))" \
   grep -qx 'circuitwatch:circuitwatch 750' "$WORK/statedir.log"
 check "the configuration is a conffile" in_root conffiles "dpkg-query -W -f='\${Conffiles}' circuitwatch | grep -q /etc/circuitwatch/circuitwatch.yaml"
+# an upgrade (the same version again: postinst configure with the old
+# version) keeps the administrator's edits to the conffile and its mode
+in_root edit "echo '# edited by the administrator' >> /etc/circuitwatch/circuitwatch.yaml"
+in_root reinstall "dpkg -i /tmp/$(basename "$deb")"; rc=$?
+check "reinstalling over the installed package (the upgrade path) succeeds" test "$rc" = 0
+check "the upgrade keeps the edited configuration" grep -q 'edited by the administrator' "$ROOT/etc/circuitwatch/circuitwatch.yaml"
+in_root stat "stat -c '%U:%G %a' /etc/circuitwatch/circuitwatch.yaml"
+check "the upgrade keeps the configuration 0640 root:circuitwatch (got $(cat "$WORK/stat.log"))" grep -qx 'root:circuitwatch 640' "$WORK/stat.log"
 in_root check "circuitwatch check-config /etc/circuitwatch/circuitwatch.yaml"; rc=$?
 check "circuitwatch check-config /etc/circuitwatch/circuitwatch.yaml passes in the root ($(cat "$WORK/check.log"))" test "$rc" = 0
 
