@@ -40,7 +40,7 @@ if(NOT CW_DEB_CHANGELOG_TOP MATCHES "^circuitwatch \\(${PROJECT_VERSION}-${CW_DE
 endif()
 # the man pages' date: the changelog's latest entry (reproducible builds)
 file(STRINGS ${CW_DEB_DIR}/changelog CW_DEB_SIGNOFF REGEX "^ -- " LIMIT_COUNT 1)
-string(REGEX REPLACE ".*, ([0-9]+) ([A-Z][a-z]+) ([0-9]+) .*" "\\3 \\2 \\1" CW_MAN_DATE "${CW_DEB_SIGNOFF}")
+string(REGEX REPLACE ".*, ([0-9]+) ([A-Z][a-z]+) ([0-9]+) .*" "\\1 \\2 \\3" CW_MAN_DATE "${CW_DEB_SIGNOFF}")
 
 set(CW_GEN ${PROJECT_BINARY_DIR}/debian)
 add_custom_command(OUTPUT ${CW_GEN}/changelog.Debian.gz
