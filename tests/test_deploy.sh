@@ -43,6 +43,9 @@ done
 [ -f "$BUILD/CPackConfig.cmake" ] || skip "no build in $BUILD (cmake --preset release first)"
 prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:PATH=//p' "$BUILD/CMakeCache.txt")
 [ "$prefix" = /usr ] || skip "$BUILD is configured with the prefix $prefix, not /usr"
+btype=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt")
+case $btype in Release|RelWithDebInfo) ;; *) skip "$BUILD is a $btype build: the package is made from the release build" ;; esac
+grep -qE '^CW_(SANITIZE|TSAN|FUZZ):BOOL=ON' "$BUILD/CMakeCache.txt" && skip "$BUILD has sanitizers: the package is made from the release build"
 
 # This machine's Debian mirror, from its apt sources (as tests/fresh-machine.sh).
 mirror() {
@@ -114,7 +117,16 @@ for c in $cmds; do
 done
 check "circuitwatch.yaml(5) has the configuration reference's sections" \
   sh -c "zcat '$WORK/x/usr/share/man/man5/circuitwatch.yaml.5.gz' | grep -c '^\\.SH' | awk '\$1 >= 15 {ok=1} END {exit !ok}'"
-check "the bash completion parses" bash -n "$WORK/x/usr/share/bash-completion/completions/circuitwatch"
+comp=$WORK/x/usr/share/bash-completion/completions/circuitwatch
+complete_bash() { # complete_bash WORD... — what bash offers for the last word
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _circuitwatch; echo "${COMPREPLY[*]}"' _ "$comp" "$@"
+}
+check "bash completes 'circuitwatch dec' to decode" test "$(complete_bash circuitwatch dec)" = decode
+check "bash completes 'circuitwatch decode --f' to --format" test "$(complete_bash circuitwatch decode --f)" = --format
+check "bash completes 'circuitwatch --log-l' to --log-level" test "$(complete_bash circuitwatch --log-l)" = --log-level
+if command -v zsh >/dev/null; then
+  check "the zsh completion parses" zsh -n "$WORK/x/usr/share/zsh/vendor-completions/_circuitwatch"
+fi
 
 # ---- 2: a fresh Debian 12 root, the .deb installed with apt ----------------
 MIRROR=$(mirror)

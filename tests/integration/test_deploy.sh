@@ -75,8 +75,8 @@ if [ -n "$deb" ]; then
   fi
   check "the .deb depends on the shared libraries it links (libpcap, libuv, libmicrohttpd)" \
     sh -c "grep -q libpcap '$WORK/deb.ctl' && grep -q libuv1 '$WORK/deb.ctl' && grep -q libmicrohttpd '$WORK/deb.ctl'"
-  check "postinst and postrm are executable shell scripts" \
-    sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -tvf - | grep -E '^-rwxr-xr-x.* ./post(inst|rm)$' | wc -l | grep -qx 2"
+  check "postinst, prerm and postrm are executable shell scripts" \
+    sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -tvf - | grep -E '^-rwxr-xr-x.* ./(postinst|prerm|postrm)$' | wc -l | grep -qx 3"
 fi
 
 # --- container, compose, Kubernetes --------------------------------------
