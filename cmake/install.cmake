@@ -94,6 +94,8 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
 # the binary stripped, its symbols in circuitwatch-dbgsym (.ddeb) under
 # /usr/lib/debug/.build-id/, found by gdb through the build id
 set(CPACK_DEBIAN_DEBUGINFO_PACKAGE ON)
+# ...mended after the build as debhelper would make it (see the script)
+set(CPACK_POST_BUILD_SCRIPTS ${PROJECT_SOURCE_DIR}/cmake/deb-dbgsym.cmake)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${CW_DEB_DIR}/conffiles ${CW_DEB_DIR}/postinst ${CW_DEB_DIR}/prerm ${CW_DEB_DIR}/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -94,6 +94,13 @@ check "cpack builds the symbols package circuitwatch-dbgsym" ls "$WORK"/deb/circ
 lintian "$deb" >"$WORK/lintian.txt" 2>&1
 grep -E '^[EW]: ' "$WORK/lintian.txt" | sed 's/^/  /'
 check "lintian: no errors and no warnings" sh -c "! grep -qE '^[EW]: ' '$WORK/lintian.txt'"
+ddeb=$(ls "$WORK"/deb/circuitwatch-dbgsym_*.ddeb 2>/dev/null | head -1)
+lintian "${ddeb:-/nonexistent}" >"$WORK/lintian-dbgsym.txt" 2>&1
+grep -E '^[EW]: ' "$WORK/lintian-dbgsym.txt" | sed 's/^/  /'
+check "lintian on the symbols package: no errors and no warnings" \
+  sh -c "[ -n '$ddeb' ] && ! grep -qE '^[EW]: ' '$WORK/lintian-dbgsym.txt'"
+check "the symbols package holds the binary's symbols under its build id" \
+  sh -c "id=\$(readelf -n '$BUILD/collector/circuitwatch' | sed -n 's/.*Build ID: //p'); dpkg-deb -c '$ddeb' | grep -q \"/usr/lib/debug/.build-id/\${id%\${id#??}}/\${id#??}.debug\$\""
 
 dpkg-deb -x "$deb" "$WORK/x"
 hardening-check --nocfprotection "$WORK/x/usr/bin/circuitwatch" >"$WORK/hardening.txt" 2>&1; rc=$?
