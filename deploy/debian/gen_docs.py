@@ -238,7 +238,7 @@ def man5(md, version, date):
             flush()
         elif s.startswith("## "):
             flush()
-            out.append('.SH "' + inline_md(s[3:]).upper().replace('"', "") + '"')
+            out.append('.SH "' + esc(s[3:].replace("`", "")).upper().replace('"', "") + '"')
         elif s.startswith("### ") or s.startswith("#### "):
             flush()
             out.append('.SS "' + inline_md(s.lstrip("#").strip()).replace('"', "") + '"')
