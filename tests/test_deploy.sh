@@ -116,6 +116,7 @@ done
 # every command of --help is in the man page and in both completions
 cmds=$("$WORK/x/usr/bin/circuitwatch" --help | awk '/^commands:/ {on=1; next} /^[^ ]/ {on=0} on && /^  [a-z]/ {print $1}')
 zcat "$WORK/x/usr/share/man/man8/circuitwatch.8.gz" >"$WORK/man8"
+check "circuitwatch --help lists its commands (found: $(echo $cmds))" test -n "$cmds"
 for c in $cmds; do
   check "command $c: in circuitwatch(8), the bash and the zsh completion" \
     sh -c "grep -qxF '.SS ${c//-/\\-}' '$WORK/man8' &&
