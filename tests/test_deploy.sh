@@ -154,8 +154,10 @@ if [ ! -x "$CACHE/usr/bin/apt-get" ]; then
   mv "$CACHE.new" "$CACHE"
 fi
 mkdir -p "$ROOT" "$WORK/upper" "$WORK/ovl" "$CACHE.archives/partial"
-mount -t overlay overlay -o "lowerdir=$CACHE,upperdir=$WORK/upper,workdir=$WORK/ovl" "$ROOT" \
-  || { bad "overlay mount of the cached root"; finish; }
+if ! mount -t overlay overlay -o "lowerdir=$CACHE,upperdir=$WORK/upper,workdir=$WORK/ovl" "$ROOT" 2>/dev/null; then
+  say "no overlay file system here: copying the cached root instead"
+  cp -a "$CACHE/." "$ROOT/" && mount --bind "$ROOT" "$ROOT" || { bad "a copy of the cached root"; finish; }
+fi
 mount -t proc proc "$ROOT/proc"
 mount -t sysfs sysfs "$ROOT/sys"
 mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev"
