@@ -10,6 +10,9 @@ BUILD_PACKAGES=(
   build-essential cmake pkgconf git
   # CPack's shlibdeps (the .deb's Depends) runs file(1) on the binary
   file
+  # the man pages and shell completions are generated from --help and
+  # docs/configuration.md by deploy/debian/gen_docs.py
+  python3
   libmicrohttpd-dev libuv1-dev libyaml-dev zlib1g-dev libcrypt-dev libgnutls28-dev
   libprotobuf-c-dev protobuf-c-compiler libpcap-dev librdkafka-dev
   libjansson-dev libmnl-dev uthash-dev libcap-dev
@@ -45,6 +48,9 @@ PACKAGES=(
   tzdata
   # tests/fresh-machine.sh: a minimal Debian 12 root to prove this list complete
   debootstrap
+  # tests/test_deploy.sh: the .deb checked by lintian and hardening-check
+  # (devscripts), installed into a debootstrapped root
+  lintian devscripts
 )
 
 if [ "${1:-}" = --build ]; then

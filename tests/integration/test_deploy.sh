@@ -75,8 +75,8 @@ if [ -n "$deb" ]; then
   fi
   check "the .deb depends on the shared libraries it links (libpcap, libuv, libmicrohttpd)" \
     sh -c "grep -q libpcap '$WORK/deb.ctl' && grep -q libuv1 '$WORK/deb.ctl' && grep -q libmicrohttpd '$WORK/deb.ctl'"
-  check "postinst and postrm are executable shell scripts" \
-    sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -tvf - | grep -E '^-rwxr-xr-x.* ./post(inst|rm)$' | wc -l | grep -qx 2"
+  check "postinst, prerm and postrm are executable shell scripts" \
+    sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -tvf - | grep -E '^-rwxr-xr-x.* ./(postinst|prerm|postrm)$' | wc -l | grep -qx 3"
 fi
 
 # --- container, compose, Kubernetes --------------------------------------
@@ -92,6 +92,12 @@ froms = re.findall(r"^FROM (\S+)", df, re.M)
 need(froms[:1] == ["debian:12"] and len(froms) == 2 and froms[1].startswith("debian:12"),
      f"Dockerfile: multi-stage from Debian 12 ({froms})")
 need("install-deps.sh --build" in df, "Dockerfile: the build stage installs with deploy/install-deps.sh --build")
+build_stage = df.split("\nFROM ", 2)[1] if df.count("\nFROM ") >= 2 else ""
+need(re.search(r"^COPY deploy/install-deps.sh ", build_stage, re.M) is not None
+     and "apt-get" not in build_stage,
+     "Dockerfile: the build stage copies install-deps.sh in and names no package itself")
+need(re.search(r"--target circuitwatch cw_package_docs", build_stage) is not None,
+     "Dockerfile: the build stage builds the man pages and completions the .deb installs")
 need(re.search(r"setcap cap_net_raw,cap_net_admin\+ep /usr/bin/circuitwatch", df) is not None,
      "Dockerfile: the binary gets exactly CAP_NET_RAW and CAP_NET_ADMIN")
 need(re.search(r"^USER circuitwatch$", df, re.M) is not None, "Dockerfile: runs as circuitwatch")
