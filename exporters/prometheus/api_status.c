@@ -217,6 +217,8 @@ static void add_session(json_t *ix, const struct metrics_snap_series *s, void *a
 	bool up = s->value > 0;
 
 	sess_read(s->labels, &l);
+	if (strcmp(l.source, "config") == 0)
+		return; /* a configured neighbour no source reports: "not-reported" below */
 	sc->seen++;
 	sc->up += up;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "source", l.source,
