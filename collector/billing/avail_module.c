@@ -94,7 +94,7 @@ static int families_new(struct avail_mod *a)
 		const char *const *labels;
 	} defs[A_COUNT] = {
 		[A_PERSISTS] = {"circuitwatch_availability_state_persists_total",
-				"Saves of the availability state file, by result (ok, error).", 1, res_l},
+				"Saves of the availability state file, by result (success, failure).", 1, res_l},
 		[A_CORRUPT] = {"circuitwatch_availability_state_corrupt_total",
 			       "Availability state files found unreadable at start and renamed aside.",
 			       0, NULL},
@@ -480,8 +480,8 @@ static void publish_all(struct avail_mod *a, double now)
 {
 	for (size_t i = 0; i < a->n; i++)
 		publish_circuit(a, &a->v[i], now);
-	put(a, A_PERSISTS, (const char *[]){"ok"}, (double)a->persist_ok);
-	put(a, A_PERSISTS, (const char *[]){"error"}, (double)a->persist_err);
+	put(a, A_PERSISTS, (const char *[]){"success"}, (double)a->persist_ok);
+	put(a, A_PERSISTS, (const char *[]){"failure"}, (double)a->persist_err);
 	put(a, A_CORRUPT, NULL, (double)a->corrupt);
 	if (a->last_persist > 0)
 		put(a, A_PERSIST_TS, NULL, floor(a->last_persist));

@@ -126,14 +126,14 @@ static int families_new(struct billing *b)
 		const char *const *labels;
 	} defs[F_COUNT] = {
 		[F_PERSISTS] = {"circuitwatch_billing_state_persists_total",
-				"Saves of the billing state file, by result (ok, error).", 1, res_l},
+				"Saves of the billing state file, by result (success, failure).", 1, res_l},
 		[F_CORRUPT] = {"circuitwatch_billing_state_corrupt_total",
 			       "Billing state files found unreadable at start and renamed aside.", 0, NULL},
 		[F_DROPPED] = {"circuitwatch_billing_meter_dropped_total",
 			       "Metering updates refused by the metering hub (table full, bad arguments).",
 			       0, NULL},
 		[F_BYTES] = {"circuitwatch_billing_cycle_bytes",
-			     "Bytes metered in the current billing cycle, by direction (from_cloud, the cloud's egress, is priced).",
+			     "Bytes metered in the current billing cycle, by direction as the watched interface sees it (ingress, the cloud's egress, is priced).",
 			     2, dir_l},
 		[F_COST] = {"circuitwatch_billing_cycle_cost",
 			    "Cost of the current cycle so far under the circuit's plan.", 3, cost_l},
@@ -512,14 +512,14 @@ static void publish_circuit(struct billing *b, struct bcirc *bc, int64_t now)
 					   billing_config(b->ctx->cfg)->recent_window_s,
 					   &rate) == 0;
 
-	put(b, F_BYTES, (const char *[]){bc->id, "from_cloud"}, (double)eg);
-	put(b, F_BYTES, (const char *[]){bc->id, "to_cloud"}, (double)bc->bytes[TRAFFIC_TO_CLOUD]);
+	put(b, F_BYTES, (const char *[]){bc->id, "ingress"}, (double)eg);
+	put(b, F_BYTES, (const char *[]){bc->id, "egress"}, (double)bc->bytes[TRAFFIC_TO_CLOUD]);
 	put(b, F_CYCLE_START, (const char *[]){bc->id}, (double)bc->cyc.start);
 	put(b, F_CYCLE_END, (const char *[]){bc->id}, (double)bc->cyc.end);
 	if (bc->prev.valid) {
-		put(b, F_PREV_BYTES, (const char *[]){bc->id, "from_cloud"},
+		put(b, F_PREV_BYTES, (const char *[]){bc->id, "ingress"},
 		    (double)bc->prev.bytes[TRAFFIC_FROM_CLOUD]);
-		put(b, F_PREV_BYTES, (const char *[]){bc->id, "to_cloud"},
+		put(b, F_PREV_BYTES, (const char *[]){bc->id, "egress"},
 		    (double)bc->prev.bytes[TRAFFIC_TO_CLOUD]);
 		put(b, F_PREV_COST, (const char *[]){bc->id, pl, cur}, bc->prev.cost);
 		put(b, F_PREV_START, (const char *[]){bc->id}, (double)bc->prev.start);
@@ -615,8 +615,8 @@ static void tick(struct billing *b, int64_t now)
 		b->save_now = false;
 		save(b, now, now_ms);
 	}
-	put(b, F_PERSISTS, (const char *[]){"ok"}, (double)b->persist_ok);
-	put(b, F_PERSISTS, (const char *[]){"error"}, (double)b->persist_err);
+	put(b, F_PERSISTS, (const char *[]){"success"}, (double)b->persist_ok);
+	put(b, F_PERSISTS, (const char *[]){"failure"}, (double)b->persist_err);
 	put(b, F_CORRUPT, NULL, (double)b->corrupt);
 	put(b, F_DROPPED, NULL, (double)traffic_dropped(b->ctx->traffic));
 	if (b->last_persist)

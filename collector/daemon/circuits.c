@@ -21,7 +21,7 @@ enum fam_id {
 	F_LINK_INFO,
 	F_PEERING_INFO,
 	F_PREFIX_LIMIT,
-	F_NEIGHBOR_INFO,
+	F_PEER_INFO,
 	F_CIRCUITS,
 	F_COUNT,
 };
@@ -35,9 +35,9 @@ static const char *const l_circuit_info[] = {"circuit", "provider", "tier", "dat
 					     "bandwidth", "billing_plan", "location"};
 static const char *const l_circuit[] = {"circuit"};
 static const char *const l_link[] = {"circuit", "link", "interface", "s_tag"};
-static const char *const l_peering_info[] = {"circuit", "link", "peering", "vlan", "local_asn"};
+static const char *const l_peering_info[] = {"circuit", "link", "peering", "vlan", "local_as"};
 static const char *const l_peering[] = {"circuit", "link", "peering"};
-static const char *const l_neighbor[] = {"circuit", "link", "peering", "neighbor", "peer_asn"};
+static const char *const l_peer_info[] = {"circuit", "link", "peering", "peer", "peer_as"};
 
 static const struct metrics_family_def defs[F_COUNT] = {
 	[F_CIRCUIT_INFO] = {METRICS_INFO, "circuitwatch_circuit_info",
@@ -53,15 +53,15 @@ static const struct metrics_family_def defs[F_COUNT] = {
 			 NULL, 4, l_link, 0, NULL},
 	[F_PEERING_INFO] = {METRICS_INFO, "circuitwatch_peering_info",
 			    "A configured peering on a link with its VLAN (the C-tag under an "
-			    "S-tag; empty when untagged) and local ASN.",
+			    "S-tag; empty when untagged) and local AS number.",
 			    NULL, 5, l_peering_info, 0, NULL},
 	[F_PREFIX_LIMIT] = {METRICS_GAUGE, "circuitwatch_peering_prefix_limit",
 			    "Prefixes the provider accepts from us on this peering before it drops "
 			    "the session (configured or the provider's documented default).",
 			    NULL, 3, l_peering, 0, NULL},
-	[F_NEIGHBOR_INFO] = {METRICS_INFO, "circuitwatch_bgp_neighbor_info",
-			     "A configured BGP neighbour of a peering and its ASN.",
-			     NULL, 5, l_neighbor, 0, NULL},
+	[F_PEER_INFO] = {METRICS_INFO, "circuitwatch_bgp_peer_info",
+			     "A configured BGP neighbour (peer) of a peering and its AS number.",
+			     NULL, 5, l_peer_info, 0, NULL},
 	[F_CIRCUITS] = {METRICS_GAUGE, "circuitwatch_circuits",
 			"Number of circuits in the running configuration.", NULL, 0, NULL, 0, NULL},
 };
@@ -107,7 +107,7 @@ static int publish_peering(struct circuits *c, const char *id,
 		u32_text(asn, sizeof(asn), p->neighbors[i].asn);
 		const char *nb[] = {id, link, type, p->neighbors[i].address, asn};
 
-		rc |= publish(c, F_NEIGHBOR_INFO, nb, 1);
+		rc |= publish(c, F_PEER_INFO, nb, 1);
 	}
 	return rc;
 }

@@ -104,12 +104,14 @@ struct model_router {
 	double gone_since; /* ... since then */
 };
 
-/* An established session with a configured peering: whether a configured
- * neighbour is up is one binary search in a sorted array of these. The
- * address is a copy, so that a shard's can be read after its peers went. */
+/* A session with a configured peering, established or not: whether a
+ * configured neighbour is up, or reported at all, is one binary search in a
+ * sorted array of these. The address is a copy, so that a shard's can be
+ * read after its peers went. */
 struct up_session {
 	const struct cfg_peering *pe;
 	char addr[48]; /* model_peer.addr_text */
+	bool up;
 };
 
 enum fam {

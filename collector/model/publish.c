@@ -259,9 +259,9 @@ static void publish_peer(struct model *m, const struct model_peer *p)
 	}
 }
 
-/* The established sessions with a configured peering, of the model and
- * its shards (as of their last publish), sorted by peering and neighbour
- * address: whether a configured neighbour is up is then one binary search,
+/* The sessions with a configured peering, of the model and its shards (as
+ * of their last publish), sorted by peering and neighbour address: whether a
+ * configured neighbour is up (or reported at all) is then one binary search,
  * not a walk over every peer of every router (that walk, once per
  * configured neighbour, was most of a publish at 10,000 peers). */
 struct up_sessions {
@@ -281,40 +281,82 @@ static void up_sessions_collect(const struct model *m, struct up_sessions *up)
 		qsort(up->v, up->n, sizeof(*up->v), model_up_session_cmp);
 }
 
-static bool neighbour_up_in(const struct model *m, const struct cfg_peering *pe,
-			    const struct cfg_neighbor *nb)
+/* What the sources say of a configured neighbour. */
+enum nb_state { NB_UNREPORTED, NB_DOWN, NB_UP };
+
+static enum nb_state neighbour_state_in(const struct model *m, const struct cfg_peering *pe,
+					const struct cfg_neighbor *nb)
 {
+	enum nb_state st = NB_UNREPORTED;
+
 	for (size_t i = 0; i < m->nrouters; i++) {
 		const struct model_peer *p, *tmp;
 
 		HASH_ITER(hh, m->routers[i]->peers, p, tmp) {
-			if (p->peering == pe && p->up && strcmp(p->addr_text, nb->address) == 0)
-				return true;
+			if (p->peering == pe && strcmp(p->addr_text, nb->address) == 0)
+				st = p->up ? NB_UP : (st == NB_UP ? NB_UP : NB_DOWN);
 		}
 	}
-	return false;
+	return st;
 }
 
-/* Whether some established session of any router or source (of m or its
- * shards) is with the configured neighbour nb of peering pe. */
-static bool neighbour_up(const struct model *m, const struct up_sessions *up,
-			 const struct cfg_peering *pe, const struct cfg_neighbor *nb)
+/* The best state among the sessions equal to key around the match at. */
+static enum nb_state neighbour_state_around(const struct up_sessions *up,
+					    const struct up_session *at)
+{
+	size_t i = (size_t)(at - up->v);
+
+	while (i > 0 && model_up_session_cmp(&up->v[i - 1], at) == 0)
+		i--;
+	for (; i < up->n && model_up_session_cmp(&up->v[i], at) == 0; i++)
+		if (up->v[i].up)
+			return NB_UP;
+	return NB_DOWN;
+}
+
+/* Whether some session of any router or source (of m or its shards) is
+ * with the configured neighbour nb of peering pe, and whether one is up. */
+static enum nb_state neighbour_state(const struct model *m, const struct up_sessions *up,
+				     const struct cfg_peering *pe, const struct cfg_neighbor *nb)
 {
 	struct up_session key = {.pe = pe};
-	bool found;
+	const struct up_session *at;
+	enum nb_state st;
 
 	if (!up->failed) {
 		snprintf(key.addr, sizeof(key.addr), "%s", nb->address);
-		return up->n > 0 &&
-		       bsearch(&key, up->v, up->n, sizeof(*up->v), model_up_session_cmp) != NULL;
+		at = up->n > 0 ? bsearch(&key, up->v, up->n, sizeof(*up->v), model_up_session_cmp)
+			       : NULL;
+		return at == NULL ? NB_UNREPORTED : neighbour_state_around(up, at);
 	}
-	found = neighbour_up_in(m, pe, nb);
-	for (size_t i = 0; i < m->nshards && !found; i++) {
+	st = neighbour_state_in(m, pe, nb);
+	for (size_t i = 0; i < m->nshards && st != NB_UP; i++) {
+		enum nb_state s;
+
 		model_lock(m->shards[i]);
-		found = neighbour_up_in(m->shards[i], pe, nb);
+		s = neighbour_state_in(m->shards[i], pe, nb);
 		model_unlock(m->shards[i]);
+		st = s > st ? s : st;
 	}
-	return found;
+	return st;
+}
+
+/* A configured neighbour no source reports: circuitwatch_bgp_session_up 0
+ * with source "config", no router and its configured AS number, so that the
+ * session-down alert and the dashboards see it. It goes with the next
+ * publish once a source reports the neighbour or it leaves the config. */
+static void publish_unreported(struct model *m, const struct cfg_circuit *ci, int link,
+			       const struct cfg_peering *pe, const struct cfg_neighbor *nb)
+{
+	char asn[16] = "";
+
+	if (nb->asn != 0)
+		snprintf(asn, sizeof(asn), "%u", nb->asn);
+	const char *pl[NPEER] = {"config", "", nb->address, asn, "", ci->id,
+				 cfg_link_role_name((enum cfg_link_role)link),
+				 cfg_peering_type_name(pe->type)};
+
+	put(m, F_UP, pl, 0);
 }
 
 /* Per link: configured neighbours and those up; per circuit with two
@@ -369,9 +411,13 @@ static void publish_redundancy(struct model *m)
 				continue;
 			for (size_t pi = 0; pi < lk->npeerings; pi++)
 				for (size_t ni = 0; ni < lk->peerings[pi].nneighbors; ni++) {
+					const struct cfg_peering *pe = &lk->peerings[pi];
+					enum nb_state st = neighbour_state(m, &up, pe, &pe->neighbors[ni]);
+
 					conf++;
-					n_up += neighbour_up(m, &up, &lk->peerings[pi],
-							     &lk->peerings[pi].neighbors[ni]);
+					n_up += st == NB_UP;
+					if (st == NB_UNREPORTED)
+						publish_unreported(m, ci, l, pe, &pe->neighbors[ni]);
 				}
 			const char *ll[] = {ci->id, cfg_link_role_name((enum cfg_link_role)l)};
 

@@ -83,12 +83,13 @@ bool model_up_sessions_append(const struct model *m, struct up_session **v, size
 		const struct model_peer *p, *tmp;
 
 		HASH_ITER(hh, m->routers[i]->peers, p, tmp) {
-			if (p->peering == NULL || !p->up)
+			if (p->peering == NULL)
 				continue;
 			if (!up_grow(v, *n, cap))
 				return false;
 			(*v)[*n].pe = p->peering;
 			memcpy((*v)[*n].addr, p->addr_text, sizeof((*v)[*n].addr));
+			(*v)[*n].up = p->up;
 			(*n)++;
 		}
 	}

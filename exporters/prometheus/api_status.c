@@ -151,7 +151,7 @@ static void add_peering(json_t *ix, const struct metrics_snap_series *s, void *a
 		      json_array());
 	api_label(s->labels, "vlan", v, LV);
 	json_object_set_new(o, "vlan", json_string(v));
-	api_label(s->labels, "local_asn", v, LV);
+	api_label(s->labels, "local_as", v, LV);
 	json_object_set_new(o, "local_asn", json_string(v));
 	ix_put(ix, o, 'p', c, l, p, NULL);
 	json_array_append_new(json_object_get(link, "peerings"), o);
@@ -168,8 +168,8 @@ static void add_neighbor(json_t *ix, const struct metrics_snap_series *s, void *
 	api_label(s->labels, "peering", p, LV);
 	if ((pe = ix_get(ix, 'p', c, l, p, NULL)) == NULL)
 		return;
-	api_label(s->labels, "neighbor", n, LV);
-	api_label(s->labels, "peer_asn", a, LV);
+	api_label(s->labels, "peer", n, LV);
+	api_label(s->labels, "peer_as", a, LV);
 	json_array_append_new(json_object_get(pe, "neighbors"),
 			      json_pack("{s:s, s:s}", "neighbor", n, "peer_as", a));
 }
@@ -217,6 +217,8 @@ static void add_session(json_t *ix, const struct metrics_snap_series *s, void *a
 	bool up = s->value > 0;
 
 	sess_read(s->labels, &l);
+	if (strcmp(l.source, "config") == 0)
+		return; /* a configured neighbour no source reports: "not-reported" below */
 	sc->seen++;
 	sc->up += up;
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "source", l.source,
@@ -533,7 +535,7 @@ static void fill_config(const struct metrics_snapshot *snap, json_t *ix, json_t 
 	each(snap, "circuitwatch_circuit_info", ix, add_circuit, circuits);
 	each(snap, "circuitwatch_link_info", ix, add_link, NULL);
 	each(snap, "circuitwatch_peering_info", ix, add_peering, NULL);
-	each(snap, "circuitwatch_bgp_neighbor_info", ix, add_neighbor, NULL);
+	each(snap, "circuitwatch_bgp_peer_info", ix, add_neighbor, NULL);
 	each(snap, "circuitwatch_peering_prefix_limit", ix, peering_limit, NULL);
 }
 

@@ -92,8 +92,8 @@ metric() { # metric REGEX — the value of the first matching sample, or "none"
   echo "${v:-none}"
 }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a != "none" && a + 0 >= b + 0) }'; }
-cycle_egress() { metric 'circuitwatch_billing_cycle_bytes\{circuit="dx-lab",direction="from_cloud"\}'; }
-cycle_to_cloud() { metric 'circuitwatch_billing_cycle_bytes\{circuit="dx-lab",direction="to_cloud"\}'; }
+cycle_egress() { metric 'circuitwatch_billing_cycle_bytes\{circuit="dx-lab",direction="ingress"\}'; }
+cycle_to_cloud() { metric 'circuitwatch_billing_cycle_bytes\{circuit="dx-lab",direction="egress"\}'; }
 is_egress() { [ "$(cycle_egress)" = "$1" ]; }
 at_least() { ge "$(cycle_egress)" "$1"; }
 start() { # ip netns exec execs the daemon: CW_PID is circuitwatch itself
@@ -156,7 +156,7 @@ end_ts=$(metric 'circuitwatch_billing_cycle_end_timestamp_seconds\{circuit="dx-l
 now=$(date +%s)
 check "the cycle holds now ($start_ts <= $now < $end_ts)" \
   awk -v a="$start_ts" -v n="$now" -v b="$end_ts" 'BEGIN { exit !(a + 0 <= n + 0 && n + 0 < b + 0) }'
-check "state saves counted" ge "$(metric 'circuitwatch_billing_state_persists_total\{result="ok"\}')" 1
+check "state saves counted" ge "$(metric 'circuitwatch_billing_state_persists_total\{result="success"\}')" 1
 
 # 3. SIGTERM saves at stop: a restart shows exactly the same total
 kill -TERM "$CW_PID"

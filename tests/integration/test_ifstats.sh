@@ -114,8 +114,8 @@ fi
 sysfs() { ina cat "/sys/class/net/$1/statistics/$2"; }
 tx0=$(sysfs cwifp1 tx_packets); txb0=$(sysfs cwifp1 tx_bytes)
 
-# Billing meters the links' interface counters: sent = to_cloud, received =
-# from_cloud (priced). At rest, one scrape's billing total and the kernel
+# Billing meters the links' interface counters: sent = egress (to the cloud), received =
+# ingress (from the cloud, priced). At rest, one scrape's billing total and the kernel
 # counters it mirrors, summed over both links, move together.
 mkdir -p "$WORK/state"
 billed() { metric circuitwatch_billing_cycle_bytes "circuit=\"er-test\",direction=\"$1\""; }
@@ -124,12 +124,12 @@ kernel_sum() { # kernel_sum transmit|receive — both links, from the same scrap
       -v b="$(metric "circuitwatch_interface_$1_bytes_total" "$l2")" 'BEGIN { printf "%.0f", a + b }'
 }
 settled() { # two scrapes 1.5 s apart with the same billing and kernel figures
-  scrape; local a="$(billed to_cloud) $(billed from_cloud) $(kernel_sum transmit) $(kernel_sum receive)"
-  sleep 1.5; scrape; local b="$(billed to_cloud) $(billed from_cloud) $(kernel_sum transmit) $(kernel_sum receive)"
-  [ "$a" = "$b" ] && [ -n "$(billed to_cloud)" ]
+  scrape; local a="$(billed egress) $(billed ingress) $(kernel_sum transmit) $(kernel_sum receive)"
+  sleep 1.5; scrape; local b="$(billed egress) $(billed ingress) $(kernel_sum transmit) $(kernel_sum receive)"
+  [ "$a" = "$b" ] && [ -n "$(billed egress)" ]
 }
 check "billing has settled before the traffic" until_true 20 settled
-B_TX0=$(billed to_cloud) B_RX0=$(billed from_cloud) K_TX0=$(kernel_sum transmit) K_RX0=$(kernel_sum receive)
+B_TX0=$(billed egress) B_RX0=$(billed ingress) K_TX0=$(kernel_sum transmit) K_RX0=$(kernel_sum receive)
 
 # --- known traffic: COUNT datagrams of 1000 bytes paced over ~3 s from A
 # to B on the primary; a receiver in B drains them (no ICMP back).
@@ -169,11 +169,11 @@ check "kernel tx_packets grew by exactly the frames sent" test $(( $(sysfs cwifp
 check "kernel tx_bytes grew by exactly the bytes sent" test $(( $(sysfs cwifp1 tx_bytes) - txb0 )) = $((COUNT * frame))
 
 check "billing has settled after the traffic" until_true 20 settled
-B_TX1=$(billed to_cloud) B_RX1=$(billed from_cloud) K_TX1=$(kernel_sum transmit) K_RX1=$(kernel_sum receive)
-check "billing to_cloud grew by exactly the links' transmitted bytes ($((K_TX1 - K_TX0)))" \
+B_TX1=$(billed egress) B_RX1=$(billed ingress) K_TX1=$(kernel_sum transmit) K_RX1=$(kernel_sum receive)
+check "billing egress (to the cloud) grew by exactly the links' transmitted bytes ($((K_TX1 - K_TX0)))" \
   awk -v b0="$B_TX0" -v b1="$B_TX1" -v k0="$K_TX0" -v k1="$K_TX1" -v min=$((COUNT * frame)) \
   'BEGIN { exit !(b1 - b0 == k1 - k0 && b1 - b0 >= min) }'
-check "billing from_cloud grew by exactly the links' received bytes ($((K_RX1 - K_RX0)))" \
+check "billing ingress (from the cloud) grew by exactly the links' received bytes ($((K_RX1 - K_RX0)))" \
   awk -v b0="$B_RX0" -v b1="$B_RX1" -v k0="$K_RX0" -v k1="$K_RX1" 'BEGIN { exit !(b1 - b0 == k1 - k0) }'
 
 # Quiet now: once a pass saw an idle interval, the mirrored counters equal

@@ -27,7 +27,7 @@ check "premium private peering has the 10000 prefix limit" grep -q \
 check "QinQ link exports its S-tag" grep -q \
   '^circuitwatch_link_info{circuit="erd-fra-10g",link="secondary",interface="ens1f1",s_tag="300"} 1$' "$WORK/m.txt"
 check "IPv6 neighbour with the Microsoft ASN" grep -q \
-  '^circuitwatch_bgp_neighbor_info{circuit="er-ams-prod",link="primary",peering="private",neighbor="2001:db8:10::2",peer_asn="12076"} 1$' "$WORK/m.txt"
+  '^circuitwatch_bgp_peer_info{circuit="er-ams-prod",link="primary",peering="private",peer="2001:db8:10::2",peer_as="12076"} 1$' "$WORK/m.txt"
 check "build info" grep -Eq '^circuitwatch_build_info\{version="[0-9.]+",libuv="[0-9.]+",revision="([0-9a-f]{12}(-dirty)?|unknown)",build_date="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z"\} 1$' "$WORK/m.txt"
 now=$(date +%s)
 check "start time is now" python3 -c '

@@ -174,8 +174,8 @@ static void fill_registry(struct metrics_registry *reg)
 	static const char *const ci[] = {"circuit", "provider", "tier", "data_plan",
 					 "bandwidth", "billing_plan", "location"};
 	static const char *const li[] = {"circuit", "link", "interface", "s_tag"};
-	static const char *const pi[] = {"circuit", "link", "peering", "vlan", "local_asn"};
-	static const char *const ni[] = {"circuit", "link", "peering", "neighbor", "peer_asn"};
+	static const char *const pi[] = {"circuit", "link", "peering", "vlan", "local_as"};
+	static const char *const ni[] = {"circuit", "link", "peering", "peer", "peer_as"};
 	static const char *const cl[] = {"circuit", "link"};
 	static const char *const c1[] = {"circuit"};
 	static const char *const alert_l[] = {"alertname", "alertstate", "severity", "circuit",
@@ -189,7 +189,7 @@ static void fill_registry(struct metrics_registry *reg)
 	     (const char *const[]){"er-<1>", "primary", "eth1", ""});
 	info(family(reg, METRICS_INFO, "circuitwatch_peering_info", 5, pi),
 	     (const char *const[]){"er-<1>", "primary", "private", "100", ""});
-	info(family(reg, METRICS_INFO, "circuitwatch_bgp_neighbor_info", 5, ni),
+	info(family(reg, METRICS_INFO, "circuitwatch_bgp_peer_info", 5, ni),
 	     (const char *const[]){"er-<1>", "primary", "private", "192.0.2.1", "12076"});
 	up = family(reg, METRICS_GAUGE, "circuitwatch_bgp_session_up", 8, sess_l);
 	set(up, (const char *const[]){"bmp", "r1", "192.0.2.1", "12076", "", "er-<1>", "primary",

@@ -257,7 +257,11 @@ static void test_mapping_needs_router_and_asn(void **state)
 		       "sys_descr=\"FRRouting 8.4\"} 1");
 	/* the same address with another ASN is not the configured neighbour */
 	model_peer_get(f->m, edge2, &k2, 65099, 2);
-	assert_no(f, "peer_as=\"12076\",rd=\"\",circuit=\"er-1\",link=\"secondary\"");
+	assert_no(f, "source=\"bmp\",router=\"198.18.0.2\",peer=\"198.18.1.6\",peer_as=\"12076\"");
+	/* ... so the configured one is unreported: session_up 0 from the config */
+	assert_line(f, "circuitwatch_bgp_session_up{source=\"config\",router=\"\","
+		       "peer=\"198.18.1.6\",peer_as=\"12076\",rd=\"\",circuit=\"er-1\","
+		       "link=\"secondary\",peering=\"private\"} 0");
 	assert_line(f, "circuitwatch_bgp_session_up{source=\"bmp\",router=\"198.18.0.2\","
 		       "peer=\"198.18.1.6\",peer_as=\"65099\",rd=\"\",circuit=\"\",link=\"\","
 		       "peering=\"\"} 1");

@@ -825,7 +825,7 @@ def billing():
                      {"matcher": {"id": "byName", "options": "elapsed"},
                       "properties": [{"id": "unit", "value": "percentunit"}]}])
     d.add("stat", "Projected egress",
-          [{"expr": 'circuitwatch_billing_cycle_bytes{circuit=~"$circuit",direction="from_cloud"}'
+          [{"expr": 'circuitwatch_billing_cycle_bytes{circuit=~"$circuit",direction="ingress"}'
                     ' / on (circuit) clamp_min(time() - circuitwatch_billing_cycle_start_timestamp_seconds'
                     + FC + ', 1) * on (circuit) (circuitwatch_billing_cycle_end_timestamp_seconds'
                     + FC + ' - circuitwatch_billing_cycle_start_timestamp_seconds' + FC + ')',
@@ -850,7 +850,7 @@ def billing():
     d.add("bargauge", "Break-even egress against this cycle's projection",
           [{"expr": 'circuitwatch_billing_break_even_bytes' + FC,
             "legend": "{{circuit}} break-even {{metered_plan}} / {{unlimited_plan}}"},
-           {"expr": 'circuitwatch_billing_cycle_bytes{circuit=~"$circuit",direction="from_cloud"}',
+           {"expr": 'circuitwatch_billing_cycle_bytes{circuit=~"$circuit",direction="ingress"}',
             "legend": "{{circuit}} from the cloud so far"}],
           w=24, h=7, unit="decbytes", min_=0, options=BAR,
           description="Egress per cycle above which the unlimited plan is cheaper than the "
