@@ -33,6 +33,7 @@ struct stream_batch {
 	size_t klen;
 	uint8_t peer[PEER_MAX]; /* RoutePeer body with seq0 */
 	size_t peer_len;
+	struct stream_peer last; /* the last change's (its strings compared by address only) */
 	uint32_t asn, bgp_id; /* what else of the peer may change under one key */
 	char link[16], peering[32];
 	struct attr_slot cache[ROUTE_BATCH_CACHE];
@@ -115,6 +116,20 @@ static bool continues(const struct stream_batch *b, const struct stream_route *r
 	       memcmp(key, b->key, klen) == 0 && p->asn == b->asn && p->bgp_id == b->bgp_id &&
 	       strncmp(p->link, b->link, sizeof(b->link)) == 0 &&
 	       strncmp(p->peering, b->peering, sizeof(b->peering)) == 0;
+}
+
+/* The same, sure without the key: the peer's strings where the last
+ * change's were (the model's peer and config, alive during the batch: a
+ * peer made anew at the same place starts at seq 1, so it breaks the seq),
+ * and nothing else of the peer changed. */
+static bool continues_fast(const struct stream_batch *b, const struct stream_route *rc)
+{
+	const struct stream_peer *p = &rc->peer, *l = &b->last;
+
+	return b->n > 0 && p->seq == b->seq0 + b->n && p->addr == l->addr &&
+	       p->router == l->router && p->rd == l->rd && p->circuit == l->circuit &&
+	       p->link == l->link && p->peering == l->peering && p->asn == l->asn &&
+	       p->bgp_id == l->bgp_id;
 }
 
 /* Starts a batch at rc's peer; false when the peer does not encode. */
@@ -211,18 +226,22 @@ static bool append(struct stream_batch *b, const struct stream_route *rc)
 void route_batch_add(struct stream_batch *b, const struct stream_route *rc, int64_t now_ns)
 {
 	char key[ROUTE_KEY_MAX];
-	size_t klen = route_key(&rc->peer, key, sizeof(key));
+	size_t klen;
 
-	if (!continues(b, rc, key, klen)) {
-		route_batch_flush(b);
-		if (!start(b, rc, key, klen, now_ns)) {
-			/* a peer beyond PEER_MAX, as a change alone would be */
-			b->emit(b->emit_arg, key, klen, NULL, 0, 0);
-			return;
+	if (!continues_fast(b, rc)) {
+		klen = route_key(&rc->peer, key, sizeof(key));
+		if (!continues(b, rc, key, klen)) {
+			route_batch_flush(b);
+			if (!start(b, rc, key, klen, now_ns)) {
+				/* a peer beyond PEER_MAX, as a change alone would be */
+				b->emit(b->emit_arg, key, klen, NULL, 0, 0);
+				return;
+			}
 		}
+		b->last = rc->peer;
 	}
 	if (!append(b, rc)) {
-		b->emit(b->emit_arg, key, klen, NULL, 0, 0); /* out of memory */
+		b->emit(b->emit_arg, b->key, b->klen, NULL, 0, 0); /* out of memory */
 		return;
 	}
 	if (b->n >= ROUTE_BATCH_MAX_CHANGES || b->len - HEADROOM >= ROUTE_BATCH_MAX_BYTES)

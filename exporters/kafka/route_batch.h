@@ -25,7 +25,7 @@
 
 #define ROUTE_BATCH_MAX_CHANGES 4096        /* changes per message, at most */
 #define ROUTE_BATCH_MAX_BYTES (256u * 1024) /* a message goes once it has this much */
-#define ROUTE_BATCH_CACHE 1024              /* encoded attribute sets kept (a power of 2) */
+#define ROUTE_BATCH_CACHE 4096              /* encoded attribute sets kept (a power of 2) */
 #define ROUTE_BATCH_CACHE_SET_MAX 4096      /* a larger set is encoded each time */
 
 /* Where a batch's messages go (route_stream.c: a kstream): key and value
