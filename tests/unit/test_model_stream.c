@@ -139,7 +139,8 @@ static void on_batch_route(void *arg, struct stream_batch *b, const struct strea
 	assert_true(b->n < BATCH_MAX && rc->attrs_len <= sizeof(b->attrs[0]));
 	assert_true(rc->announce == (rc->attrs_id != 0));
 	b->r[b->n] = *rc;
-	memcpy(b->attrs[b->n], rc->attrs, rc->attrs_len);
+	if (rc->announce)
+		memcpy(b->attrs[b->n], rc->attrs, rc->attrs_len);
 	b->r[b->n].attrs = b->attrs[b->n];
 	strcpy(b->addr[b->n], rc->peer.addr);
 	b->r[b->n].peer.addr = b->addr[b->n];
