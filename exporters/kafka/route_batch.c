@@ -14,11 +14,12 @@
 #define HEADROOM (3 * ROUTE_PB_FIELD_HEAD_MAX + PEER_MAX + 16)
 #define CHANGE_MAX_FIXED (2 * ROUTE_PB_FIELD_HEAD_MAX + ROUTE_PB_CHANGE_HEAD_MAX)
 
-/* The encoded Attributes field of one interned set. */
+/* The encoded Attributes field of one interned set: the set's bytes
+ * (to check a hit), then the field, in one buffer kept for the next set. */
 struct attr_slot {
 	uint32_t id; /* 0: empty */
-	uint8_t *raw, *enc;
-	size_t raw_len, enc_len;
+	uint8_t *mem;
+	size_t cap, raw_len, enc_len;
 };
 
 struct stream_batch {
@@ -37,6 +38,8 @@ struct stream_batch {
 	uint32_t asn, bgp_id; /* what else of the peer may change under one key */
 	char link[16], peering[32];
 	struct attr_slot cache[ROUTE_BATCH_CACHE];
+	/* a set's field is encoded here, then copied into its slot */
+	uint8_t scratch[6 * ROUTE_BATCH_CACHE_SET_MAX + 512 + ROUTE_PB_FIELD_HEAD_MAX];
 };
 
 struct stream_batch *route_batch_new(route_batch_emit *emit, void *arg)
@@ -62,8 +65,7 @@ void route_batch_free(struct stream_batch *b)
 	if (b == NULL)
 		return;
 	for (size_t i = 0; i < ROUTE_BATCH_CACHE; i++) {
-		free(b->cache[i].raw);
-		free(b->cache[i].enc);
+		free(b->cache[i].mem);
 	}
 	free(b->buf);
 	free(b);
@@ -153,31 +155,42 @@ static bool start(struct stream_batch *b, const struct stream_route *rc, const c
 }
 
 /* The encoded Attributes field of rc's set: from the cache when the slot
- * holds the same bytes. *owned: the caller frees the result. NULL: out of
- * memory. */
+ * holds the same bytes, else encoded and kept there. *owned: the caller
+ * frees the result (a set too large to keep). Valid until the next call;
+ * NULL: out of memory. */
 static const uint8_t *attrs_field(struct stream_batch *b, const struct stream_route *rc,
 				  size_t *len, bool *owned)
 {
 	struct attr_slot *s = &b->cache[rc->attrs_id & (ROUTE_BATCH_CACHE - 1)];
-	uint8_t *enc, *raw;
+	size_t need;
 
 	*owned = false;
 	if (s->id == rc->attrs_id && s->id != 0 && s->raw_len == rc->attrs_len &&
-	    memcmp(s->raw, rc->attrs, rc->attrs_len) == 0) {
+	    memcmp(s->mem, rc->attrs, rc->attrs_len) == 0) {
 		*len = s->enc_len;
-		return s->enc;
+		return s->mem + s->raw_len;
 	}
-	enc = route_pb_attrs_field(rc, len);
-	if (enc == NULL || rc->attrs_id == 0 || rc->attrs_len > ROUTE_BATCH_CACHE_SET_MAX ||
-	    (raw = malloc(rc->attrs_len ? rc->attrs_len : 1)) == NULL) {
+	if (rc->attrs_id == 0 || rc->attrs_len > ROUTE_BATCH_CACHE_SET_MAX) {
 		*owned = true;
-		return enc;
+		return route_pb_attrs_field(rc, len);
 	}
-	memcpy(raw, rc->attrs, rc->attrs_len);
-	free(s->raw);
-	free(s->enc);
-	*s = (struct attr_slot){rc->attrs_id, raw, enc, rc->attrs_len, *len};
-	return enc;
+	if ((*len = route_pb_attrs_field_to(rc, b->scratch, sizeof(b->scratch))) == 0)
+		return NULL;
+	need = rc->attrs_len + *len;
+	s->id = 0;
+	if (need > s->cap) {
+		uint8_t *m = malloc(need + 64);
+
+		if (m == NULL)
+			return b->scratch; /* not kept */
+		free(s->mem);
+		s->mem = m;
+		s->cap = need + 64;
+	}
+	memcpy(s->mem, rc->attrs, rc->attrs_len);
+	memcpy(s->mem + rc->attrs_len, b->scratch, *len);
+	*s = (struct attr_slot){rc->attrs_id, s->mem, s->cap, rc->attrs_len, *len};
+	return s->mem + rc->attrs_len;
 }
 
 /* Room for need more bytes; false when memory ran out. */

@@ -553,25 +553,40 @@ size_t route_pb_change_head(const struct stream_route *rc, uint8_t *out)
 	return w.len;
 }
 
-uint8_t *route_pb_attrs_field(const struct stream_route *rc, size_t *len)
+size_t route_pb_attrs_field_max(const struct stream_route *rc)
+{
+	return 6 * rc->attrs_len + 512 + ROUTE_PB_FIELD_HEAD_MAX;
+}
+
+size_t route_pb_attrs_field_to(const struct stream_route *rc, uint8_t *out, size_t cap)
 {
 	struct arena ar;
 	struct pbw attrs;
 	struct decoded d;
-	uint8_t *out = NULL;
+	size_t n = 0;
 
 	ar.used = ar.nheap = 0;
 	if (decode(&d, &ar, rc->attrs, rc->attrs_len) == 0 &&
 	    w_init(&attrs, &ar, 6 * rc->attrs_len + 512)) {
-		w_attrs(&attrs, &d, rc);
-		if (!attrs.overflow && (out = malloc(attrs.len + ROUTE_PB_FIELD_HEAD_MAX)) != NULL) {
-			struct pbw o = {out, 0, attrs.len + ROUTE_PB_FIELD_HEAD_MAX, false};
+		struct pbw o = {out, 0, cap, false};
 
-			w_msg(&o, 9, &attrs); /* RouteChange.attributes */
-			*len = o.len;
-		}
+		w_attrs(&attrs, &d, rc);
+		w_msg(&o, 9, &attrs); /* RouteChange.attributes */
+		n = o.overflow ? 0 : o.len;
 	}
 	arena_clean(&ar);
+	return n;
+}
+
+uint8_t *route_pb_attrs_field(const struct stream_route *rc, size_t *len)
+{
+	size_t cap = route_pb_attrs_field_max(rc);
+	uint8_t *out = malloc(cap);
+
+	if (out != NULL && (*len = route_pb_attrs_field_to(rc, out, cap)) == 0) {
+		free(out);
+		out = NULL;
+	}
 	return out;
 }
 
