@@ -363,10 +363,11 @@ void cap_source_packet(struct cap_source *s, double ts, const uint8_t *pkt, size
 	/* a partly decoded frame is still traffic of its VLAN */
 	if (fr.has_link)
 		cs_account(s, &fr);
-	if (!fr.has_tcp || (fr.tcp.sport != s->bgp_port && fr.tcp.dport != s->bgp_port))
-		return;
-	s->st.bgp_segments++;
-	cs_segment(s, &fr);
+	if (fr.has_tcp && (fr.tcp.sport == s->bgp_port || fr.tcp.dport == s->bgp_port)) {
+		s->st.bgp_segments++;
+		cs_segment(s, &fr);
+	}
+	model_stream_flush(s->model); /* the route changes of this packet go now */
 }
 
 static void cs_flush_one(struct cap_flow *f, void *arg)
@@ -376,8 +377,10 @@ static void cs_flush_one(struct cap_flow *f, void *arg)
 
 void cap_source_finish(struct cap_source *s)
 {
-	if (s != NULL)
-		cap_flows_foreach(s->flows, cs_flush_one, s);
+	if (s == NULL)
+		return;
+	cap_flows_foreach(s->flows, cs_flush_one, s);
+	model_stream_flush(s->model);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -485,6 +488,7 @@ void cap_source_expire(struct cap_source *s, double now)
 	if (s != NULL && now > s->ts) {
 		s->ts = now;
 		(void)cap_flows_expire(s->flows, now);
+		model_stream_flush(s->model);
 	}
 }
 

@@ -115,7 +115,7 @@ static void stream_released(struct model *m, struct model_peer *p)
 	const struct stream_sink *s = model_stream(m);
 
 	if (s != NULL)
-		model_stream_mark(s, p, STREAM_MARK_RELEASED, NULL);
+		model_stream_mark(m, s, p, STREAM_MARK_RELEASED, NULL);
 }
 
 /* Releases peers of r that are no configured neighbour while *budget

@@ -434,7 +434,7 @@ static void clear_views(struct model *m, struct model_peer *p)
 	const struct stream_sink *s = model_stream(m);
 
 	if (s != NULL && has_tables(p))
-		model_stream_mark(s, p, STREAM_MARK_CLEARED, NULL);
+		model_stream_mark(m, s, p, STREAM_MARK_CLEARED, NULL);
 	for (int v = 0; v < MODEL_VIEW_COUNT; v++) {
 		for (int a = 0; a < MODEL_AF_COUNT; a++) {
 			rib_table_release(m->rib, p->tables[v][a]);
@@ -458,7 +458,7 @@ void model_peer_up(struct model *m, struct model_peer *p, double now)
 	p->up = true;
 	p->last_change = now;
 	if ((s = model_stream(m)) != NULL)
-		model_stream_mark(s, p, STREAM_MARK_UP,
+		model_stream_mark(m, s, p, STREAM_MARK_UP,
 				  &(struct stream_peer_mark){.restart = restart, .reason = "",
 							     .notif_code = -1,
 							     .time_ns = (int64_t)(now * 1e9)});
@@ -472,7 +472,7 @@ static void stream_down(struct model *m, struct model_peer *p, double now,
 
 	if (s == NULL)
 		return;
-	model_stream_mark(s, p, STREAM_MARK_DOWN,
+	model_stream_mark(m, s, p, STREAM_MARK_DOWN,
 			  &(struct stream_peer_mark){.reason = model_down_text(why),
 						     .bmp_reason = why->bmp_reason,
 						     .notif_code = why->notif_code,

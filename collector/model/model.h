@@ -231,6 +231,10 @@ void model_set_log(struct model *m, struct log *lg);
  * *where may change only while nobody works on m. NULL: no stream. */
 struct stream_sink;
 void model_set_stream(struct model *m, const struct stream_sink *const *where);
+/* Sends the route changes the model batched for the stream (stream.h):
+ * model_unlock does, and whoever works on a model without its lock calls
+ * it at the end of each piece of work (a captured packet). */
+void model_stream_flush(struct model *m);
 
 /* Writes every router and peer series into the registry; with
  * bmp.publish configured, a BMP router's peers that are no configured

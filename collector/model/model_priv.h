@@ -193,6 +193,11 @@ struct model {
 	 * on at the last look (off -> on: every peer is sent whole) */
 	const struct stream_sink *const *streams;
 	bool stream_was_on;
+	/* the sink's batch for this model (the sink owns it; NULL: none yet),
+	 * the sink it came from, and whether it holds changes not flushed */
+	struct stream_batch *sbatch;
+	const struct stream_sink *sbatch_sink;
+	bool sbatch_pending;
 };
 
 /* model.c */
@@ -259,7 +264,7 @@ static inline const struct stream_sink *model_stream(struct model *m)
 void model_stream_route(struct model *m, const struct stream_sink *s, struct model_peer *p,
 			enum model_view view, enum model_af af, const struct rib_prefix *prefix,
 			rib_attr_id attrs, enum rib_change c);
-void model_stream_mark(const struct stream_sink *s, struct model_peer *p,
+void model_stream_mark(struct model *m, const struct stream_sink *s, struct model_peer *p,
 		       enum stream_mark_kind kind, const struct stream_peer_mark *extra);
 void model_stream_eor(struct model *m, struct model_peer *p, enum model_view view,
 		      enum model_af af);

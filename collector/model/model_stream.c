@@ -12,6 +12,34 @@ void model_set_stream(struct model *m, const struct stream_sink *const *where)
 {
 	m->streams = where;
 	m->stream_was_on = false;
+	m->sbatch = NULL;
+	m->sbatch_sink = NULL;
+	m->sbatch_pending = false;
+}
+
+/* The model's batch in sink s (asked for once per sink), or NULL: the
+ * sink does not batch, or memory ran out. */
+static struct stream_batch *batch_of(struct model *m, const struct stream_sink *s)
+{
+	if (m->sbatch_sink != s) {
+		m->sbatch_sink = s;
+		m->sbatch = s->ops->batch_new != NULL ? s->ops->batch_new(s->arg) : NULL;
+		m->sbatch_pending = false;
+	}
+	return m->sbatch;
+}
+
+void model_stream_flush(struct model *m)
+{
+	const struct stream_sink *s;
+
+	if (!m->sbatch_pending)
+		return;
+	m->sbatch_pending = false;
+	/* the sink went (the Kafka module stopped): it sent what it held */
+	if (m->streams == NULL || (s = *m->streams) == NULL || s != m->sbatch_sink)
+		return;
+	s->ops->batch_flush(s->arg, m->sbatch);
 }
 
 static void peer_of(struct stream_peer *sp, struct model_peer *p)
@@ -48,6 +76,7 @@ static void route_of(struct stream_route *sr, const struct model *m, enum model_
 	sr->announce = attrs != 0;
 	if (attrs != 0)
 		sr->attrs = rib_attrs_bytes(m->rib, attrs, &sr->attrs_len);
+	sr->attrs_id = attrs;
 }
 
 void model_stream_route(struct model *m, const struct stream_sink *s, struct model_peer *p,
@@ -55,20 +84,28 @@ void model_stream_route(struct model *m, const struct stream_sink *s, struct mod
 			rib_attr_id attrs, enum rib_change c)
 {
 	struct stream_route sr = {0};
+	struct stream_batch *b;
 
 	if (c != RIB_ADDED && c != RIB_REPLACED && c != RIB_REMOVED)
 		return; /* nothing changed (a duplicate, an absent withdraw, a full table) */
 	route_of(&sr, m, view, af, prefix, c == RIB_REMOVED ? 0 : attrs);
 	sr.replaced = c == RIB_REPLACED;
 	peer_of(&sr.peer, p);
-	s->ops->route(s->arg, &sr);
+	if ((b = batch_of(m, s)) != NULL) {
+		s->ops->batch_route(s->arg, b, &sr);
+		m->sbatch_pending = true;
+	} else {
+		s->ops->route(s->arg, &sr);
+	}
 }
 
-void model_stream_mark(const struct stream_sink *s, struct model_peer *p,
+/* A mark goes alone, after the changes batched before it. */
+void model_stream_mark(struct model *m, const struct stream_sink *s, struct model_peer *p,
 		       enum stream_mark_kind kind, const struct stream_peer_mark *extra)
 {
 	struct stream_peer_mark pm = {.reason = "", .notif_code = -1};
 
+	model_stream_flush(m);
 	if (extra != NULL)
 		pm = *extra;
 	pm.kind = kind;
@@ -86,7 +123,7 @@ void model_stream_eor(struct model *m, struct model_peer *p, enum model_view vie
 		return;
 	pm.view = (uint8_t)view;
 	pm.af = (uint8_t)af;
-	model_stream_mark(s, p, STREAM_MARK_EOR, &pm);
+	model_stream_mark(m, s, p, STREAM_MARK_EOR, &pm);
 }
 
 /* ---- sending a peer whole (the stream was switched on) ---- */
@@ -112,7 +149,7 @@ static void sync_peer(struct model *m, const struct stream_sink *s, struct model
 	struct stream_peer_mark pm = {.reason = "", .notif_code = -1, .up = p->up};
 	struct sync_walk w = {m, s, p, 0, 0};
 
-	model_stream_mark(s, p, STREAM_MARK_SYNC_BEGIN, &pm);
+	model_stream_mark(m, s, p, STREAM_MARK_SYNC_BEGIN, &pm);
 	for (int v = 0; v < MODEL_VIEW_COUNT; v++) {
 		for (int a = 0; a < MODEL_AF_COUNT; a++) {
 			w.view = (enum model_view)v;
@@ -122,11 +159,11 @@ static void sync_peer(struct model *m, const struct stream_sink *s, struct model
 			if (p->eor[v][a]) {
 				pm.view = (uint8_t)v;
 				pm.af = (uint8_t)a;
-				model_stream_mark(s, p, STREAM_MARK_EOR, &pm);
+				model_stream_mark(m, s, p, STREAM_MARK_EOR, &pm);
 			}
 		}
 	}
-	model_stream_mark(s, p, STREAM_MARK_SYNC_END, NULL);
+	model_stream_mark(m, s, p, STREAM_MARK_SYNC_END, NULL);
 }
 
 /* The flag changed since the last look: on, every peer goes whole (the

@@ -44,8 +44,11 @@ void model_lock_worker(struct model *m)
 	pthread_mutex_lock(&m->lock);
 }
 
+/* Letting go of the model ends the worker's slice: the route changes it
+ * batched go now (model_stream.c). */
 void model_unlock(struct model *m)
 {
+	model_stream_flush(m);
 	pthread_mutex_unlock(&m->lock);
 }
 

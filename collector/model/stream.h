@@ -30,6 +30,7 @@ struct stream_router {
 
 struct stream_route;     /* one route change in a peer's RIB view */
 struct stream_peer_mark; /* a peer's session or view boundary (up, down, End-of-RIB) */
+struct stream_batch;     /* a publisher's batch of route changes, one per model */
 
 struct stream_sink_ops {
 	/* One whole BMP message (common header included) exactly as the
@@ -40,6 +41,17 @@ struct stream_sink_ops {
 	 * them to each peer. */
 	void (*route)(void *arg, const struct stream_route *rc);
 	void (*peer)(void *arg, const struct stream_peer_mark *pm);
+	/* Batching (optional: NULL, or batch_new returning NULL, and each
+	 * change goes alone through route). A model asks once for a batch of
+	 * its own (the sink owns it and frees it when the sink goes), hands it
+	 * its changes with batch_route, and calls batch_flush before anything
+	 * else of the model reaches the sink (a mark) and whenever it lets go
+	 * of the model (model_stream_flush: the end of a worker's slice, of a
+	 * captured packet), so that a change waits no longer than that. A
+	 * batch is used by one thread at a time: the one working on its model. */
+	struct stream_batch *(*batch_new)(void *arg);
+	void (*batch_route)(void *arg, struct stream_batch *b, const struct stream_route *rc);
+	void (*batch_flush)(void *arg, struct stream_batch *b);
 };
 
 struct stream_sink {
@@ -104,6 +116,8 @@ struct stream_route {
 	 * MP_REACH_NLRI as the raw next-hop field; the rest as on the wire). */
 	const uint8_t *attrs;
 	size_t attrs_len;
+	uint32_t attrs_id; /* the set's interned id (rib_attr_id; 0: withdrawn): a
+			    * cache hint only, as an id is reused once freed */
 	int64_t time_ns; /* 0: now (the model has no clock; the sink stamps it) */
 };
 

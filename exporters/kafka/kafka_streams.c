@@ -121,10 +121,36 @@ static void on_peer(void *arg, const struct stream_peer_mark *pm)
 		route_stream_peer(ks->routes, pm);
 }
 
+static struct stream_batch *on_batch_new(void *arg)
+{
+	struct kafka_streams *ks = arg;
+
+	return ks->routes != NULL ? route_stream_batch_new(ks->routes) : NULL;
+}
+
+static void on_batch_route(void *arg, struct stream_batch *b, const struct stream_route *rc)
+{
+	struct kafka_streams *ks = arg;
+
+	if (atomic_load_explicit(&ks->sink.routes_on, memory_order_relaxed))
+		route_stream_batch_route(ks->routes, b, rc);
+}
+
+/* What was batched while the stream was on goes even when it is off now. */
+static void on_batch_flush(void *arg, struct stream_batch *b)
+{
+	struct kafka_streams *ks = arg;
+
+	route_stream_batch_flush(ks->routes, b);
+}
+
 static const struct stream_sink_ops sink_ops = {
 	.bmp_raw = on_bmp_raw,
 	.route = on_route,
 	.peer = on_peer,
+	.batch_new = on_batch_new,
+	.batch_route = on_batch_route,
+	.batch_flush = on_batch_flush,
 };
 
 /* ---- lifecycle (loop thread) ---- */

@@ -508,6 +508,88 @@ uint8_t *route_encode_pb(const struct stream_route *rc, int64_t now_ns, size_t *
 	return out;
 }
 
+/* ---- the parts of a RouteBatch (route_batch.c) ---- */
+
+size_t route_pb_varint(uint64_t v, uint8_t *out)
+{
+	struct pbw w = {out, 0, 10, false};
+
+	w_varint(&w, v);
+	return w.len;
+}
+
+size_t route_pb_field_head(unsigned field, size_t len, uint8_t *out)
+{
+	struct pbw w = {out, 0, ROUTE_PB_FIELD_HEAD_MAX, false};
+
+	w_tag(&w, field, 2);
+	w_varint(&w, len);
+	return w.len;
+}
+
+size_t route_pb_peer(const struct stream_peer *p, uint8_t *out, size_t cap)
+{
+	struct pbw w = {out, 0, cap, false};
+
+	w_peer(&w, p);
+	return w.overflow ? 0 : w.len;
+}
+
+/* RouteChange fields 2 to 8: what a batched change has besides its
+ * attributes (its peer and time are the batch's). */
+size_t route_pb_change_head(const struct stream_route *rc, uint8_t *out)
+{
+	struct pbw w = {out, 0, ROUTE_PB_CHANGE_HEAD_MAX, false};
+	char prefix[ADDR_TEXT + 8];
+
+	prefix_text(rc, prefix);
+	w_uint(&w, 2, view_of(rc->view));
+	w_uint(&w, 3, rc->afi);
+	w_uint(&w, 4, rc->safi);
+	w_str(&w, 5, prefix);
+	w_uint(&w, 6, rc->path_id);
+	w_uint(&w, 7, rc->announce ? 1 : 2);
+	w_uint(&w, 8, rc->replaced);
+	return w.len;
+}
+
+size_t route_pb_attrs_field_max(const struct stream_route *rc)
+{
+	return 6 * rc->attrs_len + 512 + ROUTE_PB_FIELD_HEAD_MAX;
+}
+
+size_t route_pb_attrs_field_to(const struct stream_route *rc, uint8_t *out, size_t cap)
+{
+	struct arena ar;
+	struct pbw attrs;
+	struct decoded d;
+	size_t n = 0;
+
+	ar.used = ar.nheap = 0;
+	if (decode(&d, &ar, rc->attrs, rc->attrs_len) == 0 &&
+	    w_init(&attrs, &ar, 6 * rc->attrs_len + 512)) {
+		struct pbw o = {out, 0, cap, false};
+
+		w_attrs(&attrs, &d, rc);
+		w_msg(&o, 9, &attrs); /* RouteChange.attributes */
+		n = o.overflow ? 0 : o.len;
+	}
+	arena_clean(&ar);
+	return n;
+}
+
+uint8_t *route_pb_attrs_field(const struct stream_route *rc, size_t *len)
+{
+	size_t cap = route_pb_attrs_field_max(rc);
+	uint8_t *out = malloc(cap);
+
+	if (out != NULL && (*len = route_pb_attrs_field_to(rc, out, cap)) == 0) {
+		free(out);
+		out = NULL;
+	}
+	return out;
+}
+
 uint8_t *route_mark_encode_pb(const struct stream_peer_mark *pm, int64_t now_ns, size_t *len)
 {
 	PbMsg msg = CIRCUITWATCH__V1__ROUTE_MESSAGE__INIT;

@@ -78,6 +78,27 @@ size_t route_key(const struct stream_peer *p, char *buf, size_t cap);
 uint8_t *route_encode_pb(const struct stream_route *rc, int64_t now_ns, size_t *len);
 uint8_t *route_mark_encode_pb(const struct stream_peer_mark *pm, int64_t now_ns, size_t *len);
 
+/* The parts of a protobuf RouteMessage{batch} (route_batch.c puts them
+ * together; the changes are RouteChanges without peer and time):
+ * - route_pb_varint: v as a varint, at most 10 bytes;
+ * - route_pb_field_head: the tag and length of a length-delimited field;
+ * - route_pb_peer: a RoutePeer's body, or 0 when it exceeds cap;
+ * - route_pb_change_head: RouteChange fields 2 to 8 (view .. replaced);
+ * - route_pb_attrs_field: RouteChange field 9 (Attributes) of an
+ *   announce, tag and length included: malloc'd (the caller frees), NULL
+ *   when memory ran out; route_pb_attrs_field_to writes it into out (at
+ *   most cap bytes; route_pb_attrs_field_max(rc) always suffice) and
+ *   returns its length, 0 when it did not fit or memory ran out. */
+#define ROUTE_PB_FIELD_HEAD_MAX 11
+#define ROUTE_PB_CHANGE_HEAD_MAX 96
+size_t route_pb_varint(uint64_t v, uint8_t *out);
+size_t route_pb_field_head(unsigned field, size_t len, uint8_t *out);
+size_t route_pb_peer(const struct stream_peer *p, uint8_t *out, size_t cap);
+size_t route_pb_change_head(const struct stream_route *rc, uint8_t *out);
+uint8_t *route_pb_attrs_field(const struct stream_route *rc, size_t *len);
+size_t route_pb_attrs_field_max(const struct stream_route *rc);
+size_t route_pb_attrs_field_to(const struct stream_route *rc, uint8_t *out, size_t cap);
+
 /* JSON RouteMessage, one line: a malloc'd NUL-terminated string, or NULL. */
 char *route_encode_json(const struct stream_route *rc, int64_t now_ns);
 char *route_mark_encode_json(const struct stream_peer_mark *pm, int64_t now_ns);

@@ -38,6 +38,14 @@ int route_stream_new(const struct kafka_opts *base, const struct route_stream_op
 		     char *err, size_t errlen) __attribute__((warn_unused_result));
 void route_stream_route(struct route_stream *rs, const struct stream_route *rc);
 void route_stream_peer(struct route_stream *rs, const struct stream_peer_mark *pm);
+/* The sink's batching (stream.h): a batch of the stream's own for one
+ * model (NULL: JSON, which is not batched, or out of memory), valid until
+ * route_stream_free, which sends what it still holds; route and flush
+ * from the thread working on that model. See route_batch.h. */
+struct stream_batch *route_stream_batch_new(struct route_stream *rs);
+void route_stream_batch_route(struct route_stream *rs, struct stream_batch *b,
+			      const struct stream_route *rc);
+void route_stream_batch_flush(struct route_stream *rs, struct stream_batch *b);
 void route_stream_poll(struct route_stream *rs, int64_t now_ns);
 void route_stream_free(struct route_stream *rs); /* takes NULL */
 

@@ -6,11 +6,14 @@
 # circuitwatch, its CPU counted until it stops growing (so the encoding and
 # the producer's threads are in), and for "on" the messages the stream
 # produced and lost. Prints each run, the median per mode and the median
-# on/off ratio.
+# on/off ratio. With OLD=DIR (another build's circuitwatch, e.g. of the
+# commit before a change), each run also has "old": on, with that binary,
+# interleaved in the same rotation, and the medians of old/off and of the
+# stream's CPU per route, new against old.
 #
 # Expects a release build; builds nothing. Environment: BUILD
 # (build/release), N4 (200000), N6 (20000), RUNS (5), ENCODING (protobuf),
-# SEED (1), CACHE (/tmp/cw-bench-routes).
+# SEED (1), CACHE (/tmp/cw-bench-routes), OLD (none).
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,11 +27,12 @@ N6=${N6:-20000}
 RUNS=${RUNS:-5}
 ENCODING=${ENCODING:-protobuf}
 SEED=${SEED:-1}
+OLD=${OLD:-}
 CACHE=${CACHE:-/tmp/cw-bench-routes}
 TOTAL=$((N4 + N6))
 HZ=$(getconf CLK_TCK)
 
-for b in "$CW" "$GEN" "$REPLAY" "$MOCK"; do
+for b in "$CW" "$GEN" "$REPLAY" "$MOCK" ${OLD:+"$OLD/collector/circuitwatch"}; do
   [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
 done
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
@@ -71,9 +75,10 @@ for _ in $(seq 1 100); do grep -q '^bootstrap=' "$WORK/mock.out" && break; sleep
 BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
 [ -n "$BS" ] || { echo "mock cluster did not start" >&2; exit 1; }
 
-start_cw() { # start_cw on|off — sets CW_PID, BASE, BMP_PORT
+start_cw() { # start_cw on|off|old — sets CW_PID, BASE, BMP_PORT
   local prom; prom=$(free_port); BMP_PORT=$(free_port)
-  local on=false; [ "$1" = on ] && on=true
+  local on=false bin=$CW; [ "$1" != off ] && on=true
+  [ "$1" = old ] && bin=$OLD/collector/circuitwatch
   cat > "$WORK/cw.yaml" <<YAML
 prometheus: {listen: "127.0.0.1:$prom"}
 bmp: {listen: "127.0.0.1:$BMP_PORT", allow: ["127.0.0.0/8"]}
@@ -86,7 +91,7 @@ kafka:
   streams:
     routes: {enabled: $on, topic: circuitwatch.routes, encoding: $ENCODING}
 YAML
-  "$CW" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
+  "$bin" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
   CW_PID=$!; PIDS+=("$CW_PID")
   BASE=http://127.0.0.1:$prom
   for _ in $(seq 1 200); do
@@ -133,6 +138,9 @@ echo "== routes stream off vs on ($ENCODING): $TOTAL routes ($N4 IPv4, $N6 IPv6)
 : > "$WORK/results"
 for i in $(seq 1 "$RUNS"); do
   if [ $((i % 2)) = 1 ]; then order="off on"; else order="on off"; fi
+  [ -n "$OLD" ] && case $((i % 3)) in
+    1) order="off on old" ;; 2) order="old off on" ;; 0) order="on old off" ;;
+  esac
   for m in $order; do
     r=$(run "$m") || exit 1
     echo "$r" >> "$WORK/results"
@@ -145,9 +153,21 @@ import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 off = [float(r[1]) for r in rows if r[0] == "off"]
 on = [float(r[1]) for r in rows if r[0] == "on"]
+old = [float(r[1]) for r in rows if r[0] == "old"]
 ratios = [b / a for a, b in zip(off, on)]
 print("   median off: %s routes per CPU-second" % format(statistics.median(off), ",.0f"))
 print("   median on:  %s routes per CPU-second" % format(statistics.median(on), ",.0f"))
 print("   on/off: median of the paired ratios %.3f (min %.3f, max %.3f)" %
       (statistics.median(ratios), min(ratios), max(ratios)))
+if old:
+    # the stream's own CPU per route: 1/on - 1/off, per run
+    cost = lambda x, o: 1e9 / x - 1e9 / o
+    print("   median old: %s routes per CPU-second" % format(statistics.median(old), ",.0f"))
+    print("   old/off: median of the paired ratios %.3f" %
+          statistics.median([b / a for a, b in zip(off, old)]))
+    new_ns = [cost(b, a) for a, b in zip(off, on)]
+    old_ns = [cost(b, a) for a, b in zip(off, old)]
+    print("   stream CPU per route: new %.0f ns, old %.0f ns (medians); old/new %.2f "
+          "(median of the paired ratios)" % (statistics.median(new_ns), statistics.median(old_ns),
+          statistics.median([o / max(n, 1e-9) for o, n in zip(old_ns, new_ns)])))
 PY

@@ -240,6 +240,8 @@ pre_unset() { "$PY" "$REBUILD" attrs "$WORK/rib.json" $V4 adj-rib-in-pre ipv4-un
 policy_seen() { post_set && pre_unset; }
 check "post-policy routes carry the route-map's community 65001:777, pre-policy ones do not" policy_seen
 check "no seq gap, every message keyed by its peer" no_gap
+batched() { "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(not d["changes"] > 2 * d["messages"])' "$WORK/rib.json"; }
+check "the changes came batched (RouteBatch: more than two per message on average)" batched
 check "the stream carried the router's disconnect (reason router-disconnected)" \
   grep -aq 'router-disconnected' "$WORK/routes.kcat"
 

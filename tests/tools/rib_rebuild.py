@@ -15,7 +15,8 @@ every peer's RIB views from the topic, as any downstream consumer would.
       PREFIX|AS PATH|COMMUNITIES|LOCAL_PREF of one view, sorted
 
 Rules (the stream's contract): per peer (router, rd, address), apply each
-RouteChange in order; CLEARED, RELEASED and SYNC_BEGIN drop the peer's
+RouteChange in order (a RouteBatch's changes in turn, seq counting on from
+the batch's peer.seq); CLEARED, RELEASED and SYNC_BEGIN drop the peer's
 views, and so does a seq of 1 (the collector made the peer anew, with empty
 views: after its own restart, say). A gap in seq is counted and reported."""
 import argparse
@@ -70,6 +71,7 @@ class Rebuild:
         self.seq = {}
         self.gaps = 0
         self.messages = 0
+        self.changes = 0   # route changes, alone or in batches
         self.marks = {}
         self.keys_bad = 0
 
@@ -110,10 +112,23 @@ class Rebuild:
         if kind in DROP:
             self.rib.pop(pid, None)
 
+    def batch(self, key, b):
+        """A RouteBatch: its changes in turn, each with the batch's peer and
+        the next seq (peer.seq for the first)."""
+        p = b["peer"]
+        seq = int(p.get("seq", "0"))
+        for i, r in enumerate(b.get("changes", [])):
+            r["peer"] = dict(p, seq=str(seq + i))
+            self.route(key, r)
+            self.changes += 1
+
     def feed(self, key, msg):
         self.messages += 1
         if "route" in msg:
             self.route(key, msg["route"])
+            self.changes += 1
+        elif "batch" in msg:
+            self.batch(key, msg["batch"])
         elif "mark" in msg:
             self.mark(key, msg["mark"])
 
@@ -123,11 +138,11 @@ def cmd_rebuild(a):
     rb = Rebuild()
     for key, val in read_kcat(a.input):
         rb.feed(key, dec(val))
-    out = {"messages": rb.messages, "gaps": rb.gaps, "marks": rb.marks,
+    out = {"messages": rb.messages, "changes": rb.changes, "gaps": rb.gaps, "marks": rb.marks,
            "keys_bad": rb.keys_bad, "rib": rb.rib}
     json.dump(out, open(a.out, "w"), indent=1, sort_keys=True)
-    print("messages=%d gaps=%d keys_bad=%d peers=%d marks=%s" %
-          (rb.messages, rb.gaps, rb.keys_bad, len(rb.rib), json.dumps(rb.marks, sort_keys=True)))
+    print("messages=%d changes=%d gaps=%d keys_bad=%d peers=%d marks=%s" %
+          (rb.messages, rb.changes, rb.gaps, rb.keys_bad, len(rb.rib), json.dumps(rb.marks, sort_keys=True)))
 
 
 def cmd_counts(a):

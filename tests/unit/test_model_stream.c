@@ -34,6 +34,7 @@ struct consumer {
 	size_t routes, gaps;
 	char last_reason[32];
 	struct stream_sink sink;
+	struct stream_batch *batch; /* the batching sink's (batch_ops) */
 };
 
 static struct crow *find(struct consumer *c, const char *peer, uint8_t view, uint8_t af,
@@ -111,6 +112,55 @@ static void on_peer(void *arg, const struct stream_peer_mark *pm)
 
 static const struct stream_sink_ops ops = {.route = on_route, .peer = on_peer};
 
+/* A batching sink: changes wait in the batch (copied, as the model's
+ * strings and bytes are valid during the call only) until the model
+ * flushes them, then reach the consumer in order. */
+#define BATCH_MAX 512
+
+struct stream_batch {
+	struct stream_route r[BATCH_MAX];
+	uint8_t attrs[BATCH_MAX][64];
+	char addr[BATCH_MAX][48];
+	size_t n, flushes;
+};
+
+static struct stream_batch *on_batch_new(void *arg)
+{
+	struct consumer *c = arg;
+
+	assert_null(c->batch); /* one per model */
+	c->batch = calloc(1, sizeof(*c->batch));
+	return c->batch;
+}
+
+static void on_batch_route(void *arg, struct stream_batch *b, const struct stream_route *rc)
+{
+	(void)arg;
+	assert_true(b->n < BATCH_MAX && rc->attrs_len <= sizeof(b->attrs[0]));
+	assert_true(rc->announce == (rc->attrs_id != 0));
+	b->r[b->n] = *rc;
+	if (rc->announce)
+		memcpy(b->attrs[b->n], rc->attrs, rc->attrs_len);
+	b->r[b->n].attrs = b->attrs[b->n];
+	strcpy(b->addr[b->n], rc->peer.addr);
+	b->r[b->n].peer.addr = b->addr[b->n];
+	b->n++;
+}
+
+static void on_batch_flush(void *arg, struct stream_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		on_route(arg, &b->r[i]);
+	b->flushes += b->n > 0;
+	b->n = 0;
+}
+
+static const struct stream_sink_ops batch_ops = {.route = on_route,
+						 .peer = on_peer,
+						 .batch_new = on_batch_new,
+						 .batch_route = on_batch_route,
+						 .batch_flush = on_batch_flush};
+
 struct fx {
 	struct metrics_registry *reg;
 	struct model *m;
@@ -147,6 +197,7 @@ static int teardown(void **state)
 
 	model_free(f->m);
 	metrics_registry_free(f->reg);
+	free(f->c->batch);
 	free(f->c);
 	free(f);
 	return 0;
@@ -240,6 +291,42 @@ static void test_rebuild_through_flaps(void **state)
 	assert_same(f, ps, names, 2);
 }
 
+/* Batched: nothing reaches the consumer before the flush (model_unlock's,
+ * or model_stream_flush), a mark sends the changes before it, and the
+ * consumer's copy is exact after each flush. */
+static void test_batched_rebuild(void **state)
+{
+	struct fx *f = *state;
+	struct model_peer *p1 = peer(f, 1), *p2 = peer(f, 2);
+	struct model_peer *ps[] = {p1, p2};
+	const char *names[] = {"198.51.100.1", "198.51.100.2"};
+	size_t before;
+
+	f->c->sink.ops = &batch_ops;
+	model_peer_up(f->m, p1, 2.0);
+	model_peer_up(f->m, p2, 2.0);
+	before = f->c->routes;
+	for (uint8_t b = 0; b < 20; b++) {
+		route(f, p1, MODEL_VIEW_ADJ_IN_PRE, 0, b, 1);
+		route(f, p2, MODEL_VIEW_ADJ_IN_POST, 2, b, (uint8_t)(3 + b % 2));
+	}
+	route(f, p1, MODEL_VIEW_ADJ_IN_PRE, 0, 3, 9); /* implicit withdraw */
+	route(f, p1, MODEL_VIEW_ADJ_IN_PRE, 0, 4, 0); /* withdraw */
+	assert_int_equal(f->c->routes, before);       /* all in the batch */
+	model_stream_flush(f->m);
+	assert_int_equal(f->c->routes, before + 42);
+	assert_same(f, ps, names, 2);
+	route(f, p1, MODEL_VIEW_ADJ_IN_PRE, 0, 5, 0);
+	model_peer_down(f->m, p1, 3.0, &(struct model_down){MODEL_DOWN_TCP_FIN, 0, -1, 0});
+	assert_same(f, ps, names, 2); /* the CLEARED mark sent the withdraw first */
+	model_lock(f->m);
+	route(f, p2, MODEL_VIEW_ADJ_IN_POST, 3, 1, 7);
+	model_unlock(f->m); /* the end of a worker's slice */
+	assert_same(f, ps, names, 2);
+	assert_int_equal(f->c->batch->n, 0);
+	assert_true(f->c->batch->flushes >= 3);
+}
+
 static void test_switched_on_later_syncs(void **state)
 {
 	struct fx *f = *state;
@@ -297,6 +384,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rebuild_through_flaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batched_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_switched_on_later_syncs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_released_peer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_off_costs_nothing, setup, teardown),

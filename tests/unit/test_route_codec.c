@@ -17,6 +17,7 @@
 #include "ingest.h"
 #include "metrics.h"
 #include "model.h"
+#include "route_batch.h"
 #include "rib_sink.h"
 #include "route_codec.h"
 #include "stream.h"
@@ -343,12 +344,197 @@ static void test_marks_and_key(void **state)
 	}
 }
 
+/* ---- RouteBatch (route_batch.h) ---- */
+
+struct emitted {
+	uint8_t *val[8];
+	size_t len[8];
+	char key[8][64];
+	size_t n, lost;
+};
+
+static void emit(void *arg, const void *key, size_t klen, const void *val, size_t vlen,
+		 int64_t ts_ms)
+{
+	struct emitted *e = arg;
+
+	(void)ts_ms;
+	if (val == NULL) {
+		e->lost++;
+		return;
+	}
+	assert_true(e->n < 8 && klen < sizeof(e->key[0]));
+	memcpy(e->key[e->n], key, klen);
+	e->val[e->n] = malloc(vlen);
+	assert_non_null(e->val[e->n]);
+	memcpy(e->val[e->n], val, vlen);
+	e->len[e->n++] = vlen;
+}
+
+/* The peer of a route the model made (its strings went with the model). */
+static void fixed_peer(struct stream_route *rc)
+{
+	rc->peer.router = "192.0.2.1";
+	rc->peer.router_host = "192.0.2.1";
+	rc->peer.source = "bmp";
+	rc->peer.addr = "198.51.100.1";
+	rc->peer.rd = "";
+	rc->peer.circuit = "";
+	rc->peer.link = "";
+	rc->peer.peering = "";
+}
+
+/* The Attributes of a RouteChange as protobuf-c packs them. */
+static size_t attrs_packed(const Circuitwatch__V1__Attributes *a, uint8_t *out)
+{
+	return circuitwatch__v1__attributes__pack(a, out);
+}
+
+/* A batch carries each change as a message alone would (attributes byte
+ * for byte, from the cache or not), the peer once with the first seq, and
+ * goes when another peer's change comes, at the flush, and never with a
+ * stale cached set when an id comes back with other bytes. */
+static void test_batch(void **state)
+{
+	struct seen s = {0};
+	struct emitted e = {0};
+	struct stream_batch *b = route_batch_new(emit, &e);
+	struct stream_route rc, other;
+	uint8_t changed[512], x[2048], y[2048];
+	Circuitwatch__V1__RouteMessage *msg, *alone;
+	Circuitwatch__V1__RouteBatch *rb;
+
+	(void)state;
+	assert_non_null(b);
+	ingest_real(&s);
+	rc = s.rc;
+	fixed_peer(&rc);
+	rc.attrs_id = 7;
+	rc.time_ns = 0;
+	memcpy(changed, s.attrs, rc.attrs_len);
+	for (uint64_t i = 0; i < 3; i++) { /* seq 4, 5, 6: cached after the first */
+		rc.peer.seq = 4 + i;
+		rc.addr[2] = (uint8_t)i;
+		route_batch_add(b, &rc, 5000000000);
+	}
+	other = rc; /* id 7 reused for other bytes: LOCAL_PREF 200 -> 201 */
+	other.peer.seq = 7;
+	other.attrs = changed;
+	for (size_t at = 0; at + 3 <= rc.attrs_len; at += 3u + (size_t)(changed[at + 1] << 8 | changed[at + 2]))
+		if (changed[at] == 5)
+			changed[at + 3] = 201; /* host-order u32: the low byte first on x86/arm */
+	route_batch_add(b, &other, 6000000000);
+	other.peer.seq = 8;
+	other.announce = false;
+	other.attrs = NULL;
+	other.attrs_len = 0;
+	other.attrs_id = 0;
+	route_batch_add(b, &other, 6000000000);
+	assert_int_equal(e.n, 0);
+	other.peer.addr = "198.51.100.9"; /* another peer: the batch goes */
+	other.peer.seq = 1;
+	route_batch_add(b, &other, 7000000000);
+	assert_int_equal(e.n, 1);
+	route_batch_flush(b);
+	route_batch_flush(b); /* empty: nothing */
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.lost, 0);
+
+	assert_canonical(e.val[0], e.len[0]);
+	msg = circuitwatch__v1__route_message__unpack(NULL, e.len[0], e.val[0]);
+	assert_non_null(msg);
+	assert_int_equal(msg->msg_case, CIRCUITWATCH__V1__ROUTE_MESSAGE__MSG_BATCH);
+	rb = msg->batch;
+	assert_int_equal(rb->peer->seq, 4);
+	assert_string_equal(rb->peer->address, "198.51.100.1");
+	assert_int_equal(rb->time_unix_nano, 5000000000);
+	assert_int_equal(rb->n_changes, 5);
+	{
+		char want[ROUTE_KEY_MAX + 1];
+
+		want[route_key(&rc.peer, want, ROUTE_KEY_MAX)] = '\0';
+		assert_string_equal(e.key[0], want);
+	}
+	alone = circuitwatch__v1__route_message__unpack(NULL, s.pb_len, s.pb);
+	assert_non_null(alone);
+	for (size_t i = 0; i < 3; i++) {
+		assert_null(rb->changes[i]->peer);
+		assert_int_equal(rb->changes[i]->time_unix_nano, 0);
+		assert_int_equal(rb->changes[i]->view, alone->route->view);
+		assert_int_equal(rb->changes[i]->action, alone->route->action);
+		assert_int_equal(attrs_packed(rb->changes[i]->attributes, x),
+				 attrs_packed(alone->route->attributes, y));
+		assert_memory_equal(x, y, attrs_packed(alone->route->attributes, y));
+	}
+	assert_string_equal(rb->changes[2]->prefix, "10.1.2.0/24");
+	assert_string_equal(rb->changes[0]->prefix, "10.1.0.0/24");
+	assert_int_equal(rb->changes[3]->attributes->local_pref, 201);
+	assert_int_equal(rb->changes[0]->attributes->local_pref, 200);
+	assert_int_equal(rb->changes[4]->action,
+			 CIRCUITWATCH__V1__ROUTE_ACTION__ROUTE_ACTION_WITHDRAW);
+	assert_null(rb->changes[4]->attributes);
+	circuitwatch__v1__route_message__free_unpacked(alone, NULL);
+	circuitwatch__v1__route_message__free_unpacked(msg, NULL);
+
+	assert_canonical(e.val[1], e.len[1]);
+	msg = circuitwatch__v1__route_message__unpack(NULL, e.len[1], e.val[1]);
+	assert_non_null(msg);
+	assert_int_equal(msg->batch->peer->seq, 1);
+	assert_int_equal(msg->batch->n_changes, 1);
+	circuitwatch__v1__route_message__free_unpacked(msg, NULL);
+	for (size_t i = 0; i < e.n; i++)
+		free(e.val[i]);
+	route_batch_free(b);
+	free(s.pb);
+	free(s.json);
+}
+
+/* Each batch stays under its bounds (ROUTE_BATCH_MAX_CHANGES, about
+ * ROUTE_BATCH_MAX_BYTES), and the next one's seq follows on. */
+static void test_batch_bounds(void **state)
+{
+	struct seen s = {0};
+	struct emitted e = {0};
+	struct stream_batch *b = route_batch_new(emit, &e);
+	struct stream_route rc;
+	uint64_t next = 1;
+
+	(void)state;
+	ingest_real(&s);
+	rc = s.rc;
+	fixed_peer(&rc);
+	rc.attrs_id = 3;
+	for (uint64_t i = 0; i < ROUTE_BATCH_MAX_CHANGES + 1; i++) {
+		rc.peer.seq = 1 + i;
+		route_batch_add(b, &rc, 1);
+	}
+	route_batch_flush(b);
+	assert_true(e.n >= 2);
+	for (size_t i = 0; i < e.n; i++) {
+		Circuitwatch__V1__RouteMessage *msg =
+			circuitwatch__v1__route_message__unpack(NULL, e.len[i], e.val[i]);
+
+		assert_non_null(msg);
+		assert_int_equal(msg->batch->peer->seq, next);
+		assert_true(msg->batch->n_changes <= ROUTE_BATCH_MAX_CHANGES);
+		assert_true(e.len[i] < ROUTE_BATCH_MAX_BYTES + 4096);
+		next += msg->batch->n_changes;
+		circuitwatch__v1__route_message__free_unpacked(msg, NULL);
+		free(e.val[i]);
+	}
+	assert_int_equal(next, ROUTE_BATCH_MAX_CHANGES + 2);
+	route_batch_free(b);
+	free(s.pb);
+	free(s.json);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_update_pb),  cmocka_unit_test(test_real_update_json),
 		cmocka_unit_test(test_as4_path_merge),  cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_marks_and_key),
+		cmocka_unit_test(test_marks_and_key),   cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
