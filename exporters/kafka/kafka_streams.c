@@ -8,6 +8,7 @@
  * poll, reload and stop on the loop thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -26,8 +27,9 @@
  * more than the rest of the message: it is computed once per router and
  * kept in a chain per slot (picked by address). An entry is immutable once
  * published and lives until stop, so the workers read the chains without
- * a lock (a lock per message was 5 % of a worker's time with the stream
- * on); appends take slots_lock. At most ROUTER_CACHE_MAX entries (router
+ * a lock, and two routers whose addresses share a slot both stay cached
+ * (one entry per slot recomputed them in turn); appends take slots_lock.
+ * At most ROUTER_CACHE_MAX entries (router
  * addresses seen since start): beyond, a router's part is computed per
  * message. */
 #define ROUTER_SLOTS 64u
