@@ -29,9 +29,8 @@
  * published and lives until stop, so the workers read the chains without
  * a lock, and two routers whose addresses share a slot both stay cached
  * (one entry per slot recomputed them in turn); appends take slots_lock.
- * At most ROUTER_CACHE_MAX entries (router
- * addresses seen since start): beyond, a router's part is computed per
- * message. */
+ * At most ROUTER_CACHE_MAX entries (router addresses seen since start):
+ * beyond, a router's part is computed per message. */
 #define ROUTER_SLOTS 64u
 #define ROUTER_CACHE_MAX 4096u
 
