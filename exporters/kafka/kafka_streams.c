@@ -8,6 +8,7 @@
  * poll, reload and stop on the loop thread. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,15 +24,19 @@
 #include "stream.h"
 
 /* The router part of the header (two MD5s and a formatted address) costs
- * more than the rest of the message: it is kept per router, in slots
- * picked by address, each under its own lock (the routers of one worker
- * land on their own slots, mostly; a lock taken for a copy). */
+ * more than the rest of the message: it is computed once per router and
+ * kept in a chain per slot (picked by address). An entry is immutable once
+ * published and lives until stop, so the workers read the chains without
+ * a lock, and two routers whose addresses share a slot both stay cached
+ * (one entry per slot recomputed them in turn); appends take slots_lock.
+ * At most ROUTER_CACHE_MAX entries (router addresses seen since start):
+ * beyond, a router's part is computed per message. */
 #define ROUTER_SLOTS 64u
+#define ROUTER_CACHE_MAX 4096u
 
-struct router_slot {
-	pthread_mutex_t lock;
-	bool used;
+struct router_entry {
 	struct obmp_router r;
+	struct router_entry *next; /* immutable once published */
 };
 
 struct kafka_streams {
@@ -40,7 +45,9 @@ struct kafka_streams {
 	struct obmp_collector col;
 	struct route_stream *routes; /* NULL: the routes stream was off at start */
 	struct log *log;
-	struct router_slot slots[ROUTER_SLOTS];
+	_Atomic(struct router_entry *) slots[ROUTER_SLOTS];
+	pthread_mutex_t slots_lock; /* appends to the chains */
+	unsigned nentries;          /* under slots_lock */
 };
 
 static unsigned slot_of(const struct stream_router *sr)
@@ -52,26 +59,63 @@ static unsigned slot_of(const struct stream_router *sr)
 	return h % ROUTER_SLOTS;
 }
 
-/* r for sr: from its slot, or computed and put there. */
-static void router_of(struct kafka_streams *ks, const struct stream_router *sr,
-		      struct obmp_router *r)
+static const struct obmp_router *chain_find(struct router_entry *e, const uint8_t addr[16],
+					    bool ipv6)
 {
-	struct router_slot *s = &ks->slots[slot_of(sr)];
+	for (; e != NULL; e = e->next)
+		if (e->r.ipv6 == ipv6 && memcmp(e->r.addr, addr, 16) == 0)
+			return &e->r;
+	return NULL;
+}
+
+/* Publishes a copy of r in its slot's chain unless another worker did. */
+static void router_keep(struct kafka_streams *ks, _Atomic(struct router_entry *) *slot,
+			const struct obmp_router *r)
+{
+	struct router_entry *head, *e;
+
+	pthread_mutex_lock(&ks->slots_lock);
+	head = atomic_load_explicit(slot, memory_order_relaxed);
+	if (ks->nentries < ROUTER_CACHE_MAX && chain_find(head, r->addr, r->ipv6) == NULL &&
+	    (e = malloc(sizeof(*e))) != NULL) {
+		e->r = *r;
+		e->next = head;
+		atomic_store_explicit(slot, e, memory_order_release);
+		ks->nentries++;
+	}
+	pthread_mutex_unlock(&ks->slots_lock);
+}
+
+/* The router part for sr: its entry, or computed into tmp (and kept). */
+static const struct obmp_router *router_of(struct kafka_streams *ks,
+					   const struct stream_router *sr,
+					   struct obmp_router *tmp)
+{
+	_Atomic(struct router_entry *) *slot = &ks->slots[slot_of(sr)];
 	uint8_t addr[16] = {0};
+	const struct obmp_router *r;
 
 	memcpy(addr, sr->ipv6 ? sr->addr : sr->addr + 12, sr->ipv6 ? 16 : 4);
-	pthread_mutex_lock(&s->lock);
-	if (s->used && s->r.ipv6 == sr->ipv6 && memcmp(s->r.addr, addr, 16) == 0) {
-		*r = s->r;
-		pthread_mutex_unlock(&s->lock);
-		return;
+	r = chain_find(atomic_load_explicit(slot, memory_order_acquire), addr, sr->ipv6);
+	if (r != NULL)
+		return r;
+	obmp_router_init(tmp, &ks->col, sr->addr, sr->ipv6);
+	router_keep(ks, slot, tmp);
+	return tmp;
+}
+
+static void routers_free(struct kafka_streams *ks)
+{
+	for (unsigned i = 0; i < ROUTER_SLOTS; i++) {
+		struct router_entry *e = atomic_load_explicit(&ks->slots[i], memory_order_relaxed);
+
+		while (e != NULL) {
+			struct router_entry *next = e->next;
+
+			free(e);
+			e = next;
+		}
 	}
-	pthread_mutex_unlock(&s->lock);
-	obmp_router_init(r, &ks->col, sr->addr, sr->ipv6);
-	pthread_mutex_lock(&s->lock);
-	s->r = *r;
-	s->used = true;
-	pthread_mutex_unlock(&s->lock);
 }
 
 /* ---- the sink (BMP worker threads) ---- */
@@ -80,17 +124,17 @@ static void raw_produce(struct kafka_streams *ks, const struct stream_router *sr
 			const uint8_t *msg, size_t len, int64_t recv_ns)
 {
 	uint8_t stackbuf[OBMP_HDR_MAX + 4096], *buf = stackbuf;
-	struct obmp_router r;
+	struct obmp_router tmp;
+	const struct obmp_router *r = router_of(ks, sr, &tmp);
 	size_t hlen = obmp_header_len(&ks->col);
 
-	router_of(ks, sr, &r);
 	if (hlen + len > sizeof(stackbuf) && (buf = malloc(hlen + len)) == NULL) {
 		kstream_lose(ks->raw);
 		return;
 	}
-	(void)obmp_header(&ks->col, &r, recv_ns, len, buf, hlen);
+	(void)obmp_header(&ks->col, r, recv_ns, len, buf, hlen);
 	memcpy(buf + hlen, msg, len);
-	(void)kstream_produce(ks->raw, r.key, OBMP_KEY_LEN, buf, hlen + len,
+	(void)kstream_produce(ks->raw, r->key, OBMP_KEY_LEN, buf, hlen + len,
 			      recv_ns > 0 ? recv_ns / 1000000 : 0);
 	if (buf != stackbuf)
 		free(buf);
@@ -252,8 +296,9 @@ int kafka_streams_start(const struct cfg_kafka *c, const struct kafka_opts *base
 		return -1;
 	}
 	ks->log = lg;
+	pthread_mutex_init(&ks->slots_lock, NULL);
 	for (unsigned i = 0; i < ROUTER_SLOTS; i++)
-		pthread_mutex_init(&ks->slots[i].lock, NULL);
+		atomic_init(&ks->slots[i], NULL);
 	ks->sink.ops = &sink_ops;
 	ks->sink.arg = ks;
 	atomic_init(&ks->sink.raw_on, false);
@@ -350,7 +395,7 @@ void kafka_streams_stop(struct kafka_streams *ks)
 	atomic_store(&ks->sink.routes_on, false);
 	kstream_free(ks->raw); /* flushes; spools the rest */
 	route_stream_free(ks->routes);
-	for (unsigned i = 0; i < ROUTER_SLOTS; i++)
-		pthread_mutex_destroy(&ks->slots[i].lock);
+	routers_free(ks);
+	pthread_mutex_destroy(&ks->slots_lock);
 	free(ks);
 }

@@ -21,6 +21,9 @@
 # of each), PACK (32), SEED (1), CACHE (/tmp/cw-bench-bmp, shared with bench_bmp.sh),
 # QUEUE (100000: kafka.queue_max_messages), TIMEOUT (300 s per wait), RDKAFKA
 # (more librdkafka properties, "key: value, ..."; none by default).
+# OLD (a circuitwatch binary, e.g. an earlier build: each run then adds a
+# stream-on run of it, interleaved off, on (OLD), on, ..., and prints the
+# on/on ratio against it); TABLES (both | full | packed).
 # Quick run: N4=200000 N6=20000 RUNS=2 tests/bench/bench_stream.sh
 set -uo pipefail
 
@@ -38,10 +41,12 @@ SEED=${SEED:-1}
 CACHE=${CACHE:-/tmp/cw-bench-bmp}
 QUEUE=${QUEUE:-100000}
 TIMEOUT=${TIMEOUT:-300}
+OLD=${OLD:-}
+TABLES=${TABLES:-both}
 TOTAL=$((N4 + N6))
 HZ=$(getconf CLK_TCK)
 
-for b in "$CW" "$GEN" "$REPLAY" "$MOCK"; do
+for b in "$CW" "$GEN" "$REPLAY" "$MOCK" ${OLD:+"$OLD"}; do
   [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
 done
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
@@ -98,7 +103,7 @@ mock_start() { # sets BS, MOCK_PID
 }
 mock_stop() { exec 7>&-; kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; }
 
-cw_start() { # cw_start RAW(true|false) — sets CW_PID, BASE, BMP_PORT
+cw_start() { # cw_start RAW(true|false) [BINARY] — sets CW_PID, BASE, BMP_PORT
   local prom; prom=$(free_port); BMP_PORT=$(free_port)
   rm -rf "$WORK/spool"
   cat > "$WORK/cw.yaml" <<YAML
@@ -116,7 +121,7 @@ kafka:
     admin_id: bench
     bmp_raw: {enabled: $1}
 YAML
-  "$CW" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
+  "${2:-$CW}" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
   CW_PID=$!; PIDS+=("$CW_PID")
   BASE=http://127.0.0.1:$prom
   for _ in $(seq 1 200); do
@@ -152,14 +157,19 @@ done_when() { # done_when RAW — counts complete and, with the stream, all deli
 }
 
 echo "circuitwatch raw-stream benchmark on $(nproc) cores; $(uname -r); $(date -u +%FT%TZ)"
-for TABLE in "$FULL" "$PACKED"; do
+case $TABLES in
+  full) LIST=("$FULL") ;; packed) LIST=("$PACKED") ;; *) LIST=("$FULL" "$PACKED") ;;
+esac
+for TABLE in "${LIST[@]}"; do
 MSGS=$(count_msgs "$TABLE")
 echo "== $(basename "$TABLE"): $TOTAL routes in $MSGS BMP messages; queue_max_messages $QUEUE; $RUNS runs of each, interleaved"
 : > "$WORK/results"
 for i in $(seq 1 "$RUNS"); do
-  for raw in false true; do
+  for mode in false ${OLD:+old} true; do
+    raw=$mode bin=$CW
+    [ "$mode" = old ] && raw=true bin=$OLD
     mock_start
-    cw_start "$raw"
+    cw_start "$raw" "$bin"
     cpu0=$(cpu_s "$CW_PID"); t0=$(now)
     "$REPLAY" --hold 3600 127.0.0.1 "$BMP_PORT" "$TABLE" > /dev/null 2>>"$WORK/replay.err" &
     RP=$!; PIDS+=("$RP")
@@ -171,10 +181,10 @@ for i in $(seq 1 "$RUNS"); do
     kill "$RP" 2>/dev/null; wait "$RP" 2>/dev/null
     cw_stop; mock_stop
     rps=$(calc "$TOTAL / max($cpu, 0.01)")
-    printf '%s %s %s %s %s %s %s\n' "$raw" "$rps" "$(calc "$t1 - $t0")" "$del" "$lost" "$spool" \
+    printf '%s %s %s %s %s %s %s\n' "$mode" "$rps" "$(calc "$t1 - $t0")" "$del" "$lost" "$spool" \
       "$(calc "$ti - $t0")" >> "$WORK/results"
-    printf '  run %d, stream %-3s: %s routes per CPU-second (%s CPU-s); counts complete after %s s, all delivered after %s s; delivered %s, lost %s, spool peak %s B\n' \
-      "$i" "$([ "$raw" = true ] && echo on || echo off)" "$(fmt "$rps" ,.0f)" "$(fmt "$cpu" .2f)" \
+    printf '  run %d, stream %-8s: %s routes per CPU-second (%s CPU-s); counts complete after %s s, all delivered after %s s; delivered %s, lost %s, spool peak %s B\n' \
+      "$i" "$(case $mode in true) echo on;; old) echo "on (OLD)";; *) echo off;; esac)" "$(fmt "$rps" ,.0f)" "$(fmt "$cpu" .2f)" \
       "$(fmt "$(calc "$ti - $t0")" .2f)" "$(fmt "$(calc "$t1 - $t0")" .2f)" "$del" "$lost" "$spool"
   done
 done
@@ -193,5 +203,11 @@ print(f"median routes per CPU-second: stream off {mo:,.0f}, stream on {mn:,.0f};
 print(f"median wall time until the prefix counts are complete (ingest; /metrics once a second): off {ing_off:.2f} s, on {ing_on:.2f} s")
 print(f"median wall time until done: off {wall_off:.2f} s, on {wall_on:.2f} s (on: every message acked by the mock)")
 print(f"messages lost with the stream on, all runs: {lost}")
+old = [float(r[1]) for r in rows if r[0] == "old"]
+if old:
+    mold = statistics.median(old)
+    pairs = [n / o for n, o in zip(on, old)]
+    print(f"OLD binary, stream on: median {mold:,.0f} routes per CPU-second (on/off {mold / mo:.2f}); "
+          f"this build / OLD = {mn / mold:.2f} (median of paired ratios {statistics.median(pairs):.2f})")
 PY
 done
