@@ -202,3 +202,14 @@ EOF
   gob() { in2 gobgp -u 127.0.0.1 -p 50051 "$@"; }
   until_true 20 gob global >/dev/null 2>&1
 }
+
+# ---- shared config pieces and TLS material ----
+
+# self_signed_cert — a self-signed RSA certificate for 127.0.0.1 in
+# $WORK/cert.pem and its key in $WORK/key.pem; fails when openssl cannot
+# make one (the caller decides: skip or fail).
+self_signed_cert() {
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=circuitwatch-test" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
+    >/dev/null 2>&1
+}

@@ -176,9 +176,7 @@ check "routes without a prefix: exit 2" sh -c "'$CW_BIN' routes >/dev/null 2>&1;
 check "routes, daemon unreachable: exit 1" sh -c "'$CW_BIN' routes 10.0.0.0/8 --url http://127.0.0.1:1 >/dev/null 2>&1; [ \$? = 1 ]"
 
 # ---- behind TLS and basic auth ----
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=circuitwatch-test" \
-  -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-  >/dev/null 2>&1 || { bad "openssl cannot make a test certificate"; finish; }
+self_signed_cert || { bad "openssl cannot make a test certificate"; finish; }
 hash=$(openssl passwd -6 's3cret pass')
 tport=$(free_port); tbase="https://127.0.0.1:$tport"
 cat > "$WORK/tls.yaml" <<YAML

@@ -4,9 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 need curl; need openssl; need prometheus; need python3
 
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=circuitwatch-test" \
-  -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
-  >/dev/null 2>&1 || skip "openssl cannot make a test certificate"
+self_signed_cert || skip "openssl cannot make a test certificate"
 hash=$(openssl passwd -6 's3cret pass')
 port=$(free_port)
 base="https://127.0.0.1:$port"
