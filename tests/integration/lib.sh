@@ -213,3 +213,19 @@ self_signed_cert() {
     -addext "subjectAltName=IP:127.0.0.1" -keyout "$WORK/key.pem" -out "$WORK/cert.pem" \
     >/dev/null 2>&1
 }
+
+# eth1_circuit_yaml [ID] — the "circuits:" section of the HTTP/TLS tests: one
+# ExpressRoute circuit (ID, er-test when not given) of 200 Mbit/s whose
+# primary link is eth1, VLAN 10, neighbour 198.18.0.2.
+eth1_circuit_yaml() {
+  cat <<YAML
+circuits:
+  - id: ${1:-er-test}
+    provider: expressroute
+    bandwidth: 200Mbps
+    links:
+      primary:
+        interface: eth1
+        peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
+YAML
+}

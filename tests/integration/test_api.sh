@@ -185,14 +185,7 @@ prometheus:
   listen: "127.0.0.1:$tport"
   tls: {cert_file: "$WORK/cert.pem", key_file: "$WORK/key.pem"}
   basic_auth: {users: {prom: '$hash'}}
-circuits:
-  - id: er-tls
-    provider: expressroute
-    bandwidth: 200Mbps
-    links:
-      primary:
-        interface: eth1
-        peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
+$(eth1_circuit_yaml er-tls)
 YAML
 start_cw "$WORK/tls.log" run --config "$WORK/tls.yaml"
 check "TLS daemon ready" wait_http "$tbase/-/ready" --cacert "$WORK/cert.pem" -u 'prom:s3cret pass'

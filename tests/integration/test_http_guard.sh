@@ -24,14 +24,7 @@ bmp: {enabled: false}
 prometheus:
   listen: "127.0.0.1:$2"
 $3
-circuits:
-  - id: er-test
-    provider: expressroute
-    bandwidth: 200Mbps
-    links:
-      primary:
-        interface: eth1
-        peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
+$(eth1_circuit_yaml)
 YAML
 }
 

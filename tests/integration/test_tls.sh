@@ -16,14 +16,7 @@ prometheus:
   basic_auth:
     users:
       prom: '$hash'
-circuits:
-  - id: er-test
-    provider: expressroute
-    bandwidth: 200Mbps
-    links:
-      primary:
-        interface: eth1
-        peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
+$(eth1_circuit_yaml)
 YAML
 start_cw "$WORK/cw.log" run --config "$WORK/cw.yaml"
 check "ready over HTTPS with credentials" wait_http "$base/-/ready" --cacert "$WORK/cert.pem" -u 'prom:s3cret pass'

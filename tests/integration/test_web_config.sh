@@ -44,14 +44,7 @@ bmp: {enabled: false}
 prometheus:
   listen: "127.0.0.1:$other"
   request_timeout: 60s
-circuits:
-  - id: er-test
-    provider: expressroute
-    bandwidth: 200Mbps
-    links:
-      primary:
-        interface: eth1
-        peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
+$(eth1_circuit_yaml)
 YAML
 # relative file names: against the web config file's folder, as exporter-toolkit does
 write_web() { # write_web [EXTRA TLS KEYS] [EXTRA TOP-LEVEL KEYS]
