@@ -229,3 +229,23 @@ circuits:
         peerings: [{type: private, vlan: 10, neighbors: [{address: 198.18.0.2}]}]
 YAML
 }
+
+# er1_circuit_yaml PRIMARY [SECONDARY] — the circuit "er-1" of the BMP tests
+# as an entry of a "circuits:" list: ExpressRoute standard, 1 Gbit/s,
+# private peerings whose neighbours are PRIMARY and SECONDARY (the inside of
+# a YAML list: "{address: 198.18.2.1}, ..."; no secondary link without one).
+er1_circuit_yaml() {
+  cat <<YAML
+  - id: er-1
+    provider: expressroute
+    sku: {tier: standard}
+    bandwidth: 1Gbps
+    links:
+      primary:
+        peerings: [{type: private, neighbors: [$1]}]
+YAML
+  [ -z "${2:-}" ] || cat <<YAML
+      secondary:
+        peerings: [{type: private, neighbors: [$2]}]
+YAML
+}

@@ -44,15 +44,7 @@ cat > "$WORK/cw.yaml" <<YAML
 prometheus: {listen: "127.0.0.1:$port"}
 bmp: {listen: "127.0.0.1:$bport", allow: ["127.0.0.0/8"], workers: 2}
 circuits:
-  - id: er-1
-    provider: expressroute
-    sku: {tier: standard}
-    bandwidth: 1Gbps
-    links:
-      primary:
-        peerings: [{type: private, neighbors: [{address: 198.18.2.1}]}]
-      secondary:
-        peerings: [{type: private, neighbors: [{address: 198.18.3.1}]}]
+$(er1_circuit_yaml '{address: 198.18.2.1}' '{address: 198.18.3.1}')
 YAML
 start_cw "$WORK/cw.log" run --config "$WORK/cw.yaml"
 check "daemon ready" wait_http "$base/-/ready"

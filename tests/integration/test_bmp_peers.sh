@@ -21,15 +21,7 @@ cat > "$WORK/cw.yaml" <<YAML
 prometheus: {listen: "127.0.0.1:$port", max_series: $BUDGET}
 bmp: {listen: "127.0.0.1:$bport", max_peers_per_router: $CAP, peer_retention: 0s}
 circuits:
-  - id: er-1
-    provider: expressroute
-    sku: {tier: standard}
-    bandwidth: 1Gbps
-    links:
-      primary:
-        peerings:
-          - type: private
-            neighbors: [{address: 198.18.0.2}]
+$(er1_circuit_yaml '{address: 198.18.0.2}')
 YAML
 "$GEN" --peers "$PEERS" --ipv4 200 --ipv6 50 --peer-as 12076 -o "$WORK/t.bmp" >/dev/null ||
   { bad "gen_bmp_table"; finish; }

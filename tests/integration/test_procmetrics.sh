@@ -29,15 +29,7 @@ cat > "$WORK/cw.yaml" <<YAML
 prometheus: {listen: "127.0.0.1:$port", max_connections_per_address: 64}
 bmp: {listen: "127.0.0.1:$bport", allow: ["127.0.0.0/8"], workers: 2}
 circuits:
-  - id: er-1
-    provider: expressroute
-    sku: {tier: standard}
-    bandwidth: 1Gbps
-    links:
-      primary:
-        peerings:
-          - type: private
-            neighbors: [{address: 198.18.2.1}]
+$(er1_circuit_yaml '{address: 198.18.2.1}')
 YAML
 t0=$(python3 -c 'import time; print(time.time())')
 start_cw "$WORK/cw.log" run --config "$WORK/cw.yaml"

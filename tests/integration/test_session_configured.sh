@@ -21,15 +21,7 @@ write_config() { # SECONDARY_NEIGHBOURS
 prometheus: {listen: "127.0.0.1:$port"}
 bmp: {listen: "127.0.0.1:$bport", allow: ["127.0.0.0/8"], workers: 2}
 circuits:
-  - id: er-1
-    provider: expressroute
-    sku: {tier: standard}
-    bandwidth: 1Gbps
-    links:
-      primary:
-        peerings: [{type: private, neighbors: [{address: 198.18.5.1}]}]
-      secondary:
-        peerings: [{type: private, neighbors: [$1]}]
+$(er1_circuit_yaml '{address: 198.18.5.1}' "$1")
 YAML
 }
 write_config '{address: 198.18.6.1}, {address: 198.18.6.2, asn: 65000}'

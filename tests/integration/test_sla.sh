@@ -31,15 +31,7 @@ availability:
   startup_grace: 60m
   circuits: [{circuit: er-1, sla: 99.99}]
 circuits:
-  - id: er-1
-    provider: expressroute
-    sku: {tier: standard}
-    bandwidth: 1Gbps
-    links:
-      primary:
-        peerings: [{type: private, neighbors: [{address: 198.18.2.1}]}]
-      secondary:
-        peerings: [{type: private, neighbors: [{address: 198.18.3.1}]}]
+$(er1_circuit_yaml '{address: 198.18.2.1}' '{address: 198.18.3.1}')
   - id: er-none
     provider: expressroute
     sku: {tier: standard}
