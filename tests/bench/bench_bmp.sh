@@ -29,11 +29,7 @@
 #   N4=100000 N6=20000 tests/bench/bench_bmp.sh
 set -uo pipefail
 
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$SRC/build/release}
-CW=$BUILD/collector/circuitwatch
-GEN=$BUILD/tests/gen_bmp_table
-REPLAY=$BUILD/tests/bmp_replay
+source "$(dirname "$0")/lib.sh"
 N4=${N4:-1000000}
 N6=${N6:-200000}
 PEERS=${PEERS:-1000}
@@ -46,34 +42,12 @@ TIMEOUT=${TIMEOUT:-300}
 RSS_WATCH=${RSS_WATCH:-12}
 PMBMPD=${PMBMPD-/usr/sbin/pmbmpd}
 TOTAL=$((N4 + N6))
-HZ=$(getconf CLK_TCK)
 PAGE=$(getconf PAGESIZE)
 
-for b in "$CW" "$GEN" "$REPLAY"; do
-  [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
-done
-command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
+bench_need "$CW" "$GEN" "$REPLAY"
 
-WORK=$(mktemp -d /tmp/cw-bench-bmp-run.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir cw-bench-bmp-run
 
-now() { date +%s.%N; }
-calc() { python3 -c "print($*)"; }
-fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" "$1" "$2"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-# CPU seconds (user + system, all threads) of PID
-cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # resident set size of PID in bytes
 rss_b() { awk -v pg="$PAGE" '{ print $2 * pg }' "/proc/$1/statm" 2>/dev/null || echo 0; }
 mib() { calc "round($1 / 1048576, 1)"; }

@@ -16,12 +16,7 @@
 # SEED (1), CACHE (/tmp/cw-bench-routes), OLD (none).
 set -uo pipefail
 
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$SRC/build/release}
-CW=$BUILD/collector/circuitwatch
-GEN=$BUILD/tests/gen_bmp_table
-REPLAY=$BUILD/tests/bmp_replay
-MOCK=$BUILD/tests/kafka_mock
+source "$(dirname "$0")/lib.sh"
 N4=${N4:-200000}
 N6=${N6:-20000}
 RUNS=${RUNS:-5}
@@ -30,31 +25,11 @@ SEED=${SEED:-1}
 OLD=${OLD:-}
 CACHE=${CACHE:-/tmp/cw-bench-routes}
 TOTAL=$((N4 + N6))
-HZ=$(getconf CLK_TCK)
 
-for b in "$CW" "$GEN" "$REPLAY" "$MOCK" ${OLD:+"$OLD/collector/circuitwatch"}; do
-  [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
-done
-command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
+bench_need "$CW" "$GEN" "$REPLAY" "$MOCK" ${OLD:+"$OLD/collector/circuitwatch"}
 
-WORK=$(mktemp -d /tmp/cw-bench-routes-run.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir cw-bench-routes-run
 
-calc() { python3 -c "print($*)"; }
-fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" "$1" "$2"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 metric_sum() { # metric_sum NAME-PREFIX: the sum of every sample whose line starts with it
   curl -s "$BASE/metrics" | awk -v m="$1" 'index($0, m) == 1 { s += $NF } END { print s + 0 }'
 }
@@ -66,13 +41,7 @@ if [ ! -s "$FULL" ] || [ "$GEN" -nt "$FULL" ]; then
   mv "$FULL.tmp" "$FULL"
 fi
 
-mkfifo "$WORK/mock.in"
-"$MOCK" --brokers 1 --topic circuitwatch.routes:3 --topic circuitwatch.events:1 \
-  < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
-PIDS+=($!)
-exec 7> "$WORK/mock.in"
-for _ in $(seq 1 100); do grep -q '^bootstrap=' "$WORK/mock.out" && break; sleep 0.1; done
-BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
+bench_mock_start circuitwatch.routes:3 circuitwatch.events:1
 [ -n "$BS" ] || { echo "mock cluster did not start" >&2; exit 1; }
 
 start_cw() { # start_cw on|off|old — sets CW_PID, BASE, BMP_PORT
@@ -94,10 +63,7 @@ YAML
   "$bin" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
   CW_PID=$!; PIDS+=("$CW_PID")
   BASE=http://127.0.0.1:$prom
-  for _ in $(seq 1 200); do
-    curl -sf -o /dev/null "$BASE/-/ready" && return 0
-    sleep 0.05
-  done
+  bench_wait_ready && return 0
   echo "circuitwatch did not become ready; log:" >&2; tail "$WORK/cw.log" >&2; exit 1
 }
 stop_cw() { kill "$CW_PID" 2>/dev/null; wait "$CW_PID" 2>/dev/null; }

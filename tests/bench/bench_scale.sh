@@ -42,11 +42,7 @@
 #   ROUTERS=4 ROUTES=200000 tests/bench/bench_scale.sh
 set -uo pipefail
 
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$SRC/build/release}
-CW=$BUILD/collector/circuitwatch
-GEN=$BUILD/tests/gen_bmp_table
-REPLAY=$BUILD/tests/bmp_replay
+source "$(dirname "$0")/lib.sh"
 ROUTERS=${ROUTERS:-100}
 ROUTES=${ROUTES:-1200000}
 CACHE=${CACHE:-/tmp/cw-bench-scale}
@@ -68,30 +64,13 @@ BYTES_PER_ROUTE=140 # on disk at one prefix per message, with a margin
 # targets
 T_WALL=60; T_RSS=$((7 * 1000 * 1000 * 1000)); T_SCRAPE_MS=100; T_LATE_MS=10
 
-for b in "$CW" "$GEN" "$REPLAY"; do
-  [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
-done
-command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
+bench_need "$CW" "$GEN" "$REPLAY"
 [ "$ROUTERS" -ge 1 ] && [ "$ROUTERS" -le 60000 ] || { echo "ROUTERS: 1..60000" >&2; exit 2; }
 ulimit -n $((ROUTERS * 4 + 1024)) 2>/dev/null || true
 
-WORK=$(mktemp -d /tmp/cw-bench-scale-run.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.3
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  [ -n "${KEEP:-}" ] && echo "work dir kept: $WORK" >&2 || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+BENCH_GRACE=0.3 BENCH_KEEP=${KEEP:-}
+bench_workdir cw-bench-scale-run
 
-calc() { python3 -c "print($*)"; }
-fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" "$1" "$2"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
 free_udp_port() {
   python3 -c 'import socket; s=socket.socket(type=socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }

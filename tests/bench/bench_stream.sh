@@ -27,12 +27,7 @@
 # Quick run: N4=200000 N6=20000 RUNS=2 tests/bench/bench_stream.sh
 set -uo pipefail
 
-SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$SRC/build/release}
-CW=$BUILD/collector/circuitwatch
-GEN=$BUILD/tests/gen_bmp_table
-REPLAY=$BUILD/tests/bmp_replay
-MOCK=$BUILD/tests/kafka_mock
+source "$(dirname "$0")/lib.sh"
 N4=${N4:-1000000}
 N6=${N6:-200000}
 RUNS=${RUNS:-3}
@@ -44,32 +39,11 @@ TIMEOUT=${TIMEOUT:-300}
 OLD=${OLD:-}
 TABLES=${TABLES:-both}
 TOTAL=$((N4 + N6))
-HZ=$(getconf CLK_TCK)
 
-for b in "$CW" "$GEN" "$REPLAY" "$MOCK" ${OLD:+"$OLD"}; do
-  [ -x "$b" ] || { echo "missing $b: build the release preset first" >&2; exit 2; }
-done
-command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
+bench_need "$CW" "$GEN" "$REPLAY" "$MOCK" ${OLD:+"$OLD"}
 
-WORK=$(mktemp -d /tmp/cw-bench-stream.XXXXXX)
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.2
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-  wait 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir cw-bench-stream
 
-now() { date +%s.%N; }
-calc() { python3 -c "print($*)"; }
-fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" "$1" "$2"; }
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-cpu_s() { awk -v hz="$HZ" '{ print ($14 + $15) / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
 mkdir -p "$CACHE"
 gen() { # gen NAME ARGS... — $CACHE/NAME.bmp (the names of bench_bmp.sh)
@@ -92,15 +66,7 @@ PY
 FULL=$(gen "full-$N4-$N6-s$SEED" --ipv4 "$N4" --ipv6 "$N6") || exit 1
 PACKED=$(gen "packed$PACK-$N4-$N6-s$SEED" --ipv4 "$N4" --ipv6 "$N6" --pack "$PACK") || exit 1
 
-mock_start() { # sets BS, MOCK_PID
-  rm -f "$WORK/mock.in"; mkfifo "$WORK/mock.in"
-  "$MOCK" --brokers 1 --topic cw.events:1 --topic cw.alerts:1 --topic openbmp.bmp_raw:3 \
-    < "$WORK/mock.in" > "$WORK/mock.out" 2>/dev/null &
-  MOCK_PID=$!; PIDS+=("$MOCK_PID")
-  exec 7> "$WORK/mock.in"
-  for _ in $(seq 1 100); do grep -q '^bootstrap=' "$WORK/mock.out" && break; sleep 0.05; done
-  BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
-}
+mock_start() { bench_mock_start cw.events:1 cw.alerts:1 openbmp.bmp_raw:3; } # sets BS, MOCK_PID
 mock_stop() { exec 7>&-; kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; }
 
 cw_start() { # cw_start RAW(true|false) [BINARY] — sets CW_PID, BASE, BMP_PORT
@@ -124,10 +90,7 @@ YAML
   "${2:-$CW}" run --config "$WORK/cw.yaml" 2>>"$WORK/cw.log" &
   CW_PID=$!; PIDS+=("$CW_PID")
   BASE=http://127.0.0.1:$prom
-  for _ in $(seq 1 200); do
-    curl -sf -o /dev/null "$BASE/-/ready" && return 0
-    sleep 0.05
-  done
+  bench_wait_ready && return 0
   echo "circuitwatch did not become ready" >&2; cat "$WORK/cw.log" >&2; exit 1
 }
 cw_stop() { kill "$CW_PID" 2>/dev/null; wait "$CW_PID" 2>/dev/null; }
