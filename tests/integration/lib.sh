@@ -249,3 +249,41 @@ YAML
         peerings: [{type: private, neighbors: [$2]}]
 YAML
 }
+
+# frr_bmp_bgpd_conf [OPTION...] — prints the bgpd.conf of the FRR/BMP lab
+# (frr_bmp_lab, start_gobgp_peer): AS 65001, router-id 198.18.1.1, peering
+# with GoBGP (AS 65002) at 198.18.1.2 for IPv4 and 2001:db8:1::2 for IPv6,
+# soft-reconfiguration inbound, BMP target "cw" at 127.0.0.1:$BMP_PORT
+# monitoring both families pre-policy. OPTIONs: timers (connect timer 5 s
+# on both neighbours), post-policy (monitor post-policy too), in4=MAP (the
+# route-map MAP on the IPv4 neighbour, in), prelude=TEXT (lines before
+# "router bgp", e.g. the route-map).
+frr_bmp_bgpd_conf() {
+  local o timers= post= in4= prelude=
+  for o in "$@"; do
+    case $o in
+      timers) timers=1 ;; post-policy) post=1 ;;
+      in4=*) in4=${o#in4=} ;; prelude=*) prelude=${o#prelude=} ;;
+    esac
+  done
+  printf '%s\n' "frr defaults traditional" "hostname lab-r1"
+  [ -z "$prelude" ] || printf '%s\n' "$prelude"
+  printf '%s\n' "router bgp 65001" " bgp router-id 198.18.1.1" " no bgp ebgp-requires-policy"
+  local n
+  for n in 198.18.1.2 2001:db8:1::2; do
+    echo " neighbor $n remote-as 65002"
+    [ -z "$timers" ] || echo " neighbor $n timers connect 5"
+  done
+  printf '%s\n' " address-family ipv4 unicast" "  neighbor 198.18.1.2 soft-reconfiguration inbound"
+  [ -z "$in4" ] || echo "  neighbor 198.18.1.2 route-map $in4 in"
+  printf '%s\n' "  no neighbor 2001:db8:1::2 activate" " exit-address-family" \
+    " address-family ipv6 unicast" "  neighbor 2001:db8:1::2 activate" \
+    "  neighbor 2001:db8:1::2 soft-reconfiguration inbound" " exit-address-family" \
+    " bmp targets cw" "  bmp connect 127.0.0.1 port $BMP_PORT min-retry 100 max-retry 500"
+  local afi
+  for afi in ipv4 ipv6; do
+    echo "  bmp monitor $afi unicast pre-policy"
+    [ -z "$post" ] || echo "  bmp monitor $afi unicast post-policy"
+  done
+  echo " exit"
+}

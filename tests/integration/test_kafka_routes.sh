@@ -69,36 +69,9 @@ check "circuitwatch ready in the router's namespace" until_true 20 in1 curl -sf 
 
 mkdir -p "$WORK/frr"
 chmod 777 "$WORK" "$WORK/frr"
-cat > "$WORK/frr/bgpd.conf" <<EOF
-frr defaults traditional
-hostname lab-r1
-route-map IN4 permit 10
+frr_bmp_bgpd_conf timers post-policy in4=IN4 prelude="route-map IN4 permit 10
  set local-preference 250
- set community 65001:777 additive
-router bgp 65001
- bgp router-id 198.18.1.1
- no bgp ebgp-requires-policy
- neighbor 198.18.1.2 remote-as 65002
- neighbor 198.18.1.2 timers connect 5
- neighbor 2001:db8:1::2 remote-as 65002
- neighbor 2001:db8:1::2 timers connect 5
- address-family ipv4 unicast
-  neighbor 198.18.1.2 soft-reconfiguration inbound
-  neighbor 198.18.1.2 route-map IN4 in
-  no neighbor 2001:db8:1::2 activate
- exit-address-family
- address-family ipv6 unicast
-  neighbor 2001:db8:1::2 activate
-  neighbor 2001:db8:1::2 soft-reconfiguration inbound
- exit-address-family
- bmp targets cw
-  bmp connect 127.0.0.1 port $BMP_PORT min-retry 100 max-retry 500
-  bmp monitor ipv4 unicast pre-policy
-  bmp monitor ipv4 unicast post-policy
-  bmp monitor ipv6 unicast pre-policy
-  bmp monitor ipv6 unicast post-policy
- exit
-EOF
+ set community 65001:777 additive" > "$WORK/frr/bgpd.conf"
 start_frr_bgpd -M bmp
 start_gobgp_peer
 
