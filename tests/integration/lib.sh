@@ -287,3 +287,22 @@ frr_bmp_bgpd_conf() {
   done
   echo " exit"
 }
+
+# start_prometheus_https PORT PPORT TLS_CONFIG — a real Prometheus on
+# 127.0.0.1:PPORT scraping circuitwatch at https://127.0.0.1:PORT every second
+# with basic auth prom/'s3cret pass' and tls_config TLS_CONFIG (the inside of
+# a YAML map); its files in $WORK, stopped on exit.
+start_prometheus_https() {
+  cat > "$WORK/prometheus.yml" <<YAML
+global: {scrape_interval: 1s, scrape_timeout: 1s}
+scrape_configs:
+  - job_name: circuitwatch
+    scheme: https
+    tls_config: {$3}
+    basic_auth: {username: prom, password: 's3cret pass'}
+    static_configs: [{targets: ["127.0.0.1:$1"]}]
+YAML
+  prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+    --web.listen-address="127.0.0.1:$2" > "$WORK/prometheus.log" 2>&1 &
+  PIDS+=($!)
+}

@@ -37,18 +37,7 @@ check "a trickled TLS handshake is closed by the request deadline ($what $secs s
   python3 -c "import sys; sys.exit(0 if sys.argv[1] == 'closed_after' and float(sys.argv[2]) < 8 else 1)" "$what" "$secs"
 
 pport=$(free_port)
-cat > "$WORK/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, scrape_timeout: 1s}
-scrape_configs:
-  - job_name: circuitwatch
-    scheme: https
-    tls_config: {ca_file: "$WORK/cert.pem"}
-    basic_auth: {username: prom, password: 's3cret pass'}
-    static_configs: [{targets: ["127.0.0.1:$port"]}]
-YAML
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-  --web.listen-address="127.0.0.1:$pport" > "$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
+start_prometheus_https "$port" "$pport" "ca_file: \"$WORK/cert.pem\""
 up() { curl -s --data-urlencode 'query=circuitwatch_circuit_info{circuit="er-test"}' \
   "http://127.0.0.1:$pport/api/v1/query" | grep -q '"value":\[[^]]*"1"\]'; }
 check "Prometheus scrapes over HTTPS with basic auth" until_true 60 up

@@ -103,18 +103,7 @@ check "TLS 1.2 still accepted (min_version TLS12)" \
   test "$(code --tls-max 1.2 "${mtls[@]}" -u 'prom:s3cret pass' "$base/-/healthy")" = 200
 
 # ---- a real Prometheus with a client certificate ------------------------------
-cat > "$WORK/prometheus.yml" <<YAML
-global: {scrape_interval: 1s, scrape_timeout: 1s}
-scrape_configs:
-  - job_name: circuitwatch
-    scheme: https
-    tls_config: {ca_file: "$WORK/ca.crt", cert_file: "$WORK/client.crt", key_file: "$WORK/client.key"}
-    basic_auth: {username: prom, password: 's3cret pass'}
-    static_configs: [{targets: ["127.0.0.1:$port"]}]
-YAML
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-  --web.listen-address="127.0.0.1:$pport" > "$WORK/prometheus.log" 2>&1 &
-PIDS+=($!)
+start_prometheus_https "$port" "$pport" "ca_file: \"$WORK/ca.crt\", cert_file: \"$WORK/client.crt\", key_file: \"$WORK/client.key\""
 up() { curl -s --data-urlencode 'query=up{job="circuitwatch"}' \
   "http://127.0.0.1:$pport/api/v1/query" | grep -q '"value":\[[^]]*"1"\]'; }
 check "Prometheus scrapes over mutual TLS with a client certificate: up 1" until_true 60 up
