@@ -306,3 +306,23 @@ YAML
     --web.listen-address="127.0.0.1:$2" > "$WORK/prometheus.log" 2>&1 &
   PIDS+=($!)
 }
+
+# start_kafka_mock [--via CMD] BINARY BROKERS TOPIC... — librdkafka's mock
+# cluster (tests/tools/kafka_mock at BINARY, run through CMD, e.g. in1, when
+# given) with BROKERS brokers and each TOPIC as NAME:PARTITIONS; its stdin
+# is a FIFO kept open on fd 7 (commands to the mock go there), its output
+# in $WORK/mock.{out,err}. Waits up to 10 s for its bootstrap address and
+# sets BS; fails when it does not come.
+start_kafka_mock() {
+  local via=() t topics=()
+  [ "$1" = --via ] && { via=("$2"); shift 2; }
+  local bin=$1 brokers=$2; shift 2
+  for t in "$@"; do topics+=(--topic "$t"); done
+  mkfifo "$WORK/mock.in"
+  "${via[@]}" "$bin" --brokers "$brokers" "${topics[@]}" \
+    < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
+  PIDS+=($!)
+  exec 7> "$WORK/mock.in"
+  until_true 10 grep -q '^bootstrap=' "$WORK/mock.out" || return 1
+  BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
+}

@@ -14,13 +14,7 @@ GEN=$BUILD/tests/gen_bmp_table REPLAY=$BUILD/tests/bmp_replay
 MOCK=$BUILD/tests/kafka_mock
 [ -x "$MOCK" ] || skip "kafka_mock not built"
 
-mkfifo "$WORK/mock.in"
-"$MOCK" --brokers 1 --topic cw.events:1 --topic cw.alerts:1 \
-  < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
-PIDS+=($!)
-exec 7> "$WORK/mock.in" # keeps the mock's stdin open
-until_true 10 grep -q '^bootstrap=' "$WORK/mock.out" || { bad "mock cluster started"; finish; }
-BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
+start_kafka_mock "$MOCK" 1 cw.events:1 cw.alerts:1 || { bad "mock cluster started"; finish; }
 
 PROM=$(free_port) BMP=$(free_port)
 write_config() { # write_config EXTRA_RULES

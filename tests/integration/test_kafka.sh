@@ -17,14 +17,8 @@ for t in kafka_mock gen_bmp_table bmp_replay; do
 done
 
 # ---- the cluster ----
-mkfifo "$WORK/mock.in"
-"$B/kafka_mock" --brokers 3 --topic cw.events:3 --topic cw.alerts:1 \
-  < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
-PIDS+=($!)
-exec 7> "$WORK/mock.in"            # keeps the mock's stdin open
+start_kafka_mock "$B/kafka_mock" 3 cw.events:3 cw.alerts:1 || { bad "mock cluster started"; finish; }
 mock() { echo "$1" >&7; }
-until_true 10 grep -q '^bootstrap=' "$WORK/mock.out" || { bad "mock cluster started"; finish; }
-BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
 ok "mock cluster with 3 brokers at $BS"
 
 # ---- BMP: 4 peers on 2 circuits (primary and secondary link each);

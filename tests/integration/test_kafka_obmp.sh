@@ -30,13 +30,7 @@ check "obmp_parse.py refuses every hostile message, parses the good one" \
   python3 "$PARSE" selftest
 
 # ---- the cluster ----
-mkfifo "$WORK/mock.in"
-"$B/kafka_mock" --brokers 1 --topic cw.events:1 --topic cw.alerts:1 --topic "$TOPIC:3" \
-  < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
-PIDS+=($!)
-exec 7> "$WORK/mock.in"
-until_true 10 grep -q '^bootstrap=' "$WORK/mock.out" || { bad "mock cluster started"; finish; }
-BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
+start_kafka_mock "$B/kafka_mock" 1 cw.events:1 cw.alerts:1 "$TOPIC:3" || { bad "mock cluster started"; finish; }
 ok "mock cluster at $BS"
 
 # ---- what the routers send ----

@@ -28,13 +28,7 @@ protoc --python_out="$WORK/py" -I "$CW_SOURCE_DIR/proto" \
   "$CW_SOURCE_DIR/proto/circuitwatch/v1/routes.proto" || { bad "protoc --python_out"; finish; }
 
 # ---- the cluster, in R1 with the daemon ----
-mkfifo "$WORK/mock.in"
-in1 "$B/kafka_mock" --brokers 1 --topic circuitwatch.routes:3 \
-  < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
-PIDS+=($!)
-exec 7> "$WORK/mock.in"
-until_true 10 grep -q '^bootstrap=' "$WORK/mock.out" || { bad "mock cluster started"; finish; }
-BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
+start_kafka_mock --via in1 "$B/kafka_mock" 1 circuitwatch.routes:3 || { bad "mock cluster started"; finish; }
 ok "mock cluster at $BS"
 
 BMP_PORT=11791

@@ -38,14 +38,8 @@ PEERS=250       # each pass: 250 Peer Up, 250 Peer Down
 CAUSED=$((PASSES * PEERS * 2))
 
 # ---- the cluster, every broker down from the start ----
-mkfifo "$WORK/mock.in"
-"$B/kafka_mock" --brokers 1 --topic cw.events:3 --topic cw.alerts:1 \
-  < "$WORK/mock.in" > "$WORK/mock.out" 2> "$WORK/mock.err" &
-PIDS+=($!)
-exec 7> "$WORK/mock.in"
+start_kafka_mock "$B/kafka_mock" 1 cw.events:3 cw.alerts:1 || { bad "mock cluster started"; finish; }
 mock() { echo "$1" >&7; }
-until_true 10 grep -q '^bootstrap=' "$WORK/mock.out" || { bad "mock cluster started"; finish; }
-BS=$(sed -n 's/^bootstrap=//p' "$WORK/mock.out")
 mock down
 until_true 5 grep -q '^ok$' "$WORK/mock.out" || { bad "brokers down"; finish; }
 ok "mock cluster at $BS, brokers down"
