@@ -2,10 +2,12 @@
  * state.h. */
 #include "state.h"
 #include "fileio.h"
+#include "state_envelope.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,33 +16,6 @@
 
 #include <jansson.h>
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-#define TIME_LIMIT 253402300799LL /* 9999-12-31T23:59:59Z */
-
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = FNV_OFFSET;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-/* The checksum covers the circuits array in one canonical form. */
-static int checksum(const json_t *circuits, char out[17])
-{
-	char *text = json_dumps(circuits, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-
-	if (!text)
-		return -1;
-	snprintf(out, 17, "%016" PRIx64, fnv1a(text, strlen(text)));
-	free(text);
-	return 0;
-}
-
 static json_t *cycle_json(const struct bill_state_cycle *c)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:f}", "start", (json_int_t)c->start, "end",
@@ -48,53 +23,15 @@ static json_t *cycle_json(const struct bill_state_cycle *c)
 			 "to_cloud_bytes", (json_int_t)c->bytes[TRAFFIC_TO_CLOUD], "cost", c->cost);
 }
 
-int bill_state_encode(const struct bill_state *st, char **out)
+static int cycles_to(json_t *o, const void *elem)
 {
-	json_t *root = NULL, *arr = json_array();
-	char sum[17];
-	int rc = -1;
+	const struct bill_state_circuit *c = elem;
 
-	*out = NULL;
-	if (!arr)
+	if (json_object_set_new(o, "cycle", cycle_json(&c->cur)) < 0)
 		return -1;
-	for (size_t i = 0; i < st->n; i++) {
-		const struct bill_state_circuit *c = &st->v[i];
-		json_t *o = json_pack("{s:s, s:o}", "id", c->id, "cycle", cycle_json(&c->cur));
-
-		if (!o || json_array_append_new(arr, o) < 0)
-			goto out;
-		if (c->prev.valid && json_object_set_new(o, "previous", cycle_json(&c->prev)) < 0)
-			goto out;
-	}
-	if (checksum(arr, sum) < 0)
-		goto out;
-	root = json_pack("{s:i, s:I, s:O, s:s}", "version", BILL_STATE_VERSION, "written",
-			 (json_int_t)st->written, "circuits", arr, "checksum", sum);
-	if (root && (*out = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS)) != NULL)
-		rc = 0;
-out:
-	json_decref(arr);
-	json_decref(root);
-	return rc;
-}
-
-void bill_state_clean(struct bill_state *st)
-{
-	if (!st)
-		return;
-	free(st->v);
-	st->v = NULL;
-	st->n = 0;
-}
-
-static bool get_int(const json_t *o, const char *key, int64_t lo, int64_t hi, int64_t *out)
-{
-	const json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return false;
-	*out = (int64_t)json_integer_value(v);
-	return true;
+	if (c->prev.valid && json_object_set_new(o, "previous", cycle_json(&c->prev)) < 0)
+		return -1;
+	return 0;
 }
 
 static const char *cycle_from(const json_t *o, struct bill_state_cycle *c)
@@ -104,11 +41,11 @@ static const char *cycle_from(const json_t *o, struct bill_state_cycle *c)
 
 	if (!json_is_object(o) || json_object_size(o) != 5)
 		return "a cycle is not an object of start, end, from_cloud_bytes, to_cloud_bytes, cost";
-	if (!get_int(o, "start", 0, TIME_LIMIT, &c->start) ||
-	    !get_int(o, "end", 0, TIME_LIMIT, &c->end) || c->end <= c->start)
+	if (!bill_env_get_int(o, "start", 0, BILL_ENV_TIME_LIMIT, &c->start) ||
+	    !bill_env_get_int(o, "end", 0, BILL_ENV_TIME_LIMIT, &c->end) || c->end <= c->start)
 		return "a cycle's start/end are not increasing times";
-	if (!get_int(o, "from_cloud_bytes", 0, INT64_MAX, &eg) ||
-	    !get_int(o, "to_cloud_bytes", 0, INT64_MAX, &in))
+	if (!bill_env_get_int(o, "from_cloud_bytes", 0, INT64_MAX, &eg) ||
+	    !bill_env_get_int(o, "to_cloud_bytes", 0, INT64_MAX, &in))
 		return "a cycle's bytes are not non-negative integers";
 	cost = json_object_get(o, "cost");
 	if (!json_is_number(cost) || json_number_value(cost) < 0)
@@ -120,75 +57,51 @@ static const char *cycle_from(const json_t *o, struct bill_state_cycle *c)
 	return NULL;
 }
 
-static const char *circuit_from(const json_t *o, struct bill_state_circuit *c)
+static const char *cycles_from(const json_t *cycle, const json_t *prev, void *elem)
 {
-	const json_t *id = json_object_get(o, "id"), *prev = json_object_get(o, "previous");
+	struct bill_state_circuit *c = elem;
 	const char *why;
 
-	if (!json_is_object(o) || json_object_size(o) != (prev ? 3u : 2u))
-		return "a circuit is not an object of id, cycle[, previous]";
-	if (!json_is_string(id) || json_string_length(id) == 0 ||
-	    json_string_length(id) > CFG_ID_MAX || strlen(json_string_value(id)) != json_string_length(id))
-		return "a circuit id is not a string of 1..64 characters";
-	strcpy(c->id, json_string_value(id));
-	if ((why = cycle_from(json_object_get(o, "cycle"), &c->cur)) != NULL)
+	if ((why = cycle_from(cycle, &c->cur)) != NULL)
 		return why;
 	return prev ? cycle_from(prev, &c->prev) : NULL;
 }
 
-static const char *decode_root(const json_t *root, struct bill_state *out)
-{
-	const json_t *arr = json_object_get(root, "circuits"), *sum = json_object_get(root, "checksum");
-	int64_t version;
-	char want[17];
-	const char *why;
+static const struct bill_env_kind bill_kind = {
+	.version = BILL_STATE_VERSION,
+	.file = BILL_STATE_FILE,
+	.max_bytes = BILL_STATE_MAX_BYTES,
+	.max_circuits = BILL_STATE_MAX_CIRCUITS,
+	.too_many = "circuits is not a list (of at most the meter's cap)",
+	.real_flags = 0,
+	.elem_size = sizeof(struct bill_state_circuit),
+	.id_off = offsetof(struct bill_state_circuit, id),
+	.cycles_to = cycles_to,
+	.cycles_from = cycles_from,
+};
 
-	if (!json_is_object(root) || json_object_size(root) != 4)
-		return "not an object of version, written, circuits, checksum";
-	if (!get_int(root, "version", 0, INT32_MAX, &version) || version != BILL_STATE_VERSION)
-		return "unknown version";
-	if (!get_int(root, "written", 0, TIME_LIMIT, &out->written))
-		return "bad written time";
-	if (!json_is_array(arr) || json_array_size(arr) > BILL_STATE_MAX_CIRCUITS)
-		return "circuits is not a list (of at most the meter's cap)";
-	if (!json_is_string(sum) || checksum(arr, want) < 0 || strcmp(want, json_string_value(sum)) != 0)
-		return "checksum mismatch";
-	out->n = json_array_size(arr);
-	out->v = out->n ? calloc(out->n, sizeof *out->v) : NULL;
-	if (out->n && !out->v)
-		return "out of memory";
-	for (size_t i = 0; i < out->n; i++) {
-		if ((why = circuit_from(json_array_get(arr, i), &out->v[i])) != NULL)
-			return why;
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(out->v[j].id, out->v[i].id) == 0)
-				return "a circuit appears twice";
-	}
-	return NULL;
+int bill_state_encode(const struct bill_state *st, char **out)
+{
+	return bill_env_encode(&bill_kind, st->written, st->v, st->n, out);
+}
+
+void bill_state_clean(struct bill_state *st)
+{
+	if (!st)
+		return;
+	free(st->v);
+	st->v = NULL;
+	st->n = 0;
 }
 
 int bill_state_decode(const char *buf, size_t len, struct bill_state *out, const char **why)
 {
-	json_error_t jerr;
-	json_t *root;
+	void *v;
 
 	memset(out, 0, sizeof *out);
-	if (len > BILL_STATE_MAX_BYTES) {
-		*why = "too large";
-		return -1;
-	}
-	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (!root) {
-		*why = "not valid JSON";
-		return -1;
-	}
-	*why = decode_root(root, out);
-	json_decref(root);
-	if (*why) {
-		bill_state_clean(out);
-		return -1;
-	}
-	return 0;
+	*why = bill_env_decode(&bill_kind, buf, len, &out->written, &v, &out->n);
+	out->v = v;
+	return *why ? -1 : 0;
 }
 
 void bill_state_restore(const struct bill_state_circuit *saved, int64_t now,
@@ -221,16 +134,7 @@ static int fsync_dir(const char *dir)
 
 int bill_state_write(const char *dir, const struct bill_state *st, char *err, size_t errlen)
 {
-	char *text = NULL;
-	int rc;
-
-	if (bill_state_encode(st, &text) < 0) {
-		snprintf(err, errlen, "encode: failed");
-		return -1;
-	}
-	rc = bill_file_write(dir, BILL_STATE_FILE, text, err, errlen);
-	free(text);
-	return rc;
+	return bill_env_write(&bill_kind, dir, st->written, st->v, st->n, err, errlen);
 }
 
 int bill_file_write(const char *dir, const char *name, const char *text, char *err,

@@ -246,3 +246,15 @@ void cli_table_clean(struct cli_table *t)
 	free(t->cells);
 	memset(t, 0, sizeof(*t));
 }
+
+struct api_client api_client_from(const char *const *opt)
+{
+	return (struct api_client){opt[API_OPT_URL], opt[API_OPT_CONFIG], opt[API_OPT_USER],
+				   opt[API_OPT_PASSWORD_FILE], opt[API_OPT_CACERT]};
+}
+
+void api_client_print_json(const json_t *ans)
+{
+	json_dumpf(ans, stdout, JSON_INDENT(2));
+	printf("\n");
+}

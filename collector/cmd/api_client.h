@@ -6,6 +6,7 @@
 #ifndef CW_CMD_API_CLIENT_H
 #define CW_CMD_API_CLIENT_H
 
+#include <getopt.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +22,33 @@ struct api_client {
 	const char *password_file; /* --password-file: its first line */
 	const char *cacert;        /* --cacert */
 };
+
+/* The options both commands take, first in their option tables and in
+ * this order (a command's own options follow at API_OPT_COUNT): their
+ * struct option entries, short options and help lines. */
+enum { API_OPT_URL, API_OPT_CONFIG, API_OPT_USER, API_OPT_PASSWORD_FILE, API_OPT_CACERT,
+       API_OPT_JSON, API_OPT_COUNT };
+#define API_CLIENT_OPTIONS                                                                   \
+	[API_OPT_URL] = {"url", required_argument, NULL, 'u'},                               \
+	[API_OPT_CONFIG] = {"config", required_argument, NULL, 'c'},                         \
+	[API_OPT_USER] = {"user", required_argument, NULL, 'U'},                             \
+	[API_OPT_PASSWORD_FILE] = {"password-file", required_argument, NULL, 'P'},           \
+	[API_OPT_CACERT] = {"cacert", required_argument, NULL, 'C'},                         \
+	[API_OPT_JSON] = {"json", no_argument, NULL, 'j'}
+#define API_CLIENT_SHORTOPTS "u:c:U:P:C:j"
+#define API_CLIENT_USAGE                                                                     \
+	"  -u, --url URL            the daemon's HTTP port (default " API_CLIENT_DEFAULT_URL ")\n" \
+	"  -c, --config FILE        take the URL from FILE's prometheus.listen (and tls)\n"     \
+	"  -U, --user U             basic auth user\n"                                          \
+	"  -P, --password-file F    basic auth password: the first line of F\n"                 \
+	"  -C, --cacert F           CA certificate(s) to check an https:// daemon with\n"       \
+	"  -j, --json               print the API's JSON answer as it is\n"
+
+/* The client the options opt (indexed as API_OPT_*, the command's
+ * cmd_call.opt) say; its strings are opt's. */
+struct api_client api_client_from(const char *const *opt);
+/* Prints an answer as the API gave it, indented (--json). */
+void api_client_print_json(const json_t *ans);
 
 /* What a fetch came to: the exit code of the command. */
 enum api_client_rc { API_OK = 0, API_UNREACHABLE = 1, API_USAGE = 2 };

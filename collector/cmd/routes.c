@@ -9,15 +9,10 @@
 
 #include "api_client.h"
 
-enum { RT_URL, RT_CONFIG, RT_USER, RT_PASSWORD_FILE, RT_CACERT, RT_JSON, RT_EXACT };
+enum { RT_EXACT = API_OPT_COUNT };
 
 static const struct option routes_options[] = {
-	[RT_URL] = {"url", required_argument, NULL, 'u'},
-	[RT_CONFIG] = {"config", required_argument, NULL, 'c'},
-	[RT_USER] = {"user", required_argument, NULL, 'U'},
-	[RT_PASSWORD_FILE] = {"password-file", required_argument, NULL, 'P'},
-	[RT_CACERT] = {"cacert", required_argument, NULL, 'C'},
-	[RT_JSON] = {"json", no_argument, NULL, 'j'},
+	API_CLIENT_OPTIONS,
 	[RT_EXACT] = {"exact", no_argument, NULL, 'e'},
 	{NULL, 0, NULL, 0},
 };
@@ -90,8 +85,7 @@ static void print_routes(const json_t *ans)
 
 static int routes_main(const struct cmd_call *c)
 {
-	const struct api_client cl = {c->opt[RT_URL], c->opt[RT_CONFIG], c->opt[RT_USER],
-				      c->opt[RT_PASSWORD_FILE], c->opt[RT_CACERT]};
+	const struct api_client cl = api_client_from(c->opt);
 	char *esc = api_client_escape(c->arg), *path;
 	json_t *ans = NULL;
 	enum api_client_rc rc = API_UNREACHABLE;
@@ -110,12 +104,10 @@ static int routes_main(const struct cmd_call *c)
 	free(esc);
 	if (rc != API_OK)
 		return (int)rc;
-	if (c->opt[RT_JSON] != NULL) {
-		json_dumpf(ans, stdout, JSON_INDENT(2));
-		printf("\n");
-	} else {
+	if (c->opt[API_OPT_JSON] != NULL)
+		api_client_print_json(ans);
+	else
 		print_routes(ans);
-	}
 	json_decref(ans);
 	return 0;
 }
@@ -132,17 +124,12 @@ const struct cmd cmd_routes = {
 		 "\n"
 		 "options:\n"
 		 "  -e, --exact              exact match only (default: longest match)\n"
-		 "  -u, --url URL            the daemon's HTTP port (default " API_CLIENT_DEFAULT_URL ")\n"
-		 "  -c, --config FILE        take the URL from FILE's prometheus.listen (and tls)\n"
-		 "  -U, --user U             basic auth user\n"
-		 "  -P, --password-file F    basic auth password: the first line of F\n"
-		 "  -C, --cacert F           CA certificate(s) to check an https:// daemon with\n"
-		 "  -j, --json               print the API's JSON answer as it is\n"
+		 API_CLIENT_USAGE
 		 "\n"
 		 "exit: 0 (also when nothing matches), 1 when the daemon cannot be reached or\n"
 		 "refuses, 2 on usage errors (a bad PREFIX).\n",
 	.options = routes_options,
-	.shortopts = "u:c:U:P:C:je",
+	.shortopts = API_CLIENT_SHORTOPTS "e",
 	.logs = false,
 	.nargs = 1,
 	.missing = "routes needs a PREFIX",

@@ -11,15 +11,8 @@
 
 #include "api_client.h"
 
-enum { ST_URL, ST_CONFIG, ST_USER, ST_PASSWORD_FILE, ST_CACERT, ST_JSON };
-
 static const struct option status_options[] = {
-	[ST_URL] = {"url", required_argument, NULL, 'u'},
-	[ST_CONFIG] = {"config", required_argument, NULL, 'c'},
-	[ST_USER] = {"user", required_argument, NULL, 'U'},
-	[ST_PASSWORD_FILE] = {"password-file", required_argument, NULL, 'P'},
-	[ST_CACERT] = {"cacert", required_argument, NULL, 'C'},
-	[ST_JSON] = {"json", no_argument, NULL, 'j'},
+	API_CLIENT_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
 
@@ -185,20 +178,17 @@ static void print_status(const json_t *st, const char *base)
 
 static int status_main(const struct cmd_call *c)
 {
-	const struct api_client cl = {c->opt[ST_URL], c->opt[ST_CONFIG], c->opt[ST_USER],
-				      c->opt[ST_PASSWORD_FILE], c->opt[ST_CACERT]};
+	const struct api_client cl = api_client_from(c->opt);
 	char base[512] = "";
 	json_t *st;
 	enum api_client_rc rc = api_client_get(&cl, "/api/v1/status", &st, base, sizeof(base));
 
 	if (rc != API_OK)
 		return (int)rc;
-	if (c->opt[ST_JSON] != NULL)
-		json_dumpf(st, stdout, JSON_INDENT(2));
+	if (c->opt[API_OPT_JSON] != NULL)
+		api_client_print_json(st);
 	else
 		print_status(st, base);
-	if (c->opt[ST_JSON] != NULL)
-		printf("\n");
 	json_decref(st);
 	return 0;
 }
@@ -213,16 +203,11 @@ const struct cmd cmd_status = {
 		 "down reason), link utilisation, probes, cost, SLA, and the firing alerts.\n"
 		 "\n"
 		 "options:\n"
-		 "  -u, --url URL            the daemon's HTTP port (default " API_CLIENT_DEFAULT_URL ")\n"
-		 "  -c, --config FILE        take the URL from FILE's prometheus.listen (and tls)\n"
-		 "  -U, --user U             basic auth user\n"
-		 "  -P, --password-file F    basic auth password: the first line of F\n"
-		 "  -C, --cacert F           CA certificate(s) to check an https:// daemon with\n"
-		 "  -j, --json               print the API's JSON answer as it is\n"
+		 API_CLIENT_USAGE
 		 "\n"
 		 "exit: 0, 1 when the daemon cannot be reached or refuses, 2 on usage errors.\n",
 	.options = status_options,
-	.shortopts = "u:c:U:P:C:j",
+	.shortopts = API_CLIENT_SHORTOPTS,
 	.logs = false,
 	.main = status_main,
 };

@@ -6,6 +6,7 @@
 #define CW_KAFKA_PRIV_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,11 @@
  * the caller owns the result (rd_kafka_new takes it). */
 rd_kafka_conf_t *kafka_conf_common(const struct kafka_opts *o, unsigned qmax, char *err,
 				   size_t errlen);
+
+/* Whether a failed delivery is worth another try (the broker or the
+ * network was briefly away) rather than a message the broker refuses
+ * (producer.c; used by the events exporter and each route stream). */
+bool kafka_retriable(rd_kafka_resp_err_t err);
 
 /* The route streams (kafka_streams.c): the stream sink the sources feed
  * (model/stream.h) and a kstream per stream that is on. Loop thread. */

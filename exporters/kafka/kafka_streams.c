@@ -230,24 +230,35 @@ static int stream_dir_make(const char *base, const char *dir, char *err, size_t 
 	return 0;
 }
 
+/* The spool directory of stream name into *dir (the caller's; NULL when
+ * the kafka: section spools nothing). 0, or -1 with a reason in err. */
+static int spool_dir_of(const struct cfg_kafka *c, const char *name, char **dir, char *err,
+			size_t errlen)
+{
+	*dir = c->spool_dir != NULL ? stream_spool_dir(c->spool_dir, name) : NULL;
+	if (c->spool_dir != NULL && *dir == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int raw_start(struct kafka_streams *ks, const struct cfg_kafka *c,
 		     const struct kafka_opts *base, struct metrics_registry *reg, char *err,
 		     size_t errlen)
 {
-	char *dir = c->spool_dir != NULL ? stream_spool_dir(c->spool_dir, "bmp_raw") : NULL;
 	struct kstream_opts o = {
 		.name = "bmp_raw",
 		.topic = c->streams.bmp_raw.topic,
 		.queue_max_messages = c->queue_max_messages,
-		.spool_dir = dir,
 		.spool_max_bytes = c->spool_max_bytes,
 	};
+	char *dir;
 	int rc;
 
-	if (c->spool_dir != NULL && dir == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (spool_dir_of(c, o.name, &dir, err, errlen) != 0)
 		return -1;
-	}
+	o.spool_dir = dir;
 	if (dir != NULL && stream_dir_make(c->spool_dir, dir, err, errlen) != 0) {
 		free(dir);
 		return -1;
@@ -262,20 +273,18 @@ static int routes_start(struct kafka_streams *ks, const struct cfg_kafka *c,
 			const struct kafka_opts *base, struct metrics_registry *reg, char *err,
 			size_t errlen)
 {
-	char *dir = c->spool_dir != NULL ? stream_spool_dir(c->spool_dir, "routes") : NULL;
 	struct route_stream_opts o = {
 		.topic = c->streams.routes.topic,
 		.json = c->streams.routes.encoding == CFG_KAFKA_JSON,
 		.queue_max_messages = c->queue_max_messages,
-		.spool_dir = dir,
 		.spool_max_bytes = c->spool_max_bytes,
 	};
+	char *dir;
 	int rc;
 
-	if (c->spool_dir != NULL && dir == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (spool_dir_of(c, "routes", &dir, err, errlen) != 0)
 		return -1;
-	}
+	o.spool_dir = dir;
 	rc = route_stream_new(base, &o, reg, ks->log, &ks->routes, err, errlen);
 	free(dir);
 	if (rc == 0)

@@ -7,6 +7,7 @@
  * so the workers never take the registry's lock per message.
  */
 #include "kstream.h"
+#include "kafka_priv.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -339,25 +340,6 @@ void kstream_lose(struct kstream *s)
 
 /* ---- delivery reports (the loop thread, in rd_kafka_poll/flush) ---- */
 
-static bool ks_retriable(rd_kafka_resp_err_t err)
-{
-	switch (err) {
-	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
-	case RD_KAFKA_RESP_ERR__TIMED_OUT:
-	case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
-	case RD_KAFKA_RESP_ERR__TRANSPORT:
-	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
-	case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
-	case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
-	case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
-	case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static struct ks_purged *purged_new(const rd_kafka_message_t *msg, struct ks_tag t)
 {
 	size_t len = KS_REC_HDR + msg->key_len + msg->len;
@@ -409,7 +391,7 @@ static void ks_failed(struct kstream *s, const rd_kafka_message_t *msg,
 {
 	log_kv_limited(s->log, &s->rl_fail, LOG_LVL_WARN, "kafka stream: delivery failed",
 		       "stream", s->name, "error", rd_kafka_err2str(msg->err), (const char *)0);
-	if (ks_retriable(msg->err))
+	if (kafka_retriable(msg->err))
 		(void)to_spool(s, msg->key, msg->key_len, msg->payload, msg->len, ts_ms);
 	else
 		ks_lose(s, KL_DELIVERY);

@@ -444,7 +444,7 @@ void kafka_exporter_event(void *arg, const struct cw_event *ev)
 
 /* ---- delivery reports ---- */
 
-static bool retriable(rd_kafka_resp_err_t err)
+bool kafka_retriable(rd_kafka_resp_err_t err)
 {
 	switch (err) {
 	case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
@@ -498,7 +498,7 @@ static void failed(struct kafka_exporter *k, struct kmsg *km, rd_kafka_resp_err_
 		metrics_counter_add(metrics_series_get(k->m.failed, l), 1);
 	if (cw_event_decode_pb(km->pb, km->len, &ev) != CW_EVENT_OK)
 		memset(&ev, 0, sizeof(ev));
-	if (retriable(err)) {
+	if (kafka_retriable(err)) {
 		log_kv_limited(k->log, &k->rl_fail, LOG_LVL_WARN,
 			       "kafka: delivery failed; spooled again", "error",
 			       rd_kafka_err2str(err), (const char *)0);

@@ -237,18 +237,33 @@ static enum MHD_Result send_error(struct http *h, struct MHD_Connection *conn,
 			 json_pack("{s:s, s:i}", "error", msg, "code", (int)code));
 }
 
-static json_t *status_now(struct api *a)
+/* A snapshot of the registry and, with it, of the downs into *v; NULL (and
+ * nothing in *v) when the snapshot fails. Both are the caller's: view_drop. */
+static struct metrics_snapshot *view_take(struct api *a, struct down_view *v)
 {
 	struct metrics_snapshot *snap = metrics_snapshot_take(a->ctx->reg);
+
+	if (snap != NULL)
+		down_view_take(a, v);
+	return snap;
+}
+
+static void view_drop(struct api *a, struct metrics_snapshot *snap, struct down_view *v)
+{
+	json_decref(v->byk);
+	metrics_snapshot_free(a->ctx->reg, snap);
+}
+
+static json_t *status_now(struct api *a)
+{
 	struct down_view v;
+	struct metrics_snapshot *snap = view_take(a, &v);
 	json_t *j;
 
 	if (snap == NULL)
 		return NULL;
-	down_view_take(a, &v);
 	j = api_status_json(snap, wall_now(), down_of, &v);
-	json_decref(v.byk);
-	metrics_snapshot_free(a->ctx->reg, snap);
+	view_drop(a, snap, &v);
 	if (j != NULL)
 		json_object_set_new(j, "ready", json_boolean(atomic_load(&a->ctx->ready)));
 	return j;
@@ -256,16 +271,14 @@ static json_t *status_now(struct api *a)
 
 static json_t *sessions_now(struct api *a)
 {
-	struct metrics_snapshot *snap = metrics_snapshot_take(a->ctx->reg);
 	struct down_view v;
+	struct metrics_snapshot *snap = view_take(a, &v);
 	json_t *j;
 
 	if (snap == NULL)
 		return NULL;
-	down_view_take(a, &v);
 	j = api_sessions_json(snap, API_MAX_SESSIONS, down_of, &v);
-	json_decref(v.byk);
-	metrics_snapshot_free(a->ctx->reg, snap);
+	view_drop(a, snap, &v);
 	return j;
 }
 

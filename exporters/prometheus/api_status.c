@@ -116,9 +116,18 @@ static void add_circuit(json_t *ix, const struct metrics_snap_series *s, void *a
 	json_array_append_new(list, c);
 }
 
+/* Sets o's member name to the value of the label key ("" when absent). */
+static void label_member(json_t *o, const char *name, const char *labels, const char *key)
+{
+	char v[LV];
+
+	api_label(labels, key, v, LV);
+	json_object_set_new(o, name, json_string(v));
+}
+
 static void add_link(json_t *ix, const struct metrics_snap_series *s, void *arg)
 {
-	char c[LV], l[LV], v[LV];
+	char c[LV], l[LV];
 	json_t *circ, *o;
 
 	(void)arg;
@@ -128,17 +137,15 @@ static void add_link(json_t *ix, const struct metrics_snap_series *s, void *arg)
 		return;
 	o = json_pack("{s:s, s:o, s:o}", "link", l, "peerings", json_array(), "probes",
 		      json_array());
-	api_label(s->labels, "interface", v, LV);
-	json_object_set_new(o, "interface", json_string(v));
-	api_label(s->labels, "s_tag", v, LV);
-	json_object_set_new(o, "s_tag", json_string(v));
+	label_member(o, "interface", s->labels, "interface");
+	label_member(o, "s_tag", s->labels, "s_tag");
 	ix_put(ix, o, 'l', c, l, NULL, NULL);
 	json_array_append_new(json_object_get(circ, "links"), o);
 }
 
 static void add_peering(json_t *ix, const struct metrics_snap_series *s, void *arg)
 {
-	char c[LV], l[LV], p[LV], v[LV];
+	char c[LV], l[LV], p[LV];
 	json_t *link, *o;
 
 	(void)arg;
@@ -149,24 +156,31 @@ static void add_peering(json_t *ix, const struct metrics_snap_series *s, void *a
 		return;
 	o = json_pack("{s:s, s:o, s:o}", "peering", p, "sessions", json_array(), "neighbors",
 		      json_array());
-	api_label(s->labels, "vlan", v, LV);
-	json_object_set_new(o, "vlan", json_string(v));
-	api_label(s->labels, "local_as", v, LV);
-	json_object_set_new(o, "local_asn", json_string(v));
+	label_member(o, "vlan", s->labels, "vlan");
+	label_member(o, "local_asn", s->labels, "local_as");
 	ix_put(ix, o, 'p', c, l, p, NULL);
 	json_array_append_new(json_object_get(link, "peerings"), o);
 }
 
+/* The peering object of the series' circuit, link and peering labels, or
+ * NULL (ix's). */
+static json_t *peering_of(json_t *ix, const char *labels)
+{
+	char c[LV], l[LV], p[LV];
+
+	api_label(labels, "circuit", c, LV);
+	api_label(labels, "link", l, LV);
+	api_label(labels, "peering", p, LV);
+	return ix_get(ix, 'p', c, l, p, NULL);
+}
+
 static void add_neighbor(json_t *ix, const struct metrics_snap_series *s, void *arg)
 {
-	char c[LV], l[LV], p[LV], n[LV], a[LV];
-	json_t *pe;
+	char n[LV], a[LV];
+	json_t *pe = peering_of(ix, s->labels);
 
 	(void)arg;
-	api_label(s->labels, "circuit", c, LV);
-	api_label(s->labels, "link", l, LV);
-	api_label(s->labels, "peering", p, LV);
-	if ((pe = ix_get(ix, 'p', c, l, p, NULL)) == NULL)
+	if (pe == NULL)
 		return;
 	api_label(s->labels, "peer", n, LV);
 	api_label(s->labels, "peer_as", a, LV);
@@ -176,14 +190,10 @@ static void add_neighbor(json_t *ix, const struct metrics_snap_series *s, void *
 
 static void peering_limit(json_t *ix, const struct metrics_snap_series *s, void *arg)
 {
-	char c[LV], l[LV], p[LV];
-	json_t *pe;
+	json_t *pe = peering_of(ix, s->labels);
 
 	(void)arg;
-	api_label(s->labels, "circuit", c, LV);
-	api_label(s->labels, "link", l, LV);
-	api_label(s->labels, "peering", p, LV);
-	if ((pe = ix_get(ix, 'p', c, l, p, NULL)) != NULL)
+	if (pe != NULL)
 		set_num(pe, "prefix_limit", s->value);
 }
 

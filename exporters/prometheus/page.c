@@ -153,6 +153,17 @@ static void money_sla(struct api_buf *b, const json_t *c)
 	}
 }
 
+/* The values of o's members keys (NULL-terminated), escaped, a space
+ * between each two. */
+static void escaped_words(struct api_buf *b, const json_t *o, const char *const *keys)
+{
+	for (size_t i = 0; keys[i] != NULL; i++) {
+		if (i > 0)
+			api_buf_puts(b, " ");
+		api_buf_escaped(b, str(o, keys[i]));
+	}
+}
+
 static void circuit_html(struct api_buf *b, const json_t *c)
 {
 	const char *state = str(c, "state");
@@ -166,11 +177,7 @@ static void circuit_html(struct api_buf *b, const json_t *c)
 	api_buf_puts(b, "</span>");
 	api_buf_escaped(b, str(c, "circuit"));
 	api_buf_puts(b, " <span class=\"muted\">");
-	api_buf_escaped(b, str(c, "provider"));
-	api_buf_puts(b, " ");
-	api_buf_escaped(b, str(c, "bandwidth"));
-	api_buf_puts(b, " ");
-	api_buf_escaped(b, str(c, "location"));
+	escaped_words(b, c, (const char *const[]){"provider", "bandwidth", "location", NULL});
 	api_buf_puts(b, "</span></h2>\n<ul class=\"reasons\">");
 	json_array_foreach(json_object_get(c, "reasons"), i, r) {
 		api_buf_puts(b, "<li>");
@@ -198,11 +205,7 @@ static void alerts_html(struct api_buf *b, const json_t *alerts)
 		api_buf_puts(b, "<li>");
 		api_buf_escaped(b, str(a, "alertname"));
 		api_buf_puts(b, " <span class=\"muted\">");
-		api_buf_escaped(b, str(a, "severity"));
-		api_buf_puts(b, " ");
-		api_buf_escaped(b, str(a, "circuit"));
-		api_buf_puts(b, " ");
-		api_buf_escaped(b, str(a, "link"));
+		escaped_words(b, a, (const char *const[]){"severity", "circuit", "link", NULL});
 		api_buf_puts(b, "</span></li>");
 	}
 	api_buf_puts(b, "</ul>\n");
