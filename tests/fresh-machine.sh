@@ -36,16 +36,7 @@ die() { say "FAIL: $*"; exit 1; }
 [ "$(id -u)" = 0 ] || { say "SKIP: needs root (debootstrap, chroot, mounts)"; exit 77; }
 command -v debootstrap >/dev/null || die "debootstrap missing: run deploy/install-deps.sh"
 
-# This machine's Debian mirror, from its apt sources (deb822 or one-line).
-mirror() {
-  if [ -n "${CW_DEBIAN_MIRROR:-}" ]; then echo "$CW_DEBIAN_MIRROR"; return; fi
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk '/^URIs:/ {u=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == "bookworm") {print u; exit}}' "$f"
-  done | head -n1 | grep . && return
-  awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-}
+source "$src/tests/debian_mirror.sh"
 MIRROR=$(mirror)
 [ -n "$MIRROR" ] || die "no Debian bookworm mirror in this machine's apt sources (set CW_DEBIAN_MIRROR)"
 

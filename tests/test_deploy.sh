@@ -47,16 +47,7 @@ btype=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' "$BUILD/CMakeCache.txt")
 case $btype in Release|RelWithDebInfo) ;; *) skip "$BUILD is a $btype build: the package is made from the release build" ;; esac
 grep -qE '^CW_(SANITIZE|TSAN|FUZZ):BOOL=ON' "$BUILD/CMakeCache.txt" && skip "$BUILD has sanitizers: the package is made from the release build"
 
-# This machine's Debian mirror, from its apt sources (as tests/fresh-machine.sh).
-mirror() {
-  if [ -n "${CW_DEBIAN_MIRROR:-}" ]; then echo "$CW_DEBIAN_MIRROR"; return; fi
-  local f
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -f "$f" ] || continue
-    awk '/^URIs:/ {u=$2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == "bookworm") {print u; exit}}' "$f"
-  done | head -n1 | grep . && return
-  awk '$1 == "deb" && $3 == "bookworm" {print $2; exit}' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
-}
+source "$src/tests/debian_mirror.sh"
 
 WORK=$(mktemp -d /var/tmp/cw-deploy.XXXXXX)
 ROOT=$WORK/root
